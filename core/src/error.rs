@@ -1,0 +1,165 @@
+//! The one error type of tidewater-core, shared by the algorithm crates.
+
+use std::fmt;
+
+/// Result with tidewater-core's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Where in the input a problem was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A feature of the observation being processed, by 0-based index.
+    Feature(usize),
+    /// A feature by name (a schema was known).
+    Column(String),
+    /// The target of the observation.
+    Target,
+    /// The sample weight of the observation.
+    Weight,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Feature(i) => write!(f, "feature {i}"),
+            Location::Column(c) => write!(f, "column `{c}`"),
+            Location::Target => f.write_str("target"),
+            Location::Weight => f.write_str("sample weight"),
+        }
+    }
+}
+
+/// Everything that can go wrong in tidewater-core and the algorithm crates.
+///
+/// Every variant names what is wrong and, where known, where: the parameter, the feature or
+/// column, the row, the file and line.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A hyper-parameter is out of range or malformed.
+    #[error("invalid parameter `{name}`: {reason}")]
+    InvalidParam {
+        /// The parameter's name, as in the params type and on the command line.
+        name: String,
+        /// What is wrong with its value.
+        reason: String,
+    },
+    /// A parameter name that the component does not have.
+    #[error("unknown parameter `{name}` for `{component}`")]
+    UnknownParam {
+        /// The component (model, transformer) that was given the parameter.
+        component: String,
+        /// The unknown name.
+        name: String,
+    },
+    /// A value that cannot be learned from: NaN, infinite, a missing value where none is
+    /// allowed, a negative weight.
+    #[error("{location}: {reason}")]
+    BadValue {
+        /// Which feature or field holds the value.
+        location: Location,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An observation with the wrong number of features.
+    #[error("expected {expected} features, got {got}")]
+    DimensionMismatch {
+        /// What the model was built or fitted with.
+        expected: usize,
+        /// What the observation has.
+        got: usize,
+    },
+    /// Input lengths that do not match (rows against targets or weights, buffers).
+    #[error("length mismatch: {what}: expected {expected}, got {got}")]
+    LengthMismatch {
+        /// What was compared.
+        what: String,
+        /// The expected length.
+        expected: usize,
+        /// The length given.
+        got: usize,
+    },
+    /// A label the model cannot use.
+    #[error("label {label}: {reason}")]
+    BadLabel {
+        /// The label, as text.
+        label: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A data set or batch with nothing in it where something is needed.
+    #[error("empty data: {0}")]
+    Empty(String),
+    /// The model cannot answer yet (for example a transformer that has seen no row).
+    #[error("not fitted: {0}")]
+    NotFitted(String),
+    /// An error in one row of a batch or stream; the row is 0-based.
+    #[error("row {row}: {source}")]
+    InRow {
+        /// 0-based index of the row in the batch or stream.
+        row: usize,
+        /// What went wrong in it.
+        #[source]
+        source: Box<Error>,
+    },
+    /// A file that could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Malformed input in a data file.
+    #[error("{file}:{line}: {column}: {message}")]
+    Parse {
+        /// The file name.
+        file: String,
+        /// 1-based line number.
+        line: u64,
+        /// The column (name or 1-based field number, or `-` when the whole line is wrong).
+        column: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A model file that is not a tidewater checkpoint, is corrupted, truncated or of an
+    /// unknown version.
+    #[error("model file {path}: {reason}")]
+    Checkpoint {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A model specification (`name(p=1,...)`) that cannot be parsed or built.
+    #[error("spec `{spec}`: {reason}")]
+    Spec {
+        /// The specification text (or the part at fault).
+        spec: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An operation the component does not support (for example a sparse row given to a
+    /// dense-only model).
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidParam`].
+    pub fn param(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidParam {
+            name: name.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Wraps the error with the 0-based row it came from.
+    pub fn in_row(self, row: usize) -> Self {
+        Error::InRow {
+            row,
+            source: Box::new(self),
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The traits of the two paths: batch fit from params, and a model that learns one row (or a
+//! mini-batch) at a time and predicts or transforms the same way whichever path made it.
+//!
+//! Every trait here is object-safe, so a program or a pipeline can hold `Box<dyn Classifier>`,
+//! `Box<dyn Regressor>` or `Box<dyn Transformer>`.
+
+use ndarray::Array2;
+
+use crate::dataset::{Batch, Dataset};
+use crate::error::{Error, Result};
+use crate::label::{ClassSet, Label};
+use crate::row::{Row, check_weight};
+
+/// Batch path: hyper-parameters fit a model on a whole data set.
+pub trait Fit {
+    /// The model the params produce.
+    type Model;
+    /// Validates the params and learns from every row of `data`.
+    fn fit(&self, data: &Dataset) -> Result<Self::Model>;
+}
+
+/// Stream path: hyper-parameters build an empty model that then learns row by row.
+pub trait Build {
+    /// The model the params produce.
+    type Model;
+    /// Validates the params and returns a model that has seen nothing.
+    fn build(&self) -> Result<Self::Model>;
+}
+
+fn check_lengths(what: &str, rows: usize, got: usize) -> Result<()> {
+    if rows == got {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch {
+            what: what.into(),
+            expected: rows,
+            got,
+        })
+    }
+}
+
+/// Checks every row of a batch and weight before any learning (so a bad row leaves the model
+/// as it was) with the model's own row check.
+pub(crate) fn check_batch(
+    x: Batch<'_>,
+    n_targets: usize,
+    weights: Option<&[f64]>,
+    mut check: impl FnMut(Row<'_>) -> Result<()>,
+) -> Result<()> {
+    check_lengths("targets against rows", x.n_rows(), n_targets)?;
+    if let Some(w) = weights {
+        check_lengths("weights against rows", x.n_rows(), w.len())?;
+    }
+    for i in 0..x.n_rows() {
+        let r = x.row(i).map_err(|e| e.in_row(i))?;
+        check(r).map_err(|e| e.in_row(i))?;
+        check_weight(weights.map(|w| w[i])).map_err(|e| e.in_row(i))?;
+    }
+    Ok(())
+}
+
+/// A classifier: learns from labelled rows, predicts labels and class probabilities.
+pub trait Classifier {
+    /// The classes seen so far, sorted; probabilities are reported in this order.
+    fn classes(&self) -> &ClassSet;
+
+    /// The number of features the model expects, once known.
+    fn n_features(&self) -> Option<usize>;
+
+    /// Checks a row without learning: dimension and finiteness.
+    fn check_row(&self, x: Row<'_>) -> Result<()> {
+        x.check(self.n_features())
+    }
+
+    /// Learns one observation with an optional sample weight (`None` is 1). A row rejected
+    /// for bad values leaves the model exactly as it was.
+    fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()>;
+
+    /// Learns a mini-batch. Every row is checked first, so an error leaves the model as it
+    /// was. The default learns row by row.
+    fn learn_many(&mut self, x: Batch<'_>, y: &[Label], weights: Option<&[f64]>) -> Result<()> {
+        check_batch(x, y.len(), weights, |r| self.check_row(r))?;
+        for (i, yi) in y.iter().enumerate() {
+            let w = weights.map(|w| w[i]);
+            self.learn_one(x.row(i)?, yi, w).map_err(|e| e.in_row(i))?;
+        }
+        Ok(())
+    }
+
+    /// Writes the probability of each class (in [`classes`](Self::classes) order) into
+    /// `out`, whose length must be the number of classes. Allocates nothing.
+    fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()>;
+
+    /// The most probable class, or `None` before the model has seen any label.
+    fn predict_one(&self, x: Row<'_>) -> Result<Option<Label>>;
+
+    /// Convenience: the class probabilities in a new vector.
+    fn predict_proba_one(&self, x: Row<'_>) -> Result<Vec<f64>> {
+        let mut out = vec![0.0; self.classes().len()];
+        self.predict_proba_into(x, &mut out)?;
+        Ok(out)
+    }
+
+    /// Predicts every row of a batch.
+    fn predict_many(&self, x: Batch<'_>) -> Result<Vec<Option<Label>>> {
+        (0..x.n_rows())
+            .map(|i| x.row(i).and_then(|r| self.predict_one(r)).map_err(|e| e.in_row(i)))
+            .collect()
+    }
+
+    /// Class probabilities for every row of a batch, one row per observation.
+    fn predict_proba_many(&self, x: Batch<'_>) -> Result<Array2<f64>> {
+        let k = self.classes().len();
+        let mut out = Array2::zeros((x.n_rows(), k));
+        for (i, mut o) in out.rows_mut().into_iter().enumerate() {
+            let r = x.row(i).map_err(|e| e.in_row(i))?;
+            let slice = o.as_slice_mut().expect("a fresh array is contiguous");
+            self.predict_proba_into(r, slice).map_err(|e| e.in_row(i))?;
+        }
+        Ok(out)
+    }
+}
+
+/// A regressor: learns from rows with real targets, predicts real values.
+pub trait Regressor {
+    /// The number of features the model expects, once known.
+    fn n_features(&self) -> Option<usize>;
+
+    /// Checks a row without learning: dimension and finiteness.
+    fn check_row(&self, x: Row<'_>) -> Result<()> {
+        x.check(self.n_features())
+    }
+
+    /// Learns one observation with an optional sample weight (`None` is 1). A rejected row
+    /// leaves the model exactly as it was.
+    fn learn_one(&mut self, x: Row<'_>, y: f64, weight: Option<f64>) -> Result<()>;
+
+    /// Learns a mini-batch; every row is checked first. The default learns row by row.
+    fn learn_many(&mut self, x: Batch<'_>, y: &[f64], weights: Option<&[f64]>) -> Result<()> {
+        check_batch(x, y.len(), weights, |r| self.check_row(r))?;
+        for (i, &yi) in y.iter().enumerate() {
+            if !yi.is_finite() {
+                return Err(Error::BadValue {
+                    location: crate::error::Location::Target,
+                    reason: format!("value {yi} is not finite"),
+                }
+                .in_row(i));
+            }
+        }
+        for (i, &yi) in y.iter().enumerate() {
+            let w = weights.map(|w| w[i]);
+            self.learn_one(x.row(i)?, yi, w).map_err(|e| e.in_row(i))?;
+        }
+        Ok(())
+    }
+
+    /// The prediction for one row (0 before the model has learned anything, as River does).
+    fn predict_one(&self, x: Row<'_>) -> Result<f64>;
+
+    /// Predicts every row of a batch.
+    fn predict_many(&self, x: Batch<'_>) -> Result<Vec<f64>> {
+        (0..x.n_rows())
+            .map(|i| x.row(i).and_then(|r| self.predict_one(r)).map_err(|e| e.in_row(i)))
+            .collect()
+    }
+}
+
+/// A transformer: learns statistics from rows (no target) and maps rows to new rows.
+pub trait Transformer {
+    /// The number of input features, once known.
+    fn n_features_in(&self) -> Option<usize>;
+
+    /// The number of output features, once known.
+    fn n_features_out(&self) -> Option<usize>;
+
+    /// Names of the output columns, given the input column names.
+    fn feature_names_out(&self, input: &[String]) -> Vec<String>;
+
+    /// Checks a row without learning: dimension and finiteness.
+    fn check_row(&self, x: Row<'_>) -> Result<()> {
+        x.check(self.n_features_in())
+    }
+
+    /// Updates the statistics with one row and an optional weight (`None` is 1). A rejected
+    /// row leaves the transformer exactly as it was.
+    fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()>;
+
+    /// Updates with a mini-batch; every row is checked first. The default learns row by row.
+    fn learn_many(&mut self, x: Batch<'_>, weights: Option<&[f64]>) -> Result<()> {
+        check_batch(x, x.n_rows(), weights, |r| self.check_row(r))?;
+        for i in 0..x.n_rows() {
+            let w = weights.map(|w| w[i]);
+            self.learn_one(x.row(i)?, w).map_err(|e| e.in_row(i))?;
+        }
+        Ok(())
+    }
+
+    /// Transforms one row into `out` (length [`n_features_out`](Self::n_features_out)).
+    /// Allocates nothing.
+    fn transform_one(&self, x: Row<'_>, out: &mut [f64]) -> Result<()>;
+
+    /// Transforms every row of a batch.
+    fn transform_many(&self, x: Batch<'_>) -> Result<Array2<f64>> {
+        let k = self
+            .n_features_out()
+            .ok_or_else(|| Error::NotFitted("the transformer has seen no row".into()))?;
+        let mut out = Array2::zeros((x.n_rows(), k));
+        for (i, mut o) in out.rows_mut().into_iter().enumerate() {
+            let r = x.row(i).map_err(|e| e.in_row(i))?;
+            let slice = o.as_slice_mut().expect("a fresh array is contiguous");
+            self.transform_one(r, slice).map_err(|e| e.in_row(i))?;
+        }
+        Ok(out)
+    }
+}
+
+/// Checks an output buffer's length.
+pub fn check_out_len(what: &str, expected: usize, got: usize) -> Result<()> {
+    check_lengths(what, expected, got)
+}
