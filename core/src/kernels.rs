@@ -1,41 +1,519 @@
-//! Dense and sparse kernels shared by the hot loops (placeholder scalar versions; replaced by
-//! the vectorised ones).
+//! Dense and sparse numeric kernels shared by the hot loops of every learner.
+//!
+//! Three families live here:
+//!
+//! * **The fast kernels** at the top level ([`dot`], [`axpy`], [`squared_distance`],
+//!   [`sparse_dot`], [`sparse_axpy`], [`sparse_squared_distance`]). They pick the widest
+//!   instruction set the running CPU offers:
+//!   - [`dot`] and [`squared_distance`] use [`pulp`] with runtime dispatch (AVX2 + FMA on
+//!     x86-64-v3 machines, NEON on aarch64, a scalar fallback elsewhere) and four independent
+//!     vector accumulators, so the loop is bound by loads rather than by the latency of one
+//!     addition chain;
+//!   - [`axpy`] is a plain loop compiled a second time with `avx2,fma` enabled and chosen at run
+//!     time on x86-64 (the portable loop is used everywhere else);
+//!   - the sparse kernels are scalar loops over the (sorted) indices with four independent
+//!     accumulators; they are bound by the gathers into the dense operand, not by arithmetic.
+//!
+//!   Their results may differ in the last bits between machines (FMA or not, vector width).
+//!
+//! * **[`deterministic`]**: the same operations with a fixed lane layout and a fixed combination
+//!   order and without FMA, so the result is bit-identical on every x86-64 and aarch64 machine
+//!   whatever its CPU features. Use them where a value must be reproduced exactly elsewhere,
+//!   e.g. by a checkpoint that has to resume bit-identically on another machine.
+//!
+//! * **[`reference`]**: plain left-to-right scalar loops, the specification the other two
+//!   families are tested against.
+//!
+//! # Lengths
+//!
+//! Paired slices must have the same length; this is checked with `debug_assert!`. In release
+//! builds the kernels use the common prefix (the shorter length), so a mismatch is a logic error
+//! but never undefined behaviour. Sparse indices must be smaller than the length of the dense
+//! operand; an out-of-range index panics.
+//!
+//! None of the kernels allocates.
 
-/// Dense dot product.
-pub fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+/// Below this length the dense reductions skip the runtime dispatch and run a scalar loop.
+const SMALL: usize = 16;
+
+/// Both slices cut to their common length (after checking, in debug builds, that they agree).
+#[inline(always)]
+fn common<'a, 'b>(a: &'a [f64], b: &'b [f64]) -> (&'a [f64], &'b [f64]) {
+    debug_assert_eq!(a.len(), b.len(), "kernel operands differ in length");
+    let n = a.len().min(b.len());
+    (&a[..n], &b[..n])
 }
 
-/// `y += a * x`.
+/// Indices and values cut to their common length (checked in debug builds).
+#[inline(always)]
+fn common_sparse<'a, 'b>(indices: &'a [u32], values: &'b [f64]) -> (&'a [u32], &'b [f64]) {
+    debug_assert_eq!(
+        indices.len(),
+        values.len(),
+        "sparse indices and values differ in length"
+    );
+    let n = indices.len().min(values.len());
+    (&indices[..n], &values[..n])
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dense reductions on pulp.
+// ---------------------------------------------------------------------------------------------
+
+/// `sum(a[i] * b[i])` as a pulp operation; the slices have equal lengths.
+struct DotOp<'a> {
+    a: &'a [f64],
+    b: &'a [f64],
+}
+
+impl pulp::WithSimd for DotOp<'_> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, simd: S) -> f64 {
+        let (a_vec, a_tail) = S::as_simd_f64s(self.a);
+        let (b_vec, b_tail) = S::as_simd_f64s(self.b);
+        let (a_blocks, a_rest) = a_vec.as_chunks::<4>();
+        let (b_blocks, b_rest) = b_vec.as_chunks::<4>();
+
+        let zero = simd.splat_f64s(0.0);
+        let (mut acc0, mut acc1, mut acc2, mut acc3) = (zero, zero, zero, zero);
+        for (x, y) in a_blocks.iter().zip(b_blocks) {
+            acc0 = simd.mul_add_e_f64s(x[0], y[0], acc0);
+            acc1 = simd.mul_add_e_f64s(x[1], y[1], acc1);
+            acc2 = simd.mul_add_e_f64s(x[2], y[2], acc2);
+            acc3 = simd.mul_add_e_f64s(x[3], y[3], acc3);
+        }
+        for (&x, &y) in a_rest.iter().zip(b_rest) {
+            acc0 = simd.mul_add_e_f64s(x, y, acc0);
+        }
+        let acc = simd.add_f64s(simd.add_f64s(acc0, acc1), simd.add_f64s(acc2, acc3));
+        let mut sum = simd.reduce_sum_f64s(acc);
+        for (&x, &y) in a_tail.iter().zip(b_tail) {
+            sum += x * y;
+        }
+        sum
+    }
+}
+
+/// `sum((a[i] - b[i])^2)` as a pulp operation; the slices have equal lengths.
+struct SquaredDistanceOp<'a> {
+    a: &'a [f64],
+    b: &'a [f64],
+}
+
+impl pulp::WithSimd for SquaredDistanceOp<'_> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, simd: S) -> f64 {
+        let (a_vec, a_tail) = S::as_simd_f64s(self.a);
+        let (b_vec, b_tail) = S::as_simd_f64s(self.b);
+        let (a_blocks, a_rest) = a_vec.as_chunks::<4>();
+        let (b_blocks, b_rest) = b_vec.as_chunks::<4>();
+
+        let zero = simd.splat_f64s(0.0);
+        let (mut acc0, mut acc1, mut acc2, mut acc3) = (zero, zero, zero, zero);
+        for (x, y) in a_blocks.iter().zip(b_blocks) {
+            let d0 = simd.sub_f64s(x[0], y[0]);
+            let d1 = simd.sub_f64s(x[1], y[1]);
+            let d2 = simd.sub_f64s(x[2], y[2]);
+            let d3 = simd.sub_f64s(x[3], y[3]);
+            acc0 = simd.mul_add_e_f64s(d0, d0, acc0);
+            acc1 = simd.mul_add_e_f64s(d1, d1, acc1);
+            acc2 = simd.mul_add_e_f64s(d2, d2, acc2);
+            acc3 = simd.mul_add_e_f64s(d3, d3, acc3);
+        }
+        for (&x, &y) in a_rest.iter().zip(b_rest) {
+            let d = simd.sub_f64s(x, y);
+            acc0 = simd.mul_add_e_f64s(d, d, acc0);
+        }
+        let acc = simd.add_f64s(simd.add_f64s(acc0, acc1), simd.add_f64s(acc2, acc3));
+        let mut sum = simd.reduce_sum_f64s(acc);
+        for (&x, &y) in a_tail.iter().zip(b_tail) {
+            let d = x - y;
+            sum += d * d;
+        }
+        sum
+    }
+}
+
+/// Dense dot product `sum(a[i] * b[i])`.
+///
+/// Vectorised with runtime dispatch (FMA where available); the summation order differs from a
+/// left-to-right loop, so the result may differ from [`reference::dot`] by rounding. Use
+/// [`deterministic::dot`] when the result must be identical on every machine.
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let (a, b) = common(a, b);
+    if a.len() < SMALL {
+        return reference::dot(a, b);
+    }
+    pulp::Arch::new().dispatch(DotOp { a, b })
+}
+
+/// Squared Euclidean distance `sum((a[i] - b[i])^2)`.
+///
+/// Vectorised with runtime dispatch like [`dot`]; see [`deterministic::squared_distance`] for
+/// the machine-independent variant.
+pub fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    let (a, b) = common(a, b);
+    if a.len() < SMALL {
+        return reference::squared_distance(a, b);
+    }
+    pulp::Arch::new().dispatch(SquaredDistanceOp { a, b })
+}
+
+// ---------------------------------------------------------------------------------------------
+// axpy.
+// ---------------------------------------------------------------------------------------------
+
+/// `y[i] += a * x[i]`.
+///
+/// On x86-64 CPUs with AVX2 and FMA this runs a fused multiply-add loop (one rounding per
+/// element instead of two), so the result may differ from [`reference::axpy`] in the last bit;
+/// [`deterministic::axpy`] never fuses.
 pub fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
-    for (yi, xi) in y.iter_mut().zip(x) {
+    debug_assert_eq!(x.len(), y.len(), "kernel operands differ in length");
+    let n = x.len().min(y.len());
+    let (x, y) = (&x[..n], &mut y[..n]);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if n >= SMALL
+            && std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: `axpy_avx2_fma` only requires the `avx2` and `fma` target features, and
+            // both were detected on the running CPU just above.
+            unsafe { axpy_avx2_fma(a, x, y) };
+            return;
+        }
+    }
+    axpy_portable(a, x, y);
+}
+
+/// The `axpy` loop compiled for AVX2 + FMA (the compiler vectorises it to `vfmadd` on 256-bit
+/// registers).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn axpy_avx2_fma(a: f64, x: &[f64], y: &mut [f64]) {
+    for (yi, &xi) in y.iter_mut().zip(x) {
+        *yi = a.mul_add(xi, *yi);
+    }
+}
+
+/// The `axpy` loop for every CPU (multiply, then add: no FMA, which would be a slow library
+/// call where the hardware lacks it).
+#[inline(always)]
+fn axpy_portable(a: f64, x: &[f64], y: &mut [f64]) {
+    for (yi, &xi) in y.iter_mut().zip(x) {
         *yi += a * xi;
     }
 }
 
-/// Squared Euclidean distance.
-pub fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
-}
+// ---------------------------------------------------------------------------------------------
+// Sparse kernels.
+// ---------------------------------------------------------------------------------------------
 
-/// Sparse-dense dot product.
+/// Sparse-dense dot product `sum(values[k] * w[indices[k]])`.
+///
+/// `indices` are expected sorted (increasing) for cache-friendly gathers; each must be smaller
+/// than `w.len()` (an out-of-range index panics). Four independent accumulators hide the
+/// latency of the additions. The kernel never fuses multiply and add and its summation order
+/// depends only on the input, so it is also deterministic across machines (it is what
+/// [`deterministic::sparse_dot`] re-exports).
 pub fn sparse_dot(indices: &[u32], values: &[f64], w: &[f64]) -> f64 {
-    indices.iter().zip(values).map(|(&i, v)| v * w[i as usize]).sum()
+    let (indices, values) = common_sparse(indices, values);
+    let (idx_blocks, idx_rest) = indices.as_chunks::<4>();
+    let (val_blocks, val_rest) = values.as_chunks::<4>();
+    let mut acc = [0.0f64; 4];
+    for (i, v) in idx_blocks.iter().zip(val_blocks) {
+        acc[0] += v[0] * w[i[0] as usize];
+        acc[1] += v[1] * w[i[1] as usize];
+        acc[2] += v[2] * w[i[2] as usize];
+        acc[3] += v[3] * w[i[3] as usize];
+    }
+    let mut sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (&i, &v) in idx_rest.iter().zip(val_rest) {
+        sum += v * w[i as usize];
+    }
+    sum
 }
 
-/// `y[idx] += a * values`.
+/// Sparse `y[indices[k]] += a * values[k]`.
+///
+/// Each index must be smaller than `y.len()` (an out-of-range index panics). No FMA, so the
+/// result equals [`reference::sparse_axpy`] bit for bit (and [`deterministic::sparse_axpy`]
+/// re-exports it).
 pub fn sparse_axpy(a: f64, indices: &[u32], values: &[f64], y: &mut [f64]) {
-    for (&i, v) in indices.iter().zip(values) {
+    let (indices, values) = common_sparse(indices, values);
+    for (&i, &v) in indices.iter().zip(values) {
         y[i as usize] += a * v;
     }
 }
 
-/// Squared distance between a sparse row and a dense point.
+/// Squared Euclidean distance `||x - c||^2` between the sparse row `x` (given by `indices` and
+/// `values`) and the dense point `c`.
+///
+/// The indices must be strictly increasing (checked in debug builds) and smaller than
+/// `c.len()`. The kernel walks `c` once, adding `c[j]^2` over the gaps between stored entries
+/// and `(x[j] - c[j])^2` at them, so every term is non-negative and nothing cancels: the
+/// result is accurate even when `x` is close to a large `c` (unlike `||c||^2 + correction`).
+/// Long gaps are summed with the vectorised [`dot`]. In release builds, an entry out of order
+/// falls back to the correction `(x[j] - c[j])^2 - c[j]^2`; the result is clamped at 0.
 pub fn sparse_squared_distance(indices: &[u32], values: &[f64], c: &[f64]) -> f64 {
-    let mut s: f64 = c.iter().map(|v| v * v).sum();
-    for (&i, v) in indices.iter().zip(values) {
-        let ci = c[i as usize];
-        s += (v - ci) * (v - ci) - ci * ci;
+    sparse_squared_distance_with(indices, values, c, fast_squared_norm)
+}
+
+/// `sum(s[i]^2)` for a gap of [`sparse_squared_distance`]: vectorised when long.
+#[inline(always)]
+fn fast_squared_norm(s: &[f64]) -> f64 {
+    if s.len() < 4 * SMALL {
+        squared_norm_4(s)
+    } else {
+        pulp::Arch::new().dispatch(DotOp { a: s, b: s })
     }
-    s.max(0.0)
+}
+
+/// `sum(s[i]^2)` with four independent accumulators and a fixed combination order.
+#[inline(always)]
+fn squared_norm_4(s: &[f64]) -> f64 {
+    let (blocks, rest) = s.as_chunks::<4>();
+    let mut acc = [0.0f64; 4];
+    for x in blocks {
+        acc[0] += x[0] * x[0];
+        acc[1] += x[1] * x[1];
+        acc[2] += x[2] * x[2];
+        acc[3] += x[3] * x[3];
+    }
+    let mut sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for &x in rest {
+        sum += x * x;
+    }
+    sum
+}
+
+/// The merge walk of [`sparse_squared_distance`], with the gap summation as a parameter.
+#[inline(always)]
+fn sparse_squared_distance_with(
+    indices: &[u32],
+    values: &[f64],
+    c: &[f64],
+    squared_norm: impl Fn(&[f64]) -> f64,
+) -> f64 {
+    let (indices, values) = common_sparse(indices, values);
+    debug_assert!(
+        indices.windows(2).all(|p| p[0] < p[1]),
+        "sparse indices must be strictly increasing"
+    );
+    let mut total = 0.0;
+    let mut correction = 0.0;
+    // First position of `c` not yet accounted for.
+    let mut next = 0usize;
+    for (&i, &v) in indices.iter().zip(values) {
+        let i = i as usize;
+        let ci = c[i];
+        let d = v - ci;
+        if i >= next {
+            total += squared_norm(&c[next..i]);
+            total += d * d;
+            next = i + 1;
+        } else {
+            correction += d * d - ci * ci;
+        }
+    }
+    total += squared_norm(&c[next..]);
+    (total + correction).max(0.0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deterministic kernels.
+// ---------------------------------------------------------------------------------------------
+
+/// Kernels whose results are bit-identical on every x86-64 and aarch64 machine.
+///
+/// The dense reductions use a fixed lane layout: eight accumulators over
+/// `chunks_exact(8)` (accumulator `j` takes elements `8k + j`), combined in the fixed order
+/// `((acc0 + acc4) + (acc1 + acc5)) + ((acc2 + acc6) + (acc3 + acc7))`, after which the tail
+/// (fewer than 8 elements) is added left to right. Every operation is a separately rounded IEEE
+/// 754 multiply, subtract or add (Rust never contracts `a * b + c` into an FMA on its own), so
+/// neither the vector width the compiler picks nor the CPU features change the result. The
+/// compiler still vectorises the eight lanes (4 SSE2 or 2 AVX registers), so these run at
+/// several GFLOP/s, well above the naive loop but below the dispatched [`dot`](super::dot).
+///
+/// **Checkpoints that must resume bit-identically across machines use these kernels** for every
+/// reduction whose value feeds back into the model state; the fast kernels may differ in the
+/// last bits between a CPU with FMA and one without.
+///
+/// The only caveat is the payload of a NaN result, which IEEE 754 leaves to the hardware.
+pub mod deterministic {
+    use super::common;
+
+    /// Number of accumulators (lanes) of the deterministic reductions.
+    pub const LANES: usize = 8;
+
+    /// The fixed combination order of the eight accumulators.
+    #[inline(always)]
+    fn combine(acc: [f64; LANES]) -> f64 {
+        ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
+    }
+
+    /// Dense dot product with the fixed lane layout described in the [module docs](self).
+    pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+        let (a, b) = common(a, b);
+        let (a_blocks, a_tail) = a.as_chunks::<LANES>();
+        let (b_blocks, b_tail) = b.as_chunks::<LANES>();
+        let mut acc = [0.0f64; LANES];
+        for (x, y) in a_blocks.iter().zip(b_blocks) {
+            for ((s, &xj), &yj) in acc.iter_mut().zip(x).zip(y) {
+                *s += xj * yj;
+            }
+        }
+        let mut sum = combine(acc);
+        for (&x, &y) in a_tail.iter().zip(b_tail) {
+            sum += x * y;
+        }
+        sum
+    }
+
+    /// Squared Euclidean distance with the fixed lane layout described in the
+    /// [module docs](self).
+    pub fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+        let (a, b) = common(a, b);
+        let (a_blocks, a_tail) = a.as_chunks::<LANES>();
+        let (b_blocks, b_tail) = b.as_chunks::<LANES>();
+        let mut acc = [0.0f64; LANES];
+        for (x, y) in a_blocks.iter().zip(b_blocks) {
+            for ((s, &xj), &yj) in acc.iter_mut().zip(x).zip(y) {
+                let d = xj - yj;
+                *s += d * d;
+            }
+        }
+        let mut sum = combine(acc);
+        for (&x, &y) in a_tail.iter().zip(b_tail) {
+            let d = x - y;
+            sum += d * d;
+        }
+        sum
+    }
+
+    /// `y[i] += a * x[i]`, multiply then add (never fused): bit-identical to
+    /// [`reference::axpy`](super::reference::axpy) on every machine.
+    pub fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
+        debug_assert_eq!(x.len(), y.len(), "kernel operands differ in length");
+        let n = x.len().min(y.len());
+        for (yi, &xi) in y[..n].iter_mut().zip(&x[..n]) {
+            *yi += a * xi;
+        }
+    }
+
+    /// `sum(s[i]^2)` with the fixed lane layout.
+    fn squared_norm(s: &[f64]) -> f64 {
+        let (blocks, tail) = s.as_chunks::<LANES>();
+        let mut acc = [0.0f64; LANES];
+        for x in blocks {
+            for (s, &xj) in acc.iter_mut().zip(x) {
+                *s += xj * xj;
+            }
+        }
+        let mut sum = combine(acc);
+        for &x in tail {
+            sum += x * x;
+        }
+        sum
+    }
+
+    /// Sparse-dense dot product. The fast [`sparse_dot`](super::sparse_dot) already has a
+    /// fixed accumulation order and no FMA, so it is re-exported unchanged.
+    pub use super::sparse_dot;
+
+    /// Sparse axpy. The fast [`sparse_axpy`](super::sparse_axpy) never fuses, so it is
+    /// re-exported unchanged.
+    pub use super::sparse_axpy;
+
+    /// Squared distance between a sparse row and a dense point, as
+    /// [`sparse_squared_distance`](super::sparse_squared_distance) but summing the gaps with
+    /// the fixed lane layout of this module instead of the dispatched kernel.
+    pub fn sparse_squared_distance(indices: &[u32], values: &[f64], c: &[f64]) -> f64 {
+        super::sparse_squared_distance_with(indices, values, c, squared_norm)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reference kernels.
+// ---------------------------------------------------------------------------------------------
+
+/// Plain scalar reference implementations: simple left-to-right loops, the specification the
+/// fast and the deterministic kernels are tested against. Slow; not meant for hot loops.
+///
+/// Like the other kernels they check lengths with `debug_assert!` and use the common prefix in
+/// release builds.
+pub mod reference {
+    use super::{common, common_sparse};
+
+    /// `sum(a[i] * b[i])`, left to right.
+    pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+        let (a, b) = common(a, b);
+        let mut sum = 0.0;
+        for (&x, &y) in a.iter().zip(b) {
+            sum += x * y;
+        }
+        sum
+    }
+
+    /// `y[i] = y[i] + a * x[i]` (multiply, then add), left to right.
+    pub fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
+        debug_assert_eq!(x.len(), y.len(), "kernel operands differ in length");
+        let n = x.len().min(y.len());
+        for (yi, &xi) in y[..n].iter_mut().zip(&x[..n]) {
+            *yi += a * xi;
+        }
+    }
+
+    /// `sum((a[i] - b[i])^2)`, left to right.
+    pub fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+        let (a, b) = common(a, b);
+        let mut sum = 0.0;
+        for (&x, &y) in a.iter().zip(b) {
+            let d = x - y;
+            sum += d * d;
+        }
+        sum
+    }
+
+    /// `sum(values[k] * w[indices[k]])`, in the order of the entries.
+    pub fn sparse_dot(indices: &[u32], values: &[f64], w: &[f64]) -> f64 {
+        let (indices, values) = common_sparse(indices, values);
+        let mut sum = 0.0;
+        for (&i, &v) in indices.iter().zip(values) {
+            sum += v * w[i as usize];
+        }
+        sum
+    }
+
+    /// `y[indices[k]] += a * values[k]`, in the order of the entries.
+    pub fn sparse_axpy(a: f64, indices: &[u32], values: &[f64], y: &mut [f64]) {
+        let (indices, values) = common_sparse(indices, values);
+        for (&i, &v) in indices.iter().zip(values) {
+            y[i as usize] += a * v;
+        }
+    }
+
+    /// `sum((x[j] - c[j])^2)` over every `j` of `c`, left to right, where `x[j]` is the stored
+    /// value at `j` or 0. The indices must be strictly increasing; entries that are out of
+    /// order or out of range are ignored.
+    pub fn sparse_squared_distance(indices: &[u32], values: &[f64], c: &[f64]) -> f64 {
+        let (indices, values) = common_sparse(indices, values);
+        let mut sum = 0.0;
+        let mut k = 0;
+        for (j, &cj) in c.iter().enumerate() {
+            let mut x = 0.0;
+            if k < indices.len() && indices[k] as usize == j {
+                x = values[k];
+                k += 1;
+            }
+            let d = x - cj;
+            sum += d * d;
+        }
+        sum
+    }
 }

@@ -218,3 +218,22 @@ pub trait Transformer {
 pub fn check_out_len(what: &str, expected: usize, got: usize) -> Result<()> {
     check_lengths(what, expected, got)
 }
+
+/// Learns every row of a labelled data set into a classifier (its single target as labels,
+/// its sample weights if any): the batch path of a model whose fit is its row loop.
+pub fn learn_dataset(model: &mut dyn Classifier, data: &Dataset) -> Result<()> {
+    if data.n_rows() == 0 {
+        return Err(Error::Empty("the data set has no rows".into()));
+    }
+    let y = data.target()?.to_labels()?;
+    model.learn_many(data.batch(), &y, data.weights.as_deref())
+}
+
+/// Learns every row of a data set with a real target into a regressor.
+pub fn learn_dataset_regressor(model: &mut dyn Regressor, data: &Dataset) -> Result<()> {
+    if data.n_rows() == 0 {
+        return Err(Error::Empty("the data set has no rows".into()));
+    }
+    let y = data.target()?.to_values()?;
+    model.learn_many(data.batch(), &y, data.weights.as_deref())
+}

@@ -1,1 +1,11 @@
-//! tidewater bayes.
+//! # tidewater-bayes
+//!
+//! Naive Bayes classifiers with one model type for the batch and the stream path: sufficient
+//! statistics make them exact, so a model fitted on a data set equals one that learned the same
+//! rows one at a time.
+
+mod gaussian;
+
+pub use gaussian::{GaussianNB, GaussianNBParams};
+/// The error type of this crate: the core one, since every failure here is a core kind.
+pub use tidewater_core::{Error, Result};

@@ -1,0 +1,220 @@
+//! The command line: argument parsing (clap) and the commands of `docs/cli.md`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod commands;
+mod data;
+mod output;
+
+/// The default pipeline of `tidewater eval` with no arguments.
+pub const DEFAULT_MODEL: &str = "standard_scaler|gaussian_nb";
+/// The default data set of `tidewater eval` with no arguments.
+pub const DEFAULT_DATASET: &str = "phishing";
+
+/// What went wrong, and so the exit code: 2 for bad usage or input, 1 for a bug.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad usage or bad input (exit 2).
+    #[error("{0}")]
+    Input(String),
+    /// An internal error (exit 1).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl CliError {
+    fn input(m: impl Into<String>) -> Self {
+        CliError::Input(m.into())
+    }
+}
+
+impl From<tidewater::Error> for CliError {
+    fn from(e: tidewater::Error) -> Self {
+        CliError::Input(e.to_string())
+    }
+}
+
+#[derive(Parser)]
+#[command(
+    name = "tidewater",
+    version,
+    about = "Online and batch machine learning: one model type for both paths"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum OnError {
+    /// Stop at the first bad row (exit 2).
+    Abort,
+    /// Skip bad rows, count them in "skipped", leave the model as it was.
+    Skip,
+}
+
+#[derive(Args, Clone)]
+struct SourceArgs {
+    /// Data file(s), read in order as one stream (.csv, .svm/.libsvm, .vw).
+    #[arg(long = "data", value_name = "FILE")]
+    data: Vec<PathBuf>,
+    /// A shipped data set (see `tidewater list`).
+    #[arg(long, value_name = "NAME", conflicts_with = "data")]
+    dataset: Option<String>,
+    /// A stream generator spec (bounded by --limit).
+    #[arg(long, value_name = "SPEC", conflicts_with_all = ["data", "dataset"])]
+    synth: Option<String>,
+    /// File format, overriding the extension.
+    #[arg(long, value_name = "FORMAT")]
+    format: Option<String>,
+    /// The target column (default: the last column for supervised models).
+    #[arg(long, value_name = "COL")]
+    target: Option<String>,
+    /// What to do with a bad row.
+    #[arg(long, value_enum, default_value = "abort")]
+    on_error: OnError,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Prequential evaluation: for each row predict, score, then learn.
+    Eval {
+        /// Model or pipeline spec.
+        #[arg(long, value_name = "SPEC")]
+        model: Option<String>,
+        #[command(flatten)]
+        source: SourceArgs,
+        /// Stop after N rows.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// Rows in the rolling metrics' window.
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        window: usize,
+        /// One JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Wrap the model in drift retraining with this detector.
+        #[arg(long, value_name = "DETECTOR")]
+        retrain: Option<String>,
+    },
+    /// Fit on the whole data set (batch path) and save the model.
+    Fit {
+        /// Model or pipeline spec.
+        #[arg(long, value_name = "SPEC")]
+        model: String,
+        #[command(flatten)]
+        source: SourceArgs,
+        /// Where to save the model.
+        #[arg(long, value_name = "MODEL")]
+        save: PathBuf,
+    },
+    /// Learn row by row (stream path), from an empty or a saved model, and save it.
+    Learn {
+        /// Model or pipeline spec (starts empty).
+        #[arg(long, value_name = "SPEC", required_unless_present = "load", conflicts_with = "load")]
+        model: Option<String>,
+        /// A saved model to keep learning (warm start).
+        #[arg(long, value_name = "MODEL")]
+        load: Option<PathBuf>,
+        #[command(flatten)]
+        source: SourceArgs,
+        /// Where to save the model.
+        #[arg(long, value_name = "MODEL")]
+        save: PathBuf,
+    },
+    /// One prediction per row.
+    Predict {
+        /// The saved model.
+        #[arg(long, value_name = "MODEL")]
+        load: PathBuf,
+        #[command(flatten)]
+        source: SourceArgs,
+        /// Also class probabilities.
+        #[arg(long)]
+        proba: bool,
+        /// JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Transformed rows.
+    Transform {
+        /// The saved model.
+        #[arg(long, value_name = "MODEL")]
+        load: PathBuf,
+        #[command(flatten)]
+        source: SourceArgs,
+        /// JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every model, transformer, detector, data set and generator with its parameters.
+    List {
+        /// JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Shipped data sets.
+    Datasets {
+        #[command(subcommand)]
+        command: DatasetsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DatasetsCommand {
+    /// A shipped data set as CSV on stdout, header first, target(s) last.
+    Export {
+        /// The data set's name.
+        name: String,
+        /// Only the first N rows.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+    },
+}
+
+impl SourceArgs {
+    fn source(&self) -> Result<data::SourceArg, CliError> {
+        if let Some(s) = &self.synth {
+            return Err(CliError::input(format!(
+                "--synth `{s}`: unknown generator: this build has no stream generators yet"
+            )));
+        }
+        Ok(match &self.dataset {
+            Some(d) => data::SourceArg::Dataset(d.clone()),
+            None => data::SourceArg::Files(self.data.clone()),
+        })
+    }
+}
+
+/// Runs the program and returns its exit code.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            if e.use_stderr() {
+                // One line: clap's first line names the problem.
+                let text = e.to_string();
+                let first = text.lines().next().unwrap_or("bad usage");
+                eprintln!("{first}");
+            } else {
+                let _ = e.print();
+            }
+            return ExitCode::from(code);
+        }
+    };
+    match commands::dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Input(m)) => {
+            eprintln!("error: {}", m.replace('\n', " "));
+            ExitCode::from(2)
+        }
+        Err(e @ CliError::Internal(_)) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+    }
+}
