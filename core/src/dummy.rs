@@ -87,16 +87,6 @@ impl Fit for MeanRegressorParams {
     }
 }
 
-fn check_label(y: &Label) -> Result<()> {
-    match y {
-        Label::Num(v) if !v.is_finite() => Err(Error::BadLabel {
-            label: v.to_string(),
-            reason: "a numeric label must be finite".into(),
-        }),
-        _ => Ok(()),
-    }
-}
-
 /// Predicts the class with the largest total weight so far (the smallest label on a tie);
 /// its probabilities are the classes' shares of the weight. Ignores the features, but checks
 /// them (finite, and the dimension of the first row) so that bad rows are refused as by
@@ -118,7 +108,7 @@ impl Classifier for PriorClassifier {
     fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
         self.check_row(x)?;
         let w = check_weight(weight)?;
-        check_label(y)?;
+        y.check()?;
         self.n_features = Some(crate::row::FeatureVector::dim(&x));
         let (c, inserted) = self.classes.insert(y);
         if inserted {
@@ -171,7 +161,7 @@ impl Classifier for NoChangeClassifier {
     fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
         self.check_row(x)?;
         check_weight(weight)?;
-        check_label(y)?;
+        y.check()?;
         self.n_features = Some(crate::row::FeatureVector::dim(&x));
         self.classes.insert(y);
         self.last = Some(y.clone());

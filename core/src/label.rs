@@ -33,6 +33,17 @@ impl Label {
         }
     }
 
+    /// Checks that a numeric label is finite (a `Label::Num` built directly may hold NaN).
+    pub fn check(&self) -> Result<()> {
+        match self {
+            Label::Num(v) if !v.is_finite() => Err(Error::BadLabel {
+                label: v.to_string(),
+                reason: "a numeric label must be finite".into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The label as a number, if it is one.
     pub fn as_f64(&self) -> Option<f64> {
         match self {

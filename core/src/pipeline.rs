@@ -225,7 +225,10 @@ impl<T: Transformer, M: Classifier> Classifier for Pipeline<T, M> {
         }
     }
     fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
+        // Everything that can be checked is checked before any stage learns, so a refused
+        // row leaves every stage as it was.
         self.first_check(x, weight)?;
+        y.check()?;
         let mut bufs = std::mem::take(&mut self.bufs);
         let r = learn_pass(&mut self.steps, x, weight, &mut bufs)
             .and_then(|row| self.model.learn_one(row, y, weight));

@@ -194,19 +194,10 @@ fn eval(
 }
 
 fn fit(spec: &str, source: &SourceArgs, save: &std::path::Path) -> Result<(), CliError> {
-    // Parse first so a bad spec is reported before any data is read.
-    let built = registry::build(spec).or_else(|e| match e {
-        tidewater::Error::InvalidParam { .. } => registry::parse(spec, registry::Path::Batch)
-            .and_then(|_| Err(e)),
-        e => Err(e),
-    });
-    let role = match &built {
-        Ok(m) => m.role(),
-        Err(_) => {
-            let stages = registry::parse(spec, registry::Path::Batch)?;
-            stages.last().map(|(_, e)| e.role).unwrap_or(Role::Transformer)
-        }
-    };
+    // Parse (and validate) first so a bad spec is reported before any data is read.
+    let role = registry::parse(spec, registry::Path::Batch)?
+        .last()
+        .map_or(Role::Transformer, |(_, e)| e.role);
     let (mut feed, _) = open(source, None)?;
     let cols = feed.bind_new(source.target.as_deref(), role != Role::Transformer)?;
     let mut skipped = 0;

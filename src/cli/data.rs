@@ -309,11 +309,10 @@ impl Feed {
 
     fn set_kinds(&mut self, kinds: Vec<ColumnKind>) -> Result<(), CliError> {
         if let Inner::Csv { current, .. } = &mut self.inner {
-            let csv = std::mem::replace(
-                current.as_mut(),
-                CsvReader::from_reader(Box::new(std::io::empty()) as Box<dyn Read>, "")
-                    .unwrap_or_else(|_| unreachable_reader()),
-            );
+            // `with_kinds` takes the reader by value: stand a one-row reader in its place
+            // meanwhile (an empty one cannot be built: it is an error).
+            let stand_in: Box<dyn Read> = Box::new(&b"-\n0\n"[..]);
+            let csv = std::mem::replace(current.as_mut(), CsvReader::from_reader(stand_in, "")?);
             **current = csv.with_kinds(kinds.clone())?;
         }
         self.kinds = kinds;
@@ -503,8 +502,4 @@ impl Feed {
         let schema = tidewater::Schema::numeric(cols.features.clone(), names);
         Ok(Dataset::new(features, targets, schema)?)
     }
-}
-
-fn unreachable_reader() -> BoxedCsv {
-    unreachable!("an empty reader is never opened")
 }

@@ -264,14 +264,7 @@ impl Classifier for GaussianNB {
     fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
         self.check_row(x)?;
         let w = check_weight(weight)?;
-        if let Label::Num(v) = y
-            && !v.is_finite()
-        {
-            return Err(Error::BadLabel {
-                label: v.to_string(),
-                reason: "a numeric label must be finite".into(),
-            });
-        }
+        y.check()?;
         let (c, inserted) = self.classes.insert(y);
         if inserted {
             self.stats.insert(c, Moments::default());

@@ -1,0 +1,155 @@
+//! Reference fixtures (computed with scikit-learn and River, copied into
+//! `tests/fixtures/reference/`) through the library, on every path that can produce them:
+//! batch fit, row by row, and mini-batches. Tolerances are the fixtures' own, relative:
+//! `|got - want| <= tol * max(1, |want|)`.
+
+use ndarray::Array2;
+use serde_json::Value;
+use tidewater::bayes::{GaussianNB, GaussianNBParams};
+use tidewater::preprocessing::{StandardScaler, StandardScalerParams};
+use tidewater::prelude::*;
+use tidewater::{FeatureMatrix, Schema};
+
+fn fixture(rel: &str) -> Value {
+    let path = format!("{}/tests/fixtures/reference/{rel}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+fn matrix(v: &Value) -> Array2<f64> {
+    let rows: Vec<Vec<f64>> = v.as_array().unwrap().iter().map(floats).collect();
+    let (n, d) = (rows.len(), rows[0].len());
+    Array2::from_shape_vec((n, d), rows.concat()).unwrap()
+}
+
+fn close(got: &[f64], want: &[f64], tol: f64, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() <= tol * w.abs().max(1.0),
+            "{what}[{i}]: got {g}, want {w} (tol {tol})"
+        );
+    }
+}
+
+/// The three ways to learn a classifier: fit, row by row, and mini-batches of 7.
+fn three_paths_nb(x: &Array2<f64>, y: &[Label], params: &GaussianNBParams) -> Vec<GaussianNB> {
+    let d = x.ncols();
+    let schema = Schema::numeric((0..d).map(|j| format!("f{j}")).collect(), vec!["y".into()]);
+    let ds = Dataset::new(
+        FeatureMatrix::Dense(x.clone()),
+        vec![Targets::Labels(y.to_vec())],
+        schema,
+    )
+    .unwrap();
+    let fitted = params.fit(&ds).unwrap();
+    let mut rows = params.build().unwrap();
+    for (r, l) in x.rows().into_iter().zip(y) {
+        rows.learn_one(Row::Dense(r.as_slice().unwrap()), l, None)
+            .unwrap();
+    }
+    let mut batches = params.build().unwrap();
+    for start in (0..x.nrows()).step_by(7) {
+        let end = (start + 7).min(x.nrows());
+        let part = x.slice(ndarray::s![start..end, ..]);
+        batches
+            .learn_many(Batch::Dense(part), &y[start..end], None)
+            .unwrap();
+    }
+    vec![fitted, rows, batches]
+}
+
+#[test]
+fn gaussian_nb_matches_scikit_learn_on_iris_on_every_path() {
+    let f = fixture("batch/gnb_iris.json");
+    let tol = f["tolerance"].as_f64().unwrap();
+    let x = matrix(&f["X"]);
+    let y: Vec<Label> = floats(&f["y"]).into_iter().map(Label::Num).collect();
+    let params = GaussianNBParams::default().var_smoothing(f["params"]["var_smoothing"].as_f64().unwrap());
+    let want_proba = matrix(&f["predict_proba"]);
+    for (path, m) in ["fit", "learn_one", "learn_many"]
+        .iter()
+        .zip(three_paths_nb(&x, &y, &params))
+    {
+        close(&m.class_prior(), &floats(&f["class_prior"]), tol, &format!("{path} prior"));
+        for (c, (t, v)) in m.theta().iter().zip(m.var()).enumerate() {
+            close(t, &floats(&f["theta"][c]), tol, &format!("{path} theta[{c}]"));
+            close(&v, &floats(&f["var"][c]), tol, &format!("{path} var[{c}]"));
+        }
+        for (i, r) in x.rows().into_iter().enumerate() {
+            let p = m.predict_proba_one(Row::Dense(r.as_slice().unwrap())).unwrap();
+            close(&p, want_proba.row(i).as_slice().unwrap(), tol, &format!("{path} proba[{i}]"));
+        }
+    }
+}
+
+#[test]
+fn standard_scaler_matches_scikit_learn_on_wine_on_every_path() {
+    let f = fixture("batch/scaler_wine.json");
+    let tol = f["tolerance"].as_f64().unwrap();
+    let x = matrix(&f["X"]);
+    let (mean, var) = (floats(&f["mean"]), floats(&f["var"]));
+    let d = x.ncols();
+    let ds = Dataset::new(
+        FeatureMatrix::Dense(x.clone()),
+        vec![],
+        Schema::numeric((0..d).map(|j| format!("f{j}")).collect(), vec![]),
+    )
+    .unwrap();
+    let fitted = StandardScalerParams::default().fit(&ds).unwrap();
+    let mut rows = StandardScaler::new();
+    for r in x.rows() {
+        rows.learn_one(Row::Dense(r.as_slice().unwrap()), None).unwrap();
+    }
+    let mut batches = StandardScaler::new();
+    for start in (0..x.nrows()).step_by(10) {
+        let end = (start + 10).min(x.nrows());
+        batches
+            .learn_many(Batch::Dense(x.slice(ndarray::s![start..end, ..])), None)
+            .unwrap();
+    }
+    for (path, m) in [("fit", &fitted), ("learn_one", &rows), ("learn_many", &batches)] {
+        close(m.mean(), &mean, tol, &format!("{path} mean"));
+        close(&m.var(), &var, tol, &format!("{path} var"));
+        let t = m.transform_many(Batch::Dense(x.view())).unwrap();
+        for (i, r) in x.rows().into_iter().enumerate() {
+            let want: Vec<f64> = (0..d).map(|j| (r[j] - mean[j]) / var[j].sqrt()).collect();
+            close(t.row(i).as_slice().unwrap(), &want, 1e-9, &format!("{path} transform[{i}]"));
+        }
+    }
+}
+
+#[test]
+fn gaussian_nb_prequential_accuracy_on_phishing_is_within_001_of_river() {
+    let f = fixture("online/phishing.json");
+    let river = f["accuracy"]["gaussian_nb"].as_f64().unwrap();
+    let data = tidewater::datasets::phishing().unwrap();
+    let y = data.target().unwrap().to_labels().unwrap();
+    let FeatureMatrix::Dense(x) = &data.features else {
+        panic!("phishing is dense")
+    };
+    let rows: Vec<(&[f64], &Label)> = x
+        .rows()
+        .into_iter()
+        .map(|r| r.to_slice().unwrap())
+        .zip(&y)
+        .collect();
+    let mut model = GaussianNB::new();
+    let report = tidewater::eval::evaluate_classifier(&mut model, rows, 1000).unwrap();
+    let acc = report
+        .metrics
+        .iter()
+        .find(|(k, _)| *k == "accuracy")
+        .and_then(|(_, v)| *v)
+        .unwrap();
+    assert_eq!(report.rows, 1250);
+    assert!((acc - river).abs() <= 0.01, "accuracy {acc}, River {river}");
+}
