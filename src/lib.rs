@@ -46,3 +46,8 @@ pub mod prelude {
         Regressor, Result, Row, SparseRow, Targets, Transformer,
     };
 }
+
+/// The README's examples, compiled and run as doc tests so they cannot go stale.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -209,8 +209,8 @@ proptest! {
             let mut mr_all = MeanRegressorParams::default().build().unwrap();
             let b = all.batch();
             mr.learn_many(b, &rv, d.w.as_deref()).unwrap();
-            for i in 0..d.n() {
-                mr_all.learn_one(b.row(i).unwrap(), rv[i], d.weight(i)).unwrap();
+            for (i, &v) in rv.iter().enumerate() {
+                mr_all.learn_one(b.row(i).unwrap(), v, d.weight(i)).unwrap();
             }
             prop_assert_eq!(bytes(&mr), bytes(&mr_all));
         }
@@ -227,7 +227,7 @@ proptest! {
         let (_, mut sb): (_, StandardScaler) = persist::from_bytes(&bytes(&sa), "m").unwrap();
         for i in 0..d.n() {
             let x = Row::Dense(d.x.row(i).to_slice().unwrap());
-            if a.classes().len() > 0 {
+            if !a.classes().is_empty() {
                 let (pa, pb) = (a.predict_proba_one(x).unwrap(), b.predict_proba_one(x).unwrap());
                 prop_assert_eq!(
                     pa.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),

@@ -112,7 +112,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// Malformed input in a data file.
-    #[error("{file}:{line}: {column}: {message}")]
+    #[error("{file}:{line}: {}{message}", column_prefix(column))]
     Parse {
         /// The file name.
         file: String,
@@ -144,6 +144,17 @@ pub enum Error {
     /// dense-only model).
     #[error("unsupported: {0}")]
     Unsupported(String),
+}
+
+/// `column `c`: ` for a named column, nothing for a whole-line problem (`-`).
+fn column_prefix(column: &str) -> String {
+    if column == "-" || column.is_empty() {
+        String::new()
+    } else if column.chars().all(|c| c.is_ascii_digit()) {
+        format!("field {column}: ")
+    } else {
+        format!("column `{column}`: ")
+    }
 }
 
 impl Error {

@@ -1,165 +1,43 @@
 //! The shipped data sets load offline, with the documented shapes and targets, and their
 //! values equal the reference fixtures exactly.
 //!
-//! The fixtures are read from `$TIDEWATER_REFERENCE` (default `/work/shared/reference`).
+//! The fixtures are the project's copies in `tests/fixtures/reference`. serde_json is built
+//! with `float_roundtrip`, so a number in shortest round-trip form parses to the same bits.
 
-use std::path::PathBuf;
-
+use serde_json::Value;
 use tidewater_core::{Dataset, Error, FeatureMatrix, Targets};
 use tidewater_datasets::{Task, catalog, csv_bytes, load};
 
-fn reference_dir() -> PathBuf {
-    std::env::var_os("TIDEWATER_REFERENCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/reference"))
-}
+const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/reference");
 
 fn read_reference(rel: &str) -> String {
-    let path = reference_dir().join(rel);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read reference fixture {}: {e} (set TIDEWATER_REFERENCE)",
-            path.display()
-        )
-    })
-}
-
-/// A JSON value: just enough of JSON to read the reference fixtures. Numbers are parsed with
-/// `str::parse::<f64>`, which rounds correctly, so shortest round-trip text gives the same bits.
-#[derive(Debug)]
-enum Json {
-    Num(f64),
-    Arr(Vec<Json>),
-    Obj(Vec<(String, Json)>),
-    Other,
-}
-
-impl std::ops::Index<&str> for Json {
-    type Output = Json;
-    fn index(&self, key: &str) -> &Json {
-        match self {
-            Json::Obj(kv) => kv
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v)
-                .unwrap_or_else(|| panic!("no key `{key}` in fixture")),
-            _ => panic!("not an object"),
-        }
-    }
-}
-
-struct JsonParser<'a> {
-    s: &'a [u8],
-    i: usize,
-}
-
-impl JsonParser<'_> {
-    fn ws(&mut self) {
-        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
-            self.i += 1;
-        }
-    }
-
-    fn eat(&mut self, c: u8) -> bool {
-        self.ws();
-        let hit = self.s.get(self.i) == Some(&c);
-        if hit {
-            self.i += 1;
-        }
-        hit
-    }
-
-    fn string(&mut self) -> String {
-        assert!(self.eat(b'"'), "expected a string at byte {}", self.i);
-        let mut out = Vec::new();
-        while self.s[self.i] != b'"' {
-            if self.s[self.i] == b'\\' {
-                self.i += 1;
-            }
-            out.push(self.s[self.i]);
-            self.i += 1;
-        }
-        self.i += 1;
-        String::from_utf8_lossy(&out).into_owned()
-    }
-
-    fn value(&mut self) -> Json {
-        self.ws();
-        match self.s[self.i] {
-            b'[' => {
-                self.i += 1;
-                let mut items = Vec::new();
-                if !self.eat(b']') {
-                    loop {
-                        items.push(self.value());
-                        if self.eat(b']') {
-                            break;
-                        }
-                        assert!(self.eat(b','), "expected `,` at byte {}", self.i);
-                    }
-                }
-                Json::Arr(items)
-            }
-            b'{' => {
-                self.i += 1;
-                let mut kv = Vec::new();
-                if !self.eat(b'}') {
-                    loop {
-                        let k = self.string();
-                        assert!(self.eat(b':'), "expected `:` at byte {}", self.i);
-                        kv.push((k, self.value()));
-                        if self.eat(b'}') {
-                            break;
-                        }
-                        assert!(self.eat(b','), "expected `,` at byte {}", self.i);
-                    }
-                }
-                Json::Obj(kv)
-            }
-            b'"' => {
-                self.string();
-                Json::Other
-            }
-            _ => {
-                let start = self.i;
-                while self.i < self.s.len() && !b",]} \t\r\n".contains(&self.s[self.i]) {
-                    self.i += 1;
-                }
-                let text = std::str::from_utf8(&self.s[start..self.i]).unwrap();
-                text.parse().map(Json::Num).unwrap_or(Json::Other)
-            }
-        }
-    }
+    let path = std::path::Path::new(REFERENCE).join(rel);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read reference fixture {}: {e}", path.display()))
 }
 
 /// A reference JSON fixture, parsed.
-fn json_fixture(rel: &str) -> Json {
-    let text = read_reference(rel);
-    JsonParser {
-        s: text.as_bytes(),
-        i: 0,
-    }
-    .value()
+fn json_fixture(rel: &str) -> Value {
+    serde_json::from_str(&read_reference(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
-fn json_vector(v: &Json) -> Vec<f64> {
-    match v {
-        Json::Arr(items) => items
-            .iter()
-            .map(|x| match x {
-                Json::Num(n) => *n,
-                other => panic!("expected a number, got {other:?}"),
-            })
-            .collect(),
-        other => panic!("expected an array, got {other:?}"),
-    }
+fn json_vector(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("expected an array, got {v}"))
+        .iter()
+        .map(|x| {
+            x.as_f64()
+                .unwrap_or_else(|| panic!("expected a number, got {x}"))
+        })
+        .collect()
 }
 
-fn json_matrix(v: &Json) -> Vec<Vec<f64>> {
-    match v {
-        Json::Arr(rows) => rows.iter().map(json_vector).collect(),
-        other => panic!("expected an array of rows, got {other:?}"),
-    }
+fn json_matrix(v: &Value) -> Vec<Vec<f64>> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("expected an array of rows, got {v}"))
+        .iter()
+        .map(json_vector)
+        .collect()
 }
 
 fn features(ds: &Dataset) -> Vec<Vec<f64>> {

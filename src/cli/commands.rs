@@ -9,8 +9,12 @@ use tidewater::registry::{self, AnyModel, Role, SavedModel};
 use tidewater::{Classifier, Regressor, Transformer};
 
 use super::data::{Columns, Feed, FeedError, RowBuf, SourceArg};
-use super::output::{Progress, csv_field, io_err, label_json, metrics_json, number_json, print_json};
-use super::{CliError, Command, DEFAULT_DATASET, DEFAULT_MODEL, DatasetsCommand, OnError, SourceArgs};
+use super::output::{
+    Progress, csv_field, io_err, label_json, metrics_json, number_json, print_json,
+};
+use super::{
+    CliError, Command, DEFAULT_DATASET, DEFAULT_MODEL, DatasetsCommand, OnError, SourceArgs,
+};
 
 pub fn dispatch(cmd: Command) -> Result<(), CliError> {
     match cmd {
@@ -57,9 +61,11 @@ fn open(source: &SourceArgs, default_dataset: Option<&str>) -> Result<(Feed, Sou
     if let SourceArg::Files(f) = &s
         && f.is_empty()
     {
-        return Err(CliError::input("no data: give --data FILE or --dataset NAME"));
+        return Err(CliError::input(
+            "no data: give --data FILE or --dataset NAME",
+        ));
     }
-    Ok((Feed::open(&s, source.format.as_deref())?, s))
+    Ok((Feed::open(&s, source.format.as_deref(), source.bits)?, s))
 }
 
 fn bind_for(feed: &mut Feed, model: &AnyModel, target: Option<&str>) -> Result<Columns, CliError> {
@@ -107,6 +113,9 @@ fn eval(
     retrain: Option<String>,
 ) -> Result<(), CliError> {
     let start = Instant::now();
+    if window == 0 {
+        return Err(CliError::input("--window: must be at least 1, got 0"));
+    }
     let spec = model_spec.unwrap_or_else(|| DEFAULT_MODEL.to_owned());
     let mut model = registry::build(&spec)?;
     if let Some(d) = retrain {
@@ -293,9 +302,6 @@ fn predict(
         false,
     )?;
     let progress = Progress::new(true);
-    let mut preds: Vec<Value> = Vec::new();
-    let mut probas: Vec<Value> = Vec::new();
-    let mut lines: Vec<String> = Vec::new();
     let classes: Vec<tidewater::Label> = match &saved.model {
         AnyModel::Classifier(m) => m.classes().labels().to_vec(),
         _ if proba => {
@@ -313,7 +319,9 @@ fn predict(
         AnyModel::Regressor(_) => Vec::new(),
     };
     let mut buf = vec![0.0; classes.len()];
-    let skipped = std::cell::Cell::new(false);
+    // One output row per input row: a row skipped with `--on-error skip` gets an empty
+    // prediction (null in JSON), so outputs stay aligned with inputs.
+    let out = std::cell::RefCell::new((Vec::<Value>::new(), Vec::<Value>::new(), Vec::<String>::new()));
     drive(
         &mut feed,
         &cols,
@@ -321,10 +329,13 @@ fn predict(
         None,
         &progress,
         |b| {
-            let (pred, line) = match &saved.model {
+            let (pred, mut line) = match &saved.model {
                 AnyModel::Classifier(m) => {
                     let p = m.predict_one(b.row())?;
-                    let text = p.as_ref().map(|l| csv_field(&l.to_string())).unwrap_or_default();
+                    let text = p
+                        .as_ref()
+                        .map(|l| csv_field(&l.to_string()))
+                        .unwrap_or_default();
                     (p.as_ref().map_or(Value::Null, label_json), text)
                 }
                 AnyModel::Regressor(m) => {
@@ -333,22 +344,29 @@ fn predict(
                 }
                 AnyModel::Transformer(_) => unreachable!("refused above"),
             };
-            let mut line = line;
+            let mut o = out.borrow_mut();
             if proba && let AnyModel::Classifier(m) = &saved.model {
                 m.predict_proba_into(b.row(), &mut buf)?;
                 for p in &buf {
                     line.push(',');
                     line.push_str(&p.to_string());
                 }
-                probas.push(json!(buf));
+                o.1.push(json!(buf));
             }
-            preds.push(pred);
-            lines.push(line);
+            o.0.push(pred);
+            o.2.push(line);
             Ok(())
         },
-        || skipped.set(true),
+        || {
+            let mut o = out.borrow_mut();
+            o.0.push(Value::Null);
+            if proba {
+                o.1.push(Value::Null);
+            }
+            o.2.push(",".repeat(if proba { classes.len() } else { 0 }));
+        },
     )?;
-    let _ = skipped;
+    let (preds, probas, lines) = out.into_inner();
     if json {
         let mut o = json!({"rows": preds.len(), "predictions": preds});
         if proba {
@@ -393,7 +411,8 @@ fn transform(load: &std::path::Path, source: &SourceArgs, json: bool) -> Result<
         .ok_or_else(|| CliError::input("transform: the model has learned nothing"))?;
     let columns = model.feature_names_out(&saved.features);
     let mut out_row = vec![0.0; k];
-    let mut values: Vec<Vec<f64>> = Vec::new();
+    // A row skipped with `--on-error skip` stays in the output as an empty row (null in JSON).
+    let values = std::cell::RefCell::new(Vec::<Option<Vec<f64>>>::new());
     drive(
         &mut feed,
         &cols,
@@ -402,15 +421,19 @@ fn transform(load: &std::path::Path, source: &SourceArgs, json: bool) -> Result<
         &Progress::new(true),
         |b| {
             model.transform_one(b.row(), &mut out_row)?;
-            values.push(out_row.clone());
+            values.borrow_mut().push(Some(out_row.clone()));
             Ok(())
         },
-        || {},
+        || values.borrow_mut().push(None),
     )?;
+    let values = values.into_inner();
     if json {
         let rows: Vec<Value> = values
             .iter()
-            .map(|r| Value::Array(r.iter().map(|&v| number_json_plain(v)).collect()))
+            .map(|r| match r {
+                Some(r) => Value::Array(r.iter().map(|&v| number_json_plain(v)).collect()),
+                None => Value::Null,
+            })
             .collect();
         print_json(&json!({"rows": values.len(), "columns": columns, "values": rows}))
     } else {
@@ -418,7 +441,10 @@ fn transform(load: &std::path::Path, source: &SourceArgs, json: bool) -> Result<
         let header: Vec<String> = columns.iter().map(|c| csv_field(c)).collect();
         writeln!(out, "{}", header.join(",")).map_err(io_err)?;
         for r in &values {
-            let line: Vec<String> = r.iter().map(|v| v.to_string()).collect();
+            let line: Vec<String> = match r {
+                Some(r) => r.iter().map(|v| v.to_string()).collect(),
+                None => vec![String::new(); k],
+            };
             writeln!(out, "{}", line.join(",")).map_err(io_err)?;
         }
         out.flush().map_err(io_err)
@@ -471,7 +497,10 @@ fn list(json: bool) -> Result<(), CliError> {
     let mut w = || -> std::io::Result<()> {
         for (title, role_filter) in [("models", false), ("transformers", true)] {
             writeln!(out, "{title}:")?;
-            for e in cat.iter().filter(|e| (e.role == Role::Transformer) == role_filter) {
+            for e in cat
+                .iter()
+                .filter(|e| (e.role == Role::Transformer) == role_filter)
+            {
                 writeln!(out, "  {:<24}{}", e.name, e.summary)?;
                 if !e.batch_path {
                     writeln!(out, "  {:<24}(fit learns over the data row by row)", "")?;
@@ -497,8 +526,14 @@ fn list(json: bool) -> Result<(), CliError> {
 
 fn export(name: &str, limit: Option<usize>) -> Result<(), CliError> {
     let bytes = tidewater::datasets::csv_bytes(name).ok_or_else(|| {
-        let known: Vec<&str> = tidewater::datasets::catalog().iter().map(|d| d.name).collect();
-        CliError::input(format!("unknown data set `{name}` (known: {})", known.join(", ")))
+        let known: Vec<&str> = tidewater::datasets::catalog()
+            .iter()
+            .map(|d| d.name)
+            .collect();
+        CliError::input(format!(
+            "unknown data set `{name}` (known: {})",
+            known.join(", ")
+        ))
     })?;
     let text = String::from_utf8_lossy(&bytes);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

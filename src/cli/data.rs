@@ -136,13 +136,15 @@ fn open_csv(path: &PathBuf) -> Result<BoxedCsv, CliError> {
 }
 
 impl Feed {
-    /// Opens a source. `format` overrides detection by extension.
-    pub fn open(source: &SourceArg, format: Option<&str>) -> Result<Feed, CliError> {
+    /// Opens a source. `format` overrides detection by extension; `bits` is VW's hash size.
+    pub fn open(source: &SourceArg, format: Option<&str>, bits: u32) -> Result<Feed, CliError> {
         match source {
             SourceArg::Dataset(name) => {
                 let bytes = tidewater::datasets::csv_bytes(name).ok_or_else(|| {
-                    let known: Vec<&str> =
-                        tidewater::datasets::catalog().iter().map(|d| d.name).collect();
+                    let known: Vec<&str> = tidewater::datasets::catalog()
+                        .iter()
+                        .map(|d| d.name)
+                        .collect();
                     CliError::input(format!(
                         "unknown data set `{name}` (known: {})",
                         known.join(", ")
@@ -153,9 +155,9 @@ impl Feed {
                 Ok(Self::from_csv(csv, VecDeque::new()))
             }
             SourceArg::Files(files) => {
-                let first = files
-                    .first()
-                    .ok_or_else(|| CliError::input("no data: give --data FILE or --dataset NAME"))?;
+                let first = files.first().ok_or_else(|| {
+                    CliError::input("no data: give --data FILE or --dataset NAME")
+                })?;
                 let fmt = Format::detect(first, format)?;
                 for f in &files[1..] {
                     let other = Format::detect(f, format)?;
@@ -180,7 +182,7 @@ impl Feed {
                         }
                         let data = match fmt {
                             Format::LibSvm => tidewater::core::io::load_libsvm(first, None)?,
-                            _ => tidewater::core::io::load_vw(first, 18)?,
+                            _ => tidewater::core::io::load_vw(first, bits)?,
                         };
                         let mut headers = data.schema.features.clone();
                         headers.extend(data.schema.targets.iter().cloned());
@@ -218,7 +220,11 @@ impl Feed {
 
     /// Binds the columns for a new model: the target is `target` or, for supervised
     /// models, the last column; every other column is a feature and must be numeric.
-    pub fn bind_new(&mut self, target: Option<&str>, supervised: bool) -> Result<Columns, CliError> {
+    pub fn bind_new(
+        &mut self,
+        target: Option<&str>,
+        supervised: bool,
+    ) -> Result<Columns, CliError> {
         let target_col = match target {
             Some(t) => Some(self.col(t).ok_or_else(|| {
                 CliError::input(format!(
@@ -238,10 +244,14 @@ impl Feed {
             }
             None => None,
         };
-        let feature_cols: Vec<usize> =
-            (0..self.headers.len()).filter(|&c| Some(c) != target_col).collect();
+        let feature_cols: Vec<usize> = (0..self.headers.len())
+            .filter(|&c| Some(c) != target_col)
+            .collect();
         if feature_cols.is_empty() {
-            return Err(CliError::input(format!("{}: no feature columns", self.name())));
+            return Err(CliError::input(format!(
+                "{}: no feature columns",
+                self.name()
+            )));
         }
         for &c in &feature_cols {
             if self.kinds[c] == ColumnKind::Nominal {
@@ -253,7 +263,10 @@ impl Feed {
             }
         }
         Ok(Columns {
-            features: feature_cols.iter().map(|&c| self.headers[c].clone()).collect(),
+            features: feature_cols
+                .iter()
+                .map(|&c| self.headers[c].clone())
+                .collect(),
             feature_cols,
             target: target_col.map(|c| self.headers[c].clone()),
             target_numeric: target_col.is_none_or(|c| self.kinds[c] == ColumnKind::Numeric),
@@ -348,9 +361,9 @@ impl Feed {
                                 next.display()
                             ))));
                         }
-                        let csv = csv.with_kinds(self.kinds.clone()).map_err(|e| {
-                            FeedError::Fatal(e.into())
-                        })?;
+                        let csv = csv
+                            .with_kinds(self.kinds.clone())
+                            .map_err(|e| FeedError::Fatal(e.into()))?;
                         **current = csv;
                     }
                     Err(e @ Error::Parse { .. }) => return Err(FeedError::Row(e.to_string())),

@@ -23,6 +23,9 @@ pub enum CliError {
     /// An internal error (exit 1).
     #[error("internal error: {0}")]
     Internal(String),
+    /// The reader of stdout went away (`| head`): stop quietly, as Unix tools do.
+    #[error("broken pipe")]
+    BrokenPipe,
 }
 
 impl CliError {
@@ -70,6 +73,9 @@ struct SourceArgs {
     /// File format, overriding the extension.
     #[arg(long, value_name = "FORMAT")]
     format: Option<String>,
+    /// Bits of the VW feature hash: indices are masked to B bits (as VW's `-b`).
+    #[arg(long, value_name = "B", default_value_t = 18)]
+    bits: u32,
     /// The target column (default: the last column for supervised models).
     #[arg(long, value_name = "COL")]
     target: Option<String>,
@@ -114,7 +120,12 @@ enum Command {
     /// Learn row by row (stream path), from an empty or a saved model, and save it.
     Learn {
         /// Model or pipeline spec (starts empty).
-        #[arg(long, value_name = "SPEC", required_unless_present = "load", conflicts_with = "load")]
+        #[arg(
+            long,
+            value_name = "SPEC",
+            required_unless_present = "load",
+            conflicts_with = "load"
+        )]
         model: Option<String>,
         /// A saved model to keep learning (warm start).
         #[arg(long, value_name = "MODEL")]
@@ -196,10 +207,19 @@ pub fn run() -> ExitCode {
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             if e.use_stderr() {
-                // One line: clap's first line names the problem.
+                // One line: clap's first paragraph names the problem (missing arguments are
+                // listed on the lines under its first), joined.
                 let text = e.to_string();
-                let first = text.lines().next().unwrap_or("bad usage");
-                eprintln!("{first}");
+                let first: Vec<&str> = text
+                    .lines()
+                    .map(str::trim)
+                    .take_while(|l| !l.is_empty())
+                    .collect();
+                if first.is_empty() {
+                    eprintln!("error: bad usage");
+                } else {
+                    eprintln!("{}", first.join(" "));
+                }
             } else {
                 let _ = e.print();
             }
@@ -212,6 +232,7 @@ pub fn run() -> ExitCode {
             eprintln!("error: {}", m.replace('\n', " "));
             ExitCode::from(2)
         }
+        Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
         Err(e @ CliError::Internal(_)) => {
             eprintln!("{e}");
             ExitCode::from(1)

@@ -41,12 +41,18 @@ pub fn metrics_json(m: &[(&'static str, Option<f64>)]) -> Value {
 /// Writes one JSON value and a newline on stdout.
 pub fn print_json(v: &Value) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, v).map_err(|e| CliError::Internal(e.to_string()))?;
+    serde_json::to_writer(&mut out, v).map_err(|e| match e.io_error_kind() {
+        Some(std::io::ErrorKind::BrokenPipe) => CliError::BrokenPipe,
+        _ => CliError::Internal(e.to_string()),
+    })?;
     writeln!(out).map_err(io_err)
 }
 
 /// An error writing stdout.
 pub fn io_err(e: std::io::Error) -> CliError {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return CliError::BrokenPipe;
+    }
     CliError::Internal(format!("writing output: {e}"))
 }
 

@@ -1,0 +1,108 @@
+//! Hot paths allocate nothing per call: `learn_one`, `predict_one`, `predict_proba_into` and
+//! `transform_one` of the models so far, and a pipeline around them, once warmed up.
+//!
+//! A counting global allocator counts allocations made by this thread while a closure runs.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use tidewater::bayes::GaussianNB;
+use tidewater::preprocessing::StandardScaler;
+use tidewater::prelude::*;
+
+struct Counting;
+
+thread_local! {
+    static COUNT: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations(f: impl FnOnce()) -> usize {
+    let before = COUNT.with(Cell::get);
+    f();
+    COUNT.with(Cell::get) - before
+}
+
+fn rows() -> Vec<(Vec<f64>, Label)> {
+    (0..200)
+        .map(|i| {
+            let t = i as f64;
+            (
+                vec![t.sin(), (t * 0.3).cos(), t % 7.0, 1.0 / (1.0 + t)],
+                Label::Num((i % 3) as f64),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn gaussian_nb_learns_and_predicts_without_allocating() {
+    let data = rows();
+    let mut m = GaussianNB::new();
+    for (x, y) in &data[..10] {
+        m.learn_one(Row::Dense(x), y, None).unwrap();
+    }
+    let mut proba = vec![0.0; m.classes().len()];
+    let n = allocations(|| {
+        for (x, y) in &data[10..] {
+            let _ = m.predict_one(Row::Dense(x)).unwrap();
+            m.predict_proba_into(Row::Dense(x), &mut proba).unwrap();
+            m.learn_one(Row::Dense(x), y, Some(0.5)).unwrap();
+        }
+    });
+    // predict_one returns an owned label; numeric labels own no heap memory.
+    assert_eq!(n, 0, "{n} allocations in 190 rounds");
+}
+
+#[test]
+fn standard_scaler_learns_and_transforms_without_allocating() {
+    let data = rows();
+    let mut s = StandardScaler::new();
+    s.learn_one(Row::Dense(&data[0].0), None).unwrap();
+    let mut out = vec![0.0; 4];
+    let n = allocations(|| {
+        for (x, _) in &data[1..] {
+            s.learn_one(Row::Dense(x), None).unwrap();
+            s.transform_one(Row::Dense(x), &mut out).unwrap();
+        }
+    });
+    assert_eq!(n, 0, "{n} allocations in 199 rounds");
+}
+
+#[test]
+fn a_pipeline_learns_and_predicts_without_allocating_once_warm() {
+    let data = rows();
+    let mut p = Pipeline::new(vec![StandardScaler::new()], GaussianNB::new());
+    for (x, y) in &data[..10] {
+        p.learn_one(Row::Dense(x), y, None).unwrap();
+        let _ = p.predict_one(Row::Dense(x)).unwrap();
+    }
+    let mut proba = vec![0.0; p.classes().len()];
+    let n = allocations(|| {
+        for (x, y) in &data[10..] {
+            let _ = p.predict_one(Row::Dense(x)).unwrap();
+            p.predict_proba_into(Row::Dense(x), &mut proba).unwrap();
+            p.learn_one(Row::Dense(x), y, None).unwrap();
+        }
+    });
+    assert_eq!(n, 0, "{n} allocations in 190 rounds");
+}
