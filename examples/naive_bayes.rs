@@ -38,7 +38,10 @@ fn main() -> Result<()> {
     let mut model = params.build()?;
     let report = tidewater::eval::evaluate_classifier(&mut model, rows, 1000)?;
     for (name, value) in &report.metrics {
-        println!("{name:<26}{}", value.map_or("-".into(), |v| format!("{v:.4}")));
+        println!(
+            "{name:<26}{}",
+            value.map_or("-".into(), |v| format!("{v:.4}"))
+        );
     }
     Ok(())
 }

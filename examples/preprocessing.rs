@@ -2,8 +2,8 @@
 //! Run with `cargo run --example preprocessing`.
 
 use tidewater::bayes::GaussianNB;
-use tidewater::preprocessing::{StandardScaler, StandardScalerParams};
 use tidewater::prelude::*;
+use tidewater::preprocessing::{StandardScaler, StandardScalerParams};
 
 fn main() -> Result<()> {
     let wine = tidewater::datasets::wine()?;

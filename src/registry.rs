@@ -252,11 +252,31 @@ pub fn catalogue() -> &'static [Entry] {
     static ENTRIES: std::sync::OnceLock<Vec<Entry>> = std::sync::OnceLock::new();
     ENTRIES.get_or_init(|| {
         vec![
-            entry!(StandardScalerParams, StandardScaler, Transformer, batch_path = true),
+            entry!(
+                StandardScalerParams,
+                StandardScaler,
+                Transformer,
+                batch_path = true
+            ),
             entry!(GaussianNBParams, GaussianNB, Classifier, batch_path = true),
-            entry!(PriorClassifierParams, PriorClassifier, Classifier, batch_path = true),
-            entry!(NoChangeClassifierParams, NoChangeClassifier, Classifier, batch_path = false),
-            entry!(MeanRegressorParams, MeanRegressor, Regressor, batch_path = true),
+            entry!(
+                PriorClassifierParams,
+                PriorClassifier,
+                Classifier,
+                batch_path = true
+            ),
+            entry!(
+                NoChangeClassifierParams,
+                NoChangeClassifier,
+                Classifier,
+                batch_path = false
+            ),
+            entry!(
+                MeanRegressorParams,
+                MeanRegressor,
+                Regressor,
+                batch_path = true
+            ),
         ]
     })
 }
@@ -267,7 +287,10 @@ pub fn entry(name: &str) -> Result<&'static Entry> {
         let known: Vec<&str> = catalogue().iter().map(|e| e.name).collect();
         Error::Spec {
             spec: name.into(),
-            reason: format!("unknown model or transformer `{name}` (known: {})", known.join(", ")),
+            reason: format!(
+                "unknown model or transformer `{name}` (known: {})",
+                known.join(", ")
+            ),
         }
     })
 }
@@ -332,7 +355,10 @@ pub fn parse(text: &str, path: Path) -> Result<Vec<(Spec, &'static Entry)>> {
             });
         }
         if path == Path::Stream
-            && let Some((k, _)) = s.params.iter().find(|(k, _)| e.batch_only.contains(&k.as_str()))
+            && let Some((k, _)) = s
+                .params
+                .iter()
+                .find(|(k, _)| e.batch_only.contains(&k.as_str()))
         {
             return Err(Error::InvalidParam {
                 name: k.clone(),

@@ -7,8 +7,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use tidewater::bayes::GaussianNB;
-use tidewater::preprocessing::StandardScaler;
 use tidewater::prelude::*;
+use tidewater::preprocessing::StandardScaler;
 
 struct Counting;
 

@@ -954,10 +954,27 @@ fn predict_and_transform_with_skip_keep_one_output_row_per_input_row() {
     let dir = TempDir::new("skip_align");
     let good = small_csv(&dir, "good.csv", 3, "2.5");
     let model = dir.path("m.tw");
-    tw(&["fit", "--model", "gaussian_nb", "--data", &good, "--save", &model]).ok();
+    tw(&[
+        "fit",
+        "--model",
+        "gaussian_nb",
+        "--data",
+        &good,
+        "--save",
+        &model,
+    ])
+    .ok();
     let bad = small_csv(&dir, "bad.csv", 3, "oops");
     let args = |extra: &[&str]| {
-        let mut a = vec!["predict", "--load", &model, "--data", &bad, "--on-error", "skip"];
+        let mut a = vec![
+            "predict",
+            "--load",
+            &model,
+            "--data",
+            &bad,
+            "--on-error",
+            "skip",
+        ];
         a.extend_from_slice(extra);
         a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
     };
@@ -976,9 +993,25 @@ fn predict_and_transform_with_skip_keep_one_output_row_per_input_row() {
     assert_eq!(lines[2], ",,", "{lines:?}");
 
     let scaler = dir.path("s.tw");
-    tw(&["fit", "--model", "standard_scaler", "--data", &good, "--save", &scaler]).ok();
+    tw(&[
+        "fit",
+        "--model",
+        "standard_scaler",
+        "--data",
+        &good,
+        "--save",
+        &scaler,
+    ])
+    .ok();
     let t = tw(&[
-        "transform", "--load", &scaler, "--data", &bad, "--on-error", "skip", "--json",
+        "transform",
+        "--load",
+        &scaler,
+        "--data",
+        &bad,
+        "--on-error",
+        "skip",
+        "--json",
     ])
     .json();
     assert_eq!(t["rows"], 5, "{t}");
@@ -1004,6 +1037,13 @@ fn a_closed_stdout_ends_the_program_quietly() {
     drop(stdout);
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "status {:?}, stderr {err}", out.status);
-    assert!(!err.contains("internal error") && !err.contains("panicked"), "{err}");
+    assert!(
+        out.status.success(),
+        "status {:?}, stderr {err}",
+        out.status
+    );
+    assert!(
+        !err.contains("internal error") && !err.contains("panicked"),
+        "{err}"
+    );
 }

@@ -16,8 +16,8 @@ use proptest::prelude::*;
 use tidewater::bayes::{GaussianNB, GaussianNBParams};
 use tidewater::dummy::{MeanRegressorParams, PriorClassifierParams};
 use tidewater::persist;
-use tidewater::preprocessing::{StandardScaler, StandardScalerParams};
 use tidewater::prelude::*;
+use tidewater::preprocessing::{StandardScaler, StandardScalerParams};
 use tidewater::{FeatureMatrix, Schema};
 
 /// A labelled data set with optional weights.
@@ -85,8 +85,18 @@ fn all_equal(a: &[f64], b: &[f64], scale: f64) -> bool {
 
 fn same_scaler(a: &StandardScaler, b: &StandardScaler, d: &Data) -> Result<(), TestCaseError> {
     let (sm, sv) = d.scales();
-    prop_assert!(all_equal(a.mean(), b.mean(), sm), "{:?} vs {:?}", a.mean(), b.mean());
-    prop_assert!(all_equal(&a.var(), &b.var(), sv), "{:?} vs {:?}", a.var(), b.var());
+    prop_assert!(
+        all_equal(a.mean(), b.mean(), sm),
+        "{:?} vs {:?}",
+        a.mean(),
+        b.mean()
+    );
+    prop_assert!(
+        all_equal(&a.var(), &b.var(), sv),
+        "{:?} vs {:?}",
+        a.var(),
+        b.var()
+    );
     Ok(())
 }
 

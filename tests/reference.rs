@@ -6,12 +6,15 @@
 use ndarray::Array2;
 use serde_json::Value;
 use tidewater::bayes::{GaussianNB, GaussianNBParams};
-use tidewater::preprocessing::{StandardScaler, StandardScalerParams};
 use tidewater::prelude::*;
+use tidewater::preprocessing::{StandardScaler, StandardScalerParams};
 use tidewater::{FeatureMatrix, Schema};
 
 fn fixture(rel: &str) -> Value {
-    let path = format!("{}/tests/fixtures/reference/{rel}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/reference/{rel}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap()
 }
@@ -73,20 +76,38 @@ fn gaussian_nb_matches_scikit_learn_on_iris_on_every_path() {
     let tol = f["tolerance"].as_f64().unwrap();
     let x = matrix(&f["X"]);
     let y: Vec<Label> = floats(&f["y"]).into_iter().map(Label::Num).collect();
-    let params = GaussianNBParams::default().var_smoothing(f["params"]["var_smoothing"].as_f64().unwrap());
+    let params =
+        GaussianNBParams::default().var_smoothing(f["params"]["var_smoothing"].as_f64().unwrap());
     let want_proba = matrix(&f["predict_proba"]);
     for (path, m) in ["fit", "learn_one", "learn_many"]
         .iter()
         .zip(three_paths_nb(&x, &y, &params))
     {
-        close(&m.class_prior(), &floats(&f["class_prior"]), tol, &format!("{path} prior"));
+        close(
+            &m.class_prior(),
+            &floats(&f["class_prior"]),
+            tol,
+            &format!("{path} prior"),
+        );
         for (c, (t, v)) in m.theta().iter().zip(m.var()).enumerate() {
-            close(t, &floats(&f["theta"][c]), tol, &format!("{path} theta[{c}]"));
+            close(
+                t,
+                &floats(&f["theta"][c]),
+                tol,
+                &format!("{path} theta[{c}]"),
+            );
             close(&v, &floats(&f["var"][c]), tol, &format!("{path} var[{c}]"));
         }
         for (i, r) in x.rows().into_iter().enumerate() {
-            let p = m.predict_proba_one(Row::Dense(r.as_slice().unwrap())).unwrap();
-            close(&p, want_proba.row(i).as_slice().unwrap(), tol, &format!("{path} proba[{i}]"));
+            let p = m
+                .predict_proba_one(Row::Dense(r.as_slice().unwrap()))
+                .unwrap();
+            close(
+                &p,
+                want_proba.row(i).as_slice().unwrap(),
+                tol,
+                &format!("{path} proba[{i}]"),
+            );
         }
     }
 }
@@ -107,7 +128,8 @@ fn standard_scaler_matches_scikit_learn_on_wine_on_every_path() {
     let fitted = StandardScalerParams::default().fit(&ds).unwrap();
     let mut rows = StandardScaler::new();
     for r in x.rows() {
-        rows.learn_one(Row::Dense(r.as_slice().unwrap()), None).unwrap();
+        rows.learn_one(Row::Dense(r.as_slice().unwrap()), None)
+            .unwrap();
     }
     let mut batches = StandardScaler::new();
     for start in (0..x.nrows()).step_by(10) {
@@ -116,13 +138,22 @@ fn standard_scaler_matches_scikit_learn_on_wine_on_every_path() {
             .learn_many(Batch::Dense(x.slice(ndarray::s![start..end, ..])), None)
             .unwrap();
     }
-    for (path, m) in [("fit", &fitted), ("learn_one", &rows), ("learn_many", &batches)] {
+    for (path, m) in [
+        ("fit", &fitted),
+        ("learn_one", &rows),
+        ("learn_many", &batches),
+    ] {
         close(m.mean(), &mean, tol, &format!("{path} mean"));
         close(&m.var(), &var, tol, &format!("{path} var"));
         let t = m.transform_many(Batch::Dense(x.view())).unwrap();
         for (i, r) in x.rows().into_iter().enumerate() {
             let want: Vec<f64> = (0..d).map(|j| (r[j] - mean[j]) / var[j].sqrt()).collect();
-            close(t.row(i).as_slice().unwrap(), &want, 1e-9, &format!("{path} transform[{i}]"));
+            close(
+                t.row(i).as_slice().unwrap(),
+                &want,
+                1e-9,
+                &format!("{path} transform[{i}]"),
+            );
         }
     }
 }

@@ -87,7 +87,9 @@ impl<'a> Batch<'a> {
                 let a: ArrayView2<'a, f64> = *a;
                 let r = a.index_axis_move(ndarray::Axis(0), i);
                 r.to_slice().map(Row::Dense).ok_or_else(|| {
-                    Error::Unsupported("dense batches must be in standard (row-major) layout".into())
+                    Error::Unsupported(
+                        "dense batches must be in standard (row-major) layout".into(),
+                    )
                 })
             }
             Batch::Sparse(m) => Ok(Row::Sparse(m.row(i))),

@@ -8,23 +8,23 @@
 //!
 //! This crate depends on no algorithm crate.
 
-pub mod error;
-pub mod label;
-pub mod row;
 pub mod dataset;
-pub mod io;
-pub mod traits;
-pub mod kernels;
-pub mod metrics;
-pub mod eval;
-pub mod spec;
-pub mod pipeline;
-pub mod persist;
 pub mod dummy;
+pub mod error;
+pub mod eval;
+pub mod io;
+pub mod kernels;
+pub mod label;
+pub mod metrics;
+pub mod persist;
+pub mod pipeline;
+pub mod row;
+pub mod spec;
+pub mod traits;
 
+pub use dataset::{Batch, CsrMatrix, Dataset, FeatureMatrix, Schema, Targets};
 pub use error::{Error, Location, Result};
 pub use label::{ClassSet, Label};
-pub use row::{FeatureVector, Row, SparseRow};
-pub use dataset::{Batch, CsrMatrix, Dataset, FeatureMatrix, Schema, Targets};
-pub use traits::{Build, Classifier, Fit, Regressor, Transformer};
 pub use pipeline::Pipeline;
+pub use row::{FeatureVector, Row, SparseRow};
+pub use traits::{Build, Classifier, Fit, Regressor, Transformer};

@@ -155,10 +155,7 @@ pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8], name: &str) -> Result<(Head
     if remaining > len {
         return Err(Error::Checkpoint {
             path: name.into(),
-            reason: format!(
-                "corrupted: {} bytes after the payload",
-                remaining - len
-            ),
+            reason: format!("corrupted: {} bytes after the payload", remaining - len),
         });
     }
     let payload = &bytes[c.pos..];
@@ -237,13 +234,20 @@ mod tests {
         assert_eq!(back.len(), 4);
         assert!(back[1].is_nan() && back[2].to_bits() == (-0.0f64).to_bits());
         for cut in [0, 3, 8, 12, b.len() - 1] {
-            let e = from_bytes::<Vec<f64>>(&b[..cut], "m").unwrap_err().to_string();
+            let e = from_bytes::<Vec<f64>>(&b[..cut], "m")
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("model file m"), "{e}");
-            assert!(e.contains("truncated") || e.contains("empty"), "cut {cut}: {e}");
+            assert!(
+                e.contains("truncated") || e.contains("empty"),
+                "cut {cut}: {e}"
+            );
         }
         let mut flipped = b.clone();
         *flipped.last_mut().unwrap() ^= 0x40;
-        let e = from_bytes::<Vec<f64>>(&flipped, "m").unwrap_err().to_string();
+        let e = from_bytes::<Vec<f64>>(&flipped, "m")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("checksum"), "{e}");
         let e = from_bytes::<Vec<f64>>(b"hello world, not a model", "m")
             .unwrap_err()

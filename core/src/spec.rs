@@ -49,7 +49,10 @@ impl Value {
     pub fn as_f64(&self, param: &str) -> Result<f64> {
         match self {
             Value::Num(v) => Ok(*v),
-            other => Err(Error::param(param, format!("expected a number, got {other}"))),
+            other => Err(Error::param(
+                param,
+                format!("expected a number, got {other}"),
+            )),
         }
     }
 
@@ -59,7 +62,10 @@ impl Value {
         if v >= 0.0 && v.fract() == 0.0 && v <= u32::MAX as f64 * 4096.0 {
             Ok(v as usize)
         } else {
-            Err(Error::param(param, format!("expected a non-negative integer, got {v}")))
+            Err(Error::param(
+                param,
+                format!("expected a non-negative integer, got {v}"),
+            ))
         }
     }
 
@@ -67,7 +73,10 @@ impl Value {
     pub fn as_bool(&self, param: &str) -> Result<bool> {
         match self {
             Value::Bool(b) => Ok(*b),
-            other => Err(Error::param(param, format!("expected true or false, got {other}"))),
+            other => Err(Error::param(
+                param,
+                format!("expected true or false, got {other}"),
+            )),
         }
     }
 
@@ -108,10 +117,7 @@ impl fmt::Display for Spec {
 
 /// Parses a pipeline `a|b(c=1)|d` into its stages.
 pub fn parse_pipeline(text: &str) -> Result<Vec<Spec>> {
-    let mut p = Parser {
-        src: text,
-        pos: 0,
-    };
+    let mut p = Parser { src: text, pos: 0 };
     let mut stages = vec![p.spec()?];
     loop {
         p.skip_ws();

@@ -104,7 +104,11 @@ pub trait Classifier {
     /// Predicts every row of a batch.
     fn predict_many(&self, x: Batch<'_>) -> Result<Vec<Option<Label>>> {
         (0..x.n_rows())
-            .map(|i| x.row(i).and_then(|r| self.predict_one(r)).map_err(|e| e.in_row(i)))
+            .map(|i| {
+                x.row(i)
+                    .and_then(|r| self.predict_one(r))
+                    .map_err(|e| e.in_row(i))
+            })
             .collect()
     }
 
@@ -160,7 +164,11 @@ pub trait Regressor {
     /// Predicts every row of a batch.
     fn predict_many(&self, x: Batch<'_>) -> Result<Vec<f64>> {
         (0..x.n_rows())
-            .map(|i| x.row(i).and_then(|r| self.predict_one(r)).map_err(|e| e.in_row(i)))
+            .map(|i| {
+                x.row(i)
+                    .and_then(|r| self.predict_one(r))
+                    .map_err(|e| e.in_row(i))
+            })
             .collect()
     }
 }

@@ -91,6 +91,30 @@ fn squared_distance_magnitude(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
+/// The lane layout documented in `kernels::deterministic`, written out in scalar code:
+/// `LANES` accumulators over the leading multiple of `LANES` (element `i` goes to accumulator
+/// `i % LANES`), folded upper half onto lower half, then the tail left to right.
+fn documented_layout(n: usize, term: impl Fn(usize) -> f64) -> f64 {
+    const LANES: usize = deterministic::LANES;
+    let full = n / LANES * LANES;
+    let mut acc = [0.0f64; LANES];
+    for i in 0..full {
+        acc[i % LANES] += term(i);
+    }
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        for j in 0..width {
+            acc[j] += acc[j + width];
+        }
+    }
+    let mut sum = acc[0];
+    for i in full..n {
+        sum += term(i);
+    }
+    sum
+}
+
 // ---------------------------------------------------------------------------------------------
 // Strategies.
 // ---------------------------------------------------------------------------------------------
@@ -193,6 +217,17 @@ proptest! {
         deterministic::axpy(s, &a, &mut y1);
         deterministic::axpy(s, &a, &mut y2);
         prop_assert!(y1.iter().zip(&y2).all(|(u, v)| u.to_bits() == v.to_bits()));
+    }
+
+    /// The deterministic kernels compute exactly the documented layout, bit for bit, whichever
+    /// code path (baseline or AVX copy) the length and the CPU select.
+    #[test]
+    fn deterministic_kernels_follow_the_documented_layout((a, b) in pair()) {
+        let n = a.len();
+        let want = documented_layout(n, |i| a[i] * b[i]);
+        prop_assert_eq!(deterministic::dot(&a, &b).to_bits(), want.to_bits());
+        let want = documented_layout(n, |i| (a[i] - b[i]) * (a[i] - b[i]));
+        prop_assert_eq!(deterministic::squared_distance(&a, &b).to_bits(), want.to_bits());
     }
 
     #[test]
@@ -320,16 +355,14 @@ fn empty_inputs_give_zero() {
 
 #[test]
 fn deterministic_dot_has_the_documented_lane_layout() {
-    // Eight lanes, combined as ((0+4)+(1+5))+((2+6)+(3+7)), then the tail left to right. With
-    // values chosen so that the order matters, the result pins the layout down.
-    let a: Vec<f64> = vec![1e16, 1.0, 1.0, 1.0, -1e16, 1.0, 1.0, 1.0, 1.0];
+    // Lane 0 holds 1e16 and lane 8 holds -1e16; the fold adds those two first, so the ones in
+    // the other lanes survive (a left-to-right sum would absorb them into 1e16).
+    let mut a = vec![1.0; 17];
+    a[0] = 1e16;
+    a[8] = -1e16;
     let b = vec![1.0; a.len()];
-    let lanes = ((1e16 + -1e16) + (1.0 + 1.0)) + ((1.0 + 1.0) + (1.0 + 1.0));
-    assert_eq!(
-        deterministic::dot(&a, &b).to_bits(),
-        (lanes + 1.0f64).to_bits()
-    );
-    assert_eq!(deterministic::dot(&a, &b), 7.0);
+    assert_eq!(deterministic::dot(&a, &b), 15.0);
+    assert_eq!(documented_layout(a.len(), |i| a[i] * b[i]), 15.0);
 }
 
 #[test]

@@ -321,7 +321,11 @@ fn predict(
     let mut buf = vec![0.0; classes.len()];
     // One output row per input row: a row skipped with `--on-error skip` gets an empty
     // prediction (null in JSON), so outputs stay aligned with inputs.
-    let out = std::cell::RefCell::new((Vec::<Value>::new(), Vec::<Value>::new(), Vec::<String>::new()));
+    let out = std::cell::RefCell::new((
+        Vec::<Value>::new(),
+        Vec::<Value>::new(),
+        Vec::<String>::new(),
+    ));
     drive(
         &mut feed,
         &cols,

@@ -32,7 +32,8 @@ impl GaussianNBParams {
 
 impl Params for GaussianNBParams {
     const NAME: &'static str = "gaussian_nb";
-    const SUMMARY: &'static str = "Gaussian naive Bayes, exact on both paths (scikit-learn's var_smoothing)";
+    const SUMMARY: &'static str =
+        "Gaussian naive Bayes, exact on both paths (scikit-learn's var_smoothing)";
 
     fn docs() -> Vec<ParamDoc> {
         vec![ParamDoc {
@@ -201,7 +202,11 @@ impl GaussianNB {
         let eps = self.epsilon();
         self.stats
             .iter()
-            .map(|s| (0..s.mean.len()).map(|j| self.smoothed(s, j, eps)).collect())
+            .map(|s| {
+                (0..s.mean.len())
+                    .map(|j| self.smoothed(s, j, eps))
+                    .collect()
+            })
             .collect()
     }
 

@@ -147,7 +147,13 @@ impl StandardScaler {
     pub fn var(&self) -> Vec<f64> {
         self.m2
             .iter()
-            .map(|m| if self.weight > 0.0 { m / self.weight } else { 0.0 })
+            .map(|m| {
+                if self.weight > 0.0 {
+                    m / self.weight
+                } else {
+                    0.0
+                }
+            })
             .collect()
     }
 
