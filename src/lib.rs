@@ -31,11 +31,22 @@ pub use tidewater_bayes as bayes;
 /// Shipped data sets (tidewater-datasets).
 #[cfg(feature = "datasets")]
 pub use tidewater_datasets as datasets;
+/// Drift detectors and retraining wrappers (tidewater-drift).
+#[cfg(feature = "drift")]
+pub use tidewater_drift as drift;
+/// Linear models (tidewater-linear).
+#[cfg(feature = "linear")]
+pub use tidewater_linear as linear;
 /// Scalers and other feature transforms (tidewater-preprocessing).
 #[cfg(feature = "preprocessing")]
 pub use tidewater_preprocessing as preprocessing;
 
-#[cfg(all(feature = "bayes", feature = "preprocessing"))]
+#[cfg(all(
+    feature = "bayes",
+    feature = "preprocessing",
+    feature = "linear",
+    feature = "drift"
+))]
 pub mod registry;
 
 /// The traits and types most programs need.

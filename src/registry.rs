@@ -19,7 +19,23 @@ use tidewater_core::{
 };
 
 use crate::bayes::{GaussianNB, GaussianNBParams};
-use crate::preprocessing::{StandardScaler, StandardScalerParams};
+use crate::linear::{
+    Ftrl, FtrlParams, LinearRegression, LinearRegressionParams, LogisticRegression,
+    LogisticRegressionParams, PAClassifier, PAClassifierParams, PARegressor, PARegressorParams,
+    Perceptron, PerceptronParams, Ridge, RidgeParams, SoftmaxRegression, SoftmaxRegressionParams,
+};
+use crate::preprocessing::{
+    AdaptiveStandardScaler, ColumnTransformer, IncrementalPca, KBinsDiscretizer, MaxAbsScaler,
+    MinMaxScaler, Normalizer, Pca, RecordStepParams, RobustScaler, StandardScaler,
+    StandardScalerParams,
+};
+use tidewater_core::Targets;
+use tidewater_core::pipeline::TransformerUnion;
+use tidewater_core::record::{RecordSchema, Table};
+
+use crate::preprocessing::Passthrough;
+
+mod preprocessing;
 
 /// What a component does, which decides where it may stand in a pipeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +73,26 @@ any_enum!(
     AnyTransformer {
         /// [`StandardScaler`].
         StandardScaler(StandardScaler),
+        /// [`MinMaxScaler`].
+        MinMaxScaler(MinMaxScaler),
+        /// [`MaxAbsScaler`].
+        MaxAbsScaler(MaxAbsScaler),
+        /// [`RobustScaler`].
+        RobustScaler(RobustScaler),
+        /// [`Normalizer`].
+        Normalizer(Normalizer),
+        /// [`AdaptiveStandardScaler`].
+        AdaptiveStandardScaler(AdaptiveStandardScaler),
+        /// [`KBinsDiscretizer`].
+        KBinsDiscretizer(KBinsDiscretizer),
+        /// [`Pca`].
+        Pca(Pca),
+        /// [`IncrementalPca`].
+        IncrementalPca(IncrementalPca),
+        /// [`Passthrough`]: the identity (ends a pipeline that is only a record stage).
+        Passthrough(Passthrough),
+        /// A [`TransformerUnion`] of transformers side by side.
+        Union(TransformerUnion<AnyTransformer>),
     }
 );
 
@@ -69,6 +105,16 @@ any_enum!(
         Prior(PriorClassifier),
         /// [`NoChangeClassifier`].
         NoChange(NoChangeClassifier),
+        /// [`LogisticRegression`].
+        LogisticRegression(LogisticRegression),
+        /// [`SoftmaxRegression`].
+        SoftmaxRegression(SoftmaxRegression),
+        /// [`Ftrl`].
+        Ftrl(Ftrl),
+        /// [`PAClassifier`].
+        PAClassifier(PAClassifier),
+        /// [`Perceptron`].
+        Perceptron(Perceptron),
     }
 );
 
@@ -77,6 +123,12 @@ any_enum!(
     AnyRegressor {
         /// [`MeanRegressor`].
         Mean(MeanRegressor),
+        /// [`LinearRegression`].
+        LinearRegression(LinearRegression),
+        /// [`Ridge`].
+        Ridge(Ridge),
+        /// [`PARegressor`].
+        PARegressor(PARegressor),
     }
 );
 
@@ -88,17 +140,20 @@ macro_rules! dispatch {
 
 macro_rules! each_transformer {
     ($self:ident, $m:ident => $e:expr) => {
-        dispatch!($self, AnyTransformer, $m => $e, [StandardScaler])
+        dispatch!($self, AnyTransformer, $m => $e, [
+            StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Normalizer,
+            AdaptiveStandardScaler, KBinsDiscretizer, Pca, IncrementalPca, Passthrough, Union
+        ])
     };
 }
 macro_rules! each_classifier {
     ($self:ident, $m:ident => $e:expr) => {
-        dispatch!($self, AnyClassifier, $m => $e, [GaussianNB, Prior, NoChange])
+        dispatch!($self, AnyClassifier, $m => $e, [GaussianNB, Prior, NoChange, LogisticRegression, SoftmaxRegression, Ftrl, PAClassifier, Perceptron])
     };
 }
 macro_rules! each_regressor {
     ($self:ident, $m:ident => $e:expr) => {
-        dispatch!($self, AnyRegressor, $m => $e, [Mean])
+        dispatch!($self, AnyRegressor, $m => $e, [Mean, LinearRegression, Ridge, PARegressor])
     };
 }
 
@@ -142,6 +197,15 @@ impl Classifier for AnyClassifier {
     fn learn_many(&mut self, x: Batch<'_>, y: &[Label], weights: Option<&[f64]>) -> Result<()> {
         each_classifier!(self, m => m.learn_many(x, y, weights))
     }
+    fn predict_then_learn(
+        &mut self,
+        x: Row<'_>,
+        y: &Label,
+        weight: Option<f64>,
+        out: &mut [f64],
+    ) -> Result<Option<Label>> {
+        each_classifier!(self, m => m.predict_then_learn(x, y, weight, out))
+    }
     fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
         each_classifier!(self, m => m.predict_proba_into(x, out))
     }
@@ -177,6 +241,9 @@ pub enum Component {
     Classifier(AnyClassifier),
     /// A regressor.
     Regressor(AnyRegressor),
+    /// A step of the record stage (an encoder, an imputer, a column selection), bound to the
+    /// data's columns when the model is built.
+    Record(RecordStepParams),
 }
 
 /// A catalogue entry: a component's name, role, documentation and constructors.
@@ -198,6 +265,9 @@ pub struct Entry {
     pub build: fn(&Spec) -> Result<Component>,
     /// A component fitted on a data set from a spec (batch path).
     pub fit: fn(&Spec, &Dataset) -> Result<Component>,
+    /// Whether it is a step of the record stage (it takes raw columns, text and missing
+    /// values, and must come before every other stage).
+    pub record: bool,
 }
 
 fn build_with<P, M>(spec: &Spec) -> Result<Component>
@@ -226,23 +296,44 @@ macro_rules! into_component {
 
 into_component!(
     StandardScaler => Transformer,
+    MinMaxScaler => Transformer,
+    MaxAbsScaler => Transformer,
+    RobustScaler => Transformer,
+    Normalizer => Transformer,
+    AdaptiveStandardScaler => Transformer,
+    KBinsDiscretizer => Transformer,
+    Pca => Transformer,
+    IncrementalPca => Transformer,
+    Passthrough => Transformer,
     GaussianNB => Classifier,
     PriorClassifier => Classifier,
     NoChangeClassifier => Classifier,
     MeanRegressor => Regressor,
+    LogisticRegression => Classifier,
+    SoftmaxRegression => Classifier,
+    Ftrl => Classifier,
+    PAClassifier => Classifier,
+    Perceptron => Classifier,
+    LinearRegression => Regressor,
+    Ridge => Regressor,
+    PARegressor => Regressor,
 );
 
 macro_rules! entry {
     ($params:ty, $model:ty, $role:ident, batch_path = $bp:expr) => {
+        entry!($params, $model, $role, batch_path = $bp, batch_only = [])
+    };
+    ($params:ty, $model:ty, $role:ident, batch_path = $bp:expr, batch_only = [$($b:literal),*]) => {
         Entry {
             name: <$params as Params>::NAME,
             summary: <$params as Params>::SUMMARY,
             role: Role::$role,
             batch_path: $bp,
-            batch_only: &[],
+            batch_only: &[$($b),*],
             params: <$params as Params>::docs,
             build: build_with::<$params, $model>,
             fit: fit_with::<$params, $model>,
+            record: false,
         }
     };
 }
@@ -251,7 +342,7 @@ macro_rules! entry {
 pub fn catalogue() -> &'static [Entry] {
     static ENTRIES: std::sync::OnceLock<Vec<Entry>> = std::sync::OnceLock::new();
     ENTRIES.get_or_init(|| {
-        vec![
+        let mut entries = vec![
             entry!(
                 StandardScalerParams,
                 StandardScaler,
@@ -277,7 +368,44 @@ pub fn catalogue() -> &'static [Entry] {
                 Regressor,
                 batch_path = true
             ),
-        ]
+            entry!(
+                LogisticRegressionParams,
+                LogisticRegression,
+                Classifier,
+                batch_path = true,
+                batch_only = ["c", "max_iter", "tol"]
+            ),
+            entry!(
+                SoftmaxRegressionParams,
+                SoftmaxRegression,
+                Classifier,
+                batch_path = true,
+                batch_only = ["c", "max_iter", "tol"]
+            ),
+            entry!(
+                LinearRegressionParams,
+                LinearRegression,
+                Regressor,
+                batch_path = true
+            ),
+            entry!(RidgeParams, Ridge, Regressor, batch_path = true),
+            entry!(FtrlParams, Ftrl, Classifier, batch_path = false),
+            entry!(
+                PAClassifierParams,
+                PAClassifier,
+                Classifier,
+                batch_path = false
+            ),
+            entry!(
+                PARegressorParams,
+                PARegressor,
+                Regressor,
+                batch_path = false
+            ),
+            entry!(PerceptronParams, Perceptron, Classifier, batch_path = false),
+        ];
+        entries.extend(preprocessing::entries());
+        entries
     })
 }
 
@@ -295,6 +423,13 @@ pub fn entry(name: &str) -> Result<&'static Entry> {
     })
 }
 
+/// The drift detectors by command-line name (`adwin`, `ddm`, ...): the catalogue lives in
+/// tidewater-drift, which knows every detector; `list`, `drift` and `eval --retrain` take it
+/// from here.
+pub use crate::drift::{
+    AnyDetector, DetectorEntry, build_detector, detector_catalogue, detector_entry,
+};
+
 /// Which path a spec is going to be used on: `batch_only` parameters are refused on the
 /// stream path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -309,11 +444,11 @@ pub enum Path {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum AnyModel {
     /// A classifier pipeline.
-    Classifier(Pipeline<AnyTransformer, AnyClassifier>),
+    Classifier(Pipeline<AnyTransformer, AnyClassifier, ColumnTransformer>),
     /// A regressor pipeline.
-    Regressor(Pipeline<AnyTransformer, AnyRegressor>),
+    Regressor(Pipeline<AnyTransformer, AnyRegressor, ColumnTransformer>),
     /// A transformer pipeline.
-    Transformer(Pipeline<AnyTransformer, AnyTransformer>),
+    Transformer(Pipeline<AnyTransformer, AnyTransformer, ColumnTransformer>),
 }
 
 impl AnyModel {
@@ -332,6 +467,16 @@ impl AnyModel {
             AnyModel::Classifier(p) => p.n_features(),
             AnyModel::Regressor(p) => p.n_features(),
             AnyModel::Transformer(p) => p.n_features_in(),
+        }
+    }
+
+    /// The record stage, when the pipeline has one (it then takes raw records: text and
+    /// missing values reach it).
+    pub fn record_stage(&self) -> Option<&ColumnTransformer> {
+        match self {
+            AnyModel::Classifier(p) => p.record_stage(),
+            AnyModel::Regressor(p) => p.record_stage(),
+            AnyModel::Transformer(p) => p.record_stage(),
         }
     }
 }
@@ -354,6 +499,16 @@ pub fn parse(text: &str, path: Path) -> Result<Vec<(Spec, &'static Entry)>> {
                 ),
             });
         }
+        if e.record && out.iter().any(|(_, p): &(Spec, &Entry)| !p.record) {
+            return Err(Error::Spec {
+                spec: text.into(),
+                reason: format!(
+                    "`{}` works on the data's columns (text, missing values): it must come \
+                     before every other stage",
+                    e.name
+                ),
+            });
+        }
         if path == Path::Stream
             && let Some((k, _)) = s
                 .params
@@ -372,7 +527,10 @@ pub fn parse(text: &str, path: Path) -> Result<Vec<(Spec, &'static Entry)>> {
     Ok(out)
 }
 
-fn assemble(mut parts: Vec<Component>) -> Result<AnyModel> {
+fn assemble(mut parts: Vec<Component>, front: Option<ColumnTransformer>) -> Result<AnyModel> {
+    if parts.is_empty() && front.is_some() {
+        parts.push(Component::Transformer(Passthrough::default().into()));
+    }
     let last = parts.pop().ok_or_else(|| Error::Spec {
         spec: String::new(),
         reason: "empty pipeline".into(),
@@ -388,31 +546,99 @@ fn assemble(mut parts: Vec<Component>) -> Result<AnyModel> {
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(match last {
-        Component::Classifier(m) => AnyModel::Classifier(Pipeline::new(steps, m)),
-        Component::Regressor(m) => AnyModel::Regressor(Pipeline::new(steps, m)),
-        Component::Transformer(m) => AnyModel::Transformer(Pipeline::new(steps, m)),
+        Component::Classifier(m) => {
+            AnyModel::Classifier(Pipeline::with_record_stage(front, steps, m))
+        }
+        Component::Regressor(m) => {
+            AnyModel::Regressor(Pipeline::with_record_stage(front, steps, m))
+        }
+        Component::Transformer(m) => {
+            AnyModel::Transformer(Pipeline::with_record_stage(front, steps, m))
+        }
+        Component::Record(_) => unreachable!("record steps are taken out first"),
     })
 }
 
-/// An empty model from a pipeline spec (the stream path).
+/// Splits parsed stages into the record stage's steps (leading) and the others.
+/// A parsed stage: its spec and catalogue entry.
+type Stage = (Spec, &'static Entry);
+
+fn split_record(stages: &[Stage]) -> Result<(Vec<RecordStepParams>, &[Stage])> {
+    let n = stages.iter().take_while(|(_, e)| e.record).count();
+    let mut steps = Vec::with_capacity(n);
+    for (s, e) in &stages[..n] {
+        match (e.build)(s)? {
+            Component::Record(r) => steps.push(r),
+            _ => unreachable!("record entries build record steps"),
+        }
+    }
+    Ok((steps, &stages[n..]))
+}
+
+/// Whether a pipeline spec has a record stage (encoders, imputers, column selection), so
+/// that it takes the data's raw columns.
+pub fn has_record_stage(text: &str) -> Result<bool> {
+    Ok(parse(text, Path::Batch)?
+        .first()
+        .is_some_and(|(_, e)| e.record))
+}
+
+/// An empty model from a pipeline spec (the stream path). A spec with a record stage needs
+/// the data's columns: use [`build_for`].
 pub fn build(text: &str) -> Result<AnyModel> {
-    let parts = parse(text, Path::Stream)?
+    build_for(text, None)
+}
+
+/// An empty model from a pipeline spec whose record stage (if any) is bound to `schema`, the
+/// columns of the records it will take.
+pub fn build_for(text: &str, schema: Option<&RecordSchema>) -> Result<AnyModel> {
+    let stages = parse(text, Path::Stream)?;
+    let (record, rest) = split_record(&stages)?;
+    let front = bind_front(text, &record, schema)?;
+    let parts = rest
         .iter()
         .map(|(s, e)| (e.build)(s))
         .collect::<Result<Vec<_>>>()?;
-    assemble(parts)
+    assemble(parts, front)
 }
 
-/// A model fitted on a whole data set from a pipeline spec (the batch path): each stage is
-/// fitted by its own batch algorithm on the data as the stages before it transform it.
-pub fn fit(text: &str, data: &Dataset) -> Result<AnyModel> {
+/// The record stage of a pipeline spec (none when it has none), bound to `schema` and
+/// empty, with the batch path's parameters accepted: what the batch path checks rows with
+/// before fitting.
+pub fn record_stage_for(text: &str, schema: &RecordSchema) -> Result<Option<ColumnTransformer>> {
     let stages = parse(text, Path::Batch)?;
-    let mut parts = Vec::with_capacity(stages.len());
+    let (record, _) = split_record(&stages)?;
+    bind_front(text, &record, Some(schema))
+}
+
+fn bind_front(
+    text: &str,
+    record: &[RecordStepParams],
+    schema: Option<&RecordSchema>,
+) -> Result<Option<ColumnTransformer>> {
+    if record.is_empty() {
+        return Ok(None);
+    }
+    let schema = schema.ok_or_else(|| Error::Spec {
+        spec: text.into(),
+        reason: "the record stage needs the data's columns to be built".into(),
+    })?;
+    ColumnTransformer::new(schema.clone(), record).map(Some)
+}
+
+/// Fits every stage after the record stage on `data`, each by its own batch algorithm on
+/// the data as the stages before it transform it.
+fn fit_rest(
+    rest: &[(Spec, &'static Entry)],
+    data: &Dataset,
+    front: Option<ColumnTransformer>,
+) -> Result<AnyModel> {
+    let mut parts = Vec::with_capacity(rest.len());
     let mut current: Option<Dataset> = None;
-    for (i, (s, e)) in stages.iter().enumerate() {
+    for (i, (s, e)) in rest.iter().enumerate() {
         let d = current.as_ref().unwrap_or(data);
         let c = (e.fit)(s, d)?;
-        if i + 1 < stages.len() {
+        if i + 1 < rest.len() {
             let Component::Transformer(t) = &c else {
                 unreachable!("parse puts transformers before the last stage")
             };
@@ -420,7 +646,76 @@ pub fn fit(text: &str, data: &Dataset) -> Result<AnyModel> {
         }
         parts.push(c);
     }
-    assemble(parts)
+    if parts.is_empty() {
+        // Only a record stage: the identity learns the dimension.
+        let mut p = Passthrough::default();
+        p.learn_many(data.batch(), data.weights.as_deref())?;
+        parts.push(Component::Transformer(p.into()));
+    }
+    assemble(parts, front)
+}
+
+/// A model fitted on a whole data set from a pipeline spec (the batch path): each stage is
+/// fitted by its own batch algorithm on the data as the stages before it transform it. A
+/// record stage reads the data set's rows as records of numbers.
+pub fn fit(text: &str, data: &Dataset) -> Result<AnyModel> {
+    let stages = parse(text, Path::Batch)?;
+    let (record, rest) = split_record(&stages)?;
+    if record.is_empty() {
+        return fit_rest(rest, data, None);
+    }
+    let schema = RecordSchema::numeric(data.schema.features.clone())?;
+    let mut table = Table::new(schema);
+    let mut cells = Vec::new();
+    let b = data.batch();
+    for i in 0..data.n_rows() {
+        tidewater_core::pipeline::row_as_record(b.row(i)?, &mut cells);
+        table.push(&cells)?;
+    }
+    let targets = data.targets.clone();
+    let names = data.schema.targets.clone();
+    fit_table_inner(
+        text,
+        &record,
+        rest,
+        &table,
+        targets,
+        names,
+        data.weights.clone(),
+    )
+}
+
+/// A model fitted on a table of records (the batch path with a record stage): the record
+/// stage is fitted on the table (imputers with exact statistics, sorted categories where
+/// asked), then every other stage on the data it makes. `targets` are the table's target
+/// columns (none for a transformer).
+pub fn fit_table(
+    text: &str,
+    table: &Table,
+    targets: Vec<Targets>,
+    target_names: Vec<String>,
+    weights: Option<Vec<f64>>,
+) -> Result<AnyModel> {
+    let stages = parse(text, Path::Batch)?;
+    let (record, rest) = split_record(&stages)?;
+    fit_table_inner(text, &record, rest, table, targets, target_names, weights)
+}
+
+fn fit_table_inner(
+    text: &str,
+    record: &[RecordStepParams],
+    rest: &[(Spec, &'static Entry)],
+    table: &Table,
+    targets: Vec<Targets>,
+    target_names: Vec<String>,
+    weights: Option<Vec<f64>>,
+) -> Result<AnyModel> {
+    let front = bind_front(text, record, Some(table.schema()))?;
+    let mut holder: Pipeline<AnyTransformer, (), ColumnTransformer> =
+        Pipeline::with_record_stage(front, Vec::new(), ());
+    let data = holder.fit_record_stage(table, targets, target_names, weights)?;
+    let (front, _, _) = holder.into_parts();
+    fit_rest(rest, &data, front)
 }
 
 /// The checkpoint kind of a saved command-line model.

@@ -106,3 +106,53 @@ fn a_pipeline_learns_and_predicts_without_allocating_once_warm() {
     });
     assert_eq!(n, 0, "{n} allocations in 190 rounds");
 }
+
+#[test]
+fn dense_scalers_transform_into_the_callers_buffer_without_allocating() {
+    use tidewater::preprocessing::{
+        AdaptiveStandardScaler, KBinsDiscretizerParams, MaxAbsScaler, MinMaxScaler, Normalizer,
+        PcaParams, RobustScaler,
+    };
+    let data = rows();
+    let mut ts: Vec<Box<dyn Transformer>> = vec![
+        Box::new(StandardScaler::new()),
+        Box::new(MinMaxScaler::new()),
+        Box::new(MaxAbsScaler::new()),
+        Box::new(Normalizer::default()),
+        Box::new(AdaptiveStandardScaler::default()),
+        Box::new(RobustScaler::default()),
+        Box::new(KBinsDiscretizerParams::default().build().unwrap()),
+        Box::new(PcaParams::default().n_components(2).build().unwrap()),
+    ];
+    for t in &mut ts {
+        for (x, _) in &data[..20] {
+            t.learn_one(Row::Dense(x), None).unwrap();
+        }
+    }
+    let mut out = vec![0.0; 4];
+    for (i, t) in ts.iter().enumerate() {
+        let k = t.n_features_out().unwrap();
+        let n = allocations(|| {
+            for (x, _) in &data[20..] {
+                t.transform_one(Row::Dense(x), &mut out[..k]).unwrap();
+            }
+        });
+        assert_eq!(n, 0, "transformer {i}: {n} allocations in 180 transforms");
+    }
+    // The exact scalers learn without allocating too, once they know the dimension.
+    let mut learners: Vec<Box<dyn Transformer>> = vec![
+        Box::new(MinMaxScaler::new()),
+        Box::new(MaxAbsScaler::new()),
+        Box::new(AdaptiveStandardScaler::default()),
+    ];
+    for (i, t) in learners.iter_mut().enumerate() {
+        t.learn_one(Row::Dense(&data[0].0), None).unwrap();
+        let n = allocations(|| {
+            for (x, _) in &data[1..] {
+                t.learn_one(Row::Dense(x), Some(0.5)).unwrap();
+                t.transform_one(Row::Dense(x), &mut out).unwrap();
+            }
+        });
+        assert_eq!(n, 0, "learner {i}: {n} allocations in 199 rounds");
+    }
+}

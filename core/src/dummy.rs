@@ -13,7 +13,7 @@ use crate::traits::{
 };
 
 macro_rules! no_params {
-    ($params:ident, $model:ident, $name:literal, $summary:literal) => {
+    ($params:ident, $model:ident, $name:literal, $summary:literal, $learn:ident) => {
         #[doc = concat!("Hyper-parameters of [`", stringify!($model), "`] (it has none).")]
         #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
         pub struct $params {}
@@ -38,6 +38,15 @@ macro_rules! no_params {
                 Ok($model::default())
             }
         }
+
+        impl Fit for $params {
+            type Model = $model;
+            fn fit(&self, data: &Dataset) -> Result<$model> {
+                let mut m = self.build()?;
+                $learn(&mut m, data)?;
+                Ok(m)
+            }
+        }
     };
 }
 
@@ -45,47 +54,23 @@ no_params!(
     PriorClassifierParams,
     PriorClassifier,
     "prior_classifier",
-    "predicts the most frequent class so far (by weight), with the class shares as probabilities"
+    "predicts the most frequent class so far (by weight), with the class shares as probabilities",
+    learn_dataset
 );
 no_params!(
     NoChangeClassifierParams,
     NoChangeClassifier,
     "no_change_classifier",
-    "predicts the last label seen, with probability 1"
+    "predicts the last label seen, with probability 1",
+    learn_dataset
 );
 no_params!(
     MeanRegressorParams,
     MeanRegressor,
     "mean_regressor",
-    "predicts the weighted running mean of the targets (0 before any)"
+    "predicts the weighted running mean of the targets (0 before any)",
+    learn_dataset_regressor
 );
-
-impl Fit for PriorClassifierParams {
-    type Model = PriorClassifier;
-    fn fit(&self, data: &Dataset) -> Result<PriorClassifier> {
-        let mut m = self.build()?;
-        learn_dataset(&mut m, data)?;
-        Ok(m)
-    }
-}
-
-impl Fit for NoChangeClassifierParams {
-    type Model = NoChangeClassifier;
-    fn fit(&self, data: &Dataset) -> Result<NoChangeClassifier> {
-        let mut m = self.build()?;
-        learn_dataset(&mut m, data)?;
-        Ok(m)
-    }
-}
-
-impl Fit for MeanRegressorParams {
-    type Model = MeanRegressor;
-    fn fit(&self, data: &Dataset) -> Result<MeanRegressor> {
-        let mut m = self.build()?;
-        learn_dataset_regressor(&mut m, data)?;
-        Ok(m)
-    }
-}
 
 /// Predicts the class with the largest total weight so far (the smallest label on a tie);
 /// its probabilities are the classes' shares of the weight. Ignores the features, but checks

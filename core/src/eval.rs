@@ -11,6 +11,7 @@ use std::time::Instant;
 use crate::error::{Error, Location, Result};
 use crate::label::Label;
 use crate::metrics::{ClassificationMetrics, RegressionMetrics};
+use crate::record::{Cell, RecordClassifier, RecordRegressor};
 use crate::row::{Row, check_weight};
 use crate::traits::{Classifier, Regressor};
 
@@ -95,6 +96,18 @@ impl ClassificationEvaluator {
             });
         }
         let k = model.classes().len();
+        if k > 0 && model.classes().index_of(y).is_some() {
+            // A known label adds no class, so the class set the probabilities refer to is the
+            // same after learning: predict and learn in one call.
+            if self.proba.len() != k {
+                self.proba.resize(k, 0.0);
+            }
+            let prediction = model.predict_then_learn(x, y, weight, &mut self.proba)?;
+            let score = self.metrics.score(y, Some((model.classes(), &self.proba)));
+            self.metrics.record(y, prediction.as_ref(), score);
+            self.rows += 1;
+            return Ok(());
+        }
         let score = if k == 0 {
             self.metrics.score(y, None)
         } else {
@@ -106,6 +119,35 @@ impl ClassificationEvaluator {
         };
         let prediction = model.predict_one(x)?;
         model.learn_one(x, y, weight)?;
+        self.metrics.record(y, prediction.as_ref(), score);
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// [`step`](Self::step) for a record of raw cells and a model that takes records (a
+    /// pipeline with a record stage): the same protocol, with the record stage's checks.
+    pub fn step_record(
+        &mut self,
+        model: &mut dyn RecordClassifier,
+        x: &[Cell],
+        y: &Label,
+        weight: Option<f64>,
+    ) -> Result<()> {
+        model.check_record(x)?;
+        check_weight(weight)?;
+        y.check()?;
+        let k = model.classes().len();
+        let score = if k == 0 {
+            self.metrics.score(y, None)
+        } else {
+            if self.proba.len() != k {
+                self.proba.resize(k, 0.0);
+            }
+            model.predict_proba_record_into(x, &mut self.proba)?;
+            self.metrics.score(y, Some((model.classes(), &self.proba)))
+        };
+        let prediction = model.predict_record(x)?;
+        model.learn_record(x, y, weight)?;
         self.metrics.record(y, prediction.as_ref(), score);
         self.rows += 1;
         Ok(())
@@ -166,6 +208,29 @@ impl RegressionEvaluator {
         }
         let prediction = model.predict_one(x)?;
         model.learn_one(x, y, weight)?;
+        self.metrics.update(y, prediction);
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// [`step`](Self::step) for a record of raw cells and a model that takes records.
+    pub fn step_record(
+        &mut self,
+        model: &mut dyn RecordRegressor,
+        x: &[Cell],
+        y: f64,
+        weight: Option<f64>,
+    ) -> Result<()> {
+        model.check_record(x)?;
+        check_weight(weight)?;
+        if !y.is_finite() {
+            return Err(Error::BadValue {
+                location: Location::Target,
+                reason: format!("value {y} is not finite"),
+            });
+        }
+        let prediction = model.predict_record(x)?;
+        model.learn_record(x, y, weight)?;
         self.metrics.update(y, prediction);
         self.rows += 1;
         Ok(())

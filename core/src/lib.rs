@@ -3,7 +3,8 @@
 //! The ground every tidewater algorithm stands on: the traits of the batch and the stream path
 //! ([`traits`]), labels and class sets ([`label`]), dense and sparse feature vectors ([`row`]),
 //! data sets ([`dataset`]), streaming readers ([`io`]), the shared kernels ([`kernels`]),
-//! metrics and prequential evaluation ([`metrics`], [`eval`]), pipelines ([`pipeline`]),
+//! metrics and prequential evaluation ([`metrics`], [`eval`]), pipelines ([`pipeline`](mod@pipeline)) and
+//! the records of raw cells their first stage may take ([`record`]),
 //! component specs ([`spec`]), checkpoints ([`persist`]) and the baseline learners ([`dummy`]).
 //!
 //! This crate depends on no algorithm crate.
@@ -18,6 +19,7 @@ pub mod label;
 pub mod metrics;
 pub mod persist;
 pub mod pipeline;
+pub mod record;
 pub mod row;
 pub mod spec;
 pub mod traits;
@@ -25,6 +27,10 @@ pub mod traits;
 pub use dataset::{Batch, CsrMatrix, Dataset, FeatureMatrix, Schema, Targets};
 pub use error::{Error, Location, Result};
 pub use label::{ClassSet, Label};
-pub use pipeline::Pipeline;
+pub use pipeline::{Pipeline, PipelineBuilder, TransformerUnion};
+pub use record::{
+    Cell, FeatureBuf, RecordClassifier, RecordRegressor, RecordSchema, RecordTransform,
+    RecordTransformer, Table,
+};
 pub use row::{FeatureVector, Row, SparseRow};
 pub use traits::{Build, Classifier, Fit, Regressor, Transformer};

@@ -7,6 +7,13 @@
 //! with the current state and learn nothing. The batch path ([`Pipeline::fit_batch`]) fits
 //! each stage on the whole data set, then transforms the whole data set for the next stage.
 //!
+//! A pipeline may also have a **record stage** in front ([`RecordTransformer`], built with
+//! [`Pipeline::with_record_stage`]): it takes records of raw cells (numbers, text, missing
+//! values) and turns them into the numeric rows the transformers and the model use, so
+//! encoders and imputers stand in a pipeline like any other stage and learn in the same
+//! order. Without one, a pipeline takes numeric rows only (a record given to it must hold
+//! numbers, and text or a missing value is an error naming the column).
+//!
 //! For a single exact transformer (a scaler) before the model, both paths give the same
 //! transformer state and therefore the same transforms (law 5). With two or more learning
 //! transformers in a row, the later ones see different rows on the two paths (row by row, the
@@ -17,28 +24,45 @@ use std::cell::RefCell;
 
 use serde::{Deserialize, Serialize};
 
-use crate::dataset::{Batch, Dataset, FeatureMatrix, Schema};
+use crate::dataset::{Batch, Dataset, FeatureMatrix, Schema, Targets};
 use crate::error::{Error, Result};
 use crate::label::{ClassSet, Label};
+use crate::record::{
+    Cell, FeatureBuf, NoRecordStage, RecordClassifier, RecordRegressor, RecordTransform,
+    RecordTransformer, Table, numbers,
+};
 use crate::row::{Row, check_weight};
 use crate::traits::{Classifier, Regressor, Transformer, learn_dataset, learn_dataset_regressor};
 
-/// Transformers `steps`, then a final stage `model`.
+/// An optional record stage `front`, transformers `steps`, then a final stage `model`.
 ///
 /// `T` is the transformer type (a concrete type, an enum over several, or
-/// `Box<dyn Transformer>`); `M` is the final stage. The pipeline is a [`Classifier`],
-/// [`Regressor`] or [`Transformer`] when `M` is one.
+/// `Box<dyn Transformer>`); `M` is the final stage; `F` the record stage type (by default
+/// [`NoRecordStage`], which never exists). The pipeline is a [`Classifier`], [`Regressor`]
+/// or [`Transformer`] when `M` is one, and a [`RecordClassifier`], [`RecordRegressor`] or
+/// [`RecordTransform`] as well.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Pipeline<T, M> {
+pub struct Pipeline<T, M, F = NoRecordStage> {
+    front: Option<F>,
     steps: Vec<T>,
     model: M,
     #[serde(skip)]
-    bufs: [Vec<f64>; 2],
+    bufs: Scratch,
 }
 
-impl<T: Clone, M: Clone> Clone for Pipeline<T, M> {
+/// Reusable buffers of a pipeline's learning path.
+#[derive(Debug, Default)]
+struct Scratch {
+    rows: [Vec<f64>; 2],
+    features: FeatureBuf,
+    cells: Vec<Cell>,
+    numbers: Vec<f64>,
+}
+
+impl<T: Clone, M: Clone, F: Clone> Clone for Pipeline<T, M, F> {
     fn clone(&self) -> Self {
         Pipeline {
+            front: self.front.clone(),
             steps: self.steps.clone(),
             model: self.model.clone(),
             bufs: Default::default(),
@@ -46,23 +70,27 @@ impl<T: Clone, M: Clone> Clone for Pipeline<T, M> {
     }
 }
 
-impl<T: PartialEq, M: PartialEq> PartialEq for Pipeline<T, M> {
+impl<T: PartialEq, M: PartialEq, F: PartialEq> PartialEq for Pipeline<T, M, F> {
     fn eq(&self, other: &Self) -> bool {
-        self.steps == other.steps && self.model == other.model
+        self.front == other.front && self.steps == other.steps && self.model == other.model
     }
 }
 
 thread_local! {
-    static POOL: RefCell<Vec<[Vec<f64>; 2]>> = const { RefCell::new(Vec::new()) };
+    static POOL: RefCell<Vec<Scratch>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Runs `f` with a pair of scratch buffers from a per-thread pool, so that predicting through
-/// a pipeline (which takes `&self`) allocates nothing once the buffers have grown.
-fn with_bufs<R>(f: impl FnOnce(&mut [Vec<f64>; 2]) -> R) -> R {
+/// Runs `f` with scratch buffers from a per-thread pool, so that predicting through a
+/// pipeline (which takes `&self`) allocates nothing once the buffers have grown.
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
     let mut b = POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default();
     let r = f(&mut b);
     POOL.with(|p| p.borrow_mut().push(b));
     r
+}
+
+fn with_bufs<R>(f: impl FnOnce(&mut [Vec<f64>; 2]) -> R) -> R {
+    with_scratch(|s| f(&mut s.rows))
 }
 
 fn out_dim<T: Transformer>(step: &T) -> Result<usize> {
@@ -114,13 +142,31 @@ fn learn_pass<'a, T: Transformer>(
 }
 
 impl<T: Transformer, M> Pipeline<T, M> {
-    /// A pipeline of `steps` then `model`.
+    /// A pipeline of `steps` then `model`, without a record stage: it takes numeric rows.
     pub fn new(steps: Vec<T>, model: M) -> Self {
         Pipeline {
+            front: None,
             steps,
             model,
             bufs: Default::default(),
         }
+    }
+}
+
+impl<T: Transformer, M, F: RecordTransformer> Pipeline<T, M, F> {
+    /// A pipeline with an optional record stage `front` before `steps` and `model`.
+    pub fn with_record_stage(front: Option<F>, steps: Vec<T>, model: M) -> Self {
+        Pipeline {
+            front,
+            steps,
+            model,
+            bufs: Default::default(),
+        }
+    }
+
+    /// The record stage, if any.
+    pub fn record_stage(&self) -> Option<&F> {
+        self.front.as_ref()
     }
 
     /// The transformers.
@@ -138,13 +184,21 @@ impl<T: Transformer, M> Pipeline<T, M> {
         &mut self.model
     }
 
-    /// The parts.
-    pub fn into_parts(self) -> (Vec<T>, M) {
-        (self.steps, self.model)
+    /// The parts: the record stage, the transformers, the final stage.
+    pub fn into_parts(self) -> (Option<F>, Vec<T>, M) {
+        (self.front, self.steps, self.model)
     }
 
+    /// Checks a numeric row for the first stage. With a record stage, the row is read as a
+    /// record of numbers (see [`row_as_record`]).
     fn first_check(&self, x: Row<'_>, weight: Option<f64>) -> Result<Option<()>> {
         check_weight(weight)?;
+        if let Some(f) = &self.front {
+            return with_scratch(|s| {
+                row_as_record(x, &mut s.cells);
+                f.check_record(&s.cells, false).map(Some)
+            });
+        }
         match self.steps.first() {
             Some(s) => s.check_row(x).map(Some),
             None => Ok(None),
@@ -153,6 +207,90 @@ impl<T: Transformer, M> Pipeline<T, M> {
 
     fn fitted(&self) -> bool {
         self.steps.iter().all(|s| s.n_features_out().is_some())
+    }
+
+    /// The number of features the stage after the record stage expects, once known.
+    fn after_front_dim(&self, model_dim: Option<usize>) -> Option<usize> {
+        match self.steps.first() {
+            Some(s) => s.n_features_in(),
+            None => model_dim,
+        }
+    }
+
+    /// Checks a record before any stage learns from it: the record stage's own check, the
+    /// weight, and the number of features the record stage will write after learning it
+    /// against what the next stage expects (so a record stage that would grow under a stage
+    /// already sized is refused before anything learns).
+    fn check_record_learning(
+        &self,
+        x: &[Cell],
+        weight: Option<f64>,
+        model_dim: Option<usize>,
+    ) -> Result<()> {
+        check_weight(weight)?;
+        match &self.front {
+            Some(f) => {
+                f.check_record(x, true)?;
+                let after = f.n_features_out_after(x);
+                match self.after_front_dim(model_dim) {
+                    Some(d) if d != after => Err(Error::Unsupported(format!(
+                        "the record stage would write {after} features after learning this \
+                         record, but the next stage was sized for {d}: an encoder met a new \
+                         category or token; give it a capacity (`max_categories`, \
+                         `max_vocabulary`) so that its output keeps one size on the stream path"
+                    ))),
+                    _ => Ok(()),
+                }
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Checks a record for prediction (nothing learns).
+    fn check_record_predicting(&self, x: &[Cell]) -> Result<()> {
+        match &self.front {
+            Some(f) => f.check_record(x, false),
+            None => Ok(()),
+        }
+    }
+
+    /// Batch path for the record stage: fits it on the whole table, then returns the data set
+    /// the next stage sees (the transformed features with `targets` and `weights`). Without a
+    /// record stage the table must hold numbers only.
+    pub fn fit_record_stage(
+        &mut self,
+        table: &Table,
+        targets: Vec<Targets>,
+        target_names: Vec<String>,
+        weights: Option<Vec<f64>>,
+    ) -> Result<Dataset> {
+        if table.n_rows() == 0 {
+            return Err(Error::Empty("the data set has no rows".into()));
+        }
+        let (features, names) = match &mut self.front {
+            Some(f) => {
+                f.fit_table(table, weights.as_deref())?;
+                (f.transform_table(table)?, f.feature_names_out())
+            }
+            None => {
+                let names = table.schema().names().to_vec();
+                let mut x = Vec::with_capacity(table.n_rows() * names.len());
+                let mut row = Vec::new();
+                for (i, r) in table.rows().enumerate() {
+                    numbers(r, Some(&names), &mut row).map_err(|e| e.in_row(i))?;
+                    x.extend_from_slice(&row);
+                }
+                let m = ndarray::Array2::from_shape_vec((table.n_rows(), names.len()), x)
+                    .map_err(|e| Error::Unsupported(format!("cannot shape the features: {e}")))?;
+                (FeatureMatrix::Dense(m), names)
+            }
+        };
+        let schema = Schema::numeric(names, target_names);
+        let d = Dataset::new(features, targets, schema)?;
+        match weights {
+            Some(w) => d.with_weights(w),
+            None => Ok(d),
+        }
     }
 
     /// Batch path for the transformers: each learns the whole data set (in row order, with
@@ -184,35 +322,228 @@ pub fn transform_dataset<T: Transformer + ?Sized>(t: &T, data: &Dataset) -> Resu
     Ok(out)
 }
 
-impl<T: Transformer, M: Classifier> Pipeline<T, M> {
-    /// Batch path: fits every stage on the whole data set in turn.
+impl<T: Transformer, M: Classifier, F: RecordTransformer> Pipeline<T, M, F> {
+    /// Batch path: fits every stage on the whole data set in turn. The data set's features
+    /// are numbers, so a record stage (if any) reads each row as a record of numbers.
     pub fn fit_batch(&mut self, data: &Dataset) -> Result<()> {
-        let d = self.fit_steps(data)?;
+        let data = self.numeric_through_front(data)?;
+        let d = self.fit_steps(&data)?;
+        learn_dataset(&mut self.model, &d)
+    }
+
+    /// Batch path from records: fits the record stage on the table, then every other stage
+    /// on the data as the stages before it transform it.
+    pub fn fit_table(
+        &mut self,
+        table: &Table,
+        labels: Vec<Label>,
+        weights: Option<Vec<f64>>,
+    ) -> Result<()> {
+        let d = self.fit_record_stage(
+            table,
+            vec![Targets::Labels(labels)],
+            vec!["y".into()],
+            weights,
+        )?;
+        let d = self.fit_steps(&d)?;
         learn_dataset(&mut self.model, &d)
     }
 }
 
-impl<T: Transformer, M: Regressor> Pipeline<T, M> {
+impl<T: Transformer, M: Regressor, F: RecordTransformer> Pipeline<T, M, F> {
     /// Batch path: fits every stage on the whole data set in turn.
     pub fn fit_batch_regressor(&mut self, data: &Dataset) -> Result<()> {
-        let d = self.fit_steps(data)?;
+        let data = self.numeric_through_front(data)?;
+        let d = self.fit_steps(&data)?;
+        learn_dataset_regressor(&mut self.model, &d)
+    }
+
+    /// Batch path from records, for a regressor.
+    pub fn fit_table_regressor(
+        &mut self,
+        table: &Table,
+        targets: Vec<f64>,
+        weights: Option<Vec<f64>>,
+    ) -> Result<()> {
+        let d = self.fit_record_stage(
+            table,
+            vec![Targets::Values(targets)],
+            vec!["y".into()],
+            weights,
+        )?;
+        let d = self.fit_steps(&d)?;
         learn_dataset_regressor(&mut self.model, &d)
     }
 }
 
-impl<T: Transformer, M: Transformer> Pipeline<T, M> {
+impl<T: Transformer, M: Transformer, F: RecordTransformer> Pipeline<T, M, F> {
     /// Batch path: fits every stage, the last transformer included, on the whole data set.
     pub fn fit_batch_transformer(&mut self, data: &Dataset) -> Result<()> {
-        let d = self.fit_steps(data)?;
+        let data = self.numeric_through_front(data)?;
+        let d = self.fit_steps(&data)?;
+        self.model.learn_many(d.batch(), d.weights.as_deref())
+    }
+
+    /// Batch path from records, for a transformer pipeline.
+    pub fn fit_table_transformer(
+        &mut self,
+        table: &Table,
+        weights: Option<Vec<f64>>,
+    ) -> Result<()> {
+        let d = self.fit_record_stage(table, vec![], vec![], weights)?;
+        let d = self.fit_steps(&d)?;
         self.model.learn_many(d.batch(), d.weights.as_deref())
     }
 }
 
-impl<T: Transformer, M: Classifier> Classifier for Pipeline<T, M> {
+impl<T: Transformer, M, F: RecordTransformer> Pipeline<T, M, F> {
+    /// Without a record stage, the data set itself; with one, the record stage fitted on the
+    /// data set's rows read as records of numbers, and the data set it makes of them.
+    fn numeric_through_front<'d>(
+        &mut self,
+        data: &'d Dataset,
+    ) -> Result<std::borrow::Cow<'d, Dataset>> {
+        if self.front.is_none() {
+            return Ok(std::borrow::Cow::Borrowed(data));
+        }
+        let schema = match &self.front {
+            Some(f) => f.schema().clone(),
+            None => unreachable!("checked above"),
+        };
+        let mut table = Table::new(schema);
+        let mut cells = Vec::new();
+        let b = data.batch();
+        for i in 0..data.n_rows() {
+            row_as_record(b.row(i)?, &mut cells);
+            table.push(&cells)?;
+        }
+        self.fit_record_stage(
+            &table,
+            data.targets.clone(),
+            data.schema.targets.clone(),
+            data.weights.clone(),
+        )
+        .map(std::borrow::Cow::Owned)
+    }
+
+    /// The record stage learns the record (when `learn`), then transforms it into `buf`;
+    /// without a record stage the record must hold numbers, read into `numbers`.
+    fn front_pass<'a>(
+        front: &mut Option<F>,
+        x: &[Cell],
+        weight: Option<f64>,
+        features: &'a mut FeatureBuf,
+        numbers_buf: &'a mut Vec<f64>,
+        learn: bool,
+    ) -> Result<Row<'a>> {
+        match front {
+            Some(f) => {
+                if learn {
+                    f.learn_one(x, weight)?;
+                }
+                f.transform_one(x, features)?;
+                features.finish();
+                features.row()
+            }
+            None => {
+                numbers(x, None, numbers_buf)?;
+                Ok(Row::Dense(numbers_buf))
+            }
+        }
+    }
+
+    fn front_view<'a>(
+        &self,
+        x: &[Cell],
+        features: &'a mut FeatureBuf,
+        numbers_buf: &'a mut Vec<f64>,
+    ) -> Result<Row<'a>> {
+        match &self.front {
+            Some(f) => {
+                f.transform_one(x, features)?;
+                features.finish();
+                features.row()
+            }
+            None => {
+                numbers(x, None, numbers_buf)?;
+                Ok(Row::Dense(numbers_buf))
+            }
+        }
+    }
+}
+
+/// A numeric row as a record of numbers (`Cell::Num` for every feature, zeros of a sparse row
+/// included), reusing `out`.
+pub fn row_as_record(x: Row<'_>, out: &mut Vec<Cell>) {
+    use crate::row::FeatureVector;
+    out.clear();
+    out.resize(x.dim(), Cell::Num(0.0));
+    x.for_each_entry(|i, v| out[i] = Cell::Num(v));
+}
+
+impl<T: Transformer, M, F: RecordTransformer> Pipeline<T, M, F> {
+    /// The stream path from a record: checks it, then the record stage learns it, each
+    /// transformer learns the row as the stage before it transforms it, and `last` gets the
+    /// final row. `model_dim` is what the final stage expects, once known.
+    fn learn_record_with(
+        &mut self,
+        x: &[Cell],
+        weight: Option<f64>,
+        model_dim: Option<usize>,
+        last: impl FnOnce(&mut M, Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.check_record_learning(x, weight, model_dim)?;
+        let mut s = std::mem::take(&mut self.bufs);
+        let r = {
+            let Scratch {
+                rows,
+                features,
+                numbers,
+                ..
+            } = &mut s;
+            Self::front_pass(&mut self.front, x, weight, features, numbers, true)
+                .and_then(|row| learn_pass(&mut self.steps, row, weight, rows))
+                .and_then(|row| last(&mut self.model, row))
+        };
+        self.bufs = s;
+        r
+    }
+
+    /// The prediction path from a record: the record stage and the transformers transform it
+    /// with their current state, and `last` gets the final row.
+    fn view_record<R>(&self, x: &[Cell], last: impl FnOnce(&M, Row<'_>) -> Result<R>) -> Result<R> {
+        self.check_record_predicting(x)?;
+        with_scratch(|s| {
+            let Scratch {
+                rows,
+                features,
+                numbers,
+                ..
+            } = s;
+            let row = self.front_view(x, features, numbers)?;
+            let row = pass(&self.steps, row, rows)?;
+            last(&self.model, row)
+        })
+    }
+
+    /// Runs `f` on a numeric row read as a record (for the row-level calls of a pipeline
+    /// with a record stage).
+    fn as_record<R>(x: Row<'_>, f: impl FnOnce(&[Cell]) -> R) -> R {
+        with_scratch(|s| {
+            row_as_record(x, &mut s.cells);
+            f(&s.cells)
+        })
+    }
+}
+
+impl<T: Transformer, M: Classifier, F: RecordTransformer> Classifier for Pipeline<T, M, F> {
     fn classes(&self) -> &ClassSet {
         self.model.classes()
     }
     fn n_features(&self) -> Option<usize> {
+        if let Some(f) = &self.front {
+            return Some(f.schema().len());
+        }
         match self.steps.first() {
             Some(s) => s.n_features_in(),
             None => self.model.n_features(),
@@ -225,17 +556,43 @@ impl<T: Transformer, M: Classifier> Classifier for Pipeline<T, M> {
         }
     }
     fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
+        if self.front.is_some() {
+            return Self::as_record(x, |r| self.learn_record(r, y, weight));
+        }
         // Everything that can be checked is checked before any stage learns, so a refused
         // row leaves every stage as it was.
         self.first_check(x, weight)?;
         y.check()?;
         let mut bufs = std::mem::take(&mut self.bufs);
-        let r = learn_pass(&mut self.steps, x, weight, &mut bufs)
+        let r = learn_pass(&mut self.steps, x, weight, &mut bufs.rows)
             .and_then(|row| self.model.learn_one(row, y, weight));
         self.bufs = bufs;
         r
     }
+    fn predict_then_learn(
+        &mut self,
+        x: Row<'_>,
+        y: &Label,
+        weight: Option<f64>,
+        out: &mut [f64],
+    ) -> Result<Option<Label>> {
+        if self.front.is_none() && self.steps.is_empty() {
+            // No stage between: the model's own one-pass step.
+            check_weight(weight)?;
+            y.check()?;
+            return self.model.predict_then_learn(x, y, weight, out);
+        }
+        // With transformers, prediction sees their state before this row and learning after
+        // it (River's order): the three calls.
+        self.predict_proba_into(x, out)?;
+        let prediction = self.predict_one(x)?;
+        self.learn_one(x, y, weight)?;
+        Ok(prediction)
+    }
     fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
+        if self.front.is_some() {
+            return Self::as_record(x, |r| self.predict_proba_record_into(r, out));
+        }
         self.check_row(x)?;
         if !self.fitted() {
             return crate::traits::check_out_len("probability buffer", 0, out.len());
@@ -246,6 +603,9 @@ impl<T: Transformer, M: Classifier> Classifier for Pipeline<T, M> {
         })
     }
     fn predict_one(&self, x: Row<'_>) -> Result<Option<Label>> {
+        if self.front.is_some() {
+            return Self::as_record(x, |r| self.predict_record(r));
+        }
         self.check_row(x)?;
         if !self.fitted() {
             return Ok(None);
@@ -257,8 +617,67 @@ impl<T: Transformer, M: Classifier> Classifier for Pipeline<T, M> {
     }
 }
 
-impl<T: Transformer, M: Regressor> Regressor for Pipeline<T, M> {
+impl<T: Transformer, M: Classifier, F: RecordTransformer> RecordClassifier for Pipeline<T, M, F> {
+    fn classes(&self) -> &ClassSet {
+        self.model.classes()
+    }
+    fn check_record(&self, x: &[Cell]) -> Result<()> {
+        if self.front.is_none() {
+            return with_scratch(|s| {
+                numbers(x, None, &mut s.numbers)?;
+                Classifier::check_row(self, Row::Dense(&s.numbers))
+            });
+        }
+        self.check_record_learning(x, None, self.model.n_features())
+    }
+    fn learn_record(&mut self, x: &[Cell], y: &Label, weight: Option<f64>) -> Result<()> {
+        if self.front.is_none() {
+            return with_scratch(|s| {
+                numbers(x, None, &mut s.numbers)?;
+                self.learn_one(Row::Dense(&s.numbers), y, weight)
+            });
+        }
+        y.check()?;
+        let dim = self.model.n_features();
+        self.learn_record_with(x, weight, dim, |m, row| m.learn_one(row, y, weight))
+    }
+    fn predict_proba_record_into(&self, x: &[Cell], out: &mut [f64]) -> Result<()> {
+        if self.front.is_none() {
+            return with_scratch(|s| {
+                numbers(x, None, &mut s.numbers)?;
+                self.predict_proba_into(Row::Dense(&s.numbers), out)
+            });
+        }
+        if !self.fitted() || self.model.classes().is_empty() {
+            self.check_record_predicting(x)?;
+            return crate::traits::check_out_len(
+                "probability buffer",
+                self.model.classes().len(),
+                out.len(),
+            );
+        }
+        self.view_record(x, |m, row| m.predict_proba_into(row, out))
+    }
+    fn predict_record(&self, x: &[Cell]) -> Result<Option<Label>> {
+        if self.front.is_none() {
+            return with_scratch(|s| {
+                numbers(x, None, &mut s.numbers)?;
+                self.predict_one(Row::Dense(&s.numbers))
+            });
+        }
+        if !self.fitted() || self.model.classes().is_empty() {
+            self.check_record_predicting(x)?;
+            return Ok(None);
+        }
+        self.view_record(x, |m, row| m.predict_one(row))
+    }
+}
+
+impl<T: Transformer, M: Regressor, F: RecordTransformer> Regressor for Pipeline<T, M, F> {
     fn n_features(&self) -> Option<usize> {
+        if let Some(f) = &self.front {
+            return Some(f.schema().len());
+        }
         match self.steps.first() {
             Some(s) => s.n_features_in(),
             None => self.model.n_features(),
@@ -271,20 +690,21 @@ impl<T: Transformer, M: Regressor> Regressor for Pipeline<T, M> {
         }
     }
     fn learn_one(&mut self, x: Row<'_>, y: f64, weight: Option<f64>) -> Result<()> {
-        self.first_check(x, weight)?;
-        if !y.is_finite() {
-            return Err(Error::BadValue {
-                location: crate::error::Location::Target,
-                reason: format!("value {y} is not finite"),
-            });
+        if self.front.is_some() {
+            return Self::as_record(x, |r| self.learn_record(r, y, weight));
         }
+        self.first_check(x, weight)?;
+        check_target(y)?;
         let mut bufs = std::mem::take(&mut self.bufs);
-        let r = learn_pass(&mut self.steps, x, weight, &mut bufs)
+        let r = learn_pass(&mut self.steps, x, weight, &mut bufs.rows)
             .and_then(|row| self.model.learn_one(row, y, weight));
         self.bufs = bufs;
         r
     }
     fn predict_one(&self, x: Row<'_>) -> Result<f64> {
+        if self.front.is_some() {
+            return Self::as_record(x, |r| self.predict_record(r));
+        }
         self.check_row(x)?;
         if !self.fitted() {
             return Ok(0.0);
@@ -296,8 +716,58 @@ impl<T: Transformer, M: Regressor> Regressor for Pipeline<T, M> {
     }
 }
 
-impl<T: Transformer, M: Transformer> Transformer for Pipeline<T, M> {
+fn check_target(y: f64) -> Result<()> {
+    if y.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::BadValue {
+            location: crate::error::Location::Target,
+            reason: format!("value {y} is not finite"),
+        })
+    }
+}
+
+impl<T: Transformer, M: Regressor, F: RecordTransformer> RecordRegressor for Pipeline<T, M, F> {
+    fn check_record(&self, x: &[Cell]) -> Result<()> {
+        if self.front.is_none() {
+            return with_scratch(|s| {
+                numbers(x, None, &mut s.numbers)?;
+                Regressor::check_row(self, Row::Dense(&s.numbers))
+            });
+        }
+        self.check_record_learning(x, None, self.model.n_features())
+    }
+    fn learn_record(&mut self, x: &[Cell], y: f64, weight: Option<f64>) -> Result<()> {
+        if self.front.is_none() {
+            return with_scratch(|s| {
+                numbers(x, None, &mut s.numbers)?;
+                self.learn_one(Row::Dense(&s.numbers), y, weight)
+            });
+        }
+        check_target(y)?;
+        let dim = self.model.n_features();
+        self.learn_record_with(x, weight, dim, |m, row| m.learn_one(row, y, weight))
+    }
+    fn predict_record(&self, x: &[Cell]) -> Result<f64> {
+        if self.front.is_none() {
+            return with_scratch(|s| {
+                numbers(x, None, &mut s.numbers)?;
+                self.predict_one(Row::Dense(&s.numbers))
+            });
+        }
+        if !self.fitted() || self.model.n_features().is_none() {
+            self.check_record_predicting(x)?;
+            return Ok(0.0);
+        }
+        self.view_record(x, |m, row| m.predict_one(row))
+    }
+}
+
+impl<T: Transformer, M: Transformer, F: RecordTransformer> Transformer for Pipeline<T, M, F> {
     fn n_features_in(&self) -> Option<usize> {
+        if let Some(f) = &self.front {
+            return Some(f.schema().len());
+        }
         match self.steps.first() {
             Some(s) => s.n_features_in(),
             None => self.model.n_features_in(),
@@ -307,7 +777,10 @@ impl<T: Transformer, M: Transformer> Transformer for Pipeline<T, M> {
         self.model.n_features_out()
     }
     fn feature_names_out(&self, input: &[String]) -> Vec<String> {
-        let mut names = input.to_vec();
+        let mut names = match &self.front {
+            Some(f) => f.feature_names_out(),
+            None => input.to_vec(),
+        };
         for s in &self.steps {
             names = s.feature_names_out(&names);
         }
@@ -320,19 +793,59 @@ impl<T: Transformer, M: Transformer> Transformer for Pipeline<T, M> {
         }
     }
     fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
+        if self.front.is_some() {
+            return Self::as_record(x, |r| self.learn_record(r, weight));
+        }
         self.first_check(x, weight)?;
         let mut bufs = std::mem::take(&mut self.bufs);
-        let r = learn_pass(&mut self.steps, x, weight, &mut bufs)
+        let r = learn_pass(&mut self.steps, x, weight, &mut bufs.rows)
             .and_then(|row| self.model.learn_one(row, weight));
         self.bufs = bufs;
         r
     }
     fn transform_one(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
+        if self.front.is_some() {
+            return Self::as_record(x, |r| self.transform_record(r, out));
+        }
         self.check_row(x)?;
         with_bufs(|b| {
             let row = pass(&self.steps, x, b)?;
             self.model.transform_one(row, out)
         })
+    }
+}
+
+impl<T: Transformer, M: Transformer, F: RecordTransformer> RecordTransform for Pipeline<T, M, F> {
+    fn check_record(&self, x: &[Cell]) -> Result<()> {
+        if self.front.is_none() {
+            return with_scratch(|s| {
+                numbers(x, None, &mut s.numbers)?;
+                Transformer::check_row(self, Row::Dense(&s.numbers))
+            });
+        }
+        self.check_record_learning(x, None, self.model.n_features_in())
+    }
+    fn learn_record(&mut self, x: &[Cell], weight: Option<f64>) -> Result<()> {
+        if self.front.is_none() {
+            return with_scratch(|s| {
+                numbers(x, None, &mut s.numbers)?;
+                self.learn_one(Row::Dense(&s.numbers), weight)
+            });
+        }
+        let dim = self.model.n_features_in();
+        self.learn_record_with(x, weight, dim, |m, row| m.learn_one(row, weight))
+    }
+    fn n_outputs(&self) -> Option<usize> {
+        self.model.n_features_out()
+    }
+    fn transform_record(&self, x: &[Cell], out: &mut [f64]) -> Result<()> {
+        if self.front.is_none() {
+            return with_scratch(|s| {
+                numbers(x, None, &mut s.numbers)?;
+                self.transform_one(Row::Dense(&s.numbers), out)
+            });
+        }
+        self.view_record(x, |m, row| m.transform_one(row, out))
     }
 }
 
@@ -359,4 +872,159 @@ impl<X: Transformer + ?Sized> Transformer for Box<X> {
     fn transform_one(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
         (**self).transform_one(x, out)
     }
+}
+
+/// Several transformers side by side (scikit-learn's `FeatureUnion`): each learns and
+/// transforms the same input row, and their outputs are concatenated in order.
+///
+/// Every part learns every row, so a union of exact transformers is exact on both paths.
+/// A row refused by any part leaves every part as it was.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TransformerUnion<T> {
+    parts: Vec<T>,
+}
+
+impl<T: Transformer> TransformerUnion<T> {
+    /// A union of `parts` (at least one).
+    pub fn new(parts: Vec<T>) -> Result<Self> {
+        if parts.is_empty() {
+            return Err(Error::param(
+                "parts",
+                "a union needs at least one transformer",
+            ));
+        }
+        Ok(TransformerUnion { parts })
+    }
+
+    /// The transformers, in output order.
+    pub fn parts(&self) -> &[T] {
+        &self.parts
+    }
+}
+
+impl<T: Transformer> Transformer for TransformerUnion<T> {
+    fn n_features_in(&self) -> Option<usize> {
+        self.parts.iter().find_map(|p| p.n_features_in())
+    }
+    fn n_features_out(&self) -> Option<usize> {
+        self.parts.iter().map(|p| p.n_features_out()).sum()
+    }
+    fn feature_names_out(&self, input: &[String]) -> Vec<String> {
+        self.parts
+            .iter()
+            .flat_map(|p| p.feature_names_out(input))
+            .collect()
+    }
+    fn check_row(&self, x: Row<'_>) -> Result<()> {
+        self.parts.iter().try_for_each(|p| p.check_row(x))
+    }
+    fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
+        self.check_row(x)?;
+        check_weight(weight)?;
+        self.parts
+            .iter_mut()
+            .try_for_each(|p| p.learn_one(x, weight))
+    }
+    fn learn_many(&mut self, x: Batch<'_>, weights: Option<&[f64]>) -> Result<()> {
+        crate::traits::check_batch(x, x.n_rows(), weights, |r| self.check_row(r))?;
+        self.parts
+            .iter_mut()
+            .try_for_each(|p| p.learn_many(x, weights))
+    }
+    fn transform_one(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
+        let k = self
+            .n_features_out()
+            .ok_or_else(|| Error::NotFitted("a union part has seen no row".into()))?;
+        crate::traits::check_out_len("output buffer", k, out.len())?;
+        let mut rest = out;
+        for p in &self.parts {
+            let w = p.n_features_out().unwrap_or(0);
+            let (head, tail) = rest.split_at_mut(w);
+            p.transform_one(x, head)?;
+            rest = tail;
+        }
+        Ok(())
+    }
+}
+
+/// Builds a pipeline step by step: an optional record stage, transformers, then the final
+/// stage.
+///
+/// ```
+/// use tidewater_core::pipeline::PipelineBuilder;
+/// use tidewater_core::dummy::MeanRegressor;
+/// # use tidewater_core::Transformer;
+/// # #[derive(Debug)] struct Id(Option<usize>);
+/// # impl Transformer for Id {
+/// #     fn n_features_in(&self) -> Option<usize> { self.0 }
+/// #     fn n_features_out(&self) -> Option<usize> { self.0 }
+/// #     fn feature_names_out(&self, i: &[String]) -> Vec<String> { i.to_vec() }
+/// #     fn learn_one(&mut self, x: tidewater_core::Row<'_>, _: Option<f64>) -> tidewater_core::Result<()> {
+/// #         use tidewater_core::FeatureVector; self.0 = Some(x.dim()); Ok(()) }
+/// #     fn transform_one(&self, x: tidewater_core::Row<'_>, out: &mut [f64]) -> tidewater_core::Result<()> {
+/// #         use tidewater_core::FeatureVector; x.write_dense(out); Ok(()) }
+/// # }
+/// let pipe = PipelineBuilder::new().then(Id(None)).finish(MeanRegressor::default());
+/// assert_eq!(pipe.steps().len(), 1);
+/// ```
+#[derive(Debug)]
+pub struct PipelineBuilder<T, F = NoRecordStage> {
+    front: Option<F>,
+    steps: Vec<T>,
+}
+
+impl<T: Transformer> PipelineBuilder<T> {
+    /// An empty builder without a record stage.
+    pub fn new() -> Self {
+        PipelineBuilder {
+            front: None,
+            steps: Vec::new(),
+        }
+    }
+}
+
+impl<T: Transformer> Default for PipelineBuilder<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Transformer, F: RecordTransformer> PipelineBuilder<T, F> {
+    /// Puts a record stage in front (replacing any).
+    pub fn record_stage<G: RecordTransformer>(self, front: G) -> PipelineBuilder<T, G> {
+        PipelineBuilder {
+            front: Some(front),
+            steps: self.steps,
+        }
+    }
+
+    /// Appends a transformer.
+    pub fn then(mut self, step: T) -> Self {
+        self.steps.push(step);
+        self
+    }
+
+    /// The pipeline, ending in `model`.
+    pub fn finish<M>(self, model: M) -> Pipeline<T, M, F> {
+        Pipeline::with_record_stage(self.front, self.steps, model)
+    }
+}
+
+/// A pipeline of boxed transformers then a final stage:
+/// `pipeline![scaler, pca => model]`, or `pipeline![=> model]` for none. The steps may be of
+/// different types (each is boxed as `Box<dyn Transformer>`).
+///
+/// ```
+/// use tidewater_core::pipeline;
+/// use tidewater_core::dummy::MeanRegressor;
+/// let p = pipeline![=> MeanRegressor::default()];
+/// assert!(p.steps().is_empty());
+/// ```
+#[macro_export]
+macro_rules! pipeline {
+    ($($step:expr),* => $model:expr) => {{
+        let steps: ::std::vec::Vec<::std::boxed::Box<dyn $crate::Transformer>> =
+            ::std::vec![$(::std::boxed::Box::new($step)),*];
+        $crate::Pipeline::new(steps, $model)
+    }};
 }

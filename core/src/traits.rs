@@ -94,6 +94,25 @@ pub trait Classifier {
     /// The most probable class, or `None` before the model has seen any label.
     fn predict_one(&self, x: Row<'_>) -> Result<Option<Label>>;
 
+    /// The prequential step in one call: writes the probabilities of `x` under the model as
+    /// it stands into `out` (as [`predict_proba_into`](Self::predict_proba_into): one entry per
+    /// class known *before* this row), returns the label [`predict_one`](Self::predict_one)
+    /// gives, then learns `(x, y)`. The default makes those three calls; a model may override
+    /// it to do the work in one pass over the row (one dot product for a linear model). An
+    /// error leaves the model as it was.
+    fn predict_then_learn(
+        &mut self,
+        x: Row<'_>,
+        y: &Label,
+        weight: Option<f64>,
+        out: &mut [f64],
+    ) -> Result<Option<Label>> {
+        self.predict_proba_into(x, out)?;
+        let prediction = self.predict_one(x)?;
+        self.learn_one(x, y, weight)?;
+        Ok(prediction)
+    }
+
     /// Convenience: the class probabilities in a new vector.
     fn predict_proba_one(&self, x: Row<'_>) -> Result<Vec<f64>> {
         let mut out = vec![0.0; self.classes().len()];

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 use tidewater_core::{Dataset, Error, FeatureMatrix, Targets};
-use tidewater_datasets::{Task, catalog, csv_bytes, load};
+use tidewater_datasets::{Task, catalog, csv_bytes, csv_text, load};
 
 const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/reference");
 
@@ -78,48 +78,96 @@ fn assert_same_vector(name: &str, got: &[f64], want: &[f64]) {
     }
 }
 
-#[test]
-fn every_catalogued_set_loads_with_its_shape_and_task() {
-    let names: Vec<&str> = catalog().iter().map(|d| d.name).collect();
-    assert_eq!(names, ["phishing", "iris", "wine", "diabetes"]);
-    for info in catalog() {
-        let ds = load(info.name).unwrap_or_else(|e| panic!("{}: {e}", info.name));
-        assert_eq!(ds.n_rows(), info.rows, "{}: rows", info.name);
-        assert_eq!(ds.n_features(), info.columns, "{}: columns", info.name);
-        assert_eq!(ds.schema.features.len(), info.columns, "{}", info.name);
-        assert_eq!(ds.targets.len(), 1, "{}: one target", info.name);
-        assert!(ds.weights.is_none());
-        assert!(!info.summary.is_empty() && !info.source.is_empty() && !info.licence.is_empty());
+/// The shipped data sets, their shapes (rows, features, targets) as the sources state them.
+const SHAPES: &[(&str, usize, usize, &[&str])] = &[
+    ("phishing", 1250, 9, &["y"]),
+    ("bananas", 5300, 2, &["y"]),
+    ("shuttle", 49097, 9, &["anomaly"]),
+    ("image_segments", 2310, 18, &["category"]),
+    ("trump_approval", 1001, 6, &["five_thirty_eight"]),
+    ("chick_weights", 578, 3, &["weight"]),
+    ("iris", 150, 4, &["target"]),
+    ("wine", 178, 13, &["target"]),
+    ("breast_cancer", 569, 30, &["target"]),
+    ("diabetes", 442, 10, &["target"]),
+    ("linnerud", 20, 3, &["weight", "waist", "pulse"]),
+];
 
-        let y = values(&ds);
-        assert!(y.iter().all(|v| v.is_finite()), "{}", info.name);
-        let mut classes: Vec<i64> = y.iter().map(|&v| v as i64).collect();
-        classes.sort_unstable();
-        classes.dedup();
+#[test]
+fn every_catalogued_set_loads_offline_with_its_shape_and_task() {
+    let names: Vec<&str> = catalog().iter().map(|d| d.name).collect();
+    let shapes: Vec<_> = SHAPES
+        .iter()
+        .filter(|s| cfg!(feature = "shuttle") || s.0 != "shuttle")
+        .collect();
+    let want: Vec<&str> = shapes.iter().map(|s| s.0).collect();
+    assert_eq!(names, want);
+    for (info, (name, rows, columns, targets)) in catalog().iter().zip(shapes) {
+        let ds = load(info.name).unwrap_or_else(|e| panic!("{}: {e}", info.name));
+        assert_eq!(
+            (info.rows, info.columns),
+            (*rows, *columns),
+            "{name}: catalogue"
+        );
+        assert_eq!(ds.n_rows(), *rows, "{name}: rows");
+        assert_eq!(ds.n_features(), *columns, "{name}: columns");
+        assert_eq!(ds.schema.features.len(), *columns, "{name}");
+        assert_eq!(ds.schema.targets, *targets, "{name}: targets");
+        assert_eq!(info.targets, *targets, "{name}");
+        assert_eq!(ds.targets.len(), targets.len(), "{name}");
+        assert!(ds.weights.is_none());
+        assert!(info.shipped);
+        assert!(!info.summary.is_empty() && !info.source.is_empty() && !info.licence.is_empty());
+        let FeatureMatrix::Dense(x) = &ds.features else {
+            panic!("shipped data sets are dense");
+        };
+        assert!(x.iter().all(|v| v.is_finite()), "{name}");
+
         match info.task {
-            Task::BinaryClassification => {
-                assert!(y.iter().all(|&v| v == v.trunc()), "{}", info.name);
-                assert_eq!(classes, [0, 1], "{}", info.name);
+            Task::BinaryClassification | Task::MulticlassClassification => {
+                let mut classes: Vec<String> = ds
+                    .target()
+                    .unwrap()
+                    .to_labels()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.to_string())
+                    .collect();
+                classes.sort_unstable();
+                classes.dedup();
+                let n = if info.task == Task::BinaryClassification {
+                    2
+                } else {
+                    classes.len().max(3)
+                };
+                assert_eq!(classes.len(), n, "{name}: {classes:?}");
             }
-            Task::MulticlassClassification => {
-                assert!(y.iter().all(|&v| v == v.trunc()), "{}", info.name);
-                assert_eq!(classes, [0, 1, 2], "{}", info.name);
+            Task::Regression => {
+                let y = values(&ds);
+                assert!(y.iter().all(|v| v.is_finite()), "{name}");
             }
-            Task::Regression => assert!(classes.len() > 10, "{}", info.name),
+            _ => {
+                assert_eq!(info.task, Task::MultiOutputRegression);
+                assert!(
+                    ds.target().is_err(),
+                    "{name}: several targets, so no single one"
+                );
+            }
         }
 
-        // The CSV text has a header, then one line per row with features and the target.
+        // The CSV text has a header, then one line per row with features and the targets.
         let csv = String::from_utf8(csv_bytes(info.name).expect("known")).expect("UTF-8");
+        assert_eq!(csv_text(info.name).unwrap(), csv.as_bytes(), "{name}");
         let mut lines = csv.lines();
         let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
-        assert_eq!(header.len(), info.columns + 1, "{}", info.name);
+        assert_eq!(header.len(), info.columns + targets.len(), "{}", info.name);
         assert_eq!(
             header[..info.columns],
             ds.schema.features[..],
             "{}",
             info.name
         );
-        assert_eq!(ds.schema.targets, [header[info.columns]], "{}", info.name);
+        assert_eq!(header[info.columns..], targets[..], "{}", info.name);
         assert_eq!(lines.count(), info.rows, "{}", info.name);
     }
 }
@@ -127,16 +175,180 @@ fn every_catalogued_set_loads_with_its_shape_and_task() {
 #[test]
 fn the_named_loaders_match_load() {
     type Loader = fn() -> tidewater_core::Result<Dataset>;
-    let loaders: [(&str, Loader); 4] = [
+    let loaders: &[(&str, Loader)] = &[
         ("phishing", tidewater_datasets::phishing),
+        ("bananas", tidewater_datasets::bananas),
+        #[cfg(feature = "shuttle")]
+        ("shuttle", tidewater_datasets::shuttle),
+        ("image_segments", tidewater_datasets::image_segments),
+        ("trump_approval", tidewater_datasets::trump_approval),
+        ("chick_weights", tidewater_datasets::chick_weights),
         ("iris", tidewater_datasets::iris),
         ("wine", tidewater_datasets::wine),
+        ("breast_cancer", tidewater_datasets::breast_cancer),
         ("diabetes", tidewater_datasets::diabetes),
+        ("linnerud", tidewater_datasets::linnerud),
     ];
     for (name, f) in loaders {
         assert_eq!(f().unwrap(), load(name).unwrap(), "{name}");
     }
+    assert_eq!(loaders.len(), catalog().len());
     assert_eq!(load("IRIS").unwrap(), load("iris").unwrap());
+}
+
+/// The number of rows of each class code.
+fn class_counts(ds: &Dataset) -> Vec<usize> {
+    let y = values(ds);
+    let k = y.iter().fold(0.0f64, |a, &b| a.max(b)) as usize + 1;
+    let mut c = vec![0; k];
+    for v in y {
+        c[v as usize] += 1;
+    }
+    c
+}
+
+#[test]
+fn class_counts_match_the_sources() {
+    // As the sources document them: River's Bananas (2,924 / 2,376), Shuttle's 3,511
+    // anomalies, scikit-learn's 212 malignant and 357 benign tumours, 50 irises of each kind.
+    assert_eq!(class_counts(&load("bananas").unwrap()), [2924, 2376]);
+    if cfg!(feature = "shuttle") {
+        assert_eq!(class_counts(&load("shuttle").unwrap()), [45586, 3511]);
+    } else {
+        let err = load("shuttle").unwrap_err().to_string();
+        assert!(err.contains("cargo feature `shuttle`"), "{err}");
+    }
+    assert_eq!(class_counts(&load("breast_cancer").unwrap()), [212, 357]);
+    assert_eq!(class_counts(&load("iris").unwrap()), [50, 50, 50]);
+    assert_eq!(class_counts(&load("phishing").unwrap()), [702, 548]);
+    // Image segments: 330 rows of each of the 7 classes, as text labels.
+    let seg = load("image_segments").unwrap();
+    let Targets::Labels(labels) = seg.target().unwrap() else {
+        panic!("image_segments has text labels");
+    };
+    let mut names: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
+    names.sort_unstable();
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for n in names {
+        match counts.last_mut() {
+            Some((last, c)) if *last == n => *c += 1,
+            _ => counts.push((n, 1)),
+        }
+    }
+    let want = [
+        "brickface",
+        "cement",
+        "foliage",
+        "grass",
+        "path",
+        "sky",
+        "window",
+    ];
+    assert_eq!(
+        counts.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
+        want
+    );
+    assert!(counts.iter().all(|c| c.1 == 330), "{counts:?}");
+}
+
+#[test]
+fn first_rows_equal_the_source_files() {
+    // The first data row of each source file, as the packages ship it.
+    let first = |name: &str| -> (Vec<f64>, Vec<String>) {
+        let ds = load(name).unwrap();
+        let FeatureMatrix::Dense(x) = &ds.features else {
+            unreachable!()
+        };
+        let y = ds
+            .targets
+            .iter()
+            .map(|t| match t {
+                Targets::Values(v) => v[0].to_string(),
+                Targets::Labels(l) => l[0].to_string(),
+            })
+            .collect();
+        (x.row(0).to_vec(), y)
+    };
+    assert_eq!(
+        first("bananas"),
+        (vec![1.617466, -0.919233], vec!["0".into()])
+    );
+    #[cfg(feature = "shuttle")]
+    assert_eq!(
+        first("shuttle"),
+        (
+            vec![50.0, 21.0, 77.0, 0.0, 28.0, 0.0, 27.0, 48.0, 22.0],
+            vec!["1".into()]
+        )
+    );
+    let (x, y) = first("image_segments");
+    assert_eq!(
+        (x[0], x[1], x[4], x[17]),
+        (218.0, 178.0, 0.8333326999999999, -2.0405545)
+    );
+    assert_eq!(y, ["path"]);
+    assert_eq!(
+        first("trump_approval"),
+        (
+            vec![
+                736389.0,
+                43.843213,
+                46.19925042857143,
+                48.318749,
+                44.104692,
+                43.636914000000004
+            ],
+            vec!["43.75505".into()]
+        )
+    );
+    assert_eq!(
+        first("chick_weights"),
+        (vec![0.0, 1.0, 1.0], vec!["42".into()])
+    );
+    let (x, y) = first("breast_cancer");
+    assert_eq!((x[0], x[1], x[29]), (17.99, 10.38, 0.1189));
+    assert_eq!(y, ["0"]);
+    assert_eq!(
+        first("linnerud"),
+        (
+            vec![5.0, 162.0, 60.0],
+            vec!["191".into(), "36".into(), "50".into()]
+        )
+    );
+}
+
+#[test]
+fn linnerud_keeps_three_targets_and_selects_one() {
+    let ds = load("linnerud").unwrap();
+    assert_eq!(ds.schema.features, ["chins", "situps", "jumps"]);
+    let err = ds.target().unwrap_err().to_string();
+    assert!(err.contains("weight, waist, pulse"), "{err}");
+    let waist = ds.clone().select_target("waist").unwrap();
+    assert_eq!(waist.schema.targets, ["waist"]);
+    let Targets::Values(v) = waist.target().unwrap() else {
+        panic!("values")
+    };
+    assert_eq!(v.len(), 20);
+    assert_eq!(&v[..3], &[36.0, 37.0, 38.0]);
+}
+
+#[test]
+fn feature_names_are_safe_snake_case() {
+    for info in catalog() {
+        let ds = load(info.name).unwrap();
+        for f in ds.schema.features.iter().chain(&ds.schema.targets) {
+            assert!(
+                f.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{}: `{f}`",
+                info.name
+            );
+        }
+    }
+    let seg = load("image_segments").unwrap();
+    assert_eq!(seg.schema.features[5], "vedge_sd");
+    let bc = load("breast_cancer").unwrap();
+    assert_eq!(bc.schema.features[7], "mean_concave_points");
 }
 
 #[test]
@@ -209,4 +421,6 @@ fn an_unknown_name_is_a_clear_error() {
     for d in catalog() {
         assert!(msg.contains(d.name), "{msg} should list {}", d.name);
     }
+    assert!(msg.contains("elec2"), "{msg}");
+    assert!(csv_text("nope").is_err());
 }

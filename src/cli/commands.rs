@@ -5,10 +5,12 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 use tidewater::core::eval::{ClassificationEvaluator, RegressionEvaluator, Report};
+use tidewater::core::record as rec;
+use tidewater::drift::{DriftDetector, DriftRetrain};
 use tidewater::registry::{self, AnyModel, Role, SavedModel};
 use tidewater::{Classifier, Regressor, Transformer};
 
-use super::data::{Columns, Feed, FeedError, RowBuf, SourceArg};
+use super::data::{Columns, Feed, FeedError, RowBuf, SourceArg, TargetUse};
 use super::output::{
     Progress, csv_field, io_err, label_json, metrics_json, number_json, print_json,
 };
@@ -45,6 +47,25 @@ pub fn dispatch(cmd: Command) -> Result<(), CliError> {
         } => predict(&load, &source, proba, json),
         Command::Transform { load, source, json } => transform(&load, &source, json),
         Command::List { json } => list(json),
+        Command::Drift {
+            detector,
+            data,
+            dataset,
+            synth,
+            format,
+            column,
+            limit,
+            json,
+        } => super::drift::drift(&super::drift::DriftArgs {
+            detector,
+            files: data,
+            dataset,
+            synth,
+            format,
+            column,
+            limit,
+            json,
+        }),
         Command::Datasets {
             command: DatasetsCommand::Export { name, limit },
         } => export(&name, limit),
@@ -68,8 +89,39 @@ fn open(source: &SourceArgs, default_dataset: Option<&str>) -> Result<(Feed, Sou
     Ok((Feed::open(&s, source.format.as_deref(), source.bits)?, s))
 }
 
-fn bind_for(feed: &mut Feed, model: &AnyModel, target: Option<&str>) -> Result<Columns, CliError> {
-    feed.bind_new(target, model.role() != Role::Transformer)
+/// Binds a new model's columns and builds it: a spec with a record stage (encoders,
+/// imputers) takes the raw columns, text and missing values included; any other takes
+/// numeric columns only, as before.
+fn build_bound(
+    feed: &mut Feed,
+    spec: &str,
+    target: Option<&str>,
+) -> Result<(AnyModel, Columns), CliError> {
+    let role = registry::parse(spec, registry::Path::Stream)?
+        .last()
+        .map_or(Role::Transformer, |(_, e)| e.role);
+    let records = registry::has_record_stage(spec)?;
+    let cols = feed.bind_new_with(target, role != Role::Transformer, records)?;
+    let model = if records {
+        registry::build_for(spec, Some(&cols.schema()?))?
+    } else {
+        registry::build(spec)?
+    };
+    Ok((model, cols))
+}
+
+/// Binds a saved model's columns: by name, with the kinds its record stage (if any) saved.
+fn bind_saved(feed: &mut Feed, saved: &SavedModel, need_target: bool) -> Result<Columns, CliError> {
+    feed.bind_saved_with(
+        &saved.features,
+        saved
+            .model
+            .record_stage()
+            .map(|f| rec::RecordTransformer::schema(f).kinds()),
+        saved.target.as_deref(),
+        saved.target_numeric,
+        need_target,
+    )
 }
 
 /// Drives a stream of rows: `step` gets each good row; a bad row aborts (with its place) or
@@ -117,21 +169,30 @@ fn eval(
         return Err(CliError::input("--window: must be at least 1, got 0"));
     }
     let spec = model_spec.unwrap_or_else(|| DEFAULT_MODEL.to_owned());
-    let mut model = registry::build(&spec)?;
-    if let Some(d) = retrain {
-        let name = tidewater::spec::parse_spec(&d)?.name;
-        return Err(CliError::input(format!(
-            "--retrain: unknown detector `{name}`: this build has no drift detectors yet"
-        )));
-    }
+    // Parse (and validate) first so a bad spec is reported before any data is read.
+    registry::parse(&spec, registry::Path::Stream)?;
+    // The detector too, before any data is read.
+    let detector = match &retrain {
+        Some(d) => Some(
+            registry::build_detector(d).map_err(|e| CliError::input(format!("--retrain: {e}")))?,
+        ),
+        None => None,
+    };
     let (mut feed, src) = open(source, Some(DEFAULT_DATASET))?;
-    let cols = bind_for(&mut feed, &model, source.target.as_deref())?;
+    if let Some(l) = limit {
+        feed.limit_synth(l);
+    }
+    let (mut model, cols) = build_bound(&mut feed, &spec, source.target.as_deref())?;
+    let records = cols.records;
     let target = cols.target.clone().unwrap_or_default();
     let progress = Progress::new(json);
+    // With --retrain, the model is wrapped in drift retraining and its events reported.
+    let events: Option<Vec<tidewater::drift::Event>>;
     let report: Report = match &mut model {
         AnyModel::Classifier(m) => {
             let mut ev = ClassificationEvaluator::new(window);
             let ev_cell = std::cell::RefCell::new(&mut ev);
+            let mut wrapped = detector.map(|d| DriftRetrain::new(m.clone(), d));
             drive(
                 &mut feed,
                 &cols,
@@ -140,15 +201,33 @@ fn eval(
                 &progress,
                 |b| {
                     let y = b.label(&target)?;
-                    ev_cell.borrow_mut().step(m, b.row(), &y, None)
+                    match (&mut wrapped, records) {
+                        (Some(w), true) => {
+                            ev_cell.borrow_mut().step_record(w, b.record(), &y, None)
+                        }
+                        (Some(w), false) => ev_cell.borrow_mut().step(w, b.row(), &y, None),
+                        (None, true) => ev_cell.borrow_mut().step_record(m, b.record(), &y, None),
+                        (None, false) => ev_cell.borrow_mut().step(m, b.row(), &y, None),
+                    }
                 },
                 || ev_cell.borrow_mut().skip(),
             )?;
+            events = wrapped.map(|mut w| w.take_events());
             ev.report(start.elapsed().as_secs_f64())
         }
         AnyModel::Regressor(m) => {
+            if let Some(d) = &detector
+                && d.input_kind() == tidewater::drift::InputKind::Binary
+            {
+                return Err(CliError::input(format!(
+                    "--retrain: detector `{}` takes 0/1 errors, but `{spec}` is a regressor \
+                     whose errors are real losses: use adwin, page_hinkley or kswin",
+                    d.name()
+                )));
+            }
             let mut ev = RegressionEvaluator::new(window);
             let ev_cell = std::cell::RefCell::new(&mut ev);
+            let mut wrapped = detector.map(|d| DriftRetrain::new(m.clone(), d));
             drive(
                 &mut feed,
                 &cols,
@@ -157,10 +236,16 @@ fn eval(
                 &progress,
                 |b| {
                     let y = b.value(&target)?;
-                    ev_cell.borrow_mut().step(m, b.row(), y, None)
+                    match (&mut wrapped, records) {
+                        (Some(w), true) => ev_cell.borrow_mut().step_record(w, b.record(), y, None),
+                        (Some(w), false) => ev_cell.borrow_mut().step(w, b.row(), y, None),
+                        (None, true) => ev_cell.borrow_mut().step_record(m, b.record(), y, None),
+                        (None, false) => ev_cell.borrow_mut().step(m, b.row(), y, None),
+                    }
                 },
                 || ev_cell.borrow_mut().skip(),
             )?;
+            events = wrapped.map(|mut w| w.take_events());
             ev.report(start.elapsed().as_secs_f64())
         }
         AnyModel::Transformer(_) => {
@@ -171,7 +256,7 @@ fn eval(
     };
     progress.finish();
     if json {
-        print_json(&json!({
+        let mut o = json!({
             "model": spec,
             "dataset": src.display(),
             "rows": report.rows,
@@ -179,7 +264,11 @@ fn eval(
             "seconds": report.seconds,
             "rows_per_sec": report.rows_per_sec,
             "metrics": metrics_json(&report.metrics),
-        }))
+        });
+        if let Some(events) = &events {
+            o["events"] = events_json(events);
+        }
+        print_json(&o)
     } else {
         let mut out = std::io::stdout().lock();
         let mut w = || -> std::io::Result<()> {
@@ -196,6 +285,9 @@ fn eval(
                     None => writeln!(out, "{k:<26}-")?,
                 }
             }
+            if let Some(events) = &events {
+                writeln!(out, "events:   {}", events_summary(events))?;
+            }
             Ok(())
         };
         w().map_err(io_err)
@@ -207,23 +299,57 @@ fn fit(spec: &str, source: &SourceArgs, save: &std::path::Path) -> Result<(), Cl
     let role = registry::parse(spec, registry::Path::Batch)?
         .last()
         .map_or(Role::Transformer, |(_, e)| e.role);
+    let records = registry::has_record_stage(spec)?;
     let (mut feed, _) = open(source, None)?;
-    let cols = feed.bind_new(source.target.as_deref(), role != Role::Transformer)?;
+    let cols = feed.bind_new_with(source.target.as_deref(), role != Role::Transformer, records)?;
     let mut skipped = 0;
-    let data = feed.collect(
-        &cols,
-        role == Role::Classifier,
-        None,
-        source.on_error == OnError::Skip,
-        &mut skipped,
-    )?;
-    let model = registry::fit(spec, &data)?;
+    let (model, rows) = if records {
+        let front = registry::record_stage_for(spec, &cols.schema()?)?
+            .ok_or_else(|| CliError::Internal("a record stage was expected".into()))?;
+        let mut places = Vec::new();
+        let target_use = match role {
+            Role::Classifier => TargetUse::Labels,
+            Role::Regressor => TargetUse::Values,
+            _ => TargetUse::Ignore,
+        };
+        let (table, targets) = feed.collect_table(
+            &cols,
+            target_use,
+            source.on_error == OnError::Skip,
+            &mut skipped,
+            |r| front.check_columns(r),
+            &mut places,
+        )?;
+        let names = match role {
+            Role::Transformer => Vec::new(),
+            _ => cols.target.iter().cloned().collect(),
+        };
+        let model = registry::fit_table(spec, &table, targets, names, None).map_err(|e| {
+            match e {
+                // Name the row by its place in the input.
+                tidewater::Error::InRow { row, source } if row < places.len() => {
+                    CliError::Input(format!("{}: {source}", places[row]))
+                }
+                e => e.into(),
+            }
+        })?;
+        (model, table.n_rows())
+    } else {
+        let data = feed.collect(
+            &cols,
+            role == Role::Classifier,
+            None,
+            source.on_error == OnError::Skip,
+            &mut skipped,
+        )?;
+        (registry::fit(spec, &data)?, data.n_rows())
+    };
     SavedModel {
         spec: spec.to_owned(),
         features: cols.features,
         target: cols.target,
         target_numeric: cols.target_numeric,
-        rows_seen: data.n_rows() as u64,
+        rows_seen: rows as u64,
         model,
     }
     .save(save)?;
@@ -239,8 +365,7 @@ fn learn(
     let (mut feed, _) = open(source, None)?;
     let (mut saved, cols) = match (spec, load) {
         (Some(spec), _) => {
-            let model = registry::build(&spec)?;
-            let cols = bind_for(&mut feed, &model, source.target.as_deref())?;
+            let (model, cols) = build_bound(&mut feed, &spec, source.target.as_deref())?;
             let saved = SavedModel {
                 spec,
                 features: cols.features.clone(),
@@ -254,12 +379,7 @@ fn learn(
         (None, Some(path)) => {
             let saved = SavedModel::load(&path)?;
             let need = saved.model.role() != Role::Transformer;
-            let cols = feed.bind_saved(
-                &saved.features,
-                saved.target.as_deref(),
-                saved.target_numeric,
-                need,
-            )?;
+            let cols = bind_saved(&mut feed, &saved, need)?;
             (saved, cols)
         }
         (None, None) => return Err(CliError::input("learn needs --model SPEC or --load MODEL")),
@@ -274,10 +394,19 @@ fn learn(
         source.on_error,
         None,
         &progress,
-        |b| match model {
-            AnyModel::Classifier(m) => m.learn_one(b.row(), &b.label(&target)?, None),
-            AnyModel::Regressor(m) => m.learn_one(b.row(), b.value(&target)?, None),
-            AnyModel::Transformer(m) => m.learn_one(b.row(), None),
+        |b| match (&mut *model, cols.records) {
+            (AnyModel::Classifier(m), true) => {
+                rec::RecordClassifier::learn_record(m, b.record(), &b.label(&target)?, None)
+            }
+            (AnyModel::Regressor(m), true) => {
+                rec::RecordRegressor::learn_record(m, b.record(), b.value(&target)?, None)
+            }
+            (AnyModel::Transformer(m), true) => {
+                rec::RecordTransform::learn_record(m, b.record(), None)
+            }
+            (AnyModel::Classifier(m), false) => m.learn_one(b.row(), &b.label(&target)?, None),
+            (AnyModel::Regressor(m), false) => m.learn_one(b.row(), b.value(&target)?, None),
+            (AnyModel::Transformer(m), false) => m.learn_one(b.row(), None),
         },
         || skipped += 1,
     )?;
@@ -295,12 +424,7 @@ fn predict(
 ) -> Result<(), CliError> {
     let saved = SavedModel::load(load)?;
     let (mut feed, _) = open(source, None)?;
-    let cols = feed.bind_saved(
-        &saved.features,
-        saved.target.as_deref(),
-        saved.target_numeric,
-        false,
-    )?;
+    let cols = bind_saved(&mut feed, &saved, false)?;
     let progress = Progress::new(true);
     let classes: Vec<tidewater::Label> = match &saved.model {
         AnyModel::Classifier(m) => m.classes().labels().to_vec(),
@@ -335,7 +459,11 @@ fn predict(
         |b| {
             let (pred, mut line) = match &saved.model {
                 AnyModel::Classifier(m) => {
-                    let p = m.predict_one(b.row())?;
+                    let p = if cols.records {
+                        rec::RecordClassifier::predict_record(m, b.record())?
+                    } else {
+                        m.predict_one(b.row())?
+                    };
                     let text = p
                         .as_ref()
                         .map(|l| csv_field(&l.to_string()))
@@ -343,14 +471,22 @@ fn predict(
                     (p.as_ref().map_or(Value::Null, label_json), text)
                 }
                 AnyModel::Regressor(m) => {
-                    let v = m.predict_one(b.row())?;
+                    let v = if cols.records {
+                        rec::RecordRegressor::predict_record(m, b.record())?
+                    } else {
+                        m.predict_one(b.row())?
+                    };
                     (number_json(v), v.to_string())
                 }
                 AnyModel::Transformer(_) => unreachable!("refused above"),
             };
             let mut o = out.borrow_mut();
             if proba && let AnyModel::Classifier(m) = &saved.model {
-                m.predict_proba_into(b.row(), &mut buf)?;
+                if cols.records {
+                    rec::RecordClassifier::predict_proba_record_into(m, b.record(), &mut buf)?;
+                } else {
+                    m.predict_proba_into(b.row(), &mut buf)?;
+                }
                 for p in &buf {
                     line.push(',');
                     line.push_str(&p.to_string());
@@ -404,12 +540,7 @@ fn transform(load: &std::path::Path, source: &SourceArgs, json: bool) -> Result<
         )));
     };
     let (mut feed, _) = open(source, None)?;
-    let cols = feed.bind_saved(
-        &saved.features,
-        saved.target.as_deref(),
-        saved.target_numeric,
-        false,
-    )?;
+    let cols = bind_saved(&mut feed, &saved, false)?;
     let k = model
         .n_features_out()
         .ok_or_else(|| CliError::input("transform: the model has learned nothing"))?;
@@ -424,7 +555,11 @@ fn transform(load: &std::path::Path, source: &SourceArgs, json: bool) -> Result<
         None,
         &Progress::new(true),
         |b| {
-            model.transform_one(b.row(), &mut out_row)?;
+            if cols.records {
+                rec::RecordTransform::transform_record(model, b.record(), &mut out_row)?;
+            } else {
+                model.transform_one(b.row(), &mut out_row)?;
+            }
             values.borrow_mut().push(Some(out_row.clone()));
             Ok(())
         },
@@ -484,17 +619,23 @@ fn list(json: bool) -> Result<(), CliError> {
         .filter(|e| e.role == Role::Transformer)
         .map(entry_json)
         .collect();
-    let datasets: Vec<Value> = tidewater::datasets::catalog()
-        .iter()
-        .map(|d| json!({"name": d.name, "rows": d.rows, "columns": d.columns, "task": d.task.as_str()}))
+    let all_datasets = || {
+        let shipped = tidewater::datasets::catalog().iter();
+        shipped.chain(std::iter::once(&tidewater::datasets::ELEC2))
+    };
+    let datasets: Vec<Value> = all_datasets()
+        .map(|d| {
+            json!({"name": d.name, "rows": d.rows, "columns": d.columns, "task": d.task.as_str(),
+                   "targets": d.targets, "shipped": d.shipped})
+        })
         .collect();
     if json {
         return print_json(&json!({
             "models": models,
             "transformers": transformers,
-            "detectors": [],
+            "detectors": detectors_json(),
             "datasets": datasets,
-            "generators": [],
+            "generators": generators_json(),
         }));
     }
     let mut out = std::io::stdout().lock();
@@ -515,30 +656,60 @@ fn list(json: bool) -> Result<(), CliError> {
             }
         }
         writeln!(out, "datasets:")?;
-        for d in tidewater::datasets::catalog() {
+        for d in all_datasets() {
+            let note = if d.shipped {
+                String::new()
+            } else {
+                format!(
+                    " (not shipped: set {} to your file)",
+                    tidewater::datasets::ELEC2_ENV
+                )
+            };
             writeln!(
                 out,
-                "  {:<24}{} rows, {} features, {}",
+                "  {:<24}{} rows, {} features, {}{note}",
                 d.name, d.rows, d.columns, d.task
             )?;
         }
-        writeln!(out, "detectors: (none yet)")?;
-        writeln!(out, "generators: (none yet)")
+        writeln!(out, "detectors:")?;
+        for d in registry::detector_catalogue() {
+            writeln!(out, "  {:<24}{}", d.name, d.summary)?;
+            for p in (d.params)() {
+                writeln!(out, "      {}={}  {}", p.name, p.default, p.doc)?;
+            }
+        }
+        writeln!(out, "generators:")?;
+        for g in tidewater::datasets::synth::catalogue() {
+            writeln!(out, "  {:<24}{} ({})", g.name, g.summary, g.task)?;
+            for p in (g.params)() {
+                writeln!(out, "      {}={}  {}", p.name, p.default, p.doc)?;
+            }
+        }
+        Ok(())
     };
     w().map_err(io_err)
 }
 
+/// The `generators` section of `list --json`.
+fn generators_json() -> Vec<Value> {
+    tidewater::datasets::synth::catalogue()
+        .iter()
+        .map(|g| {
+            let params: Vec<Value> = (g.params)()
+                .into_iter()
+                .map(|p| json!({"name": p.name, "default": p.default, "doc": p.doc}))
+                .collect();
+            json!({"name": g.name, "summary": g.summary, "task": g.task.as_str(), "params": params})
+        })
+        .collect()
+}
+
 fn export(name: &str, limit: Option<usize>) -> Result<(), CliError> {
-    let bytes = tidewater::datasets::csv_bytes(name).ok_or_else(|| {
-        let known: Vec<&str> = tidewater::datasets::catalog()
-            .iter()
-            .map(|d| d.name)
-            .collect();
-        CliError::input(format!(
-            "unknown data set `{name}` (known: {})",
-            known.join(", ")
-        ))
-    })?;
+    if name.contains('(') || tidewater::datasets::synth::is_generator(name) {
+        return export_synth(name, limit);
+    }
+    let info = super::data::dataset_info(name)?;
+    let bytes = tidewater::datasets::csv_text(info.name)?;
     let text = String::from_utf8_lossy(&bytes);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for (i, line) in text.lines().enumerate() {
@@ -548,4 +719,88 @@ fn export(name: &str, limit: Option<usize>) -> Result<(), CliError> {
         writeln!(out, "{line}").map_err(io_err)?;
     }
     out.flush().map_err(io_err)
+}
+
+/// `datasets export SPEC`: `--limit` rows of a generator (default
+/// [`DEFAULT_LIMIT`](tidewater::datasets::synth::DEFAULT_LIMIT)), header first, target last.
+fn export_synth(spec: &str, limit: Option<usize>) -> Result<(), CliError> {
+    use std::fmt::Write as _;
+    let mut g = tidewater::datasets::synth::from_spec(spec)?;
+    let n = limit.unwrap_or(tidewater::datasets::synth::DEFAULT_LIMIT);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let schema = g.schema();
+    let header: Vec<String> = schema
+        .features
+        .iter()
+        .chain(&schema.targets)
+        .map(|c| csv_field(c))
+        .collect();
+    writeln!(out, "{}", header.join(",")).map_err(io_err)?;
+    let mut x = vec![0.0; g.n_features()];
+    let mut line = String::new();
+    for _ in 0..n {
+        let s = g.next_into(&mut x)?;
+        line.clear();
+        for v in &x {
+            let _ = write!(line, "{v},");
+        }
+        let _ = writeln!(line, "{}", s.target);
+        out.write_all(line.as_bytes()).map_err(io_err)?;
+    }
+    out.flush().map_err(io_err)
+}
+
+/// `--retrain` events as JSON: `[{"row": i, "kind": "drift"}, ...]`.
+fn events_json(events: &[tidewater::drift::Event]) -> Value {
+    Value::Array(
+        events
+            .iter()
+            .map(|e| json!({"row": e.row, "kind": e.kind.name()}))
+            .collect(),
+    )
+}
+
+/// `--retrain` events in one line: counts by kind, then the first few.
+fn events_summary(events: &[tidewater::drift::Event]) -> String {
+    use tidewater::drift::EventKind;
+    let count = |k: EventKind| events.iter().filter(|e| e.kind == k).count();
+    let first: Vec<String> = events
+        .iter()
+        .take(8)
+        .map(|e| format!("{} at row {}", e.kind.name(), e.row))
+        .collect();
+    format!(
+        "{} warnings, {} drifts, {} swaps, {} resets{}{}",
+        count(EventKind::Warning),
+        count(EventKind::Drift),
+        count(EventKind::Swap),
+        count(EventKind::Reset),
+        if first.is_empty() { "" } else { ": " },
+        first.join(", ")
+    )
+}
+
+/// The `detectors` section of `list --json`: name, summary, whether the detector has a
+/// warning zone, its input (`real`, or `binary`: 0/1 errors), and its parameters.
+fn detectors_json() -> Vec<Value> {
+    registry::detector_catalogue()
+        .iter()
+        .map(|d| {
+            let params: Vec<Value> = (d.params)()
+                .into_iter()
+                .map(|p| json!({"name": p.name, "default": p.default, "doc": p.doc}))
+                .collect();
+            let input = match d.input {
+                tidewater::drift::InputKind::Real => "real",
+                tidewater::drift::InputKind::Binary => "binary",
+            };
+            json!({
+                "name": d.name,
+                "summary": d.summary,
+                "warnings": d.warnings,
+                "input": input,
+                "params": params,
+            })
+        })
+        .collect()
 }

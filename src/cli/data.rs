@@ -1,11 +1,13 @@
 //! Reading rows for the command line: CSV files (streamed), shipped data sets (streamed from
-//! their embedded CSV), LIBSVM and VW files (loaded, sparse), bound to a model's columns.
+//! their embedded CSV), stream generators (row by row), LIBSVM and VW files (loaded,
+//! sparse), bound to a model's columns.
 
 use std::collections::VecDeque;
 use std::io::Read;
 use std::path::PathBuf;
 
 use tidewater::core::io::{Cell, ColumnKind, CsvReader, Format, Record};
+use tidewater::core::record::{RecordSchema, Table};
 use tidewater::{Dataset, Error, FeatureMatrix, Label, Row, SparseRow, Targets};
 
 use super::CliError;
@@ -16,6 +18,8 @@ pub enum SourceArg {
     Files(Vec<PathBuf>),
     /// `--dataset NAME`.
     Dataset(String),
+    /// `--synth SPEC`: a stream generator.
+    Synth(String),
 }
 
 impl SourceArg {
@@ -27,23 +31,35 @@ impl SourceArg {
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
                 .join(","),
-            SourceArg::Dataset(n) => n.clone(),
+            SourceArg::Dataset(n) | SourceArg::Synth(n) => n.clone(),
         }
     }
 }
 
+/// The one column name of a LIBSVM or VW stream's features: the whole sparse vector.
+const SPARSE_FEATURES: &str = "features";
+
 type BoxedCsv = CsvReader<Box<dyn Read>>;
 
 enum Inner {
+    /// A LIBSVM or VW file parsed on a second thread (see `stream`).
+    Sparse(Box<super::stream::SparseStream>),
+    /// A CSV file of numeric features parsed on a second thread (see `stream`).
+    CsvFast(Box<super::stream::CsvStream>),
     Csv {
         current: Box<BoxedCsv>,
         pending: VecDeque<PathBuf>,
         record: Record,
     },
-    Loaded {
+    Synth {
         name: String,
-        data: Box<Dataset>,
-        pos: usize,
+        generator: Box<dyn tidewater::datasets::synth::Generator>,
+        /// Rows left before the stream ends (generators are infinite).
+        remaining: usize,
+        /// Rows produced so far.
+        row: usize,
+        /// The generated row: features, then the target.
+        full: Vec<f64>,
     },
 }
 
@@ -52,6 +68,10 @@ pub struct Feed {
     inner: Inner,
     headers: Vec<String>,
     kinds: Vec<ColumnKind>,
+    /// The target columns a data set or generator declares (none for files).
+    targets: Vec<String>,
+    /// A single CSV file's path: its numeric rows may be parsed on a second thread.
+    csv_path: Option<PathBuf>,
 }
 
 /// One row, bound to the model's columns.
@@ -63,9 +83,17 @@ pub struct RowBuf {
     pub target: Option<Cell>,
     /// Where the row is: `file:line`.
     pub place: String,
+    /// The feature cells, in model order, when the model has a record stage.
+    cells: Vec<Cell>,
 }
 
 impl RowBuf {
+    /// The feature cells as a record (for a model with a record stage): numbers, text and
+    /// missing values as read.
+    pub fn record(&self) -> &[Cell] {
+        &self.cells
+    }
+
     /// The features.
     pub fn row(&self) -> Row<'_> {
         match &self.sparse {
@@ -116,6 +144,20 @@ pub struct Columns {
     target_col: Option<usize>,
     /// Whether the target column holds numbers.
     pub target_numeric: bool,
+    /// Whether rows go to a record stage as raw cells (text and missing values allowed).
+    pub records: bool,
+    /// The kinds of the feature columns, in model order.
+    pub kinds: Vec<ColumnKind>,
+}
+
+impl Columns {
+    /// The feature columns as a record schema.
+    pub fn schema(&self) -> Result<RecordSchema, CliError> {
+        Ok(RecordSchema::new(
+            self.features.clone(),
+            self.kinds.clone(),
+        )?)
+    }
 }
 
 /// A row-level problem (skippable with `--on-error skip`) or one that ends the run.
@@ -140,19 +182,33 @@ impl Feed {
     pub fn open(source: &SourceArg, format: Option<&str>, bits: u32) -> Result<Feed, CliError> {
         match source {
             SourceArg::Dataset(name) => {
-                let bytes = tidewater::datasets::csv_bytes(name).ok_or_else(|| {
-                    let known: Vec<&str> = tidewater::datasets::catalog()
-                        .iter()
-                        .map(|d| d.name)
-                        .collect();
-                    CliError::input(format!(
-                        "unknown data set `{name}` (known: {})",
-                        known.join(", ")
-                    ))
-                })?;
+                let info = dataset_info(name)?;
+                let bytes = tidewater::datasets::csv_text(name)?;
                 let r: Box<dyn Read> = Box::new(std::io::Cursor::new(bytes));
-                let csv = CsvReader::from_reader(r, &format!("{name}.csv"))?;
-                Ok(Self::from_csv(csv, VecDeque::new()))
+                let csv = CsvReader::from_reader(r, &format!("{}.csv", info.name))?;
+                let mut feed = Self::from_csv(csv, VecDeque::new());
+                feed.targets = info.targets.iter().map(|t| (*t).to_owned()).collect();
+                Ok(feed)
+            }
+            SourceArg::Synth(spec) => {
+                let generator = tidewater::datasets::synth::from_spec(spec)
+                    .map_err(|e| CliError::input(format!("--synth: {e}")))?;
+                let mut headers = generator.schema().features.clone();
+                headers.extend(generator.schema().targets.iter().cloned());
+                let kinds = vec![ColumnKind::Numeric; headers.len()];
+                Ok(Feed {
+                    targets: generator.schema().targets.clone(),
+                    inner: Inner::Synth {
+                        name: spec.clone(),
+                        full: vec![0.0; generator.n_features() + 1],
+                        generator,
+                        remaining: tidewater::datasets::synth::DEFAULT_LIMIT,
+                        row: 0,
+                    },
+                    headers,
+                    kinds,
+                    csv_path: None,
+                })
             }
             SourceArg::Files(files) => {
                 let first = files.first().ok_or_else(|| {
@@ -172,7 +228,11 @@ impl Feed {
                 match fmt {
                     Format::Csv => {
                         let csv = open_csv(first)?;
-                        Ok(Self::from_csv(csv, files[1..].iter().cloned().collect()))
+                        let mut feed = Self::from_csv(csv, files[1..].iter().cloned().collect());
+                        if files.len() == 1 {
+                            feed.csv_path = Some(first.clone());
+                        }
+                        Ok(feed)
                     }
                     Format::LibSvm | Format::Vw => {
                         if files.len() > 1 {
@@ -180,21 +240,21 @@ impl Feed {
                                 "several LIBSVM or VW files in one stream are not supported yet: join them first",
                             ));
                         }
-                        let data = match fmt {
-                            Format::LibSvm => tidewater::core::io::load_libsvm(first, None)?,
-                            _ => tidewater::core::io::load_vw(first, bits)?,
+                        let format = if fmt == Format::Vw {
+                            super::stream::SparseFormat::Vw
+                        } else {
+                            super::stream::SparseFormat::LibSvm
                         };
-                        let mut headers = data.schema.features.clone();
-                        headers.extend(data.schema.targets.iter().cloned());
-                        let kinds = vec![ColumnKind::Numeric; headers.len()];
+                        let stream = super::stream::SparseStream::open(first, format, bits)?;
+                        // One pseudo-column holds the sparse vector (2^bits features), so a
+                        // saved model's schema stays small; `y` is the label.
+                        let headers = vec![SPARSE_FEATURES.to_owned(), "y".to_owned()];
                         Ok(Feed {
-                            inner: Inner::Loaded {
-                                name: first.display().to_string(),
-                                data: Box::new(data),
-                                pos: 0,
-                            },
+                            inner: Inner::Sparse(Box::new(stream)),
+                            kinds: vec![ColumnKind::Numeric; 2],
                             headers,
-                            kinds,
+                            targets: Vec::new(),
+                            csv_path: None,
                         })
                     }
                 }
@@ -202,8 +262,17 @@ impl Feed {
         }
     }
 
+    /// Bounds a generator's stream to `n` rows (other sources end by themselves).
+    pub fn limit_synth(&mut self, n: usize) {
+        if let Inner::Synth { remaining, row, .. } = &mut self.inner {
+            *remaining = n.saturating_sub(*row);
+        }
+    }
+
     fn from_csv(csv: BoxedCsv, pending: VecDeque<PathBuf>) -> Feed {
         Feed {
+            targets: Vec::new(),
+            csv_path: None,
             headers: csv.headers().to_vec(),
             kinds: csv.kinds().to_vec(),
             inner: Inner::Csv {
@@ -220,10 +289,22 @@ impl Feed {
 
     /// Binds the columns for a new model: the target is `target` or, for supervised
     /// models, the last column; every other column is a feature and must be numeric.
+    #[allow(dead_code)] // the commands bind through `bind_new_with`; kept for callers
     pub fn bind_new(
         &mut self,
         target: Option<&str>,
         supervised: bool,
+    ) -> Result<Columns, CliError> {
+        self.bind_new_with(target, supervised, false)
+    }
+
+    /// [`bind_new`](Self::bind_new) for a model with a record stage when `records`: then
+    /// nominal (text) feature columns are allowed, and rows keep their raw cells.
+    pub fn bind_new_with(
+        &mut self,
+        target: Option<&str>,
+        supervised: bool,
+        records: bool,
     ) -> Result<Columns, CliError> {
         let target_col = match target {
             Some(t) => Some(self.col(t).ok_or_else(|| {
@@ -233,6 +314,14 @@ impl Feed {
                     self.headers.join(", ")
                 ))
             })?),
+            None if supervised && self.targets.len() > 1 => {
+                return Err(CliError::input(format!(
+                    "{}: has {} target columns ({}): choose one with --target",
+                    self.name(),
+                    self.targets.len(),
+                    self.targets.join(", ")
+                )));
+            }
             None if supervised => {
                 if self.headers.len() < 2 {
                     return Err(CliError::input(format!(
@@ -244,8 +333,13 @@ impl Feed {
             }
             None => None,
         };
+        // With a target chosen, a data set's other target columns are not features.
+        let other_targets: Vec<usize> = match target_col {
+            Some(_) => self.targets.iter().filter_map(|t| self.col(t)).collect(),
+            None => Vec::new(),
+        };
         let feature_cols: Vec<usize> = (0..self.headers.len())
-            .filter(|&c| Some(c) != target_col)
+            .filter(|&c| Some(c) != target_col && !other_targets.contains(&c))
             .collect();
         if feature_cols.is_empty() {
             return Err(CliError::input(format!(
@@ -254,7 +348,7 @@ impl Feed {
             )));
         }
         for &c in &feature_cols {
-            if self.kinds[c] == ColumnKind::Nominal {
+            if !records && self.kinds[c] == ColumnKind::Nominal {
                 return Err(CliError::input(format!(
                     "{}: column `{}` is nominal (text), but the model takes only numbers",
                     self.name(),
@@ -267,18 +361,34 @@ impl Feed {
                 .iter()
                 .map(|&c| self.headers[c].clone())
                 .collect(),
+            kinds: feature_cols.iter().map(|&c| self.kinds[c]).collect(),
             feature_cols,
             target: target_col.map(|c| self.headers[c].clone()),
             target_numeric: target_col.is_none_or(|c| self.kinds[c] == ColumnKind::Numeric),
             target_col,
+            records,
         })
     }
 
     /// Binds the columns to a saved model's schema by name (order does not matter). The
     /// target column is used when `need_target`, and ignored otherwise.
+    #[allow(dead_code)] // the commands bind through `bind_saved_with`; kept for callers
     pub fn bind_saved(
         &mut self,
         features: &[String],
+        target: Option<&str>,
+        target_numeric: bool,
+        need_target: bool,
+    ) -> Result<Columns, CliError> {
+        self.bind_saved_with(features, None, target, target_numeric, need_target)
+    }
+
+    /// [`bind_saved`](Self::bind_saved) for a model with a record stage when `kinds` (the
+    /// saved kinds of the feature columns) is given: rows then keep their raw cells.
+    pub fn bind_saved_with(
+        &mut self,
+        features: &[String],
+        feature_kinds: Option<&[ColumnKind]>,
         target: Option<&str>,
         target_numeric: bool,
         need_target: bool,
@@ -300,8 +410,8 @@ impl Feed {
         };
         // Column kinds come from the saved schema, not from the first row.
         let mut kinds = self.kinds.clone();
-        for &c in &feature_cols {
-            kinds[c] = ColumnKind::Numeric;
+        for (i, &c) in feature_cols.iter().enumerate() {
+            kinds[c] = feature_kinds.map_or(ColumnKind::Numeric, |k| k[i]);
         }
         if let Some(c) = target_col {
             kinds[c] = if target_numeric {
@@ -313,10 +423,12 @@ impl Feed {
         self.set_kinds(kinds)?;
         Ok(Columns {
             features: features.to_vec(),
+            kinds: feature_cols.iter().map(|&c| self.kinds[c]).collect(),
             feature_cols,
             target: target.map(str::to_owned),
             target_col,
             target_numeric,
+            records: feature_kinds.is_some(),
         })
     }
 
@@ -332,17 +444,96 @@ impl Feed {
         Ok(())
     }
 
+    /// The column names, in order.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
     /// The name of the current file or data set.
     pub fn name(&self) -> String {
         match &self.inner {
             Inner::Csv { current, .. } => current.name().to_owned(),
-            Inner::Loaded { name, .. } => name.clone(),
+            Inner::Synth { name, .. } => name.clone(),
+            Inner::Sparse(s) => s.name().to_owned(),
+            Inner::CsvFast(s) => s.name().to_owned(),
         }
     }
 
-    /// The next row into `buf`; `Ok(false)` at the end of the stream.
+    /// The next row into `buf`; `Ok(false)` at the end of the stream. With a record stage
+    /// (`cols.records`) the row keeps its raw cells ([`RowBuf::record`]).
     pub fn next(&mut self, cols: &Columns, buf: &mut RowBuf) -> Result<bool, FeedError> {
+        let more = self.next_raw(cols, buf)?;
+        if more && cols.records && !matches!(self.inner, Inner::Csv { .. }) {
+            let mut cells = std::mem::take(&mut buf.cells);
+            tidewater::core::pipeline::row_as_record(buf.row(), &mut cells);
+            buf.cells = cells;
+        }
+        Ok(more)
+    }
+
+    /// Moves a single CSV file of numeric features to a parser thread at its first row (see
+    /// `stream::CsvStream`); other CSV streams stay on core's reader.
+    fn try_fast_csv(&mut self, cols: &Columns) -> Result<(), FeedError> {
+        let Some(path) = self.csv_path.take() else {
+            return Ok(());
+        };
+        if cols.records
+            || cols
+                .feature_cols
+                .iter()
+                .any(|&c| self.kinds[c] != ColumnKind::Numeric)
+        {
+            return Ok(());
+        }
+        // A header with quotes may span lines: leave such files to core's reader.
+        let header_plain = std::fs::File::open(&path)
+            .and_then(|f| {
+                let mut first = Vec::new();
+                std::io::BufRead::read_until(&mut std::io::BufReader::new(f), b'\n', &mut first)?;
+                Ok(!first.contains(&b'"'))
+            })
+            .unwrap_or(false);
+        if !header_plain {
+            return Ok(());
+        }
+        let plan = super::stream::CsvPlan {
+            headers: self.headers.clone(),
+            kinds: self.kinds.clone(),
+            features: cols.feature_cols.clone(),
+            target: cols.target_col,
+        };
+        let stream = super::stream::CsvStream::open(&path, plan).map_err(FeedError::Fatal)?;
+        self.inner = Inner::CsvFast(Box::new(stream));
+        Ok(())
+    }
+
+    fn next_raw(&mut self, cols: &Columns, buf: &mut RowBuf) -> Result<bool, FeedError> {
+        if self.csv_path.is_some() {
+            self.try_fast_csv(cols)?;
+        }
         match &mut self.inner {
+            Inner::CsvFast(stream) => {
+                return match stream.next() {
+                    super::stream::CsvNext::Row {
+                        name,
+                        line,
+                        features,
+                        target,
+                    } => {
+                        use std::fmt::Write as _;
+                        buf.place.clear();
+                        let _ = write!(buf.place, "{name}:{line}");
+                        buf.sparse = None;
+                        buf.dense.clear();
+                        buf.dense.extend_from_slice(features);
+                        buf.target.clone_from(target);
+                        Ok(true)
+                    }
+                    super::stream::CsvNext::Bad(m) => Err(FeedError::Row(m)),
+                    super::stream::CsvNext::Fatal(m) => Err(FeedError::Fatal(CliError::input(m))),
+                    super::stream::CsvNext::End => Ok(false),
+                };
+            }
             Inner::Csv {
                 current,
                 pending,
@@ -370,41 +561,59 @@ impl Feed {
                     Err(e) => return Err(FeedError::Fatal(e.into())),
                 }
             },
-            Inner::Loaded { name, data, pos } => {
-                if *pos >= data.n_rows() {
+            Inner::Synth {
+                name,
+                generator,
+                remaining,
+                row,
+                full,
+            } => {
+                if *remaining == 0 {
                     return Ok(false);
                 }
-                let i = *pos;
-                *pos += 1;
-                buf.place = format!("{name}:{}", i + 1);
-                let r = data
-                    .batch()
-                    .row(i)
-                    .map_err(|e| FeedError::Row(format!("{}: {e}", buf.place)))?;
-                match r {
-                    Row::Sparse(s) => {
-                        let (dim, idx, val) = buf.sparse.get_or_insert_with(Default::default);
-                        *dim = s.dim();
-                        idx.clear();
-                        idx.extend_from_slice(s.indices());
-                        val.clear();
-                        val.extend_from_slice(s.values());
-                    }
-                    Row::Dense(d) => {
-                        buf.sparse = None;
-                        buf.dense.clear();
-                        buf.dense.extend_from_slice(d);
-                    }
-                }
-                buf.target = cols.target_col.and_then(|_| match data.targets.first() {
-                    Some(Targets::Values(v)) => Some(Cell::Num(v[i])),
-                    Some(Targets::Labels(l)) => Some(match &l[i] {
-                        Label::Num(v) => Cell::Num(*v),
-                        Label::Text(s) => Cell::Text(s.clone()),
-                    }),
-                    None => None,
-                });
+                *remaining -= 1;
+                *row += 1;
+                let n = full.len() - 1;
+                let s = generator
+                    .next_into(&mut full[..n])
+                    .map_err(|e| FeedError::Fatal(e.into()))?;
+                full[n] = s.target;
+                // Reuse the place's buffer: no allocation per generated row.
+                buf.place.clear();
+                use std::fmt::Write as _;
+                let _ = write!(buf.place, "{name}:row {row}");
+                buf.sparse = None;
+                buf.dense.clear();
+                buf.dense.extend(cols.feature_cols.iter().map(|&c| full[c]));
+                buf.target = cols.target_col.map(|c| Cell::Num(full[c]));
                 return Ok(true);
+            }
+            Inner::Sparse(stream) => {
+                let dim = stream.dim();
+                return match stream.next() {
+                    super::stream::Next::Row {
+                        name,
+                        line,
+                        label,
+                        indices,
+                        values,
+                    } => {
+                        use std::fmt::Write as _;
+                        buf.place.clear();
+                        let _ = write!(buf.place, "{name}:{line}");
+                        let (d, idx, val) = buf.sparse.get_or_insert_with(Default::default);
+                        *d = dim;
+                        idx.clear();
+                        idx.extend_from_slice(indices);
+                        val.clear();
+                        val.extend_from_slice(values);
+                        buf.target = cols.target_col.map(|_| Cell::Num(label));
+                        Ok(true)
+                    }
+                    super::stream::Next::Bad(m) => Err(FeedError::Row(m)),
+                    super::stream::Next::Fatal(m) => Err(FeedError::Fatal(CliError::input(m))),
+                    super::stream::Next::End => Ok(false),
+                };
             }
         }
         let Inner::Csv {
@@ -416,6 +625,13 @@ impl Feed {
         buf.place = format!("{}:{}", current.name(), record.line);
         buf.sparse = None;
         buf.dense.clear();
+        if cols.records {
+            buf.cells.clear();
+            buf.cells
+                .extend(cols.feature_cols.iter().map(|&c| record.cells[c].clone()));
+            buf.target = cols.target_col.map(|c| record.cells[c].clone());
+            return Ok(true);
+        }
         for (j, &c) in cols.feature_cols.iter().enumerate() {
             match &record.cells[c] {
                 Cell::Num(v) => buf.dense.push(*v),
@@ -435,6 +651,76 @@ impl Feed {
         }
         buf.target = cols.target_col.map(|c| record.cells[c].clone());
         Ok(true)
+    }
+
+    /// Reads every remaining row into a table of records (the batch path of a model with a
+    /// record stage) and its target column. `labels` decides whether the target becomes
+    /// class labels or values. A row whose cells the schema refuses (or whose target is
+    /// missing) is an error naming its place, or skipped with `skip_bad`.
+    ///
+    /// `target` says what becomes of the target column (a transformer ignores it).
+    /// `check` is the record stage's check of what needs no learned state; `places` gets
+    /// each kept row's `file:line`, to name the row of an error found while fitting.
+    pub fn collect_table(
+        &mut self,
+        cols: &Columns,
+        target: TargetUse,
+        skip_bad: bool,
+        skipped: &mut usize,
+        check: impl Fn(&[Cell]) -> Result<(), Error>,
+        places: &mut Vec<String>,
+    ) -> Result<(Table, Vec<Targets>), CliError> {
+        let mut table = Table::new(cols.schema()?);
+        let mut buf = RowBuf::default();
+        let mut ys_l: Vec<Label> = Vec::new();
+        let mut ys_v: Vec<f64> = Vec::new();
+        loop {
+            let bad = match self.next(cols, &mut buf) {
+                Ok(false) => break,
+                Ok(true) => {
+                    let t = cols.target.as_deref().unwrap_or("target");
+                    let target = match (&cols.target, target) {
+                        (None, _) | (Some(_), TargetUse::Ignore) => Ok(None),
+                        (Some(_), TargetUse::Labels) => buf.label(t).map(|l| Some(Ok(l))),
+                        (Some(_), TargetUse::Values) => buf.value(t).map(|v| Some(Err(v))),
+                    };
+                    let pushed = target.and_then(|y| {
+                        check(buf.record())?;
+                        table.push(buf.record()).map(|()| y)
+                    });
+                    match pushed {
+                        Ok(y) => {
+                            places.push(buf.place.clone());
+                            match y {
+                                Some(Ok(l)) => ys_l.push(l),
+                                Some(Err(v)) => ys_v.push(v),
+                                None => {}
+                            }
+                            None
+                        }
+                        Err(e) => Some(format!("{}: {}", buf.place, strip_row(e))),
+                    }
+                }
+                Err(FeedError::Row(m)) => Some(m),
+                Err(FeedError::Fatal(e)) => return Err(e),
+            };
+            if let Some(m) = bad {
+                if skip_bad {
+                    *skipped += 1;
+                    continue;
+                }
+                return Err(CliError::Input(m));
+            }
+        }
+        if table.n_rows() == 0 {
+            return Err(CliError::input(format!("{}: no data rows", self.name())));
+        }
+        let targets = match (&cols.target, target) {
+            (None, _) | (Some(_), TargetUse::Ignore) => Vec::new(),
+            (Some(_), TargetUse::Labels) => vec![Targets::Labels(ys_l)],
+            (Some(_), TargetUse::Values) => vec![Targets::Values(ys_v)],
+        };
+        Ok((table, targets))
     }
 
     /// Reads every remaining row into a data set (for the batch path). `labels` decides
@@ -512,7 +798,54 @@ impl Feed {
             Some(t) if labels => (vec![Targets::Labels(ys_l)], vec![t.clone()]),
             Some(t) => (vec![Targets::Values(ys_v)], vec![t.clone()]),
         };
-        let schema = tidewater::Schema::numeric(cols.features.clone(), names);
+        let feature_names = match &features {
+            // A LIBSVM or VW stream's one pseudo-column stands for every index.
+            FeatureMatrix::Sparse(m) if m.n_cols() != cols.features.len() => {
+                (0..m.n_cols()).map(|i| format!("f{i}")).collect()
+            }
+            _ => cols.features.clone(),
+        };
+        let schema = tidewater::Schema::numeric(feature_names, names);
         Ok(Dataset::new(features, targets, schema)?)
+    }
+}
+
+/// The description of the data set `name` (shipped, or `elec2`), or an error listing the
+/// known names.
+pub fn dataset_info(name: &str) -> Result<&'static tidewater::datasets::DatasetInfo, CliError> {
+    tidewater::datasets::info(name).ok_or_else(|| {
+        let mut known: Vec<&str> = tidewater::datasets::catalog()
+            .iter()
+            .map(|d| d.name)
+            .collect();
+        known.push(tidewater::datasets::ELEC2.name);
+        let hint = if tidewater::datasets::synth::is_generator(name) {
+            format!(" (`{name}` is a generator: use --synth)")
+        } else {
+            String::new()
+        };
+        CliError::input(format!(
+            "unknown data set `{name}` (known: {}){hint}",
+            known.join(", ")
+        ))
+    })
+}
+
+/// What the batch path makes of the target column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetUse {
+    /// Left out (a transformer).
+    Ignore,
+    /// Class labels (a classifier).
+    Labels,
+    /// Numbers (a regressor).
+    Values,
+}
+
+/// An error without the `row N:` a table adds (the place already says where).
+fn strip_row(e: Error) -> Error {
+    match e {
+        Error::InRow { source, .. } => *source,
+        e => e,
     }
 }

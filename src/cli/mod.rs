@@ -7,7 +7,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod commands;
 mod data;
+mod drift;
 mod output;
+mod stream;
 
 /// The default pipeline of `tidewater eval` with no arguments.
 pub const DEFAULT_MODEL: &str = "standard_scaler|gaussian_nb";
@@ -67,7 +69,8 @@ struct SourceArgs {
     /// A shipped data set (see `tidewater list`).
     #[arg(long, value_name = "NAME", conflicts_with = "data")]
     dataset: Option<String>,
-    /// A stream generator spec (bounded by --limit).
+    /// A stream generator spec, e.g. "agrawal(classification_function=2,seed=7)"; generators
+    /// are infinite: --limit bounds them (default 100000 rows).
     #[arg(long, value_name = "SPEC", conflicts_with_all = ["data", "dataset"])]
     synth: Option<String>,
     /// File format, overriding the extension.
@@ -161,6 +164,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a drift detector over a column of numbers.
+    Drift {
+        /// Detector spec, e.g. "adwin(delta=0.002)" (see `tidewater list`).
+        #[arg(long, value_name = "SPEC")]
+        detector: String,
+        /// CSV file(s), read in order as one stream.
+        #[arg(long = "data", value_name = "FILE")]
+        data: Vec<PathBuf>,
+        /// A shipped data set.
+        #[arg(long, value_name = "NAME", conflicts_with = "data")]
+        dataset: Option<String>,
+        /// A stream generator spec (bounded by --limit, default 100000 rows).
+        #[arg(long, value_name = "SPEC", conflicts_with_all = ["data", "dataset"])]
+        synth: Option<String>,
+        /// File format, overriding the extension (only csv has columns to watch).
+        #[arg(long, value_name = "FORMAT")]
+        format: Option<String>,
+        /// The column of numbers (default: the first column).
+        #[arg(long, value_name = "COL")]
+        column: Option<String>,
+        /// Stop after N values.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// One JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Every model, transformer, detector, data set and generator with its parameters.
     List {
         /// JSON on stdout.
@@ -176,11 +206,12 @@ enum Command {
 
 #[derive(Subcommand)]
 enum DatasetsCommand {
-    /// A shipped data set as CSV on stdout, header first, target(s) last.
+    /// A shipped data set, or rows of a generator, as CSV on stdout, header first, target(s)
+    /// last.
     Export {
-        /// The data set's name.
+        /// A data set's name, or a generator spec such as "sea(seed=1)".
         name: String,
-        /// Only the first N rows.
+        /// Only the first N rows (for a generator: N rows, default 100000).
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
     },
@@ -189,9 +220,7 @@ enum DatasetsCommand {
 impl SourceArgs {
     fn source(&self) -> Result<data::SourceArg, CliError> {
         if let Some(s) = &self.synth {
-            return Err(CliError::input(format!(
-                "--synth `{s}`: unknown generator: this build has no stream generators yet"
-            )));
+            return Ok(data::SourceArg::Synth(s.clone()));
         }
         Ok(match &self.dataset {
             Some(d) => data::SourceArg::Dataset(d.clone()),

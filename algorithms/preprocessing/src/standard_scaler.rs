@@ -161,14 +161,6 @@ impl StandardScaler {
     pub fn n_seen(&self) -> f64 {
         self.weight
     }
-
-    fn scale(&self, j: usize) -> f64 {
-        if self.weight <= 0.0 {
-            return 1.0;
-        }
-        let var = self.m2[j] / self.weight;
-        if var > 0.0 { var.sqrt() } else { 1.0 }
-    }
 }
 
 impl Default for StandardScaler {
@@ -190,9 +182,29 @@ impl Transformer for StandardScaler {
         input.to_vec()
     }
 
+    fn check_row(&self, x: Row<'_>) -> Result<()> {
+        let d = self.n_features_in();
+        match x {
+            Row::Dense(xs) => check_dense(xs, d),
+            Row::Sparse(_) => x.check(d),
+        }
+    }
+
     fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
-        self.check_row(x)?;
         let w = tidewater_core::row::check_weight(weight)?;
+        if let Row::Dense(xs) = x
+            && xs.len() == self.mean.len()
+            && w > 0.0
+        {
+            // The hot path: the finiteness check and the update in one kernel call (the
+            // check comes first, so a refused row changes nothing).
+            return if kernels::learn(&mut self.mean, &mut self.m2, &mut self.weight, xs, w) {
+                Ok(())
+            } else {
+                xs.check_finite()
+            };
+        }
+        self.check_row(x)?;
         let d = x.dim();
         if self.mean.is_empty() {
             self.mean = vec![0.0; d];
@@ -211,11 +223,7 @@ impl Transformer for StandardScaler {
         };
         self.weight += w;
         let r = w / self.weight;
-        for ((m, m2), &v) in self.mean.iter_mut().zip(self.m2.iter_mut()).zip(xs) {
-            let delta = v - *m;
-            *m += delta * r;
-            *m2 += w * delta * (v - *m);
-        }
+        kernels::welford(&mut self.mean, &mut self.m2, xs, w, r);
         Ok(())
     }
 
@@ -223,17 +231,192 @@ impl Transformer for StandardScaler {
         let d = self
             .n_features_in()
             .ok_or_else(|| Error::NotFitted("the scaler has seen no row".into()))?;
-        self.check_row(x)?;
-        check_out_len("output buffer", d, out.len())?;
-        x.write_dense(out);
-        for (j, o) in out.iter_mut().enumerate() {
-            if self.params.with_mean {
-                *o -= self.mean[j];
+        // sd = sqrt(m2 / weight), computed as sqrt(m2) * (1 / sqrt(weight)): one division
+        // per feature fewer (the same value to an ulp or two).
+        let inv_sqrt_weight = if self.params.with_std && self.weight > 0.0 {
+            1.0 / self.weight.sqrt()
+        } else {
+            0.0
+        };
+        let centre = self.params.with_mean;
+        match x {
+            Row::Dense(xs) => {
+                if xs.len() != d {
+                    return Err(Error::DimensionMismatch {
+                        expected: d,
+                        got: xs.len(),
+                    });
+                }
+                check_out_len("output buffer", d, out.len())?;
+                // One pass: transform, and test the outputs; a non-finite output sends us to
+                // the full check of the input, which names a bad feature (an input that is
+                // finite but overflows keeps its infinite output, as before).
+                if !kernels::standardise(xs, out, &self.mean, &self.m2, inv_sqrt_weight, centre) {
+                    xs.check_finite()?;
+                }
             }
-            if self.params.with_std {
-                *o /= self.scale(j);
+            Row::Sparse(_) => {
+                self.check_row(x)?;
+                check_out_len("output buffer", d, out.len())?;
+                crate::common::with_dense(x, |xs| {
+                    kernels::standardise(xs, out, &self.mean, &self.m2, inv_sqrt_weight, centre)
+                });
             }
         }
         Ok(())
+    }
+}
+
+/// The dimension and finiteness check of a dense row, on the fast kernel.
+fn check_dense(xs: &[f64], d: Option<usize>) -> Result<()> {
+    if let Some(d) = d
+        && xs.len() != d
+    {
+        return Err(Error::DimensionMismatch {
+            expected: d,
+            got: xs.len(),
+        });
+    }
+    if kernels::all_finite(xs) {
+        Ok(())
+    } else {
+        // The slow path names the feature.
+        xs.check_finite()
+    }
+}
+
+/// The two hot loops, written once and compiled twice: for the baseline target and, behind
+/// runtime detection, with AVX enabled (wider lanes only: no FMA, so the results are the same
+/// bits either way).
+mod kernels {
+    #[inline(always)]
+    fn welford_body(mean: &mut [f64], m2: &mut [f64], xs: &[f64], w: f64, r: f64) {
+        for ((m, s), &v) in mean.iter_mut().zip(m2.iter_mut()).zip(xs) {
+            let delta = v - *m;
+            *m += delta * r;
+            *s += w * delta * (v - *m);
+        }
+    }
+
+    /// `out = (x - mean) / sd` with `sd = sqrt(m2) * inv_sqrt_weight` (the standard
+    /// deviation; 1 where it is 0, and everywhere when `inv_sqrt_weight` is 0: no scaling).
+    /// Returns whether every output is finite.
+    #[inline(always)]
+    fn standardise_body(
+        xs: &[f64],
+        out: &mut [f64],
+        mean: &[f64],
+        m2: &[f64],
+        inv_sqrt_weight: f64,
+        centre: bool,
+    ) -> bool {
+        let mut ok = true;
+        for (((o, &x), &m), &s) in out.iter_mut().zip(xs).zip(mean).zip(m2) {
+            let c = if centre { x - m } else { x };
+            let sd = s.sqrt() * inv_sqrt_weight;
+            let v = c / if sd > 0.0 { sd } else { 1.0 };
+            ok &= v.is_finite();
+            *o = v;
+        }
+        ok
+    }
+
+    /// Whether every value is finite (branch-free, so it vectorises).
+    #[inline(always)]
+    fn all_finite_body(xs: &[f64]) -> bool {
+        xs.iter().fold(true, |ok, v| ok & v.is_finite())
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx")]
+    fn all_finite_avx(xs: &[f64]) -> bool {
+        all_finite_body(xs)
+    }
+
+    pub(super) fn all_finite(xs: &[f64]) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx") {
+            // SAFETY: AVX is available (checked at run time).
+            return unsafe { all_finite_avx(xs) };
+        }
+        all_finite_body(xs)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx")]
+    fn welford_avx(mean: &mut [f64], m2: &mut [f64], xs: &[f64], w: f64, r: f64) {
+        welford_body(mean, m2, xs, w, r)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx")]
+    fn standardise_avx(
+        xs: &[f64],
+        out: &mut [f64],
+        mean: &[f64],
+        m2: &[f64],
+        k: f64,
+        centre: bool,
+    ) -> bool {
+        standardise_body(xs, out, mean, m2, k, centre)
+    }
+
+    /// Checks that every value is finite and, if so, adds the row with weight `w`: the
+    /// check and the update in one call. Returns whether the row was finite.
+    #[inline(always)]
+    fn learn_body(mean: &mut [f64], m2: &mut [f64], weight: &mut f64, xs: &[f64], w: f64) -> bool {
+        if !all_finite_body(xs) {
+            return false;
+        }
+        *weight += w;
+        let r = w / *weight;
+        welford_body(mean, m2, xs, w, r);
+        true
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx")]
+    fn learn_avx(mean: &mut [f64], m2: &mut [f64], weight: &mut f64, xs: &[f64], w: f64) -> bool {
+        learn_body(mean, m2, weight, xs, w)
+    }
+
+    pub(super) fn learn(
+        mean: &mut [f64],
+        m2: &mut [f64],
+        weight: &mut f64,
+        xs: &[f64],
+        w: f64,
+    ) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx") {
+            // SAFETY: AVX is available (checked at run time).
+            return unsafe { learn_avx(mean, m2, weight, xs, w) };
+        }
+        learn_body(mean, m2, weight, xs, w)
+    }
+
+    pub(super) fn welford(mean: &mut [f64], m2: &mut [f64], xs: &[f64], w: f64, r: f64) {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx") {
+            // SAFETY: AVX is available (checked at run time).
+            return unsafe { welford_avx(mean, m2, xs, w, r) };
+        }
+        welford_body(mean, m2, xs, w, r)
+    }
+
+    pub(super) fn standardise(
+        xs: &[f64],
+        out: &mut [f64],
+        mean: &[f64],
+        m2: &[f64],
+        k: f64,
+        centre: bool,
+    ) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx") {
+            // SAFETY: AVX is available (checked at run time).
+            return unsafe { standardise_avx(xs, out, mean, m2, k, centre) };
+        }
+        standardise_body(xs, out, mean, m2, k, centre)
     }
 }

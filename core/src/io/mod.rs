@@ -97,8 +97,8 @@ impl std::fmt::Display for Format {
     }
 }
 
-/// One CSV field after typing.
-#[derive(Clone, Debug, PartialEq)]
+/// One CSV field after typing (also the cell of a record, see [`crate::record`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Cell {
     /// A number (always finite) in a numeric column.
     Num(f64),

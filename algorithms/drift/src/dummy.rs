@@ -1,0 +1,317 @@
+//! Baseline detectors: one that never fires, and River's dummy detector that fires on a
+//! schedule (the periodic baseline) or at random.
+
+use rand::{Rng, RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::{Build, Error, Result};
+
+use crate::validate;
+
+/// Hyper-parameters of [`NoDrift`] (it has none).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NoDriftParams {}
+
+impl Params for NoDriftParams {
+    const NAME: &'static str = "no_drift";
+    const SUMMARY: &'static str = "never reports a drift: the floor any detector is compared with";
+
+    fn docs() -> Vec<ParamDoc> {
+        Vec::new()
+    }
+
+    fn set(&mut self, name: &str, _value: &Value) -> Result<()> {
+        Err(unknown_param(Self::NAME, name))
+    }
+
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Build for NoDriftParams {
+    type Model = NoDrift;
+    fn build(&self) -> Result<NoDrift> {
+        Ok(NoDrift { drift: false })
+    }
+}
+
+/// A detector that never fires (River's `NoDrift`): wrapping a model with it gives the
+/// model without retraining, for comparisons. Any finite value is accepted.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NoDrift {
+    drift: bool,
+}
+
+impl NoDrift {
+    /// The detector.
+    pub fn new() -> Self {
+        NoDrift::default()
+    }
+
+    fn reset_state(&mut self) {}
+
+    #[inline(always)]
+    fn step(&mut self, _x: f64) {}
+}
+
+crate::impl_detector!(NoDrift, "no_drift", Real, warning = false);
+
+/// How [`DummyDrift`] fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TriggerMethod {
+    /// Every `t_0` values (after a random warm-up of up to `w` values when `w > 0`).
+    Fixed,
+    /// At random, with a probability rising along a sigmoid centred `t_0` values after the
+    /// last drift, of width `w`.
+    Random,
+}
+
+/// Hyper-parameters of [`DummyDrift`] (River's `DummyDriftDetector` names and defaults).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DummyDriftParams {
+    /// `fixed` or `random` (default fixed).
+    pub trigger_method: TriggerMethod,
+    /// Values between drifts (fixed) or the centre of the sigmoid (random) (default 300).
+    pub t_0: usize,
+    /// Largest random warm-up (fixed) or the sigmoid's width (random, must be > 0)
+    /// (default 0).
+    pub w: usize,
+    /// Seed of the random draws (ChaCha8); none draws one.
+    pub seed: Option<u64>,
+}
+
+impl Default for DummyDriftParams {
+    fn default() -> Self {
+        DummyDriftParams {
+            trigger_method: TriggerMethod::Fixed,
+            t_0: 300,
+            w: 0,
+            seed: None,
+        }
+    }
+}
+
+impl DummyDriftParams {
+    /// The periodic baseline: a drift every `t_0` values, River's fixed trigger.
+    pub fn periodic(t_0: usize) -> Self {
+        DummyDriftParams {
+            t_0,
+            ..DummyDriftParams::default()
+        }
+    }
+    /// Sets `trigger_method`.
+    pub fn trigger_method(mut self, v: TriggerMethod) -> Self {
+        self.trigger_method = v;
+        self
+    }
+    /// Sets `t_0`.
+    pub fn t_0(mut self, v: usize) -> Self {
+        self.t_0 = v;
+        self
+    }
+    /// Sets `w`.
+    pub fn w(mut self, v: usize) -> Self {
+        self.w = v;
+        self
+    }
+    /// Sets `seed`.
+    pub fn seed(mut self, v: Option<u64>) -> Self {
+        self.seed = v;
+        self
+    }
+}
+
+impl Params for DummyDriftParams {
+    const NAME: &'static str = "dummy_drift";
+    const SUMMARY: &'static str = "fires every t_0 values (the periodic baseline) or at random, whatever the data (River's DummyDriftDetector)";
+
+    fn docs() -> Vec<ParamDoc> {
+        vec![
+            ParamDoc {
+                name: "trigger_method",
+                default: "fixed".into(),
+                doc: "fixed (every t_0 values) or random",
+            },
+            ParamDoc {
+                name: "t_0",
+                default: "300".into(),
+                doc: "values between drifts (fixed) or the centre of the firing probability's sigmoid (random)",
+            },
+            ParamDoc {
+                name: "w",
+                default: "0".into(),
+                doc: "largest random warm-up (fixed) or the sigmoid's width (random, > 0)",
+            },
+            ParamDoc {
+                name: "seed",
+                default: "none".into(),
+                doc: "seed of the random draws (ChaCha8); none draws one",
+            },
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        match name {
+            "trigger_method" => {
+                self.trigger_method = match value.as_text(name)? {
+                    "fixed" => TriggerMethod::Fixed,
+                    "random" => TriggerMethod::Random,
+                    s => {
+                        return Err(Error::param(
+                            name,
+                            format!("must be fixed or random, got `{s}`"),
+                        ));
+                    }
+                }
+            }
+            "t_0" => self.t_0 = value.as_usize(name)?,
+            "w" => self.w = value.as_usize(name)?,
+            "seed" => {
+                self.seed = match value {
+                    Value::None => None,
+                    v => Some(v.as_usize(name)? as u64),
+                }
+            }
+            _ => return Err(unknown_param(Self::NAME, name)),
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.trigger_method == TriggerMethod::Random {
+            validate::at_least("w", self.w, 1)?;
+        }
+        Ok(())
+    }
+}
+
+impl Build for DummyDriftParams {
+    type Model = DummyDrift;
+    fn build(&self) -> Result<DummyDrift> {
+        self.validate()?;
+        let seed = self.seed.unwrap_or_else(|| rand::rng().random());
+        let mut m = DummyDrift {
+            params: self.clone(),
+            seed,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            n: 0,
+            warmup: 0,
+            warmup_done: true,
+            drift: false,
+        };
+        m.start();
+        Ok(m)
+    }
+}
+
+/// River's `DummyDriftDetector`: fires regardless of the data. With the fixed trigger and
+/// `w = 0` it reports a drift every `t_0` values (at indices `t_0 - 1`, `2 t_0 - 1`, ...):
+/// the periodic baseline, exactly River's. With `w > 0` the first period is preceded by a
+/// random warm-up of 1 to `w + 1` values; the random trigger fires with probability
+/// `1 / (1 + exp(-4 (t - t_0) / w))`, `t` values after the last drift. The random draws use
+/// a seeded ChaCha8 generator, not Python's, so they differ from River's for the same seed.
+/// River's `dynamic_cloning` (new seeds for clones) is left to the caller, who can build
+/// each copy with its own seed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DummyDrift {
+    params: DummyDriftParams,
+    seed: u64,
+    rng: ChaCha8Rng,
+    n: u64,
+    warmup: u64,
+    warmup_done: bool,
+    drift: bool,
+}
+
+impl DummyDrift {
+    /// The periodic baseline: a drift every `t_0` values.
+    pub fn periodic(t_0: usize) -> Self {
+        DummyDriftParams::periodic(t_0)
+            .build()
+            .expect("fixed parameters are valid")
+    }
+
+    /// The hyper-parameters.
+    pub fn params(&self) -> &DummyDriftParams {
+        &self.params
+    }
+
+    fn start(&mut self) {
+        self.n = 0;
+        self.drift = false;
+        self.warmup_done = true;
+        if self.params.trigger_method == TriggerMethod::Fixed && self.params.w > 0 {
+            self.warmup = self.rng.random_range(1..=self.params.w as u64 + 1);
+            self.warmup_done = false;
+        }
+    }
+
+    fn reset_state(&mut self) {
+        if self.params.seed.is_none() {
+            self.seed = self.rng.next_u64();
+        }
+        self.rng = ChaCha8Rng::seed_from_u64(self.seed);
+        self.start();
+    }
+
+    #[inline]
+    fn step(&mut self, _x: f64) {
+        self.n += 1;
+        self.drift = false;
+        let t_0 = self.params.t_0 as u64;
+        match self.params.trigger_method {
+            TriggerMethod::Fixed => {
+                if !self.warmup_done {
+                    if self.n >= self.warmup {
+                        self.n = 0;
+                        self.warmup_done = true;
+                    }
+                } else if self.n >= t_0 {
+                    self.drift = true;
+                    self.n = 0;
+                }
+            }
+            TriggerMethod::Random => {
+                let t = self.n as f64 - t_0 as f64;
+                let threshold = 1.0 / (1.0 + (-4.0 * t / self.params.w as f64).exp());
+                self.drift = self.rng.random::<f64>() < threshold;
+                if self.drift {
+                    self.n = 0;
+                }
+            }
+        }
+    }
+}
+
+crate::impl_detector!(DummyDrift, "dummy_drift", Real, warning = false);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DriftDetector;
+
+    #[test]
+    fn periodic_fires_like_river() {
+        // River's docstring: t_0 = 500 fires at instances 499 and 999.
+        let mut d = DummyDrift::periodic(500);
+        let got = d.update_many(&[0.0; 1200]).unwrap();
+        assert_eq!(got.drifts, vec![499, 999]);
+    }
+
+    #[test]
+    fn random_trigger_needs_a_width_and_is_seeded() {
+        let spec = tidewater_core::spec::parse_spec("dummy_drift(trigger_method=random)").unwrap();
+        let e = DummyDriftParams::from_spec(&spec).unwrap_err().to_string();
+        assert!(e.contains("`w`"), "{e}");
+        let p = DummyDriftParams::default()
+            .trigger_method(TriggerMethod::Random)
+            .w(50)
+            .seed(Some(3));
+        let a = p.build().unwrap().update_many(&[0.0; 3000]).unwrap();
+        let b = p.build().unwrap().update_many(&[0.0; 3000]).unwrap();
+        assert_eq!(a, b);
+        assert!(a.drifts.len() > 3, "{a:?}");
+    }
+}

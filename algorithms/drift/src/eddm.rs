@@ -1,0 +1,217 @@
+//! EDDM: the early drift detection method of Baena-García et al. (2006), River's algorithm.
+
+use serde::{Deserialize, Serialize};
+use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::{Build, Error, Result};
+
+use crate::py_pow;
+
+/// Hyper-parameters of [`Eddm`] (River's names and defaults).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EddmParams {
+    /// Values, and errors, seen before a warning or a drift may be reported (default 30).
+    pub warm_start: usize,
+    /// Warning when the distance statistic falls below this share of its maximum (default
+    /// 0.95).
+    pub alpha: f64,
+    /// Drift when it falls below this share (default 0.9); at most `alpha`.
+    pub beta: f64,
+}
+
+impl Default for EddmParams {
+    fn default() -> Self {
+        EddmParams {
+            warm_start: 30,
+            alpha: 0.95,
+            beta: 0.9,
+        }
+    }
+}
+
+impl EddmParams {
+    /// Sets `warm_start`.
+    pub fn warm_start(mut self, v: usize) -> Self {
+        self.warm_start = v;
+        self
+    }
+    /// Sets `alpha`.
+    pub fn alpha(mut self, v: f64) -> Self {
+        self.alpha = v;
+        self
+    }
+    /// Sets `beta`.
+    pub fn beta(mut self, v: f64) -> Self {
+        self.beta = v;
+        self
+    }
+}
+
+impl Params for EddmParams {
+    const NAME: &'static str = "eddm";
+    const SUMMARY: &'static str =
+        "EDDM: warning and drift when errors come closer together (River-exact; 0/1 input)";
+
+    fn docs() -> Vec<ParamDoc> {
+        vec![
+            ParamDoc {
+                name: "warm_start",
+                default: "30".into(),
+                doc: "values, and errors, seen before a warning or a drift may be reported",
+            },
+            ParamDoc {
+                name: "alpha",
+                default: "0.95".into(),
+                doc: "warning below this share of the best distance statistic, in [0, 1]",
+            },
+            ParamDoc {
+                name: "beta",
+                default: "0.9".into(),
+                doc: "drift below this share, in [0, alpha]",
+            },
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        match name {
+            "warm_start" => self.warm_start = value.as_usize(name)?,
+            "alpha" => self.alpha = value.as_f64(name)?,
+            "beta" => self.beta = value.as_f64(name)?,
+            _ => return Err(unknown_param(Self::NAME, name)),
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<()> {
+        for (name, v) in [("alpha", self.alpha), ("beta", self.beta)] {
+            if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
+                return Err(Error::param(name, format!("must be in [0, 1], got {v}")));
+            }
+        }
+        if self.alpha < self.beta {
+            return Err(Error::param(
+                "beta",
+                format!("must be at most alpha ({}), got {}", self.alpha, self.beta),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Build for EddmParams {
+    type Model = Eddm;
+    fn build(&self) -> Result<Eddm> {
+        self.validate()?;
+        let mut m = Eddm {
+            params: self.clone(),
+            n: 0,
+            last_error: 0,
+            n_errors: 0,
+            dist_n: 0.0,
+            dist_mean: 0.0,
+            dist_s: 0.0,
+            p2s_max: -1.0,
+            drift: false,
+            warning: false,
+        };
+        m.reset_state();
+        Ok(m)
+    }
+}
+
+/// EDDM (early drift detection method): watches the distance (in values) between
+/// consecutive errors, its mean `p'` and standard deviation `s'`; remembers the largest
+/// `p' + 2 s'`, and reports a warning when the current `p' + 2 s'` falls below `alpha` times
+/// that maximum, a drift below `beta` times it.
+///
+/// **Input**: 1 for an error, anything else (0) for a correct prediction.
+///
+/// **River's algorithm, exactly**: the distances' mean and variance are River's Welford
+/// statistics (sample variance, `ddof = 1`), the deviation is `variance ** 0.5` as Python
+/// computes it, nothing is tested before more than `warm_start` values and errors were
+/// seen, the warning flag changes only when an error arrives, and the first update after a
+/// drift starts afresh.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Eddm {
+    params: EddmParams,
+    n: u64,
+    last_error: u64,
+    n_errors: u64,
+    dist_n: f64,
+    dist_mean: f64,
+    dist_s: f64,
+    p2s_max: f64,
+    drift: bool,
+    warning: bool,
+}
+
+impl Default for Eddm {
+    fn default() -> Self {
+        Eddm::new()
+    }
+}
+
+impl Eddm {
+    /// A detector with River's defaults.
+    pub fn new() -> Self {
+        EddmParams::default()
+            .build()
+            .expect("default parameters are valid")
+    }
+
+    /// The hyper-parameters.
+    pub fn params(&self) -> &EddmParams {
+        &self.params
+    }
+
+    fn reset_state(&mut self) {
+        self.n = 0;
+        self.last_error = 0;
+        self.n_errors = 0;
+        self.dist_n = 0.0;
+        self.dist_mean = 0.0;
+        self.dist_s = 0.0;
+        self.p2s_max = -1.0;
+        self.drift = false;
+        self.warning = false;
+    }
+
+    #[inline]
+    fn step(&mut self, x: f64) {
+        if self.drift {
+            self.reset_state();
+        }
+        self.n += 1;
+        if x == 1.0 {
+            self.n_errors += 1;
+            // River's Var.update with weight 1.
+            let d = (self.n - self.last_error) as f64;
+            let old = self.dist_mean;
+            self.dist_n += 1.0;
+            self.dist_mean += (1.0 / self.dist_n) * (d - self.dist_mean);
+            self.dist_s += 1.0 * (d - old) * (d - self.dist_mean);
+            if self.n > self.params.warm_start as u64 {
+                let p = self.dist_mean;
+                let var = if self.dist_n > 1.0 {
+                    self.dist_s / (self.dist_n - 1.0)
+                } else {
+                    0.0
+                };
+                let s = py_pow(var, 0.5);
+                let p2s = p + 2.0 * s;
+                if p2s > self.p2s_max {
+                    self.p2s_max = p2s;
+                } else if self.n_errors > self.params.warm_start as u64 {
+                    let level = p2s / self.p2s_max;
+                    if level < self.params.beta {
+                        self.drift = true;
+                    } else {
+                        self.warning = level < self.params.alpha;
+                    }
+                }
+            }
+            self.last_error = self.n;
+        }
+    }
+}
+
+crate::impl_detector!(Eddm, "eddm", Binary, warning = true);

@@ -1,0 +1,338 @@
+//! HDDM_A: drift detection with Hoeffding's bound on moving averages (Frías-Blanco et al.,
+//! 2014), River's algorithm.
+
+use serde::{Deserialize, Serialize};
+use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::{Build, Error, Result};
+
+use crate::validate;
+
+/// What a two-sided HDDM test does when the mean *decreases* significantly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OnDecrease {
+    /// Report a drift (and a warning at the warning confidence): River's behaviour.
+    Drift,
+    /// Restart the statistics silently, reporting nothing: MOA's behaviour.
+    Reset,
+}
+
+impl OnDecrease {
+    pub(crate) fn parse(name: &str, value: &Value) -> Result<Self> {
+        match value.as_text(name)? {
+            "drift" => Ok(OnDecrease::Drift),
+            "reset" => Ok(OnDecrease::Reset),
+            s => Err(Error::param(
+                name,
+                format!("must be drift or reset, got `{s}`"),
+            )),
+        }
+    }
+}
+
+/// Hyper-parameters of [`HddmA`] (River's names and defaults).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HddmAParams {
+    /// Confidence of the drift test (default 0.001).
+    pub drift_confidence: f64,
+    /// Confidence of the warning test (default 0.005).
+    pub warning_confidence: f64,
+    /// Also watch for decreases of the mean (default false, River's; MOA's default is
+    /// two-sided).
+    pub two_sided_test: bool,
+    /// With `two_sided_test`, what a significant decrease does (default: a drift, River's).
+    pub on_decrease: OnDecrease,
+}
+
+impl Default for HddmAParams {
+    fn default() -> Self {
+        HddmAParams {
+            drift_confidence: 0.001,
+            warning_confidence: 0.005,
+            two_sided_test: false,
+            on_decrease: OnDecrease::Drift,
+        }
+    }
+}
+
+impl HddmAParams {
+    /// Sets `drift_confidence`.
+    pub fn drift_confidence(mut self, v: f64) -> Self {
+        self.drift_confidence = v;
+        self
+    }
+    /// Sets `warning_confidence`.
+    pub fn warning_confidence(mut self, v: f64) -> Self {
+        self.warning_confidence = v;
+        self
+    }
+    /// Sets `two_sided_test`.
+    pub fn two_sided_test(mut self, v: bool) -> Self {
+        self.two_sided_test = v;
+        self
+    }
+    /// Sets `on_decrease`.
+    pub fn on_decrease(mut self, v: OnDecrease) -> Self {
+        self.on_decrease = v;
+        self
+    }
+}
+
+pub(crate) fn confidence_docs() -> [ParamDoc; 2] {
+    [
+        ParamDoc {
+            name: "drift_confidence",
+            default: "0.001".into(),
+            doc: "confidence of the drift test, in (0, 1)",
+        },
+        ParamDoc {
+            name: "warning_confidence",
+            default: "0.005".into(),
+            doc: "confidence of the warning test, in (0, 1)",
+        },
+    ]
+}
+
+pub(crate) fn sided_docs() -> [ParamDoc; 2] {
+    [
+        ParamDoc {
+            name: "two_sided_test",
+            default: "false".into(),
+            doc: "also watch for decreases of the mean",
+        },
+        ParamDoc {
+            name: "on_decrease",
+            default: "drift".into(),
+            doc: "two-sided: a significant decrease is a drift (River) or a silent restart (reset, MOA)",
+        },
+    ]
+}
+
+impl Params for HddmAParams {
+    const NAME: &'static str = "hddm_a";
+    const SUMMARY: &'static str = "HDDM_A: Hoeffding bounds on moving averages, warning and drift (River-exact; [0, 1] input)";
+
+    fn docs() -> Vec<ParamDoc> {
+        let mut d = confidence_docs().to_vec();
+        d.extend(sided_docs());
+        d
+    }
+
+    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        match name {
+            "drift_confidence" => self.drift_confidence = value.as_f64(name)?,
+            "warning_confidence" => self.warning_confidence = value.as_f64(name)?,
+            "two_sided_test" => self.two_sided_test = value.as_bool(name)?,
+            "on_decrease" => self.on_decrease = OnDecrease::parse(name, value)?,
+            _ => return Err(unknown_param(Self::NAME, name)),
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<()> {
+        validate::open_unit("drift_confidence", self.drift_confidence)?;
+        validate::open_unit("warning_confidence", self.warning_confidence)
+    }
+}
+
+impl Build for HddmAParams {
+    type Model = HddmA;
+    fn build(&self) -> Result<HddmA> {
+        self.validate()?;
+        let mut m = HddmA {
+            params: self.clone(),
+            log_drift: (1.0 / self.drift_confidence).ln(),
+            log2_drift: (2.0 / self.drift_confidence).ln(),
+            log2_warning: (2.0 / self.warning_confidence).ln(),
+            z: Mean::default(),
+            x_min: Mean::default(),
+            x_max: Mean::default(),
+            drift: false,
+            warning: false,
+        };
+        m.reset_state();
+        Ok(m)
+    }
+}
+
+/// River's running mean: `n += 1; mean += (1/n) (x - mean)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct Mean {
+    n: f64,
+    mean: f64,
+}
+
+impl Mean {
+    #[inline(always)]
+    fn update(&mut self, x: f64) {
+        self.n += 1.0;
+        self.mean += (1.0 / self.n) * (x - self.mean);
+    }
+}
+
+/// HDDM_A: compares the mean of all values since the last reset with the mean at a cut
+/// point (where the mean plus its Hoeffding bound was lowest) and reports a warning or a
+/// drift when the increase exceeds the bound at the warning or drift confidence.
+///
+/// **Input**: values in \[0, 1\], usually 1 for an error and 0 for a correct prediction.
+///
+/// **River's algorithm, exactly** (River's is itself MOA's, re-expressed with running
+/// means): the first update after a drift starts afresh.
+///
+/// **MOA**'s `HDDM_A_Test` is two-sided by default, and there a significant decrease
+/// restarts the statistics without reporting anything; River's two-sided test reports a
+/// drift instead. [`OnDecrease::Reset`] gives MOA's behaviour. MOA also keeps sums where
+/// River keeps means, so a comparison can round differently.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HddmA {
+    params: HddmAParams,
+    log_drift: f64,
+    log2_drift: f64,
+    log2_warning: f64,
+    z: Mean,
+    x_min: Mean,
+    x_max: Mean,
+    drift: bool,
+    warning: bool,
+}
+
+impl Default for HddmA {
+    fn default() -> Self {
+        HddmA::new()
+    }
+}
+
+impl HddmA {
+    /// A detector with River's defaults.
+    pub fn new() -> Self {
+        HddmAParams::default()
+            .build()
+            .expect("default parameters are valid")
+    }
+
+    /// The hyper-parameters.
+    pub fn params(&self) -> &HddmAParams {
+        &self.params
+    }
+
+    fn reset_state(&mut self) {
+        self.z = Mean::default();
+        self.x_min = Mean::default();
+        self.x_max = Mean::default();
+        self.drift = false;
+        self.warning = false;
+    }
+
+    #[inline(always)]
+    fn bound(&self, n: f64) -> f64 {
+        (1.0 / (2.0 * n) * self.log_drift).sqrt()
+    }
+
+    #[inline]
+    fn mean_incr(&self, log2_conf: f64) -> bool {
+        if self.x_min.n == self.z.n {
+            return false;
+        }
+        let m = (self.z.n - self.x_min.n) / self.x_min.n * (1.0 / self.z.n);
+        let eps = (m / 2.0 * log2_conf).sqrt();
+        self.z.mean - self.x_min.mean >= eps
+    }
+
+    #[inline]
+    fn mean_decr(&self, log2_conf: f64) -> bool {
+        if self.x_max.n == self.z.n {
+            return false;
+        }
+        let m = (self.z.n - self.x_max.n) / self.x_max.n * (1.0 / self.z.n);
+        let eps = (m / 2.0 * log2_conf).sqrt();
+        self.x_max.mean - self.z.mean >= eps
+    }
+
+    #[inline]
+    fn step(&mut self, x: f64) {
+        if self.drift {
+            self.reset_state();
+        }
+        self.z.update(x);
+        if self.x_min.n == 0.0 {
+            self.x_min = self.z;
+        }
+        if self.x_max.n == 0.0 {
+            self.x_max = self.z;
+        }
+        let eps_z = self.bound(self.z.n);
+        let eps_x = self.bound(self.x_min.n);
+        if self.x_min.mean + eps_x >= self.z.mean + eps_z {
+            self.x_min = self.z;
+        }
+        let eps_x = self.bound(self.x_max.n);
+        if self.x_max.mean - eps_x <= self.z.mean - eps_z {
+            self.x_max = self.z;
+        }
+        if self.mean_incr(self.log2_drift) {
+            self.warning = false;
+            self.drift = true;
+        } else if self.mean_incr(self.log2_warning) {
+            self.warning = true;
+            self.drift = false;
+        } else {
+            self.warning = false;
+            self.drift = false;
+        }
+        if self.params.two_sided_test {
+            if self.mean_decr(self.log2_drift) {
+                match self.params.on_decrease {
+                    OnDecrease::Drift => self.drift = true,
+                    OnDecrease::Reset => {
+                        let (d, w) = (self.drift, self.warning);
+                        self.reset_state();
+                        (self.drift, self.warning) = (d, w);
+                    }
+                }
+            } else if self.params.on_decrease == OnDecrease::Drift
+                && self.mean_decr(self.log2_warning)
+            {
+                self.warning = true;
+            }
+        }
+    }
+}
+
+crate::impl_detector!(HddmA, "hddm_a", Binary, warning = true);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DriftDetector;
+
+    fn stream(a: f64, b: f64) -> Vec<f64> {
+        // A deterministic 0/1 stream whose rate moves from a to b at 2000.
+        let mut s = 7u64;
+        (0..4000)
+            .map(|i| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let u = (s >> 11) as f64 / (1u64 << 53) as f64;
+                f64::from(u < if i < 2000 { a } else { b })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn decreases_drift_only_when_two_sided_and_river_like() {
+        let down = stream(0.5, 0.05);
+        let one = HddmA::new().update_many(&down).unwrap();
+        assert!(one.drifts.is_empty());
+        let mut river = HddmAParams::default().two_sided_test(true).build().unwrap();
+        assert!(!river.update_many(&down).unwrap().drifts.is_empty());
+        let mut moa = HddmAParams::default()
+            .two_sided_test(true)
+            .on_decrease(OnDecrease::Reset)
+            .build()
+            .unwrap();
+        assert!(moa.update_many(&down).unwrap().drifts.is_empty());
+        // MOA's variant still sees increases.
+        let up = stream(0.05, 0.5);
+        assert!(!moa.update_many(&up).unwrap().drifts.is_empty());
+    }
+}

@@ -1,0 +1,348 @@
+//! Page-Hinkley test, River's two-sided variant with a fading factor.
+
+use serde::{Deserialize, Serialize};
+use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::{Build, Error, Result};
+
+use crate::BLOCK;
+
+use crate::validate;
+
+/// Which changes of the mean [`PageHinkley`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PageHinkleyMode {
+    /// Increases only (MOA's test is of this kind).
+    Up,
+    /// Decreases only.
+    Down,
+    /// Both (River's default).
+    Both,
+}
+
+impl PageHinkleyMode {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "up" => Some(PageHinkleyMode::Up),
+            "down" => Some(PageHinkleyMode::Down),
+            "both" => Some(PageHinkleyMode::Both),
+            _ => None,
+        }
+    }
+}
+
+/// Hyper-parameters of [`PageHinkley`] (River's names and defaults).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PageHinkleyParams {
+    /// Values seen before a change may be reported (default 30).
+    pub min_instances: usize,
+    /// Magnitude of change tolerated (default 0.005).
+    pub delta: f64,
+    /// The detection threshold, lambda (default 50).
+    pub threshold: f64,
+    /// Fading factor of the cumulative sums (default `1 - 0.0001`).
+    pub alpha: f64,
+    /// Which changes to report (default both).
+    pub mode: PageHinkleyMode,
+}
+
+impl Default for PageHinkleyParams {
+    fn default() -> Self {
+        PageHinkleyParams {
+            min_instances: 30,
+            delta: 0.005,
+            threshold: 50.0,
+            alpha: 1.0 - 0.0001,
+            mode: PageHinkleyMode::Both,
+        }
+    }
+}
+
+impl PageHinkleyParams {
+    /// Sets `min_instances`.
+    pub fn min_instances(mut self, v: usize) -> Self {
+        self.min_instances = v;
+        self
+    }
+    /// Sets `delta`.
+    pub fn delta(mut self, v: f64) -> Self {
+        self.delta = v;
+        self
+    }
+    /// Sets `threshold`.
+    pub fn threshold(mut self, v: f64) -> Self {
+        self.threshold = v;
+        self
+    }
+    /// Sets `alpha`.
+    pub fn alpha(mut self, v: f64) -> Self {
+        self.alpha = v;
+        self
+    }
+    /// Sets `mode`.
+    pub fn mode(mut self, v: PageHinkleyMode) -> Self {
+        self.mode = v;
+        self
+    }
+}
+
+impl Params for PageHinkleyParams {
+    const NAME: &'static str = "page_hinkley";
+    const SUMMARY: &'static str =
+        "Page-Hinkley test on the deviation from the running mean, with fading (River-exact)";
+
+    fn docs() -> Vec<ParamDoc> {
+        vec![
+            ParamDoc {
+                name: "min_instances",
+                default: "30".into(),
+                doc: "values seen before a change may be reported",
+            },
+            ParamDoc {
+                name: "delta",
+                default: "0.005".into(),
+                doc: "magnitude of change tolerated",
+            },
+            ParamDoc {
+                name: "threshold",
+                default: "50".into(),
+                doc: "detection threshold (lambda)",
+            },
+            ParamDoc {
+                name: "alpha",
+                default: "0.9999".into(),
+                doc: "fading factor of the cumulative sums, in [0, 1]",
+            },
+            ParamDoc {
+                name: "mode",
+                default: "both".into(),
+                doc: "changes reported: up, down or both",
+            },
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        match name {
+            "min_instances" => self.min_instances = value.as_usize(name)?,
+            "delta" => self.delta = value.as_f64(name)?,
+            "threshold" => self.threshold = value.as_f64(name)?,
+            "alpha" => self.alpha = value.as_f64(name)?,
+            "mode" => {
+                let s = value.as_text(name)?;
+                self.mode = PageHinkleyMode::parse(s).ok_or_else(|| {
+                    Error::param(name, format!("must be up, down or both, got `{s}`"))
+                })?;
+            }
+            _ => return Err(unknown_param(Self::NAME, name)),
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<()> {
+        validate::finite("delta", self.delta)?;
+        validate::finite("threshold", self.threshold)?;
+        if !(self.alpha.is_finite() && (0.0..=1.0).contains(&self.alpha)) {
+            return Err(Error::param(
+                "alpha",
+                format!("must be in [0, 1], got {}", self.alpha),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Build for PageHinkleyParams {
+    type Model = PageHinkley;
+    fn build(&self) -> Result<PageHinkley> {
+        self.validate()?;
+        let mut m = PageHinkley {
+            params: self.clone(),
+            n: 0.0,
+            mean: 0.0,
+            sum_increase: 0.0,
+            sum_decrease: 0.0,
+            min_increase: f64::INFINITY,
+            max_decrease: -1.0,
+            drift: false,
+        };
+        m.reset_state();
+        Ok(m)
+    }
+}
+
+/// The Page-Hinkley test: cumulative sums of the deviations from the running mean (faded by
+/// `alpha`, less `delta`), with a drift when a sum rises more than `threshold` above its
+/// minimum (an increase) or falls more than `threshold` below its maximum (a decrease).
+///
+/// **River's algorithm, exactly**, including its quirks: the running mean is updated as
+/// `mean += (1/n) (x - mean)`, the sums as `alpha * sum + dev -/+ delta`, the maximum of the
+/// decreasing sum starts at -1, and testing starts once `n >= min_instances`. The first
+/// update after a drift starts afresh.
+///
+/// **MOA**'s `PageHinkleyDM` is one-sided (increases; `mode = up`), updates its mean by a
+/// division (`mean + (x - mean) / n`), computes `alpha * sum + (x - mean - delta)`, and
+/// tests from its 29th value by default: its detections can differ by a few values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PageHinkley {
+    params: PageHinkleyParams,
+    n: f64,
+    mean: f64,
+    sum_increase: f64,
+    sum_decrease: f64,
+    min_increase: f64,
+    max_decrease: f64,
+    drift: bool,
+}
+
+impl Default for PageHinkley {
+    fn default() -> Self {
+        PageHinkley::new()
+    }
+}
+
+impl PageHinkley {
+    /// A detector with River's defaults.
+    pub fn new() -> Self {
+        PageHinkleyParams::default()
+            .build()
+            .expect("default parameters are valid")
+    }
+
+    /// The hyper-parameters.
+    pub fn params(&self) -> &PageHinkleyParams {
+        &self.params
+    }
+
+    /// The running mean of the values since the last reset.
+    pub fn mean(&self) -> f64 {
+        self.mean
+    }
+
+    /// Values seen since the last reset.
+    pub fn n(&self) -> u64 {
+        self.n as u64
+    }
+
+    fn reset_state(&mut self) {
+        self.n = 0.0;
+        self.mean = 0.0;
+        self.sum_increase = 0.0;
+        self.sum_decrease = 0.0;
+        self.min_increase = f64::INFINITY;
+        self.max_decrease = -1.0;
+        self.drift = false;
+    }
+
+    #[inline(always)]
+    fn step(&mut self, x: f64) {
+        if self.drift {
+            self.reset_state();
+        }
+        self.n += 1.0;
+        self.mean += (1.0 / self.n) * (x - self.mean);
+        let dev = x - self.mean;
+        let p = &self.params;
+        self.sum_increase = p.alpha * self.sum_increase + dev - p.delta;
+        self.sum_decrease = p.alpha * self.sum_decrease + dev + p.delta;
+        if self.sum_increase < self.min_increase {
+            self.min_increase = self.sum_increase;
+        }
+        if self.sum_decrease > self.max_decrease {
+            self.max_decrease = self.sum_decrease;
+        }
+        if self.n >= p.min_instances as f64 {
+            let up = self.sum_increase - self.min_increase > p.threshold;
+            let down = self.max_decrease - self.sum_decrease > p.threshold;
+            self.drift = match p.mode {
+                PageHinkleyMode::Up => up,
+                PageHinkleyMode::Down => down,
+                PageHinkleyMode::Both => up | down,
+            };
+        }
+    }
+}
+
+impl PageHinkley {
+    /// The batch path for checked values: per block, River's running-mean weights are
+    /// computed side by side (IEEE divisions, the same values), then the chains in order with
+    /// the state in registers. A drift ends the block: the next value starts afresh.
+    fn batch(&mut self, xs: &[f64], offset: usize, out: &mut crate::Detections) {
+        let mut r = [0.0f64; BLOCK];
+        let p = self.params.clone();
+        let min_n = p.min_instances as f64;
+        let mut i = 0;
+        while i < xs.len() {
+            if self.drift {
+                self.reset_state();
+            }
+            let n = (xs.len() - i).min(BLOCK);
+            let block = &xs[i..i + n];
+            let n0 = self.n;
+            crate::reciprocals(n0, &mut r[..n]);
+            let (mut mean, mut si, mut sd) = (self.mean, self.sum_increase, self.sum_decrease);
+            let (mut min_i, mut max_d) = (self.min_increase, self.max_decrease);
+            let mut drift = false;
+            let mut used = n;
+            for (j, (&x, &rj)) in block.iter().zip(&r[..n]).enumerate() {
+                mean += rj * (x - mean);
+                let dev = x - mean;
+                si = p.alpha * si + dev - p.delta;
+                sd = p.alpha * sd + dev + p.delta;
+                if si < min_i {
+                    min_i = si;
+                }
+                if sd > max_d {
+                    max_d = sd;
+                }
+                if n0 + (j + 1) as f64 >= min_n {
+                    let up = si - min_i > p.threshold;
+                    let down = max_d - sd > p.threshold;
+                    drift = match p.mode {
+                        PageHinkleyMode::Up => up,
+                        PageHinkleyMode::Down => down,
+                        PageHinkleyMode::Both => up | down,
+                    };
+                    if drift {
+                        out.drifts.push(offset + i + j);
+                        used = j + 1;
+                        break;
+                    }
+                }
+            }
+            self.n = n0 + used as f64;
+            (self.mean, self.sum_increase, self.sum_decrease) = (mean, si, sd);
+            (self.min_increase, self.max_decrease) = (min_i, max_d);
+            self.drift = drift;
+            i += used;
+        }
+    }
+}
+
+crate::impl_detector!(PageHinkley, "page_hinkley", Real, warning = false, batch);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DriftDetector;
+
+    #[test]
+    fn modes_see_their_own_direction() {
+        let run = |mode, jump: f64| {
+            let mut d = PageHinkleyParams::default().mode(mode).build().unwrap();
+            let xs: Vec<f64> = (0..2000)
+                .map(|i| if i < 1000 { 0.0 } else { jump })
+                .collect();
+            d.update_many(&xs).unwrap().drifts
+        };
+        assert!(!run(PageHinkleyMode::Up, 5.0).is_empty());
+        assert!(run(PageHinkleyMode::Up, -5.0).is_empty());
+        assert!(!run(PageHinkleyMode::Down, -5.0).is_empty());
+        assert!(!run(PageHinkleyMode::Both, -5.0).is_empty());
+    }
+
+    #[test]
+    fn mode_names_are_checked() {
+        let spec = tidewater_core::spec::parse_spec("page_hinkley(mode=sideways)").unwrap();
+        let e = PageHinkleyParams::from_spec(&spec).unwrap_err().to_string();
+        assert!(e.contains("mode"), "{e}");
+    }
+}

@@ -1,0 +1,754 @@
+//! Binary logistic regression (both paths) and the perceptron (stream path).
+
+use serde::{Deserialize, Serialize};
+use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::traits::learn_dataset;
+use tidewater_core::{
+    Build, ClassSet, Classifier, Dataset, Error, FeatureVector, Fit, Label, Result, Row,
+};
+
+use crate::batch;
+use crate::binary::BinaryClasses;
+use crate::glm::{
+    Glm, GlmConfig, check_param, check_rows, dataset_weights, hinge_gradient, logistic,
+};
+use crate::optim::Optimizer;
+
+/// How a batch fit ended (L-BFGS).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitInfo {
+    /// Iterations taken.
+    pub iterations: usize,
+    /// The largest absolute component of the objective's gradient at the end.
+    pub grad_max: f64,
+    /// Whether `grad_max` fell below the `tol` parameter.
+    pub converged: bool,
+}
+
+impl From<crate::lbfgs::Outcome> for FitInfo {
+    fn from(o: crate::lbfgs::Outcome) -> Self {
+        FitInfo {
+            iterations: o.iterations,
+            grad_max: o.grad_max,
+            converged: o.converged,
+        }
+    }
+}
+
+/// The loss of a binary GLM classifier.
+#[derive(Clone, Copy, Debug)]
+enum BinaryLoss {
+    Log,
+    Hinge(f64),
+}
+
+/// The state shared by the binary GLM classifiers: the classes and the GLM.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct BinaryGlm {
+    classes: BinaryClasses,
+    glm: Glm,
+}
+
+impl BinaryGlm {
+    fn check_row(&self, x: Row<'_>) -> Result<()> {
+        crate::glm::check_row(x, self.glm.dim)
+    }
+
+    fn learn_one(
+        &mut self,
+        name: &str,
+        cfg: &GlmConfig<'_>,
+        loss: BinaryLoss,
+        x: Row<'_>,
+        y: &Label,
+        weight: Option<f64>,
+    ) -> Result<()> {
+        self.check_row(x)?;
+        let w = crate::glm::weight(weight)?;
+        crate::glm::check_label(y)?;
+        let target = self.classes.resolve(name, y)?;
+        if target.flip {
+            self.glm.negate(cfg);
+        }
+        self.glm.ensure(cfg, x.dim());
+        let z = self.glm.raw(x);
+        self.learn_from(cfg, loss, x, y, &target, z, logistic(z), w);
+        Ok(())
+    }
+
+    /// The learning half of a step, given the row's logit `z` and `logistic(z)` under the
+    /// state to learn from (after any flip).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn learn_from(
+        &mut self,
+        cfg: &GlmConfig<'_>,
+        loss: BinaryLoss,
+        x: Row<'_>,
+        y: &Label,
+        target: &crate::binary::Target,
+        z: f64,
+        p: f64,
+        w: f64,
+    ) {
+        let g = match loss {
+            BinaryLoss::Log => p - if target.positive { 1.0 } else { 0.0 },
+            BinaryLoss::Hinge(t) => hinge_gradient(target.positive, z, t),
+        };
+        self.glm.learn(cfg, x, g * w);
+        self.classes.commit(y);
+    }
+
+    /// Predicts with the current state, then learns: one dot product and one exponential.
+    #[allow(clippy::too_many_arguments)]
+    fn predict_then_learn(
+        &mut self,
+        name: &str,
+        cfg: &GlmConfig<'_>,
+        loss: BinaryLoss,
+        x: Row<'_>,
+        y: &Label,
+        weight: Option<f64>,
+        out: &mut [f64],
+    ) -> Result<Option<Label>> {
+        self.check_row(x)?;
+        let w = crate::glm::weight(weight)?;
+        crate::glm::check_label(y)?;
+        crate::glm::check_out(self.classes.classes().len(), out.len())?;
+        let target = self.classes.resolve(name, y)?;
+        let mut z = self.glm.raw(x);
+        let mut p = logistic(z);
+        let prediction = if self.classes.classes().is_empty() {
+            None
+        } else {
+            self.classes.proba_into(p, out);
+            self.classes.predict(p > 0.5)
+        };
+        if target.flip {
+            // Negating the state negates the logit exactly.
+            self.glm.negate(cfg);
+            z = -z;
+            p = logistic(z);
+        }
+        self.glm.ensure(cfg, x.dim());
+        self.learn_from(cfg, loss, x, y, &target, z, p, w);
+        Ok(prediction)
+    }
+
+    /// The probability of the positive class (of the lone class while there is one).
+    #[inline]
+    fn positive_proba(&self, x: Row<'_>) -> f64 {
+        logistic(self.glm.raw(x))
+    }
+
+    fn proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
+        crate::glm::check_out(self.classes.classes().len(), out.len())?;
+        if self.classes.classes().is_empty() {
+            return Ok(());
+        }
+        self.check_row(x)?;
+        self.classes.proba_into(self.positive_proba(x), out);
+        Ok(())
+    }
+
+    fn predict_one(&self, x: Row<'_>) -> Result<Option<Label>> {
+        if self.classes.classes().is_empty() {
+            return Ok(None);
+        }
+        self.check_row(x)?;
+        Ok(self.classes.predict(self.positive_proba(x) > 0.5))
+    }
+}
+
+/// Hyper-parameters of [`LogisticRegression`]: River's names and defaults for the stream path,
+/// plus scikit-learn's `C` (`c`) and the solver's stopping rule for the batch path.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogisticRegressionParams {
+    /// The optimizer of the weights on the stream path (default `sgd(lr=0.01)`).
+    pub optimizer: Optimizer,
+    /// L2 penalty: River adds `l2 * w` to each row's gradient, the stochastic gradient of
+    /// *mean log loss + l2/2 |w|^2*, which is what the batch path minimises (default 0).
+    pub l2: f64,
+    /// River's cumulative L1 penalty on the stream path (default 0; the batch path refuses it).
+    pub l1: f64,
+    /// Learning rate of the intercept on the stream path (default 0.01).
+    pub intercept_lr: f64,
+    /// Bound on the absolute loss gradient of a row (default 1e12).
+    pub clip_gradient: f64,
+    /// Whether there is an intercept (default true); it is never penalised.
+    pub fit_intercept: bool,
+    /// Batch path only: scikit-learn's `C`, the objective *C * sum of log losses + 1/2 |w|^2*,
+    /// that is `l2 = 1 / (c * total sample weight)`. Exclusive with `l2`.
+    pub c: Option<f64>,
+    /// Batch path only: the most L-BFGS iterations (default 1000).
+    pub max_iter: usize,
+    /// Batch path only: stop when the largest gradient component is below this (1e-8).
+    pub tol: f64,
+}
+
+impl Default for LogisticRegressionParams {
+    fn default() -> Self {
+        LogisticRegressionParams {
+            optimizer: Optimizer::sgd(0.01),
+            l2: 0.0,
+            l1: 0.0,
+            intercept_lr: 0.01,
+            clip_gradient: 1e12,
+            fit_intercept: true,
+            c: None,
+            max_iter: 1000,
+            tol: 1e-8,
+        }
+    }
+}
+
+impl LogisticRegressionParams {
+    /// Sets the optimizer.
+    pub fn optimizer(mut self, o: Optimizer) -> Self {
+        self.optimizer = o;
+        self
+    }
+    /// Sets `l2`.
+    pub fn l2(mut self, v: f64) -> Self {
+        self.l2 = v;
+        self
+    }
+    /// Sets `l1`.
+    pub fn l1(mut self, v: f64) -> Self {
+        self.l1 = v;
+        self
+    }
+    /// Sets `intercept_lr`.
+    pub fn intercept_lr(mut self, v: f64) -> Self {
+        self.intercept_lr = v;
+        self
+    }
+    /// Sets `clip_gradient`.
+    pub fn clip_gradient(mut self, v: f64) -> Self {
+        self.clip_gradient = v;
+        self
+    }
+    /// Sets `fit_intercept`.
+    pub fn fit_intercept(mut self, v: bool) -> Self {
+        self.fit_intercept = v;
+        self
+    }
+    /// Sets scikit-learn's `C` for the batch path.
+    pub fn c(mut self, v: f64) -> Self {
+        self.c = Some(v);
+        self
+    }
+    /// Sets `max_iter`.
+    pub fn max_iter(mut self, v: usize) -> Self {
+        self.max_iter = v;
+        self
+    }
+    /// Sets `tol`.
+    pub fn tol(mut self, v: f64) -> Self {
+        self.tol = v;
+        self
+    }
+
+    fn config(&self) -> GlmConfig<'_> {
+        GlmConfig {
+            optimizer: &self.optimizer,
+            l2: self.l2,
+            l1: self.l1,
+            intercept_lr: self.intercept_lr,
+            clip_gradient: self.clip_gradient,
+            fit_intercept: self.fit_intercept,
+        }
+    }
+}
+
+/// Sets `c` from a spec value (`none` clears it).
+pub(crate) fn set_c(slot: &mut Option<f64>, name: &str, value: &Value) -> Result<()> {
+    *slot = match value {
+        Value::None => None,
+        v => Some(v.as_f64(name)?),
+    };
+    Ok(())
+}
+
+/// Validates the batch-solver parameters shared by logistic and softmax regression.
+pub(crate) fn validate_batch(c: Option<f64>, l2: f64, max_iter: usize, tol: f64) -> Result<()> {
+    if let Some(c) = c {
+        check_param("c", c, c > 0.0, "> 0")?;
+        if l2 != 0.0 {
+            return Err(Error::param(
+                "c",
+                "`c` (scikit-learn's C) and `l2` set the same penalty: give one of them",
+            ));
+        }
+    }
+    if max_iter == 0 {
+        return Err(Error::param("max_iter", "must be at least 1"));
+    }
+    check_param("tol", tol, tol > 0.0, "> 0")
+}
+
+pub(crate) fn glm_docs(lr: &'static str) -> Vec<ParamDoc> {
+    vec![
+        ParamDoc {
+            name: "optimizer",
+            default: lr.into(),
+            doc: "stream-path optimizer: sgd(lr,schedule=constant|inverse_scaling|optimal,power,alpha), adagrad(lr,eps), adam(lr,beta_1,beta_2,eps) or ftrl(alpha,beta,l1,l2)",
+        },
+        ParamDoc {
+            name: "l2",
+            default: "0".into(),
+            doc: "L2 penalty: l2*w added to each row's gradient; the batch path minimises mean loss + l2/2*|w|^2",
+        },
+        ParamDoc {
+            name: "l1",
+            default: "0".into(),
+            doc: "River's cumulative L1 penalty (stream path only)",
+        },
+        ParamDoc {
+            name: "intercept_lr",
+            default: "0.01".into(),
+            doc: "learning rate of the intercept on the stream path",
+        },
+        ParamDoc {
+            name: "clip_gradient",
+            default: "1e12".into(),
+            doc: "bound on the absolute loss gradient of a row",
+        },
+        ParamDoc {
+            name: "fit_intercept",
+            default: "true".into(),
+            doc: "whether to learn an intercept (never penalised)",
+        },
+    ]
+}
+
+pub(crate) fn batch_docs() -> Vec<ParamDoc> {
+    vec![
+        ParamDoc {
+            name: "c",
+            default: "none".into(),
+            doc: "fit only: scikit-learn's C (C*sum of losses + 1/2*|w|^2, i.e. l2 = 1/(c*n)); exclusive with l2",
+        },
+        ParamDoc {
+            name: "max_iter",
+            default: "1000".into(),
+            doc: "fit only: most L-BFGS iterations",
+        },
+        ParamDoc {
+            name: "tol",
+            default: "1e-8".into(),
+            doc: "fit only: stop when the largest gradient component is below this",
+        },
+    ]
+}
+
+impl Params for LogisticRegressionParams {
+    const NAME: &'static str = "logistic_regression";
+    const SUMMARY: &'static str = "binary logistic regression: River's online GLM, or L-BFGS to convergence on the same penalised objective";
+
+    fn docs() -> Vec<ParamDoc> {
+        let mut d = glm_docs("sgd(lr=0.01)");
+        d.extend(batch_docs());
+        d
+    }
+
+    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        match name {
+            "optimizer" => self.optimizer = Optimizer::from_value(name, value)?,
+            "l2" => self.l2 = value.as_f64(name)?,
+            "l1" => self.l1 = value.as_f64(name)?,
+            "intercept_lr" => self.intercept_lr = value.as_f64(name)?,
+            "clip_gradient" => self.clip_gradient = value.as_f64(name)?,
+            "fit_intercept" => self.fit_intercept = value.as_bool(name)?,
+            "c" => set_c(&mut self.c, name, value)?,
+            "max_iter" => self.max_iter = value.as_usize(name)?,
+            "tol" => self.tol = value.as_f64(name)?,
+            _ => return Err(unknown_param(Self::NAME, name)),
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.optimizer.validate("optimizer")?;
+        check_param("l2", self.l2, self.l2 >= 0.0, ">= 0")?;
+        check_param("l1", self.l1, self.l1 >= 0.0, ">= 0")?;
+        check_param(
+            "intercept_lr",
+            self.intercept_lr,
+            self.intercept_lr >= 0.0,
+            ">= 0",
+        )?;
+        check_param(
+            "clip_gradient",
+            self.clip_gradient,
+            self.clip_gradient > 0.0,
+            "> 0",
+        )?;
+        validate_batch(self.c, self.l2, self.max_iter, self.tol)
+    }
+}
+
+impl Build for LogisticRegressionParams {
+    type Model = LogisticRegression;
+    fn build(&self) -> Result<LogisticRegression> {
+        self.validate()?;
+        Ok(LogisticRegression {
+            params: self.clone(),
+            state: BinaryGlm::default(),
+            fit_info: None,
+        })
+    }
+}
+
+impl Fit for LogisticRegressionParams {
+    type Model = LogisticRegression;
+
+    /// Minimises *mean log loss + l2/2 |w|^2* (the weighted mean with sample weights; `l2`
+    /// from `c` when given) with L-BFGS from zero until the largest gradient component is
+    /// below `tol`, rows in parallel. The model then learns online with fresh optimizer state.
+    fn fit(&self, data: &Dataset) -> Result<LogisticRegression> {
+        self.validate()?;
+        if self.l1 != 0.0 {
+            return Err(Error::param(
+                "l1",
+                "River's cumulative L1 penalty has no batch path: fit with l2 or c, or learn online",
+            ));
+        }
+        check_rows(data)?;
+        let labels = data.target()?.to_labels()?;
+        let classes = BinaryClasses::from_labels(Self::NAME, &labels)?;
+        if classes.classes().len() < 2 {
+            return Err(Error::BadLabel {
+                label: labels[0].to_string(),
+                reason: "the batch fit needs two classes, the data set has one".into(),
+            });
+        }
+        let pos_label = &classes.classes().labels()[1];
+        let positive: Vec<bool> = labels.iter().map(|l| l == pos_label).collect();
+        let (weights, total) = dataset_weights(data)?;
+        let l2 = self.c.map_or(self.l2, |c| 1.0 / (c * total));
+        let d = data.n_features();
+        let obj = batch::Binary {
+            x: data.batch(),
+            positive: &positive,
+            weights: &weights,
+            total_weight: total,
+            l2,
+            fit_intercept: self.fit_intercept,
+        };
+        let p = d + usize::from(self.fit_intercept);
+        let (theta, out) = batch::solve(p, self.tol, self.max_iter, |t, g| obj.eval(t, g))?;
+        let intercept = if self.fit_intercept { theta[d] } else { 0.0 };
+        let glm = Glm::fitted(&self.config(), theta[..d].to_vec(), intercept);
+        Ok(LogisticRegression {
+            params: self.clone(),
+            state: BinaryGlm { classes, glm },
+            fit_info: Some(out.into()),
+        })
+    }
+}
+
+/// Binary logistic regression with one model type for both paths.
+///
+/// **Stream path** (River's `LogisticRegression`): zero initial weights; for each row the
+/// gradient of the log loss with respect to the logit (clipped to `clip_gradient`, times the
+/// sample weight) moves the intercept by `intercept_lr` and, with `l2 * w` added per feature,
+/// goes to the optimizer; then River's cumulative L1 penalty if `l1 > 0`. Only the row's
+/// features are touched (every feature of a dense row; the stored ones of a sparse row, as
+/// River's dicts). A step costs O(features of the row) and allocates nothing.
+///
+/// **Batch path** ([`Fit`]): minimises *mean log loss + l2/2 |w|^2*, the objective whose
+/// stochastic gradient the stream path follows, with L-BFGS to a gradient below `tol`
+/// (`c` gives scikit-learn's `C` instead: `l2 = 1/(c·n)`); the intercept is never penalised.
+/// A fitted model keeps learning online.
+///
+/// **Labels**: the positive class is the larger label (see the crate docs); a third class is an
+/// error that names it. Probabilities are `[1 - p, p]` in class order; with a single class known
+/// the model reports probability 1 for it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogisticRegression {
+    params: LogisticRegressionParams,
+    state: BinaryGlm,
+    fit_info: Option<FitInfo>,
+}
+
+impl LogisticRegression {
+    /// An empty model with River's defaults.
+    pub fn new() -> Self {
+        LogisticRegressionParams::default()
+            .build()
+            .expect("default parameters are valid")
+    }
+
+    /// The hyper-parameters.
+    pub fn params(&self) -> &LogisticRegressionParams {
+        &self.params
+    }
+
+    /// The weights of the positive class's logit (empty before the first row).
+    pub fn coef(&self) -> &[f64] {
+        &self.state.glm.weights
+    }
+
+    /// The intercept.
+    pub fn intercept(&self) -> f64 {
+        self.state.glm.intercept
+    }
+
+    /// How the batch fit ended, for a model made by [`Fit::fit`].
+    pub fn fit_info(&self) -> Option<FitInfo> {
+        self.fit_info
+    }
+
+    /// The probability of the positive class (the larger label), or of the lone class while
+    /// only one is known. Allocates nothing.
+    pub fn predict_positive(&self, x: Row<'_>) -> Result<f64> {
+        self.state.check_row(x)?;
+        Ok(self.state.positive_proba(x))
+    }
+}
+
+impl Default for LogisticRegression {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Classifier for LogisticRegression {
+    fn check_row(&self, x: Row<'_>) -> Result<()> {
+        crate::glm::check_row(x, self.n_features())
+    }
+    fn classes(&self) -> &ClassSet {
+        self.state.classes.classes()
+    }
+    fn n_features(&self) -> Option<usize> {
+        self.state.glm.dim
+    }
+    fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
+        let cfg = self.params.config();
+        self.state.learn_one(
+            LogisticRegressionParams::NAME,
+            &cfg,
+            BinaryLoss::Log,
+            x,
+            y,
+            weight,
+        )
+    }
+    fn predict_then_learn(
+        &mut self,
+        x: Row<'_>,
+        y: &Label,
+        weight: Option<f64>,
+        out: &mut [f64],
+    ) -> Result<Option<Label>> {
+        let cfg = self.params.config();
+        self.state.predict_then_learn(
+            LogisticRegressionParams::NAME,
+            &cfg,
+            BinaryLoss::Log,
+            x,
+            y,
+            weight,
+            out,
+        )
+    }
+    fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
+        self.state.proba_into(x, out)
+    }
+    fn predict_one(&self, x: Row<'_>) -> Result<Option<Label>> {
+        self.state.predict_one(x)
+    }
+}
+
+/// Hyper-parameters of [`Perceptron`] (River's names and defaults).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PerceptronParams {
+    /// L2 penalty added to each row's gradient (default 0).
+    pub l2: f64,
+    /// Bound on the absolute loss gradient of a row (default 1e12).
+    pub clip_gradient: f64,
+    /// Whether there is an intercept (default true), learned at rate 1.
+    pub fit_intercept: bool,
+}
+
+impl Default for PerceptronParams {
+    fn default() -> Self {
+        PerceptronParams {
+            l2: 0.0,
+            clip_gradient: 1e12,
+            fit_intercept: true,
+        }
+    }
+}
+
+impl PerceptronParams {
+    /// Sets `l2`.
+    pub fn l2(mut self, v: f64) -> Self {
+        self.l2 = v;
+        self
+    }
+}
+
+const PERCEPTRON_OPT: Optimizer = Optimizer::sgd(1.0);
+
+impl PerceptronParams {
+    fn config(&self) -> GlmConfig<'_> {
+        GlmConfig {
+            optimizer: &PERCEPTRON_OPT,
+            l2: self.l2,
+            l1: 0.0,
+            intercept_lr: 1.0,
+            clip_gradient: self.clip_gradient,
+            fit_intercept: self.fit_intercept,
+        }
+    }
+}
+
+impl Params for PerceptronParams {
+    const NAME: &'static str = "perceptron";
+    const SUMMARY: &'static str =
+        "perceptron (River's: hinge loss with threshold 0, SGD at rate 1, stream path)";
+
+    fn docs() -> Vec<ParamDoc> {
+        vec![
+            ParamDoc {
+                name: "l2",
+                default: "0".into(),
+                doc: "L2 penalty added to each row's gradient",
+            },
+            ParamDoc {
+                name: "clip_gradient",
+                default: "1e12".into(),
+                doc: "bound on the absolute loss gradient of a row",
+            },
+            ParamDoc {
+                name: "fit_intercept",
+                default: "true".into(),
+                doc: "whether to learn an intercept",
+            },
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        match name {
+            "l2" => self.l2 = value.as_f64(name)?,
+            "clip_gradient" => self.clip_gradient = value.as_f64(name)?,
+            "fit_intercept" => self.fit_intercept = value.as_bool(name)?,
+            _ => return Err(unknown_param(Self::NAME, name)),
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<()> {
+        check_param("l2", self.l2, self.l2 >= 0.0, ">= 0")?;
+        check_param(
+            "clip_gradient",
+            self.clip_gradient,
+            self.clip_gradient > 0.0,
+            "> 0",
+        )
+    }
+}
+
+impl Build for PerceptronParams {
+    type Model = Perceptron;
+    fn build(&self) -> Result<Perceptron> {
+        self.validate()?;
+        Ok(Perceptron {
+            params: self.clone(),
+            state: BinaryGlm::default(),
+        })
+    }
+}
+
+impl Fit for PerceptronParams {
+    type Model = Perceptron;
+    /// The perceptron has only a stream path: fitting learns the rows in order.
+    fn fit(&self, data: &Dataset) -> Result<Perceptron> {
+        let mut m = self.build()?;
+        learn_dataset(&mut m, data)?;
+        Ok(m)
+    }
+}
+
+/// The perceptron as River defines it: a GLM with the hinge loss at threshold 0, SGD at rate 1
+/// for the weights and the intercept, zero initial weights. A mistake (`y * score <= 0`) moves
+/// the weights by `y * x`. Probabilities are the logistic function of the score, as River's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Perceptron {
+    params: PerceptronParams,
+    state: BinaryGlm,
+}
+
+impl Perceptron {
+    /// An empty perceptron with River's defaults.
+    pub fn new() -> Self {
+        PerceptronParams::default()
+            .build()
+            .expect("default parameters are valid")
+    }
+
+    /// The weights of the positive class's score.
+    pub fn coef(&self) -> &[f64] {
+        &self.state.glm.weights
+    }
+
+    /// The intercept.
+    pub fn intercept(&self) -> f64 {
+        self.state.glm.intercept
+    }
+}
+
+impl Default for Perceptron {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Classifier for Perceptron {
+    fn check_row(&self, x: Row<'_>) -> Result<()> {
+        crate::glm::check_row(x, self.n_features())
+    }
+    fn classes(&self) -> &ClassSet {
+        self.state.classes.classes()
+    }
+    fn n_features(&self) -> Option<usize> {
+        self.state.glm.dim
+    }
+    fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
+        let cfg = self.params.config();
+        self.state.learn_one(
+            PerceptronParams::NAME,
+            &cfg,
+            BinaryLoss::Hinge(0.0),
+            x,
+            y,
+            weight,
+        )
+    }
+    fn predict_then_learn(
+        &mut self,
+        x: Row<'_>,
+        y: &Label,
+        weight: Option<f64>,
+        out: &mut [f64],
+    ) -> Result<Option<Label>> {
+        let cfg = self.params.config();
+        self.state.predict_then_learn(
+            PerceptronParams::NAME,
+            &cfg,
+            BinaryLoss::Hinge(0.0),
+            x,
+            y,
+            weight,
+            out,
+        )
+    }
+    fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
+        self.state.proba_into(x, out)
+    }
+    fn predict_one(&self, x: Row<'_>) -> Result<Option<Label>> {
+        self.state.predict_one(x)
+    }
+}

@@ -1,0 +1,680 @@
+//! Least squares: [`LinearRegression`] (batch QR/SVD, online River SGD) and the exact
+//! [`Ridge`] (sufficient statistics on both paths).
+
+use std::sync::Mutex;
+
+use nalgebra::{DMatrix, DVector};
+use serde::{Deserialize, Serialize};
+use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::traits::learn_dataset_regressor;
+use tidewater_core::{Build, Dataset, Error, FeatureVector, Fit, Location, Regressor, Result, Row};
+
+use crate::glm::{Glm, GlmConfig, check_param, check_rows, dataset_weights};
+use crate::logistic::glm_docs;
+use crate::optim::Optimizer;
+
+fn check_target(y: f64) -> Result<()> {
+    if y.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::BadValue {
+            location: Location::Target,
+            reason: format!("value {y} is not finite"),
+        })
+    }
+}
+
+/// Hyper-parameters of [`LinearRegression`]: River's names and defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LinearRegressionParams {
+    /// The optimizer of the weights on the stream path (default `sgd(lr=0.01)`).
+    pub optimizer: Optimizer,
+    /// L2 penalty: `l2 * w` added to each row's gradient of the squared loss, the stochastic
+    /// gradient of *mean squared error + l2/2 |w|^2*; the batch path minimises that (a ridge
+    /// with scikit-learn's `alpha = l2 * n / 2`). Default 0: ordinary least squares.
+    pub l2: f64,
+    /// River's cumulative L1 penalty (stream path only; default 0).
+    pub l1: f64,
+    /// Learning rate of the intercept on the stream path (0.01).
+    pub intercept_lr: f64,
+    /// Bound on the absolute loss gradient of a row (1e12).
+    pub clip_gradient: f64,
+    /// Whether there is an intercept (true); never penalised.
+    pub fit_intercept: bool,
+}
+
+impl Default for LinearRegressionParams {
+    fn default() -> Self {
+        LinearRegressionParams {
+            optimizer: Optimizer::sgd(0.01),
+            l2: 0.0,
+            l1: 0.0,
+            intercept_lr: 0.01,
+            clip_gradient: 1e12,
+            fit_intercept: true,
+        }
+    }
+}
+
+impl LinearRegressionParams {
+    /// Sets the optimizer.
+    pub fn optimizer(mut self, o: Optimizer) -> Self {
+        self.optimizer = o;
+        self
+    }
+    /// Sets `l2`.
+    pub fn l2(mut self, v: f64) -> Self {
+        self.l2 = v;
+        self
+    }
+    /// Sets `intercept_lr`.
+    pub fn intercept_lr(mut self, v: f64) -> Self {
+        self.intercept_lr = v;
+        self
+    }
+    /// Sets `fit_intercept`.
+    pub fn fit_intercept(mut self, v: bool) -> Self {
+        self.fit_intercept = v;
+        self
+    }
+
+    fn config(&self) -> GlmConfig<'_> {
+        GlmConfig {
+            optimizer: &self.optimizer,
+            l2: self.l2,
+            l1: self.l1,
+            intercept_lr: self.intercept_lr,
+            clip_gradient: self.clip_gradient,
+            fit_intercept: self.fit_intercept,
+        }
+    }
+}
+
+impl Params for LinearRegressionParams {
+    const NAME: &'static str = "linear_regression";
+    const SUMMARY: &'static str = "linear least squares: scikit-learn's LinearRegression in batch (QR/SVD), River's SGD online";
+
+    fn docs() -> Vec<ParamDoc> {
+        glm_docs("sgd(lr=0.01)")
+    }
+
+    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        match name {
+            "optimizer" => self.optimizer = Optimizer::from_value(name, value)?,
+            "l2" => self.l2 = value.as_f64(name)?,
+            "l1" => self.l1 = value.as_f64(name)?,
+            "intercept_lr" => self.intercept_lr = value.as_f64(name)?,
+            "clip_gradient" => self.clip_gradient = value.as_f64(name)?,
+            "fit_intercept" => self.fit_intercept = value.as_bool(name)?,
+            _ => return Err(unknown_param(Self::NAME, name)),
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.optimizer.validate("optimizer")?;
+        check_param("l2", self.l2, self.l2 >= 0.0, ">= 0")?;
+        check_param("l1", self.l1, self.l1 >= 0.0, ">= 0")?;
+        check_param(
+            "intercept_lr",
+            self.intercept_lr,
+            self.intercept_lr >= 0.0,
+            ">= 0",
+        )?;
+        check_param(
+            "clip_gradient",
+            self.clip_gradient,
+            self.clip_gradient > 0.0,
+            "> 0",
+        )
+    }
+}
+
+impl Build for LinearRegressionParams {
+    type Model = LinearRegression;
+    fn build(&self) -> Result<LinearRegression> {
+        self.validate()?;
+        Ok(LinearRegression {
+            params: self.clone(),
+            glm: Glm::default(),
+        })
+    }
+}
+
+impl Fit for LinearRegressionParams {
+    type Model = LinearRegression;
+
+    /// Least squares as scikit-learn's `LinearRegression`: the data (and target) centred on
+    /// their weighted means, rows scaled by the square root of their weight, then Householder
+    /// QR (nalgebra), or the minimum-norm SVD solution when the design is rank deficient. With
+    /// `l2 > 0`, the ridge of the same objective. The model then learns online by SGD.
+    fn fit(&self, data: &Dataset) -> Result<LinearRegression> {
+        self.validate()?;
+        if self.l1 != 0.0 {
+            return Err(Error::param(
+                "l1",
+                "River's cumulative L1 penalty has no batch path: fit with l2, or learn online",
+            ));
+        }
+        check_rows(data)?;
+        let y = data.target()?.to_values()?;
+        for (i, &v) in y.iter().enumerate() {
+            check_target(v).map_err(|e| e.in_row(i))?;
+        }
+        let (w, total) = dataset_weights(data)?;
+        let alpha = self.l2 * total / 2.0;
+        let (coef, intercept) = least_squares(data, &y, &w, self.fit_intercept, alpha)?;
+        Ok(LinearRegression {
+            params: self.clone(),
+            glm: Glm::fitted(&self.config(), coef, intercept),
+        })
+    }
+}
+
+/// The most entries of a ridge's d×d matrix (2^26: 512 MB).
+const MAX_RIDGE_ENTRIES: usize = 1 << 26;
+
+/// Weighted least squares (ridge when `alpha > 0`) by QR of the centred, weighted design,
+/// falling back to the minimum-norm SVD solution when it is rank deficient.
+fn least_squares(
+    data: &Dataset,
+    y: &[f64],
+    w: &[f64],
+    fit_intercept: bool,
+    alpha: f64,
+) -> Result<(Vec<f64>, f64)> {
+    let (n, d) = (data.n_rows(), data.n_features());
+    let total: f64 = w.iter().sum();
+    let x = data.batch();
+    let mut mx = vec![0.0; d];
+    let mut my = 0.0;
+    if fit_intercept {
+        for i in 0..n {
+            let r = x.row(i)?;
+            r.axpy_into(w[i] / total, &mut mx);
+            my += w[i] / total * y[i];
+        }
+    }
+    let extra = if alpha > 0.0 { d } else { 0 };
+    let rows = n + extra;
+    if rows.checked_mul(d.max(1)).is_none_or(|c| c > 1 << 28) {
+        return Err(Error::Unsupported(format!(
+            "a dense least-squares fit of {n} rows by {d} features is too large"
+        )));
+    }
+    let mut a = DMatrix::<f64>::zeros(rows, d);
+    let mut b = DVector::<f64>::zeros(rows);
+    let mut dense = vec![0.0; d];
+    for i in 0..n {
+        let s = w[i].sqrt();
+        x.row(i)?.write_dense(&mut dense);
+        for j in 0..d {
+            a[(i, j)] = s * (dense[j] - mx[j]);
+        }
+        b[i] = s * (y[i] - my);
+    }
+    for j in 0..extra {
+        a[(n + j, j)] = alpha.sqrt();
+    }
+    let coef = solve_least_squares(a, b)?;
+    let intercept = if fit_intercept {
+        my - coef.iter().zip(&mx).map(|(c, m)| c * m).sum::<f64>()
+    } else {
+        0.0
+    };
+    Ok((coef, intercept))
+}
+
+fn solve_least_squares(a: DMatrix<f64>, b: DVector<f64>) -> Result<Vec<f64>> {
+    let (rows, d) = a.shape();
+    if d == 0 {
+        return Ok(Vec::new());
+    }
+    if rows >= d {
+        let qr = a.clone().qr();
+        let r = qr.r();
+        let diag_max = (0..d).fold(0.0f64, |m, i| m.max(r[(i, i)].abs()));
+        let diag_min = (0..d).fold(f64::INFINITY, |m, i| m.min(r[(i, i)].abs()));
+        if diag_max > 0.0 && diag_min > diag_max * rows as f64 * f64::EPSILON * 1e3 {
+            let mut qtb = b.clone();
+            qr.q_tr_mul(&mut qtb);
+            let top = qtb.rows(0, d).into_owned();
+            if let Some(sol) = r.solve_upper_triangular(&top) {
+                return Ok(sol.iter().copied().collect());
+            }
+        }
+    }
+    // Rank deficient (or fewer rows than features): the minimum-norm solution, as LAPACK's
+    // gelsd behind scikit-learn, with its default cut-off for small singular values.
+    let svd = a.svd(true, true);
+    let smax = svd.singular_values.iter().fold(0.0f64, |m, &s| m.max(s));
+    let eps = smax * rows.max(d) as f64 * f64::EPSILON;
+    let sol = svd
+        .solve(&b, eps)
+        .map_err(|e| Error::Unsupported(format!("least squares failed: {e}")))?;
+    Ok(sol.iter().copied().collect())
+}
+
+/// Linear regression with one model type for both paths.
+///
+/// **Batch path**: scikit-learn's `LinearRegression` (see [`Fit::fit`] on the params).
+/// **Stream path**: River's `LinearRegression`: zero initial weights, the squared loss
+/// `(p - y)^2` whose gradient `2 (p - y)` (clipped, times the sample weight) moves the
+/// intercept by `intercept_lr` and, with `l2 * w` added, goes to the optimizer; then the
+/// cumulative L1 penalty when `l1 > 0`. A batch-fitted model keeps learning online.
+/// Predicts 0 before it has learned anything.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LinearRegression {
+    params: LinearRegressionParams,
+    glm: Glm,
+}
+
+impl LinearRegression {
+    /// An empty model with River's defaults.
+    pub fn new() -> Self {
+        LinearRegressionParams::default()
+            .build()
+            .expect("default parameters are valid")
+    }
+
+    /// The hyper-parameters.
+    pub fn params(&self) -> &LinearRegressionParams {
+        &self.params
+    }
+
+    /// The weights (empty before the first row).
+    pub fn coef(&self) -> &[f64] {
+        &self.glm.weights
+    }
+
+    /// The intercept.
+    pub fn intercept(&self) -> f64 {
+        self.glm.intercept
+    }
+}
+
+impl Default for LinearRegression {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Regressor for LinearRegression {
+    fn check_row(&self, x: Row<'_>) -> Result<()> {
+        crate::glm::check_row(x, self.n_features())
+    }
+    fn n_features(&self) -> Option<usize> {
+        self.glm.dim
+    }
+
+    fn learn_one(&mut self, x: Row<'_>, y: f64, weight: Option<f64>) -> Result<()> {
+        self.check_row(x)?;
+        let w = crate::glm::weight(weight)?;
+        check_target(y)?;
+        let cfg = self.params.config();
+        self.glm.ensure(&cfg, x.dim());
+        let p = self.glm.raw(x);
+        self.glm.learn(&cfg, x, 2.0 * (p - y) * w);
+        Ok(())
+    }
+
+    fn predict_one(&self, x: Row<'_>) -> Result<f64> {
+        self.check_row(x)?;
+        Ok(self.glm.raw(x))
+    }
+}
+
+/// Hyper-parameters of [`Ridge`] (scikit-learn's names and defaults).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RidgeParams {
+    /// The penalty: the model minimises *sum of (weighted) squared errors + alpha |w|^2*
+    /// (default 1).
+    pub alpha: f64,
+    /// Whether there is an intercept (default true); never penalised.
+    pub fit_intercept: bool,
+}
+
+impl Default for RidgeParams {
+    fn default() -> Self {
+        RidgeParams {
+            alpha: 1.0,
+            fit_intercept: true,
+        }
+    }
+}
+
+impl RidgeParams {
+    /// Sets `alpha`.
+    pub fn alpha(mut self, v: f64) -> Self {
+        self.alpha = v;
+        self
+    }
+    /// Sets `fit_intercept`.
+    pub fn fit_intercept(mut self, v: bool) -> Self {
+        self.fit_intercept = v;
+        self
+    }
+}
+
+impl Params for RidgeParams {
+    const NAME: &'static str = "ridge";
+    const SUMMARY: &'static str =
+        "ridge regression, exact on both paths (scikit-learn's alpha; sufficient statistics)";
+
+    fn docs() -> Vec<ParamDoc> {
+        vec![
+            ParamDoc {
+                name: "alpha",
+                default: "1".into(),
+                doc: "penalty: minimises sum of squared errors + alpha*|w|^2",
+            },
+            ParamDoc {
+                name: "fit_intercept",
+                default: "true".into(),
+                doc: "whether to fit an (unpenalised) intercept",
+            },
+        ]
+    }
+
+    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        match name {
+            "alpha" => self.alpha = value.as_f64(name)?,
+            "fit_intercept" => self.fit_intercept = value.as_bool(name)?,
+            _ => return Err(unknown_param(Self::NAME, name)),
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<()> {
+        check_param("alpha", self.alpha, self.alpha >= 0.0, ">= 0")
+    }
+}
+
+impl Build for RidgeParams {
+    type Model = Ridge;
+    fn build(&self) -> Result<Ridge> {
+        self.validate()?;
+        Ok(Ridge {
+            params: self.clone(),
+            dim: None,
+            weight: 0.0,
+            mean_x: Vec::new(),
+            mean_y: 0.0,
+            cxx: Vec::new(),
+            cxy: Vec::new(),
+            scratch: Vec::new(),
+            cache: Mutex::new(Solution::default()),
+        })
+    }
+}
+
+impl Fit for RidgeParams {
+    type Model = Ridge;
+    /// The batch path accumulates the same statistics as the stream path, row by row, so a
+    /// fitted model equals one that learned the same rows (law 1) bit for bit.
+    fn fit(&self, data: &Dataset) -> Result<Ridge> {
+        let mut m = self.build()?;
+        learn_dataset_regressor(&mut m, data)?;
+        Ok(m)
+    }
+}
+
+/// The solved coefficients, recomputed lazily after updates.
+#[derive(Debug, Default)]
+struct Solution {
+    fresh: bool,
+    coef: Vec<f64>,
+    intercept: f64,
+    /// Reused storage for the factorisation.
+    matrix: Option<DMatrix<f64>>,
+    rhs: Option<DVector<f64>>,
+}
+
+/// Ridge regression, exact on both paths.
+///
+/// The model keeps sufficient statistics: the total sample weight, the weighted means of the
+/// features and of the target, and the centred co-moment matrix `C = sum w (x - m)(x - m)^T`
+/// and vector `c = sum w (x - m)(y - m_y)`, updated per row by Welford's rank-one formulas
+/// (without intercept: the raw moments). The coefficients solve `(C + alpha I) b = c`, which
+/// is scikit-learn's `Ridge` on the rows seen so far (the centred, weighted design), and the
+/// intercept is `m_y - m . b`. So after n rows the stream model *is* the batch fit on those
+/// rows, whatever the chunking, and [`Fit::fit`] is the same row loop.
+///
+/// **Costs.** An update is O(d²) (a rank-one update of the upper triangle) and allocates
+/// nothing. The first prediction after one or more updates solves the d×d system by Cholesky
+/// (O(d³/3), nalgebra, in reused storage, so it allocates nothing either); later predictions
+/// cost O(d) until the next update. A singular system (`alpha = 0` with collinear features)
+/// falls back to the minimum-norm SVD solution, which allocates. The solution is kept behind a
+/// mutex so that prediction takes `&self` and the model stays `Sync`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Ridge {
+    params: RidgeParams,
+    dim: Option<usize>,
+    weight: f64,
+    mean_x: Vec<f64>,
+    mean_y: f64,
+    /// Upper triangle of the d×d co-moment matrix, row-major.
+    cxx: Vec<f64>,
+    cxy: Vec<f64>,
+    #[serde(skip)]
+    scratch: Vec<f64>,
+    #[serde(skip)]
+    cache: Mutex<Solution>,
+}
+
+impl Clone for Ridge {
+    fn clone(&self) -> Self {
+        Ridge {
+            params: self.params.clone(),
+            dim: self.dim,
+            weight: self.weight,
+            mean_x: self.mean_x.clone(),
+            mean_y: self.mean_y,
+            cxx: self.cxx.clone(),
+            cxy: self.cxy.clone(),
+            scratch: Vec::new(),
+            cache: Mutex::new(Solution::default()),
+        }
+    }
+}
+
+impl PartialEq for Ridge {
+    fn eq(&self, o: &Self) -> bool {
+        self.params == o.params
+            && self.dim == o.dim
+            && self.weight == o.weight
+            && self.mean_x == o.mean_x
+            && self.mean_y == o.mean_y
+            && self.cxx == o.cxx
+            && self.cxy == o.cxy
+    }
+}
+
+impl Ridge {
+    /// An empty model with scikit-learn's defaults.
+    pub fn new() -> Self {
+        RidgeParams::default()
+            .build()
+            .expect("default parameters are valid")
+    }
+
+    /// The hyper-parameters.
+    pub fn params(&self) -> &RidgeParams {
+        &self.params
+    }
+
+    /// The total sample weight learned.
+    pub fn total_weight(&self) -> f64 {
+        self.weight
+    }
+
+    /// The coefficients (solving the system if needed; empty before the first row).
+    pub fn coef(&self) -> Vec<f64> {
+        self.with_solution(|s| s.coef.clone())
+    }
+
+    /// The intercept (solving the system if needed).
+    pub fn intercept(&self) -> f64 {
+        self.with_solution(|s| s.intercept)
+    }
+
+    fn with_solution<R>(&self, f: impl FnOnce(&Solution) -> R) -> R {
+        let mut s = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if !s.fresh {
+            self.solve(&mut s);
+            s.fresh = true;
+        }
+        f(&s)
+    }
+
+    fn solve(&self, s: &mut Solution) {
+        let Some(d) = self.dim else {
+            s.coef.clear();
+            s.intercept = 0.0;
+            return;
+        };
+        if self.weight <= 0.0 {
+            s.coef.clear();
+            s.coef.resize(d, 0.0);
+            s.intercept = 0.0;
+            return;
+        }
+        let mut m = match s.matrix.take() {
+            Some(m) if m.nrows() == d => m,
+            _ => DMatrix::zeros(d, d),
+        };
+        for i in 0..d {
+            for j in i..d {
+                let v = self.cxx[i * d + j] + if i == j { self.params.alpha } else { 0.0 };
+                m[(i, j)] = v;
+                m[(j, i)] = v;
+            }
+        }
+        let mut rhs = match s.rhs.take() {
+            Some(r) if r.len() == d => r,
+            _ => DVector::zeros(d),
+        };
+        rhs.as_mut_slice().copy_from_slice(&self.cxy);
+        match nalgebra::linalg::Cholesky::new(m) {
+            Some(chol) => {
+                chol.solve_mut(&mut rhs);
+                s.matrix = Some(chol.unpack());
+            }
+            None => {
+                // Cholesky consumed the matrix: rebuild the system for the SVD.
+                let a = self.system(d);
+                let svd = a.svd(true, true);
+                let smax = svd.singular_values.iter().fold(0.0f64, |m, &v| m.max(v));
+                let eps = smax * d as f64 * f64::EPSILON;
+                match svd.solve(&rhs, eps) {
+                    Ok(sol) => rhs.copy_from(&sol),
+                    Err(_) => rhs.fill(0.0),
+                }
+            }
+        }
+        s.coef.clear();
+        s.coef.extend_from_slice(rhs.as_slice());
+        s.intercept = if self.params.fit_intercept {
+            self.mean_y
+                - s.coef
+                    .iter()
+                    .zip(&self.mean_x)
+                    .map(|(c, m)| c * m)
+                    .sum::<f64>()
+        } else {
+            0.0
+        };
+        s.rhs = Some(rhs);
+    }
+
+    /// The symmetric system matrix `C + alpha I`.
+    fn system(&self, d: usize) -> DMatrix<f64> {
+        DMatrix::from_fn(d, d, |i, j| {
+            let (a, b) = if i <= j { (i, j) } else { (j, i) };
+            self.cxx[a * d + b] + if i == j { self.params.alpha } else { 0.0 }
+        })
+    }
+
+    fn ensure(&mut self, d: usize) -> Result<()> {
+        if self.dim.is_none() {
+            if d.checked_mul(d).is_none_or(|dd| dd > MAX_RIDGE_ENTRIES) {
+                return Err(Error::Unsupported(format!(
+                    "ridge keeps a {d} x {d} co-moment matrix, too large: use ftrl or \
+                     logistic_regression/linear_regression for wide sparse data"
+                )));
+            }
+            self.dim = Some(d);
+            self.mean_x = vec![0.0; d];
+            self.cxx = vec![0.0; d * d];
+            self.cxy = vec![0.0; d];
+        }
+        if self.scratch.len() != d {
+            self.scratch = vec![0.0; d];
+        }
+        Ok(())
+    }
+}
+
+impl Default for Ridge {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Regressor for Ridge {
+    fn check_row(&self, x: Row<'_>) -> Result<()> {
+        crate::glm::check_row(x, self.n_features())
+    }
+    fn n_features(&self) -> Option<usize> {
+        self.dim
+    }
+
+    fn learn_one(&mut self, x: Row<'_>, y: f64, weight: Option<f64>) -> Result<()> {
+        self.check_row(x)?;
+        let w = crate::glm::weight(weight)?;
+        check_target(y)?;
+        let d = x.dim();
+        self.ensure(d)?;
+        if w == 0.0 {
+            return Ok(());
+        }
+        self.cache
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .fresh = false;
+        let dx = &mut self.scratch;
+        x.write_dense(dx);
+        let (c, dy) = if self.params.fit_intercept {
+            let total = self.weight + w;
+            let c = w * self.weight / total;
+            let r = w / total;
+            for (v, m) in dx.iter_mut().zip(self.mean_x.iter_mut()) {
+                *v -= *m;
+                *m += r * *v;
+            }
+            let dy = y - self.mean_y;
+            self.mean_y += r * dy;
+            self.weight = total;
+            (c, dy)
+        } else {
+            self.weight += w;
+            (w, y)
+        };
+        for i in 0..d {
+            let a = c * dx[i];
+            if a != 0.0 {
+                tidewater_core::kernels::axpy(a, &dx[i..], &mut self.cxx[i * d + i..(i + 1) * d]);
+                self.cxy[i] += a * dy;
+            }
+        }
+        Ok(())
+    }
+
+    fn predict_one(&self, x: Row<'_>) -> Result<f64> {
+        self.check_row(x)?;
+        if self.dim.is_none() {
+            return Ok(0.0);
+        }
+        Ok(self.with_solution(|s| crate::glm::dot(x, &s.coef) + s.intercept))
+    }
+}

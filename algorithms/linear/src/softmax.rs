@@ -1,0 +1,462 @@
+//! Multinomial (softmax) logistic regression on both paths.
+
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::{
+    Build, ClassSet, Classifier, Dataset, Error, FeatureVector, Fit, Label, Result, Row,
+};
+
+use crate::batch;
+use crate::glm::{check_param, check_rows, dataset_weights};
+use crate::logistic::{FitInfo, batch_docs, set_c, validate_batch};
+use crate::optim::{OptState, Optimizer};
+
+/// Hyper-parameters of [`SoftmaxRegression`]: River's for the stream path, scikit-learn's
+/// multinomial `LogisticRegression` for the batch path.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SoftmaxRegressionParams {
+    /// The optimizer of each class's weights (default `sgd(lr=0.01)`, one state per class).
+    pub optimizer: Optimizer,
+    /// L2 penalty: `l2 * w` added to each row's gradient; the batch path minimises *mean
+    /// cross-entropy + l2/2 |W|^2* (default 0).
+    pub l2: f64,
+    /// Whether the model has intercepts. `None` (the default) follows the path: the batch path
+    /// fits them (as scikit-learn), the stream path has none (as River).
+    pub fit_intercept: Option<bool>,
+    /// Learning rate of the intercepts on the stream path, when there are any (0.01).
+    pub intercept_lr: f64,
+    /// Batch path only: scikit-learn's `C` (`l2 = 1 / (c * total sample weight)`).
+    pub c: Option<f64>,
+    /// Batch path only: the most L-BFGS iterations (1000).
+    pub max_iter: usize,
+    /// Batch path only: stop when the largest gradient component is below this (1e-8).
+    pub tol: f64,
+}
+
+impl Default for SoftmaxRegressionParams {
+    fn default() -> Self {
+        SoftmaxRegressionParams {
+            optimizer: Optimizer::sgd(0.01),
+            l2: 0.0,
+            fit_intercept: None,
+            intercept_lr: 0.01,
+            c: None,
+            max_iter: 1000,
+            tol: 1e-8,
+        }
+    }
+}
+
+impl SoftmaxRegressionParams {
+    /// Sets the optimizer.
+    pub fn optimizer(mut self, o: Optimizer) -> Self {
+        self.optimizer = o;
+        self
+    }
+    /// Sets `l2`.
+    pub fn l2(mut self, v: f64) -> Self {
+        self.l2 = v;
+        self
+    }
+    /// Sets `fit_intercept` for both paths.
+    pub fn fit_intercept(mut self, v: bool) -> Self {
+        self.fit_intercept = Some(v);
+        self
+    }
+    /// Sets scikit-learn's `C` for the batch path.
+    pub fn c(mut self, v: f64) -> Self {
+        self.c = Some(v);
+        self
+    }
+    /// Sets `tol`.
+    pub fn tol(mut self, v: f64) -> Self {
+        self.tol = v;
+        self
+    }
+    /// Sets `max_iter`.
+    pub fn max_iter(mut self, v: usize) -> Self {
+        self.max_iter = v;
+        self
+    }
+}
+
+impl Params for SoftmaxRegressionParams {
+    const NAME: &'static str = "softmax_regression";
+    const SUMMARY: &'static str = "multinomial logistic regression: River's online softmax, or scikit-learn's multinomial fit by L-BFGS";
+
+    fn docs() -> Vec<ParamDoc> {
+        let mut d = vec![
+            ParamDoc {
+                name: "optimizer",
+                default: "sgd(lr=0.01)".into(),
+                doc: "stream-path optimizer (one state per class): sgd, adagrad, adam or ftrl",
+            },
+            ParamDoc {
+                name: "l2",
+                default: "0".into(),
+                doc: "L2 penalty: l2*w added to each row's gradient; the batch path minimises mean loss + l2/2*|W|^2",
+            },
+            ParamDoc {
+                name: "fit_intercept",
+                default: "none".into(),
+                doc: "intercepts: none = the path's default (fit: yes, as scikit-learn; stream: no, as River)",
+            },
+            ParamDoc {
+                name: "intercept_lr",
+                default: "0.01".into(),
+                doc: "learning rate of the intercepts on the stream path",
+            },
+        ];
+        d.extend(batch_docs());
+        d
+    }
+
+    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        match name {
+            "optimizer" => self.optimizer = Optimizer::from_value(name, value)?,
+            "l2" => self.l2 = value.as_f64(name)?,
+            "fit_intercept" => {
+                self.fit_intercept = match value {
+                    Value::None => None,
+                    v => Some(v.as_bool(name)?),
+                }
+            }
+            "intercept_lr" => self.intercept_lr = value.as_f64(name)?,
+            "c" => set_c(&mut self.c, name, value)?,
+            "max_iter" => self.max_iter = value.as_usize(name)?,
+            "tol" => self.tol = value.as_f64(name)?,
+            _ => return Err(unknown_param(Self::NAME, name)),
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.optimizer.validate("optimizer")?;
+        check_param("l2", self.l2, self.l2 >= 0.0, ">= 0")?;
+        check_param(
+            "intercept_lr",
+            self.intercept_lr,
+            self.intercept_lr >= 0.0,
+            ">= 0",
+        )?;
+        validate_batch(self.c, self.l2, self.max_iter, self.tol)
+    }
+}
+
+impl Build for SoftmaxRegressionParams {
+    type Model = SoftmaxRegression;
+    fn build(&self) -> Result<SoftmaxRegression> {
+        self.validate()?;
+        Ok(SoftmaxRegression {
+            params: self.clone(),
+            classes: ClassSet::new(),
+            dim: None,
+            weights: Vec::new(),
+            intercepts: Vec::new(),
+            has_intercept: self.fit_intercept.unwrap_or(false),
+            opts: Vec::new(),
+            fit_info: None,
+            scratch: Vec::new(),
+        })
+    }
+}
+
+impl Fit for SoftmaxRegressionParams {
+    type Model = SoftmaxRegression;
+
+    /// scikit-learn's multinomial logistic regression: minimises *mean cross-entropy + l2/2
+    /// |W|^2* over K coefficient rows (all penalised) and K intercepts (not penalised), with
+    /// L-BFGS to a gradient below `tol`. The intercepts are reported centred (summing to 0),
+    /// which changes no probability. The model keeps its intercepts when it learns online.
+    fn fit(&self, data: &Dataset) -> Result<SoftmaxRegression> {
+        self.validate()?;
+        check_rows(data)?;
+        let labels = data.target()?.to_labels()?;
+        for (i, l) in labels.iter().enumerate() {
+            l.check().map_err(|e| e.in_row(i))?;
+        }
+        let classes = ClassSet::from_labels(&labels);
+        let k = classes.len();
+        if k < 2 {
+            return Err(Error::BadLabel {
+                label: labels[0].to_string(),
+                reason: "the batch fit needs two classes or more, the data set has one".into(),
+            });
+        }
+        let class: Vec<usize> = labels
+            .iter()
+            .map(|l| classes.index_of(l).unwrap_or(0))
+            .collect();
+        let (weights, total) = dataset_weights(data)?;
+        let l2 = self.c.map_or(self.l2, |c| 1.0 / (c * total));
+        let has_intercept = self.fit_intercept.unwrap_or(true);
+        let d = data.n_features();
+        let obj = batch::Multinomial {
+            x: data.batch(),
+            class: &class,
+            k,
+            weights: &weights,
+            total_weight: total,
+            l2,
+            fit_intercept: has_intercept,
+        };
+        let p = k * d + if has_intercept { k } else { 0 };
+        let (theta, out) = batch::solve(p, self.tol, self.max_iter, |t, g| obj.eval(t, g))?;
+        let mut intercepts = if has_intercept {
+            theta[k * d..].to_vec()
+        } else {
+            vec![0.0; k]
+        };
+        let mean = intercepts.iter().sum::<f64>() / k as f64;
+        intercepts.iter_mut().for_each(|b| *b -= mean);
+        let mut opts = vec![OptState::default(); k];
+        for o in &mut opts {
+            o.init(&self.optimizer, d);
+        }
+        Ok(SoftmaxRegression {
+            params: self.clone(),
+            classes,
+            dim: Some(d),
+            weights: theta[..k * d].to_vec(),
+            intercepts,
+            has_intercept,
+            opts,
+            fit_info: Some(out.into()),
+            scratch: Vec::new(),
+        })
+    }
+}
+
+/// Softmax regression with one model type for both paths.
+///
+/// **Stream path** (River's `SoftmaxRegression`): one weight vector and one optimizer state
+/// per class, zero-initialised when the class first appears; for each row the probabilities
+/// over the classes known before it (the new class scores 0), clipped to `[1e-15, 1 - 1e-15]`,
+/// give each class the loss gradient `p_k - [k = y]` (times the sample weight, which River's
+/// model does not take), and with `l2 * w` added it goes to that class's optimizer. No
+/// intercepts unless asked (`fit_intercept=true`); then each moves by `intercept_lr` times its
+/// gradient. A step costs O(classes × features of the row); it allocates only when a new class
+/// appears.
+///
+/// **Batch path**: scikit-learn's multinomial logistic regression (see [`Fit::fit`] on the
+/// params). A batch-fitted model keeps its intercepts (and goes on learning them) online.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SoftmaxRegression {
+    params: SoftmaxRegressionParams,
+    classes: ClassSet,
+    dim: Option<usize>,
+    /// K rows of `dim` weights, in class order.
+    weights: Vec<f64>,
+    intercepts: Vec<f64>,
+    has_intercept: bool,
+    opts: Vec<OptState>,
+    fit_info: Option<FitInfo>,
+    /// Per-class scratch of the stream path.
+    #[serde(skip)]
+    scratch: Vec<f64>,
+}
+
+impl PartialEq for SoftmaxRegression {
+    fn eq(&self, o: &Self) -> bool {
+        self.params == o.params
+            && self.classes == o.classes
+            && self.dim == o.dim
+            && self.weights == o.weights
+            && self.intercepts == o.intercepts
+            && self.has_intercept == o.has_intercept
+            && self.opts == o.opts
+            && self.fit_info == o.fit_info
+    }
+}
+
+impl SoftmaxRegression {
+    /// An empty model with River's defaults.
+    pub fn new() -> Self {
+        SoftmaxRegressionParams::default()
+            .build()
+            .expect("default parameters are valid")
+    }
+
+    /// The hyper-parameters.
+    pub fn params(&self) -> &SoftmaxRegressionParams {
+        &self.params
+    }
+
+    /// The coefficients, one row per class in class order (`classes × features`).
+    pub fn coef(&self) -> Array2<f64> {
+        let d = self.dim.unwrap_or(0);
+        Array2::from_shape_vec((self.classes.len(), d), self.weights.clone())
+            .unwrap_or_else(|_| Array2::zeros((0, 0)))
+    }
+
+    /// The intercepts in class order (zeros when the model has none).
+    pub fn intercepts(&self) -> &[f64] {
+        &self.intercepts
+    }
+
+    /// Whether the model has intercepts.
+    pub fn has_intercept(&self) -> bool {
+        self.has_intercept
+    }
+
+    /// How the batch fit ended, for a model made by [`Fit::fit`].
+    pub fn fit_info(&self) -> Option<FitInfo> {
+        self.fit_info
+    }
+
+    fn score(&self, c: usize, x: Row<'_>) -> f64 {
+        let z = match self.dim {
+            Some(d) => crate::glm::dot(x, &self.weights[c * d..(c + 1) * d]),
+            None => 0.0,
+        };
+        if self.has_intercept {
+            z + self.intercepts[c]
+        } else {
+            z
+        }
+    }
+
+    /// Softmax of the scores into `out` (one per class).
+    fn proba(&self, x: Row<'_>, out: &mut [f64]) {
+        let mut max = f64::NEG_INFINITY;
+        for (c, o) in out.iter_mut().enumerate() {
+            *o = self.score(c, x);
+            max = max.max(*o);
+        }
+        let mut total = 0.0;
+        for o in out.iter_mut() {
+            *o = (*o - max).exp();
+            total += *o;
+        }
+        for o in out.iter_mut() {
+            *o /= total;
+        }
+    }
+}
+
+impl Default for SoftmaxRegression {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Classifier for SoftmaxRegression {
+    fn check_row(&self, x: Row<'_>) -> Result<()> {
+        crate::glm::check_row(x, self.n_features())
+    }
+    fn classes(&self) -> &ClassSet {
+        &self.classes
+    }
+
+    fn n_features(&self) -> Option<usize> {
+        self.dim
+    }
+
+    fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
+        self.step(x, y, weight, None).map(|_| ())
+    }
+
+    fn predict_then_learn(
+        &mut self,
+        x: Row<'_>,
+        y: &Label,
+        weight: Option<f64>,
+        out: &mut [f64],
+    ) -> Result<Option<Label>> {
+        self.step(x, y, weight, Some(out))
+    }
+
+    fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
+        crate::glm::check_out(self.classes.len(), out.len())?;
+        if self.classes.is_empty() {
+            return Ok(());
+        }
+        self.check_row(x)?;
+        self.proba(x, out);
+        Ok(())
+    }
+
+    fn predict_one(&self, x: Row<'_>) -> Result<Option<Label>> {
+        if self.classes.is_empty() {
+            return Ok(None);
+        }
+        self.check_row(x)?;
+        let mut best = (0, f64::NEG_INFINITY);
+        for c in 0..self.classes.len() {
+            let z = self.score(c, x);
+            if z > best.1 {
+                best = (c, z);
+            }
+        }
+        Ok(self.classes.label(best.0).cloned())
+    }
+}
+
+impl SoftmaxRegression {
+    /// One stream step: the probabilities over the classes known before the row (written to
+    /// `out` when given, with the predicted label returned), then learning.
+    fn step(
+        &mut self,
+        x: Row<'_>,
+        y: &Label,
+        weight: Option<f64>,
+        out: Option<&mut [f64]>,
+    ) -> Result<Option<Label>> {
+        self.check_row(x)?;
+        let w = crate::glm::weight(weight)?;
+        crate::glm::check_label(y)?;
+        let k_old = self.classes.len();
+        if let Some(o) = &out {
+            crate::glm::check_out(k_old, o.len())?;
+        }
+        let d = *self.dim.get_or_insert(x.dim());
+        // Probabilities over the classes known before this row.
+        let mut p = std::mem::take(&mut self.scratch);
+        if p.len() < k_old + 1 {
+            p.resize(k_old + 1, 0.0);
+        }
+        self.proba(x, &mut p[..k_old]);
+        let mut prediction = None;
+        if let Some(o) = out {
+            o.copy_from_slice(&p[..k_old]);
+            let mut best: Option<(usize, f64)> = None;
+            for (c, &v) in p[..k_old].iter().enumerate() {
+                if best.is_none_or(|(_, b)| v > b) {
+                    best = Some((c, v));
+                }
+            }
+            prediction = best.and_then(|(c, _)| self.classes.label(c).cloned());
+        }
+        let (c, inserted) = self.classes.insert(y);
+        if inserted {
+            // The new class scores probability 0.
+            p.copy_within(c..k_old, c + 1);
+            p[c] = 0.0;
+            self.weights
+                .splice(c * d..c * d, std::iter::repeat_n(0.0, d));
+            self.intercepts.insert(c, 0.0);
+            let mut o = OptState::default();
+            o.init(&self.params.optimizer, d);
+            self.opts.insert(c, o);
+        }
+        let l2 = self.params.l2;
+        let k_new = self.classes.len();
+        for (k, &pk) in p[..k_new].iter().enumerate() {
+            let pk = pk.clamp(1e-15, 1.0 - 1e-15);
+            let g = (pk - if k == c { 1.0 } else { 0.0 }) * w;
+            self.opts[k].step(
+                &self.params.optimizer,
+                &mut self.weights[k * d..(k + 1) * d],
+                x,
+                g,
+                l2,
+            );
+            if self.has_intercept {
+                self.intercepts[k] -= self.params.intercept_lr * g;
+            }
+        }
+        self.scratch = p;
+        Ok(prediction)
+    }
+}

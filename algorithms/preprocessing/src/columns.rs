@@ -1,0 +1,477 @@
+//! [`ColumnTransformer`]: the record stage of a pipeline. It selects columns by name,
+//! fills missing values, encodes categories and text, passes numeric columns through, and
+//! concatenates everything into the numeric row the rest of the pipeline uses.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+use tidewater_core::record::{
+    Cell, ColumnKind, FeatureBuf, RecordSchema, RecordTransformer, Table, check_table,
+};
+use tidewater_core::row::check_weight;
+use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::{Error, Location, Result};
+
+use crate::common::column_list;
+use crate::encode::{OneHotEncoder, OneHotEncoderParams, OrdinalEncoder, OrdinalEncoderParams};
+use crate::hashing::{FeatureHasher, FeatureHasherParams};
+use crate::impute::{Imputer, PreviousImputerParams, StatImputerParams};
+use crate::text::{BagOfWordsParams, TextVectorizer, TfIdfParams};
+
+/// Hyper-parameters of a column selection: which numeric columns pass through.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SelectParams {
+    /// The numeric columns to keep, by name. Once any selection is given, only the selected
+    /// columns (and those an encoder takes) reach the rest of the pipeline.
+    pub columns: Option<Vec<String>>,
+}
+
+impl Params for SelectParams {
+    const NAME: &'static str = "select";
+    const SUMMARY: &'static str =
+        "record stage: keep only these numeric columns (and those an encoder takes)";
+    fn docs() -> Vec<ParamDoc> {
+        vec![ParamDoc {
+            name: "columns",
+            default: "none".into(),
+            doc: "the numeric columns to keep",
+        }]
+    }
+    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        match name {
+            "columns" => self.columns = column_list(name, value)?,
+            _ => return Err(unknown_param(Self::NAME, name)),
+        }
+        Ok(())
+    }
+    fn validate(&self) -> Result<()> {
+        if self.columns.is_none() {
+            return Err(Error::param("columns", "select needs columns=[...]"));
+        }
+        Ok(())
+    }
+}
+
+/// One step of a record stage, as parameters (bound to the columns by
+/// [`ColumnTransformer::new`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum RecordStepParams {
+    /// Fill missing values with a statistic or a constant.
+    StatImputer(StatImputerParams),
+    /// Fill missing values with the previous value of the column.
+    PreviousImputer(PreviousImputerParams),
+    /// One-hot encode category columns.
+    OneHot(OneHotEncoderParams),
+    /// Ordinal-encode category columns.
+    Ordinal(OrdinalEncoderParams),
+    /// Hash columns into a fixed sparse space.
+    Hasher(FeatureHasherParams),
+    /// Token counts of text columns.
+    BagOfWords(BagOfWordsParams),
+    /// TF-IDF weights of text columns.
+    TfIdf(TfIdfParams),
+    /// Keep only these numeric columns.
+    Select(SelectParams),
+}
+
+/// A bound encoder.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+enum Encoder {
+    OneHot(OneHotEncoder),
+    Ordinal(OrdinalEncoder),
+    Hasher(FeatureHasher),
+    Text(TextVectorizer),
+}
+
+impl Encoder {
+    fn columns(&self) -> &[usize] {
+        match self {
+            Encoder::OneHot(e) => e.columns(),
+            Encoder::Ordinal(e) => e.columns(),
+            Encoder::Hasher(e) => e.columns(),
+            Encoder::Text(e) => e.columns(),
+        }
+    }
+    fn width(&self) -> usize {
+        match self {
+            Encoder::OneHot(e) => e.width(),
+            Encoder::Ordinal(e) => e.width(),
+            Encoder::Hasher(e) => e.width(),
+            Encoder::Text(e) => e.width(),
+        }
+    }
+    fn width_after(&self, x: &[Cell]) -> usize {
+        match self {
+            Encoder::OneHot(e) => e.width_after(x),
+            Encoder::Text(e) => e.width_after(x),
+            e => e.width(),
+        }
+    }
+    fn sparse(&self) -> bool {
+        matches!(self, Encoder::Hasher(_) | Encoder::Text(_))
+    }
+    fn check(&self, x: &[Cell], learning: bool) -> Result<()> {
+        match self {
+            Encoder::OneHot(e) => e.check(x, learning),
+            Encoder::Ordinal(e) => e.check(x, learning),
+            Encoder::Hasher(e) => e.check(x),
+            Encoder::Text(e) => e.check(x),
+        }
+    }
+    fn learn(&mut self, x: &[Cell], w: f64) {
+        match self {
+            Encoder::OneHot(e) => e.learn(x),
+            Encoder::Ordinal(e) => e.learn(x),
+            Encoder::Hasher(_) => {}
+            Encoder::Text(e) => e.learn(x, w),
+        }
+    }
+    fn encode(&self, x: &[Cell], offset: usize, out: &mut FeatureBuf) -> Result<()> {
+        match self {
+            Encoder::OneHot(e) => e.encode(x, offset, out),
+            Encoder::Ordinal(e) => e.encode(x, offset, out),
+            Encoder::Hasher(e) => e.encode(x, offset, out),
+            Encoder::Text(e) => e.encode(x, offset, out),
+        }
+    }
+    fn names(&self, out: &mut Vec<String>) {
+        match self {
+            Encoder::OneHot(e) => e.feature_names(out),
+            Encoder::Ordinal(e) => e.feature_names(out),
+            Encoder::Hasher(e) => e.feature_names(out),
+            Encoder::Text(e) => e.feature_names(out),
+        }
+    }
+    fn finish_batch(&mut self) {
+        match self {
+            Encoder::OneHot(e) => e.finish_batch(),
+            Encoder::Ordinal(e) => e.finish_batch(),
+            _ => {}
+        }
+    }
+}
+
+/// The record stage: imputers, then encoders and passed-through numeric columns,
+/// concatenated.
+///
+/// **Columns.** Each step takes its columns by name (`columns`), or by default the columns
+/// of the kind it handles (encoders: every nominal column; mean and median imputers: every
+/// numeric one). A numeric column no encoder takes passes through as it is (all of them, or
+/// with a [`SelectParams`] step only the selected ones); a nominal (text) column no encoder
+/// takes is an error when the stage is built, naming the column: a model takes numbers.
+///
+/// **Output layout.** The passed-through numeric columns first, in record order and under
+/// their own names, then each encoder's block in the order the steps were given. Numeric
+/// columns therefore keep their positions while an encoder grows on the stream path.
+///
+/// **Learning order** (River's, on both paths). Imputers run first, in order: each learns the
+/// record as the imputers before it filled it, then fills it; then every encoder learns the
+/// filled record. Prediction fills and encodes with the current state and learns nothing. The
+/// batch path ([`RecordTransformer::fit_table`]) fits each imputer on the whole table (the
+/// median exactly) and fills the table before the encoders learn it, and numbers
+/// categories in sorted order where `sorted` asks; a failed fit leaves the stage as it was.
+///
+/// **Missing values, unknown categories, bad cells.** A missing cell is filled by an imputer
+/// of its column, or is an error naming the column (also when the imputer has seen no value
+/// of it yet). A non-finite number, or text in a numeric column, is an error naming the
+/// column; so is a record with too few cells. Unknown categories follow each encoder's
+/// `handle_unknown` policy. Every check is made before any step learns, so a refused record
+/// leaves the stage as it was.
+///
+/// **Dense or sparse.** The output is sparse when a step writes sparse features (hashing,
+/// bag of words, TF-IDF), dense otherwise.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ColumnTransformer {
+    schema: RecordSchema,
+    imputers: Vec<Imputer>,
+    encoders: Vec<Encoder>,
+    passthrough: Vec<usize>,
+    sparse: bool,
+}
+
+impl ColumnTransformer {
+    /// Binds `steps` to the columns of `schema`. Errors name the step's parameter or the
+    /// column at fault (an unknown column, a text column no encoder takes, a strategy that
+    /// does not fit the column's kind).
+    pub fn new(schema: RecordSchema, steps: &[RecordStepParams]) -> Result<Self> {
+        let mut imputers = Vec::new();
+        let mut encoders = Vec::new();
+        let mut selected: Option<Vec<usize>> = None;
+        for s in steps {
+            match s {
+                RecordStepParams::StatImputer(p) => imputers.push(Imputer::bind_stat(p, &schema)?),
+                RecordStepParams::PreviousImputer(p) => {
+                    imputers.push(Imputer::bind_previous(p, &schema)?)
+                }
+                RecordStepParams::OneHot(p) => {
+                    encoders.push(Encoder::OneHot(OneHotEncoder::bind(p, &schema)?))
+                }
+                RecordStepParams::Ordinal(p) => {
+                    encoders.push(Encoder::Ordinal(OrdinalEncoder::bind(p, &schema)?))
+                }
+                RecordStepParams::Hasher(p) => {
+                    encoders.push(Encoder::Hasher(FeatureHasher::bind(p, &schema)?))
+                }
+                RecordStepParams::BagOfWords(p) => {
+                    encoders.push(Encoder::Text(TextVectorizer::bind(&p.0, false, &schema)?))
+                }
+                RecordStepParams::TfIdf(p) => {
+                    encoders.push(Encoder::Text(TextVectorizer::bind(&p.0, true, &schema)?))
+                }
+                RecordStepParams::Select(p) => {
+                    p.validate()?;
+                    let sel = selected.get_or_insert_with(Vec::new);
+                    for n in p.columns.iter().flatten() {
+                        let j = schema.require(n)?;
+                        if schema.kinds()[j] != ColumnKind::Numeric {
+                            return Err(Error::BadValue {
+                                location: Location::Column(n.clone()),
+                                reason: "`select` keeps numeric columns; this one holds text: \
+                                         give it to an encoder"
+                                    .into(),
+                            });
+                        }
+                        if !sel.contains(&j) {
+                            sel.push(j);
+                        }
+                    }
+                }
+            }
+        }
+        let taken: Vec<usize> = encoders.iter().flat_map(|e| e.columns().to_vec()).collect();
+        let mut passthrough = Vec::new();
+        for j in 0..schema.len() {
+            if taken.contains(&j) {
+                continue;
+            }
+            match (&selected, schema.kinds()[j]) {
+                (Some(sel), _) if !sel.contains(&j) => {}
+                (_, ColumnKind::Numeric) => passthrough.push(j),
+                (None, ColumnKind::Nominal) => {
+                    return Err(Error::BadValue {
+                        location: Location::Column(schema.names()[j].clone()),
+                        reason: "the column is nominal (text), but no encoder takes it: add \
+                                 one_hot_encoder, ordinal_encoder, feature_hasher, \
+                                 bag_of_words or tfidf for it"
+                            .into(),
+                    });
+                }
+                _ => {}
+            }
+        }
+        passthrough.sort_unstable();
+        let sparse = encoders.iter().any(Encoder::sparse);
+        Ok(ColumnTransformer {
+            schema,
+            imputers,
+            encoders,
+            passthrough,
+            sparse,
+        })
+    }
+
+    /// The checks that need no learned state: the record's shape and cells, and every
+    /// missing cell in a column some imputer fills (or that nothing uses). The batch path
+    /// uses it to sort out bad rows before fitting; an error names the column.
+    pub fn check_columns(&self, x: &[Cell]) -> Result<()> {
+        self.schema.check(x)?;
+        let used = |j: usize| {
+            self.passthrough.contains(&j) || self.encoders.iter().any(|e| e.columns().contains(&j))
+        };
+        for (j, c) in x.iter().enumerate() {
+            if c.is_missing() && used(j) && !self.imputers.iter().any(|i| i.can_fill(j).is_some()) {
+                return Err(self.missing_error(j));
+            }
+        }
+        Ok(())
+    }
+
+    /// The imputers, in the order they run.
+    pub fn imputers(&self) -> &[Imputer] {
+        &self.imputers
+    }
+
+    /// The record after the imputers (with their current state), borrowed when nothing
+    /// needs filling. An error names a missing cell no imputer can fill.
+    fn filled<'a>(&self, x: &'a [Cell]) -> Result<Cow<'a, [Cell]>> {
+        if !x.iter().any(Cell::is_missing) || self.imputers.is_empty() {
+            return Ok(Cow::Borrowed(x));
+        }
+        let mut r = x.to_vec();
+        for imp in &self.imputers {
+            imp.fill(&mut r)?;
+        }
+        Ok(Cow::Owned(r))
+    }
+
+    /// Checks the filled record: passed-through cells must be numbers, encoders their own.
+    fn check_filled(&self, x: &[Cell], learning: bool) -> Result<()> {
+        for &j in &self.passthrough {
+            match &x[j] {
+                Cell::Num(_) => {}
+                Cell::Missing => return Err(self.missing_error(j)),
+                Cell::Text(t) => {
+                    return Err(Error::BadValue {
+                        location: Location::Column(self.schema.names()[j].clone()),
+                        reason: format!("`{t}` is not a number"),
+                    });
+                }
+            }
+        }
+        self.encoders.iter().try_for_each(|e| e.check(x, learning))
+    }
+
+    fn missing_error(&self, j: usize) -> Error {
+        match self.imputers.iter().rev().find(|i| i.can_fill(j).is_some()) {
+            Some(imp) => imp.cannot_fill(j),
+            None => Error::BadValue {
+                location: Location::Column(self.schema.names()[j].clone()),
+                reason: "missing value (no imputer in this pipeline)".into(),
+            },
+        }
+    }
+
+    fn fill_or_name(&self, x: &[Cell]) -> Result<Vec<Cell>> {
+        let mut r = x.to_vec();
+        for imp in &self.imputers {
+            imp.fill(&mut r)?;
+        }
+        Ok(r)
+    }
+
+    fn fit_inner(&mut self, table: &Table, weights: Option<&[f64]>) -> Result<()> {
+        let w = self.schema.len();
+        let mut cells: Vec<Cell> = table.rows().flat_map(|r| r.iter().cloned()).collect();
+        let imputers = std::mem::take(&mut self.imputers);
+        let mut fitted = Vec::with_capacity(imputers.len());
+        for mut imp in imputers {
+            imp.fit_rows(&cells, w, weights);
+            for (i, r) in cells.chunks_exact_mut(w.max(1)).enumerate() {
+                imp.fill(r).map_err(|e| e.in_row(i))?;
+            }
+            fitted.push(imp);
+        }
+        self.imputers = fitted;
+        for (i, r) in cells.chunks_exact(w.max(1)).enumerate() {
+            self.check_filled(r, true).map_err(|e| e.in_row(i))?;
+            let wi = weights.map_or(1.0, |ws| ws[i]);
+            for e in &mut self.encoders {
+                e.learn(r, wi);
+            }
+        }
+        self.encoders.iter_mut().for_each(Encoder::finish_batch);
+        Ok(())
+    }
+}
+
+impl RecordTransformer for ColumnTransformer {
+    fn schema(&self) -> &RecordSchema {
+        &self.schema
+    }
+
+    fn n_features_out(&self) -> usize {
+        self.passthrough.len() + self.encoders.iter().map(Encoder::width).sum::<usize>()
+    }
+
+    fn n_features_out_after(&self, x: &[Cell]) -> usize {
+        if self.schema.check(x).is_err() {
+            return self.n_features_out();
+        }
+        match self.filled(x) {
+            Ok(f) => {
+                self.passthrough.len()
+                    + self
+                        .encoders
+                        .iter()
+                        .map(|e| e.width_after(&f))
+                        .sum::<usize>()
+            }
+            Err(_) => self.n_features_out(),
+        }
+    }
+
+    fn feature_names_out(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .passthrough
+            .iter()
+            .map(|&j| self.schema.names()[j].clone())
+            .collect();
+        for e in &self.encoders {
+            e.names(&mut names);
+        }
+        names
+    }
+
+    fn check_record(&self, x: &[Cell], learning: bool) -> Result<()> {
+        self.schema.check(x)?;
+        let f = self.filled(x)?;
+        self.check_filled(&f, learning)
+    }
+
+    fn learn_one(&mut self, x: &[Cell], weight: Option<f64>) -> Result<()> {
+        self.check_record(x, true)?;
+        let w = check_weight(weight)?;
+        if self.imputers.is_empty() {
+            for e in &mut self.encoders {
+                e.learn(x, w);
+            }
+            return Ok(());
+        }
+        let mut r = x.to_vec();
+        let imputers = std::mem::take(&mut self.imputers);
+        let mut done = Vec::with_capacity(imputers.len());
+        let mut result = Ok(());
+        for mut imp in imputers {
+            if result.is_ok() {
+                imp.learn(&r, w);
+                result = imp.fill(&mut r);
+            }
+            done.push(imp);
+        }
+        self.imputers = done;
+        result?;
+        for e in &mut self.encoders {
+            e.learn(&r, w);
+        }
+        Ok(())
+    }
+
+    fn transform_one(&self, x: &[Cell], out: &mut FeatureBuf) -> Result<()> {
+        self.check_record(x, false)?;
+        let f = self.filled(x)?;
+        out.start(self.n_features_out(), self.sparse);
+        for (i, &j) in self.passthrough.iter().enumerate() {
+            if let Cell::Num(v) = f[j] {
+                out.add(i, v)?;
+            }
+        }
+        let mut offset = self.passthrough.len();
+        for e in &self.encoders {
+            e.encode(&f, offset, out)?;
+            offset += e.width();
+        }
+        out.finish();
+        Ok(())
+    }
+
+    fn fit_table(&mut self, x: &Table, weights: Option<&[f64]>) -> Result<()> {
+        check_table(&self.schema, x, weights)?;
+        for (i, r) in x.rows().enumerate() {
+            self.schema.check(r).map_err(|e| e.in_row(i))?;
+        }
+        // Fit a copy and keep it only if every row went through.
+        let mut next = self.clone();
+        next.fit_inner(x, weights)?;
+        *self = next;
+        Ok(())
+    }
+}
+
+#[doc(hidden)]
+impl ColumnTransformer {
+    /// The record after imputation with the current state (for tests and inspection).
+    pub fn impute(&self, x: &[Cell]) -> Result<Vec<Cell>> {
+        self.schema.check(x)?;
+        self.fill_or_name(x)
+    }
+}

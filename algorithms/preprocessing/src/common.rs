@@ -1,0 +1,213 @@
+//! Helpers shared by the transformers of this crate.
+
+use tidewater_core::spec::Value;
+use tidewater_core::{Error, FeatureVector, Result, Row};
+
+/// The row as a dense slice: itself when dense, else written into `scratch`.
+pub(crate) fn dense<'a>(x: Row<'a>, scratch: &'a mut Vec<f64>) -> &'a [f64] {
+    match x {
+        Row::Dense(v) => v,
+        Row::Sparse(s) => {
+            scratch.resize(s.dim(), 0.0);
+            s.write_dense(scratch);
+            scratch
+        }
+    }
+}
+
+thread_local! {
+    static DENSE: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on the row as a dense slice, densifying a sparse row into a per-thread buffer
+/// (for `&self` transforms, which cannot use the model's own scratch).
+pub(crate) fn with_dense<R>(x: Row<'_>, f: impl FnOnce(&[f64]) -> R) -> R {
+    match x {
+        Row::Dense(v) => f(v),
+        Row::Sparse(_) => {
+            let mut buf = DENSE.with(|c| std::mem::take(&mut *c.borrow_mut()));
+            let r = f(dense(x, &mut buf));
+            DENSE.with(|c| *c.borrow_mut() = buf);
+            r
+        }
+    }
+}
+
+/// Bit-for-bit equality of two float slices (what a model's `PartialEq` means here).
+pub(crate) fn bits_eq(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+/// The error of a transformer asked to transform before it has seen a row.
+pub(crate) fn not_fitted(what: &str) -> Error {
+    Error::NotFitted(format!("the {what} has seen no row"))
+}
+
+/// A `(low, high)` pair from a spec list of two numbers.
+pub(crate) fn pair(name: &str, v: &Value) -> Result<(f64, f64)> {
+    match v {
+        Value::List(items) if items.len() == 2 => {
+            Ok((items[0].as_f64(name)?, items[1].as_f64(name)?))
+        }
+        other => Err(Error::param(
+            name,
+            format!("expected a list of two numbers, got {other}"),
+        )),
+    }
+}
+
+/// A list of numbers from a spec.
+pub(crate) fn numbers(name: &str, v: &Value) -> Result<Vec<f64>> {
+    match v {
+        Value::List(items) => items.iter().map(|x| x.as_f64(name)).collect(),
+        other => Err(Error::param(
+            name,
+            format!("expected a list of numbers, got {other}"),
+        )),
+    }
+}
+
+/// A list of column names from a spec (words or quoted strings), or `none`.
+pub(crate) fn column_list(name: &str, v: &Value) -> Result<Option<Vec<String>>> {
+    match v {
+        Value::None => Ok(None),
+        Value::Text(s) => Ok(Some(vec![s.clone()])),
+        Value::List(items) => items
+            .iter()
+            .map(|x| match x {
+                Value::Text(s) => Ok(s.clone()),
+                Value::Num(n) => Ok(n.to_string()),
+                other => Err(Error::param(
+                    name,
+                    format!("expected column names, got {other}"),
+                )),
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some),
+        other => Err(Error::param(
+            name,
+            format!("expected a list of column names, got {other}"),
+        )),
+    }
+}
+
+/// An optional positive count from a spec (`none` or a whole number at least 1).
+pub(crate) fn opt_count(name: &str, v: &Value) -> Result<Option<usize>> {
+    match v {
+        Value::None => Ok(None),
+        other => {
+            let n = other.as_usize(name)?;
+            if n == 0 {
+                return Err(Error::param(name, "must be at least 1 (or none)"));
+            }
+            Ok(Some(n))
+        }
+    }
+}
+
+/// Spec text of an optional value.
+pub(crate) fn opt_text<T: std::fmt::Display>(v: &Option<T>) -> String {
+    match v {
+        Some(x) => x.to_string(),
+        None => "none".into(),
+    }
+}
+
+/// Spec text of an optional list of names.
+pub(crate) fn opt_list(v: &Option<Vec<String>>) -> String {
+    match v {
+        Some(x) => format!("[{}]", x.join(",")),
+        None => "none".into(),
+    }
+}
+
+/// Implements [`Fit`](tidewater_core::Fit) as the row loop of the stream path (`learn_many`
+/// over the data set with its weights): the batch path of an exact transformer.
+macro_rules! fit_by_learning {
+    ($params:ty, $model:ty, $what:literal) => {
+        impl tidewater_core::Fit for $params {
+            type Model = $model;
+            fn fit(&self, data: &tidewater_core::Dataset) -> tidewater_core::Result<$model> {
+                if data.n_rows() == 0 {
+                    return Err(tidewater_core::Error::Empty(
+                        concat!("cannot fit a ", $what, " on no rows").into(),
+                    ));
+                }
+                let mut m = tidewater_core::Build::build(self)?;
+                tidewater_core::Transformer::learn_many(
+                    &mut m,
+                    data.batch(),
+                    data.weights.as_deref(),
+                )?;
+                Ok(m)
+            }
+        }
+    };
+}
+pub(crate) use fit_by_learning;
+
+/// Exact quantile `q` in [0, 1] of weighted values (weight 0 values left out), by linear
+/// interpolation between order statistics (numpy's default, "type 7") at positions
+/// `(C_k - w_k) / (W - w_last)`, where `C_k` is the cumulative weight up to and including the
+/// k-th smallest value; with unit weights these are numpy's positions `k / (n - 1)`.
+/// `None` when no value has positive weight.
+pub(crate) fn weighted_quantile(values: &mut Vec<(f64, f64)>, q: f64) -> Option<f64> {
+    values.retain(|&(_, w)| w > 0.0);
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let n = values.len();
+    if n == 1 {
+        return Some(values[0].0);
+    }
+    let total: f64 = values.iter().map(|v| v.1).sum();
+    let denom = total - values[n - 1].1;
+    if denom <= 0.0 {
+        return Some(values[n - 1].0);
+    }
+    let mut cum = 0.0;
+    let mut prev: Option<(f64, f64)> = None;
+    for &(v, w) in values.iter() {
+        cum += w;
+        let t = (cum - w) / denom;
+        if t >= q {
+            return Some(match prev {
+                None => v,
+                Some((pv, pt)) if t > pt => pv + (v - pv) * (q - pt) / (t - pt),
+                Some(_) => v,
+            });
+        }
+        prev = Some((v, t));
+    }
+    Some(values[n - 1].0)
+}
+
+/// The largest capacity (`max_categories`, `max_vocabulary`) a parameter may ask for.
+pub(crate) const MAX_CAPACITY: usize = 1 << 24;
+
+/// Checks an optional capacity parameter against [`MAX_CAPACITY`].
+pub(crate) fn check_capacity(name: &str, v: Option<usize>) -> Result<()> {
+    match v {
+        Some(n) if n > MAX_CAPACITY => Err(Error::param(
+            name,
+            format!("must be at most {MAX_CAPACITY}, got {n}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_weight_quantiles_are_numpys_linear_ones() {
+        let mut v: Vec<(f64, f64)> = [1.0, 2.0, 3.0, 4.0].iter().map(|&x| (x, 1.0)).collect();
+        assert_eq!(weighted_quantile(&mut v.clone(), 0.5), Some(2.5));
+        assert_eq!(weighted_quantile(&mut v.clone(), 0.25), Some(1.75));
+        assert_eq!(weighted_quantile(&mut v.clone(), 0.0), Some(1.0));
+        assert_eq!(weighted_quantile(&mut v, 1.0), Some(4.0));
+        assert_eq!(weighted_quantile(&mut vec![(3.0, 0.0)], 0.5), None);
+    }
+}

@@ -1,0 +1,419 @@
+//! [`KBinsDiscretizer`]: bins of equal width, of equal mass (quantiles), or of fixed edges;
+//! exact in batch, and online through exact extremes or a mergeable quantile sketch.
+
+use serde::{Deserialize, Serialize};
+use tidewater_core::row::check_weight;
+use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::traits::check_out_len;
+use tidewater_core::{Batch, Build, Dataset, Error, FeatureVector, Fit, Result, Row, Transformer};
+
+use crate::common::{dense, not_fitted, numbers, weighted_quantile};
+use crate::sketch::{DEFAULT_COMPRESSION, QuantileSketch};
+
+/// How a [`KBinsDiscretizer`] places its bin edges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BinStrategy {
+    /// Equal widths between the smallest and the largest value (exact on both paths).
+    Uniform,
+    /// Equal mass: edges at the quantiles `k / n_bins` (exact in batch, sketched online).
+    Quantile,
+    /// The edges given in `edges` (exact on both paths: nothing is learned but the dimension).
+    Fixed,
+}
+
+/// Hyper-parameters of [`KBinsDiscretizer`] (scikit-learn's names; `encode` is `ordinal`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KBinsDiscretizerParams {
+    /// The number of bins, at least 2 (default 5); ignored for `fixed`.
+    pub n_bins: usize,
+    /// `uniform`, `quantile` (default, as scikit-learn) or `fixed`.
+    pub strategy: BinStrategy,
+    /// For `fixed`: the inner edges, strictly increasing, shared by every feature
+    /// (`edges=[0,10]` makes the bins `x < 0`, `0 <= x < 10`, `x >= 10`).
+    pub edges: Option<Vec<f64>>,
+    /// Compression of the online quantile sketch (default 200).
+    pub compression: usize,
+}
+
+impl Default for KBinsDiscretizerParams {
+    fn default() -> Self {
+        KBinsDiscretizerParams {
+            n_bins: 5,
+            strategy: BinStrategy::Quantile,
+            edges: None,
+            compression: DEFAULT_COMPRESSION,
+        }
+    }
+}
+
+impl KBinsDiscretizerParams {
+    /// Sets `n_bins`.
+    pub fn n_bins(mut self, n: usize) -> Self {
+        self.n_bins = n;
+        self
+    }
+    /// Sets `strategy`.
+    pub fn strategy(mut self, s: BinStrategy) -> Self {
+        self.strategy = s;
+        self
+    }
+    /// Fixed inner edges (sets the strategy to `fixed`).
+    pub fn edges(mut self, e: Vec<f64>) -> Self {
+        self.edges = Some(e);
+        self.strategy = BinStrategy::Fixed;
+        self
+    }
+}
+
+impl Params for KBinsDiscretizerParams {
+    const NAME: &'static str = "k_bins_discretizer";
+    const SUMMARY: &'static str = "replace each feature by its bin number: uniform, quantile \
+        (exact in batch, a mergeable sketch online) or fixed edges";
+    fn docs() -> Vec<ParamDoc> {
+        vec![
+            ParamDoc {
+                name: "n_bins",
+                default: "5".into(),
+                doc: "the number of bins (at least 2)",
+            },
+            ParamDoc {
+                name: "strategy",
+                default: "quantile".into(),
+                doc: "uniform, quantile or fixed",
+            },
+            ParamDoc {
+                name: "edges",
+                default: "none".into(),
+                doc: "inner edges for strategy=fixed, strictly increasing",
+            },
+            ParamDoc {
+                name: "compression",
+                default: DEFAULT_COMPRESSION.to_string(),
+                doc: "size of the online quantile sketch",
+            },
+        ]
+    }
+    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        match name {
+            "n_bins" => self.n_bins = value.as_usize(name)?,
+            "strategy" => {
+                self.strategy = match value.as_text(name)? {
+                    "uniform" => BinStrategy::Uniform,
+                    "quantile" => BinStrategy::Quantile,
+                    "fixed" => BinStrategy::Fixed,
+                    o => {
+                        return Err(Error::param(
+                            name,
+                            format!("expected uniform, quantile or fixed, got `{o}`"),
+                        ));
+                    }
+                }
+            }
+            "edges" => {
+                self.edges = match value {
+                    Value::None => None,
+                    v => Some(numbers(name, v)?),
+                }
+            }
+            "compression" => self.compression = value.as_usize(name)?,
+            _ => return Err(unknown_param(Self::NAME, name)),
+        }
+        Ok(())
+    }
+    fn validate(&self) -> Result<()> {
+        match (&self.edges, self.strategy) {
+            (Some(e), BinStrategy::Fixed) => {
+                if e.is_empty()
+                    || !e.iter().all(|v| v.is_finite())
+                    || e.windows(2).any(|w| w[0] >= w[1])
+                {
+                    return Err(Error::param(
+                        "edges",
+                        "must be finite and strictly increasing, at least one",
+                    ));
+                }
+            }
+            (None, BinStrategy::Fixed) => {
+                return Err(Error::param("edges", "strategy=fixed needs edges=[...]"));
+            }
+            (Some(_), _) => {
+                return Err(Error::param("edges", "edges are only for strategy=fixed"));
+            }
+            (None, _) => {
+                if self.n_bins < 2 {
+                    return Err(Error::param(
+                        "n_bins",
+                        format!("must be at least 2, got {}", self.n_bins),
+                    ));
+                }
+            }
+        }
+        if self.n_bins > 10_000 {
+            return Err(Error::param(
+                "n_bins",
+                format!("must be at most 10000, got {}", self.n_bins),
+            ));
+        }
+        crate::sketch::check_compression(self.compression)
+    }
+}
+
+impl Build for KBinsDiscretizerParams {
+    type Model = KBinsDiscretizer;
+    fn build(&self) -> Result<KBinsDiscretizer> {
+        self.validate()?;
+        Ok(KBinsDiscretizer {
+            params: self.clone(),
+            dim: None,
+            min: Vec::new(),
+            max: Vec::new(),
+            sketches: Vec::new(),
+            edges: Vec::new(),
+            exact: false,
+            scratch: Vec::new(),
+        })
+    }
+}
+
+impl Fit for KBinsDiscretizerParams {
+    type Model = KBinsDiscretizer;
+    /// The batch path. `uniform` and `fixed` are the row loop; `quantile` takes the exact
+    /// quantiles of each column (linear interpolation) and fills the sketches with the same
+    /// rows, so the model can keep learning online.
+    fn fit(&self, data: &Dataset) -> Result<KBinsDiscretizer> {
+        if data.n_rows() == 0 {
+            return Err(Error::Empty("cannot fit a discretizer on no rows".into()));
+        }
+        let mut m = self.build()?;
+        m.learn_many(data.batch(), data.weights.as_deref())?;
+        if self.strategy == BinStrategy::Quantile {
+            let b = data.batch();
+            let d = data.n_features();
+            let mut cols: Vec<Vec<(f64, f64)>> = vec![Vec::with_capacity(data.n_rows()); d];
+            let mut scratch = Vec::new();
+            for i in 0..data.n_rows() {
+                let w = data.weights.as_ref().map_or(1.0, |w| w[i]);
+                for (j, &v) in dense(b.row(i)?, &mut scratch).iter().enumerate() {
+                    cols[j].push((v, w));
+                }
+            }
+            let k = self.n_bins;
+            for (j, col) in cols.iter_mut().enumerate() {
+                let edges: Option<Vec<f64>> = (1..k)
+                    .map(|i| weighted_quantile(col, i as f64 / k as f64))
+                    .collect();
+                if let Some(e) = edges {
+                    m.edges[j] = e;
+                }
+            }
+            m.exact = true;
+        }
+        Ok(m)
+    }
+}
+
+/// Replaces each feature by the number of its bin (0 to `n_bins - 1`), scikit-learn's
+/// `KBinsDiscretizer(encode="ordinal")`: a value's bin is the number of inner edges at or
+/// below it, so values beyond the extremes seen fall in the first or the last bin.
+///
+/// - `uniform`: `n_bins` equal widths between the smallest and largest values seen (exact on
+///   both paths; a constant feature has one bin).
+/// - `quantile`: edges at the quantiles `1/n_bins, 2/n_bins, ...`. [`Fit`] computes them
+///   exactly; online, each feature keeps a mergeable t-digest ([`QuantileSketch`]) and the
+///   edges are its estimates, recomputed after each row (not exact: not held to law 5).
+///   Equal edges make empty bins (scikit-learn would drop them and warn).
+/// - `fixed`: the given edges; nothing is learned but the dimension.
+///
+/// [`merge`](Self::merge) combines two discretizers that learned different shards of a
+/// stream (extremes and sketches), which is what makes the online quantile binner usable
+/// across workers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KBinsDiscretizer {
+    params: KBinsDiscretizerParams,
+    dim: Option<usize>,
+    min: Vec<f64>,
+    max: Vec<f64>,
+    sketches: Vec<QuantileSketch>,
+    edges: Vec<Vec<f64>>,
+    exact: bool,
+    #[serde(skip)]
+    scratch: Vec<f64>,
+}
+
+impl KBinsDiscretizer {
+    /// The inner edges of each feature's bins.
+    pub fn edges(&self) -> &[Vec<f64>] {
+        &self.edges
+    }
+
+    /// Merges what another discretizer with the same parameters learned (another shard of
+    /// the stream) into this one.
+    pub fn merge(&mut self, other: &KBinsDiscretizer) -> Result<()> {
+        if self.params != other.params {
+            return Err(Error::Unsupported(
+                "only discretizers with the same parameters merge".into(),
+            ));
+        }
+        let Some(d) = other.dim else { return Ok(()) };
+        if self.dim.is_some_and(|s| s != d) {
+            return Err(Error::DimensionMismatch {
+                expected: self.dim.unwrap_or(d),
+                got: d,
+            });
+        }
+        self.init(d);
+        for j in 0..d {
+            self.min[j] = self.min[j].min(other.min[j]);
+            self.max[j] = self.max[j].max(other.max[j]);
+            if self.params.strategy == BinStrategy::Quantile {
+                self.sketches[j].merge(&other.sketches[j]);
+            }
+        }
+        for j in 0..d {
+            self.refresh(j);
+        }
+        self.exact = false;
+        Ok(())
+    }
+
+    fn init(&mut self, d: usize) {
+        if self.dim.is_some() {
+            return;
+        }
+        self.dim = Some(d);
+        self.min = vec![f64::INFINITY; d];
+        self.max = vec![f64::NEG_INFINITY; d];
+        if self.params.strategy == BinStrategy::Quantile {
+            self.sketches = vec![QuantileSketch::new(self.params.compression); d];
+        }
+        self.edges = match &self.params.edges {
+            Some(e) if self.params.strategy == BinStrategy::Fixed => vec![e.clone(); d],
+            _ => vec![Vec::new(); d],
+        };
+    }
+
+    /// Recomputes feature `j`'s edges from the running statistics.
+    fn refresh(&mut self, j: usize) {
+        let k = self.params.n_bins;
+        match self.params.strategy {
+            BinStrategy::Fixed => {}
+            BinStrategy::Uniform => {
+                let (lo, hi) = (self.min[j], self.max[j]);
+                let e = &mut self.edges[j];
+                e.clear();
+                if lo < hi {
+                    // numpy's linspace: start + k * step.
+                    let step = (hi - lo) / k as f64;
+                    e.extend((1..k).map(|i| i as f64 * step + lo));
+                }
+            }
+            BinStrategy::Quantile => {
+                let qs: Vec<f64> = (1..k).map(|i| i as f64 / k as f64).collect();
+                if let Some(v) = self.sketches[j].quantiles(&qs) {
+                    self.edges[j] = v;
+                }
+            }
+        }
+    }
+
+    fn absorb(&mut self, xs: &[f64], w: f64) {
+        for (j, &v) in xs.iter().enumerate() {
+            self.min[j] = self.min[j].min(v);
+            self.max[j] = self.max[j].max(v);
+            if self.params.strategy == BinStrategy::Quantile {
+                self.sketches[j].add(v, w);
+            }
+        }
+    }
+}
+
+impl Transformer for KBinsDiscretizer {
+    fn n_features_in(&self) -> Option<usize> {
+        self.dim
+    }
+    fn n_features_out(&self) -> Option<usize> {
+        self.dim
+    }
+    fn feature_names_out(&self, input: &[String]) -> Vec<String> {
+        input.to_vec()
+    }
+    fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
+        self.check_row(x)?;
+        let w = check_weight(weight)?;
+        self.init(x.dim());
+        if w == 0.0 {
+            return Ok(());
+        }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.absorb(dense(x, &mut scratch), w);
+        self.scratch = scratch;
+        for j in 0..x.dim() {
+            self.refresh(j);
+        }
+        self.exact = false;
+        Ok(())
+    }
+    fn learn_many(&mut self, x: Batch<'_>, weights: Option<&[f64]>) -> Result<()> {
+        if let Some(w) = weights {
+            check_out_len("weights against rows", x.n_rows(), w.len())?;
+        }
+        for i in 0..x.n_rows() {
+            let r = x.row(i).map_err(|e| e.in_row(i))?;
+            self.check_row(r).map_err(|e| e.in_row(i))?;
+            check_weight(weights.map(|w| w[i])).map_err(|e| e.in_row(i))?;
+        }
+        // The row loop, with the edges computed once at the end (the same state).
+        let mut any = false;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        for i in 0..x.n_rows() {
+            let r = x.row(i)?;
+            self.init(r.dim());
+            let w = weights.map_or(1.0, |w| w[i]);
+            if w > 0.0 {
+                self.absorb(dense(r, &mut scratch), w);
+                any = true;
+            }
+        }
+        self.scratch = scratch;
+        if any {
+            for j in 0..self.dim.unwrap_or(0) {
+                self.refresh(j);
+            }
+            self.exact = false;
+        }
+        Ok(())
+    }
+    fn transform_one(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
+        let d = self.dim.ok_or_else(|| not_fitted("discretizer"))?;
+        self.check_row(x)?;
+        check_out_len("output buffer", d, out.len())?;
+        x.write_dense(out);
+        for (o, e) in out.iter_mut().zip(&self.edges) {
+            *o = e.partition_point(|&edge| edge <= *o) as f64;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uniform_bins_split_the_range_evenly() {
+        let mut m = KBinsDiscretizerParams::default()
+            .strategy(BinStrategy::Uniform)
+            .n_bins(4)
+            .build()
+            .unwrap();
+        for v in [0.0, 8.0, 3.0] {
+            m.learn_one(Row::Dense(&[v]), None).unwrap();
+        }
+        assert_eq!(m.edges()[0], vec![2.0, 4.0, 6.0]);
+        let mut out = [0.0];
+        for (v, bin) in [(-1.0, 0.0), (2.0, 1.0), (5.9, 2.0), (8.0, 3.0), (99.0, 3.0)] {
+            m.transform_one(Row::Dense(&[v]), &mut out).unwrap();
+            assert_eq!(out[0], bin, "{v}");
+        }
+    }
+}

@@ -1,0 +1,560 @@
+//! Category encoders for record stages: [`OneHotEncoderParams`] and
+//! [`OrdinalEncoderParams`], and what they share (category sets grown in order of first
+//! appearance, the unknown-category policy).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use tidewater_core::record::{Cell, ColumnKind, FeatureBuf, RecordSchema};
+use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::{Error, Location, Result};
+
+use crate::common::{column_list, opt_count, opt_list, opt_text};
+
+/// What an encoder does with a category it does not know.
+///
+/// A category is *unknown* when it is met in `transform_one` (or `predict_one`) before any
+/// learning call has seen it, or when it is learned after the encoder's `max_categories` are
+/// all taken. On the stream path every new category is first met at prediction time
+/// (predict, then learn), which is why the default is `ignore`, River's behaviour, and not
+/// scikit-learn's `error`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HandleUnknown {
+    /// An error naming the column and the category.
+    Error,
+    /// One-hot: all zeros. Ordinal: `unknown_value`.
+    Ignore,
+    /// A reserved slot: one-hot's first column of each block (`col=<unknown>`), ordinal code
+    /// 0 (known categories are numbered from 1, River's convention).
+    Reserve,
+}
+
+impl HandleUnknown {
+    fn name(self) -> &'static str {
+        match self {
+            HandleUnknown::Error => "error",
+            HandleUnknown::Ignore => "ignore",
+            HandleUnknown::Reserve => "reserve",
+        }
+    }
+
+    fn parse(name: &str, v: &Value) -> Result<Self> {
+        match v.as_text(name)? {
+            "error" => Ok(HandleUnknown::Error),
+            "ignore" => Ok(HandleUnknown::Ignore),
+            "reserve" => Ok(HandleUnknown::Reserve),
+            o => Err(Error::param(
+                name,
+                format!("expected error, ignore or reserve, got `{o}`"),
+            )),
+        }
+    }
+}
+
+/// The text key of a cell: its text, or a number's shortest form (`1`, `2.5`).
+pub(crate) fn key(c: &Cell) -> Option<Cow<'_, str>> {
+    match c {
+        Cell::Text(s) => Some(Cow::Borrowed(s.as_str())),
+        Cell::Num(v) => Some(Cow::Owned(format!("{v}"))),
+        Cell::Missing => None,
+    }
+}
+
+/// Categories in order of first appearance, with an index for lookups (rebuilt on load, so
+/// the saved form is just the list and is deterministic).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(from = "Vec<String>", into = "Vec<String>")]
+pub(crate) struct CategorySet {
+    list: Vec<String>,
+    index: HashMap<String, usize>,
+}
+
+impl From<Vec<String>> for CategorySet {
+    fn from(list: Vec<String>) -> Self {
+        let index = list
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.clone(), i))
+            .collect();
+        CategorySet { list, index }
+    }
+}
+
+impl From<CategorySet> for Vec<String> {
+    fn from(c: CategorySet) -> Self {
+        c.list
+    }
+}
+
+impl PartialEq for CategorySet {
+    fn eq(&self, o: &Self) -> bool {
+        self.list == o.list
+    }
+}
+
+impl CategorySet {
+    pub(crate) fn get(&self, k: &str) -> Option<usize> {
+        self.index.get(k).copied()
+    }
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
+    }
+    pub(crate) fn list(&self) -> &[String] {
+        &self.list
+    }
+    /// Adds `k` if new and there is room (`cap`); returns its index, if it has one.
+    pub(crate) fn insert(&mut self, k: &str, cap: Option<usize>) -> Option<usize> {
+        if let Some(i) = self.get(k) {
+            return Some(i);
+        }
+        if cap.is_some_and(|c| self.list.len() >= c) {
+            return None;
+        }
+        let i = self.list.len();
+        self.list.push(k.to_owned());
+        self.index.insert(k.to_owned(), i);
+        Some(i)
+    }
+    /// Sorts the categories: numerically when every one is a number, else lexically.
+    pub(crate) fn sort(&mut self) {
+        let nums: Option<Vec<f64>> = self.list.iter().map(|s| s.parse::<f64>().ok()).collect();
+        match nums {
+            Some(_) => self.list.sort_by(|a, b| {
+                let (x, y) = (
+                    a.parse::<f64>().unwrap_or(0.0),
+                    b.parse::<f64>().unwrap_or(0.0),
+                );
+                x.total_cmp(&y)
+            }),
+            None => self.list.sort(),
+        }
+        *self = CategorySet::from(std::mem::take(&mut self.list));
+    }
+}
+
+/// The category columns an encoder takes: the named ones (checked against the schema), or
+/// by default every nominal column.
+pub(crate) fn bind_columns(
+    schema: &RecordSchema,
+    columns: &Option<Vec<String>>,
+    component: &str,
+    default_nominal: bool,
+) -> Result<(Vec<usize>, Vec<String>)> {
+    let idx: Vec<usize> = match columns {
+        Some(names) => names
+            .iter()
+            .map(|n| {
+                schema.require(n).map_err(|_| Error::BadValue {
+                    location: Location::Column(n.clone()),
+                    reason: format!(
+                        "`{component}` names a column the data does not have (columns: {})",
+                        schema.names().join(", ")
+                    ),
+                })
+            })
+            .collect::<Result<_>>()?,
+        None => (0..schema.len())
+            .filter(|&i| !default_nominal || schema.kinds()[i] == ColumnKind::Nominal)
+            .collect(),
+    };
+    let names = idx.iter().map(|&i| schema.names()[i].clone()).collect();
+    Ok((idx, names))
+}
+
+fn missing(column: &str) -> Error {
+    Error::BadValue {
+        location: Location::Column(column.to_owned()),
+        reason: "missing value (no imputer in this pipeline)".into(),
+    }
+}
+
+fn unknown(column: &str, k: &str, full: Option<usize>) -> Error {
+    Error::BadValue {
+        location: Location::Column(column.to_owned()),
+        reason: match full {
+            Some(cap) => format!(
+                "category `{k}` does not fit: max_categories={cap} are taken (handle_unknown=error)"
+            ),
+            None => format!("unknown category `{k}` (handle_unknown=error)"),
+        },
+    }
+}
+
+macro_rules! encoder_params {
+    ($(#[$m:meta])* $name:ident, $cli:literal, $summary:literal, { $($(#[$fm:meta])* $field:ident : $ty:ty = $def:expr),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        pub struct $name {
+            /// The columns to encode, by name (default: every nominal column).
+            pub columns: Option<Vec<String>>,
+            /// What to do with an unknown category: `error`, `ignore` (default) or `reserve`.
+            pub handle_unknown: HandleUnknown,
+            /// Batch path only: number the categories of `fit` in sorted order (numbers
+            /// numerically, text lexically), scikit-learn's order, instead of by first
+            /// appearance (default false). Categories met later are appended.
+            pub sorted: bool,
+            /// The most categories per column (default: no limit). With a limit the output
+            /// keeps one size on the stream path; later new categories are unknown.
+            pub max_categories: Option<usize>,
+            $($(#[$fm])* pub $field: $ty,)*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name {
+                    columns: None,
+                    handle_unknown: HandleUnknown::Ignore,
+                    sorted: false,
+                    max_categories: None,
+                    $($field: $def,)*
+                }
+            }
+        }
+
+        impl $name {
+            /// Sets `columns`.
+            pub fn columns<S: Into<String>>(mut self, c: impl IntoIterator<Item = S>) -> Self {
+                self.columns = Some(c.into_iter().map(Into::into).collect());
+                self
+            }
+            /// Sets `handle_unknown`.
+            pub fn handle_unknown(mut self, h: HandleUnknown) -> Self {
+                self.handle_unknown = h;
+                self
+            }
+            /// Sets `sorted`.
+            pub fn sorted(mut self, s: bool) -> Self {
+                self.sorted = s;
+                self
+            }
+            /// Sets `max_categories`.
+            pub fn max_categories(mut self, n: usize) -> Self {
+                self.max_categories = Some(n);
+                self
+            }
+
+            fn common_docs() -> Vec<ParamDoc> {
+                vec![
+                    ParamDoc { name: "columns", default: "none".into(), doc: "columns to encode (none: every nominal column)" },
+                    ParamDoc { name: "handle_unknown", default: "ignore".into(), doc: "unknown category: error, ignore or reserve" },
+                    ParamDoc { name: "sorted", default: "false".into(), doc: "batch only: sorted categories (scikit-learn's order)" },
+                    ParamDoc { name: "max_categories", default: "none".into(), doc: "most categories per column; fixes the output size online" },
+                ]
+            }
+
+            fn set_common(&mut self, name: &str, value: &Value) -> Result<bool> {
+                match name {
+                    "columns" => self.columns = column_list(name, value)?,
+                    "handle_unknown" => self.handle_unknown = HandleUnknown::parse(name, value)?,
+                    "sorted" => self.sorted = value.as_bool(name)?,
+                    "max_categories" => self.max_categories = opt_count(name, value)?,
+                    _ => return Ok(false),
+                }
+                Ok(true)
+            }
+
+            /// The parameters as spec text.
+            pub fn spec(&self) -> String {
+                format!(
+                    "{}(columns={},handle_unknown={},sorted={},max_categories={})",
+                    $cli,
+                    opt_list(&self.columns),
+                    self.handle_unknown.name(),
+                    self.sorted,
+                    opt_text(&self.max_categories)
+                )
+            }
+        }
+    };
+}
+
+encoder_params!(
+    /// Hyper-parameters of the one-hot encoder of a record stage.
+    OneHotEncoderParams,
+    "one_hot_encoder",
+    "one column per category",
+    {}
+);
+
+impl Params for OneHotEncoderParams {
+    const NAME: &'static str = "one_hot_encoder";
+    const SUMMARY: &'static str = "record stage: one 0/1 column per category, categories \
+        numbered by first appearance on both paths";
+    fn docs() -> Vec<ParamDoc> {
+        Self::common_docs()
+    }
+    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        if self.set_common(name, value)? {
+            Ok(())
+        } else {
+            Err(unknown_param(Self::NAME, name))
+        }
+    }
+    fn validate(&self) -> Result<()> {
+        crate::common::check_capacity("max_categories", self.max_categories)
+    }
+}
+
+encoder_params!(
+    /// Hyper-parameters of the ordinal encoder of a record stage.
+    OrdinalEncoderParams,
+    "ordinal_encoder",
+    "one code per column",
+    {
+        /// The code of an unknown category under `handle_unknown=ignore` (default -1).
+        unknown_value: f64 = -1.0
+    }
+);
+
+impl Params for OrdinalEncoderParams {
+    const NAME: &'static str = "ordinal_encoder";
+    const SUMMARY: &'static str = "record stage: each category column becomes the number of its \
+        category (first appearance order on both paths)";
+    fn docs() -> Vec<ParamDoc> {
+        let mut d = Self::common_docs();
+        d.push(ParamDoc {
+            name: "unknown_value",
+            default: "-1".into(),
+            doc: "code of an unknown category with handle_unknown=ignore",
+        });
+        d
+    }
+    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        if self.set_common(name, value)? {
+            return Ok(());
+        }
+        match name {
+            "unknown_value" => self.unknown_value = value.as_f64(name)?,
+            _ => return Err(unknown_param(Self::NAME, name)),
+        }
+        Ok(())
+    }
+    fn validate(&self) -> Result<()> {
+        if !self.unknown_value.is_finite() {
+            return Err(Error::param("unknown_value", "must be finite"));
+        }
+        crate::common::check_capacity("max_categories", self.max_categories)
+    }
+}
+
+/// A one-hot encoder bound to its columns: one block of columns per input column, holding
+/// (with `handle_unknown=reserve`) a first slot for unknown categories, then one 0/1 column
+/// per category in order of first appearance (or sorted, in batch), then (with
+/// `max_categories`) empty slots up to the limit. Named `col=value`, `col=<unknown>`,
+/// `col=<slot k>`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OneHotEncoder {
+    params: OneHotEncoderParams,
+    cols: Vec<usize>,
+    names: Vec<String>,
+    cats: Vec<CategorySet>,
+}
+
+impl OneHotEncoder {
+    /// Binds the parameters to a record schema.
+    pub fn bind(params: &OneHotEncoderParams, schema: &RecordSchema) -> Result<Self> {
+        params.validate()?;
+        let (cols, names) = bind_columns(schema, &params.columns, OneHotEncoderParams::NAME, true)?;
+        let cats = vec![CategorySet::default(); cols.len()];
+        Ok(OneHotEncoder {
+            params: params.clone(),
+            cols,
+            names,
+            cats,
+        })
+    }
+
+    /// The categories of each column, in output order.
+    pub fn categories(&self) -> Vec<Vec<String>> {
+        self.cats.iter().map(|c| c.list().to_vec()).collect()
+    }
+
+    pub(crate) fn columns(&self) -> &[usize] {
+        &self.cols
+    }
+
+    fn reserve(&self) -> usize {
+        usize::from(self.params.handle_unknown == HandleUnknown::Reserve)
+    }
+
+    fn col_width(&self, c: &CategorySet) -> usize {
+        self.reserve() + self.params.max_categories.unwrap_or(c.len())
+    }
+
+    pub(crate) fn width(&self) -> usize {
+        self.cats.iter().map(|c| self.col_width(c)).sum()
+    }
+
+    pub(crate) fn width_after(&self, x: &[Cell]) -> usize {
+        if self.params.max_categories.is_some() {
+            return self.width();
+        }
+        let mut w = self.width();
+        for (k, &j) in self.cols.iter().enumerate() {
+            if let Some(key) = key(&x[j])
+                && self.cats[k].get(&key).is_none()
+            {
+                w += 1;
+            }
+        }
+        w
+    }
+
+    pub(crate) fn check(&self, x: &[Cell], learning: bool) -> Result<()> {
+        for (k, &j) in self.cols.iter().enumerate() {
+            let Some(key) = key(&x[j]) else {
+                return Err(missing(&self.names[k]));
+            };
+            let c = &self.cats[k];
+            if c.get(&key).is_some() || self.params.handle_unknown != HandleUnknown::Error {
+                continue;
+            }
+            match self.params.max_categories {
+                Some(cap) if c.len() >= cap => {
+                    return Err(unknown(&self.names[k], &key, Some(cap)));
+                }
+                _ if learning => {}
+                _ => return Err(unknown(&self.names[k], &key, None)),
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn learn(&mut self, x: &[Cell]) {
+        for (k, &j) in self.cols.iter().enumerate() {
+            if let Some(key) = key(&x[j]) {
+                self.cats[k].insert(&key, self.params.max_categories);
+            }
+        }
+    }
+
+    pub(crate) fn encode(&self, x: &[Cell], mut offset: usize, out: &mut FeatureBuf) -> Result<()> {
+        let r = self.reserve();
+        for (k, &j) in self.cols.iter().enumerate() {
+            let c = &self.cats[k];
+            let key = key(&x[j]).ok_or_else(|| missing(&self.names[k]))?;
+            match (c.get(&key), self.params.handle_unknown) {
+                (Some(i), _) => out.add(offset + r + i, 1.0)?,
+                (None, HandleUnknown::Reserve) => out.add(offset, 1.0)?,
+                (None, HandleUnknown::Ignore) => {}
+                (None, HandleUnknown::Error) => return Err(unknown(&self.names[k], &key, None)),
+            }
+            offset += self.col_width(c);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn feature_names(&self, out: &mut Vec<String>) {
+        for (k, c) in self.cats.iter().enumerate() {
+            let n = &self.names[k];
+            if self.reserve() == 1 {
+                out.push(format!("{n}=<unknown>"));
+            }
+            out.extend(c.list().iter().map(|v| format!("{n}={v}")));
+            for s in c.len()..self.params.max_categories.unwrap_or(c.len()) {
+                out.push(format!("{n}=<slot {s}>"));
+            }
+        }
+    }
+
+    pub(crate) fn finish_batch(&mut self) {
+        if self.params.sorted {
+            self.cats.iter_mut().for_each(CategorySet::sort);
+        }
+    }
+}
+
+/// An ordinal encoder bound to its columns: one output per column, the category's number in
+/// order of first appearance (or sorted, in batch); from 1 with `handle_unknown=reserve`
+/// (0 is the unknown code), else from 0 (unknown categories get `unknown_value` with
+/// `ignore`). Output columns keep the input names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrdinalEncoder {
+    params: OrdinalEncoderParams,
+    cols: Vec<usize>,
+    names: Vec<String>,
+    cats: Vec<CategorySet>,
+}
+
+impl OrdinalEncoder {
+    /// Binds the parameters to a record schema.
+    pub fn bind(params: &OrdinalEncoderParams, schema: &RecordSchema) -> Result<Self> {
+        params.validate()?;
+        let (cols, names) =
+            bind_columns(schema, &params.columns, OrdinalEncoderParams::NAME, true)?;
+        let cats = vec![CategorySet::default(); cols.len()];
+        Ok(OrdinalEncoder {
+            params: params.clone(),
+            cols,
+            names,
+            cats,
+        })
+    }
+
+    /// The categories of each column, in code order.
+    pub fn categories(&self) -> Vec<Vec<String>> {
+        self.cats.iter().map(|c| c.list().to_vec()).collect()
+    }
+
+    pub(crate) fn columns(&self) -> &[usize] {
+        &self.cols
+    }
+
+    pub(crate) fn width(&self) -> usize {
+        self.cols.len()
+    }
+
+    pub(crate) fn check(&self, x: &[Cell], learning: bool) -> Result<()> {
+        for (k, &j) in self.cols.iter().enumerate() {
+            let Some(key) = key(&x[j]) else {
+                return Err(missing(&self.names[k]));
+            };
+            let c = &self.cats[k];
+            if c.get(&key).is_some() || self.params.handle_unknown != HandleUnknown::Error {
+                continue;
+            }
+            match self.params.max_categories {
+                Some(cap) if c.len() >= cap => {
+                    return Err(unknown(&self.names[k], &key, Some(cap)));
+                }
+                _ if learning => {}
+                _ => return Err(unknown(&self.names[k], &key, None)),
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn learn(&mut self, x: &[Cell]) {
+        for (k, &j) in self.cols.iter().enumerate() {
+            if let Some(key) = key(&x[j]) {
+                self.cats[k].insert(&key, self.params.max_categories);
+            }
+        }
+    }
+
+    pub(crate) fn encode(&self, x: &[Cell], offset: usize, out: &mut FeatureBuf) -> Result<()> {
+        let reserve = self.params.handle_unknown == HandleUnknown::Reserve;
+        for (k, &j) in self.cols.iter().enumerate() {
+            let key = key(&x[j]).ok_or_else(|| missing(&self.names[k]))?;
+            let code = match (self.cats[k].get(&key), self.params.handle_unknown) {
+                (Some(i), _) => i as f64 + f64::from(u8::from(reserve)),
+                (None, HandleUnknown::Reserve) => 0.0,
+                (None, HandleUnknown::Ignore) => self.params.unknown_value,
+                (None, HandleUnknown::Error) => return Err(unknown(&self.names[k], &key, None)),
+            };
+            out.add(offset + k, code)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn feature_names(&self, out: &mut Vec<String>) {
+        out.extend(self.names.iter().cloned());
+    }
+
+    pub(crate) fn finish_batch(&mut self) {
+        if self.params.sorted {
+            self.cats.iter_mut().for_each(CategorySet::sort);
+        }
+    }
+}

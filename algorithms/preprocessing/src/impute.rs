@@ -1,0 +1,502 @@
+//! Imputers for record stages: [`StatImputerParams`] (mean, median, most frequent, constant;
+//! River's `StatImputer`, scikit-learn's `SimpleImputer`) and [`PreviousImputerParams`]
+//! (River's `PreviousImputer`).
+//!
+//! An imputer learns from the values present in its columns and fills the missing ones
+//! ([`Cell::Missing`]). It is the only stage that accepts a missing value. When it has seen
+//! no value of a column yet (and has no constant), a missing cell there is an error naming
+//! the column: nothing is filled in silently.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use tidewater_core::record::{Cell, ColumnKind, RecordSchema};
+use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::{Error, Location, Result};
+
+use crate::common::{column_list, weighted_quantile};
+use crate::encode::key;
+use crate::sketch::{DEFAULT_COMPRESSION, QuantileSketch};
+
+/// The statistic a statistic imputer ([`StatImputerParams`]) fills with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Strategy {
+    /// The weighted mean (numeric columns; exact on both paths).
+    Mean,
+    /// The median (numeric columns; exact in batch, a quantile sketch online).
+    Median,
+    /// The value with the largest weighted count, the first seen among ties (any column;
+    /// exact on both paths).
+    MostFrequent,
+    /// `fill_value` (nothing is learned).
+    Constant,
+}
+
+impl Strategy {
+    fn name(self) -> &'static str {
+        match self {
+            Strategy::Mean => "mean",
+            Strategy::Median => "median",
+            Strategy::MostFrequent => "most_frequent",
+            Strategy::Constant => "constant",
+        }
+    }
+}
+
+/// Hyper-parameters of the statistic imputer of a record stage.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatImputerParams {
+    /// The columns to fill, by name (default: every numeric column for `mean` and `median`,
+    /// every column for `most_frequent`, and the columns of `fill_value`'s kind for
+    /// `constant`).
+    pub columns: Option<Vec<String>>,
+    /// `mean` (default, River's), `median`, `most_frequent` or `constant`.
+    pub strategy: Strategy,
+    /// The value for `constant`: a number, or text for text columns.
+    pub fill_value: Option<Cell>,
+    /// Compression of the online median sketch (default 200).
+    pub compression: usize,
+}
+
+impl Default for StatImputerParams {
+    fn default() -> Self {
+        StatImputerParams {
+            columns: None,
+            strategy: Strategy::Mean,
+            fill_value: None,
+            compression: DEFAULT_COMPRESSION,
+        }
+    }
+}
+
+impl StatImputerParams {
+    /// Sets `columns`.
+    pub fn columns<S: Into<String>>(mut self, c: impl IntoIterator<Item = S>) -> Self {
+        self.columns = Some(c.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets `strategy`.
+    pub fn strategy(mut self, s: Strategy) -> Self {
+        self.strategy = s;
+        self
+    }
+    /// Sets `fill_value` (and the strategy to `constant`).
+    pub fn fill_value(mut self, v: Cell) -> Self {
+        self.fill_value = Some(v);
+        self.strategy = Strategy::Constant;
+        self
+    }
+}
+
+impl Params for StatImputerParams {
+    const NAME: &'static str = "stat_imputer";
+    const SUMMARY: &'static str = "record stage: fill missing values with a running statistic \
+        (mean, median, most_frequent) or a constant";
+    fn docs() -> Vec<ParamDoc> {
+        vec![
+            ParamDoc {
+                name: "columns",
+                default: "none".into(),
+                doc: "columns to fill (none: every column the strategy can fill)",
+            },
+            ParamDoc {
+                name: "strategy",
+                default: "mean".into(),
+                doc: "mean, median, most_frequent or constant",
+            },
+            ParamDoc {
+                name: "fill_value",
+                default: "none".into(),
+                doc: "the value for strategy=constant (a number or text)",
+            },
+            ParamDoc {
+                name: "compression",
+                default: DEFAULT_COMPRESSION.to_string(),
+                doc: "size of the online median sketch",
+            },
+        ]
+    }
+    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        match name {
+            "columns" => self.columns = column_list(name, value)?,
+            "strategy" => {
+                self.strategy = match value.as_text(name)? {
+                    "mean" => Strategy::Mean,
+                    "median" => Strategy::Median,
+                    "most_frequent" => Strategy::MostFrequent,
+                    "constant" => Strategy::Constant,
+                    o => {
+                        return Err(Error::param(
+                            name,
+                            format!("expected mean, median, most_frequent or constant, got `{o}`"),
+                        ));
+                    }
+                }
+            }
+            "fill_value" => {
+                self.fill_value = match value {
+                    Value::None => None,
+                    Value::Num(v) => Some(Cell::Num(*v)),
+                    Value::Text(t) => Some(Cell::Text(t.clone())),
+                    o => {
+                        return Err(Error::param(
+                            name,
+                            format!("expected a number or text, got {o}"),
+                        ));
+                    }
+                }
+            }
+            "compression" => self.compression = value.as_usize(name)?,
+            _ => return Err(unknown_param(Self::NAME, name)),
+        }
+        Ok(())
+    }
+    fn validate(&self) -> Result<()> {
+        match (&self.fill_value, self.strategy) {
+            (None, Strategy::Constant) => Err(Error::param(
+                "fill_value",
+                "strategy=constant needs a fill_value",
+            )),
+            (Some(Cell::Num(v)), _) if !v.is_finite() => {
+                Err(Error::param("fill_value", "must be finite"))
+            }
+            (Some(Cell::Missing), _) => Err(Error::param("fill_value", "cannot be missing")),
+            (Some(_), s) if s != Strategy::Constant => Err(Error::param(
+                "fill_value",
+                format!("is only for strategy=constant, not {}", s.name()),
+            )),
+            _ => crate::sketch::check_compression(self.compression),
+        }
+    }
+}
+
+/// What a column's imputer remembers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+enum ColumnStat {
+    Mean {
+        weight: f64,
+        mean: f64,
+    },
+    Median {
+        sketch: QuantileSketch,
+        value: Option<f64>,
+    },
+    Frequent(Counts),
+    Constant(Cell),
+    Previous(Option<Cell>),
+}
+
+/// Weighted counts of values in order of first appearance.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(from = "Vec<(Cell, f64)>", into = "Vec<(Cell, f64)>")]
+struct Counts {
+    values: Vec<(Cell, f64)>,
+    index: HashMap<String, usize>,
+}
+
+impl PartialEq for Counts {
+    fn eq(&self, o: &Self) -> bool {
+        self.values.len() == o.values.len()
+            && self
+                .values
+                .iter()
+                .zip(&o.values)
+                .all(|((a, x), (b, y))| a == b && x.to_bits() == y.to_bits())
+    }
+}
+
+impl From<Vec<(Cell, f64)>> for Counts {
+    fn from(values: Vec<(Cell, f64)>) -> Self {
+        let index = values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (c, _))| key(c).map(|k| (k.into_owned(), i)))
+            .collect();
+        Counts { values, index }
+    }
+}
+
+impl From<Counts> for Vec<(Cell, f64)> {
+    fn from(c: Counts) -> Self {
+        c.values
+    }
+}
+
+impl Counts {
+    fn add(&mut self, c: &Cell, w: f64) {
+        let Some(k) = key(c) else { return };
+        match self.index.get(k.as_ref()) {
+            Some(&i) => self.values[i].1 += w,
+            None => {
+                self.index.insert(k.into_owned(), self.values.len());
+                self.values.push((c.clone(), w));
+            }
+        }
+    }
+    fn mode(&self) -> Option<&Cell> {
+        let mut best: Option<(usize, f64)> = None;
+        for (i, (_, n)) in self.values.iter().enumerate() {
+            if *n > 0.0 && best.is_none_or(|(_, b)| *n > b) {
+                best = Some((i, *n));
+            }
+        }
+        best.map(|(i, _)| &self.values[i].0)
+    }
+}
+
+impl ColumnStat {
+    fn learn(&mut self, c: &Cell, w: f64) {
+        if w <= 0.0 {
+            return;
+        }
+        match (self, c) {
+            (_, Cell::Missing) => {}
+            (ColumnStat::Mean { weight, mean }, Cell::Num(v)) => {
+                *weight += w;
+                *mean += (v - *mean) * (w / *weight);
+            }
+            (ColumnStat::Median { sketch, value }, Cell::Num(v)) => {
+                sketch.add(*v, w);
+                *value = sketch.quantiles(&[0.5]).map(|q| q[0]);
+            }
+            (ColumnStat::Frequent(counts), c) => counts.add(c, w),
+            (ColumnStat::Previous(last), c) => *last = Some(c.clone()),
+            _ => {}
+        }
+    }
+
+    fn value(&self) -> Option<Cell> {
+        match self {
+            ColumnStat::Mean { weight, mean } => (*weight > 0.0).then_some(Cell::Num(*mean)),
+            ColumnStat::Median { value, .. } => value.map(Cell::Num),
+            ColumnStat::Frequent(c) => c.mode().cloned(),
+            ColumnStat::Constant(c) => Some(c.clone()),
+            ColumnStat::Previous(c) => c.clone(),
+        }
+    }
+
+    fn can_fill(&self) -> bool {
+        match self {
+            ColumnStat::Mean { weight, .. } => *weight > 0.0,
+            ColumnStat::Median { value, .. } => value.is_some(),
+            ColumnStat::Frequent(c) => c.mode().is_some(),
+            ColumnStat::Constant(_) => true,
+            ColumnStat::Previous(c) => c.is_some(),
+        }
+    }
+}
+
+/// Hyper-parameters of the previous-value imputer of a record stage (River's).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PreviousImputerParams {
+    /// The columns to fill, by name (default: every column).
+    pub columns: Option<Vec<String>>,
+}
+
+impl Params for PreviousImputerParams {
+    const NAME: &'static str = "previous_imputer";
+    const SUMMARY: &'static str = "record stage: fill a missing value with the last value seen \
+        in its column (River's PreviousImputer)";
+    fn docs() -> Vec<ParamDoc> {
+        vec![ParamDoc {
+            name: "columns",
+            default: "none".into(),
+            doc: "columns to fill (none: every column)",
+        }]
+    }
+    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        match name {
+            "columns" => self.columns = column_list(name, value)?,
+            _ => return Err(unknown_param(Self::NAME, name)),
+        }
+        Ok(())
+    }
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// An imputer bound to its columns (from [`StatImputerParams`] or [`PreviousImputerParams`]).
+///
+/// It learns from a record's present values (a row of weight 0 teaches nothing), and fills
+/// each missing cell of its columns with the statistic as it stands. The batch path
+/// (the record stage's `fit_table`) is the row loop, except for the median, which is exact in batch
+/// (numpy's linear interpolation) and a t-digest online; `previous` fills with the last value
+/// before, which in batch is the data set's last value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Imputer {
+    kind: String,
+    cols: Vec<usize>,
+    names: Vec<String>,
+    stats: Vec<ColumnStat>,
+}
+
+impl Imputer {
+    /// Binds statistic-imputer parameters to a schema.
+    pub fn bind_stat(params: &StatImputerParams, schema: &RecordSchema) -> Result<Self> {
+        params.validate()?;
+        let numeric_only = matches!(params.strategy, Strategy::Mean | Strategy::Median);
+        let wanted_kind = match (&params.fill_value, params.strategy) {
+            (_, Strategy::Mean | Strategy::Median) => Some(ColumnKind::Numeric),
+            (Some(Cell::Num(_)), Strategy::Constant) => Some(ColumnKind::Numeric),
+            (Some(Cell::Text(_)), Strategy::Constant) => Some(ColumnKind::Nominal),
+            _ => None,
+        };
+        let (cols, names) = select(
+            schema,
+            &params.columns,
+            wanted_kind,
+            StatImputerParams::NAME,
+        )?;
+        let mut stats = Vec::with_capacity(cols.len());
+        for (&j, n) in cols.iter().zip(&names) {
+            let kind = schema.kinds()[j];
+            if numeric_only && kind == ColumnKind::Nominal {
+                return Err(Error::BadValue {
+                    location: Location::Column(n.clone()),
+                    reason: format!(
+                        "strategy={} needs a numeric column, but this one holds text",
+                        params.strategy.name()
+                    ),
+                });
+            }
+            stats.push(match params.strategy {
+                Strategy::Mean => ColumnStat::Mean {
+                    weight: 0.0,
+                    mean: 0.0,
+                },
+                Strategy::Median => ColumnStat::Median {
+                    sketch: QuantileSketch::new(params.compression),
+                    value: None,
+                },
+                Strategy::MostFrequent => ColumnStat::Frequent(Counts::default()),
+                Strategy::Constant => ColumnStat::Constant(match (&params.fill_value, kind) {
+                    (Some(Cell::Num(v)), ColumnKind::Nominal) => Cell::Text(format!("{v}")),
+                    (Some(Cell::Text(t)), ColumnKind::Numeric) => {
+                        return Err(Error::BadValue {
+                            location: Location::Column(n.clone()),
+                            reason: format!("fill_value `{t}` is text, but the column is numeric"),
+                        });
+                    }
+                    (Some(c), _) => c.clone(),
+                    (None, _) => return Err(Error::param("fill_value", "missing")),
+                }),
+            });
+        }
+        Ok(Imputer {
+            kind: format!(
+                "{}(strategy={})",
+                StatImputerParams::NAME,
+                params.strategy.name()
+            ),
+            cols,
+            names,
+            stats,
+        })
+    }
+
+    /// Binds previous-value-imputer parameters to a schema.
+    pub fn bind_previous(params: &PreviousImputerParams, schema: &RecordSchema) -> Result<Self> {
+        let (cols, names) = select(schema, &params.columns, None, PreviousImputerParams::NAME)?;
+        let stats = vec![ColumnStat::Previous(None); cols.len()];
+        Ok(Imputer {
+            kind: PreviousImputerParams::NAME.into(),
+            cols,
+            names,
+            stats,
+        })
+    }
+
+    /// The names of the columns it fills.
+    pub fn column_names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The value each column's missing cells would be filled with now (`None` where there
+    /// is none yet), in column order.
+    pub fn fill_values(&self) -> Vec<Option<Cell>> {
+        self.stats.iter().map(ColumnStat::value).collect()
+    }
+
+    /// Whether the imputer can fill column `j` (a record column index) now; `None` when the
+    /// column is not one of its own.
+    pub(crate) fn can_fill(&self, j: usize) -> Option<bool> {
+        self.cols
+            .iter()
+            .position(|&c| c == j)
+            .map(|k| self.stats[k].can_fill())
+    }
+
+    /// The error for a missing cell of column `j` that cannot be filled yet.
+    pub(crate) fn cannot_fill(&self, j: usize) -> Error {
+        let k = self.cols.iter().position(|&c| c == j).unwrap_or(0);
+        Error::BadValue {
+            location: Location::Column(self.names.get(k).cloned().unwrap_or_default()),
+            reason: format!(
+                "missing value, and `{}` has seen no value of this column yet",
+                self.kind
+            ),
+        }
+    }
+
+    pub(crate) fn learn(&mut self, x: &[Cell], w: f64) {
+        for (s, &j) in self.stats.iter_mut().zip(&self.cols) {
+            s.learn(&x[j], w);
+        }
+    }
+
+    /// Fills the missing cells of its columns; an error names a column it cannot fill.
+    pub(crate) fn fill(&self, x: &mut [Cell]) -> Result<()> {
+        for (s, &j) in self.stats.iter().zip(&self.cols) {
+            if x[j].is_missing() {
+                x[j] = s.value().ok_or_else(|| self.cannot_fill(j))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The batch path over rows (row-major cells of `width` columns): the row loop, then the
+    /// exact median for median columns.
+    pub(crate) fn fit_rows(&mut self, cells: &[Cell], width: usize, weights: Option<&[f64]>) {
+        for (i, r) in cells.chunks_exact(width.max(1)).enumerate() {
+            self.learn(r, weights.map_or(1.0, |w| w[i]));
+        }
+        for (s, &j) in self.stats.iter_mut().zip(&self.cols) {
+            if let ColumnStat::Median { value, .. } = s {
+                let mut vals: Vec<(f64, f64)> = cells
+                    .chunks_exact(width.max(1))
+                    .enumerate()
+                    .filter_map(|(i, r)| r[j].as_f64().map(|v| (v, weights.map_or(1.0, |w| w[i]))))
+                    .collect();
+                *value = weighted_quantile(&mut vals, 0.5);
+            }
+        }
+    }
+}
+
+fn select(
+    schema: &RecordSchema,
+    columns: &Option<Vec<String>>,
+    kind: Option<ColumnKind>,
+    component: &str,
+) -> Result<(Vec<usize>, Vec<String>)> {
+    let idx: Vec<usize> = match columns {
+        Some(names) => names
+            .iter()
+            .map(|n| {
+                schema.require(n).map_err(|_| Error::BadValue {
+                    location: Location::Column(n.clone()),
+                    reason: format!(
+                        "`{component}` names a column the data does not have (columns: {})",
+                        schema.names().join(", ")
+                    ),
+                })
+            })
+            .collect::<Result<_>>()?,
+        None => (0..schema.len())
+            .filter(|&i| kind.is_none_or(|k| schema.kinds()[i] == k))
+            .collect(),
+    };
+    let names = idx.iter().map(|&i| schema.names()[i].clone()).collect();
+    Ok((idx, names))
+}

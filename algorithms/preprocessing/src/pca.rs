@@ -1,0 +1,805 @@
+//! Principal component analysis: [`Pca`] (exact covariance, batch and stream) and
+//! [`IncrementalPca`] (Ross et al.'s incremental SVD, scikit-learn's `IncrementalPCA`).
+//!
+//! The decompositions run on nalgebra inside; the public API speaks slices.
+
+use nalgebra::{DMatrix, SymmetricEigen};
+use serde::{Deserialize, Serialize};
+use tidewater_core::row::check_weight;
+use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::traits::check_out_len;
+use tidewater_core::{Batch, Build, Dataset, Error, FeatureVector, Fit, Result, Row, Transformer};
+
+use crate::common::{bits_eq, dense, not_fitted, opt_count, opt_text};
+
+/// Makes each row of a `k x d` row-major matrix have its largest-magnitude entry positive
+/// (scikit-learn's `svd_flip` on the components), so that signs are deterministic.
+fn flip_signs(components: &mut [f64], d: usize) {
+    for row in components.chunks_exact_mut(d) {
+        let mut best = 0usize;
+        for j in 1..d {
+            if row[j].abs() > row[best].abs() {
+                best = j;
+            }
+        }
+        if row[best] < 0.0 {
+            row.iter_mut().for_each(|v| *v = -*v);
+        }
+    }
+}
+
+fn names(k: usize) -> Vec<String> {
+    (0..k).map(|i| format!("pc{i}")).collect()
+}
+
+/// `(x - mean) . components[i]` for each of the `k` components, whitened if asked.
+fn project(
+    x: &[f64],
+    mean: &[f64],
+    components: &[f64],
+    var: &[f64],
+    whiten: bool,
+    out: &mut [f64],
+) {
+    let d = mean.len();
+    for (i, o) in out.iter_mut().enumerate() {
+        let c = &components[i * d..(i + 1) * d];
+        let mut s = 0.0;
+        for j in 0..d {
+            s += (x[j] - mean[j]) * c[j];
+        }
+        *o = if whiten && var[i] > 0.0 {
+            s / var[i].sqrt()
+        } else {
+            s
+        };
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// PCA
+
+/// Hyper-parameters of [`Pca`] (scikit-learn's names).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PcaParams {
+    /// The number of components to keep (default: all, the number of features).
+    pub n_components: Option<usize>,
+    /// Divide each projection by the square root of its explained variance (default false).
+    pub whiten: bool,
+}
+
+impl PcaParams {
+    /// Sets `n_components`.
+    pub fn n_components(mut self, k: usize) -> Self {
+        self.n_components = Some(k);
+        self
+    }
+    /// Sets `whiten`.
+    pub fn whiten(mut self, v: bool) -> Self {
+        self.whiten = v;
+        self
+    }
+}
+
+impl Params for PcaParams {
+    const NAME: &'static str = "pca";
+    const SUMMARY: &'static str = "project on the principal components of the exact running \
+        covariance (eigendecomposition; batch and stream agree)";
+    fn docs() -> Vec<ParamDoc> {
+        vec![
+            ParamDoc {
+                name: "n_components",
+                default: "none".into(),
+                doc: "components to keep (none: all)",
+            },
+            ParamDoc {
+                name: "whiten",
+                default: "false".into(),
+                doc: "scale projections to unit variance",
+            },
+        ]
+    }
+    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        match name {
+            "n_components" => self.n_components = opt_count(name, value)?,
+            "whiten" => self.whiten = value.as_bool(name)?,
+            _ => return Err(unknown_param(Self::NAME, name)),
+        }
+        Ok(())
+    }
+    fn validate(&self) -> Result<()> {
+        if self.n_components == Some(0) {
+            return Err(Error::param("n_components", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+impl Build for PcaParams {
+    type Model = Pca;
+    fn build(&self) -> Result<Pca> {
+        self.validate()?;
+        Ok(Pca {
+            params: self.clone(),
+            dim: None,
+            weight: 0.0,
+            mean: Vec::new(),
+            comoment: Vec::new(),
+            components: Vec::new(),
+            explained_variance: Vec::new(),
+            total_variance: 0.0,
+            scratch: Vec::new(),
+        })
+    }
+}
+
+impl Fit for PcaParams {
+    type Model = Pca;
+    fn fit(&self, data: &Dataset) -> Result<Pca> {
+        if data.n_rows() == 0 {
+            return Err(Error::Empty("cannot fit a PCA on no rows".into()));
+        }
+        let mut m = self.build()?;
+        m.learn_many(data.batch(), data.weights.as_deref())?;
+        Ok(m)
+    }
+}
+
+/// Principal component analysis on the exact running covariance.
+///
+/// The model keeps the weighted mean and co-moment matrix of the rows (Welford's update,
+/// the same on both paths, so batch and stream agree exactly whatever the chunking), and
+/// the components are the eigenvectors of the covariance (`co-moment / (weight - 1)`, as
+/// scikit-learn's `ddof = 1`) by decreasing eigenvalue, each signed so that its
+/// largest-magnitude entry is positive (scikit-learn's convention). On the stream path the
+/// decomposition is redone after every row (`O(d³)`; `learn_many` does it once per batch).
+/// Output columns are named `pc0, pc1, ...`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Pca {
+    params: PcaParams,
+    dim: Option<usize>,
+    weight: f64,
+    mean: Vec<f64>,
+    comoment: Vec<f64>,
+    components: Vec<f64>,
+    explained_variance: Vec<f64>,
+    total_variance: f64,
+    #[serde(skip)]
+    scratch: Vec<f64>,
+}
+
+impl PartialEq for Pca {
+    fn eq(&self, o: &Self) -> bool {
+        self.params == o.params
+            && self.dim == o.dim
+            && self.weight.to_bits() == o.weight.to_bits()
+            && bits_eq(&self.mean, &o.mean)
+            && bits_eq(&self.comoment, &o.comoment)
+            && bits_eq(&self.components, &o.components)
+    }
+}
+
+impl Pca {
+    fn k(&self) -> Option<usize> {
+        self.dim.map(|d| self.params.n_components.unwrap_or(d))
+    }
+
+    /// The components, one row of `n_features` values each (empty before any row).
+    pub fn components(&self) -> Vec<Vec<f64>> {
+        match self.dim {
+            Some(d) if d > 0 => self.components.chunks(d).map(<[f64]>::to_vec).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The variance along each component (`ddof = 1`).
+    pub fn explained_variance(&self) -> &[f64] {
+        &self.explained_variance
+    }
+
+    /// The share of the total variance along each component.
+    pub fn explained_variance_ratio(&self) -> Vec<f64> {
+        self.explained_variance
+            .iter()
+            .map(|v| {
+                if self.total_variance > 0.0 {
+                    v / self.total_variance
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    }
+
+    /// The running mean of each feature.
+    pub fn mean(&self) -> &[f64] {
+        &self.mean
+    }
+
+    fn init(&mut self, d: usize) -> Result<()> {
+        if self.dim.is_some() {
+            return Ok(());
+        }
+        if let Some(k) = self.params.n_components
+            && k > d
+        {
+            return Err(Error::param(
+                "n_components",
+                format!("{k} components asked of {d} features"),
+            ));
+        }
+        self.dim = Some(d);
+        self.mean = vec![0.0; d];
+        self.comoment = vec![0.0; d * d];
+        Ok(())
+    }
+
+    fn absorb(&mut self, xs: &[f64], w: f64) {
+        let d = self.mean.len();
+        self.weight += w;
+        let r = w / self.weight;
+        // delta before the mean moves, then the co-moment with the moved mean.
+        let delta: &mut Vec<f64> = &mut self.scratch;
+        delta.clear();
+        delta.extend(xs.iter().zip(&self.mean).map(|(x, m)| x - m));
+        for (m, dl) in self.mean.iter_mut().zip(delta.iter()) {
+            *m += dl * r;
+        }
+        for (row, &dl) in self.comoment.chunks_exact_mut(d).zip(delta.iter()) {
+            let da = w * dl;
+            for ((c, &x), &m) in row.iter_mut().zip(xs).zip(&self.mean) {
+                *c += da * (x - m);
+            }
+        }
+    }
+
+    fn decompose(&mut self) {
+        let Some(d) = self.dim else { return };
+        let k = self.k().unwrap_or(d);
+        let denom = if self.weight > 1.0 {
+            self.weight - 1.0
+        } else {
+            1.0
+        };
+        // Symmetrise (the two triangles hold the same sums up to rounding).
+        let cov = DMatrix::from_fn(d, d, |a, b| {
+            0.5 * (self.comoment[a * d + b] + self.comoment[b * d + a]) / denom
+        });
+        self.total_variance = (0..d).map(|a| cov[(a, a)]).sum();
+        let eig = SymmetricEigen::new(cov);
+        let mut order: Vec<usize> = (0..d).collect();
+        order.sort_by(|&a, &b| {
+            eig.eigenvalues[b]
+                .total_cmp(&eig.eigenvalues[a])
+                .then(a.cmp(&b))
+        });
+        self.components.clear();
+        self.explained_variance.clear();
+        for &i in order.iter().take(k) {
+            self.explained_variance.push(eig.eigenvalues[i].max(0.0));
+            self.components
+                .extend((0..d).map(|j| eig.eigenvectors[(j, i)]));
+        }
+        flip_signs(&mut self.components, d);
+    }
+}
+
+impl Transformer for Pca {
+    fn n_features_in(&self) -> Option<usize> {
+        self.dim
+    }
+    fn n_features_out(&self) -> Option<usize> {
+        self.k()
+    }
+    fn feature_names_out(&self, _: &[String]) -> Vec<String> {
+        names(self.k().unwrap_or(0))
+    }
+    fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
+        self.check_row(x)?;
+        let w = check_weight(weight)?;
+        self.init(x.dim())?;
+        if w > 0.0 {
+            let mut buf = Vec::new();
+            let xs = dense(x, &mut buf);
+            self.absorb(xs, w);
+        }
+        self.decompose();
+        Ok(())
+    }
+    fn learn_many(&mut self, x: Batch<'_>, weights: Option<&[f64]>) -> Result<()> {
+        if let Some(w) = weights {
+            check_out_len("weights against rows", x.n_rows(), w.len())?;
+        }
+        for i in 0..x.n_rows() {
+            let r = x.row(i).map_err(|e| e.in_row(i))?;
+            self.check_row(r).map_err(|e| e.in_row(i))?;
+            check_weight(weights.map(|w| w[i])).map_err(|e| e.in_row(i))?;
+            if i == 0
+                && self.dim.is_none()
+                && let Some(k) = self.params.n_components
+                && k > r.dim()
+            {
+                return Err(Error::param(
+                    "n_components",
+                    format!("{k} components asked of {} features", r.dim()),
+                ));
+            }
+        }
+        let mut buf = Vec::new();
+        for i in 0..x.n_rows() {
+            let r = x.row(i)?;
+            self.init(r.dim())?;
+            let w = weights.map_or(1.0, |w| w[i]);
+            if w > 0.0 {
+                let xs = dense(r, &mut buf);
+                self.absorb(xs, w);
+            }
+        }
+        if x.n_rows() > 0 {
+            self.decompose();
+        }
+        Ok(())
+    }
+    fn transform_one(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
+        let k = self.k().ok_or_else(|| not_fitted("PCA"))?;
+        self.check_row(x)?;
+        check_out_len("output buffer", k, out.len())?;
+        crate::common::with_dense(x, |xs| {
+            project(
+                xs,
+                &self.mean,
+                &self.components,
+                &self.explained_variance,
+                self.params.whiten,
+                out,
+            )
+        });
+        Ok(())
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// IncrementalPCA
+
+/// Hyper-parameters of [`IncrementalPca`] (scikit-learn's names and defaults).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IncrementalPcaParams {
+    /// The number of components (default: the smaller of the number of features and the
+    /// first batch's rows).
+    pub n_components: Option<usize>,
+    /// Rows per incremental update (default: 5 times the number of features).
+    pub batch_size: Option<usize>,
+    /// Divide each projection by the square root of its explained variance.
+    pub whiten: bool,
+}
+
+impl IncrementalPcaParams {
+    /// Sets `n_components`.
+    pub fn n_components(mut self, k: usize) -> Self {
+        self.n_components = Some(k);
+        self
+    }
+    /// Sets `batch_size`.
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.batch_size = Some(n);
+        self
+    }
+}
+
+impl Params for IncrementalPcaParams {
+    const NAME: &'static str = "incremental_pca";
+    const SUMMARY: &'static str = "PCA updated batch by batch with Ross et al.'s incremental \
+        SVD (scikit-learn's IncrementalPCA); rows are buffered into batches";
+    fn docs() -> Vec<ParamDoc> {
+        vec![
+            ParamDoc {
+                name: "n_components",
+                default: "none".into(),
+                doc: "components to keep (none: min(features, first batch rows))",
+            },
+            ParamDoc {
+                name: "batch_size",
+                default: "none".into(),
+                doc: "rows per update (none: 5 x features)",
+            },
+            ParamDoc {
+                name: "whiten",
+                default: "false".into(),
+                doc: "scale projections to unit variance",
+            },
+        ]
+    }
+    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        match name {
+            "n_components" => self.n_components = opt_count(name, value)?,
+            "batch_size" => self.batch_size = opt_count(name, value)?,
+            "whiten" => self.whiten = value.as_bool(name)?,
+            _ => return Err(unknown_param(Self::NAME, name)),
+        }
+        Ok(())
+    }
+    fn validate(&self) -> Result<()> {
+        if let (Some(k), Some(b)) = (self.n_components, self.batch_size)
+            && k > b
+        {
+            return Err(Error::param(
+                "batch_size",
+                format!("must be at least n_components ({k}), got {b}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Build for IncrementalPcaParams {
+    type Model = IncrementalPca;
+    fn build(&self) -> Result<IncrementalPca> {
+        self.validate()?;
+        Ok(IncrementalPca {
+            params: self.clone(),
+            dim: None,
+            k: self.n_components,
+            n_seen: 0,
+            mean: Vec::new(),
+            var: Vec::new(),
+            components: Vec::new(),
+            singular_values: Vec::new(),
+            explained_variance: Vec::new(),
+            explained_variance_ratio: Vec::new(),
+            noise_variance: 0.0,
+            pending: Vec::new(),
+        })
+    }
+}
+
+impl Fit for IncrementalPcaParams {
+    type Model = IncrementalPca;
+    /// scikit-learn's `IncrementalPCA.fit`: the rows in batches of `batch_size`, a last batch
+    /// smaller than `n_components` joined to the one before.
+    fn fit(&self, data: &Dataset) -> Result<IncrementalPca> {
+        let n = data.n_rows();
+        if n == 0 {
+            return Err(Error::Empty(
+                "cannot fit an incremental PCA on no rows".into(),
+            ));
+        }
+        let mut m = self.build()?;
+        let d = data.n_features();
+        let b = data.batch();
+        for i in 0..n {
+            m.check(b.row(i)?, data.weights.as_ref().map(|w| w[i]))
+                .map_err(|e| e.in_row(i))?;
+        }
+        let bs = self.batch_size.unwrap_or(5 * d).max(1);
+        let min_bs = self.n_components.unwrap_or(0);
+        let mut start = 0;
+        let mut rows = Vec::new();
+        let mut scratch = Vec::new();
+        for _ in 0..n / bs {
+            let end = start + bs;
+            if end + min_bs > n {
+                continue;
+            }
+            rows.clear();
+            for i in start..end {
+                rows.extend_from_slice(dense(b.row(i)?, &mut scratch));
+            }
+            m.partial_fit(&rows, d)?;
+            start = end;
+        }
+        if start < n {
+            rows.clear();
+            for i in start..n {
+                rows.extend_from_slice(dense(b.row(i)?, &mut scratch));
+            }
+            m.partial_fit(&rows, d)?;
+        }
+        Ok(m)
+    }
+}
+
+/// Incremental PCA: Ross et al.'s update of a thin SVD with each new batch, as
+/// scikit-learn's `IncrementalPCA.partial_fit` does it (the previous components scaled by
+/// their singular values, the centred batch, and a mean-correction row, decomposed
+/// together). The mean and variance are updated exactly; components are signed so that
+/// their largest-magnitude entry is positive.
+///
+/// On the stream path `learn_one` buffers rows and updates once `batch_size` rows are
+/// waiting, so the batches (and the result) do not depend on how the rows arrive; a buffer
+/// not yet full is not used until it fills. [`partial_fit`](Self::partial_fit) takes one
+/// batch of your choosing, and [`Fit`] is scikit-learn's `fit`. Until the first update,
+/// `transform_one` writes zeros. Sample weights are not supported: a weight other than 0 or
+/// 1 is an error (0 skips the row).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IncrementalPca {
+    params: IncrementalPcaParams,
+    dim: Option<usize>,
+    k: Option<usize>,
+    n_seen: u64,
+    mean: Vec<f64>,
+    var: Vec<f64>,
+    components: Vec<f64>,
+    singular_values: Vec<f64>,
+    explained_variance: Vec<f64>,
+    explained_variance_ratio: Vec<f64>,
+    noise_variance: f64,
+    pending: Vec<f64>,
+}
+
+impl IncrementalPca {
+    /// The components, one row of `n_features` values each.
+    pub fn components(&self) -> Vec<Vec<f64>> {
+        match self.dim {
+            Some(d) if d > 0 => self.components.chunks(d).map(<[f64]>::to_vec).collect(),
+            _ => Vec::new(),
+        }
+    }
+    /// The singular values of the components.
+    pub fn singular_values(&self) -> &[f64] {
+        &self.singular_values
+    }
+    /// The variance along each component (`ddof = 1`).
+    pub fn explained_variance(&self) -> &[f64] {
+        &self.explained_variance
+    }
+    /// The share of the total variance along each component.
+    pub fn explained_variance_ratio(&self) -> &[f64] {
+        &self.explained_variance_ratio
+    }
+    /// The mean of each feature over the rows used so far.
+    pub fn mean(&self) -> &[f64] {
+        &self.mean
+    }
+    /// The (population) variance of each feature over the rows used so far.
+    pub fn var(&self) -> &[f64] {
+        &self.var
+    }
+    /// The estimated noise variance (mean of the discarded components' variances).
+    pub fn noise_variance(&self) -> f64 {
+        self.noise_variance
+    }
+    /// The number of rows used so far (buffered rows not included).
+    pub fn n_samples_seen(&self) -> u64 {
+        self.n_seen
+    }
+
+    fn check(&self, x: Row<'_>, weight: Option<f64>) -> Result<bool> {
+        self.check_row(x)?;
+        let w = check_weight(weight)?;
+        if w != 0.0 && w != 1.0 {
+            return Err(Error::Unsupported(format!(
+                "incremental PCA takes no sample weights (got {w}; 0 skips a row, 1 keeps it)"
+            )));
+        }
+        if let (Some(k), None) = (self.params.n_components, self.dim)
+            && k > x.dim()
+        {
+            return Err(Error::param(
+                "n_components",
+                format!("{k} components asked of {} features", x.dim()),
+            ));
+        }
+        Ok(w == 1.0)
+    }
+
+    /// One incremental update with exactly the rows of `batch` (row-major, `d` values per
+    /// row): scikit-learn's `partial_fit`. Rows buffered by `learn_one` stay buffered.
+    pub fn partial_fit(&mut self, batch: &[f64], d: usize) -> Result<()> {
+        if d == 0 || !batch.len().is_multiple_of(d) {
+            return Err(Error::LengthMismatch {
+                what: "batch values against rows of the features".into(),
+                expected: d.max(1) * (batch.len() / d.max(1)),
+                got: batch.len(),
+            });
+        }
+        if let Some(dd) = self.dim
+            && dd != d
+        {
+            return Err(Error::DimensionMismatch {
+                expected: dd,
+                got: d,
+            });
+        }
+        if let Some(i) = batch.iter().position(|v| !v.is_finite()) {
+            return Err(Error::BadValue {
+                location: tidewater_core::Location::Feature(i % d),
+                reason: "value is not finite".into(),
+            }
+            .in_row(i / d));
+        }
+        let n = batch.len() / d;
+        if n == 0 {
+            return Ok(());
+        }
+        let k = match (self.params.n_components, self.k) {
+            (Some(k), _) => k,
+            (None, Some(k)) => k,
+            (None, None) => n.min(d),
+        };
+        if k > d {
+            return Err(Error::param(
+                "n_components",
+                format!("{k} components asked of {d} features"),
+            ));
+        }
+        if k > n {
+            return Err(Error::param(
+                "n_components",
+                format!("{k} components need batches of at least {k} rows, got {n}"),
+            ));
+        }
+        self.dim = Some(d);
+        self.k = Some(k);
+        // Exact running mean and variance (Chan et al.'s pairwise update).
+        let last_n = self.n_seen as f64;
+        let new_n = n as f64;
+        let total = last_n + new_n;
+        let mut batch_mean = vec![0.0; d];
+        for row in batch.chunks_exact(d) {
+            for (m, v) in batch_mean.iter_mut().zip(row) {
+                *m += v;
+            }
+        }
+        let new_sum = batch_mean.clone();
+        batch_mean.iter_mut().for_each(|m| *m /= new_n);
+        let mut new_m2 = vec![0.0; d];
+        let mut corr = vec![0.0; d];
+        for row in batch.chunks_exact(d) {
+            for j in 0..d {
+                let t = row[j] - batch_mean[j];
+                corr[j] += t;
+                new_m2[j] += t * t;
+            }
+        }
+        let (mut mean, mut var) = (vec![0.0; d], vec![0.0; d]);
+        for j in 0..d {
+            new_m2[j] -= corr[j] * corr[j] / new_n;
+            if self.n_seen == 0 {
+                mean[j] = new_sum[j] / total;
+                var[j] = new_m2[j] / total;
+            } else {
+                let last_sum = self.mean[j] * last_n;
+                mean[j] = (last_sum + new_sum[j]) / total;
+                let ratio = last_n / new_n;
+                let m2 = self.var[j] * last_n
+                    + new_m2[j]
+                    + ratio / total * (last_sum / ratio - new_sum[j]).powi(2);
+                var[j] = m2 / total;
+            }
+        }
+        // The matrix to decompose.
+        let first = self.n_seen == 0 || self.components.is_empty();
+        let rows = if first { n } else { k + n + 1 };
+        let mut x = DMatrix::<f64>::zeros(rows, d);
+        let mut r = 0;
+        if !first {
+            for i in 0..k {
+                for j in 0..d {
+                    x[(r, j)] = self.singular_values[i] * self.components[i * d + j];
+                }
+                r += 1;
+            }
+        }
+        let centre = if first { &mean } else { &batch_mean };
+        for row in batch.chunks_exact(d) {
+            for j in 0..d {
+                x[(r, j)] = row[j] - centre[j];
+            }
+            r += 1;
+        }
+        if !first {
+            let f = ((last_n / total) * new_n).sqrt();
+            for j in 0..d {
+                x[(r, j)] = f * (self.mean[j] - batch_mean[j]);
+            }
+        }
+        let svd = x.svd(false, true);
+        let vt = svd
+            .v_t
+            .ok_or_else(|| Error::Unsupported("the SVD did not converge".into()))?;
+        let s = svd.singular_values;
+        let m = s.len();
+        let mut order: Vec<usize> = (0..m).collect();
+        order.sort_by(|&a, &b| s[b].total_cmp(&s[a]).then(a.cmp(&b)));
+        let mut comps = Vec::with_capacity(m * d);
+        for &i in &order {
+            comps.extend((0..d).map(|j| vt[(i, j)]));
+        }
+        flip_signs(&mut comps, d);
+        let sv: Vec<f64> = order.iter().map(|&i| s[i]).collect();
+        let ev: Vec<f64> = sv.iter().map(|v| v * v / (total - 1.0)).collect();
+        let total_var: f64 = var.iter().map(|v| v * total).sum();
+        self.explained_variance_ratio = sv.iter().take(k).map(|v| v * v / total_var).collect();
+        self.noise_variance = if k != n && k != d && ev.len() > k {
+            ev[k..].iter().sum::<f64>() / (ev.len() - k) as f64
+        } else {
+            0.0
+        };
+        comps.truncate(k * d);
+        self.components = comps;
+        self.singular_values = sv[..k.min(sv.len())].to_vec();
+        self.explained_variance = ev[..k.min(ev.len())].to_vec();
+        self.mean = mean;
+        self.var = var;
+        self.n_seen += n as u64;
+        Ok(())
+    }
+
+    fn batch_size(&self, d: usize) -> usize {
+        self.params.batch_size.unwrap_or(5 * d).max(1)
+    }
+}
+
+impl Transformer for IncrementalPca {
+    fn n_features_in(&self) -> Option<usize> {
+        self.dim
+    }
+    fn n_features_out(&self) -> Option<usize> {
+        let d = self.dim?;
+        Some(self.k.unwrap_or_else(|| {
+            self.params
+                .n_components
+                .unwrap_or(d.min(self.batch_size(d)))
+        }))
+    }
+    fn feature_names_out(&self, _: &[String]) -> Vec<String> {
+        names(self.n_features_out().unwrap_or(0))
+    }
+    fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
+        let keep = self.check(x, weight)?;
+        let d = x.dim();
+        if self.dim.is_none() {
+            self.dim = Some(d);
+        }
+        if !keep {
+            return Ok(());
+        }
+        let start = self.pending.len();
+        self.pending.resize(start + d, 0.0);
+        x.write_dense(&mut self.pending[start..]);
+        if self.pending.len() >= self.batch_size(d) * d {
+            let rows = std::mem::take(&mut self.pending);
+            let r = self.partial_fit(&rows, d);
+            if r.is_err() {
+                // Leave the buffer as it was but for this row.
+                self.pending = rows;
+                self.pending.truncate(start);
+            }
+            r?;
+        }
+        Ok(())
+    }
+    fn transform_one(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
+        let k = self
+            .n_features_out()
+            .ok_or_else(|| not_fitted("incremental PCA"))?;
+        self.check_row(x)?;
+        check_out_len("output buffer", k, out.len())?;
+        if self.components.is_empty() {
+            out.fill(0.0);
+            return Ok(());
+        }
+        crate::common::with_dense(x, |xs| {
+            project(
+                xs,
+                &self.mean,
+                &self.components,
+                &self.explained_variance,
+                self.params.whiten,
+                out,
+            )
+        });
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for IncrementalPcaParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "incremental_pca(n_components={},batch_size={})",
+            opt_text(&self.n_components),
+            opt_text(&self.batch_size)
+        )
+    }
+}

@@ -1,0 +1,324 @@
+//! [`RobustScaler`]: median and interquartile range, exact in batch and sketched online.
+
+use serde::{Deserialize, Serialize};
+use tidewater_core::row::check_weight;
+use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::traits::check_out_len;
+use tidewater_core::{Batch, Build, Dataset, Error, FeatureVector, Fit, Result, Row, Transformer};
+
+use crate::common::{bits_eq, dense, not_fitted, pair, weighted_quantile};
+use crate::sketch::{DEFAULT_COMPRESSION, QuantileSketch};
+
+/// Hyper-parameters of [`RobustScaler`] (scikit-learn's names and defaults).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RobustScalerParams {
+    /// Subtract the median (default `true`).
+    pub with_centering: bool,
+    /// Divide by the interquartile range (default `true`).
+    pub with_scaling: bool,
+    /// The quantile range in percent, `0 <= low < high <= 100` (default `(25, 75)`).
+    pub quantile_range: (f64, f64),
+    /// Compression of the online quantile sketch (default 200; larger is more accurate).
+    pub compression: usize,
+}
+
+impl Default for RobustScalerParams {
+    fn default() -> Self {
+        RobustScalerParams {
+            with_centering: true,
+            with_scaling: true,
+            quantile_range: (25.0, 75.0),
+            compression: DEFAULT_COMPRESSION,
+        }
+    }
+}
+
+impl RobustScalerParams {
+    /// Sets `with_centering`.
+    pub fn with_centering(mut self, v: bool) -> Self {
+        self.with_centering = v;
+        self
+    }
+    /// Sets `with_scaling`.
+    pub fn with_scaling(mut self, v: bool) -> Self {
+        self.with_scaling = v;
+        self
+    }
+    /// Sets `quantile_range` (percent).
+    pub fn quantile_range(mut self, low: f64, high: f64) -> Self {
+        self.quantile_range = (low, high);
+        self
+    }
+}
+
+impl Params for RobustScalerParams {
+    const NAME: &'static str = "robust_scaler";
+    const SUMMARY: &'static str = "centre by the median and scale by the interquartile range \
+        (exact in batch, a t-digest quantile sketch online)";
+    fn docs() -> Vec<ParamDoc> {
+        vec![
+            ParamDoc {
+                name: "with_centering",
+                default: "true".into(),
+                doc: "subtract the median",
+            },
+            ParamDoc {
+                name: "with_scaling",
+                default: "true".into(),
+                doc: "divide by the quantile range",
+            },
+            ParamDoc {
+                name: "quantile_range",
+                default: "[25,75]".into(),
+                doc: "the quantile range in percent, [low,high]",
+            },
+            ParamDoc {
+                name: "compression",
+                default: DEFAULT_COMPRESSION.to_string(),
+                doc: "size of the online quantile sketch (larger is more accurate)",
+            },
+        ]
+    }
+    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        match name {
+            "with_centering" => self.with_centering = value.as_bool(name)?,
+            "with_scaling" => self.with_scaling = value.as_bool(name)?,
+            "quantile_range" => self.quantile_range = pair(name, value)?,
+            "compression" => self.compression = value.as_usize(name)?,
+            _ => return Err(unknown_param(Self::NAME, name)),
+        }
+        Ok(())
+    }
+    fn validate(&self) -> Result<()> {
+        let (a, b) = self.quantile_range;
+        if !(0.0..=100.0).contains(&a) || !(0.0..=100.0).contains(&b) || a >= b {
+            return Err(Error::param(
+                "quantile_range",
+                format!("must satisfy 0 <= low < high <= 100, got [{a},{b}]"),
+            ));
+        }
+        crate::sketch::check_compression(self.compression)
+    }
+}
+
+impl Build for RobustScalerParams {
+    type Model = RobustScaler;
+    fn build(&self) -> Result<RobustScaler> {
+        self.validate()?;
+        Ok(RobustScaler {
+            params: self.clone(),
+            dim: None,
+            sketches: Vec::new(),
+            center: Vec::new(),
+            scale: Vec::new(),
+            exact: false,
+            scratch: Vec::new(),
+        })
+    }
+}
+
+impl Fit for RobustScalerParams {
+    type Model = RobustScaler;
+    /// The batch path: exact weighted quantiles of every column (linear interpolation, as
+    /// numpy's default and scikit-learn's `RobustScaler`), and the sketches filled with the
+    /// same rows so that the model can keep learning online.
+    fn fit(&self, data: &Dataset) -> Result<RobustScaler> {
+        if data.n_rows() == 0 {
+            return Err(Error::Empty("cannot fit a robust scaler on no rows".into()));
+        }
+        let mut m = self.build()?;
+        let b = data.batch();
+        tidewater_core::traits::check_out_len(
+            "weights against rows",
+            data.n_rows(),
+            data.weights.as_ref().map_or(data.n_rows(), Vec::len),
+        )?;
+        for i in 0..data.n_rows() {
+            let r = b.row(i)?;
+            m.check_row(r).map_err(|e| e.in_row(i))?;
+            check_weight(data.weights.as_ref().map(|w| w[i])).map_err(|e| e.in_row(i))?;
+        }
+        let d = data.n_features();
+        m.init(d);
+        let mut columns: Vec<Vec<(f64, f64)>> = vec![Vec::with_capacity(data.n_rows()); d];
+        let mut scratch = Vec::new();
+        for i in 0..data.n_rows() {
+            let w = data.weights.as_ref().map_or(1.0, |w| w[i]);
+            let xs = dense(b.row(i)?, &mut scratch);
+            for (j, &v) in xs.iter().enumerate() {
+                columns[j].push((v, w));
+                m.sketches[j].add(v, w);
+            }
+        }
+        let (lo, hi) = m.params.quantile_range;
+        for (j, col) in columns.iter_mut().enumerate() {
+            let med = weighted_quantile(col, 0.5);
+            let q1 = weighted_quantile(col, lo / 100.0);
+            let q3 = weighted_quantile(col, hi / 100.0);
+            if let (Some(med), Some(q1), Some(q3)) = (med, q1, q3) {
+                m.set_stats(j, med, q3 - q1);
+            }
+        }
+        m.exact = true;
+        Ok(m)
+    }
+}
+
+/// Scales each feature robustly: `(x - median) / (q_high - q_low)`, scikit-learn's
+/// `RobustScaler` (a zero range divides by 1).
+///
+/// **Exact in batch, sketched online.** [`Fit`] computes the exact quantiles of the data set
+/// (numpy's linear interpolation). On the stream path each feature keeps a t-digest
+/// ([`QuantileSketch`]) and the median and range are its estimates, recomputed after each
+/// row; they approach the exact ones as rows accumulate but are not equal, and they depend
+/// on the order of the rows, so this scaler is not held to law 5 online. A batch-fitted
+/// scaler keeps its exact statistics until it learns another row, and then switches to the
+/// sketch, which has seen the batch rows too. Before any row of positive weight, rows pass
+/// through unchanged.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RobustScaler {
+    params: RobustScalerParams,
+    dim: Option<usize>,
+    sketches: Vec<QuantileSketch>,
+    center: Vec<f64>,
+    scale: Vec<f64>,
+    exact: bool,
+    #[serde(skip)]
+    scratch: Vec<f64>,
+}
+
+impl PartialEq for RobustScaler {
+    fn eq(&self, o: &Self) -> bool {
+        self.params == o.params
+            && self.dim == o.dim
+            && self.exact == o.exact
+            && self.sketches == o.sketches
+            && bits_eq(&self.center, &o.center)
+            && bits_eq(&self.scale, &o.scale)
+    }
+}
+
+impl Default for RobustScaler {
+    fn default() -> Self {
+        RobustScalerParams::default()
+            .build()
+            .expect("valid defaults")
+    }
+}
+
+impl RobustScaler {
+    /// The medians (0 before any row).
+    pub fn center(&self) -> &[f64] {
+        &self.center
+    }
+
+    /// The quantile ranges used as divisors (1 before any row, and where the range is 0).
+    pub fn scale(&self) -> &[f64] {
+        &self.scale
+    }
+
+    /// Whether the statistics are the exact ones of a batch fit (not yet sketch estimates).
+    pub fn is_exact(&self) -> bool {
+        self.exact
+    }
+
+    fn init(&mut self, d: usize) {
+        if self.dim.is_none() {
+            self.dim = Some(d);
+            self.sketches = vec![QuantileSketch::new(self.params.compression); d];
+            self.center = vec![0.0; d];
+            self.scale = vec![1.0; d];
+        }
+    }
+
+    fn set_stats(&mut self, j: usize, median: f64, range: f64) {
+        self.center[j] = if self.params.with_centering {
+            median
+        } else {
+            0.0
+        };
+        self.scale[j] = if self.params.with_scaling && range != 0.0 {
+            range
+        } else {
+            1.0
+        };
+    }
+
+    fn refresh(&mut self) {
+        let (lo, hi) = self.params.quantile_range;
+        for j in 0..self.sketches.len() {
+            if let Some(q) = self.sketches[j].quantiles(&[0.5, lo / 100.0, hi / 100.0]) {
+                self.set_stats(j, q[0], q[2] - q[1]);
+            }
+        }
+        self.exact = false;
+    }
+}
+
+impl Transformer for RobustScaler {
+    fn n_features_in(&self) -> Option<usize> {
+        self.dim
+    }
+    fn n_features_out(&self) -> Option<usize> {
+        self.dim
+    }
+    fn feature_names_out(&self, input: &[String]) -> Vec<String> {
+        input.to_vec()
+    }
+    fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
+        self.check_row(x)?;
+        let w = check_weight(weight)?;
+        self.init(x.dim());
+        if w == 0.0 {
+            return Ok(());
+        }
+        let xs = dense(x, &mut self.scratch);
+        for (s, &v) in self.sketches.iter_mut().zip(xs) {
+            s.add(v, w);
+        }
+        self.refresh();
+        Ok(())
+    }
+    fn learn_many(&mut self, x: Batch<'_>, weights: Option<&[f64]>) -> Result<()> {
+        // The row loop without recomputing the estimates after every row: the sketches end
+        // in the same state, and the estimates are computed once from it.
+        if let Some(w) = weights {
+            check_out_len("weights against rows", x.n_rows(), w.len())?;
+        }
+        for i in 0..x.n_rows() {
+            let r = x.row(i).map_err(|e| e.in_row(i))?;
+            self.check_row(r).map_err(|e| e.in_row(i))?;
+            check_weight(weights.map(|w| w[i])).map_err(|e| e.in_row(i))?;
+        }
+        let mut any = false;
+        for i in 0..x.n_rows() {
+            let r = x.row(i)?;
+            self.init(r.dim());
+            let w = weights.map_or(1.0, |w| w[i]);
+            if w == 0.0 {
+                continue;
+            }
+            let mut scratch = std::mem::take(&mut self.scratch);
+            let xs = dense(r, &mut scratch);
+            for (s, &v) in self.sketches.iter_mut().zip(xs) {
+                s.add(v, w);
+            }
+            self.scratch = scratch;
+            any = true;
+        }
+        if any {
+            self.refresh();
+        }
+        Ok(())
+    }
+    fn transform_one(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
+        let d = self.dim.ok_or_else(|| not_fitted("robust scaler"))?;
+        self.check_row(x)?;
+        check_out_len("output buffer", d, out.len())?;
+        x.write_dense(out);
+        for ((o, &c), &s) in out.iter_mut().zip(&self.center).zip(&self.scale) {
+            *o = (*o - c) / s;
+        }
+        Ok(())
+    }
+}

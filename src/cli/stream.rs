@@ -1,0 +1,827 @@
+//! LIBSVM and VW text read on a second thread, in a fixed dimension of `2^bits`.
+//!
+//! A parser thread reads the file in large blocks, parses chunks of rows into flat buffers and
+//! hands them over a bounded channel; the buffers come back for reuse, so the stream runs in
+//! constant memory and the learner never waits on parsing while the machine has a second core
+//! (VW does the same). Lines in the common forms (`label |ns 123:1 456 ...`,
+//! `label 12:0.5 40:1 ...`) take a byte-level fast path; any other line (tags, importance
+//! weights, namespace scales, hashed names in LIBSVM, comments, malformed tokens) is parsed by
+//! core's readers ([`VwReader`], [`LibSvmReader`]), so the meaning and every error message are
+//! theirs, with the file, the line and the token.
+//!
+//! VW indices are masked to `bits` bits, as VW's `-b`. A LIBSVM index beyond `2^bits` is an
+//! error naming the line and the token (masking would silently merge features).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use tidewater::Error;
+use tidewater::core::io::vw::{feature_index, namespace_hash};
+use tidewater::core::io::{LibSvmReader, SparseRecord, VwReader};
+
+use super::CliError;
+
+/// Rows per chunk handed from the parser thread to the learner.
+const CHUNK_ROWS: usize = 2048;
+/// Chunks in flight (parsed ahead of the learner).
+const IN_FLIGHT: usize = 4;
+
+/// Which sparse text format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SparseFormat {
+    /// LIBSVM / SVMlight (1-based indices).
+    LibSvm,
+    /// Vowpal Wabbit text.
+    Vw,
+}
+
+/// A chunk of parsed rows, in flat buffers reused from chunk to chunk.
+#[derive(Default)]
+struct Chunk {
+    lines: Vec<u64>,
+    labels: Vec<f64>,
+    indptr: Vec<usize>,
+    indices: Vec<u32>,
+    values: Vec<f64>,
+    /// Per row: the error of a bad row (its message names file, line and token).
+    errors: Vec<Option<String>>,
+    /// A failure that ends the stream (after the rows of this chunk).
+    fatal: Option<String>,
+}
+
+impl Chunk {
+    fn clear(&mut self) {
+        self.lines.clear();
+        self.labels.clear();
+        self.indptr.clear();
+        self.indptr.push(0);
+        self.indices.clear();
+        self.values.clear();
+        self.errors.clear();
+        self.fatal = None;
+    }
+
+    fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    fn push_row(&mut self, line: u64, label: f64, indices: &[u32], values: &[f64]) {
+        self.lines.push(line);
+        self.labels.push(label);
+        self.indices.extend_from_slice(indices);
+        self.values.extend_from_slice(values);
+        self.indptr.push(self.indices.len());
+        self.errors.push(None);
+    }
+
+    fn push_error(&mut self, line: u64, message: String) {
+        self.lines.push(line);
+        self.labels.push(0.0);
+        self.indptr.push(self.indices.len());
+        self.errors.push(Some(message));
+    }
+}
+
+/// One step of the stream.
+pub enum Next<'a> {
+    /// A good row.
+    Row {
+        /// The file name.
+        name: &'a str,
+        /// 1-based line in the file.
+        line: u64,
+        /// The label.
+        label: f64,
+        /// Sorted, distinct indices below the dimension.
+        indices: &'a [u32],
+        /// Their values.
+        values: &'a [f64],
+    },
+    /// A bad row (skippable): the message names the file, the line and the token.
+    Bad(String),
+    /// The stream cannot go on.
+    Fatal(String),
+    /// No more rows.
+    End,
+}
+
+/// A sparse file streamed by a parser thread.
+pub struct SparseStream {
+    name: String,
+    dim: usize,
+    rx: Receiver<Chunk>,
+    back: SyncSender<Chunk>,
+    chunk: Chunk,
+    pos: usize,
+    done: bool,
+}
+
+impl SparseStream {
+    /// Opens `path` and starts the parser thread. `bits` (1 to 24) fixes the dimension.
+    pub fn open(path: &Path, format: SparseFormat, bits: u32) -> Result<Self, CliError> {
+        if !(1..=24).contains(&bits) {
+            return Err(CliError::input(format!(
+                "--bits: {bits} hash bits: expected 1 to 24 for a LIBSVM or VW stream"
+            )));
+        }
+        let name = path.display().to_string();
+        let file = std::fs::File::open(path).map_err(|source| Error::Io {
+            path: name.clone(),
+            source,
+        })?;
+        let dim = 1usize << bits;
+        let (tx, rx) = sync_channel::<Chunk>(IN_FLIGHT);
+        let (back, back_rx) = sync_channel::<Chunk>(IN_FLIGHT + 2);
+        let mut parser = Parser {
+            name: name.clone(),
+            format,
+            bits,
+            dim,
+            entries: Vec::new(),
+            idx: Vec::new(),
+            val: Vec::new(),
+            record: SparseRecord::new(),
+        };
+        std::thread::Builder::new()
+            .name("tidewater-parse".into())
+            .spawn(move || parser.run(file, tx, back_rx))
+            .map_err(|e| CliError::Internal(format!("cannot start the parser thread: {e}")))?;
+        Ok(SparseStream {
+            name,
+            dim,
+            rx,
+            back,
+            chunk: Chunk::default(),
+            pos: 0,
+            done: false,
+        })
+    }
+
+    /// The file name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The dimension of every row: `2^bits`.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The next row, bad row, fatal error or the end.
+    pub fn next(&mut self) -> Next<'_> {
+        while self.pos >= self.chunk.len() {
+            if let Some(f) = self.chunk.fatal.take() {
+                self.done = true;
+                return Next::Fatal(f);
+            }
+            if self.done {
+                return Next::End;
+            }
+            match self.rx.recv() {
+                Ok(next) => {
+                    let old = std::mem::replace(&mut self.chunk, next);
+                    // The parser may have gone (end of file): then the buffer is dropped.
+                    let _ = self.back.try_send(old);
+                    self.pos = 0;
+                }
+                Err(_) => {
+                    self.done = true;
+                    return Next::End;
+                }
+            }
+        }
+        let i = self.pos;
+        self.pos += 1;
+        let c = &self.chunk;
+        if let Some(e) = &c.errors[i] {
+            return Next::Bad(e.clone());
+        }
+        let (a, b) = (c.indptr[i], c.indptr[i + 1]);
+        Next::Row {
+            name: &self.name,
+            line: c.lines[i],
+            label: c.labels[i],
+            indices: &c.indices[a..b],
+            values: &c.values[a..b],
+        }
+    }
+}
+
+/// The parser thread's state.
+struct Parser {
+    name: String,
+    format: SparseFormat,
+    bits: u32,
+    dim: usize,
+    /// `(index << 32 | position, value)` of the current row: one integer key sorts by index,
+    /// then by position in the line (so repeats are summed in file order).
+    entries: Vec<(u64, f64)>,
+    idx: Vec<u32>,
+    val: Vec<f64>,
+    record: SparseRecord,
+}
+
+/// Why the fast path gave a line to core's reader.
+struct Slow;
+
+impl Parser {
+    fn run(&mut self, file: std::fs::File, tx: SyncSender<Chunk>, back: Receiver<Chunk>) {
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        let mut line = Vec::with_capacity(1024);
+        let mut number = 0u64;
+        loop {
+            let mut chunk = back.try_recv().unwrap_or_default();
+            chunk.clear();
+            let mut eof = false;
+            while chunk.len() < CHUNK_ROWS {
+                line.clear();
+                match reader.read_until(b'\n', &mut line) {
+                    Ok(0) => {
+                        eof = true;
+                        break;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        chunk.fatal = Some(format!("{}: {e}", self.name));
+                        eof = true;
+                        break;
+                    }
+                }
+                number += 1;
+                let mut text: &[u8] = &line;
+                if let Some(t) = text.strip_suffix(b"\n") {
+                    text = t;
+                }
+                if let Some(t) = text.strip_suffix(b"\r") {
+                    text = t;
+                }
+                if number == 1
+                    && let Some(t) = text.strip_prefix("\u{feff}".as_bytes())
+                {
+                    text = t;
+                }
+                if text.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                let fast = match self.format {
+                    SparseFormat::Vw => self.vw_fast(text),
+                    SparseFormat::LibSvm => self.libsvm_fast(text),
+                };
+                match fast {
+                    Ok(label) => {
+                        if self.finish() {
+                            chunk.push_row(number, label, &self.idx, &self.val);
+                        } else {
+                            self.slow(text, number, &mut chunk);
+                        }
+                    }
+                    Err(Slow) => self.slow(text, number, &mut chunk),
+                }
+            }
+            if chunk.len() > 0 || chunk.fatal.is_some() {
+                let fatal = chunk.fatal.is_some();
+                if tx.send(chunk).is_err() || fatal {
+                    return;
+                }
+            }
+            if eof {
+                return;
+            }
+        }
+    }
+
+    /// Sorts the row's entries and sums repeats into `idx`/`val`; false when a sum is not
+    /// finite (core's reader then reports it).
+    fn finish(&mut self) -> bool {
+        if !self.entries.windows(2).all(|w| w[0].0 < w[1].0) {
+            self.entries.sort_unstable_by_key(|e| e.0);
+        }
+        self.idx.clear();
+        self.val.clear();
+        for &(key, v) in &self.entries {
+            let i = (key >> 32) as u32;
+            if self.idx.last() == Some(&i) {
+                if let Some(last) = self.val.last_mut() {
+                    *last += v;
+                }
+            } else {
+                self.idx.push(i);
+                self.val.push(v);
+            }
+        }
+        self.val.iter().all(|v| v.is_finite())
+    }
+
+    /// A line parsed by core's reader: the same meaning and errors, with the line number of
+    /// the file.
+    fn slow(&mut self, text: &[u8], number: u64, chunk: &mut Chunk) {
+        let got = match self.format {
+            SparseFormat::Vw => VwReader::from_reader(text, &self.name)
+                .and_then(|r| r.with_bits(self.bits))
+                .and_then(|mut r| r.next_record(&mut self.record)),
+            SparseFormat::LibSvm => LibSvmReader::from_reader(text, &self.name)
+                .and_then(|mut r| r.next_record(&mut self.record)),
+        };
+        let at_line = |e: Error| match e {
+            Error::Parse {
+                file,
+                column,
+                message,
+                ..
+            } => Error::Parse {
+                file,
+                line: number,
+                column,
+                message,
+            },
+            other => other,
+        };
+        match got {
+            Ok(true) => {
+                if let Some(&last) = self.record.indices.last()
+                    && last as usize >= self.dim
+                {
+                    chunk.push_error(
+                        number,
+                        format!(
+                            "{}:{number}: feature index {} is beyond the dimension {}: give a larger --bits",
+                            self.name,
+                            u64::from(last) + 1,
+                            self.dim
+                        ),
+                    );
+                    return;
+                }
+                let label = self.record.label.as_f64().unwrap_or(f64::NAN);
+                chunk.push_row(number, label, &self.record.indices, &self.record.values);
+            }
+            // A line of blanks or a comment only: no row.
+            Ok(false) => {}
+            Err(e) => chunk.push_error(number, at_line(e).to_string()),
+        }
+    }
+
+    /// `label |ns feature[:value] ...` with a plain label, namespaces without scale and
+    /// all-digit or hashed names; anything else is [`Slow`].
+    fn vw_fast(&mut self, text: &[u8]) -> Result<f64, Slow> {
+        self.entries.clear();
+        let bar = text.iter().position(|&b| b == b'|').ok_or(Slow)?;
+        let label = {
+            let head = text[..bar].trim_ascii();
+            if head.is_empty() || head.iter().any(|b| b.is_ascii_whitespace()) {
+                return Err(Slow);
+            }
+            match head {
+                b"1" => 1.0,
+                b"-1" => -1.0,
+                b"0" => 0.0,
+                _ => parse_f64(head).ok_or(Slow)?,
+            }
+        };
+        let mask: u64 = (1u64 << self.bits) - 1;
+        let mut pos = 0u64;
+        for segment in text[bar + 1..].split(|&b| b == b'|') {
+            // The namespace's hash seeds hashed names only: computed when one appears.
+            let (ns, features) = match segment.first() {
+                Some(b) if !b.is_ascii_whitespace() => {
+                    let end = segment
+                        .iter()
+                        .position(u8::is_ascii_whitespace)
+                        .unwrap_or(segment.len());
+                    let ns = &segment[..end];
+                    if ns.contains(&b':') {
+                        return Err(Slow);
+                    }
+                    (ns, &segment[end..])
+                }
+                _ => (&segment[..0], segment),
+            };
+            let mut ns_hash: Option<u32> = None;
+            for token in features
+                .split(u8::is_ascii_whitespace)
+                .filter(|t| !t.is_empty())
+            {
+                let (feature, value) = match token.iter().position(|&b| b == b':') {
+                    None => (token, 1.0),
+                    Some(c) => {
+                        let v = &token[c + 1..];
+                        let v = if v == b"1" {
+                            1.0
+                        } else {
+                            parse_f64(v).ok_or(Slow)?
+                        };
+                        (&token[..c], v)
+                    }
+                };
+                if feature.is_empty() {
+                    return Err(Slow);
+                }
+                let index = if feature.iter().all(u8::is_ascii_digit) {
+                    let n = feature.iter().fold(0u64, |acc, &b| {
+                        acc.wrapping_mul(10).wrapping_add(u64::from(b - b'0'))
+                    });
+                    // As core: the number modulo 2^32, then masked.
+                    ((n as u32) as u64 & mask) as u32
+                } else {
+                    let name = std::str::from_utf8(feature).map_err(|_| Slow)?;
+                    let seed = match ns_hash {
+                        Some(h) => h,
+                        None => {
+                            let h = namespace_hash(std::str::from_utf8(ns).map_err(|_| Slow)?);
+                            ns_hash = Some(h);
+                            h
+                        }
+                    };
+                    feature_index(name, seed, self.bits)
+                };
+                self.entries.push((u64::from(index) << 32 | pos, value));
+                pos += 1;
+            }
+        }
+        Ok(label)
+    }
+
+    /// `label index:value ...` with 1-based all-digit indices below the dimension; anything
+    /// else (comments, `qid:`, malformed tokens) is [`Slow`].
+    fn libsvm_fast(&mut self, text: &[u8]) -> Result<f64, Slow> {
+        self.entries.clear();
+        if text.contains(&b'#') {
+            return Err(Slow);
+        }
+        let mut tokens = text
+            .split(u8::is_ascii_whitespace)
+            .filter(|t| !t.is_empty());
+        let label = parse_f64(tokens.next().ok_or(Slow)?).ok_or(Slow)?;
+        for (pos, token) in (0u64..).zip(tokens) {
+            let c = token.iter().position(|&b| b == b':').ok_or(Slow)?;
+            let (i, v) = (&token[..c], &token[c + 1..]);
+            if i.is_empty() || i.len() > 10 || !i.iter().all(u8::is_ascii_digit) {
+                return Err(Slow);
+            }
+            let one_based = i
+                .iter()
+                .fold(0u64, |acc, &b| acc * 10 + u64::from(b - b'0'));
+            if one_based == 0 || one_based > self.dim as u64 {
+                return Err(Slow);
+            }
+            let v = if v == b"1" {
+                1.0
+            } else {
+                parse_f64(v).ok_or(Slow)?
+            };
+            self.entries.push(((one_based - 1) << 32 | pos, v));
+        }
+        Ok(label)
+    }
+}
+
+/// A finite number from ASCII bytes.
+fn parse_f64(b: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(b).ok()?;
+    s.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numeric CSV on a second thread.
+
+/// What the CSV parser thread needs to know of the columns.
+pub struct CsvPlan {
+    /// Every column's name (the header) and kind.
+    pub headers: Vec<String>,
+    /// Every column's kind (numeric or text), as the reader decided or a saved model forced.
+    pub kinds: Vec<tidewater::core::io::ColumnKind>,
+    /// The feature columns, in model order (all numeric).
+    pub features: Vec<usize>,
+    /// The target column, if the model uses one.
+    pub target: Option<usize>,
+}
+
+/// A chunk of parsed CSV rows.
+#[derive(Default)]
+struct CsvChunk {
+    lines: Vec<u64>,
+    /// `features.len()` values per row.
+    values: Vec<f64>,
+    targets: Vec<Option<tidewater::core::io::Cell>>,
+    errors: Vec<Option<String>>,
+    fatal: Option<String>,
+}
+
+impl CsvChunk {
+    fn clear(&mut self) {
+        self.lines.clear();
+        self.values.clear();
+        self.targets.clear();
+        self.errors.clear();
+        self.fatal = None;
+    }
+}
+
+/// One step of a CSV stream.
+pub enum CsvNext<'a> {
+    /// A good row: its features and target cell.
+    Row {
+        /// The file name.
+        name: &'a str,
+        /// 1-based line where the row starts.
+        line: u64,
+        /// The feature values, in model order.
+        features: &'a [f64],
+        /// The target cell, when the model uses one.
+        target: &'a Option<tidewater::core::io::Cell>,
+    },
+    /// A bad row (skippable), its message naming file, line and column.
+    Bad(String),
+    /// The stream cannot go on.
+    Fatal(String),
+    /// No more rows.
+    End,
+}
+
+/// A CSV file of numeric features parsed on a second thread.
+///
+/// The parser splits lines itself and parses numbers with the standard library; a line that
+/// holds a quote is handed (with the lines its quoted fields span) to the `csv` crate, so
+/// quoting keeps its meaning. Fields are trimmed; an empty field, `NaN` or `nan` is missing
+/// (an error for a feature: no imputer here); infinities, text in a numeric column and ragged
+/// rows are errors naming the file, the line and the column, as core's reader words them.
+pub struct CsvStream {
+    name: String,
+    d: usize,
+    rx: Receiver<CsvChunk>,
+    back: SyncSender<CsvChunk>,
+    chunk: CsvChunk,
+    pos: usize,
+    done: bool,
+}
+
+impl CsvStream {
+    /// Opens `path`, skips its header line and starts the parser thread. `first_line` is
+    /// the line of the first data row (after the header and any blank lines).
+    pub fn open(path: &Path, plan: CsvPlan) -> Result<Self, CliError> {
+        let name = path.display().to_string();
+        let file = std::fs::File::open(path).map_err(|source| Error::Io {
+            path: name.clone(),
+            source,
+        })?;
+        let d = plan.features.len();
+        let (tx, rx) = sync_channel::<CsvChunk>(IN_FLIGHT);
+        let (back, back_rx) = sync_channel::<CsvChunk>(IN_FLIGHT + 2);
+        let parser_name = name.clone();
+        std::thread::Builder::new()
+            .name("tidewater-parse".into())
+            .spawn(move || csv_run(&parser_name, &plan, file, tx, back_rx))
+            .map_err(|e| CliError::Internal(format!("cannot start the parser thread: {e}")))?;
+        Ok(CsvStream {
+            name,
+            d,
+            rx,
+            back,
+            chunk: CsvChunk::default(),
+            pos: 0,
+            done: false,
+        })
+    }
+
+    /// The file name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The next row, bad row, fatal error or the end.
+    pub fn next(&mut self) -> CsvNext<'_> {
+        while self.pos >= self.chunk.lines.len() {
+            if let Some(f) = self.chunk.fatal.take() {
+                self.done = true;
+                return CsvNext::Fatal(f);
+            }
+            if self.done {
+                return CsvNext::End;
+            }
+            match self.rx.recv() {
+                Ok(next) => {
+                    let old = std::mem::replace(&mut self.chunk, next);
+                    let _ = self.back.try_send(old);
+                    self.pos = 0;
+                }
+                Err(_) => {
+                    self.done = true;
+                    return CsvNext::End;
+                }
+            }
+        }
+        let i = self.pos;
+        self.pos += 1;
+        let c = &self.chunk;
+        if let Some(e) = &c.errors[i] {
+            return CsvNext::Bad(e.clone());
+        }
+        CsvNext::Row {
+            name: &self.name,
+            line: c.lines[i],
+            features: &c.values[i * self.d..(i + 1) * self.d],
+            target: &c.targets[i],
+        }
+    }
+}
+
+/// The parser thread of a [`CsvStream`].
+fn csv_run(
+    name: &str,
+    plan: &CsvPlan,
+    file: std::fs::File,
+    tx: SyncSender<CsvChunk>,
+    back: Receiver<CsvChunk>,
+) {
+    use tidewater::core::io::{Cell, ColumnKind};
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut line = Vec::with_capacity(512);
+    let mut number = 0u64;
+    // Skip the header (its line count: a header with quotes is not streamed this way).
+    line.clear();
+    if reader.read_until(b'\n', &mut line).is_err() {
+        return;
+    }
+    number += 1;
+    let n_cols = plan.headers.len();
+    let mut fields: Vec<(usize, usize)> = Vec::with_capacity(n_cols);
+    let mut joined: Vec<u8> = Vec::new();
+    let mut more: Vec<u8> = Vec::new();
+    let mut record = csv::StringRecord::new();
+    // Each column's place in the row: feature slot, target, or only checked.
+    let mut slot = vec![None; n_cols];
+    for (k, &c) in plan.features.iter().enumerate() {
+        slot[c] = Some(k);
+    }
+    let d = plan.features.len();
+    loop {
+        let mut chunk = back.try_recv().unwrap_or_default();
+        chunk.clear();
+        let mut eof = false;
+        while chunk.lines.len() < CHUNK_ROWS {
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    chunk.fatal = Some(format!("{name}: {e}"));
+                    eof = true;
+                    break;
+                }
+            }
+            number += 1;
+            let start_line = number;
+            let mut text: &[u8] = &line;
+            if let Some(t) = text.strip_suffix(b"\n") {
+                text = t;
+            }
+            if let Some(t) = text.strip_suffix(b"\r") {
+                text = t;
+            }
+            if text.is_empty() {
+                continue;
+            }
+            // Split into fields: by hand for a line without quotes, else by the csv crate
+            // (joining the following lines while a quoted field is open).
+            let mut owned: Vec<String> = Vec::new();
+            let quoted = text.contains(&b'"');
+            if quoted {
+                joined.clear();
+                joined.extend_from_slice(text);
+                while joined.iter().filter(|&&b| b == b'"').count() % 2 == 1 {
+                    more.clear();
+                    match reader.read_until(b'\n', &mut more) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {
+                            number += 1;
+                            joined.push(b'\n');
+                            let mut t: &[u8] = &more;
+                            if let Some(x) = t.strip_suffix(b"\n") {
+                                t = x;
+                            }
+                            if let Some(x) = t.strip_suffix(b"\r") {
+                                t = x;
+                            }
+                            joined.extend_from_slice(t);
+                        }
+                    }
+                }
+                let mut r = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .flexible(true)
+                    .from_reader(&joined[..]);
+                match r.read_record(&mut record) {
+                    Ok(true) => owned.extend(record.iter().map(str::to_owned)),
+                    _ => owned.clear(),
+                }
+            } else {
+                fields.clear();
+                let mut s = 0;
+                for (i, &b) in text.iter().enumerate() {
+                    if b == b',' {
+                        fields.push((s, i));
+                        s = i + 1;
+                    }
+                }
+                fields.push((s, text.len()));
+            }
+            let n_found = if quoted { owned.len() } else { fields.len() };
+            let field = |j: usize| -> &[u8] {
+                if quoted {
+                    owned[j].as_bytes()
+                } else {
+                    &text[fields[j].0..fields[j].1]
+                }
+            };
+            let parse_err = |column: &str, message: String| {
+                Error::Parse {
+                    file: name.to_owned(),
+                    line: start_line,
+                    column: column.to_owned(),
+                    message,
+                }
+                .to_string()
+            };
+            if n_found != n_cols {
+                chunk.lines.push(start_line);
+                chunk.targets.push(None);
+                chunk.values.extend(std::iter::repeat_n(0.0, d));
+                chunk.errors.push(Some(parse_err(
+                    "-",
+                    format!("expected {n_cols} fields (as in the header), found {n_found}"),
+                )));
+                continue;
+            }
+            let base = chunk.values.len();
+            chunk.values.extend(std::iter::repeat_n(0.0, d));
+            let mut target = None;
+            let mut error: Option<String> = None;
+            for (j, &column_slot) in slot.iter().enumerate() {
+                let is_target = plan.target == Some(j);
+                let cell = match std::str::from_utf8(field(j)).map(str::trim) {
+                    Err(_) => {
+                        error = Some(parse_err(&(j + 1).to_string(), "invalid UTF-8".into()));
+                        break;
+                    }
+                    Ok(s) if s.is_empty() || s == "NaN" || s == "nan" => Cell::Missing,
+                    Ok(s) => match (s.parse::<f64>(), plan.kinds[j]) {
+                        (Ok(v), _) if !v.is_finite() => {
+                            error = Some(parse_err(
+                                &plan.headers[j],
+                                format!("`{s}` is not a finite number"),
+                            ));
+                            break;
+                        }
+                        (Ok(v), ColumnKind::Numeric) => Cell::Num(v),
+                        (Err(_), ColumnKind::Numeric) => {
+                            error = Some(parse_err(
+                                &plan.headers[j],
+                                format!("`{s}` is not a number, but the column is numeric"),
+                            ));
+                            break;
+                        }
+                        (_, ColumnKind::Nominal) => {
+                            if is_target {
+                                Cell::Text(s.to_owned())
+                            } else {
+                                Cell::Missing
+                            }
+                        }
+                    },
+                };
+                if let Some(k) = column_slot {
+                    match cell {
+                        Cell::Num(v) => chunk.values[base + k] = v,
+                        _ if error.is_none() => {
+                            // A missing value (text in a feature column was refused above;
+                            // the feature columns of this path are numeric).
+                            error = Some(format!(
+                                "{name}:{start_line}: column `{}`: missing value (no imputer in this pipeline)",
+                                plan.headers[j]
+                            ));
+                        }
+                        _ => {}
+                    }
+                } else if is_target {
+                    target = Some(cell);
+                }
+            }
+            chunk.lines.push(start_line);
+            chunk.targets.push(target);
+            chunk.errors.push(error);
+        }
+        if !chunk.lines.is_empty() || chunk.fatal.is_some() {
+            let fatal = chunk.fatal.is_some();
+            if tx.send(chunk).is_err() || fatal {
+                return;
+            }
+        }
+        if eof {
+            return;
+        }
+    }
+}
