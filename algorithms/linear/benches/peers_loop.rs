@@ -184,21 +184,34 @@ fn run(
         if !only.is_empty() && only != loop_name {
             continue;
         }
-        let mut best: Option<(f64, f64, f64)> = None;
-        for _ in 0..repeat {
+        report_best(task, what, loop_name, y.len(), repeat, || {
             let mut m = make();
-            let r = f(m.as_mut(), data.batch(), &y);
-            if best.is_none_or(|b| r.0 < b.0) {
-                best = Some(r);
-            }
-        }
-        let (secs, acc, ll) = best.unwrap();
-        println!(
-            "{{\"task\":\"{task}\",\"model\":\"{what}\",\"loop\":\"{loop_name}\",\"rows\":{},\"learn_s\":{secs:.4},\"rows_per_sec\":{:.0},\"accuracy\":{acc:.4},\"log_loss\":{ll:.4}}}",
-            y.len(),
-            y.len() as f64 / secs
-        );
+            f(m.as_mut(), data.batch(), &y)
+        });
     }
+}
+
+/// Runs `f` `repeat` times and prints the fastest run as one JSON object.
+fn report_best(
+    task: &str,
+    what: &str,
+    loop_name: &str,
+    rows: usize,
+    repeat: usize,
+    mut f: impl FnMut() -> (f64, f64, f64),
+) {
+    let mut best: Option<(f64, f64, f64)> = None;
+    for _ in 0..repeat {
+        let r = f();
+        if best.is_none_or(|b| r.0 < b.0) {
+            best = Some(r);
+        }
+    }
+    let (secs, acc, ll) = best.unwrap();
+    println!(
+        "{{\"task\":\"{task}\",\"model\":\"{what}\",\"loop\":\"{loop_name}\",\"rows\":{rows},\"learn_s\":{secs:.4},\"rows_per_sec\":{:.0},\"accuracy\":{acc:.4},\"log_loss\":{ll:.4}}}",
+        rows as f64 / secs
+    );
 }
 
 fn main() {
@@ -225,23 +238,20 @@ fn main() {
             &|| Box::new(LogisticRegressionParams::default().build().unwrap()),
             repeat,
         );
-        let mut best: Option<(f64, f64, f64)> = None;
         let y = labels(&data);
-        for _ in 0..repeat {
-            let r = fused_static(
-                LogisticRegressionParams::default().build().unwrap(),
-                &data,
-                &y,
-            );
-            if best.is_none_or(|b| r.0 < b.0) {
-                best = Some(r);
-            }
-        }
-        let (secs, acc, ll) = best.unwrap();
-        println!(
-            "{{\"task\":\"T1\",\"model\":\"logistic_regression\",\"loop\":\"fused_static\",\"rows\":{},\"learn_s\":{secs:.4},\"rows_per_sec\":{:.0},\"accuracy\":{acc:.4},\"log_loss\":{ll:.4}}}",
+        report_best(
+            "T1",
+            "logistic_regression",
+            "fused_static",
             y.len(),
-            y.len() as f64 / secs
+            repeat,
+            || {
+                fused_static(
+                    LogisticRegressionParams::default().build().unwrap(),
+                    &data,
+                    &y,
+                )
+            },
         );
     }
     if tasks.contains("T6") {

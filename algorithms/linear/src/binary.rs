@@ -10,7 +10,7 @@
 //! learned with the roles right from the start.
 
 use serde::{Deserialize, Serialize};
-use tidewater_core::{ClassSet, Error, Label, Result};
+use tidewater_core::{ClassSet, Error, Label, Result, Row};
 
 /// The classes of a binary model (at most two, sorted) and the provisional role of a lone one.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -133,6 +133,41 @@ impl BinaryClasses {
             0 => None,
             1 => self.classes.label(0).cloned(),
             _ => self.classes.label(usize::from(positive)).cloned(),
+        }
+    }
+
+    /// The checks of a learning step, in order: the row against `dim`, the sample weight, the
+    /// label and, for a prequential step, the length `out_len` of the probability buffer;
+    /// then what learning `y` means. Changes nothing; returns the target and the sample weight.
+    #[inline(always)]
+    pub fn admit(
+        &self,
+        model: &str,
+        x: Row<'_>,
+        dim: Option<usize>,
+        y: &Label,
+        weight: Option<f64>,
+        out_len: Option<usize>,
+    ) -> Result<(Target, f64)> {
+        crate::glm::check_row(x, dim)?;
+        let w = crate::glm::weight(weight)?;
+        crate::glm::check_label(y)?;
+        if let Some(n) = out_len {
+            crate::glm::check_out(self.classes.len(), n)?;
+        }
+        Ok((self.resolve(model, y)?, w))
+    }
+
+    /// The prediction half of a prequential step, from the positive class's probability `p`
+    /// under the state before learning: the probabilities into `out` and the predicted label
+    /// (nothing while no class is known).
+    #[inline(always)]
+    pub fn predict_before(&self, p: f64, out: &mut [f64]) -> Option<Label> {
+        if self.classes.is_empty() {
+            None
+        } else {
+            self.proba_into(p, out);
+            self.predict(p > 0.5)
         }
     }
 }

@@ -8,7 +8,7 @@ use tidewater_core::{
 };
 
 use crate::binary::BinaryClasses;
-use crate::glm::check_param;
+use crate::glm::{check_param, setters};
 
 /// Hyper-parameters of [`Ftrl`] (McMahan et al.'s names).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -37,33 +37,18 @@ impl Default for FtrlParams {
     }
 }
 
-impl FtrlParams {
+setters!(FtrlParams {
     /// Sets `alpha`.
-    pub fn alpha(mut self, v: f64) -> Self {
-        self.alpha = v;
-        self
-    }
+    alpha: f64,
     /// Sets `beta`.
-    pub fn beta(mut self, v: f64) -> Self {
-        self.beta = v;
-        self
-    }
+    beta: f64,
     /// Sets `l1`.
-    pub fn l1(mut self, v: f64) -> Self {
-        self.l1 = v;
-        self
-    }
+    l1: f64,
     /// Sets `l2`.
-    pub fn l2(mut self, v: f64) -> Self {
-        self.l2 = v;
-        self
-    }
+    l2: f64,
     /// Sets `fit_intercept`.
-    pub fn fit_intercept(mut self, v: bool) -> Self {
-        self.fit_intercept = v;
-        self
-    }
-}
+    fit_intercept: bool,
+});
 
 impl Params for FtrlParams {
     const NAME: &'static str = "ftrl";
@@ -320,10 +305,9 @@ impl Classifier for Ftrl {
     }
 
     fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
-        self.check_row(x)?;
-        let s = crate::glm::weight(weight)?;
-        crate::glm::check_label(y)?;
-        let target = self.classes.resolve(FtrlParams::NAME, y)?;
+        let (target, s) = self
+            .classes
+            .admit(FtrlParams::NAME, x, self.dim, y, weight, None)?;
         if target.flip {
             self.flip();
         }
@@ -341,18 +325,11 @@ impl Classifier for Ftrl {
         weight: Option<f64>,
         out: &mut [f64],
     ) -> Result<Option<Label>> {
-        self.check_row(x)?;
-        let s = crate::glm::weight(weight)?;
-        crate::glm::check_label(y)?;
-        crate::glm::check_out(self.classes.classes().len(), out.len())?;
-        let target = self.classes.resolve(FtrlParams::NAME, y)?;
+        let (target, s) =
+            self.classes
+                .admit(FtrlParams::NAME, x, self.dim, y, weight, Some(out.len()))?;
         let mut p = self.proba(x);
-        let prediction = if self.classes.classes().is_empty() {
-            None
-        } else {
-            self.classes.proba_into(p, out);
-            self.classes.predict(p > 0.5)
-        };
+        let prediction = self.classes.predict_before(p, out);
         if target.flip {
             self.flip();
             p = self.proba(x);

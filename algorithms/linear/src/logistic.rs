@@ -10,7 +10,8 @@ use tidewater_core::{
 use crate::batch;
 use crate::binary::BinaryClasses;
 use crate::glm::{
-    Glm, GlmConfig, check_param, check_rows, dataset_weights, hinge_gradient, logistic,
+    Glm, GlmConfig, check_param, check_rows, dataset_weights, glm_params, hinge_gradient, logistic,
+    setters,
 };
 use crate::optim::Optimizer;
 
@@ -63,10 +64,7 @@ impl BinaryGlm {
         y: &Label,
         weight: Option<f64>,
     ) -> Result<()> {
-        self.check_row(x)?;
-        let w = crate::glm::weight(weight)?;
-        crate::glm::check_label(y)?;
-        let target = self.classes.resolve(name, y)?;
+        let (target, w) = self.classes.admit(name, x, self.glm.dim, y, weight, None)?;
         if target.flip {
             self.glm.negate(cfg);
         }
@@ -111,19 +109,12 @@ impl BinaryGlm {
         weight: Option<f64>,
         out: &mut [f64],
     ) -> Result<Option<Label>> {
-        self.check_row(x)?;
-        let w = crate::glm::weight(weight)?;
-        crate::glm::check_label(y)?;
-        crate::glm::check_out(self.classes.classes().len(), out.len())?;
-        let target = self.classes.resolve(name, y)?;
+        let (target, w) = self
+            .classes
+            .admit(name, x, self.glm.dim, y, weight, Some(out.len()))?;
         let mut z = self.glm.raw(x);
         let mut p = logistic(z);
-        let prediction = if self.classes.classes().is_empty() {
-            None
-        } else {
-            self.classes.proba_into(p, out);
-            self.classes.predict(p > 0.5)
-        };
+        let prediction = self.classes.predict_before(p, out);
         if target.flip {
             // Negating the state negates the logit exactly.
             self.glm.negate(cfg);
@@ -202,64 +193,34 @@ impl Default for LogisticRegressionParams {
     }
 }
 
-impl LogisticRegressionParams {
+setters!(LogisticRegressionParams {
     /// Sets the optimizer.
-    pub fn optimizer(mut self, o: Optimizer) -> Self {
-        self.optimizer = o;
-        self
-    }
+    optimizer: Optimizer,
     /// Sets `l2`.
-    pub fn l2(mut self, v: f64) -> Self {
-        self.l2 = v;
-        self
-    }
+    l2: f64,
     /// Sets `l1`.
-    pub fn l1(mut self, v: f64) -> Self {
-        self.l1 = v;
-        self
-    }
+    l1: f64,
     /// Sets `intercept_lr`.
-    pub fn intercept_lr(mut self, v: f64) -> Self {
-        self.intercept_lr = v;
-        self
-    }
+    intercept_lr: f64,
     /// Sets `clip_gradient`.
-    pub fn clip_gradient(mut self, v: f64) -> Self {
-        self.clip_gradient = v;
-        self
-    }
+    clip_gradient: f64,
     /// Sets `fit_intercept`.
-    pub fn fit_intercept(mut self, v: bool) -> Self {
-        self.fit_intercept = v;
-        self
-    }
+    fit_intercept: bool,
+    /// Sets `max_iter`.
+    max_iter: usize,
+    /// Sets `tol`.
+    tol: f64,
+});
+
+impl LogisticRegressionParams {
     /// Sets scikit-learn's `C` for the batch path.
     pub fn c(mut self, v: f64) -> Self {
         self.c = Some(v);
         self
     }
-    /// Sets `max_iter`.
-    pub fn max_iter(mut self, v: usize) -> Self {
-        self.max_iter = v;
-        self
-    }
-    /// Sets `tol`.
-    pub fn tol(mut self, v: f64) -> Self {
-        self.tol = v;
-        self
-    }
-
-    fn config(&self) -> GlmConfig<'_> {
-        GlmConfig {
-            optimizer: &self.optimizer,
-            l2: self.l2,
-            l1: self.l1,
-            intercept_lr: self.intercept_lr,
-            clip_gradient: self.clip_gradient,
-            fit_intercept: self.fit_intercept,
-        }
-    }
 }
+
+glm_params!(LogisticRegressionParams);
 
 /// Sets `c` from a spec value (`none` clears it).
 pub(crate) fn set_c(slot: &mut Option<f64>, name: &str, value: &Value) -> Result<()> {
@@ -268,6 +229,12 @@ pub(crate) fn set_c(slot: &mut Option<f64>, name: &str, value: &Value) -> Result
         v => Some(v.as_f64(name)?),
     };
     Ok(())
+}
+
+/// The L2 penalty of the batch path: from scikit-learn's `c` when given, `1 / (c * total)`
+/// (`total` the total sample weight), else `l2`.
+pub(crate) fn batch_l2(c: Option<f64>, l2: f64, total: f64) -> f64 {
+    c.map_or(l2, |c| 1.0 / (c * total))
 }
 
 /// Validates the batch-solver parameters shared by logistic and softmax regression.
@@ -353,13 +320,10 @@ impl Params for LogisticRegressionParams {
     }
 
     fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        if self.set_glm(name, value)? {
+            return Ok(());
+        }
         match name {
-            "optimizer" => self.optimizer = Optimizer::from_value(name, value)?,
-            "l2" => self.l2 = value.as_f64(name)?,
-            "l1" => self.l1 = value.as_f64(name)?,
-            "intercept_lr" => self.intercept_lr = value.as_f64(name)?,
-            "clip_gradient" => self.clip_gradient = value.as_f64(name)?,
-            "fit_intercept" => self.fit_intercept = value.as_bool(name)?,
             "c" => set_c(&mut self.c, name, value)?,
             "max_iter" => self.max_iter = value.as_usize(name)?,
             "tol" => self.tol = value.as_f64(name)?,
@@ -369,21 +333,7 @@ impl Params for LogisticRegressionParams {
     }
 
     fn validate(&self) -> Result<()> {
-        self.optimizer.validate("optimizer")?;
-        check_param("l2", self.l2, self.l2 >= 0.0, ">= 0")?;
-        check_param("l1", self.l1, self.l1 >= 0.0, ">= 0")?;
-        check_param(
-            "intercept_lr",
-            self.intercept_lr,
-            self.intercept_lr >= 0.0,
-            ">= 0",
-        )?;
-        check_param(
-            "clip_gradient",
-            self.clip_gradient,
-            self.clip_gradient > 0.0,
-            "> 0",
-        )?;
+        self.validate_glm()?;
         validate_batch(self.c, self.l2, self.max_iter, self.tol)
     }
 }
@@ -426,7 +376,7 @@ impl Fit for LogisticRegressionParams {
         let pos_label = &classes.classes().labels()[1];
         let positive: Vec<bool> = labels.iter().map(|l| l == pos_label).collect();
         let (weights, total) = dataset_weights(data)?;
-        let l2 = self.c.map_or(self.l2, |c| 1.0 / (c * total));
+        let l2 = batch_l2(self.c, self.l2, total);
         let d = data.n_features();
         let obj = batch::Binary {
             x: data.batch(),
@@ -514,52 +464,51 @@ impl Default for LogisticRegression {
     }
 }
 
-impl Classifier for LogisticRegression {
-    fn check_row(&self, x: Row<'_>) -> Result<()> {
-        crate::glm::check_row(x, self.n_features())
-    }
-    fn classes(&self) -> &ClassSet {
-        self.state.classes.classes()
-    }
-    fn n_features(&self) -> Option<usize> {
-        self.state.glm.dim
-    }
-    fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
-        let cfg = self.params.config();
-        self.state.learn_one(
-            LogisticRegressionParams::NAME,
-            &cfg,
-            BinaryLoss::Log,
-            x,
-            y,
-            weight,
-        )
-    }
-    fn predict_then_learn(
-        &mut self,
-        x: Row<'_>,
-        y: &Label,
-        weight: Option<f64>,
-        out: &mut [f64],
-    ) -> Result<Option<Label>> {
-        let cfg = self.params.config();
-        self.state.predict_then_learn(
-            LogisticRegressionParams::NAME,
-            &cfg,
-            BinaryLoss::Log,
-            x,
-            y,
-            weight,
-            out,
-        )
-    }
-    fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
-        self.state.proba_into(x, out)
-    }
-    fn predict_one(&self, x: Row<'_>) -> Result<Option<Label>> {
-        self.state.predict_one(x)
-    }
+/// The `Classifier` impl of a model whose `state` is a [`BinaryGlm`] learned with `loss`
+/// under its params' `config()`.
+macro_rules! binary_glm_classifier {
+    ($model:ty, $params:ty, $loss:expr) => {
+        impl Classifier for $model {
+            fn check_row(&self, x: Row<'_>) -> Result<()> {
+                crate::glm::check_row(x, self.n_features())
+            }
+            fn classes(&self) -> &ClassSet {
+                self.state.classes.classes()
+            }
+            fn n_features(&self) -> Option<usize> {
+                self.state.glm.dim
+            }
+            fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
+                let cfg = self.params.config();
+                self.state
+                    .learn_one(<$params>::NAME, &cfg, $loss, x, y, weight)
+            }
+            fn predict_then_learn(
+                &mut self,
+                x: Row<'_>,
+                y: &Label,
+                weight: Option<f64>,
+                out: &mut [f64],
+            ) -> Result<Option<Label>> {
+                let cfg = self.params.config();
+                self.state
+                    .predict_then_learn(<$params>::NAME, &cfg, $loss, x, y, weight, out)
+            }
+            fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
+                self.state.proba_into(x, out)
+            }
+            fn predict_one(&self, x: Row<'_>) -> Result<Option<Label>> {
+                self.state.predict_one(x)
+            }
+        }
+    };
 }
+
+binary_glm_classifier!(
+    LogisticRegression,
+    LogisticRegressionParams,
+    BinaryLoss::Log
+);
 
 /// Hyper-parameters of [`Perceptron`] (River's names and defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -582,13 +531,10 @@ impl Default for PerceptronParams {
     }
 }
 
-impl PerceptronParams {
+setters!(PerceptronParams {
     /// Sets `l2`.
-    pub fn l2(mut self, v: f64) -> Self {
-        self.l2 = v;
-        self
-    }
-}
+    l2: f64,
+});
 
 const PERCEPTRON_OPT: Optimizer = Optimizer::sgd(1.0);
 
@@ -706,49 +652,4 @@ impl Default for Perceptron {
     }
 }
 
-impl Classifier for Perceptron {
-    fn check_row(&self, x: Row<'_>) -> Result<()> {
-        crate::glm::check_row(x, self.n_features())
-    }
-    fn classes(&self) -> &ClassSet {
-        self.state.classes.classes()
-    }
-    fn n_features(&self) -> Option<usize> {
-        self.state.glm.dim
-    }
-    fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
-        let cfg = self.params.config();
-        self.state.learn_one(
-            PerceptronParams::NAME,
-            &cfg,
-            BinaryLoss::Hinge(0.0),
-            x,
-            y,
-            weight,
-        )
-    }
-    fn predict_then_learn(
-        &mut self,
-        x: Row<'_>,
-        y: &Label,
-        weight: Option<f64>,
-        out: &mut [f64],
-    ) -> Result<Option<Label>> {
-        let cfg = self.params.config();
-        self.state.predict_then_learn(
-            PerceptronParams::NAME,
-            &cfg,
-            BinaryLoss::Hinge(0.0),
-            x,
-            y,
-            weight,
-            out,
-        )
-    }
-    fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
-        self.state.proba_into(x, out)
-    }
-    fn predict_one(&self, x: Row<'_>) -> Result<Option<Label>> {
-        self.state.predict_one(x)
-    }
-}
+binary_glm_classifier!(Perceptron, PerceptronParams, BinaryLoss::Hinge(0.0));

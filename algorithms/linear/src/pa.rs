@@ -5,12 +5,11 @@ use serde::{Deserialize, Serialize};
 use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
 use tidewater_core::traits::{learn_dataset, learn_dataset_regressor};
 use tidewater_core::{
-    Build, ClassSet, Classifier, Dataset, Error, FeatureVector, Fit, Label, Location, Regressor,
-    Result, Row,
+    Build, ClassSet, Classifier, Dataset, Error, FeatureVector, Fit, Label, Regressor, Result, Row,
 };
 
 use crate::binary::BinaryClasses;
-use crate::glm::{check_param, logistic};
+use crate::glm::{check_param, logistic, setters};
 
 /// The step size `tau` of Crammer et al.: PA (`mode` 0) `loss / |x|^2`, PA-I (1)
 /// `min(c, loss / |x|^2)`, PA-II (2) `loss / (|x|^2 + 1/(2c))`. A zero row takes no step under
@@ -127,18 +126,12 @@ impl Default for PAClassifierParams {
     }
 }
 
-impl PAClassifierParams {
+setters!(PAClassifierParams {
     /// Sets `c`.
-    pub fn c(mut self, v: f64) -> Self {
-        self.c = v;
-        self
-    }
+    c: f64,
     /// Sets `mode`.
-    pub fn mode(mut self, v: u8) -> Self {
-        self.mode = v;
-        self
-    }
-}
+    mode: u8,
+});
 
 impl Params for PAClassifierParams {
     const NAME: &'static str = "pa_classifier";
@@ -234,10 +227,9 @@ impl Classifier for PAClassifier {
         self.state.dim
     }
     fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
-        self.check_row(x)?;
-        let s = crate::glm::weight(weight)?;
-        crate::glm::check_label(y)?;
-        let target = self.classes.resolve(PAClassifierParams::NAME, y)?;
+        let (target, s) =
+            self.classes
+                .admit(PAClassifierParams::NAME, x, self.state.dim, y, weight, None)?;
         if target.flip {
             self.state.weights.iter_mut().for_each(|v| *v = -*v);
             self.state.intercept = -self.state.intercept;
@@ -293,23 +285,14 @@ impl Default for PARegressorParams {
     }
 }
 
-impl PARegressorParams {
+setters!(PARegressorParams {
     /// Sets `c`.
-    pub fn c(mut self, v: f64) -> Self {
-        self.c = v;
-        self
-    }
+    c: f64,
     /// Sets `mode`.
-    pub fn mode(mut self, v: u8) -> Self {
-        self.mode = v;
-        self
-    }
+    mode: u8,
     /// Sets `eps`.
-    pub fn eps(mut self, v: f64) -> Self {
-        self.eps = v;
-        self
-    }
-}
+    eps: f64,
+});
 
 impl Params for PARegressorParams {
     const NAME: &'static str = "pa_regressor";
@@ -410,12 +393,7 @@ impl Regressor for PARegressor {
     fn learn_one(&mut self, x: Row<'_>, y: f64, weight: Option<f64>) -> Result<()> {
         self.check_row(x)?;
         let s = crate::glm::weight(weight)?;
-        if !y.is_finite() {
-            return Err(Error::BadValue {
-                location: Location::Target,
-                reason: format!("value {y} is not finite"),
-            });
-        }
+        crate::glm::check_target(y)?;
         self.state.ensure(x.dim());
         let p = self.state.raw(x);
         let loss = ((y - p).abs() - self.params.eps).max(0.0);

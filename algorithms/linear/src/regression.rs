@@ -7,22 +7,13 @@ use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
 use tidewater_core::traits::learn_dataset_regressor;
-use tidewater_core::{Build, Dataset, Error, FeatureVector, Fit, Location, Regressor, Result, Row};
+use tidewater_core::{Build, Dataset, Error, FeatureVector, Fit, Regressor, Result, Row};
 
-use crate::glm::{Glm, GlmConfig, check_param, check_rows, dataset_weights};
+use crate::glm::{
+    Glm, check_param, check_rows, check_target, dataset_weights, glm_params, setters,
+};
 use crate::logistic::glm_docs;
 use crate::optim::Optimizer;
-
-fn check_target(y: f64) -> Result<()> {
-    if y.is_finite() {
-        Ok(())
-    } else {
-        Err(Error::BadValue {
-            location: Location::Target,
-            reason: format!("value {y} is not finite"),
-        })
-    }
-}
 
 /// Hyper-parameters of [`LinearRegression`]: River's names and defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -56,39 +47,18 @@ impl Default for LinearRegressionParams {
     }
 }
 
-impl LinearRegressionParams {
+setters!(LinearRegressionParams {
     /// Sets the optimizer.
-    pub fn optimizer(mut self, o: Optimizer) -> Self {
-        self.optimizer = o;
-        self
-    }
+    optimizer: Optimizer,
     /// Sets `l2`.
-    pub fn l2(mut self, v: f64) -> Self {
-        self.l2 = v;
-        self
-    }
+    l2: f64,
     /// Sets `intercept_lr`.
-    pub fn intercept_lr(mut self, v: f64) -> Self {
-        self.intercept_lr = v;
-        self
-    }
+    intercept_lr: f64,
     /// Sets `fit_intercept`.
-    pub fn fit_intercept(mut self, v: bool) -> Self {
-        self.fit_intercept = v;
-        self
-    }
+    fit_intercept: bool,
+});
 
-    fn config(&self) -> GlmConfig<'_> {
-        GlmConfig {
-            optimizer: &self.optimizer,
-            l2: self.l2,
-            l1: self.l1,
-            intercept_lr: self.intercept_lr,
-            clip_gradient: self.clip_gradient,
-            fit_intercept: self.fit_intercept,
-        }
-    }
-}
+glm_params!(LinearRegressionParams);
 
 impl Params for LinearRegressionParams {
     const NAME: &'static str = "linear_regression";
@@ -99,34 +69,15 @@ impl Params for LinearRegressionParams {
     }
 
     fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "optimizer" => self.optimizer = Optimizer::from_value(name, value)?,
-            "l2" => self.l2 = value.as_f64(name)?,
-            "l1" => self.l1 = value.as_f64(name)?,
-            "intercept_lr" => self.intercept_lr = value.as_f64(name)?,
-            "clip_gradient" => self.clip_gradient = value.as_f64(name)?,
-            "fit_intercept" => self.fit_intercept = value.as_bool(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
+        if self.set_glm(name, value)? {
+            Ok(())
+        } else {
+            Err(unknown_param(Self::NAME, name))
         }
-        Ok(())
     }
 
     fn validate(&self) -> Result<()> {
-        self.optimizer.validate("optimizer")?;
-        check_param("l2", self.l2, self.l2 >= 0.0, ">= 0")?;
-        check_param("l1", self.l1, self.l1 >= 0.0, ">= 0")?;
-        check_param(
-            "intercept_lr",
-            self.intercept_lr,
-            self.intercept_lr >= 0.0,
-            ">= 0",
-        )?;
-        check_param(
-            "clip_gradient",
-            self.clip_gradient,
-            self.clip_gradient > 0.0,
-            "> 0",
-        )
+        self.validate_glm()
     }
 }
 
@@ -343,18 +294,12 @@ impl Default for RidgeParams {
     }
 }
 
-impl RidgeParams {
+setters!(RidgeParams {
     /// Sets `alpha`.
-    pub fn alpha(mut self, v: f64) -> Self {
-        self.alpha = v;
-        self
-    }
+    alpha: f64,
     /// Sets `fit_intercept`.
-    pub fn fit_intercept(mut self, v: bool) -> Self {
-        self.fit_intercept = v;
-        self
-    }
-}
+    fit_intercept: bool,
+});
 
 impl Params for RidgeParams {
     const NAME: &'static str = "ridge";

@@ -8,8 +8,8 @@ use tidewater_core::{
 };
 
 use crate::batch;
-use crate::glm::{check_param, check_rows, dataset_weights};
-use crate::logistic::{FitInfo, batch_docs, set_c, validate_batch};
+use crate::glm::{check_param, check_rows, dataset_weights, setters};
+use crate::logistic::{FitInfo, batch_docs, batch_l2, set_c, validate_batch};
 use crate::optim::{OptState, Optimizer};
 
 /// Hyper-parameters of [`SoftmaxRegression`]: River's for the stream path, scikit-learn's
@@ -48,17 +48,18 @@ impl Default for SoftmaxRegressionParams {
     }
 }
 
-impl SoftmaxRegressionParams {
+setters!(SoftmaxRegressionParams {
     /// Sets the optimizer.
-    pub fn optimizer(mut self, o: Optimizer) -> Self {
-        self.optimizer = o;
-        self
-    }
+    optimizer: Optimizer,
     /// Sets `l2`.
-    pub fn l2(mut self, v: f64) -> Self {
-        self.l2 = v;
-        self
-    }
+    l2: f64,
+    /// Sets `tol`.
+    tol: f64,
+    /// Sets `max_iter`.
+    max_iter: usize,
+});
+
+impl SoftmaxRegressionParams {
     /// Sets `fit_intercept` for both paths.
     pub fn fit_intercept(mut self, v: bool) -> Self {
         self.fit_intercept = Some(v);
@@ -67,16 +68,6 @@ impl SoftmaxRegressionParams {
     /// Sets scikit-learn's `C` for the batch path.
     pub fn c(mut self, v: f64) -> Self {
         self.c = Some(v);
-        self
-    }
-    /// Sets `tol`.
-    pub fn tol(mut self, v: f64) -> Self {
-        self.tol = v;
-        self
-    }
-    /// Sets `max_iter`.
-    pub fn max_iter(mut self, v: usize) -> Self {
-        self.max_iter = v;
         self
     }
 }
@@ -189,7 +180,7 @@ impl Fit for SoftmaxRegressionParams {
             .map(|l| classes.index_of(l).unwrap_or(0))
             .collect();
         let (weights, total) = dataset_weights(data)?;
-        let l2 = self.c.map_or(self.l2, |c| 1.0 / (c * total));
+        let l2 = batch_l2(self.c, self.l2, total);
         let has_intercept = self.fit_intercept.unwrap_or(true);
         let d = data.n_features();
         let obj = batch::Multinomial {
