@@ -326,8 +326,7 @@ impl<T: Transformer, M: Classifier, F: RecordTransformer> Pipeline<T, M, F> {
     /// Batch path: fits every stage on the whole data set in turn. The data set's features
     /// are numbers, so a record stage (if any) reads each row as a record of numbers.
     pub fn fit_batch(&mut self, data: &Dataset) -> Result<()> {
-        let data = self.numeric_through_front(data)?;
-        let d = self.fit_steps(&data)?;
+        let d = self.fit_front_and_steps(data)?;
         learn_dataset(&mut self.model, &d)
     }
 
@@ -339,13 +338,12 @@ impl<T: Transformer, M: Classifier, F: RecordTransformer> Pipeline<T, M, F> {
         labels: Vec<Label>,
         weights: Option<Vec<f64>>,
     ) -> Result<()> {
-        let d = self.fit_record_stage(
+        let d = self.fit_table_steps(
             table,
             vec![Targets::Labels(labels)],
             vec!["y".into()],
             weights,
         )?;
-        let d = self.fit_steps(&d)?;
         learn_dataset(&mut self.model, &d)
     }
 }
@@ -353,8 +351,7 @@ impl<T: Transformer, M: Classifier, F: RecordTransformer> Pipeline<T, M, F> {
 impl<T: Transformer, M: Regressor, F: RecordTransformer> Pipeline<T, M, F> {
     /// Batch path: fits every stage on the whole data set in turn.
     pub fn fit_batch_regressor(&mut self, data: &Dataset) -> Result<()> {
-        let data = self.numeric_through_front(data)?;
-        let d = self.fit_steps(&data)?;
+        let d = self.fit_front_and_steps(data)?;
         learn_dataset_regressor(&mut self.model, &d)
     }
 
@@ -365,13 +362,12 @@ impl<T: Transformer, M: Regressor, F: RecordTransformer> Pipeline<T, M, F> {
         targets: Vec<f64>,
         weights: Option<Vec<f64>>,
     ) -> Result<()> {
-        let d = self.fit_record_stage(
+        let d = self.fit_table_steps(
             table,
             vec![Targets::Values(targets)],
             vec!["y".into()],
             weights,
         )?;
-        let d = self.fit_steps(&d)?;
         learn_dataset_regressor(&mut self.model, &d)
     }
 }
@@ -379,8 +375,7 @@ impl<T: Transformer, M: Regressor, F: RecordTransformer> Pipeline<T, M, F> {
 impl<T: Transformer, M: Transformer, F: RecordTransformer> Pipeline<T, M, F> {
     /// Batch path: fits every stage, the last transformer included, on the whole data set.
     pub fn fit_batch_transformer(&mut self, data: &Dataset) -> Result<()> {
-        let data = self.numeric_through_front(data)?;
-        let d = self.fit_steps(&data)?;
+        let d = self.fit_front_and_steps(data)?;
         self.model.learn_many(d.batch(), d.weights.as_deref())
     }
 
@@ -390,13 +385,34 @@ impl<T: Transformer, M: Transformer, F: RecordTransformer> Pipeline<T, M, F> {
         table: &Table,
         weights: Option<Vec<f64>>,
     ) -> Result<()> {
-        let d = self.fit_record_stage(table, vec![], vec![], weights)?;
-        let d = self.fit_steps(&d)?;
+        let d = self.fit_table_steps(table, vec![], vec![], weights)?;
         self.model.learn_many(d.batch(), d.weights.as_deref())
     }
 }
 
 impl<T: Transformer, M, F: RecordTransformer> Pipeline<T, M, F> {
+    /// Batch path up to the final stage: the record stage (if any) fitted on the data set's
+    /// rows read as records of numbers, then every transformer in turn. Returns the data set
+    /// as the final stage sees it.
+    fn fit_front_and_steps(&mut self, data: &Dataset) -> Result<Dataset> {
+        let data = self.numeric_through_front(data)?;
+        self.fit_steps(&data)
+    }
+
+    /// Batch path up to the final stage from records: the record stage fitted on the table
+    /// (with `targets` named `target_names`, and `weights`), then every transformer in turn.
+    /// Returns the data set as the final stage sees it.
+    fn fit_table_steps(
+        &mut self,
+        table: &Table,
+        targets: Vec<Targets>,
+        target_names: Vec<String>,
+        weights: Option<Vec<f64>>,
+    ) -> Result<Dataset> {
+        let d = self.fit_record_stage(table, targets, target_names, weights)?;
+        self.fit_steps(&d)
+    }
+
     /// Without a record stage, the data set itself; with one, the record stage fitted on the
     /// data set's rows read as records of numbers, and the data set it makes of them.
     fn numeric_through_front<'d>(
@@ -436,20 +452,10 @@ impl<T: Transformer, M, F: RecordTransformer> Pipeline<T, M, F> {
         numbers_buf: &'a mut Vec<f64>,
         learn: bool,
     ) -> Result<Row<'a>> {
-        match front {
-            Some(f) => {
-                if learn {
-                    f.learn_one(x, weight)?;
-                }
-                f.transform_one(x, features)?;
-                features.finish();
-                features.row()
-            }
-            None => {
-                numbers(x, None, numbers_buf)?;
-                Ok(Row::Dense(numbers_buf))
-            }
+        if learn && let Some(f) = front.as_mut() {
+            f.learn_one(x, weight)?;
         }
+        Self::front_transform(front.as_ref(), x, features, numbers_buf)
     }
 
     fn front_view<'a>(
@@ -458,7 +464,18 @@ impl<T: Transformer, M, F: RecordTransformer> Pipeline<T, M, F> {
         features: &'a mut FeatureBuf,
         numbers_buf: &'a mut Vec<f64>,
     ) -> Result<Row<'a>> {
-        match &self.front {
+        Self::front_transform(self.front.as_ref(), x, features, numbers_buf)
+    }
+
+    /// The record stage transforms the record into `features` with its current state;
+    /// without a record stage the record must hold numbers, read into `numbers_buf`.
+    fn front_transform<'a>(
+        front: Option<&F>,
+        x: &[Cell],
+        features: &'a mut FeatureBuf,
+        numbers_buf: &'a mut Vec<f64>,
+    ) -> Result<Row<'a>> {
+        match front {
             Some(f) => {
                 f.transform_one(x, features)?;
                 features.finish();
@@ -534,6 +551,70 @@ impl<T: Transformer, M, F: RecordTransformer> Pipeline<T, M, F> {
             f(&s.cells)
         })
     }
+
+    /// Runs `f` on a record read as a numeric row (for the record-level calls of a pipeline
+    /// without a record stage); a cell that is not a number is an error.
+    fn as_numbers<R>(x: &[Cell], f: impl FnOnce(Row<'_>) -> Result<R>) -> Result<R> {
+        with_scratch(|s| {
+            numbers(x, None, &mut s.numbers)?;
+            f(Row::Dense(&s.numbers))
+        })
+    }
+
+    /// The number of features the pipeline takes: the record stage's columns, else what
+    /// the first transformer takes, else what `model_dim` says the final stage takes.
+    fn n_features_with(&self, model_dim: impl FnOnce(&M) -> Option<usize>) -> Option<usize> {
+        if let Some(f) = &self.front {
+            return Some(f.schema().len());
+        }
+        match self.steps.first() {
+            Some(s) => s.n_features_in(),
+            None => model_dim(&self.model),
+        }
+    }
+
+    /// Checks a numeric row for the first stage, the final stage's `model_check` when there
+    /// is no stage before it.
+    fn check_row_with(
+        &self,
+        x: Row<'_>,
+        model_check: impl FnOnce(&M, Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        match self.first_check(x, None)? {
+            Some(()) => Ok(()),
+            None => model_check(&self.model, x),
+        }
+    }
+
+    /// The stream path from a numeric row without a record stage: checks the row, then
+    /// `check_target`, then each transformer learns the row as the stage before it
+    /// transforms it, and `last` gets the final row.
+    fn learn_row_with(
+        &mut self,
+        x: Row<'_>,
+        weight: Option<f64>,
+        check_target: impl FnOnce() -> Result<()>,
+        last: impl FnOnce(&mut M, Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        // Everything that can be checked is checked before any stage learns, so a refused
+        // row leaves every stage as it was.
+        self.first_check(x, weight)?;
+        check_target()?;
+        let mut bufs = std::mem::take(&mut self.bufs);
+        let r = learn_pass(&mut self.steps, x, weight, &mut bufs.rows)
+            .and_then(|row| last(&mut self.model, row));
+        self.bufs = bufs;
+        r
+    }
+
+    /// The prediction path from a numeric row: the transformers transform it with their
+    /// current state, and `last` gets the final row.
+    fn view_row<R>(&self, x: Row<'_>, last: impl FnOnce(&M, Row<'_>) -> Result<R>) -> Result<R> {
+        with_bufs(|b| {
+            let row = pass(&self.steps, x, b)?;
+            last(&self.model, row)
+        })
+    }
 }
 
 impl<T: Transformer, M: Classifier, F: RecordTransformer> Classifier for Pipeline<T, M, F> {
@@ -541,33 +622,21 @@ impl<T: Transformer, M: Classifier, F: RecordTransformer> Classifier for Pipelin
         self.model.classes()
     }
     fn n_features(&self) -> Option<usize> {
-        if let Some(f) = &self.front {
-            return Some(f.schema().len());
-        }
-        match self.steps.first() {
-            Some(s) => s.n_features_in(),
-            None => self.model.n_features(),
-        }
+        self.n_features_with(M::n_features)
     }
     fn check_row(&self, x: Row<'_>) -> Result<()> {
-        match self.first_check(x, None)? {
-            Some(()) => Ok(()),
-            None => self.model.check_row(x),
-        }
+        self.check_row_with(x, |m, x| m.check_row(x))
     }
     fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
         if self.front.is_some() {
             return Self::as_record(x, |r| self.learn_record(r, y, weight));
         }
-        // Everything that can be checked is checked before any stage learns, so a refused
-        // row leaves every stage as it was.
-        self.first_check(x, weight)?;
-        y.check()?;
-        let mut bufs = std::mem::take(&mut self.bufs);
-        let r = learn_pass(&mut self.steps, x, weight, &mut bufs.rows)
-            .and_then(|row| self.model.learn_one(row, y, weight));
-        self.bufs = bufs;
-        r
+        self.learn_row_with(
+            x,
+            weight,
+            || y.check(),
+            |m, row| m.learn_one(row, y, weight),
+        )
     }
     fn predict_then_learn(
         &mut self,
@@ -597,10 +666,7 @@ impl<T: Transformer, M: Classifier, F: RecordTransformer> Classifier for Pipelin
         if !self.fitted() {
             return crate::traits::check_out_len("probability buffer", 0, out.len());
         }
-        with_bufs(|b| {
-            let row = pass(&self.steps, x, b)?;
-            self.model.predict_proba_into(row, out)
-        })
+        self.view_row(x, |m, row| m.predict_proba_into(row, out))
     }
     fn predict_one(&self, x: Row<'_>) -> Result<Option<Label>> {
         if self.front.is_some() {
@@ -610,10 +676,7 @@ impl<T: Transformer, M: Classifier, F: RecordTransformer> Classifier for Pipelin
         if !self.fitted() {
             return Ok(None);
         }
-        with_bufs(|b| {
-            let row = pass(&self.steps, x, b)?;
-            self.model.predict_one(row)
-        })
+        self.view_row(x, |m, row| m.predict_one(row))
     }
 }
 
@@ -623,19 +686,13 @@ impl<T: Transformer, M: Classifier, F: RecordTransformer> RecordClassifier for P
     }
     fn check_record(&self, x: &[Cell]) -> Result<()> {
         if self.front.is_none() {
-            return with_scratch(|s| {
-                numbers(x, None, &mut s.numbers)?;
-                Classifier::check_row(self, Row::Dense(&s.numbers))
-            });
+            return Self::as_numbers(x, |r| Classifier::check_row(self, r));
         }
         self.check_record_learning(x, None, self.model.n_features())
     }
     fn learn_record(&mut self, x: &[Cell], y: &Label, weight: Option<f64>) -> Result<()> {
         if self.front.is_none() {
-            return with_scratch(|s| {
-                numbers(x, None, &mut s.numbers)?;
-                self.learn_one(Row::Dense(&s.numbers), y, weight)
-            });
+            return Self::as_numbers(x, |r| self.learn_one(r, y, weight));
         }
         y.check()?;
         let dim = self.model.n_features();
@@ -643,10 +700,7 @@ impl<T: Transformer, M: Classifier, F: RecordTransformer> RecordClassifier for P
     }
     fn predict_proba_record_into(&self, x: &[Cell], out: &mut [f64]) -> Result<()> {
         if self.front.is_none() {
-            return with_scratch(|s| {
-                numbers(x, None, &mut s.numbers)?;
-                self.predict_proba_into(Row::Dense(&s.numbers), out)
-            });
+            return Self::as_numbers(x, |r| self.predict_proba_into(r, out));
         }
         if !self.fitted() || self.model.classes().is_empty() {
             self.check_record_predicting(x)?;
@@ -660,10 +714,7 @@ impl<T: Transformer, M: Classifier, F: RecordTransformer> RecordClassifier for P
     }
     fn predict_record(&self, x: &[Cell]) -> Result<Option<Label>> {
         if self.front.is_none() {
-            return with_scratch(|s| {
-                numbers(x, None, &mut s.numbers)?;
-                self.predict_one(Row::Dense(&s.numbers))
-            });
+            return Self::as_numbers(x, |r| self.predict_one(r));
         }
         if !self.fitted() || self.model.classes().is_empty() {
             self.check_record_predicting(x)?;
@@ -675,31 +726,21 @@ impl<T: Transformer, M: Classifier, F: RecordTransformer> RecordClassifier for P
 
 impl<T: Transformer, M: Regressor, F: RecordTransformer> Regressor for Pipeline<T, M, F> {
     fn n_features(&self) -> Option<usize> {
-        if let Some(f) = &self.front {
-            return Some(f.schema().len());
-        }
-        match self.steps.first() {
-            Some(s) => s.n_features_in(),
-            None => self.model.n_features(),
-        }
+        self.n_features_with(M::n_features)
     }
     fn check_row(&self, x: Row<'_>) -> Result<()> {
-        match self.first_check(x, None)? {
-            Some(()) => Ok(()),
-            None => self.model.check_row(x),
-        }
+        self.check_row_with(x, |m, x| m.check_row(x))
     }
     fn learn_one(&mut self, x: Row<'_>, y: f64, weight: Option<f64>) -> Result<()> {
         if self.front.is_some() {
             return Self::as_record(x, |r| self.learn_record(r, y, weight));
         }
-        self.first_check(x, weight)?;
-        check_target(y)?;
-        let mut bufs = std::mem::take(&mut self.bufs);
-        let r = learn_pass(&mut self.steps, x, weight, &mut bufs.rows)
-            .and_then(|row| self.model.learn_one(row, y, weight));
-        self.bufs = bufs;
-        r
+        self.learn_row_with(
+            x,
+            weight,
+            || check_target(y),
+            |m, row| m.learn_one(row, y, weight),
+        )
     }
     fn predict_one(&self, x: Row<'_>) -> Result<f64> {
         if self.front.is_some() {
@@ -709,10 +750,7 @@ impl<T: Transformer, M: Regressor, F: RecordTransformer> Regressor for Pipeline<
         if !self.fitted() {
             return Ok(0.0);
         }
-        with_bufs(|b| {
-            let row = pass(&self.steps, x, b)?;
-            self.model.predict_one(row)
-        })
+        self.view_row(x, |m, row| m.predict_one(row))
     }
 }
 
@@ -730,19 +768,13 @@ fn check_target(y: f64) -> Result<()> {
 impl<T: Transformer, M: Regressor, F: RecordTransformer> RecordRegressor for Pipeline<T, M, F> {
     fn check_record(&self, x: &[Cell]) -> Result<()> {
         if self.front.is_none() {
-            return with_scratch(|s| {
-                numbers(x, None, &mut s.numbers)?;
-                Regressor::check_row(self, Row::Dense(&s.numbers))
-            });
+            return Self::as_numbers(x, |r| Regressor::check_row(self, r));
         }
         self.check_record_learning(x, None, self.model.n_features())
     }
     fn learn_record(&mut self, x: &[Cell], y: f64, weight: Option<f64>) -> Result<()> {
         if self.front.is_none() {
-            return with_scratch(|s| {
-                numbers(x, None, &mut s.numbers)?;
-                self.learn_one(Row::Dense(&s.numbers), y, weight)
-            });
+            return Self::as_numbers(x, |r| self.learn_one(r, y, weight));
         }
         check_target(y)?;
         let dim = self.model.n_features();
@@ -750,10 +782,7 @@ impl<T: Transformer, M: Regressor, F: RecordTransformer> RecordRegressor for Pip
     }
     fn predict_record(&self, x: &[Cell]) -> Result<f64> {
         if self.front.is_none() {
-            return with_scratch(|s| {
-                numbers(x, None, &mut s.numbers)?;
-                self.predict_one(Row::Dense(&s.numbers))
-            });
+            return Self::as_numbers(x, |r| self.predict_one(r));
         }
         if !self.fitted() || self.model.n_features().is_none() {
             self.check_record_predicting(x)?;
@@ -765,13 +794,7 @@ impl<T: Transformer, M: Regressor, F: RecordTransformer> RecordRegressor for Pip
 
 impl<T: Transformer, M: Transformer, F: RecordTransformer> Transformer for Pipeline<T, M, F> {
     fn n_features_in(&self) -> Option<usize> {
-        if let Some(f) = &self.front {
-            return Some(f.schema().len());
-        }
-        match self.steps.first() {
-            Some(s) => s.n_features_in(),
-            None => self.model.n_features_in(),
-        }
+        self.n_features_with(M::n_features_in)
     }
     fn n_features_out(&self) -> Option<usize> {
         self.model.n_features_out()
@@ -787,50 +810,33 @@ impl<T: Transformer, M: Transformer, F: RecordTransformer> Transformer for Pipel
         self.model.feature_names_out(&names)
     }
     fn check_row(&self, x: Row<'_>) -> Result<()> {
-        match self.first_check(x, None)? {
-            Some(()) => Ok(()),
-            None => self.model.check_row(x),
-        }
+        self.check_row_with(x, |m, x| m.check_row(x))
     }
     fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
         if self.front.is_some() {
             return Self::as_record(x, |r| self.learn_record(r, weight));
         }
-        self.first_check(x, weight)?;
-        let mut bufs = std::mem::take(&mut self.bufs);
-        let r = learn_pass(&mut self.steps, x, weight, &mut bufs.rows)
-            .and_then(|row| self.model.learn_one(row, weight));
-        self.bufs = bufs;
-        r
+        self.learn_row_with(x, weight, || Ok(()), |m, row| m.learn_one(row, weight))
     }
     fn transform_one(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
         if self.front.is_some() {
             return Self::as_record(x, |r| self.transform_record(r, out));
         }
         self.check_row(x)?;
-        with_bufs(|b| {
-            let row = pass(&self.steps, x, b)?;
-            self.model.transform_one(row, out)
-        })
+        self.view_row(x, |m, row| m.transform_one(row, out))
     }
 }
 
 impl<T: Transformer, M: Transformer, F: RecordTransformer> RecordTransform for Pipeline<T, M, F> {
     fn check_record(&self, x: &[Cell]) -> Result<()> {
         if self.front.is_none() {
-            return with_scratch(|s| {
-                numbers(x, None, &mut s.numbers)?;
-                Transformer::check_row(self, Row::Dense(&s.numbers))
-            });
+            return Self::as_numbers(x, |r| Transformer::check_row(self, r));
         }
         self.check_record_learning(x, None, self.model.n_features_in())
     }
     fn learn_record(&mut self, x: &[Cell], weight: Option<f64>) -> Result<()> {
         if self.front.is_none() {
-            return with_scratch(|s| {
-                numbers(x, None, &mut s.numbers)?;
-                self.learn_one(Row::Dense(&s.numbers), weight)
-            });
+            return Self::as_numbers(x, |r| self.learn_one(r, weight));
         }
         let dim = self.model.n_features_in();
         self.learn_record_with(x, weight, dim, |m, row| m.learn_one(row, weight))
@@ -840,10 +846,7 @@ impl<T: Transformer, M: Transformer, F: RecordTransformer> RecordTransform for P
     }
     fn transform_record(&self, x: &[Cell], out: &mut [f64]) -> Result<()> {
         if self.front.is_none() {
-            return with_scratch(|s| {
-                numbers(x, None, &mut s.numbers)?;
-                self.transform_one(Row::Dense(&s.numbers), out)
-            });
+            return Self::as_numbers(x, |r| self.transform_one(r, out));
         }
         self.view_record(x, |m, row| m.transform_one(row, out))
     }

@@ -1,7 +1,9 @@
 //! Helpers shared by the transformers of this crate.
 
+use tidewater_core::row::check_weight;
 use tidewater_core::spec::Value;
-use tidewater_core::{Error, FeatureVector, Result, Row};
+use tidewater_core::traits::check_out_len;
+use tidewater_core::{Batch, Error, FeatureVector, Result, Row, Transformer};
 
 /// The row as a dense slice: itself when dense, else written into `scratch`.
 pub(crate) fn dense<'a>(x: Row<'a>, scratch: &'a mut Vec<f64>) -> &'a [f64] {
@@ -41,6 +43,98 @@ pub(crate) fn bits_eq(a: &[f64], b: &[f64]) -> bool {
 /// The error of a transformer asked to transform before it has seen a row.
 pub(crate) fn not_fitted(what: &str) -> Error {
     Error::NotFitted(format!("the {what} has seen no row"))
+}
+
+/// Implements [`Params`](tidewater_core::spec::Params) for a params type without
+/// parameters: no docs, every name unknown, always valid.
+macro_rules! no_params {
+    ($params:ty, $name:literal, $summary:expr) => {
+        impl tidewater_core::spec::Params for $params {
+            const NAME: &'static str = $name;
+            const SUMMARY: &'static str = $summary;
+            fn docs() -> Vec<tidewater_core::spec::ParamDoc> {
+                Vec::new()
+            }
+            fn set(
+                &mut self,
+                name: &str,
+                _: &tidewater_core::spec::Value,
+            ) -> tidewater_core::Result<()> {
+                Err(tidewater_core::spec::unknown_param(Self::NAME, name))
+            }
+            fn validate(&self) -> tidewater_core::Result<()> {
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use no_params;
+
+/// The rows of a data set as weighted columns: for each feature, its `(value, weight)` pairs
+/// in row order (weight 1 without the data set's weights).
+pub(crate) fn weighted_columns(data: &tidewater_core::Dataset) -> Result<Vec<Vec<(f64, f64)>>> {
+    let b = data.batch();
+    let mut columns: Vec<Vec<(f64, f64)>> =
+        vec![Vec::with_capacity(data.n_rows()); data.n_features()];
+    let mut scratch = Vec::new();
+    for i in 0..data.n_rows() {
+        let w = data.weights.as_ref().map_or(1.0, |w| w[i]);
+        for (j, &v) in dense(b.row(i)?, &mut scratch).iter().enumerate() {
+            columns[j].push((v, w));
+        }
+    }
+    Ok(columns)
+}
+
+/// The shape methods of a transformer whose output has its input's dimension and names:
+/// `n_features_in` and `n_features_out` are `self.dim`, and the names pass through.
+macro_rules! same_shape {
+    () => {
+        fn n_features_in(&self) -> Option<usize> {
+            self.dim
+        }
+        fn n_features_out(&self) -> Option<usize> {
+            self.dim
+        }
+        fn feature_names_out(&self, input: &[String]) -> Vec<String> {
+            input.to_vec()
+        }
+    };
+}
+pub(crate) use same_shape;
+
+/// The start of `transform_one` for a transformer of fixed dimension that maps each value in
+/// place: fails with [`not_fitted`] (naming `what`) before the first row, checks the row and
+/// the length of `out`, then copies the row into `out` (dense). Returns the dimension.
+pub(crate) fn copy_checked<T: Transformer + ?Sized>(
+    t: &T,
+    what: &str,
+    x: Row<'_>,
+    out: &mut [f64],
+) -> Result<usize> {
+    let d = t.n_features_in().ok_or_else(|| not_fitted(what))?;
+    t.check_row(x)?;
+    check_out_len("output buffer", d, out.len())?;
+    x.write_dense(out);
+    Ok(d)
+}
+
+/// Checks a mini-batch before any row is learned: the number of weights, then each row and
+/// its weight (an error names its row).
+pub(crate) fn check_rows<T: Transformer + ?Sized>(
+    t: &T,
+    x: Batch<'_>,
+    weights: Option<&[f64]>,
+) -> Result<()> {
+    if let Some(w) = weights {
+        check_out_len("weights against rows", x.n_rows(), w.len())?;
+    }
+    for i in 0..x.n_rows() {
+        let r = x.row(i).map_err(|e| e.in_row(i))?;
+        t.check_row(r).map_err(|e| e.in_row(i))?;
+        check_weight(weights.map(|w| w[i])).map_err(|e| e.in_row(i))?;
+    }
+    Ok(())
 }
 
 /// A `(low, high)` pair from a spec list of two numbers.

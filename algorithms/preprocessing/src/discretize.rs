@@ -4,10 +4,11 @@
 use serde::{Deserialize, Serialize};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
-use tidewater_core::traits::check_out_len;
 use tidewater_core::{Batch, Build, Dataset, Error, FeatureVector, Fit, Result, Row, Transformer};
 
-use crate::common::{dense, not_fitted, numbers, weighted_quantile};
+use crate::common::{
+    check_rows, copy_checked, dense, numbers, same_shape, weighted_columns, weighted_quantile,
+};
 use crate::sketch::{DEFAULT_COMPRESSION, QuantileSketch};
 
 /// How a [`KBinsDiscretizer`] places its bin edges.
@@ -187,16 +188,7 @@ impl Fit for KBinsDiscretizerParams {
         let mut m = self.build()?;
         m.learn_many(data.batch(), data.weights.as_deref())?;
         if self.strategy == BinStrategy::Quantile {
-            let b = data.batch();
-            let d = data.n_features();
-            let mut cols: Vec<Vec<(f64, f64)>> = vec![Vec::with_capacity(data.n_rows()); d];
-            let mut scratch = Vec::new();
-            for i in 0..data.n_rows() {
-                let w = data.weights.as_ref().map_or(1.0, |w| w[i]);
-                for (j, &v) in dense(b.row(i)?, &mut scratch).iter().enumerate() {
-                    cols[j].push((v, w));
-                }
-            }
+            let mut cols = weighted_columns(data)?;
             let k = self.n_bins;
             for (j, col) in cols.iter_mut().enumerate() {
                 let edges: Option<Vec<f64>> = (1..k)
@@ -328,15 +320,7 @@ impl KBinsDiscretizer {
 }
 
 impl Transformer for KBinsDiscretizer {
-    fn n_features_in(&self) -> Option<usize> {
-        self.dim
-    }
-    fn n_features_out(&self) -> Option<usize> {
-        self.dim
-    }
-    fn feature_names_out(&self, input: &[String]) -> Vec<String> {
-        input.to_vec()
-    }
+    same_shape!();
     fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
         self.check_row(x)?;
         let w = check_weight(weight)?;
@@ -354,14 +338,7 @@ impl Transformer for KBinsDiscretizer {
         Ok(())
     }
     fn learn_many(&mut self, x: Batch<'_>, weights: Option<&[f64]>) -> Result<()> {
-        if let Some(w) = weights {
-            check_out_len("weights against rows", x.n_rows(), w.len())?;
-        }
-        for i in 0..x.n_rows() {
-            let r = x.row(i).map_err(|e| e.in_row(i))?;
-            self.check_row(r).map_err(|e| e.in_row(i))?;
-            check_weight(weights.map(|w| w[i])).map_err(|e| e.in_row(i))?;
-        }
+        check_rows(self, x, weights)?;
         // The row loop, with the edges computed once at the end (the same state).
         let mut any = false;
         let mut scratch = std::mem::take(&mut self.scratch);
@@ -384,10 +361,7 @@ impl Transformer for KBinsDiscretizer {
         Ok(())
     }
     fn transform_one(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
-        let d = self.dim.ok_or_else(|| not_fitted("discretizer"))?;
-        self.check_row(x)?;
-        check_out_len("output buffer", d, out.len())?;
-        x.write_dense(out);
+        copy_checked(self, "discretizer", x, out)?;
         for (o, e) in out.iter_mut().zip(&self.edges) {
             *o = e.partition_point(|&edge| edge <= *o) as f64;
         }

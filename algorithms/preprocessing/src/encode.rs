@@ -181,6 +181,63 @@ fn unknown(column: &str, k: &str, full: Option<usize>) -> Error {
     }
 }
 
+/// The methods an encoder bound to its columns (`params`, `cols`, `names`, `cats`) shares:
+/// `bind`, `categories` (documented by the given doc comment), `columns`, and the `check`
+/// and `learn` of a record against the categories of those columns.
+macro_rules! bound_encoder {
+    ($params:ident, $(#[$categories_doc:meta])*) => {
+        /// Binds the parameters to a record schema.
+        pub fn bind(params: &$params, schema: &RecordSchema) -> Result<Self> {
+            params.validate()?;
+            let (cols, names) = bind_columns(schema, &params.columns, $params::NAME, true)?;
+            let cats = vec![CategorySet::default(); cols.len()];
+            Ok(Self {
+                params: params.clone(),
+                cols,
+                names,
+                cats,
+            })
+        }
+
+        $(#[$categories_doc])*
+        pub fn categories(&self) -> Vec<Vec<String>> {
+            self.cats.iter().map(|c| c.list().to_vec()).collect()
+        }
+
+        pub(crate) fn columns(&self) -> &[usize] {
+            &self.cols
+        }
+
+        pub(crate) fn check(&self, x: &[Cell], learning: bool) -> Result<()> {
+            for (k, &j) in self.cols.iter().enumerate() {
+                let Some(key) = key(&x[j]) else {
+                    return Err(missing(&self.names[k]));
+                };
+                let c = &self.cats[k];
+                if c.get(&key).is_some() || self.params.handle_unknown != HandleUnknown::Error {
+                    continue;
+                }
+                match self.params.max_categories {
+                    Some(cap) if c.len() >= cap => {
+                        return Err(unknown(&self.names[k], &key, Some(cap)));
+                    }
+                    _ if learning => {}
+                    _ => return Err(unknown(&self.names[k], &key, None)),
+                }
+            }
+            Ok(())
+        }
+
+        pub(crate) fn learn(&mut self, x: &[Cell]) {
+            for (k, &j) in self.cols.iter().enumerate() {
+                if let Some(key) = key(&x[j]) {
+                    self.cats[k].insert(&key, self.params.max_categories);
+                }
+            }
+        }
+    };
+}
+
 macro_rules! encoder_params {
     ($(#[$m:meta])* $name:ident, $cli:literal, $summary:literal, { $($(#[$fm:meta])* $field:ident : $ty:ty = $def:expr),* $(,)? }) => {
         $(#[$m])*
@@ -352,27 +409,10 @@ pub struct OneHotEncoder {
 }
 
 impl OneHotEncoder {
-    /// Binds the parameters to a record schema.
-    pub fn bind(params: &OneHotEncoderParams, schema: &RecordSchema) -> Result<Self> {
-        params.validate()?;
-        let (cols, names) = bind_columns(schema, &params.columns, OneHotEncoderParams::NAME, true)?;
-        let cats = vec![CategorySet::default(); cols.len()];
-        Ok(OneHotEncoder {
-            params: params.clone(),
-            cols,
-            names,
-            cats,
-        })
-    }
-
-    /// The categories of each column, in output order.
-    pub fn categories(&self) -> Vec<Vec<String>> {
-        self.cats.iter().map(|c| c.list().to_vec()).collect()
-    }
-
-    pub(crate) fn columns(&self) -> &[usize] {
-        &self.cols
-    }
+    bound_encoder!(
+        OneHotEncoderParams,
+        /// The categories of each column, in output order.
+    );
 
     fn reserve(&self) -> usize {
         usize::from(self.params.handle_unknown == HandleUnknown::Reserve)
@@ -399,34 +439,6 @@ impl OneHotEncoder {
             }
         }
         w
-    }
-
-    pub(crate) fn check(&self, x: &[Cell], learning: bool) -> Result<()> {
-        for (k, &j) in self.cols.iter().enumerate() {
-            let Some(key) = key(&x[j]) else {
-                return Err(missing(&self.names[k]));
-            };
-            let c = &self.cats[k];
-            if c.get(&key).is_some() || self.params.handle_unknown != HandleUnknown::Error {
-                continue;
-            }
-            match self.params.max_categories {
-                Some(cap) if c.len() >= cap => {
-                    return Err(unknown(&self.names[k], &key, Some(cap)));
-                }
-                _ if learning => {}
-                _ => return Err(unknown(&self.names[k], &key, None)),
-            }
-        }
-        Ok(())
-    }
-
-    pub(crate) fn learn(&mut self, x: &[Cell]) {
-        for (k, &j) in self.cols.iter().enumerate() {
-            if let Some(key) = key(&x[j]) {
-                self.cats[k].insert(&key, self.params.max_categories);
-            }
-        }
     }
 
     pub(crate) fn encode(&self, x: &[Cell], mut offset: usize, out: &mut FeatureBuf) -> Result<()> {
@@ -478,59 +490,13 @@ pub struct OrdinalEncoder {
 }
 
 impl OrdinalEncoder {
-    /// Binds the parameters to a record schema.
-    pub fn bind(params: &OrdinalEncoderParams, schema: &RecordSchema) -> Result<Self> {
-        params.validate()?;
-        let (cols, names) =
-            bind_columns(schema, &params.columns, OrdinalEncoderParams::NAME, true)?;
-        let cats = vec![CategorySet::default(); cols.len()];
-        Ok(OrdinalEncoder {
-            params: params.clone(),
-            cols,
-            names,
-            cats,
-        })
-    }
-
-    /// The categories of each column, in code order.
-    pub fn categories(&self) -> Vec<Vec<String>> {
-        self.cats.iter().map(|c| c.list().to_vec()).collect()
-    }
-
-    pub(crate) fn columns(&self) -> &[usize] {
-        &self.cols
-    }
+    bound_encoder!(
+        OrdinalEncoderParams,
+        /// The categories of each column, in code order.
+    );
 
     pub(crate) fn width(&self) -> usize {
         self.cols.len()
-    }
-
-    pub(crate) fn check(&self, x: &[Cell], learning: bool) -> Result<()> {
-        for (k, &j) in self.cols.iter().enumerate() {
-            let Some(key) = key(&x[j]) else {
-                return Err(missing(&self.names[k]));
-            };
-            let c = &self.cats[k];
-            if c.get(&key).is_some() || self.params.handle_unknown != HandleUnknown::Error {
-                continue;
-            }
-            match self.params.max_categories {
-                Some(cap) if c.len() >= cap => {
-                    return Err(unknown(&self.names[k], &key, Some(cap)));
-                }
-                _ if learning => {}
-                _ => return Err(unknown(&self.names[k], &key, None)),
-            }
-        }
-        Ok(())
-    }
-
-    pub(crate) fn learn(&mut self, x: &[Cell]) {
-        for (k, &j) in self.cols.iter().enumerate() {
-            if let Some(key) = key(&x[j]) {
-                self.cats[k].insert(&key, self.params.max_categories);
-            }
-        }
     }
 
     pub(crate) fn encode(&self, x: &[Cell], offset: usize, out: &mut FeatureBuf) -> Result<()> {

@@ -2,29 +2,20 @@
 
 use serde::{Deserialize, Serialize};
 use tidewater_core::row::check_weight;
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
 use tidewater_core::traits::check_out_len;
 use tidewater_core::{Build, FeatureVector, Result, Row, Transformer};
 
-use crate::common::{fit_by_learning, not_fitted};
+use crate::common::{fit_by_learning, no_params, not_fitted};
 
 /// Hyper-parameters of [`Passthrough`] (none).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PassthroughParams {}
 
-impl Params for PassthroughParams {
-    const NAME: &'static str = "passthrough";
-    const SUMMARY: &'static str = "the identity: rows pass unchanged";
-    fn docs() -> Vec<ParamDoc> {
-        Vec::new()
-    }
-    fn set(&mut self, name: &str, _: &Value) -> Result<()> {
-        Err(unknown_param(Self::NAME, name))
-    }
-    fn validate(&self) -> Result<()> {
-        Ok(())
-    }
-}
+no_params!(
+    PassthroughParams,
+    "passthrough",
+    "the identity: rows pass unchanged"
+);
 
 impl Build for PassthroughParams {
     type Model = Passthrough;

@@ -10,7 +10,7 @@ use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
 use tidewater_core::traits::check_out_len;
 use tidewater_core::{Batch, Build, Dataset, Error, FeatureVector, Fit, Result, Row, Transformer};
 
-use crate::common::{bits_eq, dense, not_fitted, opt_count, opt_text};
+use crate::common::{bits_eq, dense, fit_by_learning, not_fitted, opt_count, opt_text};
 
 /// Makes each row of a `k x d` row-major matrix have its largest-magnitude entry positive
 /// (scikit-learn's `svd_flip` on the components), so that signs are deterministic.
@@ -133,17 +133,7 @@ impl Build for PcaParams {
     }
 }
 
-impl Fit for PcaParams {
-    type Model = Pca;
-    fn fit(&self, data: &Dataset) -> Result<Pca> {
-        if data.n_rows() == 0 {
-            return Err(Error::Empty("cannot fit a PCA on no rows".into()));
-        }
-        let mut m = self.build()?;
-        m.learn_many(data.batch(), data.weights.as_deref())?;
-        Ok(m)
-    }
-}
+fit_by_learning!(PcaParams, Pca, "PCA");
 
 /// Principal component analysis on the exact running covariance.
 ///

@@ -3,10 +3,11 @@
 use serde::{Deserialize, Serialize};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
-use tidewater_core::traits::check_out_len;
 use tidewater_core::{Batch, Build, Dataset, Error, FeatureVector, Fit, Result, Row, Transformer};
 
-use crate::common::{bits_eq, dense, not_fitted, pair, weighted_quantile};
+use crate::common::{
+    bits_eq, check_rows, copy_checked, dense, pair, same_shape, weighted_columns, weighted_quantile,
+};
 use crate::sketch::{DEFAULT_COMPRESSION, QuantileSketch};
 
 /// Hyper-parameters of [`RobustScaler`] (scikit-learn's names and defaults).
@@ -138,16 +139,11 @@ impl Fit for RobustScalerParams {
             m.check_row(r).map_err(|e| e.in_row(i))?;
             check_weight(data.weights.as_ref().map(|w| w[i])).map_err(|e| e.in_row(i))?;
         }
-        let d = data.n_features();
-        m.init(d);
-        let mut columns: Vec<Vec<(f64, f64)>> = vec![Vec::with_capacity(data.n_rows()); d];
-        let mut scratch = Vec::new();
-        for i in 0..data.n_rows() {
-            let w = data.weights.as_ref().map_or(1.0, |w| w[i]);
-            let xs = dense(b.row(i)?, &mut scratch);
-            for (j, &v) in xs.iter().enumerate() {
-                columns[j].push((v, w));
-                m.sketches[j].add(v, w);
+        m.init(data.n_features());
+        let mut columns = weighted_columns(data)?;
+        for (sketch, col) in m.sketches.iter_mut().zip(&columns) {
+            for &(v, w) in col {
+                sketch.add(v, w);
             }
         }
         let (lo, hi) = m.params.quantile_range;
@@ -256,15 +252,7 @@ impl RobustScaler {
 }
 
 impl Transformer for RobustScaler {
-    fn n_features_in(&self) -> Option<usize> {
-        self.dim
-    }
-    fn n_features_out(&self) -> Option<usize> {
-        self.dim
-    }
-    fn feature_names_out(&self, input: &[String]) -> Vec<String> {
-        input.to_vec()
-    }
+    same_shape!();
     fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
         self.check_row(x)?;
         let w = check_weight(weight)?;
@@ -282,14 +270,7 @@ impl Transformer for RobustScaler {
     fn learn_many(&mut self, x: Batch<'_>, weights: Option<&[f64]>) -> Result<()> {
         // The row loop without recomputing the estimates after every row: the sketches end
         // in the same state, and the estimates are computed once from it.
-        if let Some(w) = weights {
-            check_out_len("weights against rows", x.n_rows(), w.len())?;
-        }
-        for i in 0..x.n_rows() {
-            let r = x.row(i).map_err(|e| e.in_row(i))?;
-            self.check_row(r).map_err(|e| e.in_row(i))?;
-            check_weight(weights.map(|w| w[i])).map_err(|e| e.in_row(i))?;
-        }
+        check_rows(self, x, weights)?;
         let mut any = false;
         for i in 0..x.n_rows() {
             let r = x.row(i)?;
@@ -312,10 +293,7 @@ impl Transformer for RobustScaler {
         Ok(())
     }
     fn transform_one(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
-        let d = self.dim.ok_or_else(|| not_fitted("robust scaler"))?;
-        self.check_row(x)?;
-        check_out_len("output buffer", d, out.len())?;
-        x.write_dense(out);
+        copy_checked(self, "robust scaler", x, out)?;
         for ((o, &c), &s) in out.iter_mut().zip(&self.center).zip(&self.scale) {
             *o = (*o - c) / s;
         }

@@ -10,7 +10,7 @@ use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
 use tidewater_core::traits::check_out_len;
 use tidewater_core::{Build, Error, FeatureVector, Result, Row, Transformer};
 
-use crate::common::{bits_eq, dense, fit_by_learning, not_fitted, pair};
+use crate::common::{bits_eq, copy_checked, dense, fit_by_learning, no_params, pair, same_shape};
 
 // ------------------------------------------------------------------------------------------
 // MinMaxScaler
@@ -144,15 +144,7 @@ impl MinMaxScaler {
 }
 
 impl Transformer for MinMaxScaler {
-    fn n_features_in(&self) -> Option<usize> {
-        self.dim
-    }
-    fn n_features_out(&self) -> Option<usize> {
-        self.dim
-    }
-    fn feature_names_out(&self, input: &[String]) -> Vec<String> {
-        input.to_vec()
-    }
+    same_shape!();
     fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
         self.check_row(x)?;
         let w = check_weight(weight)?;
@@ -174,10 +166,7 @@ impl Transformer for MinMaxScaler {
         Ok(())
     }
     fn transform_one(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
-        let d = self.dim.ok_or_else(|| not_fitted("min-max scaler"))?;
-        self.check_row(x)?;
-        check_out_len("output buffer", d, out.len())?;
-        x.write_dense(out);
+        copy_checked(self, "min-max scaler", x, out)?;
         if !self.seen {
             return Ok(());
         }
@@ -198,20 +187,11 @@ impl Transformer for MinMaxScaler {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MaxAbsScalerParams {}
 
-impl Params for MaxAbsScalerParams {
-    const NAME: &'static str = "max_abs_scaler";
-    const SUMMARY: &'static str =
-        "divide each feature by its largest absolute value (exact; keeps sparsity and sign)";
-    fn docs() -> Vec<ParamDoc> {
-        Vec::new()
-    }
-    fn set(&mut self, name: &str, _: &Value) -> Result<()> {
-        Err(unknown_param(Self::NAME, name))
-    }
-    fn validate(&self) -> Result<()> {
-        Ok(())
-    }
-}
+no_params!(
+    MaxAbsScalerParams,
+    "max_abs_scaler",
+    "divide each feature by its largest absolute value (exact; keeps sparsity and sign)"
+);
 
 impl Build for MaxAbsScalerParams {
     type Model = MaxAbsScaler;
@@ -253,15 +233,7 @@ impl MaxAbsScaler {
 }
 
 impl Transformer for MaxAbsScaler {
-    fn n_features_in(&self) -> Option<usize> {
-        self.dim
-    }
-    fn n_features_out(&self) -> Option<usize> {
-        self.dim
-    }
-    fn feature_names_out(&self, input: &[String]) -> Vec<String> {
-        input.to_vec()
-    }
+    same_shape!();
     fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
         self.check_row(x)?;
         let w = check_weight(weight)?;
@@ -276,10 +248,7 @@ impl Transformer for MaxAbsScaler {
         Ok(())
     }
     fn transform_one(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
-        let d = self.dim.ok_or_else(|| not_fitted("max-abs scaler"))?;
-        self.check_row(x)?;
-        check_out_len("output buffer", d, out.len())?;
-        x.write_dense(out);
+        copy_checked(self, "max-abs scaler", x, out)?;
         for (o, &m) in out.iter_mut().zip(&self.max_abs) {
             *o /= if m == 0.0 { 1.0 } else { m };
         }
@@ -400,15 +369,7 @@ impl Normalizer {
 }
 
 impl Transformer for Normalizer {
-    fn n_features_in(&self) -> Option<usize> {
-        self.dim
-    }
-    fn n_features_out(&self) -> Option<usize> {
-        self.dim
-    }
-    fn feature_names_out(&self, input: &[String]) -> Vec<String> {
-        input.to_vec()
-    }
+    same_shape!();
     fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
         self.check_row(x)?;
         check_weight(weight)?;
@@ -573,15 +534,7 @@ impl AdaptiveStandardScaler {
 }
 
 impl Transformer for AdaptiveStandardScaler {
-    fn n_features_in(&self) -> Option<usize> {
-        self.dim
-    }
-    fn n_features_out(&self) -> Option<usize> {
-        self.dim
-    }
-    fn feature_names_out(&self, input: &[String]) -> Vec<String> {
-        input.to_vec()
-    }
+    same_shape!();
     fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
         self.check_row(x)?;
         let w = check_weight(weight)?;
@@ -615,12 +568,7 @@ impl Transformer for AdaptiveStandardScaler {
         Ok(())
     }
     fn transform_one(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
-        let d = self
-            .dim
-            .ok_or_else(|| not_fitted("adaptive standard scaler"))?;
-        self.check_row(x)?;
-        check_out_len("output buffer", d, out.len())?;
-        x.write_dense(out);
+        copy_checked(self, "adaptive standard scaler", x, out)?;
         for ((o, &m), &s) in out.iter_mut().zip(&self.mean).zip(&self.mean_sq) {
             let var = s - m * m;
             *o = if var > 0.0 {
