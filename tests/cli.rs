@@ -4,185 +4,14 @@
 //! Expected values come from the reference fixtures in `tests/fixtures/reference`; data files
 //! are written from them into a temporary directory per test.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_tidewater");
+mod common;
+use common::cli::{TempDir, tw};
+use common::{assert_close_matrix, csv_text, fixture, floats, matrix, num};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/// What one run of the program did.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// Asserts exit 0 and returns stdout.
-    fn ok(&self) -> &str {
-        assert_eq!(
-            self.code, 0,
-            "expected success\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        &self.stdout
-    }
-
-    /// Asserts exit 0 with exactly one line on stdout, and parses it as JSON.
-    fn json(&self) -> Value {
-        let out = self.ok();
-        assert_eq!(out.lines().count(), 1, "one line of JSON expected: {out}");
-        let v: Value =
-            serde_json::from_str(out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}"));
-        assert!(v.is_object(), "a JSON object expected: {out}");
-        v
-    }
-
-    /// Asserts a bad-input failure: exit 2, one non-empty line on stderr holding every
-    /// `needle`, no panic, nothing on stdout. Returns the line.
-    fn input_error(&self, needles: &[&str]) -> &str {
-        assert_eq!(
-            self.code, 2,
-            "expected exit 2\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        let lines: Vec<&str> = self.stderr.lines().collect();
-        assert_eq!(
-            lines.len(),
-            1,
-            "one line on stderr expected: {:?}",
-            self.stderr
-        );
-        let line = lines[0];
-        assert!(!line.trim().is_empty(), "an empty error line");
-        assert!(!line.contains("panicked"), "a panic: {line}");
-        assert!(
-            !line.contains("internal error"),
-            "an internal error: {line}"
-        );
-        for n in needles {
-            assert!(line.contains(n), "the error should name `{n}`: {line}");
-        }
-        assert!(
-            self.stdout.is_empty(),
-            "nothing on stdout expected: {}",
-            self.stdout
-        );
-        line
-    }
-}
-
-/// Runs the program with `args`.
-fn tw(args: &[&str]) -> Run {
-    let out = Command::new(BIN)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
-    Run {
-        code: out
-            .status
-            .code()
-            .expect("the program was not killed by a signal"),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    }
-}
-
-/// A temporary directory of one test, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("tidewater-cli-{}-{test}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create a temporary directory");
-        TempDir(dir)
-    }
-
-    /// The path of `name` inside the directory, as a string for the command line.
-    fn path(&self, name: &str) -> String {
-        self.0
-            .join(name)
-            .to_str()
-            .expect("UTF-8 temp path")
-            .to_owned()
-    }
-
-    /// Writes `text` to `name` and returns its path.
-    fn write(&self, name: &str, text: &str) -> String {
-        let p = self.path(name);
-        std::fs::write(&p, text).expect("write a temporary file");
-        p
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A reference fixture, parsed.
-fn fixture(rel: &str) -> Value {
-    let path = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/reference"
-    ))
-    .join(rel);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn num(v: &Value) -> f64 {
-    v.as_f64()
-        .unwrap_or_else(|| panic!("expected a number, got {v}"))
-}
-
-fn vector(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("expected an array, got {v}"))
-        .iter()
-        .map(num)
-        .collect()
-}
-
-fn matrix(v: &Value) -> Vec<Vec<f64>> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("expected an array of rows, got {v}"))
-        .iter()
-        .map(vector)
-        .collect()
-}
-
-/// `|got - want| <= tol * max(1, |want|)` for every entry, naming the first failure.
-fn assert_close_matrix(what: &str, got: &[Vec<f64>], want: &[Vec<f64>], tol: f64) {
-    assert_eq!(got.len(), want.len(), "{what}: rows");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert_eq!(g.len(), w.len(), "{what}: row {i} length");
-        for (j, (a, b)) in g.iter().zip(w).enumerate() {
-            assert!(
-                (a - b).abs() <= tol * b.abs().max(1.0),
-                "{what}: row {i} column {j}: got {a}, want {b} (tolerance {tol})"
-            );
-        }
-    }
-}
-
-/// A CSV text: a header, then rows of numbers in shortest round-trip form.
-fn csv_text(header: &[String], rows: &[Vec<String>]) -> String {
-    let mut s = header.join(",");
-    s.push('\n');
-    for r in rows {
-        s.push_str(&r.join(","));
-        s.push('\n');
-    }
-    s
-}
 
 const IRIS_HEADER: [&str; 5] = [
     "sepal_length",
@@ -195,7 +24,7 @@ const IRIS_HEADER: [&str; 5] = [
 /// Iris rows from the fixture: four features then the integer label.
 fn iris_rows(fx: &Value) -> Vec<Vec<String>> {
     let x = matrix(&fx["X"]);
-    let y = vector(&fx["y"]);
+    let y = floats(&fx["y"]);
     x.iter()
         .zip(&y)
         .map(|(r, &l)| {
@@ -761,8 +590,8 @@ fn fit_then_transform_standardises_like_scikit_learn() {
     let (columns, values) = transform_json(&model, &wine);
     assert_eq!(columns, serde_json::json!(wine_header()));
     assert_eq!(values.len(), 178);
-    let mean = vector(&fx["mean"]);
-    let var = vector(&fx["var"]);
+    let mean = floats(&fx["mean"]);
+    let var = floats(&fx["var"]);
     let want: Vec<Vec<f64>> = matrix(&fx["X"])
         .iter()
         .map(|r| {
@@ -936,7 +765,7 @@ fn datasets_export_prints_a_header_then_rows_with_the_target_last() {
     assert_eq!(lines[0].split(',').collect::<Vec<_>>(), IRIS_HEADER);
     let fx = fixture("batch/gnb_iris.json");
     let x = matrix(&fx["X"]);
-    let y = vector(&fx["y"]);
+    let y = floats(&fx["y"]);
     for (i, l) in lines[1..].iter().enumerate() {
         let v: Vec<f64> = l.split(',').map(|f| f.parse().unwrap()).collect();
         assert_eq!(v[..4], x[i][..], "row {i}");

@@ -3,86 +3,11 @@
 //! from a user's file, multi-target data sets with `--target`.
 
 use std::path::PathBuf;
-use std::process::Command;
 
-use serde_json::Value;
 use tidewater::datasets::synth;
 
-const BIN: &str = env!("CARGO_BIN_EXE_tidewater");
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn ok(&self) -> &str {
-        assert_eq!(
-            self.code, 0,
-            "expected success\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        &self.stdout
-    }
-
-    fn json(&self) -> Value {
-        let out = self.ok();
-        assert_eq!(out.lines().count(), 1, "one line of JSON expected: {out}");
-        serde_json::from_str(out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}"))
-    }
-
-    /// Exit 2, one line on stderr naming every needle, nothing on stdout.
-    fn input_error(&self, needles: &[&str]) -> &str {
-        assert_eq!(
-            self.code, 2,
-            "expected exit 2\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        let lines: Vec<&str> = self.stderr.lines().collect();
-        assert_eq!(
-            lines.len(),
-            1,
-            "one line on stderr expected: {:?}",
-            self.stderr
-        );
-        assert!(!lines[0].contains("panicked") && !lines[0].contains("internal error"));
-        for n in needles {
-            assert!(
-                lines[0].contains(n),
-                "the error should name `{n}`: {}",
-                lines[0]
-            );
-        }
-        assert!(
-            self.stdout.is_empty(),
-            "nothing on stdout expected: {}",
-            self.stdout
-        );
-        lines[0]
-    }
-}
-
-fn run(args: &[&str], env: &[(&str, Option<&str>)]) -> Run {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args);
-    for (k, v) in env {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
-    }
-    let out = cmd.output().expect("the program runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn tw(args: &[&str]) -> Run {
-    run(args, &[])
-}
+mod common;
+use common::cli::{tw, tw_env};
 
 fn temp_dir(test: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -338,7 +263,7 @@ fn elec2_reads_the_users_file_named_by_the_environment() {
     std::fs::write(&file, ELEC2).unwrap();
     let path = file.to_str().unwrap();
     let env = [("TIDEWATER_ELEC2", Some(path))];
-    let out = run(
+    let out = tw_env(
         &[
             "eval",
             "--model",
@@ -351,7 +276,7 @@ fn elec2_reads_the_users_file_named_by_the_environment() {
     )
     .json();
     assert_eq!(out["rows"], 4);
-    let csv = run(&["datasets", "export", "elec2"], &env);
+    let csv = tw_env(&["datasets", "export", "elec2"], &env);
     let lines: Vec<&str> = csv.ok().lines().collect();
     assert_eq!(
         lines[0],
@@ -363,7 +288,7 @@ fn elec2_reads_the_users_file_named_by_the_environment() {
     );
     assert_eq!(lines.len(), 5);
 
-    run(
+    tw_env(
         &["eval", "--dataset", "elec2"],
         &[("TIDEWATER_ELEC2", None)],
     )
@@ -374,7 +299,7 @@ fn elec2_reads_the_users_file_named_by_the_environment() {
         ELEC2.replace(",DOWN\n0,2,0.06383", ",SIDEWAYS\n0,2,0.06383"),
     )
     .unwrap();
-    run(
+    tw_env(
         &["eval", "--dataset", "elec2"],
         &[("TIDEWATER_ELEC2", bad.to_str())],
     )

@@ -3,57 +3,12 @@
 //! detections), the CSV fast path against the general reader, and the errors.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_tidewater");
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        assert_eq!(
-            self.code, 0,
-            "expected success\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        assert_eq!(self.stdout.lines().count(), 1, "one line: {}", self.stdout);
-        serde_json::from_str(&self.stdout).unwrap()
-    }
-
-    fn input_error(&self, needles: &[&str]) -> String {
-        assert_eq!(
-            self.code, 2,
-            "expected exit 2\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        let lines: Vec<&str> = self.stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "one line on stderr: {:?}", self.stderr);
-        assert!(!self.stderr.contains("panick"), "{}", self.stderr);
-        for n in needles {
-            assert!(lines[0].contains(n), "`{n}` not in: {}", lines[0]);
-        }
-        assert!(self.stdout.is_empty(), "{}", self.stdout);
-        lines[0].to_owned()
-    }
-}
-
-fn run(args: &[&str]) -> Run {
-    let out = Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+mod common;
+use common::cli::tw;
+use common::keys;
 
 fn tmp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tidewater-cli-drift-{}", std::process::id()));
@@ -121,7 +76,7 @@ fn every_public_drift_fixture_passes_through_the_command_line() {
         }
         std::fs::write(&path, text).unwrap();
         let spec = spec_of(f);
-        let out = run(&[
+        let out = tw(&[
             "drift",
             "--detector",
             &spec,
@@ -130,12 +85,7 @@ fn every_public_drift_fixture_passes_through_the_command_line() {
             "--json",
         ])
         .json();
-        let keys: Vec<&str> = out
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys = keys(&out);
         assert_eq!(keys, ["rows", "seconds", "drifts", "warnings"], "{name}");
         assert_eq!(out["rows"].as_u64(), Some(values(f).len() as u64), "{name}");
         assert_eq!(
@@ -215,7 +165,7 @@ fn the_fast_path_and_the_general_reader_agree() {
         if let Some(c) = column {
             args.extend(["--column", c]);
         }
-        let out = run(&args).json();
+        let out = tw(&args).json();
         assert_eq!(
             out["rows"].as_u64(),
             Some(vals.len() as u64),
@@ -230,7 +180,7 @@ fn the_fast_path_and_the_general_reader_agree() {
     let b = tmp("b.csv");
     std::fs::write(&a, format!("x\n{}\n", vals[..half].join("\n"))).unwrap();
     std::fs::write(&b, format!("x\n{}\n", vals[half..].join("\n"))).unwrap();
-    let out = run(&[
+    let out = tw(&[
         "drift",
         "--detector",
         &spec,
@@ -242,7 +192,7 @@ fn the_fast_path_and_the_general_reader_agree() {
     ])
     .json();
     assert_eq!(indices(&out["drifts"]), want);
-    let out = run(&[
+    let out = tw(&[
         "drift",
         "--detector",
         &spec,
@@ -281,7 +231,7 @@ fn long_streams_give_the_librarys_detections() {
         "eddm",
     ] {
         let want = build_detector(spec).unwrap().update_many(&xs).unwrap();
-        let out = run(&[
+        let out = tw(&[
             "drift",
             "--detector",
             spec,
@@ -304,7 +254,7 @@ fn long_streams_give_the_librarys_detections() {
         fired += want.drifts.len();
     }
     assert!(fired > 3, "the detectors should fire on this stream");
-    let out = run(&[
+    let out = tw(&[
         "drift",
         "--detector",
         "adwin",
@@ -323,19 +273,19 @@ fn bad_values_name_the_file_line_and_column() {
     let p = tmp("bad.csv");
     std::fs::write(&p, "err\n0\n1\n0\nabc\n1\n").unwrap();
     let f = p.to_str().unwrap();
-    run(&["drift", "--detector", "ddm", "--data", f]).input_error(&[f, ":5", "err", "abc"]);
+    tw(&["drift", "--detector", "ddm", "--data", f]).input_error(&[f, ":5", "err", "abc"]);
     std::fs::write(&p, "err\n0\n1\n\n0\n2\n1\n").unwrap();
-    run(&["drift", "--detector", "ddm", "--data", f])
+    tw(&["drift", "--detector", "ddm", "--data", f])
         .input_error(&[f, ":6", "err", "ddm", "[0, 1]"]);
     std::fs::write(&p, "err\n0\n1\n \n1\n").unwrap();
-    run(&["drift", "--detector", "adwin", "--data", f]).input_error(&[f, ":4", "missing"]);
+    tw(&["drift", "--detector", "adwin", "--data", f]).input_error(&[f, ":4", "missing"]);
     std::fs::write(&p, "err\n0\ninf\n").unwrap();
-    run(&["drift", "--detector", "adwin", "--data", f]).input_error(&[f, ":3", "inf"]);
+    tw(&["drift", "--detector", "adwin", "--data", f]).input_error(&[f, ":3", "inf"]);
     std::fs::write(&p, "err\n").unwrap();
-    run(&["drift", "--detector", "adwin", "--data", f]).input_error(&[f, "no data rows"]);
+    tw(&["drift", "--detector", "adwin", "--data", f]).input_error(&[f, "no data rows"]);
     std::fs::write(&p, "a,b\n1,2\n3\n").unwrap();
-    run(&["drift", "--detector", "adwin", "--data", f, "--column", "b"]).input_error(&[f, ":3"]);
-    run(&[
+    tw(&["drift", "--detector", "adwin", "--data", f, "--column", "b"]).input_error(&[f, ":3"]);
+    tw(&[
         "drift",
         "--detector",
         "adwin",
@@ -345,10 +295,10 @@ fn bad_values_name_the_file_line_and_column() {
         "zz",
     ])
     .input_error(&["zz"]);
-    run(&["drift", "--detector", "adwn", "--data", f]).input_error(&["unknown detector `adwn`"]);
-    run(&["drift", "--detector", "adwin(delta=3)", "--data", f]).input_error(&["`delta`"]);
-    run(&["drift", "--detector", "adwin(clok=3)", "--data", f]).input_error(&["clok"]);
-    run(&[
+    tw(&["drift", "--detector", "adwn", "--data", f]).input_error(&["unknown detector `adwn`"]);
+    tw(&["drift", "--detector", "adwin(delta=3)", "--data", f]).input_error(&["`delta`"]);
+    tw(&["drift", "--detector", "adwin(clok=3)", "--data", f]).input_error(&["clok"]);
+    tw(&[
         "drift",
         "--detector",
         "adwin",
@@ -356,12 +306,12 @@ fn bad_values_name_the_file_line_and_column() {
         "/nonexistent/x.csv",
     ])
     .input_error(&["/nonexistent/x.csv"]);
-    run(&["drift", "--detector", "adwin"]).input_error(&["no data"]);
+    tw(&["drift", "--detector", "adwin"]).input_error(&["no data"]);
 }
 
 #[test]
 fn drift_reads_generators_and_data_sets() {
-    let out = run(&[
+    let out = tw(&[
         "drift",
         "--detector",
         "adwin",
@@ -375,7 +325,7 @@ fn drift_reads_generators_and_data_sets() {
     ])
     .json();
     assert_eq!(out["rows"].as_u64(), Some(3000));
-    let out = run(&[
+    let out = tw(&[
         "drift",
         "--detector",
         "ddm",
@@ -390,7 +340,7 @@ fn drift_reads_generators_and_data_sets() {
     .json();
     assert_eq!(out["rows"].as_u64(), Some(2000));
     assert!(out["warnings"].is_array());
-    let text = run(&[
+    let text = tw(&[
         "drift",
         "--detector",
         "page_hinkley",
@@ -405,7 +355,7 @@ fn drift_reads_generators_and_data_sets() {
 fn eval_retrain_wraps_the_model_and_reports_events() {
     let synth = "concept_drift_stream(stream=agrawal(classification_function=6,seed=1),\
                  drift_stream=agrawal(classification_function=7,seed=2),position=5001,width=1,seed=3)";
-    let plain = run(&[
+    let plain = tw(&[
         "eval",
         "--model",
         "gaussian_nb",
@@ -423,7 +373,7 @@ fn eval_retrain_wraps_the_model_and_reports_events() {
         "hddm_w",
         "page_hinkley(threshold=20)",
     ] {
-        let out = run(&[
+        let out = tw(&[
             "eval",
             "--model",
             "gaussian_nb",
@@ -436,12 +386,7 @@ fn eval_retrain_wraps_the_model_and_reports_events() {
             "--json",
         ])
         .json();
-        let keys: Vec<&str> = out
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys = keys(&out);
         assert_eq!(
             keys,
             [
@@ -479,7 +424,7 @@ fn eval_retrain_wraps_the_model_and_reports_events() {
             acc(&plain)
         );
     }
-    run(&[
+    tw(&[
         "eval",
         "--model",
         "gaussian_nb",
@@ -489,7 +434,7 @@ fn eval_retrain_wraps_the_model_and_reports_events() {
         "adwin(delta=7)",
     ])
     .input_error(&["--retrain", "`delta`"]);
-    run(&[
+    tw(&[
         "eval",
         "--model",
         "mean_regressor",
@@ -499,7 +444,7 @@ fn eval_retrain_wraps_the_model_and_reports_events() {
         "ddm",
     ])
     .input_error(&["ddm", "regressor"]);
-    let out = run(&[
+    let out = tw(&[
         "eval",
         "--model",
         "mean_regressor",
@@ -517,7 +462,7 @@ fn eval_retrain_wraps_the_model_and_reports_events() {
 
 #[test]
 fn list_describes_every_detector() {
-    let out = run(&["list", "--json"]).json();
+    let out = tw(&["list", "--json"]).json();
     let detectors = out["detectors"].as_array().unwrap();
     let names: Vec<&str> = detectors
         .iter()
@@ -551,6 +496,6 @@ fn list_describes_every_detector() {
     ] {
         assert!(params.contains(&want), "{want:?} in {params:?}");
     }
-    let text = run(&["list"]);
+    let text = tw(&["list"]);
     assert!(text.stdout.contains("detectors:") && text.stdout.contains("hddm_w"));
 }

@@ -2,129 +2,27 @@
 //! `predict`, River's phishing accuracy by `eval`, batch-only parameters, LIBSVM and VW
 //! streams with `--bits`, and errors that name what is wrong.
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_tidewater");
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn ok(&self) -> &str {
-        assert_eq!(
-            self.code, 0,
-            "expected success\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        &self.stdout
-    }
-
-    fn json(&self) -> Value {
-        let out = self.ok();
-        assert_eq!(out.lines().count(), 1, "one line of JSON expected: {out}");
-        serde_json::from_str(out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}"))
-    }
-
-    fn input_error(&self, needles: &[&str]) -> String {
-        assert_eq!(
-            self.code, 2,
-            "expected exit 2\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        let lines: Vec<&str> = self.stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "one line on stderr: {:?}", self.stderr);
-        assert!(!lines[0].contains("panicked"), "a panic: {}", lines[0]);
-        for n in needles {
-            assert!(
-                lines[0].contains(n),
-                "the error should name `{n}`: {}",
-                lines[0]
-            );
-        }
-        lines[0].to_owned()
-    }
-}
-
-fn tw(args: &[&str]) -> Run {
-    let out = Command::new(BIN)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
-    Run {
-        code: out.status.code().expect("not killed by a signal"),
-        stdout: String::from_utf8(out.stdout).expect("UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("UTF-8"),
-    }
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("tidewater-linear-{}-{test}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create a temporary directory");
-        TempDir(dir)
-    }
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).to_str().expect("UTF-8").to_owned()
-    }
-    fn write(&self, name: &str, text: &str) -> String {
-        let p = self.path(name);
-        std::fs::write(&p, text).expect("write a temporary file");
-        p
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn fixture(rel: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/reference/{rel}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("JSON")
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
-
-fn close(got: f64, want: f64, tol: f64, what: &str) {
-    assert!(
-        (got - want).abs() <= tol * want.abs().max(1.0),
-        "{what}: got {got}, want {want} (tol {tol})"
-    );
-}
+mod common;
+use common::cli::{TempDir, tw};
+use common::{close_one, csv_text, fixture, floats, matrix};
 
 /// Writes a fixture's X and y as CSV (`f0..`, `y`) and returns the path.
 fn write_xy(dir: &TempDir, f: &Value, name: &str) -> String {
-    let x: Vec<Vec<f64>> = f["X"].as_array().unwrap().iter().map(floats).collect();
+    let x = matrix(&f["X"]);
     let y = floats(&f["y"]);
     let d = x[0].len();
-    let mut text: String = (0..d).map(|j| format!("f{j},")).collect::<String>() + "y\n";
-    for (r, t) in x.iter().zip(&y) {
-        for v in r {
-            text.push_str(&format!("{v},"));
-        }
-        text.push_str(&format!("{t}\n"));
-    }
-    dir.write(name, &text)
+    let header: Vec<String> = (0..d)
+        .map(|j| format!("f{j}"))
+        .chain(["y".to_owned()])
+        .collect();
+    let rows: Vec<Vec<f64>> = x
+        .iter()
+        .zip(&y)
+        .map(|(r, t)| r.iter().copied().chain([*t]).collect())
+        .collect();
+    dir.write(name, &csv_text(&header, &rows))
 }
 
 /// `fit` then `predict --json` on a regression fixture: predictions equal X coef + intercept.
@@ -141,7 +39,7 @@ fn check_regression_fixture(test: &str, rel: &str, spec: &str) {
     let preds = floats(&out["predictions"]);
     for (i, (p, r)) in preds.iter().zip(f["X"].as_array().unwrap()).enumerate() {
         let want: f64 = floats(r).iter().zip(&coef).map(|(a, c)| a * c).sum::<f64>() + b;
-        close(*p, want, tol, &format!("{spec} prediction {i}"));
+        close_one(*p, want, tol, &format!("{spec} prediction {i}"));
     }
 }
 
@@ -208,7 +106,7 @@ fn softmax_regression_fit_then_predict_proba_reproduces_scikit_learn() {
         .enumerate()
     {
         for (k, (g, w)) in floats(got).iter().zip(want).enumerate() {
-            close(*g, *w, tol, &format!("proba[{i}][{k}]"));
+            close_one(*g, *w, tol, &format!("proba[{i}][{k}]"));
         }
     }
 }

@@ -3,113 +3,9 @@
 //! files with text and empty fields (encoders, imputers), with the errors CLI.md asks for
 //! (file, line and column).
 
-use std::path::PathBuf;
-use std::process::Command;
-
-use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_tidewater");
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn ok(&self) -> &str {
-        assert_eq!(
-            self.code, 0,
-            "stdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        &self.stdout
-    }
-    fn json(&self) -> Value {
-        serde_json::from_str(self.ok().trim()).unwrap()
-    }
-    /// Exit 2 with one line on stderr holding every needle.
-    fn input_error(&self, needles: &[&str]) -> String {
-        assert_eq!(
-            self.code, 2,
-            "stdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        let lines: Vec<&str> = self.stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "{:?}", self.stderr);
-        assert!(!lines[0].contains("panicked"), "{}", lines[0]);
-        for n in needles {
-            assert!(lines[0].contains(n), "`{n}` not in: {}", lines[0]);
-        }
-        lines[0].to_owned()
-    }
-}
-
-fn tw(args: &[&str]) -> Run {
-    let out = Command::new(BIN).args(args).output().unwrap();
-    Run {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("tidewater-clipre-{}-{test}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).to_str().unwrap().to_owned()
-    }
-    fn write(&self, name: &str, text: &str) -> String {
-        let p = self.path(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn fixture(rel: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/reference/{rel}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
-
-fn matrix(v: &Value) -> Vec<Vec<f64>> {
-    v.as_array().unwrap().iter().map(floats).collect()
-}
-
-fn csv(header: &[String], rows: &[Vec<f64>]) -> String {
-    let mut s = header.join(",");
-    s.push('\n');
-    for r in rows {
-        let line: Vec<String> = r.iter().map(|v| v.to_string()).collect();
-        s.push_str(&line.join(","));
-        s.push('\n');
-    }
-    s
-}
+mod common;
+use common::cli::{TempDir, tw};
+use common::{csv_text, fixture, floats, matrix};
 
 fn transform_json(model: &str, data: &str) -> (Vec<String>, Vec<Vec<f64>>) {
     let v = tw(&["transform", "--load", model, "--data", data, "--json"]).json();
@@ -129,7 +25,7 @@ fn fit_then_transform_min_max_scales_wine_like_scikit_learn() {
     let tol = fx["tolerance"].as_f64().unwrap();
     let x = matrix(&fx["X"]);
     let header: Vec<String> = (0..x[0].len()).map(|j| format!("w{j:02}")).collect();
-    let data = dir.write("wine.csv", &csv(&header, &x));
+    let data = dir.write("wine.csv", &csv_text(&header, &x));
     let model = dir.path("m.tw");
     tw(&[
         "fit",
@@ -166,7 +62,7 @@ fn fit_then_transform_pca_on_iris_matches_scikit_learn_explained_variance() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let data = dir.write("iris.csv", &csv(&header, &x));
+    let data = dir.write("iris.csv", &csv_text(&header, &x));
     let model = dir.path("pca.tw");
     tw(&[
         "fit",
@@ -367,7 +263,7 @@ fn a_union_concatenates_transformers() {
     let fx = fixture("batch/pca_iris.json");
     let x = matrix(&fx["X"]);
     let header: Vec<String> = (0..4).map(|j| format!("f{j}")).collect();
-    let data = dir.write("iris.csv", &csv(&header, &x));
+    let data = dir.write("iris.csv", &csv_text(&header, &x));
     let m = dir.path("u.tw");
     tw(&[
         "fit",

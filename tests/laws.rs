@@ -11,68 +11,18 @@
 //!
 //! "Equal" is `|a - b| <= 1e-9 * (|a| + |b|) + 1e-12 * S`, S the scale of the data.
 
-use ndarray::{Array2, s};
 use proptest::prelude::*;
 use tidewater::bayes::{GaussianNB, GaussianNBParams};
 use tidewater::dummy::{MeanRegressorParams, PriorClassifierParams};
 use tidewater::persist;
 use tidewater::prelude::*;
 use tidewater::preprocessing::{StandardScaler, StandardScalerParams};
-use tidewater::{FeatureMatrix, Schema};
 
-/// A labelled data set with optional weights.
-#[derive(Clone, Debug)]
-struct Data {
-    x: Array2<f64>,
-    y: Vec<Label>,
-    w: Option<Vec<f64>>,
-}
-
-impl Data {
-    fn n(&self) -> usize {
-        self.x.nrows()
-    }
-
-    fn dataset(&self, rows: std::ops::Range<usize>) -> Dataset {
-        let x = self.x.slice(s![rows.clone(), ..]).to_owned();
-        let d = x.ncols();
-        let schema = Schema::numeric((0..d).map(|j| format!("f{j}")).collect(), vec!["y".into()]);
-        let ds = Dataset::new(
-            FeatureMatrix::Dense(x),
-            vec![Targets::Labels(self.y[rows.clone()].to_vec())],
-            schema,
-        )
-        .unwrap();
-        match &self.w {
-            Some(w) => ds.with_weights(w[rows].to_vec()).unwrap(),
-            None => ds,
-        }
-    }
-
-    fn weight(&self, i: usize) -> Option<f64> {
-        self.w.as_ref().map(|w| w[i])
-    }
-
-    /// max |x| and max x², the scales of means and variances.
-    fn scales(&self) -> (f64, f64) {
-        let m = self.x.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-        (m.max(1.0), (m * m).max(1.0))
-    }
-}
+mod common;
+use common::laws::{Data, cuts};
 
 fn data() -> impl Strategy<Value = Data> {
-    (1usize..5, 2usize..40).prop_flat_map(|(d, n)| {
-        (
-            prop::collection::vec(-1e3f64..1e3, n * d),
-            prop::collection::vec(0u8..3, n),
-            prop::option::of(prop::collection::vec(0.1f64..5.0, n)),
-        )
-            .prop_map(move |(xs, ys, w)| Data {
-                x: Array2::from_shape_vec((n, d), xs).unwrap(),
-                y: ys.into_iter().map(|c| Label::Num(c as f64)).collect(),
-                w,
-            })
-    })
+    common::laws::data(2)
 }
 
 fn equal(a: f64, b: f64, scale: f64) -> bool {
@@ -139,16 +89,6 @@ fn learn_many_nb(d: &Data, rows: std::ops::Range<usize>, m: &mut GaussianNB) {
 
 fn bytes<T: serde::Serialize>(m: &T) -> Vec<u8> {
     persist::to_bytes("law", m).unwrap()
-}
-
-/// Cut points splitting 0..n into chunks.
-fn cuts(n: usize, raw: &[usize]) -> Vec<usize> {
-    let mut c: Vec<usize> = raw.iter().map(|r| r % (n + 1)).collect();
-    c.push(0);
-    c.push(n);
-    c.sort_unstable();
-    c.dedup();
-    c
 }
 
 proptest! {

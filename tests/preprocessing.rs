@@ -13,37 +13,9 @@ use tidewater::preprocessing::{
     MinMaxScaler, MinMaxScalerParams, OneHotEncoderParams, OrdinalEncoderParams, Pca, PcaParams,
     RecordStepParams, StatImputerParams, Strategy, TextParams, TfIdfParams,
 };
-use tidewater::{FeatureMatrix, Schema};
 
-fn fixture(rel: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
-
-fn matrix(v: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = v.as_array().unwrap().iter().map(floats).collect();
-    let (n, d) = (rows.len(), rows[0].len());
-    Array2::from_shape_vec((n, d), rows.concat()).unwrap()
-}
-
-fn close(got: &[f64], want: &[f64], tol: f64, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: lengths");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            (g - w).abs() <= tol * w.abs().max(1.0),
-            "{what}[{i}]: got {g}, want {w} (tol {tol})"
-        );
-    }
-}
+mod common;
+use common::{array, close, fixture, fixture_file, floats, three_paths, unsupervised};
 
 /// Rows equal up to the sign of each whole row.
 fn close_up_to_sign(got: &[Vec<f64>], want: &Array2<f64>, tol: f64, what: &str) {
@@ -60,37 +32,16 @@ fn close_up_to_sign(got: &[Vec<f64>], want: &Array2<f64>, tol: f64, what: &str) 
     }
 }
 
-fn unsupervised(x: &Array2<f64>) -> Dataset {
-    let d = x.ncols();
-    Dataset::new(
-        FeatureMatrix::Dense(x.clone()),
-        vec![],
-        Schema::numeric((0..d).map(|j| format!("f{j}")).collect(), vec![]),
-    )
-    .unwrap()
-}
-
 #[test]
 fn min_max_scaler_matches_scikit_learn_on_wine_on_every_path() {
-    let f = fixture("reference/batch/scaler_wine.json");
+    let f = fixture("batch/scaler_wine.json");
     let tol = f["tolerance"].as_f64().unwrap();
-    let x = matrix(&f["X"]);
+    let x = array(&f["X"]);
     let (lo, hi) = (floats(&f["min"]), floats(&f["max"]));
     let fitted = MinMaxScalerParams::default()
         .fit(&unsupervised(&x))
         .unwrap();
-    let mut rows = MinMaxScaler::new();
-    for r in x.rows() {
-        rows.learn_one(Row::Dense(r.as_slice().unwrap()), None)
-            .unwrap();
-    }
-    let mut batches = MinMaxScaler::new();
-    for start in (0..x.nrows()).step_by(13) {
-        let end = (start + 13).min(x.nrows());
-        batches
-            .learn_many(Batch::Dense(x.slice(ndarray::s![start..end, ..])), None)
-            .unwrap();
-    }
+    let [fitted, rows, batches] = three_paths(fitted, MinMaxScaler::new, &x, 13);
     for (path, m) in [
         ("fit", &fitted),
         ("learn_one", &rows),
@@ -115,25 +66,14 @@ fn min_max_scaler_matches_scikit_learn_on_wine_on_every_path() {
 
 #[test]
 fn pca_matches_scikit_learn_on_iris_up_to_sign_on_every_path() {
-    let f = fixture("reference/batch/pca_iris.json");
+    let f = fixture("batch/pca_iris.json");
     let tol = f["tolerance"].as_f64().unwrap();
     let k = f["params"]["n_components"].as_u64().unwrap() as usize;
-    let x = matrix(&f["X"]);
+    let x = array(&f["X"]);
     let params = PcaParams::default().n_components(k);
     let fitted = params.fit(&unsupervised(&x)).unwrap();
-    let mut rows = params.build().unwrap();
-    for r in x.rows() {
-        rows.learn_one(Row::Dense(r.as_slice().unwrap()), None)
-            .unwrap();
-    }
-    let mut batches = params.build().unwrap();
-    for start in (0..x.nrows()).step_by(11) {
-        let end = (start + 11).min(x.nrows());
-        batches
-            .learn_many(Batch::Dense(x.slice(ndarray::s![start..end, ..])), None)
-            .unwrap();
-    }
-    let want_abs = matrix(&f["components_abs"]);
+    let [fitted, rows, batches] = three_paths(fitted, || params.build().unwrap(), &x, 11);
+    let want_abs = array(&f["components_abs"]);
     for (path, m) in [
         ("fit", &fitted),
         ("learn_one", &rows),
@@ -196,12 +136,12 @@ fn check_ipca_state(m: &IncrementalPca, s: &Value, x: &Array2<f64>, tol: f64, wh
     close(m.var(), &floats(&s["var"]), tol, &format!("{what} var"));
     close_up_to_sign(
         &m.components(),
-        &matrix(&s["components"]),
+        &array(&s["components"]),
         tol,
         &format!("{what} components"),
     );
     // Transforms: each output column up to the sign of its component.
-    let want = matrix(&s["transform_first_rows"]);
+    let want = array(&s["transform_first_rows"]);
     let k = want.ncols();
     let mut got = Array2::zeros((want.nrows(), k));
     for i in 0..want.nrows() {
@@ -221,9 +161,9 @@ fn check_ipca_state(m: &IncrementalPca, s: &Value, x: &Array2<f64>, tol: f64, wh
 
 #[test]
 fn incremental_pca_matches_scikit_learn_fed_the_same_batches() {
-    let f = fixture("preprocessing/sklearn.json");
+    let f = fixture_file("preprocessing/sklearn.json");
     let tol = f["tolerance"].as_f64().unwrap();
-    let wine = matrix(&fixture("reference/batch/scaler_wine.json")["X"]);
+    let wine = array(&fixture("batch/scaler_wine.json")["X"]);
     let case = &f["partial_fit_wine"];
     let bs = case["batch_size"].as_u64().unwrap() as usize;
     let d = wine.ncols();
@@ -254,7 +194,7 @@ fn incremental_pca_matches_scikit_learn_fed_the_same_batches() {
         "learn_one (18 rows still buffered)",
     );
 
-    let iris = matrix(&fixture("reference/batch/pca_iris.json")["X"]);
+    let iris = array(&fixture("batch/pca_iris.json")["X"]);
     let fit = &f["fit_iris"];
     let fitted = IncrementalPcaParams::default()
         .n_components(3)
@@ -290,7 +230,7 @@ fn sparse_entries(ct: &ColumnTransformer, x: &[Cell]) -> Vec<(usize, f64)> {
 
 #[test]
 fn the_feature_hasher_matches_scikit_learn() {
-    let f = fixture("preprocessing/sklearn.json");
+    let f = fixture_file("preprocessing/sklearn.json");
     let case = &f["feature_hasher"];
     let s = schema(&[
         ("color", ColumnKind::Nominal),
@@ -336,7 +276,7 @@ fn the_feature_hasher_matches_scikit_learn() {
 
 #[test]
 fn tfidf_matches_scikit_learn_in_batch_and_when_learned_record_by_record() {
-    let f = fixture("preprocessing/sklearn.json");
+    let f = fixture_file("preprocessing/sklearn.json");
     let case = &f["tfidf"];
     let docs: Vec<&str> = case["documents"]
         .as_array()
@@ -555,7 +495,7 @@ fn persist_bytes<T: serde::Serialize>(m: &T) -> Vec<u8> {
 
 #[test]
 fn pca_and_incremental_pca_round_trip() {
-    let x = matrix(&fixture("reference/batch/pca_iris.json")["X"]);
+    let x = array(&fixture("batch/pca_iris.json")["X"]);
     let p: Pca = PcaParams::default()
         .n_components(2)
         .fit(&unsupervised(&x))

@@ -8,7 +8,6 @@
 //! edges, PCA; and in a record stage the encoders (one-hot, ordinal), hashing, bag of words
 //! and TF-IDF, and the imputers but median and previous (mean, most frequent, constant).
 
-use ndarray::{Array2, s};
 use proptest::prelude::*;
 use tidewater::bayes::GaussianNB;
 use tidewater::core::record::{
@@ -22,65 +21,12 @@ use tidewater::preprocessing::{
     RecordStepParams, StandardScalerParams, StatImputerParams, Strategy as Impute, TextParams,
     TfIdfParams,
 };
-use tidewater::{FeatureMatrix, Schema};
 
-#[derive(Clone, Debug)]
-struct Data {
-    x: Array2<f64>,
-    y: Vec<Label>,
-    w: Option<Vec<f64>>,
-}
-
-impl Data {
-    fn n(&self) -> usize {
-        self.x.nrows()
-    }
-    fn dataset(&self, rows: std::ops::Range<usize>) -> Dataset {
-        let x = self.x.slice(s![rows.clone(), ..]).to_owned();
-        let d = x.ncols();
-        let schema = Schema::numeric((0..d).map(|j| format!("f{j}")).collect(), vec!["y".into()]);
-        let ds = Dataset::new(
-            FeatureMatrix::Dense(x),
-            vec![Targets::Labels(self.y[rows.clone()].to_vec())],
-            schema,
-        )
-        .unwrap();
-        match &self.w {
-            Some(w) => ds.with_weights(w[rows].to_vec()).unwrap(),
-            None => ds,
-        }
-    }
-    fn row(&self, i: usize) -> Row<'_> {
-        Row::Dense(self.x.row(i).to_slice().unwrap())
-    }
-    fn weight(&self, i: usize) -> Option<f64> {
-        self.w.as_ref().map(|w| w[i])
-    }
-}
+mod common;
+use common::laws::{Data, cuts};
 
 fn data() -> impl Strategy<Value = Data> {
-    (1usize..5, 3usize..40).prop_flat_map(|(d, n)| {
-        (
-            prop::collection::vec(-1e3f64..1e3, n * d),
-            prop::collection::vec(0u8..3, n),
-            prop::option::of(prop::collection::vec(0.1f64..5.0, n)),
-        )
-            .prop_map(move |(xs, ys, w)| Data {
-                x: Array2::from_shape_vec((n, d), xs).unwrap(),
-                y: ys.into_iter().map(|c| Label::Num(c as f64)).collect(),
-                w,
-            })
-    })
-}
-
-/// Cut points splitting 0..n into chunks.
-fn cuts(n: usize, raw: &[usize]) -> Vec<usize> {
-    let mut c: Vec<usize> = raw.iter().map(|r| r % (n + 1)).collect();
-    c.push(0);
-    c.push(n);
-    c.sort_unstable();
-    c.dedup();
-    c
+    common::laws::data(3)
 }
 
 fn same(a: &[f64], b: &[f64]) -> bool {

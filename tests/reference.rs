@@ -4,44 +4,13 @@
 //! `|got - want| <= tol * max(1, |want|)`.
 
 use ndarray::Array2;
-use serde_json::Value;
 use tidewater::bayes::{GaussianNB, GaussianNBParams};
 use tidewater::prelude::*;
 use tidewater::preprocessing::{StandardScaler, StandardScalerParams};
 use tidewater::{FeatureMatrix, Schema};
 
-fn fixture(rel: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/reference/{rel}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
-
-fn matrix(v: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = v.as_array().unwrap().iter().map(floats).collect();
-    let (n, d) = (rows.len(), rows[0].len());
-    Array2::from_shape_vec((n, d), rows.concat()).unwrap()
-}
-
-fn close(got: &[f64], want: &[f64], tol: f64, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: lengths");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            (g - w).abs() <= tol * w.abs().max(1.0),
-            "{what}[{i}]: got {g}, want {w} (tol {tol})"
-        );
-    }
-}
+mod common;
+use common::{array, close, fixture, floats, three_paths, unsupervised};
 
 /// The three ways to learn a classifier: fit, row by row, and mini-batches of 7.
 fn three_paths_nb(x: &Array2<f64>, y: &[Label], params: &GaussianNBParams) -> Vec<GaussianNB> {
@@ -74,11 +43,11 @@ fn three_paths_nb(x: &Array2<f64>, y: &[Label], params: &GaussianNBParams) -> Ve
 fn gaussian_nb_matches_scikit_learn_on_iris_on_every_path() {
     let f = fixture("batch/gnb_iris.json");
     let tol = f["tolerance"].as_f64().unwrap();
-    let x = matrix(&f["X"]);
+    let x = array(&f["X"]);
     let y: Vec<Label> = floats(&f["y"]).into_iter().map(Label::Num).collect();
     let params =
         GaussianNBParams::default().var_smoothing(f["params"]["var_smoothing"].as_f64().unwrap());
-    let want_proba = matrix(&f["predict_proba"]);
+    let want_proba = array(&f["predict_proba"]);
     for (path, m) in ["fit", "learn_one", "learn_many"]
         .iter()
         .zip(three_paths_nb(&x, &y, &params))
@@ -116,28 +85,13 @@ fn gaussian_nb_matches_scikit_learn_on_iris_on_every_path() {
 fn standard_scaler_matches_scikit_learn_on_wine_on_every_path() {
     let f = fixture("batch/scaler_wine.json");
     let tol = f["tolerance"].as_f64().unwrap();
-    let x = matrix(&f["X"]);
+    let x = array(&f["X"]);
     let (mean, var) = (floats(&f["mean"]), floats(&f["var"]));
     let d = x.ncols();
-    let ds = Dataset::new(
-        FeatureMatrix::Dense(x.clone()),
-        vec![],
-        Schema::numeric((0..d).map(|j| format!("f{j}")).collect(), vec![]),
-    )
-    .unwrap();
-    let fitted = StandardScalerParams::default().fit(&ds).unwrap();
-    let mut rows = StandardScaler::new();
-    for r in x.rows() {
-        rows.learn_one(Row::Dense(r.as_slice().unwrap()), None)
-            .unwrap();
-    }
-    let mut batches = StandardScaler::new();
-    for start in (0..x.nrows()).step_by(10) {
-        let end = (start + 10).min(x.nrows());
-        batches
-            .learn_many(Batch::Dense(x.slice(ndarray::s![start..end, ..])), None)
-            .unwrap();
-    }
+    let fitted = StandardScalerParams::default()
+        .fit(&unsupervised(&x))
+        .unwrap();
+    let [fitted, rows, batches] = three_paths(fitted, StandardScaler::new, &x, 10);
     for (path, m) in [
         ("fit", &fitted),
         ("learn_one", &rows),

@@ -1223,10 +1223,18 @@ fn regression_means_over_100k_rows_match_rivers() {
 // ---------------------------------------------------------------------------------------------
 // ConceptDriftStream
 
-#[test]
-fn an_abrupt_drift_switches_concept_at_its_position() {
-    let spec = "concept_drift_stream(stream=agrawal(classification_function=0,seed=1),\
-                drift_stream=agrawal(classification_function=2,seed=2),position=5000,width=1,seed=3)";
+/// `spec` is refused with an error naming every needle.
+fn assert_spec_error(spec: &str, needles: &[&str]) {
+    let err = synth::from_spec(spec).unwrap_err().to_string();
+    for n in needles {
+        assert!(err.contains(n), "{spec}: `{err}` should name `{n}`");
+    }
+}
+
+/// Draws 10,000 rows of `spec`, a stream of Agrawal concepts, checking every row's label
+/// against the Agrawal function `function(i)` gives for row `i` (none: not checked); returns
+/// the rows flagged as drifts.
+fn agrawal_concepts(spec: &str, function: impl Fn(usize) -> Option<usize>) -> Vec<usize> {
     let mut g = synth::from_spec(spec).unwrap();
     let mut x = vec![0.0; 9];
     let mut flagged = Vec::new();
@@ -1235,14 +1243,32 @@ fn an_abrupt_drift_switches_concept_at_its_position() {
         if s.drift {
             flagged.push(i);
         }
-        // Far from the centre, every row comes from one stream (probability 1 - 1e-8 at
-        // 5 rows away with width 1).
-        if i < 4990 {
-            assert_eq!(Agrawal::label(0, &x), Some(s.target), "row {i}");
-        } else if i > 5010 {
-            assert_eq!(Agrawal::label(2, &x), Some(s.target), "row {i}");
+        if let Some(f) = function(i) {
+            assert_eq!(
+                Agrawal::label(f, &x),
+                Some(s.target),
+                "row {i} should be function {f}"
+            );
         }
     }
+    flagged
+}
+
+#[test]
+fn an_abrupt_drift_switches_concept_at_its_position() {
+    let spec = "concept_drift_stream(stream=agrawal(classification_function=0,seed=1),\
+                drift_stream=agrawal(classification_function=2,seed=2),position=5000,width=1,seed=3)";
+    // Far from the centre, every row comes from one stream (probability 1 - 1e-8 at
+    // 5 rows away with width 1).
+    let flagged = agrawal_concepts(spec, |i| {
+        if i < 4990 {
+            Some(0)
+        } else if i > 5010 {
+            Some(2)
+        } else {
+            None
+        }
+    });
     assert_eq!(flagged, [4999], "the centre: row 5000 counted from 1");
 }
 
@@ -1297,15 +1323,8 @@ fn nested_streams_report_every_drift_where_it_happens() {
         stream=concept_drift_stream(stream=agrawal(classification_function=0,seed=1),\
             drift_stream=agrawal(classification_function=1,seed=2),position=3000,width=1,seed=5),\
         drift_stream=agrawal(classification_function=2,seed=3),position=7000,width=1,seed=6)";
-    let mut g = synth::from_spec(spec).unwrap();
-    let mut x = vec![0.0; 9];
-    let mut flagged = Vec::new();
-    for i in 0..10_000 {
-        let s = g.next_into(&mut x).unwrap();
-        if s.drift {
-            flagged.push(i);
-        }
-        let f = if i < 2990 {
+    let flagged = agrawal_concepts(spec, |i| {
+        if i < 2990 {
             Some(0)
         } else if (3010..6990).contains(&i) {
             Some(1)
@@ -1313,15 +1332,8 @@ fn nested_streams_report_every_drift_where_it_happens() {
             Some(2)
         } else {
             None
-        };
-        if let Some(f) = f {
-            assert_eq!(
-                Agrawal::label(f, &x),
-                Some(s.target),
-                "row {i} should be function {f}"
-            );
         }
-    }
+    });
     assert_eq!(flagged, [2999, 6999]);
 
     // A drift stream's own drift counts from its first row: here it starts around outer row
@@ -1367,10 +1379,7 @@ fn concept_drift_stream_checks_its_streams_and_width() {
             &["stream", "generator spec"],
         ),
     ] {
-        let err = synth::from_spec(spec).unwrap_err().to_string();
-        for n in needles {
-            assert!(err.contains(n), "{spec}: `{err}` should name `{n}`");
-        }
+        assert_spec_error(spec, needles);
     }
     // alpha sets the width: 1 / tan(45 degrees) = 1; 1 / tan(5 degrees) = 11.43 -> 11.
     let spec = parse_spec("concept_drift_stream(alpha=5,seed=1)").unwrap();
@@ -1477,10 +1486,7 @@ fn bad_specs_are_errors_naming_the_generator_or_parameter() {
         ),
         ("sea(variant=1", &["spec"]),
     ] {
-        let err = synth::from_spec(spec).unwrap_err().to_string();
-        for n in needles {
-            assert!(err.contains(n), "{spec}: `{err}` should name `{n}`");
-        }
+        assert_spec_error(spec, needles);
     }
 }
 

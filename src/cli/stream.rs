@@ -27,6 +27,105 @@ const CHUNK_ROWS: usize = 2048;
 /// Chunks in flight (parsed ahead of the learner).
 const IN_FLIGHT: usize = 4;
 
+/// A chunk of parsed rows as the learner's side of the channel sees it.
+trait Parsed: Default {
+    /// The rows of the chunk, bad ones included.
+    fn rows(&self) -> usize;
+    /// The failure that ends the stream after the rows of this chunk, taken out.
+    fn take_fatal(&mut self) -> Option<String>;
+    /// Whether the chunk ends the stream with a failure.
+    fn is_fatal(&self) -> bool;
+}
+
+/// The parser thread's next line into `line` (cleared first): false at the end of the file,
+/// or on a read error, which becomes `fatal`.
+fn read_line(
+    reader: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    name: &str,
+    fatal: &mut Option<String>,
+) -> bool {
+    line.clear();
+    match reader.read_until(b'\n', line) {
+        Ok(0) => false,
+        Ok(_) => true,
+        Err(e) => {
+            *fatal = Some(format!("{name}: {e}"));
+            false
+        }
+    }
+}
+
+/// Hands a parsed chunk (unless it is empty and not fatal) to the learner: false when the
+/// parser thread is to stop (the learner has gone, the chunk ends the stream, or `eof`).
+fn hand_over<C: Parsed>(tx: &SyncSender<C>, chunk: C, eof: bool) -> bool {
+    if chunk.rows() > 0 || chunk.is_fatal() {
+        let fatal = chunk.is_fatal();
+        if tx.send(chunk).is_err() || fatal {
+            return false;
+        }
+    }
+    !eof
+}
+
+/// Where the next row of a stream is: an index into the current chunk, or why there is none.
+enum Step {
+    Row(usize),
+    Fatal(String),
+    End,
+}
+
+/// The learner's side of the channel from a parser thread: the chunk being read, and the
+/// way the chunks read come back to the parser for reuse.
+struct Feed<C> {
+    rx: Receiver<C>,
+    back: SyncSender<C>,
+    chunk: C,
+    pos: usize,
+    done: bool,
+}
+
+impl<C: Parsed> Feed<C> {
+    fn new(rx: Receiver<C>, back: SyncSender<C>) -> Self {
+        Feed {
+            rx,
+            back,
+            chunk: C::default(),
+            pos: 0,
+            done: false,
+        }
+    }
+
+    /// The index in [`chunk`](Self::chunk) of the next row, receiving chunks as needed.
+    #[inline]
+    fn advance(&mut self) -> Step {
+        while self.pos >= self.chunk.rows() {
+            if let Some(f) = self.chunk.take_fatal() {
+                self.done = true;
+                return Step::Fatal(f);
+            }
+            if self.done {
+                return Step::End;
+            }
+            match self.rx.recv() {
+                Ok(next) => {
+                    let old = std::mem::replace(&mut self.chunk, next);
+                    // The parser may have gone (end of file): then the buffer is dropped.
+                    let _ = self.back.try_send(old);
+                    self.pos = 0;
+                }
+                Err(_) => {
+                    self.done = true;
+                    return Step::End;
+                }
+            }
+        }
+        let i = self.pos;
+        self.pos += 1;
+        Step::Row(i)
+    }
+}
+
 /// Which sparse text format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SparseFormat {
@@ -83,6 +182,20 @@ impl Chunk {
     }
 }
 
+impl Parsed for Chunk {
+    fn rows(&self) -> usize {
+        self.len()
+    }
+
+    fn take_fatal(&mut self) -> Option<String> {
+        self.fatal.take()
+    }
+
+    fn is_fatal(&self) -> bool {
+        self.fatal.is_some()
+    }
+}
+
 /// One step of the stream.
 pub enum Next<'a> {
     /// A good row.
@@ -110,11 +223,7 @@ pub enum Next<'a> {
 pub struct SparseStream {
     name: String,
     dim: usize,
-    rx: Receiver<Chunk>,
-    back: SyncSender<Chunk>,
-    chunk: Chunk,
-    pos: usize,
-    done: bool,
+    feed: Feed<Chunk>,
 }
 
 impl SparseStream {
@@ -150,11 +259,7 @@ impl SparseStream {
         Ok(SparseStream {
             name,
             dim,
-            rx,
-            back,
-            chunk: Chunk::default(),
-            pos: 0,
-            done: false,
+            feed: Feed::new(rx, back),
         })
     }
 
@@ -170,30 +275,12 @@ impl SparseStream {
 
     /// The next row, bad row, fatal error or the end.
     pub fn next(&mut self) -> Next<'_> {
-        while self.pos >= self.chunk.len() {
-            if let Some(f) = self.chunk.fatal.take() {
-                self.done = true;
-                return Next::Fatal(f);
-            }
-            if self.done {
-                return Next::End;
-            }
-            match self.rx.recv() {
-                Ok(next) => {
-                    let old = std::mem::replace(&mut self.chunk, next);
-                    // The parser may have gone (end of file): then the buffer is dropped.
-                    let _ = self.back.try_send(old);
-                    self.pos = 0;
-                }
-                Err(_) => {
-                    self.done = true;
-                    return Next::End;
-                }
-            }
-        }
-        let i = self.pos;
-        self.pos += 1;
-        let c = &self.chunk;
+        let i = match self.feed.advance() {
+            Step::Row(i) => i,
+            Step::Fatal(f) => return Next::Fatal(f),
+            Step::End => return Next::End,
+        };
+        let c = &self.feed.chunk;
         if let Some(e) = &c.errors[i] {
             return Next::Bad(e.clone());
         }
@@ -235,18 +322,9 @@ impl Parser {
             chunk.clear();
             let mut eof = false;
             while chunk.len() < CHUNK_ROWS {
-                line.clear();
-                match reader.read_until(b'\n', &mut line) {
-                    Ok(0) => {
-                        eof = true;
-                        break;
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        chunk.fatal = Some(format!("{}: {e}", self.name));
-                        eof = true;
-                        break;
-                    }
+                if !read_line(&mut reader, &mut line, &self.name, &mut chunk.fatal) {
+                    eof = true;
+                    break;
                 }
                 number += 1;
                 let mut text: &[u8] = &line;
@@ -279,13 +357,7 @@ impl Parser {
                     Err(Slow) => self.slow(text, number, &mut chunk),
                 }
             }
-            if chunk.len() > 0 || chunk.fatal.is_some() {
-                let fatal = chunk.fatal.is_some();
-                if tx.send(chunk).is_err() || fatal {
-                    return;
-                }
-            }
-            if eof {
+            if !hand_over(&tx, chunk, eof) {
                 return;
             }
         }
@@ -518,6 +590,20 @@ impl CsvChunk {
     }
 }
 
+impl Parsed for CsvChunk {
+    fn rows(&self) -> usize {
+        self.lines.len()
+    }
+
+    fn take_fatal(&mut self) -> Option<String> {
+        self.fatal.take()
+    }
+
+    fn is_fatal(&self) -> bool {
+        self.fatal.is_some()
+    }
+}
+
 /// One step of a CSV stream.
 pub enum CsvNext<'a> {
     /// A good row: its features and target cell.
@@ -549,11 +635,7 @@ pub enum CsvNext<'a> {
 pub struct CsvStream {
     name: String,
     d: usize,
-    rx: Receiver<CsvChunk>,
-    back: SyncSender<CsvChunk>,
-    chunk: CsvChunk,
-    pos: usize,
-    done: bool,
+    feed: Feed<CsvChunk>,
 }
 
 impl CsvStream {
@@ -576,11 +658,7 @@ impl CsvStream {
         Ok(CsvStream {
             name,
             d,
-            rx,
-            back,
-            chunk: CsvChunk::default(),
-            pos: 0,
-            done: false,
+            feed: Feed::new(rx, back),
         })
     }
 
@@ -591,29 +669,12 @@ impl CsvStream {
 
     /// The next row, bad row, fatal error or the end.
     pub fn next(&mut self) -> CsvNext<'_> {
-        while self.pos >= self.chunk.lines.len() {
-            if let Some(f) = self.chunk.fatal.take() {
-                self.done = true;
-                return CsvNext::Fatal(f);
-            }
-            if self.done {
-                return CsvNext::End;
-            }
-            match self.rx.recv() {
-                Ok(next) => {
-                    let old = std::mem::replace(&mut self.chunk, next);
-                    let _ = self.back.try_send(old);
-                    self.pos = 0;
-                }
-                Err(_) => {
-                    self.done = true;
-                    return CsvNext::End;
-                }
-            }
-        }
-        let i = self.pos;
-        self.pos += 1;
-        let c = &self.chunk;
+        let i = match self.feed.advance() {
+            Step::Row(i) => i,
+            Step::Fatal(f) => return CsvNext::Fatal(f),
+            Step::End => return CsvNext::End,
+        };
+        let c = &self.feed.chunk;
         if let Some(e) = &c.errors[i] {
             return CsvNext::Bad(e.clone());
         }
@@ -660,18 +721,9 @@ fn csv_run(
         chunk.clear();
         let mut eof = false;
         while chunk.lines.len() < CHUNK_ROWS {
-            line.clear();
-            match reader.read_until(b'\n', &mut line) {
-                Ok(0) => {
-                    eof = true;
-                    break;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    chunk.fatal = Some(format!("{name}: {e}"));
-                    eof = true;
-                    break;
-                }
+            if !read_line(&mut reader, &mut line, name, &mut chunk.fatal) {
+                eof = true;
+                break;
             }
             number += 1;
             let start_line = number;
@@ -814,13 +866,7 @@ fn csv_run(
             chunk.targets.push(target);
             chunk.errors.push(error);
         }
-        if !chunk.lines.is_empty() || chunk.fatal.is_some() {
-            let fatal = chunk.fatal.is_some();
-            if tx.send(chunk).is_err() || fatal {
-                return;
-            }
-        }
-        if eof {
+        if !hand_over(&tx, chunk, eof) {
             return;
         }
     }

@@ -84,6 +84,20 @@ fn check_target(y: f64) -> Result<()> {
     }
 }
 
+/// The detector's input for a classifier's prediction `p` of `y`: 1 for an error (for a
+/// correct prediction when the detector [wants successes](DriftDetector::wants_successes)),
+/// else 0.
+fn error_signal(d: &impl DriftDetector, p: &Label, y: &Label) -> f64 {
+    let wrong = p != y;
+    let v = if d.wants_successes() { !wrong } else { wrong };
+    f64::from(u8::from(v))
+}
+
+/// Appends an event of `kind` at `row`.
+fn push_event(events: &mut Vec<Event>, row: u64, kind: EventKind) {
+    events.push(Event { row, kind });
+}
+
 fn regressor_detector(d: &impl DriftDetector) -> Result<()> {
     if d.input_kind() == InputKind::Binary {
         return Err(Error::Unsupported(format!(
@@ -197,10 +211,7 @@ impl<M: Clone, D: DriftDetector> DriftRetrain<M, D> {
     }
 
     fn event(&mut self, kind: EventKind) {
-        self.events.push(Event {
-            row: self.rows,
-            kind,
-        });
+        push_event(&mut self.events, self.rows, kind);
     }
 
     /// Feeds the detector and acts on its flags; `learn_background` teaches the background
@@ -262,13 +273,8 @@ impl<M: Classifier + Clone, D: DriftDetector> Classifier for DriftRetrain<M, D> 
         check_weight(weight)?;
         check_label(y)?;
         if let Some(p) = self.model.predict_one(x)? {
-            let wrong = p != *y;
-            let v = if self.detector.wants_successes() {
-                !wrong
-            } else {
-                wrong
-            };
-            self.monitor(f64::from(u8::from(v)), |bg| bg.learn_one(x, y, weight))?;
+            let v = error_signal(&self.detector, &p, y);
+            self.monitor(v, |bg| bg.learn_one(x, y, weight))?;
         }
         self.model.learn_one(x, y, weight)?;
         self.dim = Some(x.dim());
@@ -328,13 +334,8 @@ impl<M: RecordClassifier + Clone, D: DriftDetector> RecordClassifier for DriftRe
         check_weight(weight)?;
         check_label(y)?;
         if let Some(p) = self.model.predict_record(x)? {
-            let wrong = p != *y;
-            let v = if self.detector.wants_successes() {
-                !wrong
-            } else {
-                wrong
-            };
-            self.monitor(f64::from(u8::from(v)), |bg| bg.learn_record(x, y, weight))?;
+            let v = error_signal(&self.detector, &p, y);
+            self.monitor(v, |bg| bg.learn_record(x, y, weight))?;
         }
         self.model.learn_record(x, y, weight)?;
         self.rows += 1;
@@ -456,6 +457,11 @@ impl Ring {
         }
     }
 
+    /// The dimension of the buffered rows, once a row has been pushed.
+    fn seen_dim(&self) -> Option<usize> {
+        (self.dim > 0).then_some(self.dim)
+    }
+
     /// The rows oldest first, with their weights when any row had one.
     fn rows(&self) -> (Array2<f64>, Vec<usize>, Option<Vec<f64>>) {
         let order: Vec<usize> = (0..self.len).map(|i| (self.start + i) % self.cap).collect();
@@ -552,10 +558,28 @@ impl<M: Clone, D: DriftDetector> WindowRefit<M, D> {
     }
 
     fn event(&mut self, kind: EventKind) {
-        self.events.push(Event {
-            row: self.rows,
-            kind,
-        });
+        push_event(&mut self.events, self.rows, kind);
+    }
+
+    /// Ends the learning of the row just buffered: on a `drift`, the model is replaced by a
+    /// fresh copy refitted (by `refit`) on the window; otherwise it learns the row (`learn`).
+    fn step(
+        &mut self,
+        drift: bool,
+        refit: impl FnOnce(&Ring, &mut M) -> Result<()>,
+        learn: impl FnOnce(&mut M) -> Result<()>,
+    ) -> Result<()> {
+        if drift {
+            self.event(EventKind::Drift);
+            let mut fresh = self.template.clone();
+            refit(&self.ring, &mut fresh)?;
+            self.model = fresh;
+            self.event(EventKind::Refit);
+        } else {
+            learn(&mut self.model)?;
+        }
+        self.rows += 1;
+        Ok(())
     }
 }
 
@@ -569,7 +593,7 @@ impl<M: Classifier + Clone, D: DriftDetector> Classifier for WindowRefit<M, D> {
     }
 
     fn check_row(&self, x: Row<'_>) -> Result<()> {
-        x.check((self.ring.dim > 0).then_some(self.ring.dim))?;
+        x.check(self.ring.seen_dim())?;
         self.model.check_row(x)
     }
 
@@ -579,27 +603,15 @@ impl<M: Classifier + Clone, D: DriftDetector> Classifier for WindowRefit<M, D> {
         check_label(y)?;
         let mut drift = false;
         if let Some(p) = self.model.predict_one(x)? {
-            let wrong = p != *y;
-            let v = if self.detector.wants_successes() {
-                !wrong
-            } else {
-                wrong
-            };
-            self.detector.update(f64::from(u8::from(v)))?;
+            self.detector.update(error_signal(&self.detector, &p, y))?;
             drift = self.detector.drift_detected();
         }
         self.ring.push(x, Target::Label(y), weight);
-        if drift {
-            self.event(EventKind::Drift);
-            let mut fresh = self.template.clone();
-            self.ring.refit_classifier(&mut fresh)?;
-            self.model = fresh;
-            self.event(EventKind::Refit);
-        } else {
-            self.model.learn_one(x, y, weight)?;
-        }
-        self.rows += 1;
-        Ok(())
+        self.step(
+            drift,
+            |ring, fresh| ring.refit_classifier(fresh),
+            |model| model.learn_one(x, y, weight),
+        )
     }
 
     fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
@@ -617,7 +629,7 @@ impl<M: Regressor + Clone, D: DriftDetector> Regressor for WindowRefit<M, D> {
     }
 
     fn check_row(&self, x: Row<'_>) -> Result<()> {
-        x.check((self.ring.dim > 0).then_some(self.ring.dim))?;
+        x.check(self.ring.seen_dim())?;
         self.model.check_row(x)
     }
 
@@ -630,17 +642,11 @@ impl<M: Regressor + Clone, D: DriftDetector> Regressor for WindowRefit<M, D> {
         self.detector.update(loss)?;
         let drift = self.detector.drift_detected();
         self.ring.push(x, Target::Value(y), weight);
-        if drift {
-            self.event(EventKind::Drift);
-            let mut fresh = self.template.clone();
-            self.ring.refit_regressor(&mut fresh)?;
-            self.model = fresh;
-            self.event(EventKind::Refit);
-        } else {
-            self.model.learn_one(x, y, weight)?;
-        }
-        self.rows += 1;
-        Ok(())
+        self.step(
+            drift,
+            |ring, fresh| ring.refit_regressor(fresh),
+            |model| model.learn_one(x, y, weight),
+        )
     }
 
     fn predict_one(&self, x: Row<'_>) -> Result<f64> {
@@ -704,10 +710,25 @@ impl<M: Clone> Periodic<M> {
         } else {
             EventKind::Refit
         };
-        self.events.push(Event {
-            row: self.rows,
-            kind,
-        });
+        push_event(&mut self.events, self.rows, kind);
+    }
+
+    /// Ends the learning of the row just buffered: when due, the model is replaced by a
+    /// fresh copy refitted (by `refit`) on the window; otherwise it learns the row (`learn`).
+    fn step(
+        &mut self,
+        refit: impl FnOnce(&Ring, &mut M) -> Result<()>,
+        learn: impl FnOnce(&mut M) -> Result<()>,
+    ) -> Result<()> {
+        if self.due() {
+            let mut fresh = self.template.clone();
+            refit(&self.ring, &mut fresh)?;
+            self.retrained(fresh);
+        } else {
+            learn(&mut self.model)?;
+        }
+        self.rows += 1;
+        Ok(())
     }
 }
 
@@ -721,7 +742,7 @@ impl<M: Classifier + Clone> Classifier for Periodic<M> {
     }
 
     fn check_row(&self, x: Row<'_>) -> Result<()> {
-        x.check((self.ring.dim > 0).then_some(self.ring.dim))?;
+        x.check(self.ring.seen_dim())?;
         self.model.check_row(x)
     }
 
@@ -730,15 +751,10 @@ impl<M: Classifier + Clone> Classifier for Periodic<M> {
         check_weight(weight)?;
         check_label(y)?;
         self.ring.push(x, Target::Label(y), weight);
-        if self.due() {
-            let mut fresh = self.template.clone();
-            self.ring.refit_classifier(&mut fresh)?;
-            self.retrained(fresh);
-        } else {
-            self.model.learn_one(x, y, weight)?;
-        }
-        self.rows += 1;
-        Ok(())
+        self.step(
+            |ring, fresh| ring.refit_classifier(fresh),
+            |model| model.learn_one(x, y, weight),
+        )
     }
 
     fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
@@ -756,7 +772,7 @@ impl<M: Regressor + Clone> Regressor for Periodic<M> {
     }
 
     fn check_row(&self, x: Row<'_>) -> Result<()> {
-        x.check((self.ring.dim > 0).then_some(self.ring.dim))?;
+        x.check(self.ring.seen_dim())?;
         self.model.check_row(x)
     }
 
@@ -765,15 +781,10 @@ impl<M: Regressor + Clone> Regressor for Periodic<M> {
         check_weight(weight)?;
         check_target(y)?;
         self.ring.push(x, Target::Value(y), weight);
-        if self.due() {
-            let mut fresh = self.template.clone();
-            self.ring.refit_regressor(&mut fresh)?;
-            self.retrained(fresh);
-        } else {
-            self.model.learn_one(x, y, weight)?;
-        }
-        self.rows += 1;
-        Ok(())
+        self.step(
+            |ring, fresh| ring.refit_regressor(fresh),
+            |model| model.learn_one(x, y, weight),
+        )
     }
 
     fn predict_one(&self, x: Row<'_>) -> Result<f64> {

@@ -5,7 +5,7 @@ use tidewater_core::{Error, Result, Schema};
 
 use super::params::ParamValue;
 use super::rng::SynthRng;
-use super::{AgrawalParams, Generator, GeneratorParams, Sample, nested_spec};
+use super::{AgrawalParams, Generator, GeneratorParams, Sample, classification_task, nested_spec};
 use crate::Task;
 
 /// Parameters of [`ConceptDriftStream`] (River's `ConceptDriftStream`).
@@ -256,11 +256,7 @@ impl ConceptDriftStream {
             (Some(a), Some(b)) => Some(a.max(b)),
             _ => None,
         };
-        let task = match n_classes {
-            Some(2) => Task::BinaryClassification,
-            Some(_) => Task::MulticlassClassification,
-            None => Task::Regression,
-        };
+        let task = n_classes.map_or(Task::Regression, classification_task);
         Ok(ConceptDriftStream {
             params: ConceptDriftStreamParams {
                 position,

@@ -325,6 +325,15 @@ pub fn is_generator(text: &str) -> bool {
     catalogue().iter().any(|g| g.name == name)
 }
 
+/// The task of a classification stream of `n_classes` classes.
+pub(crate) fn classification_task(n_classes: usize) -> Task {
+    if n_classes == 2 {
+        Task::BinaryClassification
+    } else {
+        Task::MulticlassClassification
+    }
+}
+
 /// Names `x0`, `x1`, … for `n` features.
 pub(crate) fn numbered(prefix: &str, n: usize) -> Vec<String> {
     (0..n).map(|i| format!("{prefix}{i}")).collect()

@@ -4,7 +4,7 @@ use tidewater_core::{Error, Result, Schema};
 
 use super::params::generator_params;
 use super::rng::SynthRng;
-use super::{Generator, GeneratorParams, Sample, numbered, schema};
+use super::{Generator, GeneratorParams, Sample, classification_task, numbered, schema};
 use crate::Task;
 
 generator_params! {
@@ -221,11 +221,7 @@ impl Generator for RandomRbf {
         &self.schema
     }
     fn task(&self) -> Task {
-        if self.params.n_classes == 2 {
-            Task::BinaryClassification
-        } else {
-            Task::MulticlassClassification
-        }
+        classification_task(self.params.n_classes)
     }
     fn n_classes(&self) -> Option<usize> {
         Some(self.params.n_classes)
@@ -315,11 +311,7 @@ impl Generator for RandomRbfDrift {
         &self.schema
     }
     fn task(&self) -> Task {
-        if self.params.n_classes == 2 {
-            Task::BinaryClassification
-        } else {
-            Task::MulticlassClassification
-        }
+        classification_task(self.params.n_classes)
     }
     fn n_classes(&self) -> Option<usize> {
         Some(self.params.n_classes)

@@ -4,7 +4,7 @@ use tidewater_core::{Error, Result, Schema};
 
 use super::params::generator_params;
 use super::rng::SynthRng;
-use super::{Generator, GeneratorParams, Sample, coded, schema};
+use super::{Generator, GeneratorParams, Sample, classification_task, coded, schema};
 use crate::Task;
 
 /// The most nodes a random tree may have (a guard against parameters that would exhaust
@@ -258,11 +258,7 @@ impl Generator for RandomTree {
         &self.schema
     }
     fn task(&self) -> Task {
-        if self.params.n_classes == 2 {
-            Task::BinaryClassification
-        } else {
-            Task::MulticlassClassification
-        }
+        classification_task(self.params.n_classes)
     }
     fn n_classes(&self) -> Option<usize> {
         Some(self.params.n_classes)
