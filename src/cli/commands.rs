@@ -188,32 +188,38 @@ fn eval(
     let progress = Progress::new(json);
     // With --retrain, the model is wrapped in drift retraining and its events reported.
     let events: Option<Vec<tidewater::drift::Event>>;
-    let report: Report = match &mut model {
-        AnyModel::Classifier(m) => {
-            let mut ev = ClassificationEvaluator::new(window);
+    // One prequential run, for either evaluator: the model plain or wrapped in drift
+    // retraining, fed numeric rows or raw records.
+    macro_rules! prequential {
+        ($m:ident, $evaluator:ident, |$b:ident| $target:expr, $y:ident => $arg:expr) => {{
+            let mut ev = $evaluator::new(window);
             let ev_cell = std::cell::RefCell::new(&mut ev);
-            let mut wrapped = detector.map(|d| DriftRetrain::new(m.clone(), d));
+            let mut wrapped = detector.map(|d| DriftRetrain::new($m.clone(), d));
             drive(
                 &mut feed,
                 &cols,
                 source.on_error,
                 limit,
                 &progress,
-                |b| {
-                    let y = b.label(&target)?;
+                |$b| {
+                    let $y = $target;
+                    let mut ev = ev_cell.borrow_mut();
                     match (&mut wrapped, records) {
-                        (Some(w), true) => {
-                            ev_cell.borrow_mut().step_record(w, b.record(), &y, None)
-                        }
-                        (Some(w), false) => ev_cell.borrow_mut().step(w, b.row(), &y, None),
-                        (None, true) => ev_cell.borrow_mut().step_record(m, b.record(), &y, None),
-                        (None, false) => ev_cell.borrow_mut().step(m, b.row(), &y, None),
+                        (Some(w), true) => ev.step_record(w, $b.record(), $arg, None),
+                        (Some(w), false) => ev.step(w, $b.row(), $arg, None),
+                        (None, true) => ev.step_record($m, $b.record(), $arg, None),
+                        (None, false) => ev.step($m, $b.row(), $arg, None),
                     }
                 },
                 || ev_cell.borrow_mut().skip(),
             )?;
             events = wrapped.map(|mut w| w.take_events());
             ev.report(start.elapsed().as_secs_f64())
+        }};
+    }
+    let report: Report = match &mut model {
+        AnyModel::Classifier(m) => {
+            prequential!(m, ClassificationEvaluator, |b| b.label(&target)?, y => &y)
         }
         AnyModel::Regressor(m) => {
             if let Some(d) = &detector
@@ -225,28 +231,7 @@ fn eval(
                     d.name()
                 )));
             }
-            let mut ev = RegressionEvaluator::new(window);
-            let ev_cell = std::cell::RefCell::new(&mut ev);
-            let mut wrapped = detector.map(|d| DriftRetrain::new(m.clone(), d));
-            drive(
-                &mut feed,
-                &cols,
-                source.on_error,
-                limit,
-                &progress,
-                |b| {
-                    let y = b.value(&target)?;
-                    match (&mut wrapped, records) {
-                        (Some(w), true) => ev_cell.borrow_mut().step_record(w, b.record(), y, None),
-                        (Some(w), false) => ev_cell.borrow_mut().step(w, b.row(), y, None),
-                        (None, true) => ev_cell.borrow_mut().step_record(m, b.record(), y, None),
-                        (None, false) => ev_cell.borrow_mut().step(m, b.row(), y, None),
-                    }
-                },
-                || ev_cell.borrow_mut().skip(),
-            )?;
-            events = wrapped.map(|mut w| w.take_events());
-            ev.report(start.elapsed().as_secs_f64())
+            prequential!(m, RegressionEvaluator, |b| b.value(&target)?, y => y)
         }
         AnyModel::Transformer(_) => {
             return Err(CliError::input(format!(
