@@ -81,7 +81,22 @@ impl<'a> Batch<'a> {
     }
 
     /// Row `i`. Dense rows must be contiguous (standard layout); otherwise an error.
+    #[inline]
     pub fn row(&self, i: usize) -> Result<Row<'a>> {
+        // A dense matrix in standard layout (the usual case) gives its row as a sub-slice,
+        // without building a view: this is on every prequential step's path.
+        if let Batch::Dense(a) = self
+            && let Some(all) = a.to_slice()
+        {
+            let d = a.ncols();
+            return Ok(Row::Dense(&all[i * d..(i + 1) * d]));
+        }
+        self.row_other(i)
+    }
+
+    /// [`Self::row`] for sparse matrices and dense views in another layout.
+    #[inline(never)]
+    fn row_other(&self, i: usize) -> Result<Row<'a>> {
         match self {
             Batch::Dense(a) => {
                 let a: ArrayView2<'a, f64> = *a;

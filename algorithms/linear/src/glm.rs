@@ -99,6 +99,15 @@ pub(crate) fn dot(x: Row<'_>, w: &[f64]) -> f64 {
     }
 }
 
+/// `w += a * v` for a short dense row (below [`SMALL_DENSE`]): one multiply and one add per
+/// weight, inline, so every path that updates a short row gets the same bits.
+#[inline(always)]
+pub(crate) fn axpy_short(a: f64, v: &[f64], w: &mut [f64]) {
+    for (wi, &xi) in w.iter_mut().zip(v) {
+        *wi += a * xi;
+    }
+}
+
 /// The logistic function `1 / (1 + e^-z)` from one exponential of `-|z|` (no overflow). The
 /// log-loss gradient with respect to the logit, River's `Log` loss, is `logistic(z) - y` for a
 /// 0/1 label; computing both from this one value lets a prequential step (predict, then learn)

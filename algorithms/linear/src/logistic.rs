@@ -55,7 +55,29 @@ impl BinaryGlm {
         crate::glm::check_row(x, self.glm.dim)
     }
 
+    /// Learns a row: the straight-line step when it applies, else the general one.
+    #[inline]
     fn learn_one(
+        &mut self,
+        name: &str,
+        cfg: &GlmConfig<'_>,
+        loss: BinaryLoss,
+        x: Row<'_>,
+        y: &Label,
+        weight: Option<f64>,
+    ) -> Result<()> {
+        if self
+            .sgd_log_step::<false>(cfg, loss, x, y, weight, &mut [0.0; 2])
+            .is_some()
+        {
+            return Ok(());
+        }
+        self.learn_general(name, cfg, loss, x, y, weight)
+    }
+
+    /// The general learning step (every check, class roles, any optimizer and penalty).
+    #[inline(never)]
+    fn learn_general(
         &mut self,
         name: &str,
         cfg: &GlmConfig<'_>,
@@ -99,7 +121,27 @@ impl BinaryGlm {
 
     /// Predicts with the current state, then learns: one dot product and one exponential.
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     fn predict_then_learn(
+        &mut self,
+        name: &str,
+        cfg: &GlmConfig<'_>,
+        loss: BinaryLoss,
+        x: Row<'_>,
+        y: &Label,
+        weight: Option<f64>,
+        out: &mut [f64],
+    ) -> Result<Option<Label>> {
+        if let Some(prediction) = self.sgd_log_step::<true>(cfg, loss, x, y, weight, out) {
+            return Ok(prediction);
+        }
+        self.predict_then_learn_general(name, cfg, loss, x, y, weight, out)
+    }
+
+    /// The general prequential step (see [`Self::learn_general`]).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn predict_then_learn_general(
         &mut self,
         name: &str,
         cfg: &GlmConfig<'_>,
@@ -124,6 +166,79 @@ impl BinaryGlm {
         self.glm.ensure(cfg, x.dim());
         self.learn_from(cfg, loss, x, y, &target, z, p, w);
         Ok(prediction)
+    }
+
+    /// The prequential step of the common case in one straight line: two numeric classes
+    /// known, a short dense row of the model's width, no sample weight, the log loss and
+    /// constant-rate SGD without penalties (River's default model). The arithmetic is the
+    /// general path's, operation for operation; `None` when the step is not of that kind or
+    /// anything needs checking beyond a finite logit and a known label (the general path then
+    /// takes it and reports any error). With `PREDICT` false only the learning is done (`out`
+    /// is then scratch, the returned prediction `None`).
+    #[inline(always)]
+    fn sgd_log_step<const PREDICT: bool>(
+        &mut self,
+        cfg: &GlmConfig<'_>,
+        loss: BinaryLoss,
+        x: Row<'_>,
+        y: &Label,
+        weight: Option<f64>,
+        out: &mut [f64],
+    ) -> Option<Option<Label>> {
+        let (
+            BinaryLoss::Log,
+            Optimizer::Sgd {
+                lr,
+                schedule: crate::optim::Schedule::Constant,
+            },
+            Row::Dense(v),
+            [Label::Num(neg), Label::Num(pos)],
+            Label::Num(yv),
+            None,
+            [out_neg, out_pos],
+        ) = (
+            loss,
+            *cfg.optimizer,
+            x,
+            self.classes.classes().labels(),
+            y,
+            weight,
+            out,
+        )
+        else {
+            return None;
+        };
+        let is_pos = yv == pos;
+        if !(is_pos || yv == neg)
+            || cfg.l1 != 0.0
+            || cfg.l2 != 0.0
+            || self.glm.dim != Some(v.len())
+            || v.len() >= crate::glm::SMALL_DENSE
+        {
+            return None;
+        }
+        let z = self.glm.raw(x);
+        // A NaN or infinite feature makes the logit NaN or infinite (inf * 0 is NaN, and no
+        // finite term cancels an infinite one), so this one test stands for the row's scan;
+        // a logit that overflows from finite values also goes to the general path.
+        if !z.is_finite() {
+            return None;
+        }
+        let p = logistic(z);
+        let prediction = if PREDICT {
+            *out_neg = 1.0 - p;
+            *out_pos = p;
+            Some(Label::Num(if p > 0.5 { *pos } else { *neg }))
+        } else {
+            None
+        };
+        let g = (p - if is_pos { 1.0 } else { 0.0 }).clamp(-cfg.clip_gradient, cfg.clip_gradient);
+        if cfg.fit_intercept {
+            self.glm.intercept -= cfg.intercept_lr * g;
+        }
+        crate::glm::axpy_short(-lr * g, v, &mut self.glm.weights);
+        self.glm.opt.t += 1;
+        Some(prediction)
     }
 
     /// The probability of the positive class (of the lone class while there is one).
@@ -478,11 +593,13 @@ macro_rules! binary_glm_classifier {
             fn n_features(&self) -> Option<usize> {
                 self.state.glm.dim
             }
+            #[inline]
             fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
                 let cfg = self.params.config();
                 self.state
                     .learn_one(<$params>::NAME, &cfg, $loss, x, y, weight)
             }
+            #[inline]
             fn predict_then_learn(
                 &mut self,
                 x: Row<'_>,

@@ -315,10 +315,7 @@ impl OptState {
                 if l2 == 0.0 {
                     match x {
                         Row::Dense(v) if v.len() < crate::glm::SMALL_DENSE => {
-                            let a = -rate * g;
-                            for (wi, &xi) in w.iter_mut().zip(v) {
-                                *wi += a * xi;
-                            }
+                            crate::glm::axpy_short(-rate * g, v, w)
                         }
                         Row::Dense(v) => tidewater_core::kernels::axpy(-rate * g, v, w),
                         Row::Sparse(s) => tidewater_core::kernels::sparse_axpy(

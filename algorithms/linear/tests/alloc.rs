@@ -81,6 +81,14 @@ fn check_classifier(name: &str, mut m: impl Classifier, k: usize) {
             let _ = m.predict_one(Row::Dense(x)).unwrap();
             m.predict_proba_into(Row::Dense(x), &mut proba).unwrap();
             m.learn_one(Row::Dense(x), y, Some(0.7)).unwrap();
+            // Without a weight: the straight-line step where a model has one.
+            m.learn_one(Row::Dense(x), y, None).unwrap();
+            let _ = m
+                .predict_then_learn(Row::Dense(x), y, None, &mut proba)
+                .unwrap();
+            let _ = m
+                .predict_then_learn(Row::Dense(x), y, Some(0.7), &mut proba)
+                .unwrap();
         }
     });
     assert_eq!(n, 0, "{name}: {n} allocations in 280 rounds");

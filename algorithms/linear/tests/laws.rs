@@ -1,7 +1,8 @@
 //! The laws of DESIGN.md for the linear models, as proptests: exact incremental ridge equals
 //! the batch fit (law 1, and an independent solve), warm start round-trips through serde and
 //! keeps learning (laws 3 and 4), FTRL on sparse rows equals FTRL on the same rows written
-//! densely, and a rejected row leaves every model unchanged (law 6).
+//! densely, a rejected row leaves every model unchanged (law 6), and logistic regression's
+//! straight-line step is its general step bit for bit.
 
 // Index loops over rows read more plainly than zipped iterators in tests and benches.
 #![allow(clippy::needless_range_loop)]
@@ -291,6 +292,54 @@ proptest! {
         let e = m.learn_many(Batch::Dense(xb.view()), &two, None).unwrap_err().to_string();
         prop_assert!(e.contains(&format!("row {}", n - 1)), "{}", e);
         prop_assert_eq!(&m, &before);
+    }
+}
+
+/// A row for the straight-line test: mostly ordinary values, sometimes a NaN, an infinity or
+/// a value large enough to overflow the logit.
+fn odd_value() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        20 => -3.0f64..3.0,
+        1 => Just(f64::NAN),
+        1 => Just(f64::INFINITY),
+        1 => Just(-1e308),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// LogisticRegression's straight-line step (two numeric classes, a short dense row, no
+    /// weight, default SGD) is the general step bit for bit: a sample weight of exactly 1
+    /// forces the general path through the same arithmetic, so the two models must print the
+    /// same probabilities and predictions, return the same errors, and serialise to the same
+    /// bytes after every row, for both `predict_then_learn` and `learn_one`, across rows
+    /// that are refused and rows whose logit overflows.
+    #[test]
+    fn logistic_straight_line_step_equals_the_general_step(
+        d in 1usize..20,
+        classes in prop_oneof![Just((0.0, 1.0)), Just((-1.0, 1.0)), Just((2.0, -0.0))],
+        rows in prop::collection::vec((prop::collection::vec(odd_value(), 19), any::<bool>(), any::<bool>()), 1..80),
+    ) {
+        let mut fast = LogisticRegressionParams::default().build().unwrap();
+        let mut general = fast.clone();
+        let (mut out_f, mut out_g) = ([0.0; 2], [0.0; 2]);
+        for (x, pos, fused) in &rows {
+            let x = Row::Dense(&x[..d]);
+            let y = Label::Num(if *pos { classes.1 } else { classes.0 });
+            let k = fast.classes().len();
+            if *fused {
+                let a = fast.predict_then_learn(x, &y, None, &mut out_f[..k]);
+                let b = general.predict_then_learn(x, &y, Some(1.0), &mut out_g[..k]);
+                prop_assert_eq!(a.map_err(|e| e.to_string()), b.map_err(|e| e.to_string()));
+                prop_assert_eq!(out_f.map(f64::to_bits), out_g.map(f64::to_bits));
+            } else {
+                let a = fast.learn_one(x, &y, None);
+                let b = general.learn_one(x, &y, Some(1.0));
+                prop_assert_eq!(a.map_err(|e| e.to_string()), b.map_err(|e| e.to_string()));
+            }
+            prop_assert_eq!(postcard::to_allocvec(&fast).unwrap(), postcard::to_allocvec(&general).unwrap());
+        }
     }
 }
 
