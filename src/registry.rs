@@ -185,6 +185,9 @@ impl Classifier for AnyClassifier {
     fn classes(&self) -> &ClassSet {
         each_classifier!(self, m => m.classes())
     }
+    fn prefetch(&self, x: Row<'_>) {
+        each_classifier!(self, m => m.prefetch(x))
+    }
     fn n_features(&self) -> Option<usize> {
         each_classifier!(self, m => m.n_features())
     }
@@ -217,6 +220,9 @@ impl Classifier for AnyClassifier {
 impl Regressor for AnyRegressor {
     fn n_features(&self) -> Option<usize> {
         each_regressor!(self, m => m.n_features())
+    }
+    fn prefetch(&self, x: Row<'_>) {
+        each_regressor!(self, m => m.prefetch(x))
     }
     fn check_row(&self, x: Row<'_>) -> Result<()> {
         each_regressor!(self, m => m.check_row(x))

@@ -621,6 +621,13 @@ impl<T: Transformer, M: Classifier, F: RecordTransformer> Classifier for Pipelin
     fn classes(&self) -> &ClassSet {
         self.model.classes()
     }
+    /// Passed to the model when no stage stands between (a transformed row would touch
+    /// other state).
+    fn prefetch(&self, x: Row<'_>) {
+        if self.front.is_none() && self.steps.is_empty() {
+            self.model.prefetch(x);
+        }
+    }
     fn n_features(&self) -> Option<usize> {
         self.n_features_with(M::n_features)
     }
@@ -727,6 +734,12 @@ impl<T: Transformer, M: Classifier, F: RecordTransformer> RecordClassifier for P
 impl<T: Transformer, M: Regressor, F: RecordTransformer> Regressor for Pipeline<T, M, F> {
     fn n_features(&self) -> Option<usize> {
         self.n_features_with(M::n_features)
+    }
+    /// Passed to the model when no stage stands between.
+    fn prefetch(&self, x: Row<'_>) {
+        if self.front.is_none() && self.steps.is_empty() {
+            self.model.prefetch(x);
+        }
     }
     fn check_row(&self, x: Row<'_>) -> Result<()> {
         self.check_row_with(x, |m, x| m.check_row(x))

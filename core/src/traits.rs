@@ -76,6 +76,16 @@ pub trait Classifier {
     /// for bad values leaves the model exactly as it was.
     fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()>;
 
+    /// A hint that `x` is the next row this model will see (a prequential loop calls it for
+    /// row `i + 1` before working on row `i`): a model whose state outgrows the caches, such
+    /// as FTRL over `2^20` hashed features, starts loading the state `x` will touch, so the
+    /// next step does not wait on memory. It changes nothing, cannot fail and may be ignored;
+    /// the default does nothing.
+    #[inline]
+    fn prefetch(&self, x: Row<'_>) {
+        let _ = x;
+    }
+
     /// Learns a mini-batch. Every row is checked first, so an error leaves the model as it
     /// was. The default learns row by row.
     fn learn_many(&mut self, x: Batch<'_>, y: &[Label], weights: Option<&[f64]>) -> Result<()> {
@@ -157,6 +167,16 @@ pub trait Regressor {
     /// Learns one observation with an optional sample weight (`None` is 1). A rejected row
     /// leaves the model exactly as it was.
     fn learn_one(&mut self, x: Row<'_>, y: f64, weight: Option<f64>) -> Result<()>;
+
+    /// A hint that `x` is the next row this model will see (a prequential loop calls it for
+    /// row `i + 1` before working on row `i`): a model whose state outgrows the caches, such
+    /// as FTRL over `2^20` hashed features, starts loading the state `x` will touch, so the
+    /// next step does not wait on memory. It changes nothing, cannot fail and may be ignored;
+    /// the default does nothing.
+    #[inline]
+    fn prefetch(&self, x: Row<'_>) {
+        let _ = x;
+    }
 
     /// Learns a mini-batch; every row is checked first. The default learns row by row.
     fn learn_many(&mut self, x: Batch<'_>, y: &[f64], weights: Option<&[f64]>) -> Result<()> {

@@ -124,23 +124,32 @@ fn bind_saved(feed: &mut Feed, saved: &SavedModel, need_target: bool) -> Result<
     )
 }
 
-/// Drives a stream of rows: `step` gets each good row; a bad row aborts (with its place) or
-/// is counted as skipped.
+/// Drives a stream of rows: `step` gets each good row (its buffer and its features, which a
+/// LIBSVM or VW stream lends without copying), and the row after it when the feed has that
+/// one parsed already (for the model's `prefetch`); a bad row aborts (with its place) or is
+/// counted as skipped.
 fn drive(
     feed: &mut Feed,
     cols: &Columns,
     on_error: OnError,
     limit: Option<usize>,
     progress: &Progress,
-    mut step: impl FnMut(&RowBuf) -> Result<(), tidewater::Error>,
+    mut step: impl FnMut(
+        &RowBuf,
+        tidewater::Row<'_>,
+        Option<tidewater::Row<'_>>,
+    ) -> Result<(), tidewater::Error>,
     mut skip: impl FnMut(),
 ) -> Result<usize, CliError> {
     let mut buf = RowBuf::default();
     let mut n = 0usize;
+    feed.lend_rows();
     while limit.is_none_or(|l| n < l) {
         let bad = match feed.next(cols, &mut buf) {
             Ok(false) => break,
-            Ok(true) => step(&buf).err().map(|e| format!("{}: {e}", buf.place)),
+            Ok(true) => step(&buf, feed.row(&buf), feed.peek())
+                .err()
+                .map(|e| format!("{}: {e}", buf.place)),
             Err(FeedError::Row(m)) => Some(m),
             Err(FeedError::Fatal(e)) => return Err(e),
         };
@@ -201,14 +210,20 @@ fn eval(
                 source.on_error,
                 limit,
                 &progress,
-                |$b| {
+                |$b, row, next| {
                     let $y = $target;
                     let mut ev = ev_cell.borrow_mut();
+                    if let Some(next) = next {
+                        match &wrapped {
+                            Some(w) => w.prefetch(next),
+                            None => $m.prefetch(next),
+                        }
+                    }
                     match (&mut wrapped, records) {
                         (Some(w), true) => ev.step_record(w, $b.record(), $arg, None),
-                        (Some(w), false) => ev.step(w, $b.row(), $arg, None),
+                        (Some(w), false) => ev.step(w, row, $arg, None),
                         (None, true) => ev.step_record($m, $b.record(), $arg, None),
-                        (None, false) => ev.step($m, $b.row(), $arg, None),
+                        (None, false) => ev.step($m, row, $arg, None),
                     }
                 },
                 || ev_cell.borrow_mut().skip(),
@@ -379,7 +394,7 @@ fn learn(
         source.on_error,
         None,
         &progress,
-        |b| match (&mut *model, cols.records) {
+        |b, row, _| match (&mut *model, cols.records) {
             (AnyModel::Classifier(m), true) => {
                 rec::RecordClassifier::learn_record(m, b.record(), &b.label(&target)?, None)
             }
@@ -389,9 +404,9 @@ fn learn(
             (AnyModel::Transformer(m), true) => {
                 rec::RecordTransform::learn_record(m, b.record(), None)
             }
-            (AnyModel::Classifier(m), false) => m.learn_one(b.row(), &b.label(&target)?, None),
-            (AnyModel::Regressor(m), false) => m.learn_one(b.row(), b.value(&target)?, None),
-            (AnyModel::Transformer(m), false) => m.learn_one(b.row(), None),
+            (AnyModel::Classifier(m), false) => m.learn_one(row, &b.label(&target)?, None),
+            (AnyModel::Regressor(m), false) => m.learn_one(row, b.value(&target)?, None),
+            (AnyModel::Transformer(m), false) => m.learn_one(row, None),
         },
         || skipped += 1,
     )?;
@@ -441,13 +456,13 @@ fn predict(
         source.on_error,
         None,
         &progress,
-        |b| {
+        |b, row, _| {
             let (pred, mut line) = match &saved.model {
                 AnyModel::Classifier(m) => {
                     let p = if cols.records {
                         rec::RecordClassifier::predict_record(m, b.record())?
                     } else {
-                        m.predict_one(b.row())?
+                        m.predict_one(row)?
                     };
                     let text = p
                         .as_ref()
@@ -459,7 +474,7 @@ fn predict(
                     let v = if cols.records {
                         rec::RecordRegressor::predict_record(m, b.record())?
                     } else {
-                        m.predict_one(b.row())?
+                        m.predict_one(row)?
                     };
                     (number_json(v), v.to_string())
                 }
@@ -470,7 +485,7 @@ fn predict(
                 if cols.records {
                     rec::RecordClassifier::predict_proba_record_into(m, b.record(), &mut buf)?;
                 } else {
-                    m.predict_proba_into(b.row(), &mut buf)?;
+                    m.predict_proba_into(row, &mut buf)?;
                 }
                 for p in &buf {
                     line.push(',');
@@ -539,11 +554,11 @@ fn transform(load: &std::path::Path, source: &SourceArgs, json: bool) -> Result<
         source.on_error,
         None,
         &Progress::new(true),
-        |b| {
+        |b, row, _| {
             if cols.records {
                 rec::RecordTransform::transform_record(model, b.record(), &mut out_row)?;
             } else {
-                model.transform_one(b.row(), &mut out_row)?;
+                model.transform_one(row, &mut out_row)?;
             }
             values.borrow_mut().push(Some(out_row.clone()));
             Ok(())

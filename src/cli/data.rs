@@ -72,6 +72,39 @@ pub struct Feed {
     targets: Vec<String>,
     /// A single CSV file's path: its numeric rows may be parsed on a second thread.
     csv_path: Option<PathBuf>,
+    /// Whether rows of a LIBSVM or VW stream stay in the stream (see [`Feed::lend_rows`]).
+    lend: bool,
+}
+
+/// Where a row is: a file and its line, or a generator and its row number. Kept as parts and
+/// formatted only when a message names the row (every row has one; few are shown).
+#[derive(Clone, Debug, Default)]
+pub struct Place {
+    name: String,
+    number: u64,
+    generated: bool,
+}
+
+impl Place {
+    /// Sets the place, copying the name only when it changes.
+    fn set(&mut self, name: &str, number: u64, generated: bool) {
+        if self.name != name {
+            self.name.clear();
+            self.name.push_str(name);
+        }
+        self.number = number;
+        self.generated = generated;
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.generated {
+            write!(f, "{}:row {}", self.name, self.number)
+        } else {
+            write!(f, "{}:{}", self.name, self.number)
+        }
+    }
 }
 
 /// One row, bound to the model's columns.
@@ -81,10 +114,12 @@ pub struct RowBuf {
     sparse: Option<(usize, Vec<u32>, Vec<f64>)>,
     /// The target cell, when the row has the target column.
     pub target: Option<Cell>,
-    /// Where the row is: `file:line`.
-    pub place: String,
+    /// Where the row is: `file:line` (or `generator:row N`), formatted only when shown.
+    pub place: Place,
     /// The feature cells, in model order, when the model has a record stage.
     cells: Vec<Cell>,
+    /// The features were left in the feed's stream ([`Feed::row`] reads them).
+    lent: bool,
 }
 
 impl RowBuf {
@@ -208,6 +243,7 @@ impl Feed {
                     headers,
                     kinds,
                     csv_path: None,
+                    lend: false,
                 })
             }
             SourceArg::Files(files) => {
@@ -255,6 +291,7 @@ impl Feed {
                             headers,
                             targets: Vec::new(),
                             csv_path: None,
+                            lend: false,
                         })
                     }
                 }
@@ -273,6 +310,7 @@ impl Feed {
         Feed {
             targets: Vec::new(),
             csv_path: None,
+            lend: false,
             headers: csv.headers().to_vec(),
             kinds: csv.kinds().to_vec(),
             inner: Inner::Csv {
@@ -459,6 +497,33 @@ impl Feed {
         }
     }
 
+    /// Leaves the features of LIBSVM and VW rows in the parser's buffers instead of copying
+    /// them into the [`RowBuf`] (for a model without a record stage); read them with
+    /// [`row`](Self::row).
+    pub fn lend_rows(&mut self) {
+        self.lend = true;
+    }
+
+    /// The features of the row [`next`](Self::next) put in `buf`, wherever they are.
+    pub fn row<'a>(&'a self, buf: &'a RowBuf) -> Row<'a> {
+        if buf.lent
+            && let Inner::Sparse(stream) = &self.inner
+            && let Some(row) = stream.current()
+        {
+            return row;
+        }
+        buf.row()
+    }
+
+    /// The row after the one [`next`](Self::next) gave last, when a LIBSVM or VW stream has
+    /// it parsed already: a hint for the model's `prefetch` (other sources give none).
+    pub fn peek(&self) -> Option<Row<'_>> {
+        match &self.inner {
+            Inner::Sparse(stream) => stream.peek(),
+            _ => None,
+        }
+    }
+
     /// The next row into `buf`; `Ok(false)` at the end of the stream. With a record stage
     /// (`cols.records`) the row keeps its raw cells ([`RowBuf::record`]).
     pub fn next(&mut self, cols: &Columns, buf: &mut RowBuf) -> Result<bool, FeedError> {
@@ -508,6 +573,7 @@ impl Feed {
     }
 
     fn next_raw(&mut self, cols: &Columns, buf: &mut RowBuf) -> Result<bool, FeedError> {
+        buf.lent = false;
         if self.csv_path.is_some() {
             self.try_fast_csv(cols)?;
         }
@@ -520,9 +586,7 @@ impl Feed {
                         features,
                         target,
                     } => {
-                        use std::fmt::Write as _;
-                        buf.place.clear();
-                        let _ = write!(buf.place, "{name}:{line}");
+                        buf.place.set(name, line, false);
                         buf.sparse = None;
                         buf.dense.clear();
                         buf.dense.extend_from_slice(features);
@@ -578,10 +642,7 @@ impl Feed {
                     .next_into(&mut full[..n])
                     .map_err(|e| FeedError::Fatal(e.into()))?;
                 full[n] = s.target;
-                // Reuse the place's buffer: no allocation per generated row.
-                buf.place.clear();
-                use std::fmt::Write as _;
-                let _ = write!(buf.place, "{name}:row {row}");
+                buf.place.set(name, *row as u64, true);
                 buf.sparse = None;
                 buf.dense.clear();
                 buf.dense.extend(cols.feature_cols.iter().map(|&c| full[c]));
@@ -589,6 +650,7 @@ impl Feed {
                 return Ok(true);
             }
             Inner::Sparse(stream) => {
+                let lend = self.lend;
                 let dim = stream.dim();
                 return match stream.next() {
                     super::stream::Next::Row {
@@ -598,9 +660,13 @@ impl Feed {
                         indices,
                         values,
                     } => {
-                        use std::fmt::Write as _;
-                        buf.place.clear();
-                        let _ = write!(buf.place, "{name}:{line}");
+                        buf.place.set(name, line, false);
+                        buf.target = cols.target_col.map(|_| Cell::Num(label));
+                        buf.lent = lend && !cols.records;
+                        if buf.lent {
+                            buf.sparse = None;
+                            return Ok(true);
+                        }
                         let (d, idx, val) = buf.sparse.get_or_insert_with(Default::default);
                         *d = dim;
                         idx.clear();
@@ -622,7 +688,7 @@ impl Feed {
         else {
             unreachable!()
         };
-        buf.place = format!("{}:{}", current.name(), record.line);
+        buf.place.set(current.name(), record.line, false);
         buf.sparse = None;
         buf.dense.clear();
         if cols.records {
@@ -690,7 +756,7 @@ impl Feed {
                     });
                     match pushed {
                         Ok(y) => {
-                            places.push(buf.place.clone());
+                            places.push(buf.place.to_string());
                             match y {
                                 Some(Ok(l)) => ys_l.push(l),
                                 Some(Err(v)) => ys_v.push(v),

@@ -174,6 +174,18 @@ impl Chunk {
         self.errors.push(None);
     }
 
+    /// A row from `(index << 32 | position, value)` entries whose indices are distinct and
+    /// increasing.
+    fn push_entries(&mut self, line: u64, label: f64, entries: &[(u64, f64)]) {
+        self.lines.push(line);
+        self.labels.push(label);
+        self.indices
+            .extend(entries.iter().map(|&(key, _)| (key >> 32) as u32));
+        self.values.extend(entries.iter().map(|&(_, v)| v));
+        self.indptr.push(self.indices.len());
+        self.errors.push(None);
+    }
+
     fn push_error(&mut self, line: u64, message: String) {
         self.lines.push(line);
         self.labels.push(0.0);
@@ -273,6 +285,29 @@ impl SparseStream {
         self.dim
     }
 
+    /// The row [`next`](Self::next) gave last, when it was good.
+    pub fn current(&self) -> Option<tidewater::Row<'_>> {
+        self.row_at(self.feed.pos.checked_sub(1)?)
+    }
+
+    /// The row after the one [`next`](Self::next) gave last, when it is already parsed and
+    /// good (a hint for the model's [`prefetch`](tidewater::Classifier::prefetch)).
+    pub fn peek(&self) -> Option<tidewater::Row<'_>> {
+        self.row_at(self.feed.pos)
+    }
+
+    /// Row `i` of the current chunk, when it exists and is good.
+    fn row_at(&self, i: usize) -> Option<tidewater::Row<'_>> {
+        let c = &self.feed.chunk;
+        if i >= c.len() || c.errors[i].is_some() {
+            return None;
+        }
+        let (a, b) = (c.indptr[i], c.indptr[i + 1]);
+        tidewater::core::SparseRow::new(self.dim, &c.indices[a..b], &c.values[a..b])
+            .ok()
+            .map(tidewater::Row::Sparse)
+    }
+
     /// The next row, bad row, fatal error or the end.
     pub fn next(&mut self) -> Next<'_> {
         let i = match self.feed.advance() {
@@ -342,24 +377,34 @@ impl Parser {
                 if text.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
-                let fast = match self.format {
-                    SparseFormat::Vw => self.vw_fast(text),
-                    SparseFormat::LibSvm => self.libsvm_fast(text),
-                };
-                match fast {
-                    Ok(label) => {
-                        if self.finish() {
-                            chunk.push_row(number, label, &self.idx, &self.val);
-                        } else {
-                            self.slow(text, number, &mut chunk);
-                        }
-                    }
-                    Err(Slow) => self.slow(text, number, &mut chunk),
-                }
+                self.parse_line(text, number, &mut chunk);
             }
             if !hand_over(&tx, chunk, eof) {
                 return;
             }
+        }
+    }
+
+    /// One line (not blank, without its line end) into `chunk`: the fast path when the line
+    /// has a common form, else core's reader.
+    fn parse_line(&mut self, text: &[u8], number: u64, chunk: &mut Chunk) {
+        let fast = match self.format {
+            SparseFormat::Vw => self.vw_fast(text),
+            SparseFormat::LibSvm => self.libsvm_fast(text),
+        };
+        match fast {
+            Ok(label) => {
+                if self.entries.windows(2).all(|w| w[0].0 >> 32 < w[1].0 >> 32) {
+                    // Distinct indices in order, the usual row: nothing to sort or sum, and
+                    // every value is finite as parsed.
+                    chunk.push_entries(number, label, &self.entries);
+                } else if self.finish() {
+                    chunk.push_row(number, label, &self.idx, &self.val);
+                } else {
+                    self.slow(text, number, chunk);
+                }
+            }
+            Err(Slow) => self.slow(text, number, chunk),
         }
     }
 
@@ -435,7 +480,9 @@ impl Parser {
     }
 
     /// `label |ns feature[:value] ...` with a plain label, namespaces without scale and
-    /// all-digit or hashed names; anything else is [`Slow`].
+    /// all-digit or hashed names; anything else is [`Slow`]. Not inlined into the reading
+    /// loop, so its scanning state stays in registers.
+    #[inline(never)]
     fn vw_fast(&mut self, text: &[u8]) -> Result<f64, Slow> {
         self.entries.clear();
         let bar = text.iter().position(|&b| b == b'|').ok_or(Slow)?;
@@ -452,70 +499,98 @@ impl Parser {
             }
         };
         let mask: u64 = (1u64 << self.bits) - 1;
+        // One pass over the bytes after the first `|`: a namespace name where a segment starts
+        // with a non-blank, then tokens `name[:value]` separated by blanks; a `|` anywhere ends
+        // the token and starts a segment. The name's number is accumulated as it is scanned.
+        let body = &text[bar + 1..];
+        let n = body.len();
+        let ends_token = |b: u8| b == b'|' || b == b':' || b.is_ascii_whitespace();
+        let mut i = 0;
         let mut pos = 0u64;
-        for segment in text[bar + 1..].split(|&b| b == b'|') {
-            // The namespace's hash seeds hashed names only: computed when one appears.
-            let (ns, features) = match segment.first() {
-                Some(b) if !b.is_ascii_whitespace() => {
-                    let end = segment
-                        .iter()
-                        .position(u8::is_ascii_whitespace)
-                        .unwrap_or(segment.len());
-                    let ns = &segment[..end];
-                    if ns.contains(&b':') {
-                        return Err(Slow);
-                    }
-                    (ns, &segment[end..])
+        let mut ns: &[u8] = &[];
+        // The namespace's hash seeds hashed names only: computed when one appears.
+        let mut ns_hash: Option<u32> = None;
+        let mut segment_start = true;
+        loop {
+            if segment_start {
+                segment_start = false;
+                ns_hash = None;
+                let start = i;
+                while i < n && !(body[i] == b'|' || body[i].is_ascii_whitespace()) {
+                    i += 1;
                 }
-                _ => (&segment[..0], segment),
-            };
-            let mut ns_hash: Option<u32> = None;
-            for token in features
-                .split(u8::is_ascii_whitespace)
-                .filter(|t| !t.is_empty())
-            {
-                let (feature, value) = match token.iter().position(|&b| b == b':') {
-                    None => (token, 1.0),
-                    Some(c) => {
-                        let v = &token[c + 1..];
-                        let v = if v == b"1" {
-                            1.0
-                        } else {
-                            parse_f64(v).ok_or(Slow)?
-                        };
-                        (&token[..c], v)
-                    }
-                };
-                if feature.is_empty() {
+                ns = &body[start..i];
+                if ns.contains(&b':') {
                     return Err(Slow);
                 }
-                let index = if feature.iter().all(u8::is_ascii_digit) {
-                    let n = feature.iter().fold(0u64, |acc, &b| {
-                        acc.wrapping_mul(10).wrapping_add(u64::from(b - b'0'))
-                    });
-                    // As core: the number modulo 2^32, then masked.
-                    ((n as u32) as u64 & mask) as u32
-                } else {
-                    let name = std::str::from_utf8(feature).map_err(|_| Slow)?;
-                    let seed = match ns_hash {
-                        Some(h) => h,
-                        None => {
-                            let h = namespace_hash(std::str::from_utf8(ns).map_err(|_| Slow)?);
-                            ns_hash = Some(h);
-                            h
-                        }
-                    };
-                    feature_index(name, seed, self.bits)
-                };
-                self.entries.push((u64::from(index) << 32 | pos, value));
-                pos += 1;
             }
+            while i < n && body[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i == n {
+                break;
+            }
+            if body[i] == b'|' {
+                i += 1;
+                segment_start = true;
+                continue;
+            }
+            // The name: its leading digits in one step, the rest of a hashed name after.
+            let start = i;
+            let (len, number) = leading_digits(&body[i..]);
+            i += len;
+            let digits = i == n || ends_token(body[i]);
+            while i < n && !ends_token(body[i]) {
+                i += 1;
+            }
+            let feature = &body[start..i];
+            if feature.is_empty() {
+                return Err(Slow);
+            }
+            let value = if i < n && body[i] == b':' {
+                i += 1;
+                // `:1` (a binary feature), the common case, without a scan.
+                if body.get(i) == Some(&b'1')
+                    && body
+                        .get(i + 1)
+                        .is_none_or(|&b| b == b'|' || b.is_ascii_whitespace())
+                {
+                    i += 1;
+                    1.0
+                } else {
+                    let start = i;
+                    while i < n && !(body[i] == b'|' || body[i].is_ascii_whitespace()) {
+                        i += 1;
+                    }
+                    parse_f64(&body[start..i]).ok_or(Slow)?
+                }
+            } else {
+                1.0
+            };
+            let index = if digits {
+                // As core: the number modulo 2^32, then masked.
+                ((number as u32) as u64 & mask) as u32
+            } else {
+                let name = std::str::from_utf8(feature).map_err(|_| Slow)?;
+                let seed = match ns_hash {
+                    Some(h) => h,
+                    None => {
+                        let h = namespace_hash(std::str::from_utf8(ns).map_err(|_| Slow)?);
+                        ns_hash = Some(h);
+                        h
+                    }
+                };
+                feature_index(name, seed, self.bits)
+            };
+            self.entries.push((u64::from(index) << 32 | pos, value));
+            pos += 1;
         }
         Ok(label)
     }
 
     /// `label index:value ...` with 1-based all-digit indices below the dimension; anything
     /// else (comments, `qid:`, malformed tokens) is [`Slow`].
+    #[inline(never)]
     fn libsvm_fast(&mut self, text: &[u8]) -> Result<f64, Slow> {
         self.entries.clear();
         if text.contains(&b'#') {
@@ -546,6 +621,59 @@ impl Parser {
         }
         Ok(label)
     }
+}
+
+/// The run of ASCII digits at the start of `b`: its length and its value modulo 2^64. Eight
+/// bytes at a time (SWAR): a lane is a digit when its byte minus `'0'` is below 10; a borrow
+/// from a non-digit lane only spoils the lanes above it, which are not used. The lanes before
+/// the first non-digit are combined in three multiplications.
+#[inline(always)]
+fn leading_digits(b: &[u8]) -> (usize, u64) {
+    let mut len = 0;
+    let mut value = 0u64;
+    while let Some(chunk) = b.get(len..len + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(word).wrapping_sub(0x3030_3030_3030_3030);
+        let non_digit = (v.wrapping_add(0x7676_7676_7676_7676) | v) & 0x8080_8080_8080_8080;
+        let k = (non_digit.trailing_zeros() / 8) as usize;
+        if k == 0 {
+            return (len, value);
+        }
+        // The first `k` digits in the top lanes, zeros (leading zeros of the number) below.
+        let mut x = v << (8 * (8 - k));
+        x = (x & 0x0F0F_0F0F_0F0F_0F0F).wrapping_mul(2561) >> 8;
+        x = (x & 0x00FF_00FF_00FF_00FF).wrapping_mul(6_553_601) >> 16;
+        x = (x & 0x0000_FFFF_0000_FFFF).wrapping_mul(42_949_672_960_001) >> 32;
+        // After a run of eight (the only way here with `len > 0`): shift by this run's length.
+        const POW10: [u64; 9] = [
+            1,
+            10,
+            100,
+            1_000,
+            10_000,
+            100_000,
+            1_000_000,
+            10_000_000,
+            100_000_000,
+        ];
+        value = if len == 0 {
+            x
+        } else {
+            value.wrapping_mul(POW10[k]).wrapping_add(x)
+        };
+        len += k;
+        if k < 8 {
+            return (len, value);
+        }
+    }
+    while let Some(d) = b.get(len).map(|c| c.wrapping_sub(b'0'))
+        && d < 10
+    {
+        value = value.wrapping_mul(10).wrapping_add(u64::from(d));
+        len += 1;
+    }
+    (len, value)
 }
 
 /// A finite number from ASCII bytes.
@@ -868,6 +996,158 @@ fn csv_run(
         }
         if !hand_over(&tx, chunk, eof) {
             return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parser(format: SparseFormat, bits: u32) -> Parser {
+        Parser {
+            name: "t".into(),
+            format,
+            bits,
+            dim: 1 << bits,
+            entries: Vec::new(),
+            idx: Vec::new(),
+            val: Vec::new(),
+            record: SparseRecord::new(),
+        }
+    }
+
+    /// The row (label, indices, values) or the error the parser thread makes of one line.
+    fn through_parser(p: &mut Parser, line: &str) -> Result<(f64, Vec<u32>, Vec<f64>), String> {
+        let mut chunk = Chunk::default();
+        chunk.clear();
+        p.parse_line(line.as_bytes(), 1, &mut chunk);
+        assert_eq!(chunk.len(), 1, "{line}");
+        if let Some(e) = &chunk.errors[0] {
+            return Err(e.clone());
+        }
+        let (a, b) = (chunk.indptr[0], chunk.indptr[1]);
+        Ok((
+            chunk.labels[0],
+            chunk.indices[a..b].to_vec(),
+            chunk.values[a..b].to_vec(),
+        ))
+    }
+
+    /// The same line read by core's VW reader.
+    fn through_core(line: &str, bits: u32) -> Result<(f64, Vec<u32>, Vec<f64>), String> {
+        let mut r = VwReader::from_reader(line.as_bytes(), "t")
+            .and_then(|r| r.with_bits(bits))
+            .map_err(|e| e.to_string())?;
+        let mut rec = SparseRecord::new();
+        match r.next_record(&mut rec) {
+            Ok(true) => Ok((
+                rec.label.as_f64().unwrap(),
+                rec.indices.clone(),
+                rec.values.clone(),
+            )),
+            Ok(false) => Err("no row".into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => (0u64..2_000_000).prop_map(|v| v.to_string()),
+            1 => (0u64..u64::MAX).prop_map(|v| v.to_string()),
+            1 => "[0-9]{1,22}",
+            1 => "[a-z][a-z0-9_]{0,6}",
+            1 => "[0-9]{1,9}[a-z]{1,3}",
+        ]
+    }
+
+    fn token() -> impl Strategy<Value = String> {
+        (
+            name(),
+            prop_oneof![
+                3 => Just(String::new()),
+                3 => Just(":1".to_owned()),
+                1 => Just(":10".to_owned()),
+                1 => Just(":1.5".to_owned()),
+                1 => Just(":-0.25".to_owned()),
+                1 => Just(":1e3".to_owned()),
+                1 => Just(":x".to_owned()),
+                1 => Just(":".to_owned()),
+            ],
+        )
+            .prop_map(|(n, v)| n + &v)
+    }
+
+    fn line() -> impl Strategy<Value = String> {
+        (
+            prop_oneof![Just("1"), Just("-1"), Just("0"), Just("0.5"), Just("1 2")],
+            prop::collection::vec(
+                (
+                    prop_oneof![Just(""), Just("f"), Just("ns:2"), Just("a b")],
+                    prop::collection::vec(token(), 0..12),
+                    prop_oneof![Just(" "), Just("  "), Just("\t")],
+                ),
+                1..4,
+            ),
+        )
+            .prop_map(|(label, segments)| {
+                let mut s = label.to_owned();
+                s.push(' ');
+                for (ns, tokens, sep) in segments {
+                    s.push('|');
+                    s.push_str(ns);
+                    for t in tokens {
+                        s.push_str(sep);
+                        s.push_str(&t);
+                    }
+                }
+                s
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// The byte-level fast path reads every line as core's VW reader does: the same label,
+        /// indices and values, bit for bit, or an error for the same lines.
+        #[test]
+        fn vw_fast_path_reads_lines_as_core_does(line in line(), bits in prop_oneof![Just(4u32), Just(18), Just(24)]) {
+            let mut p = parser(SparseFormat::Vw, bits);
+            let fast = through_parser(&mut p, &line);
+            let core = through_core(&line, bits);
+            match (&fast, &core) {
+                (Ok((la, ia, va)), Ok((lb, ib, vb))) => {
+                    prop_assert_eq!(la.to_bits(), lb.to_bits(), "{}", line);
+                    prop_assert_eq!(ia, ib, "{}", line);
+                    prop_assert_eq!(va.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), vb.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{}", line);
+                }
+                (Err(_), Err(_)) => {}
+                _ => prop_assert!(false, "{line}: fast {fast:?}, core {core:?}"),
+            }
+        }
+
+        /// Eight digits at a time give what a digit-by-digit loop gives, on any bytes.
+        #[test]
+        fn leading_digits_equals_the_scalar_loop(bytes in prop::collection::vec(prop_oneof![4 => 48u8..58, 1 => any::<u8>()], 0..40)) {
+            let len = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+            let value = bytes[..len].iter().fold(0u64, |acc, &b| acc.wrapping_mul(10).wrapping_add(u64::from(b - b'0')));
+            prop_assert_eq!(leading_digits(&bytes), (len, value));
+        }
+    }
+
+    #[test]
+    fn common_lines_take_the_fast_path() {
+        let mut p = parser(SparseFormat::Vw, 20);
+        for line in [
+            "1 |f 66394:1 103171:1 137519:1",
+            "-1 | 12 7:0.5 123456789:1",
+            "0 |a x y:2 |b 3",
+        ] {
+            assert!(p.vw_fast(line.as_bytes()).is_ok(), "{line}");
+        }
+        for line in ["1 1 |f 1", "1 |f:2 3", "1 'tag|f 3"] {
+            assert!(p.vw_fast(line.as_bytes()).is_err(), "{line}");
         }
     }
 }

@@ -289,6 +289,10 @@ impl<M: Classifier + Clone, D: DriftDetector> Classifier for DriftRetrain<M, D> 
     fn predict_one(&self, x: Row<'_>) -> Result<Option<Label>> {
         self.model.predict_one(x)
     }
+
+    fn prefetch(&self, x: Row<'_>) {
+        self.model.prefetch(x)
+    }
 }
 
 impl<M: Regressor + Clone, D: DriftDetector> Regressor for DriftRetrain<M, D> {
@@ -317,6 +321,10 @@ impl<M: Regressor + Clone, D: DriftDetector> Regressor for DriftRetrain<M, D> {
 
     fn predict_one(&self, x: Row<'_>) -> Result<f64> {
         self.model.predict_one(x)
+    }
+
+    fn prefetch(&self, x: Row<'_>) {
+        self.model.prefetch(x)
     }
 }
 
@@ -621,6 +629,10 @@ impl<M: Classifier + Clone, D: DriftDetector> Classifier for WindowRefit<M, D> {
     fn predict_one(&self, x: Row<'_>) -> Result<Option<Label>> {
         self.model.predict_one(x)
     }
+
+    fn prefetch(&self, x: Row<'_>) {
+        self.model.prefetch(x)
+    }
 }
 
 impl<M: Regressor + Clone, D: DriftDetector> Regressor for WindowRefit<M, D> {
@@ -651,6 +663,10 @@ impl<M: Regressor + Clone, D: DriftDetector> Regressor for WindowRefit<M, D> {
 
     fn predict_one(&self, x: Row<'_>) -> Result<f64> {
         self.model.predict_one(x)
+    }
+
+    fn prefetch(&self, x: Row<'_>) {
+        self.model.prefetch(x)
     }
 }
 
@@ -764,6 +780,10 @@ impl<M: Classifier + Clone> Classifier for Periodic<M> {
     fn predict_one(&self, x: Row<'_>) -> Result<Option<Label>> {
         self.model.predict_one(x)
     }
+
+    fn prefetch(&self, x: Row<'_>) {
+        self.model.prefetch(x)
+    }
 }
 
 impl<M: Regressor + Clone> Regressor for Periodic<M> {
@@ -789,5 +809,9 @@ impl<M: Regressor + Clone> Regressor for Periodic<M> {
 
     fn predict_one(&self, x: Row<'_>) -> Result<f64> {
         self.model.predict_one(x)
+    }
+
+    fn prefetch(&self, x: Row<'_>) {
+        self.model.prefetch(x)
     }
 }

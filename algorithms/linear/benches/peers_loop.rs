@@ -107,6 +107,36 @@ fn lean_static<M: Classifier>(mut model: M, data: &Dataset, y: &[Label]) -> (f64
     score(&stored, y, secs)
 }
 
+/// The fused loop over sparse rows with the concrete type, hinting each next row to the
+/// model ([`Classifier::prefetch`]) before the current one's step, as `tidewater eval` does.
+fn fused_prefetch<M: Classifier>(mut model: M, data: &Dataset, y: &[Label]) -> (f64, f64, f64) {
+    let FeatureMatrix::Sparse(csr) = &data.features else {
+        panic!("sparse data expected")
+    };
+    let mut proba = [0.0f64; 2];
+    let mut stored = vec![f64::NAN; y.len()];
+    let start = Instant::now();
+    for (i, yi) in y.iter().enumerate() {
+        if i + 1 < y.len() {
+            model.prefetch(tidewater_core::Row::Sparse(csr.row(i + 1)));
+        }
+        let k = model.classes().len();
+        model
+            .predict_then_learn(
+                tidewater_core::Row::Sparse(csr.row(i)),
+                yi,
+                None,
+                &mut proba[..k],
+            )
+            .unwrap();
+        if k == 2 {
+            stored[i] = proba[1];
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    score(&stored, y, secs)
+}
+
 /// Accuracy and log loss of stored positive-class probabilities (untimed).
 fn score(stored: &[f64], y: &[Label], secs: f64) -> (f64, f64, f64) {
     let positive = y.iter().max().unwrap();
@@ -315,6 +345,15 @@ fn main() {
             };
         }
         let name = format!("ftrl({spec})");
+        let y = labels(&data);
+        report_best(
+            "T6",
+            &name,
+            "fused_prefetch",
+            y.len(),
+            repeat.min(2),
+            || fused_prefetch(p.build().unwrap(), &data, &y),
+        );
         run(
             "T6",
             &name,

@@ -108,6 +108,20 @@ pub(crate) fn axpy_short(a: f64, v: &[f64], w: &mut [f64]) {
     }
 }
 
+/// Starts loading `state[i]` for each stored index `i` of a sparse row (a dense row's state
+/// is read in order, which the hardware prefetches by itself); out-of-range indices are
+/// ignored.
+#[inline]
+pub(crate) fn prefetch_entries<T>(x: Row<'_>, state: &[T]) {
+    if let Row::Sparse(s) = x {
+        for &i in s.indices() {
+            if let Some(v) = state.get(i as usize) {
+                tidewater_core::kernels::prefetch(v);
+            }
+        }
+    }
+}
+
 /// The logistic function `1 / (1 + e^-z)` from one exponential of `-|z|` (no overflow). The
 /// log-loss gradient with respect to the logit, River's `Log` loss, is `logistic(z) - y` for a
 /// 0/1 label; computing both from this one value lets a prequential step (predict, then learn)

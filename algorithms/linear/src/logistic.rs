@@ -590,6 +590,9 @@ macro_rules! binary_glm_classifier {
             fn classes(&self) -> &ClassSet {
                 self.state.classes.classes()
             }
+            fn prefetch(&self, x: Row<'_>) {
+                crate::glm::prefetch_entries(x, &self.state.glm.weights);
+            }
             fn n_features(&self) -> Option<usize> {
                 self.state.glm.dim
             }

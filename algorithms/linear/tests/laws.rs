@@ -374,3 +374,48 @@ fn logistic_batch_fit_converges_and_equals_the_stream_objective() {
         assert!((a - b).abs() < 1e-6, "{a} vs {b}");
     }
 }
+
+/// `prefetch` is only a hint: it changes no model, whatever row it is given (rows of another
+/// width, indices beyond the model's dimension, before the first row), and learning after it
+/// gives what learning without it gives.
+#[test]
+fn prefetch_changes_nothing() {
+    let idx = [3u32, 17, 900];
+    let val = [1.0, 0.5, 2.0];
+    let beyond = [5u32, 1 << 22];
+    let beyond_val = [1.0, 1.0];
+    let sparse = SparseRow::new(1 << 10, &idx, &val).unwrap();
+    let wide = SparseRow::new(1 << 23, &beyond, &beyond_val).unwrap();
+    let dense = [0.5, -1.0, 2.0];
+    let hints = [
+        Row::Sparse(sparse),
+        Row::Sparse(wide),
+        Row::Dense(&dense),
+        Row::Dense(&[]),
+    ];
+    macro_rules! check {
+        ($m:expr) => {{
+            let mut hinted = $m;
+            let mut plain = hinted.clone();
+            for h in hints {
+                hinted.prefetch(h);
+            }
+            assert_eq!(hinted, plain);
+            for i in 0..50 {
+                let y = Label::Num((i % 2) as f64);
+                for h in hints {
+                    hinted.prefetch(h);
+                }
+                hinted.learn_one(Row::Sparse(sparse), &y, None).unwrap();
+                plain.learn_one(Row::Sparse(sparse), &y, None).unwrap();
+                for h in hints {
+                    hinted.prefetch(h);
+                }
+            }
+            assert_eq!(hinted, plain);
+        }};
+    }
+    check!(FtrlParams::default().build().unwrap());
+    check!(LogisticRegressionParams::default().build().unwrap());
+    check!(PerceptronParams::default().build().unwrap());
+}
