@@ -87,11 +87,17 @@ pub trait Classifier {
     }
 
     /// Learns a mini-batch. Every row is checked first, so an error leaves the model as it
-    /// was. The default learns row by row.
+    /// was. The default learns row by row, [`prefetch`](Self::prefetch)ing each next sparse
+    /// row.
     fn learn_many(&mut self, x: Batch<'_>, y: &[Label], weights: Option<&[f64]>) -> Result<()> {
         check_batch(x, y.len(), weights, |r| self.check_row(r))?;
         for (i, yi) in y.iter().enumerate() {
             let w = weights.map(|w| w[i]);
+            if i + 1 < y.len()
+                && let Batch::Sparse(m) = x
+            {
+                self.prefetch(Row::Sparse(m.row(i + 1)));
+            }
             self.learn_one(x.row(i)?, yi, w).map_err(|e| e.in_row(i))?;
         }
         Ok(())
@@ -178,7 +184,8 @@ pub trait Regressor {
         let _ = x;
     }
 
-    /// Learns a mini-batch; every row is checked first. The default learns row by row.
+    /// Learns a mini-batch; every row is checked first. The default learns row by row,
+    /// [`prefetch`](Self::prefetch)ing each next sparse row.
     fn learn_many(&mut self, x: Batch<'_>, y: &[f64], weights: Option<&[f64]>) -> Result<()> {
         check_batch(x, y.len(), weights, |r| self.check_row(r))?;
         for (i, &yi) in y.iter().enumerate() {
@@ -192,6 +199,11 @@ pub trait Regressor {
         }
         for (i, &yi) in y.iter().enumerate() {
             let w = weights.map(|w| w[i]);
+            if i + 1 < y.len()
+                && let Batch::Sparse(m) = x
+            {
+                self.prefetch(Row::Sparse(m.row(i + 1)));
+            }
             self.learn_one(x.row(i)?, yi, w).map_err(|e| e.in_row(i))?;
         }
         Ok(())
