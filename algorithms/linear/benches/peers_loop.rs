@@ -60,14 +60,20 @@ fn fused(model: &mut dyn Classifier, x: Batch<'_>, y: &[Label]) -> (f64, f64, f6
     score(&stored, y, secs)
 }
 
-/// The fused loop with the model's concrete type (static dispatch, as a program holding a
-/// `LogisticRegression` calls it) over the rows of a dense matrix in memory.
-fn fused_static<M: Classifier>(mut model: M, data: &Dataset, y: &[Label]) -> (f64, f64, f64) {
+/// The values of a dense data set in memory (row-major) and its number of columns. The
+/// static loops below are written out one by one, so each reads as exactly the protocol it
+/// times.
+fn dense_values(data: &Dataset) -> (&[f64], usize) {
     let FeatureMatrix::Dense(x) = &data.features else {
         panic!("dense data expected")
     };
-    let d = x.ncols();
-    let values = x.as_slice().expect("standard layout");
+    (x.as_slice().expect("standard layout"), x.ncols())
+}
+
+/// The fused loop with the model's concrete type (static dispatch, as a program holding a
+/// `LogisticRegression` calls it) over the rows of a dense matrix in memory.
+fn fused_static<M: Classifier>(mut model: M, data: &Dataset, y: &[Label]) -> (f64, f64, f64) {
+    let (values, d) = dense_values(data);
     let mut proba = [0.0f64; 2];
     let mut stored = vec![f64::NAN; y.len()];
     let start = Instant::now();
@@ -87,11 +93,7 @@ fn fused_static<M: Classifier>(mut model: M, data: &Dataset, y: &[Label]) -> (f6
 /// River's two-call protocol ([`lean`]) with the model's concrete type over the rows of a dense
 /// matrix in memory.
 fn lean_static<M: Classifier>(mut model: M, data: &Dataset, y: &[Label]) -> (f64, f64, f64) {
-    let FeatureMatrix::Dense(x) = &data.features else {
-        panic!("dense data expected")
-    };
-    let d = x.ncols();
-    let values = x.as_slice().expect("standard layout");
+    let (values, d) = dense_values(data);
     let mut proba = [0.0f64; 2];
     let mut stored = vec![f64::NAN; y.len()];
     let start = Instant::now();

@@ -55,8 +55,8 @@ impl BinaryGlm {
         crate::glm::check_row(x, self.glm.dim)
     }
 
-    /// Learns a row: the straight-line step when it applies, else the general one.
-    #[inline]
+    /// Learns a row: the straight-line step when it applies, else the general one (every
+    /// check, class roles, any optimizer and penalty).
     fn learn_one(
         &mut self,
         name: &str,
@@ -72,20 +72,6 @@ impl BinaryGlm {
         {
             return Ok(());
         }
-        self.learn_general(name, cfg, loss, x, y, weight)
-    }
-
-    /// The general learning step (every check, class roles, any optimizer and penalty).
-    #[inline(never)]
-    fn learn_general(
-        &mut self,
-        name: &str,
-        cfg: &GlmConfig<'_>,
-        loss: BinaryLoss,
-        x: Row<'_>,
-        y: &Label,
-        weight: Option<f64>,
-    ) -> Result<()> {
         let (target, w) = self.classes.admit(name, x, self.glm.dim, y, weight, None)?;
         if target.flip {
             self.glm.negate(cfg);
@@ -119,9 +105,9 @@ impl BinaryGlm {
         self.classes.commit(y);
     }
 
-    /// Predicts with the current state, then learns: one dot product and one exponential.
+    /// Predicts with the current state, then learns: one dot product and one exponential
+    /// (the straight-line step when it applies).
     #[allow(clippy::too_many_arguments)]
-    #[inline]
     fn predict_then_learn(
         &mut self,
         name: &str,
@@ -135,22 +121,6 @@ impl BinaryGlm {
         if let Some(prediction) = self.sgd_log_step::<true>(cfg, loss, x, y, weight, out) {
             return Ok(prediction);
         }
-        self.predict_then_learn_general(name, cfg, loss, x, y, weight, out)
-    }
-
-    /// The general prequential step (see [`Self::learn_general`]).
-    #[allow(clippy::too_many_arguments)]
-    #[inline(never)]
-    fn predict_then_learn_general(
-        &mut self,
-        name: &str,
-        cfg: &GlmConfig<'_>,
-        loss: BinaryLoss,
-        x: Row<'_>,
-        y: &Label,
-        weight: Option<f64>,
-        out: &mut [f64],
-    ) -> Result<Option<Label>> {
         let (target, w) = self
             .classes
             .admit(name, x, self.glm.dim, y, weight, Some(out.len()))?;
