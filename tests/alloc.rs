@@ -56,21 +56,31 @@ fn rows() -> Vec<(Vec<f64>, Label)> {
 
 #[test]
 fn gaussian_nb_learns_and_predicts_without_allocating() {
-    let data = rows();
-    let mut m = GaussianNB::new();
-    for (x, y) in &data[..10] {
-        m.learn_one(Row::Dense(x), y, None).unwrap();
-    }
-    let mut proba = vec![0.0; m.classes().len()];
-    let n = allocations(|| {
-        for (x, y) in &data[10..] {
-            let _ = m.predict_one(Row::Dense(x)).unwrap();
-            m.predict_proba_into(Row::Dense(x), &mut proba).unwrap();
-            m.learn_one(Row::Dense(x), y, Some(0.5)).unwrap();
+    for text in [false, true] {
+        let mut data = rows();
+        if text {
+            for (_, y) in &mut data {
+                *y = Label::from(format!("class {y}"));
+            }
         }
-    });
-    // predict_one returns an owned label; numeric labels own no heap memory.
-    assert_eq!(n, 0, "{n} allocations in 190 rounds");
+        let mut m = GaussianNB::new();
+        for (x, y) in &data[..10] {
+            m.learn_one(Row::Dense(x), y, None).unwrap();
+        }
+        let mut proba = vec![0.0; m.classes().len()];
+        let n = allocations(|| {
+            for (x, y) in &data[10..] {
+                let _ = m.predict_one(Row::Dense(x)).unwrap();
+                m.predict_proba_into(Row::Dense(x), &mut proba).unwrap();
+                m.learn_one(Row::Dense(x), y, Some(0.5)).unwrap();
+                let _ = m
+                    .predict_then_learn(Row::Dense(x), y, None, &mut proba)
+                    .unwrap();
+            }
+        });
+        // predict_one returns an owned label: a number, or a shared text (no copy).
+        assert_eq!(n, 0, "text labels {text}: {n} allocations in 190 rounds");
+    }
 }
 
 #[test]

@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -16,8 +17,9 @@ use crate::error::{Error, Result};
 pub enum Label {
     /// A numeric label such as `0`, `1` or `2.5`.
     Num(f64),
-    /// A text label such as `"setosa"`.
-    Text(String),
+    /// A text label such as `"setosa"`, shared: cloning a label (every prediction returns
+    /// one) copies a pointer, never the text, so predicting allocates nothing.
+    Text(Arc<str>),
 }
 
 impl Label {
@@ -60,13 +62,13 @@ impl Label {
 
 impl From<&str> for Label {
     fn from(s: &str) -> Self {
-        Label::Text(s.to_owned())
+        Label::Text(s.into())
     }
 }
 
 impl From<String> for Label {
     fn from(s: String) -> Self {
-        Label::Text(s)
+        Label::Text(s.into())
     }
 }
 

@@ -143,7 +143,7 @@ impl RowBuf {
     pub fn label(&self, target: &str) -> Result<Label, Error> {
         match &self.target {
             Some(Cell::Num(v)) => Label::num(*v),
-            Some(Cell::Text(s)) => Ok(Label::Text(s.clone())),
+            Some(Cell::Text(s)) => Ok(Label::from(s.as_str())),
             _ => Err(missing(target)),
         }
     }

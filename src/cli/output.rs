@@ -12,7 +12,7 @@ use super::CliError;
 pub fn label_json(l: &Label) -> Value {
     match l {
         Label::Num(v) => number_json(*v),
-        Label::Text(s) => Value::String(s.clone()),
+        Label::Text(s) => Value::String(s.to_string()),
     }
 }
 

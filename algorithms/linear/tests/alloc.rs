@@ -69,8 +69,20 @@ fn sparse_row(r: &SparseData) -> Row<'_> {
     Row::Sparse(SparseRow::new(1 << 20, &r.0, &r.1).unwrap())
 }
 
-fn check_classifier(name: &str, mut m: impl Classifier, k: usize) {
-    let data = rows(k);
+/// Checks a classifier with numeric labels, then (a fresh copy) with text labels: a
+/// prediction returns a label, and a text label is shared, not copied.
+fn check_classifier(name: &str, m: impl Classifier + Clone, k: usize) {
+    check_labels(name, m.clone(), k, false);
+    check_labels(&format!("{name}, text labels"), m, k, true);
+}
+
+fn check_labels(name: &str, mut m: impl Classifier, k: usize, text: bool) {
+    let mut data = rows(k);
+    if text {
+        for (_, y, _) in &mut data {
+            *y = Label::from(format!("class {y}"));
+        }
+    }
     for (x, y, _) in &data[..20] {
         m.learn_one(Row::Dense(x), y, None).unwrap();
         let _ = m.predict_one(Row::Dense(x)).unwrap();

@@ -446,7 +446,7 @@ pub fn read_csv_dataset<R: Read>(reader: R, name: &str, targets: TargetSpec) -> 
                     ));
                 }
                 (Cell::Num(v), Targets::Values(vs)) => vs.push(*v),
-                (Cell::Text(s), Targets::Labels(ls)) => ls.push(Label::Text(s.clone())),
+                (Cell::Text(s), Targets::Labels(ls)) => ls.push(Label::from(s.as_str())),
                 (Cell::Num(v), Targets::Labels(ls)) => ls.push(Label::num(*v)?),
                 (Cell::Text(s), Targets::Values(_)) => {
                     return Err(parse_error(
