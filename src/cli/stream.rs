@@ -596,28 +596,52 @@ impl Parser {
         if text.contains(&b'#') {
             return Err(Slow);
         }
-        let mut tokens = text
-            .split(u8::is_ascii_whitespace)
-            .filter(|t| !t.is_empty());
-        let label = parse_f64(tokens.next().ok_or(Slow)?).ok_or(Slow)?;
-        for (pos, token) in (0u64..).zip(tokens) {
-            let c = token.iter().position(|&b| b == b':').ok_or(Slow)?;
-            let (i, v) = (&token[..c], &token[c + 1..]);
-            if i.is_empty() || i.len() > 10 || !i.iter().all(u8::is_ascii_digit) {
+        // One pass: the label, then `index:value` tokens separated by blanks.
+        let n = text.len();
+        let ends = |b: u8| b.is_ascii_whitespace();
+        let mut i = 0;
+        while i < n && ends(text[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < n && !ends(text[i]) {
+            i += 1;
+        }
+        let label = match &text[start..i] {
+            b"1" | b"+1" => 1.0,
+            b"-1" => -1.0,
+            b"0" => 0.0,
+            t => parse_f64(t).ok_or(Slow)?,
+        };
+        let mut pos = 0u64;
+        loop {
+            while i < n && ends(text[i]) {
+                i += 1;
+            }
+            if i == n {
+                break;
+            }
+            let (len, one_based) = leading_digits(&text[i..]);
+            if len == 0 || len > 10 || one_based == 0 || one_based > self.dim as u64 {
                 return Err(Slow);
             }
-            let one_based = i
-                .iter()
-                .fold(0u64, |acc, &b| acc * 10 + u64::from(b - b'0'));
-            if one_based == 0 || one_based > self.dim as u64 {
+            i += len;
+            if text.get(i) != Some(&b':') {
                 return Err(Slow);
             }
-            let v = if v == b"1" {
+            i += 1;
+            let value = if text.get(i) == Some(&b'1') && text.get(i + 1).is_none_or(|&b| ends(b)) {
+                i += 1;
                 1.0
             } else {
-                parse_f64(v).ok_or(Slow)?
+                let start = i;
+                while i < n && !ends(text[i]) {
+                    i += 1;
+                }
+                parse_f64(&text[start..i]).ok_or(Slow)?
             };
-            self.entries.push(((one_based - 1) << 32 | pos, v));
+            self.entries.push(((one_based - 1) << 32 | pos, value));
+            pos += 1;
         }
         Ok(label)
     }
@@ -1116,6 +1140,48 @@ mod tests {
             let mut p = parser(SparseFormat::Vw, bits);
             let fast = through_parser(&mut p, &line);
             let core = through_core(&line, bits);
+            match (&fast, &core) {
+                (Ok((la, ia, va)), Ok((lb, ib, vb))) => {
+                    prop_assert_eq!(la.to_bits(), lb.to_bits(), "{}", line);
+                    prop_assert_eq!(ia, ib, "{}", line);
+                    prop_assert_eq!(va.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), vb.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{}", line);
+                }
+                (Err(_), Err(_)) => {}
+                _ => prop_assert!(false, "{line}: fast {fast:?}, core {core:?}"),
+            }
+        }
+
+        /// The LIBSVM fast path reads every line as core's reader does (or both refuse it).
+        #[test]
+        fn libsvm_fast_path_reads_lines_as_core_does(
+            label in prop_oneof![Just("1"), Just("+1"), Just("-1"), Just("0"), Just("2.5"), Just("x")],
+            tokens in prop::collection::vec(
+                (prop_oneof![4 => (1u64..5000).prop_map(|v| v.to_string()), 1 => Just("0".to_owned()), 1 => Just("qid".to_owned()), 1 => Just("12345678901".to_owned()), 1 => Just("7a".to_owned())],
+                 prop_oneof![3 => Just("1"), 1 => Just("0.5"), 1 => Just("10"), 1 => Just("1e2"), 1 => Just("x"), 1 => Just(""), 1 => Just("1:2")]),
+                0..10),
+            sep in prop_oneof![Just(" "), Just("\t"), Just("  ")],
+            comment in any::<bool>(),
+        ) {
+            let mut line = label.to_owned();
+            for (i, v) in &tokens {
+                line.push_str(sep);
+                line.push_str(&format!("{i}:{v}"));
+            }
+            if comment {
+                line.push_str(" # note");
+            }
+            let mut p = parser(SparseFormat::LibSvm, 12);
+            let fast = through_parser(&mut p, &line);
+            let mut r = LibSvmReader::from_reader(line.as_bytes(), "t").unwrap();
+            let mut rec = SparseRecord::new();
+            let core = match r.next_record(&mut rec) {
+                Ok(true) => match rec.indices.last() {
+                    Some(&last) if last as usize >= 1 << 12 => Err("beyond".to_owned()),
+                    _ => Ok((rec.label.as_f64().unwrap(), rec.indices.clone(), rec.values.clone())),
+                },
+                Ok(false) => Err("no row".into()),
+                Err(e) => Err(e.to_string()),
+            };
             match (&fast, &core) {
                 (Ok((la, ia, va)), Ok((lb, ib, vb))) => {
                     prop_assert_eq!(la.to_bits(), lb.to_bits(), "{}", line);
