@@ -320,8 +320,9 @@ proptest! {
         d in 1usize..20,
         classes in prop_oneof![Just((0.0, 1.0)), Just((-1.0, 1.0)), Just((2.0, -0.0))],
         rows in prop::collection::vec((prop::collection::vec(odd_value(), 19), any::<bool>(), any::<bool>()), 1..80),
+        clip in prop_oneof![Just(1e12), Just(1.0), Just(0.3)],
     ) {
-        let mut fast = LogisticRegressionParams::default().build().unwrap();
+        let mut fast = LogisticRegressionParams::default().clip_gradient(clip).build().unwrap();
         let mut general = fast.clone();
         let (mut out_f, mut out_g) = ([0.0; 2], [0.0; 2]);
         for (x, pos, fused) in &rows {
