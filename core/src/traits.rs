@@ -175,10 +175,9 @@ pub trait Regressor {
     fn learn_one(&mut self, x: Row<'_>, y: f64, weight: Option<f64>) -> Result<()>;
 
     /// A hint that `x` is the next row this model will see (a prequential loop calls it for
-    /// row `i + 1` before working on row `i`): a model whose state outgrows the caches, such
-    /// as FTRL over `2^20` hashed features, starts loading the state `x` will touch, so the
-    /// next step does not wait on memory. It changes nothing, cannot fail and may be ignored;
-    /// the default does nothing.
+    /// row `i + 1` before working on row `i`), as [`Classifier::prefetch`]: a model whose
+    /// state outgrows the caches may start loading what `x` will touch. It changes nothing,
+    /// cannot fail and may be ignored; the default does nothing.
     #[inline]
     fn prefetch(&self, x: Row<'_>) {
         let _ = x;
