@@ -1059,13 +1059,25 @@ mod tests {
         ))
     }
 
-    /// The same line read by core's VW reader.
-    fn through_core(line: &str, bits: u32) -> Result<(f64, Vec<u32>, Vec<f64>), String> {
-        let mut r = VwReader::from_reader(line.as_bytes(), "t")
-            .and_then(|r| r.with_bits(bits))
-            .map_err(|e| e.to_string())?;
+    /// The same line read by core's reader of the format (a LIBSVM index beyond `2^bits` is
+    /// an error, as on the parser thread).
+    fn through_core(
+        line: &str,
+        format: SparseFormat,
+        bits: u32,
+    ) -> Result<(f64, Vec<u32>, Vec<f64>), String> {
         let mut rec = SparseRecord::new();
-        match r.next_record(&mut rec) {
+        let got = match format {
+            SparseFormat::Vw => VwReader::from_reader(line.as_bytes(), "t")
+                .and_then(|r| r.with_bits(bits))
+                .and_then(|mut r| r.next_record(&mut rec)),
+            SparseFormat::LibSvm => LibSvmReader::from_reader(line.as_bytes(), "t")
+                .and_then(|mut r| r.next_record(&mut rec)),
+        };
+        match got {
+            Ok(true) if rec.indices.last().is_some_and(|&i| i as usize >= 1 << bits) => {
+                Err("beyond the dimension".into())
+            }
             Ok(true) => Ok((
                 rec.label.as_f64().unwrap(),
                 rec.indices.clone(),
@@ -1074,6 +1086,24 @@ mod tests {
             Ok(false) => Err("no row".into()),
             Err(e) => Err(e.to_string()),
         }
+    }
+
+    /// The parser thread and core's reader agree on `line`: the same row bit for bit, or both
+    /// refuse it.
+    fn agree(line: &str, format: SparseFormat, bits: u32) -> Result<(), TestCaseError> {
+        let fast = through_parser(&mut parser(format, bits), line);
+        let core = through_core(line, format, bits);
+        match (&fast, &core) {
+            (Ok((la, ia, va)), Ok((lb, ib, vb))) => {
+                let bits_of = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                prop_assert_eq!(la.to_bits(), lb.to_bits(), "{}", line);
+                prop_assert_eq!(ia, ib, "{}", line);
+                prop_assert_eq!(bits_of(va), bits_of(vb), "{}", line);
+            }
+            (Err(_), Err(_)) => {}
+            _ => prop_assert!(false, "{line}: fast {fast:?}, core {core:?}"),
+        }
+        Ok(())
     }
 
     fn name() -> impl Strategy<Value = String> {
@@ -1137,18 +1167,7 @@ mod tests {
         /// indices and values, bit for bit, or an error for the same lines.
         #[test]
         fn vw_fast_path_reads_lines_as_core_does(line in line(), bits in prop_oneof![Just(4u32), Just(18), Just(24)]) {
-            let mut p = parser(SparseFormat::Vw, bits);
-            let fast = through_parser(&mut p, &line);
-            let core = through_core(&line, bits);
-            match (&fast, &core) {
-                (Ok((la, ia, va)), Ok((lb, ib, vb))) => {
-                    prop_assert_eq!(la.to_bits(), lb.to_bits(), "{}", line);
-                    prop_assert_eq!(ia, ib, "{}", line);
-                    prop_assert_eq!(va.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), vb.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{}", line);
-                }
-                (Err(_), Err(_)) => {}
-                _ => prop_assert!(false, "{line}: fast {fast:?}, core {core:?}"),
-            }
+            agree(&line, SparseFormat::Vw, bits)?;
         }
 
         /// The LIBSVM fast path reads every line as core's reader does (or both refuse it).
@@ -1170,27 +1189,7 @@ mod tests {
             if comment {
                 line.push_str(" # note");
             }
-            let mut p = parser(SparseFormat::LibSvm, 12);
-            let fast = through_parser(&mut p, &line);
-            let mut r = LibSvmReader::from_reader(line.as_bytes(), "t").unwrap();
-            let mut rec = SparseRecord::new();
-            let core = match r.next_record(&mut rec) {
-                Ok(true) => match rec.indices.last() {
-                    Some(&last) if last as usize >= 1 << 12 => Err("beyond".to_owned()),
-                    _ => Ok((rec.label.as_f64().unwrap(), rec.indices.clone(), rec.values.clone())),
-                },
-                Ok(false) => Err("no row".into()),
-                Err(e) => Err(e.to_string()),
-            };
-            match (&fast, &core) {
-                (Ok((la, ia, va)), Ok((lb, ib, vb))) => {
-                    prop_assert_eq!(la.to_bits(), lb.to_bits(), "{}", line);
-                    prop_assert_eq!(ia, ib, "{}", line);
-                    prop_assert_eq!(va.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), vb.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{}", line);
-                }
-                (Err(_), Err(_)) => {}
-                _ => prop_assert!(false, "{line}: fast {fast:?}, core {core:?}"),
-            }
+            agree(&line, SparseFormat::LibSvm, 12)?;
         }
 
         /// Eight digits at a time give what a digit-by-digit loop gives, on any bytes.
