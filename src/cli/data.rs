@@ -129,7 +129,7 @@ impl RowBuf {
         &self.cells
     }
 
-    /// The features.
+    /// The features (of a row the feed did not lend: see [`Feed::row`]).
     pub fn row(&self) -> Row<'_> {
         match &self.sparse {
             Some((dim, idx, val)) => {
@@ -498,8 +498,8 @@ impl Feed {
     }
 
     /// Leaves the features of LIBSVM and VW rows in the parser's buffers instead of copying
-    /// them into the [`RowBuf`] (for a model without a record stage); read them with
-    /// [`row`](Self::row).
+    /// them into the [`RowBuf`] (for a model without a record stage), from now on: read the
+    /// features of every later row with [`row`](Self::row), not [`RowBuf::row`].
     pub fn lend_rows(&mut self) {
         self.lend = true;
     }
