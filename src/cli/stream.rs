@@ -165,6 +165,12 @@ impl Chunk {
         self.lines.len()
     }
 
+    /// The indices and values of row `i`.
+    fn row_slices(&self, i: usize) -> (&[u32], &[f64]) {
+        let (a, b) = (self.indptr[i], self.indptr[i + 1]);
+        (&self.indices[a..b], &self.values[a..b])
+    }
+
     fn push_row(&mut self, line: u64, label: f64, indices: &[u32], values: &[f64]) {
         self.lines.push(line);
         self.labels.push(label);
@@ -302,8 +308,8 @@ impl SparseStream {
         if i >= c.len() || c.errors[i].is_some() {
             return None;
         }
-        let (a, b) = (c.indptr[i], c.indptr[i + 1]);
-        tidewater::core::SparseRow::new(self.dim, &c.indices[a..b], &c.values[a..b])
+        let (indices, values) = c.row_slices(i);
+        tidewater::core::SparseRow::new(self.dim, indices, values)
             .ok()
             .map(tidewater::Row::Sparse)
     }
@@ -319,13 +325,13 @@ impl SparseStream {
         if let Some(e) = &c.errors[i] {
             return Next::Bad(e.clone());
         }
-        let (a, b) = (c.indptr[i], c.indptr[i + 1]);
+        let (indices, values) = c.row_slices(i);
         Next::Row {
             name: &self.name,
             line: c.lines[i],
             label: c.labels[i],
-            indices: &c.indices[a..b],
-            values: &c.values[a..b],
+            indices,
+            values,
         }
     }
 }
@@ -505,6 +511,7 @@ impl Parser {
         let body = &text[bar + 1..];
         let n = body.len();
         let ends_token = |b: u8| b == b'|' || b == b':' || b.is_ascii_whitespace();
+        let ends_word = |b: u8| b == b'|' || b.is_ascii_whitespace();
         let mut i = 0;
         let mut pos = 0u64;
         let mut ns: &[u8] = &[];
@@ -516,17 +523,13 @@ impl Parser {
                 segment_start = false;
                 ns_hash = None;
                 let start = i;
-                while i < n && !(body[i] == b'|' || body[i].is_ascii_whitespace()) {
-                    i += 1;
-                }
+                i = skip_while(body, i, |b| !ends_word(b));
                 ns = &body[start..i];
                 if ns.contains(&b':') {
                     return Err(Slow);
                 }
             }
-            while i < n && body[i].is_ascii_whitespace() {
-                i += 1;
-            }
+            i = skip_while(body, i, |b| b.is_ascii_whitespace());
             if i == n {
                 break;
             }
@@ -540,30 +543,13 @@ impl Parser {
             let (len, number) = leading_digits(&body[i..]);
             i += len;
             let digits = i == n || ends_token(body[i]);
-            while i < n && !ends_token(body[i]) {
-                i += 1;
-            }
+            i = skip_while(body, i, |b| !ends_token(b));
             let feature = &body[start..i];
             if feature.is_empty() {
                 return Err(Slow);
             }
             let value = if i < n && body[i] == b':' {
-                i += 1;
-                // `:1` (a binary feature), the common case, without a scan.
-                if body.get(i) == Some(&b'1')
-                    && body
-                        .get(i + 1)
-                        .is_none_or(|&b| b == b'|' || b.is_ascii_whitespace())
-                {
-                    i += 1;
-                    1.0
-                } else {
-                    let start = i;
-                    while i < n && !(body[i] == b'|' || body[i].is_ascii_whitespace()) {
-                        i += 1;
-                    }
-                    parse_f64(&body[start..i]).ok_or(Slow)?
-                }
+                value_after_colon(body, &mut i, ends_word)?
             } else {
                 1.0
             };
@@ -599,14 +585,8 @@ impl Parser {
         // One pass: the label, then `index:value` tokens separated by blanks.
         let n = text.len();
         let ends = |b: u8| b.is_ascii_whitespace();
-        let mut i = 0;
-        while i < n && ends(text[i]) {
-            i += 1;
-        }
-        let start = i;
-        while i < n && !ends(text[i]) {
-            i += 1;
-        }
+        let start = skip_while(text, 0, ends);
+        let mut i = skip_while(text, start, |b| !ends(b));
         let label = match &text[start..i] {
             b"1" | b"+1" => 1.0,
             b"-1" => -1.0,
@@ -615,9 +595,7 @@ impl Parser {
         };
         let mut pos = 0u64;
         loop {
-            while i < n && ends(text[i]) {
-                i += 1;
-            }
+            i = skip_while(text, i, ends);
             if i == n {
                 break;
             }
@@ -629,22 +607,35 @@ impl Parser {
             if text.get(i) != Some(&b':') {
                 return Err(Slow);
             }
-            i += 1;
-            let value = if text.get(i) == Some(&b'1') && text.get(i + 1).is_none_or(|&b| ends(b)) {
-                i += 1;
-                1.0
-            } else {
-                let start = i;
-                while i < n && !ends(text[i]) {
-                    i += 1;
-                }
-                parse_f64(&text[start..i]).ok_or(Slow)?
-            };
+            let value = value_after_colon(text, &mut i, ends)?;
             self.entries.push(((one_based - 1) << 32 | pos, value));
             pos += 1;
         }
         Ok(label)
     }
+}
+
+/// The first index from `i` on whose byte `keep` refuses (`b.len()` when there is none).
+#[inline(always)]
+fn skip_while(b: &[u8], mut i: usize, keep: impl Fn(u8) -> bool) -> usize {
+    while i < b.len() && keep(b[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// The value of a feature written `name:value`, with `*i` on the `:`: up to the first byte
+/// `ends` accepts (or the end of the line), where `*i` is left. `1` (a binary feature, the
+/// common case) is taken without a scan; anything else must be a finite number.
+#[inline(always)]
+fn value_after_colon(b: &[u8], i: &mut usize, ends: impl Fn(u8) -> bool) -> Result<f64, Slow> {
+    let start = *i + 1;
+    if b.get(start) == Some(&b'1') && b.get(start + 1).is_none_or(|&c| ends(c)) {
+        *i = start + 1;
+        return Ok(1.0);
+    }
+    *i = skip_while(b, start, |c| !ends(c));
+    parse_f64(&b[start..*i]).ok_or(Slow)
 }
 
 /// The run of ASCII digits at the start of `b`: its length and its value modulo 2^64. Eight
