@@ -11,7 +11,7 @@ use tidewater::prelude::*;
 use tidewater::preprocessing::{
     ColumnTransformer, FeatureHasherParams, HandleUnknown, IncrementalPca, IncrementalPcaParams,
     MinMaxScaler, MinMaxScalerParams, OneHotEncoderParams, OrdinalEncoderParams, Pca, PcaParams,
-    RecordStepParams, StatImputerParams, Strategy, TextParams, TfIdfParams,
+    RecordStepParams, StatImputerParams, Strategy, TfIdfParams,
 };
 
 mod common;
@@ -285,7 +285,7 @@ fn tfidf_matches_scikit_learn_in_batch_and_when_learned_record_by_record() {
         .map(|d| d.as_str().unwrap())
         .collect();
     let s = schema(&[("doc", ColumnKind::Nominal)]);
-    let steps = [RecordStepParams::TfIdf(TfIdfParams(TextParams::default()))];
+    let steps = [RecordStepParams::TfIdf(TfIdfParams::default())];
     let mut table = Table::new(s.clone());
     for d in &docs {
         table.push(&[text(d)]).unwrap();

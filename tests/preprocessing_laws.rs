@@ -18,8 +18,7 @@ use tidewater::preprocessing::{
     AdaptiveStandardScalerParams, BagOfWordsParams, BinStrategy, ColumnTransformer,
     FeatureHasherParams, KBinsDiscretizerParams, MaxAbsScalerParams, MinMaxScalerParams,
     NormalizerParams, OneHotEncoderParams, OrdinalEncoderParams, Passthrough, PcaParams,
-    RecordStepParams, StandardScalerParams, StatImputerParams, Strategy as Impute, TextParams,
-    TfIdfParams,
+    RecordStepParams, StandardScalerParams, StatImputerParams, Strategy as Impute, TfIdfParams,
 };
 
 mod common;
@@ -247,13 +246,13 @@ proptest! {
             RecordStepParams::OneHot(OneHotEncoderParams::default().columns(["color", "shape"])),
             RecordStepParams::Ordinal(OrdinalEncoderParams::default().columns(["color"])),
             RecordStepParams::Hasher(FeatureHasherParams::default().n_features(64).columns(["shape", "b"])),
-            RecordStepParams::TfIdf(TfIdfParams(TextParams::default().columns(["text"]))),
+            RecordStepParams::TfIdf(TfIdfParams::default().columns(["text"])),
         ], &r, &raw)?;
         record_law(&[
             RecordStepParams::StatImputer(StatImputerParams::default().strategy(Impute::MostFrequent).columns(["a"])),
             RecordStepParams::StatImputer(StatImputerParams::default().fill_value(Cell::Num(-1.5)).columns(["b"])),
             RecordStepParams::OneHot(OneHotEncoderParams::default().columns(["color", "shape"]).max_categories(3)),
-            RecordStepParams::BagOfWords(BagOfWordsParams(TextParams::default().columns(["text"]))),
+            RecordStepParams::BagOfWords(BagOfWordsParams::default().columns(["text"])),
         ], &r, &raw)?;
     }
 }
@@ -284,7 +283,7 @@ proptest! {
                 .handle_unknown(tidewater::preprocessing::HandleUnknown::Error)),
             RecordStepParams::Ordinal(OrdinalEncoderParams::default().columns(["shape"])),
             RecordStepParams::Hasher(FeatureHasherParams::default().n_features(32).columns(["shape", "a"])),
-            RecordStepParams::TfIdf(TfIdfParams(TextParams::default().columns(["text"]).max_vocabulary(8))),
+            RecordStepParams::TfIdf(TfIdfParams::default().columns(["text"]).max_vocabulary(8)),
         ];
         let mut ct = ColumnTransformer::new(schema(), &steps).unwrap();
         for x in r.rows.iter().take(3) {

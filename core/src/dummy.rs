@@ -7,30 +7,17 @@ use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::label::{ClassSet, Label};
 use crate::row::{Row, check_weight};
-use crate::spec::{ParamDoc, Params, Value, unknown_param};
+use crate::spec::Params;
 use crate::traits::{
     Build, Classifier, Fit, Regressor, check_out_len, learn_dataset, learn_dataset_regressor,
 };
 
 macro_rules! no_params {
-    ($params:ident, $model:ident, $name:literal, $summary:literal, $learn:ident) => {
+    ($params:ident, $model:ident, $name:literal, $summary:literal, $learn:ident $(, $prop:ident)*) => {
         #[doc = concat!("Hyper-parameters of [`", stringify!($model), "`] (it has none).")]
-        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+        #[params(name = $name, summary = $summary $(, $prop)*)]
         pub struct $params {}
-
-        impl Params for $params {
-            const NAME: &'static str = $name;
-            const SUMMARY: &'static str = $summary;
-            fn docs() -> Vec<ParamDoc> {
-                Vec::new()
-            }
-            fn set(&mut self, name: &str, _value: &Value) -> Result<()> {
-                Err(unknown_param(Self::NAME, name))
-            }
-            fn validate(&self) -> Result<()> {
-                Ok(())
-            }
-        }
 
         impl Build for $params {
             type Model = $model;
@@ -62,7 +49,8 @@ no_params!(
     NoChangeClassifier,
     "no_change_classifier",
     "predicts the last label seen, with probability 1",
-    learn_dataset
+    learn_dataset,
+    row_loop_fit
 );
 no_params!(
     MeanRegressorParams,

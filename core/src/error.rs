@@ -45,12 +45,14 @@ pub enum Error {
         reason: String,
     },
     /// A parameter name that the component does not have.
-    #[error("unknown parameter `{name}` for `{component}`")]
+    #[error("unknown parameter `{name}` for `{component}` ({})", known_list(known))]
     UnknownParam {
         /// The component (model, transformer) that was given the parameter.
         component: String,
         /// The unknown name.
         name: String,
+        /// The parameters the component has.
+        known: Vec<String>,
     },
     /// A value that cannot be learned from: NaN, infinite, a missing value where none is
     /// allowed, a negative weight.
@@ -144,6 +146,15 @@ pub enum Error {
     /// dense-only model).
     #[error("unsupported: {0}")]
     Unsupported(String),
+}
+
+/// The parameters a component has, for an unknown-parameter message.
+fn known_list(known: &[String]) -> String {
+    if known.is_empty() {
+        "it has no parameters".into()
+    } else {
+        format!("known: {}", known.join(", "))
+    }
 }
 
 /// `column `c`: ` for a named column, nothing for a whole-line problem (`-`).

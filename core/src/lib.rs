@@ -9,6 +9,9 @@
 //!
 //! This crate depends on no algorithm crate.
 
+// The name `#[derive(Params)]` writes paths with, inside this crate too.
+extern crate self as tidewater_core;
+
 pub mod dataset;
 pub mod dummy;
 pub mod error;
@@ -22,6 +25,7 @@ pub mod pipeline;
 pub mod record;
 pub mod row;
 pub mod spec;
+pub mod tagged;
 pub mod traits;
 
 pub use dataset::{Batch, CsrMatrix, Dataset, FeatureMatrix, Schema, Targets};
@@ -34,3 +38,9 @@ pub use record::{
 };
 pub use row::{FeatureVector, Row, SparseRow};
 pub use traits::{Build, Classifier, Fit, Regressor, Transformer};
+
+/// What the crate's macros name (serde for [`tagged_enum!`]); not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+}

@@ -1376,7 +1376,7 @@ fn concept_drift_stream_checks_its_streams_and_width() {
         ),
         (
             "concept_drift_stream(stream=3)",
-            &["stream", "generator spec"],
+            &["stream", "expected a spec"],
         ),
     ] {
         assert_spec_error(spec, needles);

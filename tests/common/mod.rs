@@ -1,11 +1,10 @@
-//! Helpers shared by the root integration tests (each test file that needs them says
-//! `mod common;`): reference fixtures and their parsing, the relative tolerance check, running
-//! the binary, temporary directories, and the labelled data of the law tests.
+//! Helpers shared by the integration tests (each test file that needs them says `mod common;`;
+//! the program's tests in `cli/tests` include this file too): reference fixtures and their
+//! parsing, the relative tolerance check, and the labelled data of the law tests.
 
 // Each test file uses only some of the helpers.
 #![allow(dead_code)]
 
-pub mod cli;
 pub mod laws;
 
 use std::path::Path;
@@ -15,9 +14,20 @@ use serde_json::Value;
 use tidewater::prelude::*;
 use tidewater::{FeatureMatrix, Schema};
 
+/// The workspace's `tests/fixtures/` folder (from the root package or from `cli/`).
+pub fn fixtures_dir() -> std::path::PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = if here.join("tests/fixtures").is_dir() {
+        here
+    } else {
+        here.parent().expect("a package inside the workspace")
+    };
+    root.join("tests/fixtures")
+}
+
 /// A JSON fixture below `tests/fixtures/`, parsed.
 pub fn fixture_file(rel: &str) -> Value {
-    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures")).join(rel);
+    let path = fixtures_dir().join(rel);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))

@@ -1,65 +1,21 @@
 use serde::{Deserialize, Serialize};
 use tidewater_core::row::check_weight;
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::Params;
 use tidewater_core::traits::{check_out_len, learn_dataset};
 use tidewater_core::{
-    Build, ClassSet, Classifier, Dataset, Error, FeatureVector, Fit, Label, Result, Row,
+    Build, ClassSet, Classifier, Dataset, FeatureVector, Fit, Label, Result, Row,
 };
 
 /// Hyper-parameters of [`GaussianNB`] (scikit-learn's name and default).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "gaussian_nb",
+    summary = "Gaussian naive Bayes, exact on both paths (scikit-learn's var_smoothing)"
+)]
 pub struct GaussianNBParams {
-    /// Portion of the largest feature variance added to every variance for stability
-    /// (default `1e-9`, as scikit-learn).
+    /// Portion of the largest population variance over all rows seen added to every variance, for stability.
+    #[param(default = 1e-9, ge = 0)]
     pub var_smoothing: f64,
-}
-
-impl Default for GaussianNBParams {
-    fn default() -> Self {
-        GaussianNBParams {
-            var_smoothing: 1e-9,
-        }
-    }
-}
-
-impl GaussianNBParams {
-    /// Sets `var_smoothing`.
-    pub fn var_smoothing(mut self, v: f64) -> Self {
-        self.var_smoothing = v;
-        self
-    }
-}
-
-impl Params for GaussianNBParams {
-    const NAME: &'static str = "gaussian_nb";
-    const SUMMARY: &'static str =
-        "Gaussian naive Bayes, exact on both paths (scikit-learn's var_smoothing)";
-
-    fn docs() -> Vec<ParamDoc> {
-        vec![ParamDoc {
-            name: "var_smoothing",
-            default: "1e-9".into(),
-            doc: "portion of the largest population variance over all rows seen added to every variance",
-        }]
-    }
-
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "var_smoothing" => self.var_smoothing = value.as_f64(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
-        if !(self.var_smoothing.is_finite() && self.var_smoothing >= 0.0) {
-            return Err(Error::param(
-                "var_smoothing",
-                format!("must be finite and >= 0, got {}", self.var_smoothing),
-            ));
-        }
-        Ok(())
-    }
 }
 
 impl Build for GaussianNBParams {

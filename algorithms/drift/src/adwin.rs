@@ -1,140 +1,34 @@
 //! ADWIN: adaptive windowing (Bifet and Gavaldà, 2007), River's algorithm.
 
 use serde::{Deserialize, Serialize};
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
-use tidewater_core::{Build, Error, Result};
-
-use crate::validate;
+use tidewater_core::spec::Params;
+use tidewater_core::{Build, Result};
 
 /// Hyper-parameters of [`Adwin`] (River's names and defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "adwin",
+    summary = "ADWIN adaptive windowing: drift when two sub-windows' means differ (River-exact)"
+)]
 pub struct AdwinParams {
-    /// Significance of the test that two sub-windows have the same mean (default 0.002).
+    /// Significance of the test that two sub-windows share a mean.
+    #[param(default = 0.002, gt = 0, lt = 1)]
     pub delta: f64,
-    /// Check for a change every `clock` updates (default 32).
+    /// Check for a change every this many updates.
+    #[param(default = 32, ge = 1)]
     pub clock: usize,
-    /// Buckets of each size kept before two are merged (default 5).
+    /// Buckets of each size kept before two are merged.
+    #[param(default = 5, ge = 1, le = 1 << 20)]
     pub max_buckets: usize,
-    /// Smallest sub-window considered by the test (default 5).
+    /// Smallest sub-window the test considers.
+    #[param(default = 5)]
     pub min_window_length: usize,
-    /// No test until the window holds more than this many values (default 10).
+    /// No test until the window holds more than this many values.
+    #[param(default = 10)]
     pub grace_period: usize,
-    /// After a detection, keep the window as the test shrank it and go on from it (MOA's
-    /// behaviour) instead of starting an empty window (River's; the default, `false`).
+    /// After a drift keep the window as the test shrank it (MOA's behaviour) instead of starting an empty one (River's).
+    #[param(default = false)]
     pub keep_window: bool,
-}
-
-impl Default for AdwinParams {
-    fn default() -> Self {
-        AdwinParams {
-            delta: 0.002,
-            clock: 32,
-            max_buckets: 5,
-            min_window_length: 5,
-            grace_period: 10,
-            keep_window: false,
-        }
-    }
-}
-
-impl AdwinParams {
-    /// Sets `delta`.
-    pub fn delta(mut self, v: f64) -> Self {
-        self.delta = v;
-        self
-    }
-    /// Sets `clock`.
-    pub fn clock(mut self, v: usize) -> Self {
-        self.clock = v;
-        self
-    }
-    /// Sets `max_buckets`.
-    pub fn max_buckets(mut self, v: usize) -> Self {
-        self.max_buckets = v;
-        self
-    }
-    /// Sets `min_window_length`.
-    pub fn min_window_length(mut self, v: usize) -> Self {
-        self.min_window_length = v;
-        self
-    }
-    /// Sets `grace_period`.
-    pub fn grace_period(mut self, v: usize) -> Self {
-        self.grace_period = v;
-        self
-    }
-    /// Sets `keep_window` (MOA's behaviour after a detection).
-    pub fn keep_window(mut self, v: bool) -> Self {
-        self.keep_window = v;
-        self
-    }
-}
-
-impl Params for AdwinParams {
-    const NAME: &'static str = "adwin";
-    const SUMMARY: &'static str =
-        "ADWIN adaptive windowing: drift when two sub-windows' means differ (River-exact)";
-
-    fn docs() -> Vec<ParamDoc> {
-        vec![
-            ParamDoc {
-                name: "delta",
-                default: "0.002".into(),
-                doc: "significance of the test that two sub-windows share a mean, in (0, 1)",
-            },
-            ParamDoc {
-                name: "clock",
-                default: "32".into(),
-                doc: "check for a change every this many updates",
-            },
-            ParamDoc {
-                name: "max_buckets",
-                default: "5".into(),
-                doc: "buckets of each size kept before two are merged",
-            },
-            ParamDoc {
-                name: "min_window_length",
-                default: "5".into(),
-                doc: "smallest sub-window the test considers",
-            },
-            ParamDoc {
-                name: "grace_period",
-                default: "10".into(),
-                doc: "no test until the window holds more than this many values",
-            },
-            ParamDoc {
-                name: "keep_window",
-                default: "false".into(),
-                doc: "after a drift keep the shrunk window (MOA) instead of starting empty (River)",
-            },
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "delta" => self.delta = value.as_f64(name)?,
-            "clock" => self.clock = value.as_usize(name)?,
-            "max_buckets" => self.max_buckets = value.as_usize(name)?,
-            "min_window_length" => self.min_window_length = value.as_usize(name)?,
-            "grace_period" => self.grace_period = value.as_usize(name)?,
-            "keep_window" => self.keep_window = value.as_bool(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
-        validate::open_unit("delta", self.delta)?;
-        validate::at_least("clock", self.clock, 1)?;
-        validate::at_least("max_buckets", self.max_buckets, 1)?;
-        if self.max_buckets > 1 << 20 {
-            return Err(Error::param(
-                "max_buckets",
-                format!("must be at most {}, got {}", 1 << 20, self.max_buckets),
-            ));
-        }
-        Ok(())
-    }
 }
 
 impl Build for AdwinParams {

@@ -1,7 +1,6 @@
 //! Every detector by its command-line name: [`AnyDetector`] (serialisable, no trait objects)
 //! and the catalogue of names, summaries and parameters.
 
-use serde::{Deserialize, Serialize};
 use tidewater_core::spec::{ParamDoc, Params, Spec, parse_spec};
 use tidewater_core::{Build, Error, Result};
 
@@ -11,67 +10,39 @@ use crate::{
     KswinParams, NoDrift, NoDriftParams, PageHinkley, PageHinkleyParams,
 };
 
-/// Any detector of the library. Add variants at the end only, so saved models keep loading.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum AnyDetector {
-    /// [`Adwin`].
-    Adwin(Adwin),
-    /// [`PageHinkley`].
-    PageHinkley(PageHinkley),
-    /// [`Kswin`].
-    Kswin(Kswin),
-    /// [`Ddm`].
-    Ddm(Ddm),
-    /// [`Eddm`].
-    Eddm(Eddm),
-    /// [`HddmA`].
-    HddmA(HddmA),
-    /// [`HddmW`].
-    HddmW(HddmW),
-    /// [`Fhddm`].
-    Fhddm(Fhddm),
-    /// [`NoDrift`].
-    NoDrift(NoDrift),
-    /// [`DummyDrift`].
-    DummyDrift(DummyDrift),
-}
+/// The detector table: every detector, once, in `list` order, with its checkpoint tag (a tag
+/// is never reused; see [`tagged_enum!`](tidewater_core::tagged_enum)). A new detector is one
+/// line here.
+macro_rules! detector_table {
+    ($d:tt $( $tag:literal => $var:ident($params:ty) ),* $(,)?) => {
+        tidewater_core::tagged_enum! {$d
+            /// Any detector of the library (saved with its tag: see the detector table).
+            pub enum AnyDetector as each {
+                $( #[doc = concat!("[`", stringify!($var), "`].")] $tag => $var($var), )*
+            }
+        }
 
-macro_rules! each {
-    ($self:ident, $d:ident => $e:expr) => {
-        match $self {
-            AnyDetector::Adwin($d) => $e,
-            AnyDetector::PageHinkley($d) => $e,
-            AnyDetector::Kswin($d) => $e,
-            AnyDetector::Ddm($d) => $e,
-            AnyDetector::Eddm($d) => $e,
-            AnyDetector::HddmA($d) => $e,
-            AnyDetector::HddmW($d) => $e,
-            AnyDetector::Fhddm($d) => $e,
-            AnyDetector::NoDrift($d) => $e,
-            AnyDetector::DummyDrift($d) => $e,
+        /// Every detector, in `list` order.
+        pub fn detector_catalogue() -> &'static [DetectorEntry] {
+            static ENTRIES: std::sync::OnceLock<Vec<DetectorEntry>> = std::sync::OnceLock::new();
+            ENTRIES.get_or_init(|| vec![$( entry::<$params, $var>(), )*])
         }
     };
 }
 
-macro_rules! from_detector {
-    ($($ty:ident),*) => {
-        $(impl From<$ty> for AnyDetector {
-            fn from(d: $ty) -> Self { AnyDetector::$ty(d) }
-        })*
-    };
+// (The first token, `$`, lets the table write the dispatch macro.)
+detector_table! {$
+    0 => Adwin(AdwinParams),
+    1 => PageHinkley(PageHinkleyParams),
+    2 => Kswin(KswinParams),
+    3 => Ddm(DdmParams),
+    4 => Eddm(EddmParams),
+    5 => HddmA(HddmAParams),
+    6 => HddmW(HddmWParams),
+    7 => Fhddm(FhddmParams),
+    8 => NoDrift(NoDriftParams),
+    9 => DummyDrift(DummyDriftParams),
 }
-from_detector!(
-    Adwin,
-    PageHinkley,
-    Kswin,
-    Ddm,
-    Eddm,
-    HddmA,
-    HddmW,
-    Fhddm,
-    NoDrift,
-    DummyDrift
-);
 
 impl DriftDetector for AnyDetector {
     fn name(&self) -> &'static str {
@@ -133,36 +104,23 @@ where
     Ok(P::from_spec(spec)?.build()?.into())
 }
 
-macro_rules! entry {
-    ($params:ty, $det:ty, $warn:expr, $input:ident) => {
-        DetectorEntry {
-            name: <$params as Params>::NAME,
-            summary: <$params as Params>::SUMMARY,
-            warnings: $warn,
-            input: InputKind::$input,
-            params: <$params as Params>::docs,
-            build: build_with::<$params, $det>,
-        }
-    };
-}
-
-/// Every detector, in `list` order.
-pub fn detector_catalogue() -> &'static [DetectorEntry] {
-    static ENTRIES: std::sync::OnceLock<Vec<DetectorEntry>> = std::sync::OnceLock::new();
-    ENTRIES.get_or_init(|| {
-        vec![
-            entry!(AdwinParams, Adwin, false, Real),
-            entry!(PageHinkleyParams, PageHinkley, false, Real),
-            entry!(KswinParams, Kswin, false, Real),
-            entry!(DdmParams, Ddm, true, Binary),
-            entry!(EddmParams, Eddm, true, Binary),
-            entry!(HddmAParams, HddmA, true, Binary),
-            entry!(HddmWParams, HddmW, true, Binary),
-            entry!(FhddmParams, Fhddm, false, Binary),
-            entry!(NoDriftParams, NoDrift, false, Real),
-            entry!(DummyDriftParams, DummyDrift, false, Real),
-        ]
-    })
+/// The entry of a detector: what a default-built one says of its warning zone and input.
+fn entry<P, D>() -> DetectorEntry
+where
+    P: Params + Build<Model = D>,
+    D: Into<AnyDetector> + DriftDetector,
+{
+    let probe = P::default()
+        .build()
+        .expect("a detector's default parameters are valid");
+    DetectorEntry {
+        name: P::NAME,
+        summary: P::SUMMARY,
+        warnings: probe.has_warning(),
+        input: probe.input_kind(),
+        params: P::docs,
+        build: build_with::<P, D>,
+    }
 }
 
 /// The entry of a detector name, or an error naming it and listing the known ones.

@@ -1,99 +1,27 @@
 //! DDM: the drift detection method of Gama et al. (2004), River's algorithm.
 
 use serde::{Deserialize, Serialize};
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
-use tidewater_core::{Build, Error, Result};
+use tidewater_core::spec::Params;
+use tidewater_core::{Build, Result};
 
 use crate::BLOCK;
 
 /// Hyper-parameters of [`Ddm`] (River's names and defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "ddm",
+    summary = "DDM: warning and drift when the error rate rises above its best (River-exact; 0/1 input)"
+)]
 pub struct DdmParams {
-    /// Values seen before a warning or a drift may be reported (default 30).
+    /// Values seen before a warning or a drift may be reported.
+    #[param(default = 30)]
     pub warm_start: usize,
-    /// Standard deviations above the best error rate for a warning (default 2).
+    /// Standard deviations above the best error rate for a warning.
+    #[param(default = 2.0, ge = 0)]
     pub warning_threshold: f64,
-    /// Standard deviations above the best error rate for a drift (default 3).
+    /// Standard deviations above the best error rate for a drift.
+    #[param(default = 3.0, ge = 0)]
     pub drift_threshold: f64,
-}
-
-impl Default for DdmParams {
-    fn default() -> Self {
-        DdmParams {
-            warm_start: 30,
-            warning_threshold: 2.0,
-            drift_threshold: 3.0,
-        }
-    }
-}
-
-impl DdmParams {
-    /// Sets `warm_start`.
-    pub fn warm_start(mut self, v: usize) -> Self {
-        self.warm_start = v;
-        self
-    }
-    /// Sets `warning_threshold`.
-    pub fn warning_threshold(mut self, v: f64) -> Self {
-        self.warning_threshold = v;
-        self
-    }
-    /// Sets `drift_threshold`.
-    pub fn drift_threshold(mut self, v: f64) -> Self {
-        self.drift_threshold = v;
-        self
-    }
-}
-
-impl Params for DdmParams {
-    const NAME: &'static str = "ddm";
-    const SUMMARY: &'static str =
-        "DDM: warning and drift when the error rate rises above its best (River-exact; 0/1 input)";
-
-    fn docs() -> Vec<ParamDoc> {
-        vec![
-            ParamDoc {
-                name: "warm_start",
-                default: "30".into(),
-                doc: "values seen before a warning or a drift may be reported",
-            },
-            ParamDoc {
-                name: "warning_threshold",
-                default: "2".into(),
-                doc: "standard deviations above the best error rate for a warning",
-            },
-            ParamDoc {
-                name: "drift_threshold",
-                default: "3".into(),
-                doc: "standard deviations above the best error rate for a drift",
-            },
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "warm_start" => self.warm_start = value.as_usize(name)?,
-            "warning_threshold" => self.warning_threshold = value.as_f64(name)?,
-            "drift_threshold" => self.drift_threshold = value.as_f64(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
-        for (name, v) in [
-            ("warning_threshold", self.warning_threshold),
-            ("drift_threshold", self.drift_threshold),
-        ] {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(Error::param(
-                    name,
-                    format!("must be finite and >= 0, got {v}"),
-                ));
-            }
-        }
-        Ok(())
-    }
 }
 
 impl Build for DdmParams {

@@ -4,31 +4,16 @@
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::Params;
 use tidewater_core::{Build, Error, Result};
 
-use crate::validate;
-
 /// Hyper-parameters of [`NoDrift`] (it has none).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "no_drift",
+    summary = "never reports a drift: the floor any detector is compared with"
+)]
 pub struct NoDriftParams {}
-
-impl Params for NoDriftParams {
-    const NAME: &'static str = "no_drift";
-    const SUMMARY: &'static str = "never reports a drift: the floor any detector is compared with";
-
-    fn docs() -> Vec<ParamDoc> {
-        Vec::new()
-    }
-
-    fn set(&mut self, name: &str, _value: &Value) -> Result<()> {
-        Err(unknown_param(Self::NAME, name))
-    }
-
-    fn validate(&self) -> Result<()> {
-        Ok(())
-    }
-}
 
 impl Build for NoDriftParams {
     type Model = NoDrift;
@@ -68,29 +53,28 @@ pub enum TriggerMethod {
     Random,
 }
 
+tidewater_core::param_choices!(TriggerMethod { Fixed => "fixed", Random => "random" });
+
 /// Hyper-parameters of [`DummyDrift`] (River's `DummyDriftDetector` names and defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "dummy_drift",
+    summary = "fires every t_0 values (the periodic baseline) or at random, whatever the data (River's DummyDriftDetector)",
+    check = Self::check
+)]
 pub struct DummyDriftParams {
-    /// `fixed` or `random` (default fixed).
+    /// How it fires: fixed (every t_0 values) or random.
+    #[param(default = TriggerMethod::Fixed)]
     pub trigger_method: TriggerMethod,
-    /// Values between drifts (fixed) or the centre of the sigmoid (random) (default 300).
+    /// Values between drifts (fixed) or the centre of the firing probability's sigmoid (random).
+    #[param(default = 300)]
     pub t_0: usize,
-    /// Largest random warm-up (fixed) or the sigmoid's width (random, must be > 0)
-    /// (default 0).
+    /// Largest random warm-up (fixed) or the sigmoid's width (random, must be > 0).
+    #[param(default = 0)]
     pub w: usize,
     /// Seed of the random draws (ChaCha8); none draws one.
+    #[param(default = None)]
     pub seed: Option<u64>,
-}
-
-impl Default for DummyDriftParams {
-    fn default() -> Self {
-        DummyDriftParams {
-            trigger_method: TriggerMethod::Fixed,
-            t_0: 300,
-            w: 0,
-            seed: None,
-        }
-    }
 }
 
 impl DummyDriftParams {
@@ -101,87 +85,13 @@ impl DummyDriftParams {
             ..DummyDriftParams::default()
         }
     }
-    /// Sets `trigger_method`.
-    pub fn trigger_method(mut self, v: TriggerMethod) -> Self {
-        self.trigger_method = v;
-        self
-    }
-    /// Sets `t_0`.
-    pub fn t_0(mut self, v: usize) -> Self {
-        self.t_0 = v;
-        self
-    }
-    /// Sets `w`.
-    pub fn w(mut self, v: usize) -> Self {
-        self.w = v;
-        self
-    }
-    /// Sets `seed`.
-    pub fn seed(mut self, v: Option<u64>) -> Self {
-        self.seed = v;
-        self
-    }
-}
 
-impl Params for DummyDriftParams {
-    const NAME: &'static str = "dummy_drift";
-    const SUMMARY: &'static str = "fires every t_0 values (the periodic baseline) or at random, whatever the data (River's DummyDriftDetector)";
-
-    fn docs() -> Vec<ParamDoc> {
-        vec![
-            ParamDoc {
-                name: "trigger_method",
-                default: "fixed".into(),
-                doc: "fixed (every t_0 values) or random",
-            },
-            ParamDoc {
-                name: "t_0",
-                default: "300".into(),
-                doc: "values between drifts (fixed) or the centre of the firing probability's sigmoid (random)",
-            },
-            ParamDoc {
-                name: "w",
-                default: "0".into(),
-                doc: "largest random warm-up (fixed) or the sigmoid's width (random, > 0)",
-            },
-            ParamDoc {
-                name: "seed",
-                default: "none".into(),
-                doc: "seed of the random draws (ChaCha8); none draws one",
-            },
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "trigger_method" => {
-                self.trigger_method = match value.as_text(name)? {
-                    "fixed" => TriggerMethod::Fixed,
-                    "random" => TriggerMethod::Random,
-                    s => {
-                        return Err(Error::param(
-                            name,
-                            format!("must be fixed or random, got `{s}`"),
-                        ));
-                    }
-                }
-            }
-            "t_0" => self.t_0 = value.as_usize(name)?,
-            "w" => self.w = value.as_usize(name)?,
-            "seed" => {
-                self.seed = match value {
-                    Value::None => None,
-                    v => Some(v.as_usize(name)? as u64),
-                }
-            }
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
-        if self.trigger_method == TriggerMethod::Random {
-            validate::at_least("w", self.w, 1)?;
+    fn check(&self) -> Result<()> {
+        if self.trigger_method == TriggerMethod::Random && self.w == 0 {
+            return Err(Error::param(
+                "w",
+                "must be at least 1 with trigger_method=random",
+            ));
         }
         Ok(())
     }

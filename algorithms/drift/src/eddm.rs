@@ -1,92 +1,32 @@
 //! EDDM: the early drift detection method of Baena-García et al. (2006), River's algorithm.
 
 use serde::{Deserialize, Serialize};
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::Params;
 use tidewater_core::{Build, Error, Result};
 
 use crate::py_pow;
 
 /// Hyper-parameters of [`Eddm`] (River's names and defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "eddm",
+    summary = "EDDM: warning and drift when errors come closer together (River-exact; 0/1 input)",
+    check = Self::check
+)]
 pub struct EddmParams {
-    /// Values, and errors, seen before a warning or a drift may be reported (default 30).
+    /// Values, and errors, seen before a warning or a drift may be reported.
+    #[param(default = 30)]
     pub warm_start: usize,
-    /// Warning when the distance statistic falls below this share of its maximum (default
-    /// 0.95).
+    /// Warning when the distance statistic falls below this share of its best.
+    #[param(default = 0.95, ge = 0, le = 1)]
     pub alpha: f64,
-    /// Drift when it falls below this share (default 0.9); at most `alpha`.
+    /// Drift when it falls below this share, at most alpha.
+    #[param(default = 0.9, ge = 0, le = 1)]
     pub beta: f64,
 }
 
-impl Default for EddmParams {
-    fn default() -> Self {
-        EddmParams {
-            warm_start: 30,
-            alpha: 0.95,
-            beta: 0.9,
-        }
-    }
-}
-
 impl EddmParams {
-    /// Sets `warm_start`.
-    pub fn warm_start(mut self, v: usize) -> Self {
-        self.warm_start = v;
-        self
-    }
-    /// Sets `alpha`.
-    pub fn alpha(mut self, v: f64) -> Self {
-        self.alpha = v;
-        self
-    }
-    /// Sets `beta`.
-    pub fn beta(mut self, v: f64) -> Self {
-        self.beta = v;
-        self
-    }
-}
-
-impl Params for EddmParams {
-    const NAME: &'static str = "eddm";
-    const SUMMARY: &'static str =
-        "EDDM: warning and drift when errors come closer together (River-exact; 0/1 input)";
-
-    fn docs() -> Vec<ParamDoc> {
-        vec![
-            ParamDoc {
-                name: "warm_start",
-                default: "30".into(),
-                doc: "values, and errors, seen before a warning or a drift may be reported",
-            },
-            ParamDoc {
-                name: "alpha",
-                default: "0.95".into(),
-                doc: "warning below this share of the best distance statistic, in [0, 1]",
-            },
-            ParamDoc {
-                name: "beta",
-                default: "0.9".into(),
-                doc: "drift below this share, in [0, alpha]",
-            },
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "warm_start" => self.warm_start = value.as_usize(name)?,
-            "alpha" => self.alpha = value.as_f64(name)?,
-            "beta" => self.beta = value.as_f64(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
-        for (name, v) in [("alpha", self.alpha), ("beta", self.beta)] {
-            if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
-                return Err(Error::param(name, format!("must be in [0, 1], got {v}")));
-            }
-        }
+    fn check(&self) -> Result<()> {
         if self.alpha < self.beta {
             return Err(Error::param(
                 "beta",

@@ -2,105 +2,40 @@
 //! River's algorithm, with its stacking short window.
 
 use serde::{Deserialize, Serialize};
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::Params;
 use tidewater_core::{Build, Error, Result};
 
-use crate::validate;
-
 /// Hyper-parameters of [`Fhddm`] (River's names and defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "fhddm",
+    summary = "FHDDM: drift when a sliding window's success rate falls below its best (River-exact; 0/1 input)",
+    check = Self::check
+)]
 pub struct FhddmParams {
-    /// Length of the sliding window (default 100).
+    /// Length of the sliding window.
+    #[param(default = 100, ge = 1, le = 1 << 26)]
     pub sliding_window_size: usize,
-    /// Confidence of Hoeffding's bound (default 1e-6).
+    /// Confidence of Hoeffding's bound.
+    #[param(default = 0.000001, gt = 0, lt = 1)]
     pub confidence_level: f64,
-    /// Length of a second, shorter window over the newest values (stacking FHDDM), or none
-    /// (the default).
+    /// Length of a second window over the newest values (stacking FHDDM), at most sliding_window_size; none for one window.
+    #[param(default = None, ge = 1)]
     pub short_window_size: Option<usize>,
 }
 
-impl Default for FhddmParams {
-    fn default() -> Self {
-        FhddmParams {
-            sliding_window_size: 100,
-            confidence_level: 0.000001,
-            short_window_size: None,
-        }
-    }
-}
-
 impl FhddmParams {
-    /// Sets `sliding_window_size`.
-    pub fn sliding_window_size(mut self, v: usize) -> Self {
-        self.sliding_window_size = v;
-        self
-    }
-    /// Sets `confidence_level`.
-    pub fn confidence_level(mut self, v: f64) -> Self {
-        self.confidence_level = v;
-        self
-    }
-    /// Sets `short_window_size`.
-    pub fn short_window_size(mut self, v: Option<usize>) -> Self {
-        self.short_window_size = v;
-        self
-    }
-}
-
-impl Params for FhddmParams {
-    const NAME: &'static str = "fhddm";
-    const SUMMARY: &'static str = "FHDDM: drift when a sliding window's success rate falls below its best (River-exact; 0/1 input)";
-
-    fn docs() -> Vec<ParamDoc> {
-        vec![
-            ParamDoc {
-                name: "sliding_window_size",
-                default: "100".into(),
-                doc: "length of the sliding window",
-            },
-            ParamDoc {
-                name: "confidence_level",
-                default: "0.000001".into(),
-                doc: "confidence of Hoeffding's bound, in (0, 1)",
-            },
-            ParamDoc {
-                name: "short_window_size",
-                default: "none".into(),
-                doc: "length of a second window over the newest values (stacking FHDDM), at most sliding_window_size",
-            },
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "sliding_window_size" => self.sliding_window_size = value.as_usize(name)?,
-            "confidence_level" => self.confidence_level = value.as_f64(name)?,
-            "short_window_size" => {
-                self.short_window_size = match value {
-                    Value::None => None,
-                    v => Some(v.as_usize(name)?),
-                }
-            }
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
-        validate::at_least("sliding_window_size", self.sliding_window_size, 1)?;
-        validate::at_most("sliding_window_size", self.sliding_window_size, 1 << 26)?;
-        validate::open_unit("confidence_level", self.confidence_level)?;
-        if let Some(s) = self.short_window_size {
-            validate::at_least("short_window_size", s, 1)?;
-            if s > self.sliding_window_size {
-                return Err(Error::param(
-                    "short_window_size",
-                    format!(
-                        "must be at most sliding_window_size ({}), got {s}",
-                        self.sliding_window_size
-                    ),
-                ));
-            }
+    fn check(&self) -> Result<()> {
+        if let Some(s) = self.short_window_size
+            && s > self.sliding_window_size
+        {
+            return Err(Error::param(
+                "short_window_size",
+                format!(
+                    "must be at most sliding_window_size ({}), got {s}",
+                    self.sliding_window_size
+                ),
+            ));
         }
         Ok(())
     }

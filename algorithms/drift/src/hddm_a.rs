@@ -2,10 +2,8 @@
 //! 2014), River's algorithm.
 
 use serde::{Deserialize, Serialize};
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
-use tidewater_core::{Build, Error, Result};
-
-use crate::validate;
+use tidewater_core::spec::Params;
+use tidewater_core::{Build, Result};
 
 /// What a two-sided HDDM test does when the mean *decreases* significantly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,122 +14,27 @@ pub enum OnDecrease {
     Reset,
 }
 
-impl OnDecrease {
-    pub(crate) fn parse(name: &str, value: &Value) -> Result<Self> {
-        match value.as_text(name)? {
-            "drift" => Ok(OnDecrease::Drift),
-            "reset" => Ok(OnDecrease::Reset),
-            s => Err(Error::param(
-                name,
-                format!("must be drift or reset, got `{s}`"),
-            )),
-        }
-    }
-}
+tidewater_core::param_choices!(OnDecrease { Drift => "drift", Reset => "reset" });
 
 /// Hyper-parameters of [`HddmA`] (River's names and defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "hddm_a",
+    summary = "HDDM_A: Hoeffding bounds on moving averages, warning and drift (River-exact; [0, 1] input)"
+)]
 pub struct HddmAParams {
-    /// Confidence of the drift test (default 0.001).
+    /// Confidence of the drift test.
+    #[param(default = 0.001, gt = 0, lt = 1)]
     pub drift_confidence: f64,
-    /// Confidence of the warning test (default 0.005).
+    /// Confidence of the warning test.
+    #[param(default = 0.005, gt = 0, lt = 1)]
     pub warning_confidence: f64,
-    /// Also watch for decreases of the mean (default false, River's; MOA's default is
-    /// two-sided).
+    /// Also watch for decreases of the mean (River's default is one-sided, MOA's two-sided).
+    #[param(default = false)]
     pub two_sided_test: bool,
-    /// With `two_sided_test`, what a significant decrease does (default: a drift, River's).
+    /// Two-sided: a significant decrease is a drift (River) or a silent restart (reset, MOA).
+    #[param(default = OnDecrease::Drift)]
     pub on_decrease: OnDecrease,
-}
-
-impl Default for HddmAParams {
-    fn default() -> Self {
-        HddmAParams {
-            drift_confidence: 0.001,
-            warning_confidence: 0.005,
-            two_sided_test: false,
-            on_decrease: OnDecrease::Drift,
-        }
-    }
-}
-
-impl HddmAParams {
-    /// Sets `drift_confidence`.
-    pub fn drift_confidence(mut self, v: f64) -> Self {
-        self.drift_confidence = v;
-        self
-    }
-    /// Sets `warning_confidence`.
-    pub fn warning_confidence(mut self, v: f64) -> Self {
-        self.warning_confidence = v;
-        self
-    }
-    /// Sets `two_sided_test`.
-    pub fn two_sided_test(mut self, v: bool) -> Self {
-        self.two_sided_test = v;
-        self
-    }
-    /// Sets `on_decrease`.
-    pub fn on_decrease(mut self, v: OnDecrease) -> Self {
-        self.on_decrease = v;
-        self
-    }
-}
-
-pub(crate) fn confidence_docs() -> [ParamDoc; 2] {
-    [
-        ParamDoc {
-            name: "drift_confidence",
-            default: "0.001".into(),
-            doc: "confidence of the drift test, in (0, 1)",
-        },
-        ParamDoc {
-            name: "warning_confidence",
-            default: "0.005".into(),
-            doc: "confidence of the warning test, in (0, 1)",
-        },
-    ]
-}
-
-pub(crate) fn sided_docs() -> [ParamDoc; 2] {
-    [
-        ParamDoc {
-            name: "two_sided_test",
-            default: "false".into(),
-            doc: "also watch for decreases of the mean",
-        },
-        ParamDoc {
-            name: "on_decrease",
-            default: "drift".into(),
-            doc: "two-sided: a significant decrease is a drift (River) or a silent restart (reset, MOA)",
-        },
-    ]
-}
-
-impl Params for HddmAParams {
-    const NAME: &'static str = "hddm_a";
-    const SUMMARY: &'static str = "HDDM_A: Hoeffding bounds on moving averages, warning and drift (River-exact; [0, 1] input)";
-
-    fn docs() -> Vec<ParamDoc> {
-        let mut d = confidence_docs().to_vec();
-        d.extend(sided_docs());
-        d
-    }
-
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "drift_confidence" => self.drift_confidence = value.as_f64(name)?,
-            "warning_confidence" => self.warning_confidence = value.as_f64(name)?,
-            "two_sided_test" => self.two_sided_test = value.as_bool(name)?,
-            "on_decrease" => self.on_decrease = OnDecrease::parse(name, value)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
-        validate::open_unit("drift_confidence", self.drift_confidence)?;
-        validate::open_unit("warning_confidence", self.warning_confidence)
-    }
 }
 
 impl Build for HddmAParams {

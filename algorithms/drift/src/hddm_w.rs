@@ -2,105 +2,34 @@
 //! (Frías-Blanco et al., 2014), River's algorithm.
 
 use serde::{Deserialize, Serialize};
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
-use tidewater_core::{Build, Error, Result};
+use tidewater_core::spec::Params;
+use tidewater_core::{Build, Result};
 
-use crate::hddm_a::{OnDecrease, confidence_docs, sided_docs};
-use crate::{py_pow, validate};
+use crate::hddm_a::OnDecrease;
+use crate::py_pow;
 
 /// Hyper-parameters of [`HddmW`] (River's names and defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "hddm_w",
+    summary = "HDDM_W: McDiarmid bounds on weighted moving averages, warning and drift (River-exact; [0, 1] input)"
+)]
 pub struct HddmWParams {
-    /// Confidence of the drift test (default 0.001).
+    /// Confidence of the drift test.
+    #[param(default = 0.001, gt = 0, lt = 1)]
     pub drift_confidence: f64,
-    /// Confidence of the warning test (default 0.005).
+    /// Confidence of the warning test.
+    #[param(default = 0.005, gt = 0, lt = 1)]
     pub warning_confidence: f64,
-    /// Weight of the newest value in the moving averages (default 0.05).
+    /// Weight of the newest value in the moving averages.
+    #[param(default = 0.05, ge = 0, le = 1)]
     pub lambda_val: f64,
-    /// Also watch for decreases of the mean (default false).
+    /// Also watch for decreases of the mean.
+    #[param(default = false)]
     pub two_sided_test: bool,
-    /// With `two_sided_test`, what a significant decrease does (default: a drift, River's).
+    /// Two-sided: a significant decrease is a drift (River) or a silent restart (reset, MOA).
+    #[param(default = OnDecrease::Drift)]
     pub on_decrease: OnDecrease,
-}
-
-impl Default for HddmWParams {
-    fn default() -> Self {
-        HddmWParams {
-            drift_confidence: 0.001,
-            warning_confidence: 0.005,
-            lambda_val: 0.05,
-            two_sided_test: false,
-            on_decrease: OnDecrease::Drift,
-        }
-    }
-}
-
-impl HddmWParams {
-    /// Sets `drift_confidence`.
-    pub fn drift_confidence(mut self, v: f64) -> Self {
-        self.drift_confidence = v;
-        self
-    }
-    /// Sets `warning_confidence`.
-    pub fn warning_confidence(mut self, v: f64) -> Self {
-        self.warning_confidence = v;
-        self
-    }
-    /// Sets `lambda_val`.
-    pub fn lambda_val(mut self, v: f64) -> Self {
-        self.lambda_val = v;
-        self
-    }
-    /// Sets `two_sided_test`.
-    pub fn two_sided_test(mut self, v: bool) -> Self {
-        self.two_sided_test = v;
-        self
-    }
-    /// Sets `on_decrease`.
-    pub fn on_decrease(mut self, v: OnDecrease) -> Self {
-        self.on_decrease = v;
-        self
-    }
-}
-
-impl Params for HddmWParams {
-    const NAME: &'static str = "hddm_w";
-    const SUMMARY: &'static str = "HDDM_W: McDiarmid bounds on weighted moving averages, warning and drift (River-exact; [0, 1] input)";
-
-    fn docs() -> Vec<ParamDoc> {
-        let mut d = confidence_docs().to_vec();
-        d.push(ParamDoc {
-            name: "lambda_val",
-            default: "0.05".into(),
-            doc: "weight of the newest value in the moving averages, in [0, 1]",
-        });
-        d.extend(sided_docs());
-        d
-    }
-
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "drift_confidence" => self.drift_confidence = value.as_f64(name)?,
-            "warning_confidence" => self.warning_confidence = value.as_f64(name)?,
-            "lambda_val" => self.lambda_val = value.as_f64(name)?,
-            "two_sided_test" => self.two_sided_test = value.as_bool(name)?,
-            "on_decrease" => self.on_decrease = OnDecrease::parse(name, value)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
-        validate::open_unit("drift_confidence", self.drift_confidence)?;
-        validate::open_unit("warning_confidence", self.warning_confidence)?;
-        if !(self.lambda_val.is_finite() && (0.0..=1.0).contains(&self.lambda_val)) {
-            return Err(Error::param(
-                "lambda_val",
-                format!("must be in [0, 1], got {}", self.lambda_val),
-            ));
-        }
-        Ok(())
-    }
 }
 
 impl Build for HddmWParams {

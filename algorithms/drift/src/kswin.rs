@@ -4,143 +4,39 @@
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::Params;
 use tidewater_core::{Build, Error, Result};
-
-use crate::validate;
 
 /// The longest window accepted (2^26 values).
 const MAX_WINDOW: usize = 1 << 26;
 
 /// Hyper-parameters of [`Kswin`] (River's names and defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "kswin",
+    summary = "KSWIN: Kolmogorov-Smirnov test of the newest values against a random sample of older ones (seeded)",
+    check = Self::check
+)]
 pub struct KswinParams {
-    /// Significance of the Kolmogorov-Smirnov test (default 0.005).
+    /// Significance of the Kolmogorov-Smirnov test.
+    #[param(default = 0.005, gt = 0, lt = 1)]
     pub alpha: f64,
-    /// Length of the sliding window (default 100).
+    /// Length of the sliding window, at least twice stat_size.
+    #[param(default = 100, le = MAX_WINDOW)]
     pub window_size: usize,
-    /// Length of the newest part of the window, and of the random sample it is compared
-    /// with (default 30); at most 10,000 (the sizes scipy's exact test covers, which River's
-    /// `method="auto"` uses).
+    /// Newest values tested, and size of the random sample of older ones; at most 10000 (the sizes scipy's exact test covers, which River's method="auto" uses).
+    #[param(default = 30, ge = 1, le = 10_000)]
     pub stat_size: usize,
-    /// Seed of the random sampling; none draws one from the operating system.
+    /// Seed of the random sampling (ChaCha8); none draws one from the operating system.
+    #[param(default = None)]
     pub seed: Option<u64>,
-    /// Values to start the window with (River's `window`), oldest first.
+    /// Values to start the window with (River's window), oldest first.
+    #[param(default = None)]
     pub window: Option<Vec<f64>>,
 }
 
-impl Default for KswinParams {
-    fn default() -> Self {
-        KswinParams {
-            alpha: 0.005,
-            window_size: 100,
-            stat_size: 30,
-            seed: None,
-            window: None,
-        }
-    }
-}
-
 impl KswinParams {
-    /// Sets `alpha`.
-    pub fn alpha(mut self, v: f64) -> Self {
-        self.alpha = v;
-        self
-    }
-    /// Sets `window_size`.
-    pub fn window_size(mut self, v: usize) -> Self {
-        self.window_size = v;
-        self
-    }
-    /// Sets `stat_size`.
-    pub fn stat_size(mut self, v: usize) -> Self {
-        self.stat_size = v;
-        self
-    }
-    /// Sets `seed`.
-    pub fn seed(mut self, v: Option<u64>) -> Self {
-        self.seed = v;
-        self
-    }
-    /// Sets the initial `window`.
-    pub fn window(mut self, v: Option<Vec<f64>>) -> Self {
-        self.window = v;
-        self
-    }
-}
-
-impl Params for KswinParams {
-    const NAME: &'static str = "kswin";
-    const SUMMARY: &'static str = "KSWIN: Kolmogorov-Smirnov test of the newest values against a random sample of older ones (seeded)";
-
-    fn docs() -> Vec<ParamDoc> {
-        vec![
-            ParamDoc {
-                name: "alpha",
-                default: "0.005".into(),
-                doc: "significance of the Kolmogorov-Smirnov test, in (0, 1)",
-            },
-            ParamDoc {
-                name: "window_size",
-                default: "100".into(),
-                doc: "length of the sliding window",
-            },
-            ParamDoc {
-                name: "stat_size",
-                default: "30".into(),
-                doc: "newest values tested, and size of the random sample of older ones (at most window_size / 2 and 10000)",
-            },
-            ParamDoc {
-                name: "seed",
-                default: "none".into(),
-                doc: "seed of the random sampling (ChaCha8); none draws one",
-            },
-            ParamDoc {
-                name: "window",
-                default: "none".into(),
-                doc: "values to start the window with, oldest first",
-            },
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "alpha" => self.alpha = value.as_f64(name)?,
-            "window_size" => self.window_size = value.as_usize(name)?,
-            "stat_size" => self.stat_size = value.as_usize(name)?,
-            "seed" => {
-                self.seed = match value {
-                    Value::None => None,
-                    v => Some(v.as_usize(name)? as u64),
-                }
-            }
-            "window" => {
-                self.window = match value {
-                    Value::None => None,
-                    Value::List(items) => Some(
-                        items
-                            .iter()
-                            .map(|v| v.as_f64(name))
-                            .collect::<Result<Vec<f64>>>()?,
-                    ),
-                    other => {
-                        return Err(Error::param(
-                            name,
-                            format!("expected a list of numbers, got {other}"),
-                        ));
-                    }
-                }
-            }
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
-        validate::open_unit("alpha", self.alpha)?;
-        validate::at_least("stat_size", self.stat_size, 1)?;
-        validate::at_most("stat_size", self.stat_size, 10_000)?;
-        validate::at_most("window_size", self.window_size, MAX_WINDOW)?;
+    fn check(&self) -> Result<()> {
         if self.window_size < 2 * self.stat_size {
             return Err(Error::param(
                 "window_size",

@@ -1,12 +1,10 @@
 //! Page-Hinkley test, River's two-sided variant with a fading factor.
 
 use serde::{Deserialize, Serialize};
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
-use tidewater_core::{Build, Error, Result};
+use tidewater_core::spec::Params;
+use tidewater_core::{Build, Result};
 
 use crate::BLOCK;
-
-use crate::validate;
 
 /// Which changes of the mean [`PageHinkley`] reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,135 +17,34 @@ pub enum PageHinkleyMode {
     Both,
 }
 
-impl PageHinkleyMode {
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "up" => Some(PageHinkleyMode::Up),
-            "down" => Some(PageHinkleyMode::Down),
-            "both" => Some(PageHinkleyMode::Both),
-            _ => None,
-        }
-    }
-}
+tidewater_core::param_choices!(PageHinkleyMode {
+    Up => "up",
+    Down => "down",
+    Both => "both",
+});
 
 /// Hyper-parameters of [`PageHinkley`] (River's names and defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "page_hinkley",
+    summary = "Page-Hinkley test on the deviation from the running mean, with fading (River-exact)"
+)]
 pub struct PageHinkleyParams {
-    /// Values seen before a change may be reported (default 30).
+    /// Values seen before a change may be reported.
+    #[param(default = 30)]
     pub min_instances: usize,
-    /// Magnitude of change tolerated (default 0.005).
+    /// Magnitude of change tolerated.
+    #[param(default = 0.005)]
     pub delta: f64,
-    /// The detection threshold, lambda (default 50).
+    /// The detection threshold (lambda).
+    #[param(default = 50.0)]
     pub threshold: f64,
-    /// Fading factor of the cumulative sums (default `1 - 0.0001`).
+    /// Fading factor of the cumulative sums.
+    #[param(default = 1.0 - 0.0001, ge = 0, le = 1)]
     pub alpha: f64,
-    /// Which changes to report (default both).
+    /// Changes reported: up, down or both.
+    #[param(default = PageHinkleyMode::Both)]
     pub mode: PageHinkleyMode,
-}
-
-impl Default for PageHinkleyParams {
-    fn default() -> Self {
-        PageHinkleyParams {
-            min_instances: 30,
-            delta: 0.005,
-            threshold: 50.0,
-            alpha: 1.0 - 0.0001,
-            mode: PageHinkleyMode::Both,
-        }
-    }
-}
-
-impl PageHinkleyParams {
-    /// Sets `min_instances`.
-    pub fn min_instances(mut self, v: usize) -> Self {
-        self.min_instances = v;
-        self
-    }
-    /// Sets `delta`.
-    pub fn delta(mut self, v: f64) -> Self {
-        self.delta = v;
-        self
-    }
-    /// Sets `threshold`.
-    pub fn threshold(mut self, v: f64) -> Self {
-        self.threshold = v;
-        self
-    }
-    /// Sets `alpha`.
-    pub fn alpha(mut self, v: f64) -> Self {
-        self.alpha = v;
-        self
-    }
-    /// Sets `mode`.
-    pub fn mode(mut self, v: PageHinkleyMode) -> Self {
-        self.mode = v;
-        self
-    }
-}
-
-impl Params for PageHinkleyParams {
-    const NAME: &'static str = "page_hinkley";
-    const SUMMARY: &'static str =
-        "Page-Hinkley test on the deviation from the running mean, with fading (River-exact)";
-
-    fn docs() -> Vec<ParamDoc> {
-        vec![
-            ParamDoc {
-                name: "min_instances",
-                default: "30".into(),
-                doc: "values seen before a change may be reported",
-            },
-            ParamDoc {
-                name: "delta",
-                default: "0.005".into(),
-                doc: "magnitude of change tolerated",
-            },
-            ParamDoc {
-                name: "threshold",
-                default: "50".into(),
-                doc: "detection threshold (lambda)",
-            },
-            ParamDoc {
-                name: "alpha",
-                default: "0.9999".into(),
-                doc: "fading factor of the cumulative sums, in [0, 1]",
-            },
-            ParamDoc {
-                name: "mode",
-                default: "both".into(),
-                doc: "changes reported: up, down or both",
-            },
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "min_instances" => self.min_instances = value.as_usize(name)?,
-            "delta" => self.delta = value.as_f64(name)?,
-            "threshold" => self.threshold = value.as_f64(name)?,
-            "alpha" => self.alpha = value.as_f64(name)?,
-            "mode" => {
-                let s = value.as_text(name)?;
-                self.mode = PageHinkleyMode::parse(s).ok_or_else(|| {
-                    Error::param(name, format!("must be up, down or both, got `{s}`"))
-                })?;
-            }
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
-        validate::finite("delta", self.delta)?;
-        validate::finite("threshold", self.threshold)?;
-        if !(self.alpha.is_finite() && (0.0..=1.0).contains(&self.alpha)) {
-            return Err(Error::param(
-                "alpha",
-                format!("must be in [0, 1], got {}", self.alpha),
-            ));
-        }
-        Ok(())
-    }
 }
 
 impl Build for PageHinkleyParams {

@@ -1,107 +1,37 @@
 //! FTRL-Proximal (McMahan et al. 2013) for sparse, hashed, high-dimensional binary data.
 
 use serde::{Deserialize, Serialize};
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::Params;
 use tidewater_core::traits::learn_dataset;
 use tidewater_core::{
     Build, ClassSet, Classifier, Dataset, FeatureVector, Fit, Label, Result, Row,
 };
 
 use crate::binary::BinaryClasses;
-use crate::glm::{check_param, setters};
 
 /// Hyper-parameters of [`Ftrl`] (McMahan et al.'s names).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "ftrl",
+    row_loop_fit,
+    summary = "FTRL-Proximal logistic regression for sparse hashed data (McMahan et al. 2013), lazy per-coordinate weights"
+)]
 pub struct FtrlParams {
-    /// Per-coordinate learning-rate scale (default 0.1).
+    /// Per-coordinate learning-rate scale.
+    #[param(default = 0.1, gt = 0)]
     pub alpha: f64,
-    /// Smoothing of the per-coordinate rate `alpha / (beta + sqrt(n))` (default 1).
+    /// Smoothing of the per-coordinate rate alpha/(beta + sqrt(n)).
+    #[param(default = 1.0, ge = 0)]
     pub beta: f64,
-    /// L1 strength: a weight is exactly 0 while `|z| <= l1` (default 0).
+    /// L1 strength (sparse weights: w = 0 while |z| <= l1).
+    #[param(default = 0.0, ge = 0)]
     pub l1: f64,
-    /// L2 strength (default 0).
+    /// L2 strength.
+    #[param(default = 0.0, ge = 0)]
     pub l2: f64,
-    /// Whether to add a constant bias feature (value 1), as VW does (default true).
+    /// Whether to add a constant bias feature (value 1), as VW does.
+    #[param(default = true)]
     pub fit_intercept: bool,
-}
-
-impl Default for FtrlParams {
-    fn default() -> Self {
-        FtrlParams {
-            alpha: 0.1,
-            beta: 1.0,
-            l1: 0.0,
-            l2: 0.0,
-            fit_intercept: true,
-        }
-    }
-}
-
-setters!(FtrlParams {
-    /// Sets `alpha`.
-    alpha: f64,
-    /// Sets `beta`.
-    beta: f64,
-    /// Sets `l1`.
-    l1: f64,
-    /// Sets `l2`.
-    l2: f64,
-    /// Sets `fit_intercept`.
-    fit_intercept: bool,
-});
-
-impl Params for FtrlParams {
-    const NAME: &'static str = "ftrl";
-    const SUMMARY: &'static str = "FTRL-Proximal logistic regression for sparse hashed data (McMahan et al. 2013), lazy per-coordinate weights";
-
-    fn docs() -> Vec<ParamDoc> {
-        vec![
-            ParamDoc {
-                name: "alpha",
-                default: "0.1".into(),
-                doc: "per-coordinate learning-rate scale",
-            },
-            ParamDoc {
-                name: "beta",
-                default: "1".into(),
-                doc: "smoothing of the per-coordinate rate alpha/(beta + sqrt(n))",
-            },
-            ParamDoc {
-                name: "l1",
-                default: "0".into(),
-                doc: "L1 strength (sparse weights: w = 0 while |z| <= l1)",
-            },
-            ParamDoc {
-                name: "l2",
-                default: "0".into(),
-                doc: "L2 strength",
-            },
-            ParamDoc {
-                name: "fit_intercept",
-                default: "true".into(),
-                doc: "add a constant bias feature, as VW",
-            },
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "alpha" => self.alpha = value.as_f64(name)?,
-            "beta" => self.beta = value.as_f64(name)?,
-            "l1" => self.l1 = value.as_f64(name)?,
-            "l2" => self.l2 = value.as_f64(name)?,
-            "fit_intercept" => self.fit_intercept = value.as_bool(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
-        check_param("alpha", self.alpha, self.alpha > 0.0, "> 0")?;
-        check_param("beta", self.beta, self.beta >= 0.0, ">= 0")?;
-        check_param("l1", self.l1, self.l1 >= 0.0, ">= 0")?;
-        check_param("l2", self.l2, self.l2 >= 0.0, ">= 0")
-    }
 }
 
 impl Build for FtrlParams {

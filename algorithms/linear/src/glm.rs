@@ -249,27 +249,9 @@ pub(crate) fn check_target(y: f64) -> Result<()> {
     }
 }
 
-/// Builder setters of a params struct: each `name: Type` (with its doc comment) becomes
-/// `pub fn name(self, v: Type) -> Self` that sets the field of that name.
-macro_rules! setters {
-    ($t:ty { $($(#[$attr:meta])* $name:ident: $ty:ty),* $(,)? }) => {
-        impl $t {
-            $(
-                $(#[$attr])*
-                pub fn $name(mut self, v: $ty) -> Self {
-                    self.$name = v;
-                    self
-                }
-            )*
-        }
-    };
-}
-pub(crate) use setters;
-
-/// The GLM hyper-parameters shared by the params of the stream-path GLMs (fields `optimizer`,
-/// `l2`, `l1`, `intercept_lr`, `clip_gradient`, `fit_intercept`): their step settings, their
-/// spec setter and their validation.
-macro_rules! glm_params {
+/// `config()`, the step settings of a params struct with the GLM fields (`optimizer`, `l2`,
+/// `l1`, `intercept_lr`, `clip_gradient`, `fit_intercept`).
+macro_rules! glm_config {
     ($t:ty) => {
         impl $t {
             fn config(&self) -> $crate::glm::GlmConfig<'_> {
@@ -282,62 +264,10 @@ macro_rules! glm_params {
                     fit_intercept: self.fit_intercept,
                 }
             }
-
-            /// Sets a GLM parameter from a spec value; `Ok(false)` when `name` is not one.
-            fn set_glm(
-                &mut self,
-                name: &str,
-                value: &tidewater_core::spec::Value,
-            ) -> tidewater_core::Result<bool> {
-                match name {
-                    "optimizer" => {
-                        self.optimizer = $crate::optim::Optimizer::from_value(name, value)?
-                    }
-                    "l2" => self.l2 = value.as_f64(name)?,
-                    "l1" => self.l1 = value.as_f64(name)?,
-                    "intercept_lr" => self.intercept_lr = value.as_f64(name)?,
-                    "clip_gradient" => self.clip_gradient = value.as_f64(name)?,
-                    "fit_intercept" => self.fit_intercept = value.as_bool(name)?,
-                    _ => return Ok(false),
-                }
-                Ok(true)
-            }
-
-            /// Validates the GLM parameters.
-            fn validate_glm(&self) -> tidewater_core::Result<()> {
-                use $crate::glm::check_param;
-                self.optimizer.validate("optimizer")?;
-                check_param("l2", self.l2, self.l2 >= 0.0, ">= 0")?;
-                check_param("l1", self.l1, self.l1 >= 0.0, ">= 0")?;
-                check_param(
-                    "intercept_lr",
-                    self.intercept_lr,
-                    self.intercept_lr >= 0.0,
-                    ">= 0",
-                )?;
-                check_param(
-                    "clip_gradient",
-                    self.clip_gradient,
-                    self.clip_gradient > 0.0,
-                    "> 0",
-                )
-            }
         }
     };
 }
-pub(crate) use glm_params;
-
-/// Checks that a parameter is finite and satisfies `ok`, naming it otherwise.
-pub(crate) fn check_param(name: &str, v: f64, ok: bool, what: &str) -> Result<()> {
-    if v.is_finite() && ok {
-        Ok(())
-    } else {
-        Err(Error::param(
-            name,
-            format!("must be finite and {what}, got {v}"),
-        ))
-    }
-}
+pub(crate) use glm_config;
 
 /// The sample weights of a data set (ones without), checked, and their sum.
 pub(crate) fn dataset_weights(data: &tidewater_core::Dataset) -> Result<(Vec<f64>, f64)> {

@@ -1,7 +1,7 @@
 //! Binary logistic regression (both paths) and the perceptron (stream path).
 
 use serde::{Deserialize, Serialize};
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::Params;
 use tidewater_core::traits::learn_dataset;
 use tidewater_core::{
     Build, ClassSet, Classifier, Dataset, Error, FeatureVector, Fit, Label, Result, Row,
@@ -10,8 +10,7 @@ use tidewater_core::{
 use crate::batch;
 use crate::binary::BinaryClasses;
 use crate::glm::{
-    Glm, GlmConfig, check_param, check_rows, dataset_weights, glm_params, hinge_gradient, logistic,
-    setters,
+    Glm, GlmConfig, check_rows, dataset_weights, glm_config, hinge_gradient, logistic,
 };
 use crate::optim::Optimizer;
 
@@ -245,83 +244,50 @@ impl BinaryGlm {
 
 /// Hyper-parameters of [`LogisticRegression`]: River's names and defaults for the stream path,
 /// plus scikit-learn's `C` (`c`) and the solver's stopping rule for the batch path.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "logistic_regression",
+    summary = "binary logistic regression: River's online GLM, or L-BFGS to convergence on the same penalised objective",
+    check = Self::check
+)]
 pub struct LogisticRegressionParams {
-    /// The optimizer of the weights on the stream path (default `sgd(lr=0.01)`).
+    /// Stream-path optimizer of the weights: sgd(lr,schedule=constant|inverse_scaling|optimal,power,alpha), adagrad(lr,eps), adam(lr,beta_1,beta_2,eps) or ftrl(alpha,beta,l1,l2).
+    #[param(default = Optimizer::sgd(0.01))]
     pub optimizer: Optimizer,
-    /// L2 penalty: River adds `l2 * w` to each row's gradient, the stochastic gradient of
-    /// *mean log loss + l2/2 |w|^2*, which is what the batch path minimises (default 0).
+    /// L2 penalty: l2*w added to each row's gradient (River); the batch path minimises mean log loss + l2/2*|w|^2.
+    #[param(default = 0.0, ge = 0)]
     pub l2: f64,
-    /// River's cumulative L1 penalty on the stream path (default 0; the batch path refuses it).
+    /// River's cumulative L1 penalty (stream path only; the batch path refuses it).
+    #[param(default = 0.0, ge = 0)]
     pub l1: f64,
-    /// Learning rate of the intercept on the stream path (default 0.01).
+    /// Learning rate of the intercept on the stream path.
+    #[param(default = 0.01, ge = 0)]
     pub intercept_lr: f64,
-    /// Bound on the absolute loss gradient of a row (default 1e12).
+    /// Bound on the absolute loss gradient of a row.
+    #[param(default = 1e12, gt = 0)]
     pub clip_gradient: f64,
-    /// Whether there is an intercept (default true); it is never penalised.
+    /// Whether to learn an intercept (never penalised).
+    #[param(default = true)]
     pub fit_intercept: bool,
-    /// Batch path only: scikit-learn's `C`, the objective *C * sum of log losses + 1/2 |w|^2*,
-    /// that is `l2 = 1 / (c * total sample weight)`. Exclusive with `l2`.
+    /// Fit only: scikit-learn's C (C*sum of log losses + 1/2*|w|^2, i.e. l2 = 1/(c*total sample weight)); exclusive with l2.
+    #[param(default = None, gt = 0, batch_only)]
     pub c: Option<f64>,
-    /// Batch path only: the most L-BFGS iterations (default 1000).
+    /// Fit only: the most L-BFGS iterations.
+    #[param(default = 1000, ge = 1, batch_only)]
     pub max_iter: usize,
-    /// Batch path only: stop when the largest gradient component is below this (1e-8).
+    /// Fit only: stop when the largest gradient component is below this.
+    #[param(default = 1e-8, gt = 0, batch_only)]
     pub tol: f64,
 }
 
-impl Default for LogisticRegressionParams {
-    fn default() -> Self {
-        LogisticRegressionParams {
-            optimizer: Optimizer::sgd(0.01),
-            l2: 0.0,
-            l1: 0.0,
-            intercept_lr: 0.01,
-            clip_gradient: 1e12,
-            fit_intercept: true,
-            c: None,
-            max_iter: 1000,
-            tol: 1e-8,
-        }
-    }
-}
-
-setters!(LogisticRegressionParams {
-    /// Sets the optimizer.
-    optimizer: Optimizer,
-    /// Sets `l2`.
-    l2: f64,
-    /// Sets `l1`.
-    l1: f64,
-    /// Sets `intercept_lr`.
-    intercept_lr: f64,
-    /// Sets `clip_gradient`.
-    clip_gradient: f64,
-    /// Sets `fit_intercept`.
-    fit_intercept: bool,
-    /// Sets `max_iter`.
-    max_iter: usize,
-    /// Sets `tol`.
-    tol: f64,
-});
-
 impl LogisticRegressionParams {
-    /// Sets scikit-learn's `C` for the batch path.
-    pub fn c(mut self, v: f64) -> Self {
-        self.c = Some(v);
-        self
+    fn check(&self) -> Result<()> {
+        self.optimizer.validate("optimizer")?;
+        exclusive_c(self.c, self.l2)
     }
 }
 
-glm_params!(LogisticRegressionParams);
-
-/// Sets `c` from a spec value (`none` clears it).
-pub(crate) fn set_c(slot: &mut Option<f64>, name: &str, value: &Value) -> Result<()> {
-    *slot = match value {
-        Value::None => None,
-        v => Some(v.as_f64(name)?),
-    };
-    Ok(())
-}
+glm_config!(LogisticRegressionParams);
 
 /// The L2 penalty of the batch path: from scikit-learn's `c` when given, `1 / (c * total)`
 /// (`total` the total sample weight), else `l2`.
@@ -329,105 +295,15 @@ pub(crate) fn batch_l2(c: Option<f64>, l2: f64, total: f64) -> f64 {
     c.map_or(l2, |c| 1.0 / (c * total))
 }
 
-/// Validates the batch-solver parameters shared by logistic and softmax regression.
-pub(crate) fn validate_batch(c: Option<f64>, l2: f64, max_iter: usize, tol: f64) -> Result<()> {
-    if let Some(c) = c {
-        check_param("c", c, c > 0.0, "> 0")?;
-        if l2 != 0.0 {
-            return Err(Error::param(
-                "c",
-                "`c` (scikit-learn's C) and `l2` set the same penalty: give one of them",
-            ));
-        }
+/// `c` (scikit-learn's C) and `l2` set the same penalty: refused together.
+pub(crate) fn exclusive_c(c: Option<f64>, l2: f64) -> Result<()> {
+    if c.is_some() && l2 != 0.0 {
+        return Err(Error::param(
+            "c",
+            "`c` (scikit-learn's C) and `l2` set the same penalty: give one of them",
+        ));
     }
-    if max_iter == 0 {
-        return Err(Error::param("max_iter", "must be at least 1"));
-    }
-    check_param("tol", tol, tol > 0.0, "> 0")
-}
-
-pub(crate) fn glm_docs(lr: &'static str) -> Vec<ParamDoc> {
-    vec![
-        ParamDoc {
-            name: "optimizer",
-            default: lr.into(),
-            doc: "stream-path optimizer: sgd(lr,schedule=constant|inverse_scaling|optimal,power,alpha), adagrad(lr,eps), adam(lr,beta_1,beta_2,eps) or ftrl(alpha,beta,l1,l2)",
-        },
-        ParamDoc {
-            name: "l2",
-            default: "0".into(),
-            doc: "L2 penalty: l2*w added to each row's gradient; the batch path minimises mean loss + l2/2*|w|^2",
-        },
-        ParamDoc {
-            name: "l1",
-            default: "0".into(),
-            doc: "River's cumulative L1 penalty (stream path only)",
-        },
-        ParamDoc {
-            name: "intercept_lr",
-            default: "0.01".into(),
-            doc: "learning rate of the intercept on the stream path",
-        },
-        ParamDoc {
-            name: "clip_gradient",
-            default: "1e12".into(),
-            doc: "bound on the absolute loss gradient of a row",
-        },
-        ParamDoc {
-            name: "fit_intercept",
-            default: "true".into(),
-            doc: "whether to learn an intercept (never penalised)",
-        },
-    ]
-}
-
-pub(crate) fn batch_docs() -> Vec<ParamDoc> {
-    vec![
-        ParamDoc {
-            name: "c",
-            default: "none".into(),
-            doc: "fit only: scikit-learn's C (C*sum of losses + 1/2*|w|^2, i.e. l2 = 1/(c*n)); exclusive with l2",
-        },
-        ParamDoc {
-            name: "max_iter",
-            default: "1000".into(),
-            doc: "fit only: most L-BFGS iterations",
-        },
-        ParamDoc {
-            name: "tol",
-            default: "1e-8".into(),
-            doc: "fit only: stop when the largest gradient component is below this",
-        },
-    ]
-}
-
-impl Params for LogisticRegressionParams {
-    const NAME: &'static str = "logistic_regression";
-    const SUMMARY: &'static str = "binary logistic regression: River's online GLM, or L-BFGS to convergence on the same penalised objective";
-
-    fn docs() -> Vec<ParamDoc> {
-        let mut d = glm_docs("sgd(lr=0.01)");
-        d.extend(batch_docs());
-        d
-    }
-
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        if self.set_glm(name, value)? {
-            return Ok(());
-        }
-        match name {
-            "c" => set_c(&mut self.c, name, value)?,
-            "max_iter" => self.max_iter = value.as_usize(name)?,
-            "tol" => self.tol = value.as_f64(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
-        self.validate_glm()?;
-        validate_batch(self.c, self.l2, self.max_iter, self.tol)
-    }
+    Ok(())
 }
 
 impl Build for LogisticRegressionParams {
@@ -608,30 +484,23 @@ binary_glm_classifier!(
 );
 
 /// Hyper-parameters of [`Perceptron`] (River's names and defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "perceptron",
+    row_loop_fit,
+    summary = "perceptron (River's: hinge loss with threshold 0, SGD at rate 1, stream path)"
+)]
 pub struct PerceptronParams {
-    /// L2 penalty added to each row's gradient (default 0).
+    /// L2 penalty added to each row's gradient.
+    #[param(default = 0.0, ge = 0)]
     pub l2: f64,
-    /// Bound on the absolute loss gradient of a row (default 1e12).
+    /// Bound on the absolute loss gradient of a row.
+    #[param(default = 1e12, gt = 0)]
     pub clip_gradient: f64,
-    /// Whether there is an intercept (default true), learned at rate 1.
+    /// Whether to learn an intercept (at rate 1).
+    #[param(default = true)]
     pub fit_intercept: bool,
 }
-
-impl Default for PerceptronParams {
-    fn default() -> Self {
-        PerceptronParams {
-            l2: 0.0,
-            clip_gradient: 1e12,
-            fit_intercept: true,
-        }
-    }
-}
-
-setters!(PerceptronParams {
-    /// Sets `l2`.
-    l2: f64,
-});
 
 const PERCEPTRON_OPT: Optimizer = Optimizer::sgd(1.0);
 
@@ -645,52 +514,6 @@ impl PerceptronParams {
             clip_gradient: self.clip_gradient,
             fit_intercept: self.fit_intercept,
         }
-    }
-}
-
-impl Params for PerceptronParams {
-    const NAME: &'static str = "perceptron";
-    const SUMMARY: &'static str =
-        "perceptron (River's: hinge loss with threshold 0, SGD at rate 1, stream path)";
-
-    fn docs() -> Vec<ParamDoc> {
-        vec![
-            ParamDoc {
-                name: "l2",
-                default: "0".into(),
-                doc: "L2 penalty added to each row's gradient",
-            },
-            ParamDoc {
-                name: "clip_gradient",
-                default: "1e12".into(),
-                doc: "bound on the absolute loss gradient of a row",
-            },
-            ParamDoc {
-                name: "fit_intercept",
-                default: "true".into(),
-                doc: "whether to learn an intercept",
-            },
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "l2" => self.l2 = value.as_f64(name)?,
-            "clip_gradient" => self.clip_gradient = value.as_f64(name)?,
-            "fit_intercept" => self.fit_intercept = value.as_bool(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
-        check_param("l2", self.l2, self.l2 >= 0.0, ">= 0")?;
-        check_param(
-            "clip_gradient",
-            self.clip_gradient,
-            self.clip_gradient > 0.0,
-            "> 0",
-        )
     }
 }
 

@@ -6,7 +6,7 @@
 //! `optimizer=adam`, `optimizer=ftrl(alpha=0.1,l2=0)`.
 
 use serde::{Deserialize, Serialize};
-use tidewater_core::spec::{Spec, Value};
+use tidewater_core::spec::{ParamValue, Spec, Value, parse_spec, unknown_param};
 use tidewater_core::{Error, Result, Row};
 
 /// How the learning rate of [`Optimizer::Sgd`] changes with the step number `t` (0-based), as
@@ -190,11 +190,14 @@ impl Optimizer {
                 (Optimizer::Ftrl { beta, .. }, "beta") => *beta = num()?,
                 (Optimizer::Ftrl { l1, .. }, "l1") => *l1 = num()?,
                 (Optimizer::Ftrl { l2, .. }, "l2") => *l2 = num()?,
-                _ => {
-                    return Err(Error::UnknownParam {
-                        component: format!("{param}={}", spec.name),
-                        name: k.clone(),
-                    });
+                (opt, _) => {
+                    let known: &[&str] = match opt {
+                        Optimizer::Sgd { .. } => &["lr", "schedule", "power", "alpha"],
+                        Optimizer::AdaGrad { .. } => &["lr", "eps"],
+                        Optimizer::Adam { .. } => &["lr", "beta_1", "beta_2", "eps"],
+                        Optimizer::Ftrl { .. } => &["alpha", "beta", "l1", "l2"],
+                    };
+                    return Err(unknown_param(&format!("{param}={}", spec.name), k, known));
                 }
             }
         }
@@ -396,6 +399,25 @@ pub(crate) fn for_each(x: Row<'_>, mut f: impl FnMut(usize, f64)) {
                 f(i as usize, xi)
             }
         }
+    }
+}
+
+impl ParamValue for Optimizer {
+    fn from_value(value: &Value, param: &str) -> Result<Self> {
+        Optimizer::from_value(param, value)
+    }
+
+    fn to_value(&self) -> Value {
+        match parse_spec(&self.to_spec()) {
+            Ok(spec) => Value::Spec(spec),
+            Err(_) => Value::Text(self.to_spec()),
+        }
+    }
+
+    fn kind() -> String {
+        "an optimizer: sgd(lr,schedule,power,alpha), adagrad(lr,eps), adam(lr,beta_1,beta_2,eps) \
+         or ftrl(alpha,beta,l1,l2)"
+            .into()
     }
 }
 

@@ -2,14 +2,14 @@
 //! (hinge loss) and regression (epsilon-insensitive loss).
 
 use serde::{Deserialize, Serialize};
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::Params;
 use tidewater_core::traits::{learn_dataset, learn_dataset_regressor};
 use tidewater_core::{
-    Build, ClassSet, Classifier, Dataset, Error, FeatureVector, Fit, Label, Regressor, Result, Row,
+    Build, ClassSet, Classifier, Dataset, FeatureVector, Fit, Label, Regressor, Result, Row,
 };
 
 use crate::binary::BinaryClasses;
-use crate::glm::{check_param, logistic, setters};
+use crate::glm::logistic;
 
 /// The step size `tau` of Crammer et al.: PA (`mode` 0) `loss / |x|^2`, PA-I (1)
 /// `min(c, loss / |x|^2)`, PA-II (2) `loss / (|x|^2 + 1/(2c))`. A zero row takes no step under
@@ -63,95 +63,23 @@ impl PaState {
     }
 }
 
-fn mode_param(value: &Value, name: &str) -> Result<u8> {
-    let m = value.as_usize(name)?;
-    if m > 2 {
-        return Err(Error::param(
-            name,
-            format!("expected 0 (PA), 1 (PA-I) or 2 (PA-II), got {m}"),
-        ));
-    }
-    Ok(m as u8)
-}
-
-fn pa_docs() -> Vec<ParamDoc> {
-    vec![
-        ParamDoc {
-            name: "c",
-            default: "1".into(),
-            doc: "aggressiveness: PA-I caps the step at c, PA-II adds 1/(2c) to |x|^2",
-        },
-        ParamDoc {
-            name: "mode",
-            default: "1".into(),
-            doc: "0 = PA, 1 = PA-I, 2 = PA-II",
-        },
-        ParamDoc {
-            name: "fit_intercept",
-            default: "true".into(),
-            doc: "whether to learn an intercept (moved by the same step, not counted in |x|^2)",
-        },
-    ]
-}
-
-fn validate_pa(c: f64, mode: u8) -> Result<()> {
-    check_param("c", c, c > 0.0, "> 0")?;
-    if mode > 2 {
-        return Err(Error::param(
-            "mode",
-            format!("expected 0, 1 or 2, got {mode}"),
-        ));
-    }
-    Ok(())
-}
-
 /// Hyper-parameters of [`PAClassifier`] (River's names and defaults, `C` as `c`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "pa_classifier",
+    row_loop_fit,
+    summary = "passive-aggressive binary classifier (PA, PA-I, PA-II; Crammer et al. 2006)"
+)]
 pub struct PAClassifierParams {
-    /// Aggressiveness (default 1).
+    /// Aggressiveness: PA-I caps the step at c, PA-II adds 1/(2c) to |x|^2.
+    #[param(default = 1.0, gt = 0)]
     pub c: f64,
-    /// 0 = PA, 1 = PA-I (default), 2 = PA-II.
+    /// The variant: 0 = PA, 1 = PA-I, 2 = PA-II.
+    #[param(default = 1, one_of = [0, 1, 2])]
     pub mode: u8,
-    /// Whether to learn an intercept (default true).
+    /// Whether to learn an intercept (moved by the same step, not counted in |x|^2).
+    #[param(default = true)]
     pub fit_intercept: bool,
-}
-
-impl Default for PAClassifierParams {
-    fn default() -> Self {
-        PAClassifierParams {
-            c: 1.0,
-            mode: 1,
-            fit_intercept: true,
-        }
-    }
-}
-
-setters!(PAClassifierParams {
-    /// Sets `c`.
-    c: f64,
-    /// Sets `mode`.
-    mode: u8,
-});
-
-impl Params for PAClassifierParams {
-    const NAME: &'static str = "pa_classifier";
-    const SUMMARY: &'static str =
-        "passive-aggressive binary classifier (PA, PA-I, PA-II; Crammer et al. 2006)";
-    fn docs() -> Vec<ParamDoc> {
-        pa_docs()
-    }
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "c" => self.c = value.as_f64(name)?,
-            "mode" => self.mode = mode_param(value, name)?,
-            "fit_intercept" => self.fit_intercept = value.as_bool(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-    fn validate(&self) -> Result<()> {
-        validate_pa(self.c, self.mode)
-    }
 }
 
 impl Build for PAClassifierParams {
@@ -262,68 +190,25 @@ impl Classifier for PAClassifier {
 }
 
 /// Hyper-parameters of [`PARegressor`] (River's names and defaults, `C` as `c`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "pa_regressor",
+    row_loop_fit,
+    summary = "passive-aggressive regression (epsilon-insensitive; PA, PA-I, PA-II)"
+)]
 pub struct PARegressorParams {
-    /// Aggressiveness (default 1).
+    /// Aggressiveness: PA-I caps the step at c, PA-II adds 1/(2c) to |x|^2.
+    #[param(default = 1.0, gt = 0)]
     pub c: f64,
-    /// 0 = PA, 1 = PA-I (default), 2 = PA-II.
+    /// The variant: 0 = PA, 1 = PA-I, 2 = PA-II.
+    #[param(default = 1, one_of = [0, 1, 2])]
     pub mode: u8,
-    /// Half-width of the insensitive zone (default 0.1).
+    /// Half-width of the insensitive zone: loss = max(0, |y - p| - eps).
+    #[param(default = 0.1, ge = 0)]
     pub eps: f64,
-    /// Whether to learn an intercept (default true).
+    /// Whether to learn an intercept (moved by the same step, not counted in |x|^2).
+    #[param(default = true)]
     pub fit_intercept: bool,
-}
-
-impl Default for PARegressorParams {
-    fn default() -> Self {
-        PARegressorParams {
-            c: 1.0,
-            mode: 1,
-            eps: 0.1,
-            fit_intercept: true,
-        }
-    }
-}
-
-setters!(PARegressorParams {
-    /// Sets `c`.
-    c: f64,
-    /// Sets `mode`.
-    mode: u8,
-    /// Sets `eps`.
-    eps: f64,
-});
-
-impl Params for PARegressorParams {
-    const NAME: &'static str = "pa_regressor";
-    const SUMMARY: &'static str =
-        "passive-aggressive regression (epsilon-insensitive; PA, PA-I, PA-II)";
-    fn docs() -> Vec<ParamDoc> {
-        let mut d = pa_docs();
-        d.insert(
-            2,
-            ParamDoc {
-                name: "eps",
-                default: "0.1".into(),
-                doc: "half-width of the insensitive zone: loss = max(0, |y - p| - eps)",
-            },
-        );
-        d
-    }
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "c" => self.c = value.as_f64(name)?,
-            "mode" => self.mode = mode_param(value, name)?,
-            "eps" => self.eps = value.as_f64(name)?,
-            "fit_intercept" => self.fit_intercept = value.as_bool(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-    fn validate(&self) -> Result<()> {
-        validate_pa(self.c, self.mode)?;
-        check_param("eps", self.eps, self.eps >= 0.0, ">= 0")
-    }
 }
 
 impl Build for PARegressorParams {

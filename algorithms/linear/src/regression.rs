@@ -5,81 +5,48 @@ use std::sync::Mutex;
 
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::Params;
 use tidewater_core::traits::learn_dataset_regressor;
 use tidewater_core::{Build, Dataset, Error, FeatureVector, Fit, Regressor, Result, Row};
 
-use crate::glm::{
-    Glm, check_param, check_rows, check_target, dataset_weights, glm_params, setters,
-};
-use crate::logistic::glm_docs;
+use crate::glm::{Glm, check_rows, check_target, dataset_weights, glm_config};
 use crate::optim::Optimizer;
 
 /// Hyper-parameters of [`LinearRegression`]: River's names and defaults.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "linear_regression",
+    summary = "linear least squares: scikit-learn's LinearRegression in batch (QR/SVD), River's SGD online",
+    check = Self::check
+)]
 pub struct LinearRegressionParams {
-    /// The optimizer of the weights on the stream path (default `sgd(lr=0.01)`).
+    /// Stream-path optimizer of the weights: sgd(lr,schedule=constant|inverse_scaling|optimal,power,alpha), adagrad(lr,eps), adam(lr,beta_1,beta_2,eps) or ftrl(alpha,beta,l1,l2).
+    #[param(default = Optimizer::sgd(0.01))]
     pub optimizer: Optimizer,
-    /// L2 penalty: `l2 * w` added to each row's gradient of the squared loss, the stochastic
-    /// gradient of *mean squared error + l2/2 |w|^2*; the batch path minimises that (a ridge
-    /// with scikit-learn's `alpha = l2 * n / 2`). Default 0: ordinary least squares.
+    /// L2 penalty: l2*w added to each row's gradient of the squared loss; the batch path minimises mean squared error + l2/2*|w|^2 (a ridge with scikit-learn's alpha = l2*n/2); 0 is ordinary least squares.
+    #[param(default = 0.0, ge = 0)]
     pub l2: f64,
-    /// River's cumulative L1 penalty (stream path only; default 0).
+    /// River's cumulative L1 penalty (stream path only; the batch path refuses it).
+    #[param(default = 0.0, ge = 0)]
     pub l1: f64,
-    /// Learning rate of the intercept on the stream path (0.01).
+    /// Learning rate of the intercept on the stream path.
+    #[param(default = 0.01, ge = 0)]
     pub intercept_lr: f64,
-    /// Bound on the absolute loss gradient of a row (1e12).
+    /// Bound on the absolute loss gradient of a row.
+    #[param(default = 1e12, gt = 0)]
     pub clip_gradient: f64,
-    /// Whether there is an intercept (true); never penalised.
+    /// Whether to learn an intercept (never penalised).
+    #[param(default = true)]
     pub fit_intercept: bool,
 }
 
-impl Default for LinearRegressionParams {
-    fn default() -> Self {
-        LinearRegressionParams {
-            optimizer: Optimizer::sgd(0.01),
-            l2: 0.0,
-            l1: 0.0,
-            intercept_lr: 0.01,
-            clip_gradient: 1e12,
-            fit_intercept: true,
-        }
+impl LinearRegressionParams {
+    fn check(&self) -> Result<()> {
+        self.optimizer.validate("optimizer")
     }
 }
 
-setters!(LinearRegressionParams {
-    /// Sets the optimizer.
-    optimizer: Optimizer,
-    /// Sets `l2`.
-    l2: f64,
-    /// Sets `intercept_lr`.
-    intercept_lr: f64,
-    /// Sets `fit_intercept`.
-    fit_intercept: bool,
-});
-
-glm_params!(LinearRegressionParams);
-
-impl Params for LinearRegressionParams {
-    const NAME: &'static str = "linear_regression";
-    const SUMMARY: &'static str = "linear least squares: scikit-learn's LinearRegression in batch (QR/SVD), River's SGD online";
-
-    fn docs() -> Vec<ParamDoc> {
-        glm_docs("sgd(lr=0.01)")
-    }
-
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        if self.set_glm(name, value)? {
-            Ok(())
-        } else {
-            Err(unknown_param(Self::NAME, name))
-        }
-    }
-
-    fn validate(&self) -> Result<()> {
-        self.validate_glm()
-    }
-}
+glm_config!(LinearRegressionParams);
 
 impl Build for LinearRegressionParams {
     type Model = LinearRegression;
@@ -276,63 +243,18 @@ impl Regressor for LinearRegression {
 }
 
 /// Hyper-parameters of [`Ridge`] (scikit-learn's names and defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "ridge",
+    summary = "ridge regression, exact on both paths (scikit-learn's alpha; sufficient statistics)"
+)]
 pub struct RidgeParams {
-    /// The penalty: the model minimises *sum of (weighted) squared errors + alpha |w|^2*
-    /// (default 1).
+    /// The penalty: the model minimises the sum of (weighted) squared errors + alpha*|w|^2.
+    #[param(default = 1.0, ge = 0)]
     pub alpha: f64,
-    /// Whether there is an intercept (default true); never penalised.
+    /// Whether to fit an intercept (never penalised).
+    #[param(default = true)]
     pub fit_intercept: bool,
-}
-
-impl Default for RidgeParams {
-    fn default() -> Self {
-        RidgeParams {
-            alpha: 1.0,
-            fit_intercept: true,
-        }
-    }
-}
-
-setters!(RidgeParams {
-    /// Sets `alpha`.
-    alpha: f64,
-    /// Sets `fit_intercept`.
-    fit_intercept: bool,
-});
-
-impl Params for RidgeParams {
-    const NAME: &'static str = "ridge";
-    const SUMMARY: &'static str =
-        "ridge regression, exact on both paths (scikit-learn's alpha; sufficient statistics)";
-
-    fn docs() -> Vec<ParamDoc> {
-        vec![
-            ParamDoc {
-                name: "alpha",
-                default: "1".into(),
-                doc: "penalty: minimises sum of squared errors + alpha*|w|^2",
-            },
-            ParamDoc {
-                name: "fit_intercept",
-                default: "true".into(),
-                doc: "whether to fit an (unpenalised) intercept",
-            },
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "alpha" => self.alpha = value.as_f64(name)?,
-            "fit_intercept" => self.fit_intercept = value.as_bool(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
-        check_param("alpha", self.alpha, self.alpha >= 0.0, ">= 0")
-    }
 }
 
 impl Build for RidgeParams {

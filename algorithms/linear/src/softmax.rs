@@ -2,136 +2,52 @@
 
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::Params;
 use tidewater_core::{
     Build, ClassSet, Classifier, Dataset, Error, FeatureVector, Fit, Label, Result, Row,
 };
 
 use crate::batch;
-use crate::glm::{check_param, check_rows, dataset_weights, setters};
-use crate::logistic::{FitInfo, batch_docs, batch_l2, set_c, validate_batch};
+use crate::glm::{check_rows, dataset_weights};
+use crate::logistic::{FitInfo, batch_l2, exclusive_c};
 use crate::optim::{OptState, Optimizer};
 
 /// Hyper-parameters of [`SoftmaxRegression`]: River's for the stream path, scikit-learn's
 /// multinomial `LogisticRegression` for the batch path.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "softmax_regression",
+    summary = "multinomial logistic regression: River's online softmax, or scikit-learn's multinomial fit by L-BFGS",
+    check = Self::check
+)]
 pub struct SoftmaxRegressionParams {
-    /// The optimizer of each class's weights (default `sgd(lr=0.01)`, one state per class).
+    /// Stream-path optimizer, one state per class: sgd(lr,schedule,power,alpha), adagrad(lr,eps), adam(lr,beta_1,beta_2,eps) or ftrl(alpha,beta,l1,l2).
+    #[param(default = Optimizer::sgd(0.01))]
     pub optimizer: Optimizer,
-    /// L2 penalty: `l2 * w` added to each row's gradient; the batch path minimises *mean
-    /// cross-entropy + l2/2 |W|^2* (default 0).
+    /// L2 penalty: l2*w added to each row's gradient; the batch path minimises mean cross-entropy + l2/2*|W|^2.
+    #[param(default = 0.0, ge = 0)]
     pub l2: f64,
-    /// Whether the model has intercepts. `None` (the default) follows the path: the batch path
-    /// fits them (as scikit-learn), the stream path has none (as River).
+    /// Intercepts: none follows the path (fit: yes, as scikit-learn; stream: no, as River).
+    #[param(default = None)]
     pub fit_intercept: Option<bool>,
-    /// Learning rate of the intercepts on the stream path, when there are any (0.01).
+    /// Learning rate of the intercepts on the stream path, when there are any.
+    #[param(default = 0.01, ge = 0)]
     pub intercept_lr: f64,
-    /// Batch path only: scikit-learn's `C` (`l2 = 1 / (c * total sample weight)`).
+    /// Fit only: scikit-learn's C (l2 = 1/(c*total sample weight)); exclusive with l2.
+    #[param(default = None, gt = 0, batch_only)]
     pub c: Option<f64>,
-    /// Batch path only: the most L-BFGS iterations (1000).
+    /// Fit only: the most L-BFGS iterations.
+    #[param(default = 1000, ge = 1, batch_only)]
     pub max_iter: usize,
-    /// Batch path only: stop when the largest gradient component is below this (1e-8).
+    /// Fit only: stop when the largest gradient component is below this.
+    #[param(default = 1e-8, gt = 0, batch_only)]
     pub tol: f64,
 }
 
-impl Default for SoftmaxRegressionParams {
-    fn default() -> Self {
-        SoftmaxRegressionParams {
-            optimizer: Optimizer::sgd(0.01),
-            l2: 0.0,
-            fit_intercept: None,
-            intercept_lr: 0.01,
-            c: None,
-            max_iter: 1000,
-            tol: 1e-8,
-        }
-    }
-}
-
-setters!(SoftmaxRegressionParams {
-    /// Sets the optimizer.
-    optimizer: Optimizer,
-    /// Sets `l2`.
-    l2: f64,
-    /// Sets `tol`.
-    tol: f64,
-    /// Sets `max_iter`.
-    max_iter: usize,
-});
-
 impl SoftmaxRegressionParams {
-    /// Sets `fit_intercept` for both paths.
-    pub fn fit_intercept(mut self, v: bool) -> Self {
-        self.fit_intercept = Some(v);
-        self
-    }
-    /// Sets scikit-learn's `C` for the batch path.
-    pub fn c(mut self, v: f64) -> Self {
-        self.c = Some(v);
-        self
-    }
-}
-
-impl Params for SoftmaxRegressionParams {
-    const NAME: &'static str = "softmax_regression";
-    const SUMMARY: &'static str = "multinomial logistic regression: River's online softmax, or scikit-learn's multinomial fit by L-BFGS";
-
-    fn docs() -> Vec<ParamDoc> {
-        let mut d = vec![
-            ParamDoc {
-                name: "optimizer",
-                default: "sgd(lr=0.01)".into(),
-                doc: "stream-path optimizer (one state per class): sgd, adagrad, adam or ftrl",
-            },
-            ParamDoc {
-                name: "l2",
-                default: "0".into(),
-                doc: "L2 penalty: l2*w added to each row's gradient; the batch path minimises mean loss + l2/2*|W|^2",
-            },
-            ParamDoc {
-                name: "fit_intercept",
-                default: "none".into(),
-                doc: "intercepts: none = the path's default (fit: yes, as scikit-learn; stream: no, as River)",
-            },
-            ParamDoc {
-                name: "intercept_lr",
-                default: "0.01".into(),
-                doc: "learning rate of the intercepts on the stream path",
-            },
-        ];
-        d.extend(batch_docs());
-        d
-    }
-
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "optimizer" => self.optimizer = Optimizer::from_value(name, value)?,
-            "l2" => self.l2 = value.as_f64(name)?,
-            "fit_intercept" => {
-                self.fit_intercept = match value {
-                    Value::None => None,
-                    v => Some(v.as_bool(name)?),
-                }
-            }
-            "intercept_lr" => self.intercept_lr = value.as_f64(name)?,
-            "c" => set_c(&mut self.c, name, value)?,
-            "max_iter" => self.max_iter = value.as_usize(name)?,
-            "tol" => self.tol = value.as_f64(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
+    fn check(&self) -> Result<()> {
         self.optimizer.validate("optimizer")?;
-        check_param("l2", self.l2, self.l2 >= 0.0, ">= 0")?;
-        check_param(
-            "intercept_lr",
-            self.intercept_lr,
-            self.intercept_lr >= 0.0,
-            ">= 0",
-        )?;
-        validate_batch(self.c, self.l2, self.max_iter, self.tol)
+        exclusive_c(self.c, self.l2)
     }
 }
 

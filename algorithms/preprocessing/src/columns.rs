@@ -9,42 +9,35 @@ use tidewater_core::record::{
     Cell, ColumnKind, FeatureBuf, RecordSchema, RecordTransformer, Table, check_table,
 };
 use tidewater_core::row::check_weight;
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::Params;
 use tidewater_core::{Error, Location, Result};
 
-use crate::common::column_list;
 use crate::encode::{OneHotEncoder, OneHotEncoderParams, OrdinalEncoder, OrdinalEncoderParams};
 use crate::hashing::{FeatureHasher, FeatureHasherParams};
 use crate::impute::{Imputer, PreviousImputerParams, StatImputerParams};
 use crate::text::{BagOfWordsParams, TextVectorizer, TfIdfParams};
 
 /// Hyper-parameters of a column selection: which numeric columns pass through.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "select",
+    summary = "record stage: keep only these numeric columns (and those an encoder takes)",
+    check = Self::check
+)]
 pub struct SelectParams {
-    /// The numeric columns to keep, by name. Once any selection is given, only the selected
-    /// columns (and those an encoder takes) reach the rest of the pipeline.
+    /// The numeric columns to keep, by name; once any selection is given, only the selected columns (and those an encoder takes) reach the rest of the pipeline.
+    #[param(default = None, skip_setter)]
     pub columns: Option<Vec<String>>,
 }
 
-impl Params for SelectParams {
-    const NAME: &'static str = "select";
-    const SUMMARY: &'static str =
-        "record stage: keep only these numeric columns (and those an encoder takes)";
-    fn docs() -> Vec<ParamDoc> {
-        vec![ParamDoc {
-            name: "columns",
-            default: "none".into(),
-            doc: "the numeric columns to keep",
-        }]
+impl SelectParams {
+    /// Sets `columns`.
+    pub fn columns<S: Into<String>>(mut self, c: impl IntoIterator<Item = S>) -> Self {
+        self.columns = Some(c.into_iter().map(Into::into).collect());
+        self
     }
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "columns" => self.columns = column_list(name, value)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-    fn validate(&self) -> Result<()> {
+
+    fn check(&self) -> Result<()> {
         if self.columns.is_none() {
             return Err(Error::param("columns", "select needs columns=[...]"));
         }
@@ -212,12 +205,14 @@ impl ColumnTransformer {
                 RecordStepParams::Hasher(p) => {
                     encoders.push(Encoder::Hasher(FeatureHasher::bind(p, &schema)?))
                 }
-                RecordStepParams::BagOfWords(p) => {
-                    encoders.push(Encoder::Text(TextVectorizer::bind(&p.0, false, &schema)?))
-                }
-                RecordStepParams::TfIdf(p) => {
-                    encoders.push(Encoder::Text(TextVectorizer::bind(&p.0, true, &schema)?))
-                }
+                RecordStepParams::BagOfWords(p) => encoders.push(Encoder::Text(
+                    TextVectorizer::bind(&p.text(), false, &schema)?,
+                )),
+                RecordStepParams::TfIdf(p) => encoders.push(Encoder::Text(TextVectorizer::bind(
+                    &p.text(),
+                    true,
+                    &schema,
+                )?)),
                 RecordStepParams::Select(p) => {
                     p.validate()?;
                     let sel = selected.get_or_insert_with(Vec::new);

@@ -1,7 +1,6 @@
 //! Helpers shared by the transformers of this crate.
 
 use tidewater_core::row::check_weight;
-use tidewater_core::spec::Value;
 use tidewater_core::traits::check_out_len;
 use tidewater_core::{Batch, Error, FeatureVector, Result, Row, Transformer};
 
@@ -44,31 +43,6 @@ pub(crate) fn bits_eq(a: &[f64], b: &[f64]) -> bool {
 pub(crate) fn not_fitted(what: &str) -> Error {
     Error::NotFitted(format!("the {what} has seen no row"))
 }
-
-/// Implements [`Params`](tidewater_core::spec::Params) for a params type without
-/// parameters: no docs, every name unknown, always valid.
-macro_rules! no_params {
-    ($params:ty, $name:literal, $summary:expr) => {
-        impl tidewater_core::spec::Params for $params {
-            const NAME: &'static str = $name;
-            const SUMMARY: &'static str = $summary;
-            fn docs() -> Vec<tidewater_core::spec::ParamDoc> {
-                Vec::new()
-            }
-            fn set(
-                &mut self,
-                name: &str,
-                _: &tidewater_core::spec::Value,
-            ) -> tidewater_core::Result<()> {
-                Err(tidewater_core::spec::unknown_param(Self::NAME, name))
-            }
-            fn validate(&self) -> tidewater_core::Result<()> {
-                Ok(())
-            }
-        }
-    };
-}
-pub(crate) use no_params;
 
 /// The rows of a data set as weighted columns: for each feature, its `(value, weight)` pairs
 /// in row order (weight 1 without the data set's weights).
@@ -137,80 +111,10 @@ pub(crate) fn check_rows<T: Transformer + ?Sized>(
     Ok(())
 }
 
-/// A `(low, high)` pair from a spec list of two numbers.
-pub(crate) fn pair(name: &str, v: &Value) -> Result<(f64, f64)> {
-    match v {
-        Value::List(items) if items.len() == 2 => {
-            Ok((items[0].as_f64(name)?, items[1].as_f64(name)?))
-        }
-        other => Err(Error::param(
-            name,
-            format!("expected a list of two numbers, got {other}"),
-        )),
-    }
-}
-
-/// A list of numbers from a spec.
-pub(crate) fn numbers(name: &str, v: &Value) -> Result<Vec<f64>> {
-    match v {
-        Value::List(items) => items.iter().map(|x| x.as_f64(name)).collect(),
-        other => Err(Error::param(
-            name,
-            format!("expected a list of numbers, got {other}"),
-        )),
-    }
-}
-
-/// A list of column names from a spec (words or quoted strings), or `none`.
-pub(crate) fn column_list(name: &str, v: &Value) -> Result<Option<Vec<String>>> {
-    match v {
-        Value::None => Ok(None),
-        Value::Text(s) => Ok(Some(vec![s.clone()])),
-        Value::List(items) => items
-            .iter()
-            .map(|x| match x {
-                Value::Text(s) => Ok(s.clone()),
-                Value::Num(n) => Ok(n.to_string()),
-                other => Err(Error::param(
-                    name,
-                    format!("expected column names, got {other}"),
-                )),
-            })
-            .collect::<Result<Vec<_>>>()
-            .map(Some),
-        other => Err(Error::param(
-            name,
-            format!("expected a list of column names, got {other}"),
-        )),
-    }
-}
-
-/// An optional positive count from a spec (`none` or a whole number at least 1).
-pub(crate) fn opt_count(name: &str, v: &Value) -> Result<Option<usize>> {
-    match v {
-        Value::None => Ok(None),
-        other => {
-            let n = other.as_usize(name)?;
-            if n == 0 {
-                return Err(Error::param(name, "must be at least 1 (or none)"));
-            }
-            Ok(Some(n))
-        }
-    }
-}
-
 /// Spec text of an optional value.
 pub(crate) fn opt_text<T: std::fmt::Display>(v: &Option<T>) -> String {
     match v {
         Some(x) => x.to_string(),
-        None => "none".into(),
-    }
-}
-
-/// Spec text of an optional list of names.
-pub(crate) fn opt_list(v: &Option<Vec<String>>) -> String {
-    match v {
-        Some(x) => format!("[{}]", x.join(",")),
         None => "none".into(),
     }
 }

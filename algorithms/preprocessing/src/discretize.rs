@@ -3,13 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 use tidewater_core::row::check_weight;
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::Params;
 use tidewater_core::{Batch, Build, Dataset, Error, FeatureVector, Fit, Result, Row, Transformer};
 
 use crate::common::{
-    check_rows, copy_checked, dense, numbers, same_shape, weighted_columns, weighted_quantile,
+    check_rows, copy_checked, dense, same_shape, weighted_columns, weighted_quantile,
 };
-use crate::sketch::{DEFAULT_COMPRESSION, QuantileSketch};
+use crate::sketch::{DEFAULT_COMPRESSION, MAX_COMPRESSION, QuantileSketch};
 
 /// How a [`KBinsDiscretizer`] places its bin edges.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,106 +22,43 @@ pub enum BinStrategy {
     Fixed,
 }
 
+tidewater_core::param_choices!(BinStrategy {
+    Uniform => "uniform",
+    Quantile => "quantile",
+    Fixed => "fixed",
+});
+
 /// Hyper-parameters of [`KBinsDiscretizer`] (scikit-learn's names; `encode` is `ordinal`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "k_bins_discretizer",
+    summary = "replace each feature by its bin number: uniform, quantile (exact in batch, a mergeable sketch online) or fixed edges",
+    check = Self::check
+)]
 pub struct KBinsDiscretizerParams {
-    /// The number of bins, at least 2 (default 5); ignored for `fixed`.
+    /// The number of bins, at least 2 (ignored for strategy=fixed).
+    #[param(default = 5, le = 10_000)]
     pub n_bins: usize,
-    /// `uniform`, `quantile` (default, as scikit-learn) or `fixed`.
+    /// Where the edges go: uniform (equal widths), quantile (equal mass, as scikit-learn) or fixed.
+    #[param(default = BinStrategy::Quantile)]
     pub strategy: BinStrategy,
-    /// For `fixed`: the inner edges, strictly increasing, shared by every feature
-    /// (`edges=[0,10]` makes the bins `x < 0`, `0 <= x < 10`, `x >= 10`).
+    /// Inner edges for strategy=fixed, strictly increasing, shared by every feature (`edges=[0,10]` makes the bins x < 0, 0 <= x < 10, x >= 10).
+    #[param(default = None, skip_setter)]
     pub edges: Option<Vec<f64>>,
-    /// Compression of the online quantile sketch (default 200).
+    /// Size of the online quantile sketch.
+    #[param(default = DEFAULT_COMPRESSION, ge = 10, le = MAX_COMPRESSION)]
     pub compression: usize,
 }
 
-impl Default for KBinsDiscretizerParams {
-    fn default() -> Self {
-        KBinsDiscretizerParams {
-            n_bins: 5,
-            strategy: BinStrategy::Quantile,
-            edges: None,
-            compression: DEFAULT_COMPRESSION,
-        }
-    }
-}
-
 impl KBinsDiscretizerParams {
-    /// Sets `n_bins`.
-    pub fn n_bins(mut self, n: usize) -> Self {
-        self.n_bins = n;
-        self
-    }
-    /// Sets `strategy`.
-    pub fn strategy(mut self, s: BinStrategy) -> Self {
-        self.strategy = s;
-        self
-    }
     /// Fixed inner edges (sets the strategy to `fixed`).
     pub fn edges(mut self, e: Vec<f64>) -> Self {
         self.edges = Some(e);
         self.strategy = BinStrategy::Fixed;
         self
     }
-}
 
-impl Params for KBinsDiscretizerParams {
-    const NAME: &'static str = "k_bins_discretizer";
-    const SUMMARY: &'static str = "replace each feature by its bin number: uniform, quantile \
-        (exact in batch, a mergeable sketch online) or fixed edges";
-    fn docs() -> Vec<ParamDoc> {
-        vec![
-            ParamDoc {
-                name: "n_bins",
-                default: "5".into(),
-                doc: "the number of bins (at least 2)",
-            },
-            ParamDoc {
-                name: "strategy",
-                default: "quantile".into(),
-                doc: "uniform, quantile or fixed",
-            },
-            ParamDoc {
-                name: "edges",
-                default: "none".into(),
-                doc: "inner edges for strategy=fixed, strictly increasing",
-            },
-            ParamDoc {
-                name: "compression",
-                default: DEFAULT_COMPRESSION.to_string(),
-                doc: "size of the online quantile sketch",
-            },
-        ]
-    }
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "n_bins" => self.n_bins = value.as_usize(name)?,
-            "strategy" => {
-                self.strategy = match value.as_text(name)? {
-                    "uniform" => BinStrategy::Uniform,
-                    "quantile" => BinStrategy::Quantile,
-                    "fixed" => BinStrategy::Fixed,
-                    o => {
-                        return Err(Error::param(
-                            name,
-                            format!("expected uniform, quantile or fixed, got `{o}`"),
-                        ));
-                    }
-                }
-            }
-            "edges" => {
-                self.edges = match value {
-                    Value::None => None,
-                    v => Some(numbers(name, v)?),
-                }
-            }
-            "compression" => self.compression = value.as_usize(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-    fn validate(&self) -> Result<()> {
+    fn check(&self) -> Result<()> {
         match (&self.edges, self.strategy) {
             (Some(e), BinStrategy::Fixed) => {
                 if e.is_empty()
@@ -149,13 +86,7 @@ impl Params for KBinsDiscretizerParams {
                 }
             }
         }
-        if self.n_bins > 10_000 {
-            return Err(Error::param(
-                "n_bins",
-                format!("must be at most 10000, got {}", self.n_bins),
-            ));
-        }
-        crate::sketch::check_compression(self.compression)
+        Ok(())
     }
 }
 

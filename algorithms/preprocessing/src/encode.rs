@@ -7,10 +7,10 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use tidewater_core::record::{Cell, ColumnKind, FeatureBuf, RecordSchema};
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::Params;
 use tidewater_core::{Error, Location, Result};
 
-use crate::common::{column_list, opt_count, opt_list, opt_text};
+use crate::common::MAX_CAPACITY;
 
 /// What an encoder does with a category it does not know.
 ///
@@ -30,27 +30,11 @@ pub enum HandleUnknown {
     Reserve,
 }
 
-impl HandleUnknown {
-    fn name(self) -> &'static str {
-        match self {
-            HandleUnknown::Error => "error",
-            HandleUnknown::Ignore => "ignore",
-            HandleUnknown::Reserve => "reserve",
-        }
-    }
-
-    fn parse(name: &str, v: &Value) -> Result<Self> {
-        match v.as_text(name)? {
-            "error" => Ok(HandleUnknown::Error),
-            "ignore" => Ok(HandleUnknown::Ignore),
-            "reserve" => Ok(HandleUnknown::Reserve),
-            o => Err(Error::param(
-                name,
-                format!("expected error, ignore or reserve, got `{o}`"),
-            )),
-        }
-    }
-}
+tidewater_core::param_choices!(HandleUnknown {
+    Error => "error",
+    Ignore => "ignore",
+    Reserve => "reserve",
+});
 
 /// The text key of a cell: its text, or a number's shortest form (`1`, `2.5`).
 pub(crate) fn key(c: &Cell) -> Option<Cow<'_, str>> {
@@ -238,160 +222,64 @@ macro_rules! bound_encoder {
     };
 }
 
-macro_rules! encoder_params {
-    ($(#[$m:meta])* $name:ident, $cli:literal, $summary:literal, { $($(#[$fm:meta])* $field:ident : $ty:ty = $def:expr),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-        pub struct $name {
-            /// The columns to encode, by name (default: every nominal column).
-            pub columns: Option<Vec<String>>,
-            /// What to do with an unknown category: `error`, `ignore` (default) or `reserve`.
-            pub handle_unknown: HandleUnknown,
-            /// Batch path only: number the categories of `fit` in sorted order (numbers
-            /// numerically, text lexically), scikit-learn's order, instead of by first
-            /// appearance (default false). Categories met later are appended.
-            pub sorted: bool,
-            /// The most categories per column (default: no limit). With a limit the output
-            /// keeps one size on the stream path; later new categories are unknown.
-            pub max_categories: Option<usize>,
-            $($(#[$fm])* pub $field: $ty,)*
-        }
-
-        impl Default for $name {
-            fn default() -> Self {
-                $name {
-                    columns: None,
-                    handle_unknown: HandleUnknown::Ignore,
-                    sorted: false,
-                    max_categories: None,
-                    $($field: $def,)*
-                }
-            }
-        }
-
-        impl $name {
-            /// Sets `columns`.
-            pub fn columns<S: Into<String>>(mut self, c: impl IntoIterator<Item = S>) -> Self {
-                self.columns = Some(c.into_iter().map(Into::into).collect());
-                self
-            }
-            /// Sets `handle_unknown`.
-            pub fn handle_unknown(mut self, h: HandleUnknown) -> Self {
-                self.handle_unknown = h;
-                self
-            }
-            /// Sets `sorted`.
-            pub fn sorted(mut self, s: bool) -> Self {
-                self.sorted = s;
-                self
-            }
-            /// Sets `max_categories`.
-            pub fn max_categories(mut self, n: usize) -> Self {
-                self.max_categories = Some(n);
-                self
-            }
-
-            fn common_docs() -> Vec<ParamDoc> {
-                vec![
-                    ParamDoc { name: "columns", default: "none".into(), doc: "columns to encode (none: every nominal column)" },
-                    ParamDoc { name: "handle_unknown", default: "ignore".into(), doc: "unknown category: error, ignore or reserve" },
-                    ParamDoc { name: "sorted", default: "false".into(), doc: "batch only: sorted categories (scikit-learn's order)" },
-                    ParamDoc { name: "max_categories", default: "none".into(), doc: "most categories per column; fixes the output size online" },
-                ]
-            }
-
-            fn set_common(&mut self, name: &str, value: &Value) -> Result<bool> {
-                match name {
-                    "columns" => self.columns = column_list(name, value)?,
-                    "handle_unknown" => self.handle_unknown = HandleUnknown::parse(name, value)?,
-                    "sorted" => self.sorted = value.as_bool(name)?,
-                    "max_categories" => self.max_categories = opt_count(name, value)?,
-                    _ => return Ok(false),
-                }
-                Ok(true)
-            }
-
-            /// The parameters as spec text.
-            pub fn spec(&self) -> String {
-                format!(
-                    "{}(columns={},handle_unknown={},sorted={},max_categories={})",
-                    $cli,
-                    opt_list(&self.columns),
-                    self.handle_unknown.name(),
-                    self.sorted,
-                    opt_text(&self.max_categories)
-                )
-            }
-        }
-    };
+/// Hyper-parameters of the one-hot encoder of a record stage.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "one_hot_encoder",
+    summary = "record stage: one 0/1 column per category, categories numbered by first appearance on both paths"
+)]
+pub struct OneHotEncoderParams {
+    /// Columns to encode, by name (none: every nominal column).
+    #[param(default = None, skip_setter)]
+    pub columns: Option<Vec<String>>,
+    /// An unknown category: error, ignore (River's, the default) or reserve (a slot of its own).
+    #[param(default = HandleUnknown::Ignore)]
+    pub handle_unknown: HandleUnknown,
+    /// Fit only: number the categories of `fit` in sorted order (numbers numerically, text lexically), scikit-learn's order, instead of by first appearance; categories met later are appended.
+    #[param(default = false, batch_only)]
+    pub sorted: bool,
+    /// Most categories per column (none: no limit); a limit fixes the output size online, later new categories are unknown.
+    #[param(default = None, le = MAX_CAPACITY)]
+    pub max_categories: Option<usize>,
 }
 
-encoder_params!(
-    /// Hyper-parameters of the one-hot encoder of a record stage.
-    OneHotEncoderParams,
-    "one_hot_encoder",
-    "one column per category",
-    {}
-);
-
-impl Params for OneHotEncoderParams {
-    const NAME: &'static str = "one_hot_encoder";
-    const SUMMARY: &'static str = "record stage: one 0/1 column per category, categories \
-        numbered by first appearance on both paths";
-    fn docs() -> Vec<ParamDoc> {
-        Self::common_docs()
-    }
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        if self.set_common(name, value)? {
-            Ok(())
-        } else {
-            Err(unknown_param(Self::NAME, name))
-        }
-    }
-    fn validate(&self) -> Result<()> {
-        crate::common::check_capacity("max_categories", self.max_categories)
+impl OneHotEncoderParams {
+    /// Sets `columns`.
+    pub fn columns<S: Into<String>>(mut self, c: impl IntoIterator<Item = S>) -> Self {
+        self.columns = Some(c.into_iter().map(Into::into).collect());
+        self
     }
 }
 
-encoder_params!(
-    /// Hyper-parameters of the ordinal encoder of a record stage.
-    OrdinalEncoderParams,
-    "ordinal_encoder",
-    "one code per column",
-    {
-        /// The code of an unknown category under `handle_unknown=ignore` (default -1).
-        unknown_value: f64 = -1.0
-    }
-);
+/// Hyper-parameters of the ordinal encoder of a record stage.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "ordinal_encoder",
+    summary = "record stage: each category column becomes the number of its category (first appearance order on both paths)"
+)]
+pub struct OrdinalEncoderParams {
+    /// Columns to encode, by name (none: every nominal column).
+    #[param(default = None, skip_setter)]
+    pub columns: Option<Vec<String>>,
+    /// An unknown category: error, ignore (River's, the default) or reserve (a slot of its own).
+    #[param(default = HandleUnknown::Ignore)]
+    pub handle_unknown: HandleUnknown,
+    /// Fit only: number the categories of `fit` in sorted order (numbers numerically, text lexically), scikit-learn's order, instead of by first appearance; categories met later are appended.
+    #[param(default = false, batch_only)]
+    pub sorted: bool,
+    /// Most categories per column (none: no limit); a limit fixes the output size online, later new categories are unknown.
+    #[param(default = None, le = MAX_CAPACITY)]
+    pub max_categories: Option<usize>,
+    /// The code of an unknown category with handle_unknown=ignore.
+    #[param(default = -1.0)]
+    pub unknown_value: f64,
+}
 
-impl Params for OrdinalEncoderParams {
-    const NAME: &'static str = "ordinal_encoder";
-    const SUMMARY: &'static str = "record stage: each category column becomes the number of its \
-        category (first appearance order on both paths)";
-    fn docs() -> Vec<ParamDoc> {
-        let mut d = Self::common_docs();
-        d.push(ParamDoc {
-            name: "unknown_value",
-            default: "-1".into(),
-            doc: "code of an unknown category with handle_unknown=ignore",
-        });
-        d
-    }
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        if self.set_common(name, value)? {
-            return Ok(());
-        }
-        match name {
-            "unknown_value" => self.unknown_value = value.as_f64(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-    fn validate(&self) -> Result<()> {
-        if !self.unknown_value.is_finite() {
-            return Err(Error::param("unknown_value", "must be finite"));
-        }
-        crate::common::check_capacity("max_categories", self.max_categories)
+impl OrdinalEncoderParams {
+    /// Sets `columns`.
+    pub fn columns<S: Into<String>>(mut self, c: impl IntoIterator<Item = S>) -> Self {
+        self.columns = Some(c.into_iter().map(Into::into).collect());
+        self
     }
 }
 

@@ -5,32 +5,28 @@ use std::io::Read;
 
 use serde::{Deserialize, Serialize};
 use tidewater_core::record::{Cell, FeatureBuf, RecordSchema};
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::Params;
 use tidewater_core::{Error, Location, Result};
 
-use crate::common::column_list;
 use crate::encode::bind_columns;
 
 /// Hyper-parameters of the feature hasher of a record stage (scikit-learn's names).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "feature_hasher",
+    summary = "record stage: hash `column=text` and numeric columns into a fixed sparse space (signed MurmurHash3, scikit-learn's FeatureHasher)",
+    check = Self::check
+)]
 pub struct FeatureHasherParams {
-    /// The columns to hash, by name (default: every nominal column).
+    /// Columns to hash, by name (none: every nominal column).
+    #[param(default = None, skip_setter)]
     pub columns: Option<Vec<String>>,
-    /// The number of output features, a power of two up to 2^24 (default 2^20, as
-    /// scikit-learn).
+    /// The number of output features, a power of two up to 2^24 (scikit-learn's default 2^20).
+    #[param(default = 1 << 20, ge = 1, le = 1 << 24)]
     pub n_features: usize,
-    /// Sign each feature by its hash, so collisions cancel out on average (default true).
+    /// Sign each feature by its hash, so collisions cancel out on average.
+    #[param(default = true)]
     pub alternate_sign: bool,
-}
-
-impl Default for FeatureHasherParams {
-    fn default() -> Self {
-        FeatureHasherParams {
-            columns: None,
-            n_features: 1 << 20,
-            alternate_sign: true,
-        }
-    }
 }
 
 impl FeatureHasherParams {
@@ -39,48 +35,10 @@ impl FeatureHasherParams {
         self.columns = Some(c.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `n_features`.
-    pub fn n_features(mut self, n: usize) -> Self {
-        self.n_features = n;
-        self
-    }
-}
 
-impl Params for FeatureHasherParams {
-    const NAME: &'static str = "feature_hasher";
-    const SUMMARY: &'static str = "record stage: hash `column=text` and numeric columns into a \
-        fixed sparse space (signed MurmurHash3, scikit-learn's FeatureHasher)";
-    fn docs() -> Vec<ParamDoc> {
-        vec![
-            ParamDoc {
-                name: "columns",
-                default: "none".into(),
-                doc: "columns to hash (none: every nominal column)",
-            },
-            ParamDoc {
-                name: "n_features",
-                default: (1usize << 20).to_string(),
-                doc: "output size, a power of two",
-            },
-            ParamDoc {
-                name: "alternate_sign",
-                default: "true".into(),
-                doc: "sign each feature by its hash",
-            },
-        ]
-    }
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "columns" => self.columns = column_list(name, value)?,
-            "n_features" => self.n_features = value.as_usize(name)?,
-            "alternate_sign" => self.alternate_sign = value.as_bool(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-    fn validate(&self) -> Result<()> {
+    fn check(&self) -> Result<()> {
         let n = self.n_features;
-        if !n.is_power_of_two() || n > 1 << 24 {
+        if !n.is_power_of_two() {
             return Err(Error::param(
                 "n_features",
                 format!("must be a power of two, at most 2^24, got {n}"),

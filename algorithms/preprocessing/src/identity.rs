@@ -5,17 +5,13 @@ use tidewater_core::row::check_weight;
 use tidewater_core::traits::check_out_len;
 use tidewater_core::{Build, FeatureVector, Result, Row, Transformer};
 
-use crate::common::{fit_by_learning, no_params, not_fitted};
+use crate::common::{fit_by_learning, not_fitted};
+use tidewater_core::spec::Params;
 
 /// Hyper-parameters of [`Passthrough`] (none).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(name = "passthrough", summary = "the identity: rows pass unchanged")]
 pub struct PassthroughParams {}
-
-no_params!(
-    PassthroughParams,
-    "passthrough",
-    "the identity: rows pass unchanged"
-);
 
 impl Build for PassthroughParams {
     type Model = Passthrough;

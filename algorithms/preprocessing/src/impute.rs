@@ -11,12 +11,12 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use tidewater_core::record::{Cell, ColumnKind, RecordSchema};
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::{ParamValue, Params};
 use tidewater_core::{Error, Location, Result};
 
-use crate::common::{column_list, weighted_quantile};
+use crate::common::weighted_quantile;
 use crate::encode::key;
-use crate::sketch::{DEFAULT_COMPRESSION, QuantileSketch};
+use crate::sketch::{DEFAULT_COMPRESSION, MAX_COMPRESSION, QuantileSketch};
 
 /// The statistic a statistic imputer ([`StatImputerParams`]) fills with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,41 +32,33 @@ pub enum Strategy {
     Constant,
 }
 
-impl Strategy {
-    fn name(self) -> &'static str {
-        match self {
-            Strategy::Mean => "mean",
-            Strategy::Median => "median",
-            Strategy::MostFrequent => "most_frequent",
-            Strategy::Constant => "constant",
-        }
-    }
-}
+tidewater_core::param_choices!(Strategy {
+    Mean => "mean",
+    Median => "median",
+    MostFrequent => "most_frequent",
+    Constant => "constant",
+});
 
 /// Hyper-parameters of the statistic imputer of a record stage.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "stat_imputer",
+    summary = "record stage: fill missing values with a running statistic (mean, median, most_frequent) or a constant",
+    check = Self::check
+)]
 pub struct StatImputerParams {
-    /// The columns to fill, by name (default: every numeric column for `mean` and `median`,
-    /// every column for `most_frequent`, and the columns of `fill_value`'s kind for
-    /// `constant`).
+    /// Columns to fill, by name (none: every numeric column for mean and median, every column for most_frequent, the columns of fill_value's kind for constant).
+    #[param(default = None, skip_setter)]
     pub columns: Option<Vec<String>>,
-    /// `mean` (default, River's), `median`, `most_frequent` or `constant`.
+    /// The statistic: mean (River's default), median, most_frequent or constant.
+    #[param(default = Strategy::Mean)]
     pub strategy: Strategy,
-    /// The value for `constant`: a number, or text for text columns.
+    /// The value for strategy=constant: a number, or text for text columns.
+    #[param(default = None, skip_setter)]
     pub fill_value: Option<Cell>,
-    /// Compression of the online median sketch (default 200).
+    /// Size of the online median sketch.
+    #[param(default = DEFAULT_COMPRESSION, ge = 10, le = MAX_COMPRESSION)]
     pub compression: usize,
-}
-
-impl Default for StatImputerParams {
-    fn default() -> Self {
-        StatImputerParams {
-            columns: None,
-            strategy: Strategy::Mean,
-            fill_value: None,
-            compression: DEFAULT_COMPRESSION,
-        }
-    }
 }
 
 impl StatImputerParams {
@@ -75,83 +67,14 @@ impl StatImputerParams {
         self.columns = Some(c.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets `strategy`.
-    pub fn strategy(mut self, s: Strategy) -> Self {
-        self.strategy = s;
-        self
-    }
     /// Sets `fill_value` (and the strategy to `constant`).
     pub fn fill_value(mut self, v: Cell) -> Self {
         self.fill_value = Some(v);
         self.strategy = Strategy::Constant;
         self
     }
-}
 
-impl Params for StatImputerParams {
-    const NAME: &'static str = "stat_imputer";
-    const SUMMARY: &'static str = "record stage: fill missing values with a running statistic \
-        (mean, median, most_frequent) or a constant";
-    fn docs() -> Vec<ParamDoc> {
-        vec![
-            ParamDoc {
-                name: "columns",
-                default: "none".into(),
-                doc: "columns to fill (none: every column the strategy can fill)",
-            },
-            ParamDoc {
-                name: "strategy",
-                default: "mean".into(),
-                doc: "mean, median, most_frequent or constant",
-            },
-            ParamDoc {
-                name: "fill_value",
-                default: "none".into(),
-                doc: "the value for strategy=constant (a number or text)",
-            },
-            ParamDoc {
-                name: "compression",
-                default: DEFAULT_COMPRESSION.to_string(),
-                doc: "size of the online median sketch",
-            },
-        ]
-    }
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "columns" => self.columns = column_list(name, value)?,
-            "strategy" => {
-                self.strategy = match value.as_text(name)? {
-                    "mean" => Strategy::Mean,
-                    "median" => Strategy::Median,
-                    "most_frequent" => Strategy::MostFrequent,
-                    "constant" => Strategy::Constant,
-                    o => {
-                        return Err(Error::param(
-                            name,
-                            format!("expected mean, median, most_frequent or constant, got `{o}`"),
-                        ));
-                    }
-                }
-            }
-            "fill_value" => {
-                self.fill_value = match value {
-                    Value::None => None,
-                    Value::Num(v) => Some(Cell::Num(*v)),
-                    Value::Text(t) => Some(Cell::Text(t.clone())),
-                    o => {
-                        return Err(Error::param(
-                            name,
-                            format!("expected a number or text, got {o}"),
-                        ));
-                    }
-                }
-            }
-            "compression" => self.compression = value.as_usize(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-    fn validate(&self) -> Result<()> {
+    fn check(&self) -> Result<()> {
         match (&self.fill_value, self.strategy) {
             (None, Strategy::Constant) => Err(Error::param(
                 "fill_value",
@@ -163,9 +86,9 @@ impl Params for StatImputerParams {
             (Some(Cell::Missing), _) => Err(Error::param("fill_value", "cannot be missing")),
             (Some(_), s) if s != Strategy::Constant => Err(Error::param(
                 "fill_value",
-                format!("is only for strategy=constant, not {}", s.name()),
+                format!("is only for strategy=constant, not {}", s.to_value()),
             )),
-            _ => crate::sketch::check_compression(self.compression),
+            _ => Ok(()),
         }
     }
 }
@@ -287,32 +210,22 @@ impl ColumnStat {
 }
 
 /// Hyper-parameters of the previous-value imputer of a record stage (River's).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "previous_imputer",
+    summary = "record stage: fill a missing value with the last value seen in its column (River's PreviousImputer)"
+)]
 pub struct PreviousImputerParams {
-    /// The columns to fill, by name (default: every column).
+    /// Columns to fill, by name (none: every column).
+    #[param(default = None, skip_setter)]
     pub columns: Option<Vec<String>>,
 }
 
-impl Params for PreviousImputerParams {
-    const NAME: &'static str = "previous_imputer";
-    const SUMMARY: &'static str = "record stage: fill a missing value with the last value seen \
-        in its column (River's PreviousImputer)";
-    fn docs() -> Vec<ParamDoc> {
-        vec![ParamDoc {
-            name: "columns",
-            default: "none".into(),
-            doc: "columns to fill (none: every column)",
-        }]
-    }
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "columns" => self.columns = column_list(name, value)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-    fn validate(&self) -> Result<()> {
-        Ok(())
+impl PreviousImputerParams {
+    /// Sets `columns`.
+    pub fn columns<S: Into<String>>(mut self, c: impl IntoIterator<Item = S>) -> Self {
+        self.columns = Some(c.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -356,7 +269,7 @@ impl Imputer {
                     location: Location::Column(n.clone()),
                     reason: format!(
                         "strategy={} needs a numeric column, but this one holds text",
-                        params.strategy.name()
+                        params.strategy.to_value()
                     ),
                 });
             }
@@ -387,7 +300,7 @@ impl Imputer {
             kind: format!(
                 "{}(strategy={})",
                 StatImputerParams::NAME,
-                params.strategy.name()
+                params.strategy.to_value()
             ),
             cols,
             names,

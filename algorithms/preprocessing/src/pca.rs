@@ -6,11 +6,11 @@
 use nalgebra::{DMatrix, SymmetricEigen};
 use serde::{Deserialize, Serialize};
 use tidewater_core::row::check_weight;
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::Params;
 use tidewater_core::traits::check_out_len;
 use tidewater_core::{Batch, Build, Dataset, Error, FeatureVector, Fit, Result, Row, Transformer};
 
-use crate::common::{bits_eq, dense, fit_by_learning, not_fitted, opt_count, opt_text};
+use crate::common::{bits_eq, dense, fit_by_learning, not_fitted, opt_text};
 
 /// Makes each row of a `k x d` row-major matrix have its largest-magnitude entry positive
 /// (scikit-learn's `svd_flip` on the components), so that signs are deterministic.
@@ -60,59 +60,18 @@ fn project(
 // PCA
 
 /// Hyper-parameters of [`Pca`] (scikit-learn's names).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "pca",
+    summary = "project on the principal components of the exact running covariance (eigendecomposition; batch and stream agree)"
+)]
 pub struct PcaParams {
-    /// The number of components to keep (default: all, the number of features).
+    /// Components to keep (none: all, the number of features).
+    #[param(default = None, ge = 1)]
     pub n_components: Option<usize>,
-    /// Divide each projection by the square root of its explained variance (default false).
+    /// Scale each projection to unit variance (divide by the square root of its explained variance).
+    #[param(default = false)]
     pub whiten: bool,
-}
-
-impl PcaParams {
-    /// Sets `n_components`.
-    pub fn n_components(mut self, k: usize) -> Self {
-        self.n_components = Some(k);
-        self
-    }
-    /// Sets `whiten`.
-    pub fn whiten(mut self, v: bool) -> Self {
-        self.whiten = v;
-        self
-    }
-}
-
-impl Params for PcaParams {
-    const NAME: &'static str = "pca";
-    const SUMMARY: &'static str = "project on the principal components of the exact running \
-        covariance (eigendecomposition; batch and stream agree)";
-    fn docs() -> Vec<ParamDoc> {
-        vec![
-            ParamDoc {
-                name: "n_components",
-                default: "none".into(),
-                doc: "components to keep (none: all)",
-            },
-            ParamDoc {
-                name: "whiten",
-                default: "false".into(),
-                doc: "scale projections to unit variance",
-            },
-        ]
-    }
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "n_components" => self.n_components = opt_count(name, value)?,
-            "whiten" => self.whiten = value.as_bool(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-    fn validate(&self) -> Result<()> {
-        if self.n_components == Some(0) {
-            return Err(Error::param("n_components", "must be at least 1"));
-        }
-        Ok(())
-    }
 }
 
 impl Build for PcaParams {
@@ -352,63 +311,26 @@ impl Transformer for Pca {
 // IncrementalPCA
 
 /// Hyper-parameters of [`IncrementalPca`] (scikit-learn's names and defaults).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "incremental_pca",
+    summary = "PCA updated batch by batch with Ross et al.'s incremental SVD (scikit-learn's IncrementalPCA); rows are buffered into batches",
+    check = Self::check
+)]
 pub struct IncrementalPcaParams {
-    /// The number of components (default: the smaller of the number of features and the
-    /// first batch's rows).
+    /// Components to keep (none: the smaller of the number of features and the first batch's rows).
+    #[param(default = None, ge = 1)]
     pub n_components: Option<usize>,
-    /// Rows per incremental update (default: 5 times the number of features).
+    /// Rows per incremental update (none: 5 times the number of features).
+    #[param(default = None, ge = 1)]
     pub batch_size: Option<usize>,
-    /// Divide each projection by the square root of its explained variance.
+    /// Scale each projection to unit variance.
+    #[param(default = false)]
     pub whiten: bool,
 }
 
 impl IncrementalPcaParams {
-    /// Sets `n_components`.
-    pub fn n_components(mut self, k: usize) -> Self {
-        self.n_components = Some(k);
-        self
-    }
-    /// Sets `batch_size`.
-    pub fn batch_size(mut self, n: usize) -> Self {
-        self.batch_size = Some(n);
-        self
-    }
-}
-
-impl Params for IncrementalPcaParams {
-    const NAME: &'static str = "incremental_pca";
-    const SUMMARY: &'static str = "PCA updated batch by batch with Ross et al.'s incremental \
-        SVD (scikit-learn's IncrementalPCA); rows are buffered into batches";
-    fn docs() -> Vec<ParamDoc> {
-        vec![
-            ParamDoc {
-                name: "n_components",
-                default: "none".into(),
-                doc: "components to keep (none: min(features, first batch rows))",
-            },
-            ParamDoc {
-                name: "batch_size",
-                default: "none".into(),
-                doc: "rows per update (none: 5 x features)",
-            },
-            ParamDoc {
-                name: "whiten",
-                default: "false".into(),
-                doc: "scale projections to unit variance",
-            },
-        ]
-    }
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "n_components" => self.n_components = opt_count(name, value)?,
-            "batch_size" => self.batch_size = opt_count(name, value)?,
-            "whiten" => self.whiten = value.as_bool(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-    fn validate(&self) -> Result<()> {
+    fn check(&self) -> Result<()> {
         if let (Some(k), Some(b)) = (self.n_components, self.batch_size)
             && k > b
         {

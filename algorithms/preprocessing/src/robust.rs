@@ -2,95 +2,44 @@
 
 use serde::{Deserialize, Serialize};
 use tidewater_core::row::check_weight;
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::Params;
 use tidewater_core::{Batch, Build, Dataset, Error, FeatureVector, Fit, Result, Row, Transformer};
 
 use crate::common::{
-    bits_eq, check_rows, copy_checked, dense, pair, same_shape, weighted_columns, weighted_quantile,
+    bits_eq, check_rows, copy_checked, dense, same_shape, weighted_columns, weighted_quantile,
 };
-use crate::sketch::{DEFAULT_COMPRESSION, QuantileSketch};
+use crate::sketch::{DEFAULT_COMPRESSION, MAX_COMPRESSION, QuantileSketch};
 
 /// Hyper-parameters of [`RobustScaler`] (scikit-learn's names and defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "robust_scaler",
+    summary = "centre by the median and scale by the interquartile range (exact in batch, a t-digest quantile sketch online)",
+    check = Self::check
+)]
 pub struct RobustScalerParams {
-    /// Subtract the median (default `true`).
+    /// Subtract the median.
+    #[param(default = true)]
     pub with_centering: bool,
-    /// Divide by the interquartile range (default `true`).
+    /// Divide by the quantile range.
+    #[param(default = true)]
     pub with_scaling: bool,
-    /// The quantile range in percent, `0 <= low < high <= 100` (default `(25, 75)`).
+    /// The quantile range in percent, `[low,high]` with 0 <= low < high <= 100.
+    #[param(default = (25.0, 75.0), skip_setter)]
     pub quantile_range: (f64, f64),
-    /// Compression of the online quantile sketch (default 200; larger is more accurate).
+    /// Size of the online quantile sketch (larger is more accurate).
+    #[param(default = DEFAULT_COMPRESSION, ge = 10, le = MAX_COMPRESSION)]
     pub compression: usize,
 }
 
-impl Default for RobustScalerParams {
-    fn default() -> Self {
-        RobustScalerParams {
-            with_centering: true,
-            with_scaling: true,
-            quantile_range: (25.0, 75.0),
-            compression: DEFAULT_COMPRESSION,
-        }
-    }
-}
-
 impl RobustScalerParams {
-    /// Sets `with_centering`.
-    pub fn with_centering(mut self, v: bool) -> Self {
-        self.with_centering = v;
-        self
-    }
-    /// Sets `with_scaling`.
-    pub fn with_scaling(mut self, v: bool) -> Self {
-        self.with_scaling = v;
-        self
-    }
     /// Sets `quantile_range` (percent).
     pub fn quantile_range(mut self, low: f64, high: f64) -> Self {
         self.quantile_range = (low, high);
         self
     }
-}
 
-impl Params for RobustScalerParams {
-    const NAME: &'static str = "robust_scaler";
-    const SUMMARY: &'static str = "centre by the median and scale by the interquartile range \
-        (exact in batch, a t-digest quantile sketch online)";
-    fn docs() -> Vec<ParamDoc> {
-        vec![
-            ParamDoc {
-                name: "with_centering",
-                default: "true".into(),
-                doc: "subtract the median",
-            },
-            ParamDoc {
-                name: "with_scaling",
-                default: "true".into(),
-                doc: "divide by the quantile range",
-            },
-            ParamDoc {
-                name: "quantile_range",
-                default: "[25,75]".into(),
-                doc: "the quantile range in percent, [low,high]",
-            },
-            ParamDoc {
-                name: "compression",
-                default: DEFAULT_COMPRESSION.to_string(),
-                doc: "size of the online quantile sketch (larger is more accurate)",
-            },
-        ]
-    }
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "with_centering" => self.with_centering = value.as_bool(name)?,
-            "with_scaling" => self.with_scaling = value.as_bool(name)?,
-            "quantile_range" => self.quantile_range = pair(name, value)?,
-            "compression" => self.compression = value.as_usize(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-    fn validate(&self) -> Result<()> {
+    fn check(&self) -> Result<()> {
         let (a, b) = self.quantile_range;
         if !(0.0..=100.0).contains(&a) || !(0.0..=100.0).contains(&b) || a >= b {
             return Err(Error::param(
@@ -98,7 +47,7 @@ impl Params for RobustScalerParams {
                 format!("must satisfy 0 <= low < high <= 100, got [{a},{b}]"),
             ));
         }
-        crate::sketch::check_compression(self.compression)
+        Ok(())
     }
 }
 

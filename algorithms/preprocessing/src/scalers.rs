@@ -6,28 +6,26 @@
 
 use serde::{Deserialize, Serialize};
 use tidewater_core::row::check_weight;
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::Params;
 use tidewater_core::traits::check_out_len;
 use tidewater_core::{Build, Error, FeatureVector, Result, Row, Transformer};
 
-use crate::common::{bits_eq, copy_checked, dense, fit_by_learning, no_params, pair, same_shape};
+use crate::common::{bits_eq, copy_checked, dense, fit_by_learning, same_shape};
 
 // ------------------------------------------------------------------------------------------
 // MinMaxScaler
 
 /// Hyper-parameters of [`MinMaxScaler`] (scikit-learn's).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "min_max_scaler",
+    summary = "scale each feature to a range by its minimum and maximum (exact running extremes)",
+    check = Self::check
+)]
 pub struct MinMaxScalerParams {
-    /// The output range `(low, high)`, `low < high` (default `(0, 1)`).
+    /// The output range `[low,high]`, low < high.
+    #[param(default = (0.0, 1.0), skip_setter)]
     pub feature_range: (f64, f64),
-}
-
-impl Default for MinMaxScalerParams {
-    fn default() -> Self {
-        MinMaxScalerParams {
-            feature_range: (0.0, 1.0),
-        }
-    }
 }
 
 impl MinMaxScalerParams {
@@ -36,30 +34,8 @@ impl MinMaxScalerParams {
         self.feature_range = (low, high);
         self
     }
-}
 
-impl Params for MinMaxScalerParams {
-    const NAME: &'static str = "min_max_scaler";
-    const SUMMARY: &'static str =
-        "scale each feature to a range by its minimum and maximum (exact running extremes)";
-
-    fn docs() -> Vec<ParamDoc> {
-        vec![ParamDoc {
-            name: "feature_range",
-            default: "[0,1]".into(),
-            doc: "the output range [low,high], low < high",
-        }]
-    }
-
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "feature_range" => self.feature_range = pair(name, value)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
+    fn check(&self) -> Result<()> {
         let (a, b) = self.feature_range;
         if !(a.is_finite() && b.is_finite() && a < b) {
             return Err(Error::param(
@@ -184,14 +160,12 @@ impl Transformer for MinMaxScaler {
 // MaxAbsScaler
 
 /// Hyper-parameters of [`MaxAbsScaler`] (it has none).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "max_abs_scaler",
+    summary = "divide each feature by its largest absolute value (exact; keeps sparsity and sign)"
+)]
 pub struct MaxAbsScalerParams {}
-
-no_params!(
-    MaxAbsScalerParams,
-    "max_abs_scaler",
-    "divide each feature by its largest absolute value (exact; keeps sparsity and sign)"
-);
 
 impl Build for MaxAbsScalerParams {
     type Model = MaxAbsScaler;
@@ -270,69 +244,18 @@ pub enum Norm {
     Max,
 }
 
-impl Norm {
-    fn name(self) -> &'static str {
-        match self {
-            Norm::L1 => "l1",
-            Norm::L2 => "l2",
-            Norm::Max => "max",
-        }
-    }
-}
+tidewater_core::param_choices!(Norm { L1 => "l1", L2 => "l2", Max => "max" });
 
 /// Hyper-parameters of [`Normalizer`] (scikit-learn's and River's name and default).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "normalizer",
+    summary = "scale each row to unit norm (l1, l2 or max); learns nothing"
+)]
 pub struct NormalizerParams {
-    /// The norm: `l1`, `l2` (default) or `max`.
+    /// The norm each row is divided by: l1, l2 or max.
+    #[param(default = Norm::L2)]
     pub norm: Norm,
-}
-
-impl Default for NormalizerParams {
-    fn default() -> Self {
-        NormalizerParams { norm: Norm::L2 }
-    }
-}
-
-impl NormalizerParams {
-    /// Sets `norm`.
-    pub fn norm(mut self, norm: Norm) -> Self {
-        self.norm = norm;
-        self
-    }
-}
-
-impl Params for NormalizerParams {
-    const NAME: &'static str = "normalizer";
-    const SUMMARY: &'static str = "scale each row to unit norm (l1, l2 or max); learns nothing";
-    fn docs() -> Vec<ParamDoc> {
-        vec![ParamDoc {
-            name: "norm",
-            default: "l2".into(),
-            doc: "l1, l2 or max",
-        }]
-    }
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "norm" => {
-                self.norm = match value.as_text(name)? {
-                    "l1" => Norm::L1,
-                    "l2" => Norm::L2,
-                    "max" => Norm::Max,
-                    other => {
-                        return Err(Error::param(
-                            name,
-                            format!("expected l1, l2 or max, got `{other}`"),
-                        ));
-                    }
-                }
-            }
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-    fn validate(&self) -> Result<()> {
-        Ok(())
-    }
 }
 
 impl Build for NormalizerParams {
@@ -399,7 +322,7 @@ impl Transformer for Normalizer {
 
 impl std::fmt::Display for Norm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
+        write!(f, "{}", tidewater_core::spec::ParamValue::to_value(self))
     }
 }
 
@@ -407,55 +330,15 @@ impl std::fmt::Display for Norm {
 // AdaptiveStandardScaler
 
 /// Hyper-parameters of [`AdaptiveStandardScaler`] (River's name and default).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "adaptive_standard_scaler",
+    summary = "standardise with exponentially weighted mean and variance (River's, forgets the past)"
+)]
 pub struct AdaptiveStandardScalerParams {
-    /// Weight of the newest row in the running statistics, in (0, 1] (default 0.3): the
-    /// closer to 1, the faster the scaler forgets.
+    /// Weight of the newest row in the running statistics, in (0, 1]: the closer to 1, the faster the scaler forgets.
+    #[param(default = 0.3, gt = 0, le = 1)]
     pub fading_factor: f64,
-}
-
-impl Default for AdaptiveStandardScalerParams {
-    fn default() -> Self {
-        AdaptiveStandardScalerParams { fading_factor: 0.3 }
-    }
-}
-
-impl AdaptiveStandardScalerParams {
-    /// Sets `fading_factor`.
-    pub fn fading_factor(mut self, v: f64) -> Self {
-        self.fading_factor = v;
-        self
-    }
-}
-
-impl Params for AdaptiveStandardScalerParams {
-    const NAME: &'static str = "adaptive_standard_scaler";
-    const SUMMARY: &'static str =
-        "standardise with exponentially weighted mean and variance (River's, forgets the past)";
-    fn docs() -> Vec<ParamDoc> {
-        vec![ParamDoc {
-            name: "fading_factor",
-            default: "0.3".into(),
-            doc: "weight of the newest row in the running statistics, in (0, 1]",
-        }]
-    }
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "fading_factor" => self.fading_factor = value.as_f64(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-    fn validate(&self) -> Result<()> {
-        let a = self.fading_factor;
-        if !(a > 0.0 && a <= 1.0) {
-            return Err(Error::param(
-                "fading_factor",
-                format!("must be in (0, 1], got {a}"),
-            ));
-        }
-        Ok(())
-    }
 }
 
 impl Build for AdaptiveStandardScalerParams {

@@ -19,18 +19,6 @@ pub const DEFAULT_COMPRESSION: usize = 200;
 /// The largest compression a parameter may ask for.
 pub const MAX_COMPRESSION: usize = 100_000;
 
-/// Checks a `compression` parameter: from 10 to [`MAX_COMPRESSION`].
-pub(crate) fn check_compression(c: usize) -> tidewater_core::Result<()> {
-    if (10..=MAX_COMPRESSION).contains(&c) {
-        Ok(())
-    } else {
-        Err(tidewater_core::Error::param(
-            "compression",
-            format!("must be from 10 to {MAX_COMPRESSION}, got {c}"),
-        ))
-    }
-}
-
 /// A weighted, mergeable quantile sketch (t-digest with an exact buffer).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(into = "SketchState", try_from = "SketchState")]

@@ -1,72 +1,21 @@
 use serde::{Deserialize, Serialize};
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::Params;
 use tidewater_core::traits::check_out_len;
 use tidewater_core::{Build, Dataset, Error, FeatureVector, Fit, Result, Row, Transformer};
 
 /// Hyper-parameters of [`StandardScaler`] (scikit-learn's and River's names and defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "standard_scaler",
+    summary = "standardise each feature to zero mean and unit variance (exact running statistics)"
+)]
 pub struct StandardScalerParams {
-    /// Subtract the mean (default `true`).
+    /// Subtract the running mean.
+    #[param(default = true)]
     pub with_mean: bool,
-    /// Divide by the standard deviation (default `true`).
+    /// Divide by the running population standard deviation.
+    #[param(default = true)]
     pub with_std: bool,
-}
-
-impl Default for StandardScalerParams {
-    fn default() -> Self {
-        StandardScalerParams {
-            with_mean: true,
-            with_std: true,
-        }
-    }
-}
-
-impl StandardScalerParams {
-    /// Sets `with_mean`.
-    pub fn with_mean(mut self, v: bool) -> Self {
-        self.with_mean = v;
-        self
-    }
-
-    /// Sets `with_std`.
-    pub fn with_std(mut self, v: bool) -> Self {
-        self.with_std = v;
-        self
-    }
-}
-
-impl Params for StandardScalerParams {
-    const NAME: &'static str = "standard_scaler";
-    const SUMMARY: &'static str =
-        "standardise each feature to zero mean and unit variance (exact running statistics)";
-
-    fn docs() -> Vec<ParamDoc> {
-        vec![
-            ParamDoc {
-                name: "with_mean",
-                default: "true".into(),
-                doc: "subtract the running mean",
-            },
-            ParamDoc {
-                name: "with_std",
-                default: "true".into(),
-                doc: "divide by the running population standard deviation",
-            },
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "with_mean" => self.with_mean = value.as_bool(name)?,
-            "with_std" => self.with_std = value.as_bool(name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
-    }
-
-    fn validate(&self) -> Result<()> {
-        Ok(())
-    }
 }
 
 impl Build for StandardScalerParams {

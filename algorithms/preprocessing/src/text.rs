@@ -3,10 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 use tidewater_core::record::{Cell, ColumnKind, FeatureBuf, RecordSchema};
-use tidewater_core::spec::{ParamDoc, Params, Value, unknown_param};
+use tidewater_core::spec::Params;
 use tidewater_core::{Error, Location, Result};
 
-use crate::common::{column_list, opt_count};
+use crate::common::MAX_CAPACITY;
 use crate::encode::{CategorySet, bind_columns};
 
 /// Splits text into tokens as scikit-learn's and River's default pattern `(?u)\b\w\w+\b`
@@ -65,120 +65,85 @@ impl Tokenizer {
     }
 }
 
-/// Hyper-parameters of the bag-of-words and TF-IDF vectorizers (River's names).
+/// What a [`TextVectorizer`] is bound with: the parameters of [`BagOfWordsParams`] and
+/// [`TfIdfParams`] (River's names).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TextParams {
     /// The text columns, by name (default: every nominal column).
     pub columns: Option<Vec<String>>,
-    /// Lowercase before tokenizing (default true).
+    /// Lowercase before tokenizing.
     pub lowercase: bool,
-    /// The most tokens per column (default: no limit); later new tokens are ignored. With a
-    /// limit the output keeps one size on the stream path.
+    /// The most tokens per column (default: no limit).
     pub max_vocabulary: Option<usize>,
-    /// TF-IDF only: divide each column's weights by their Euclidean norm (default true).
+    /// TF-IDF only: divide each column's weights by their Euclidean norm.
     pub normalize: bool,
 }
 
-impl Default for TextParams {
-    fn default() -> Self {
-        TextParams {
-            columns: None,
-            lowercase: true,
-            max_vocabulary: None,
-            normalize: true,
+/// Hyper-parameters of the bag-of-words vectorizer of a record stage (River's names).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "bag_of_words",
+    summary = "record stage: token counts of text columns, vocabulary grown in order of first appearance"
+)]
+pub struct BagOfWordsParams {
+    /// Text columns, by name (none: every nominal column).
+    #[param(default = None, skip_setter)]
+    pub columns: Option<Vec<String>>,
+    /// Lowercase before tokenizing.
+    #[param(default = true)]
+    pub lowercase: bool,
+    /// Most tokens per column (none: no limit); a limit fixes the output size online, later new tokens are ignored.
+    #[param(default = None, le = MAX_CAPACITY)]
+    pub max_vocabulary: Option<usize>,
+    /// Unused by a bag of words (kept so its saved form is TF-IDF's).
+    #[param(default = true, hidden)]
+    pub normalize: bool,
+}
+
+/// Hyper-parameters of the TF-IDF vectorizer of a record stage (River's names).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "tfidf",
+    summary = "record stage: TF-IDF weights of text columns with online document frequencies (scikit-learn's smooth idf, River's TFIDF)"
+)]
+pub struct TfIdfParams {
+    /// Text columns, by name (none: every nominal column).
+    #[param(default = None, skip_setter)]
+    pub columns: Option<Vec<String>>,
+    /// Lowercase before tokenizing.
+    #[param(default = true)]
+    pub lowercase: bool,
+    /// Most tokens per column (none: no limit); a limit fixes the output size online, later new tokens are ignored.
+    #[param(default = None, le = MAX_CAPACITY)]
+    pub max_vocabulary: Option<usize>,
+    /// Divide each column's weights by their Euclidean norm.
+    #[param(default = true)]
+    pub normalize: bool,
+}
+
+macro_rules! text_params {
+    ($t:ty) => {
+        impl $t {
+            /// Sets `columns`.
+            pub fn columns<S: Into<String>>(mut self, c: impl IntoIterator<Item = S>) -> Self {
+                self.columns = Some(c.into_iter().map(Into::into).collect());
+                self
+            }
+
+            /// The parameters the vectorizer is bound with.
+            pub fn text(&self) -> TextParams {
+                TextParams {
+                    columns: self.columns.clone(),
+                    lowercase: self.lowercase,
+                    max_vocabulary: self.max_vocabulary,
+                    normalize: self.normalize,
+                }
+            }
         }
-    }
+    };
 }
-
-impl TextParams {
-    /// Sets `columns`.
-    pub fn columns<S: Into<String>>(mut self, c: impl IntoIterator<Item = S>) -> Self {
-        self.columns = Some(c.into_iter().map(Into::into).collect());
-        self
-    }
-    /// Sets `max_vocabulary`.
-    pub fn max_vocabulary(mut self, n: usize) -> Self {
-        self.max_vocabulary = Some(n);
-        self
-    }
-
-    fn docs(tfidf: bool) -> Vec<ParamDoc> {
-        let mut d = vec![
-            ParamDoc {
-                name: "columns",
-                default: "none".into(),
-                doc: "text columns (none: every nominal column)",
-            },
-            ParamDoc {
-                name: "lowercase",
-                default: "true".into(),
-                doc: "lowercase before tokenizing",
-            },
-            ParamDoc {
-                name: "max_vocabulary",
-                default: "none".into(),
-                doc: "most tokens per column; fixes the output size online",
-            },
-        ];
-        if tfidf {
-            d.push(ParamDoc {
-                name: "normalize",
-                default: "true".into(),
-                doc: "divide by the Euclidean norm",
-            });
-        }
-        d
-    }
-
-    fn set_any(&mut self, component: &str, tfidf: bool, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "columns" => self.columns = column_list(name, value)?,
-            "lowercase" => self.lowercase = value.as_bool(name)?,
-            "max_vocabulary" => self.max_vocabulary = opt_count(name, value)?,
-            "normalize" if tfidf => self.normalize = value.as_bool(name)?,
-            _ => return Err(unknown_param(component, name)),
-        }
-        Ok(())
-    }
-}
-
-/// [`TextParams`] for a bag of words (token counts).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct BagOfWordsParams(pub TextParams);
-
-/// [`TextParams`] for TF-IDF weights.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct TfIdfParams(pub TextParams);
-
-impl Params for BagOfWordsParams {
-    const NAME: &'static str = "bag_of_words";
-    const SUMMARY: &'static str = "record stage: token counts of text columns, vocabulary grown \
-        in order of first appearance";
-    fn docs() -> Vec<ParamDoc> {
-        TextParams::docs(false)
-    }
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        self.0.set_any(Self::NAME, false, name, value)
-    }
-    fn validate(&self) -> Result<()> {
-        crate::common::check_capacity("max_vocabulary", self.0.max_vocabulary)
-    }
-}
-
-impl Params for TfIdfParams {
-    const NAME: &'static str = "tfidf";
-    const SUMMARY: &'static str = "record stage: TF-IDF weights of text columns with online \
-        document frequencies (scikit-learn's smooth idf, River's TFIDF)";
-    fn docs() -> Vec<ParamDoc> {
-        TextParams::docs(true)
-    }
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        self.0.set_any(Self::NAME, true, name, value)
-    }
-    fn validate(&self) -> Result<()> {
-        crate::common::check_capacity("max_vocabulary", self.0.max_vocabulary)
-    }
-}
+text_params!(BagOfWordsParams);
+text_params!(TfIdfParams);
 
 /// A text vectorizer bound to its columns: a vocabulary per column (tokens numbered in order
 /// of first appearance), and for TF-IDF the (weighted) number of documents holding each

@@ -1,122 +1,43 @@
 //! ConceptDriftStream: two streams joined by a sigmoid transition, nestable.
 
-use tidewater_core::spec::{ParamDoc, Params, Spec, Value, unknown_param};
+use tidewater_core::spec::{Params, Spec};
 use tidewater_core::{Error, Result, Schema};
 
-use super::params::ParamValue;
 use super::rng::SynthRng;
-use super::{AgrawalParams, Generator, GeneratorParams, Sample, classification_task, nested_spec};
+use super::{AgrawalParams, Generator, GeneratorParams, Sample, classification_task};
 use crate::Task;
 
 /// Parameters of [`ConceptDriftStream`] (River's `ConceptDriftStream`).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Params)]
+#[params(
+    name = "concept_drift_stream",
+    summary = "Two streams joined by a sigmoid transition (MOA's and River's ConceptDriftStream); nest it for several drifts",
+    check = Self::check
+)]
 pub struct ConceptDriftStreamParams {
-    /// The stream before the drift, a generator spec; `None`: `agrawal(seed=<seed>)`.
+    /// The stream before the drift, a generator spec (none: agrawal with this seed).
+    #[param(default = None)]
     pub stream: Option<Spec>,
-    /// The stream after the drift, a generator spec; `None`:
-    /// `agrawal(classification_function=2,seed=<seed>)`.
+    /// The stream after the drift, a generator spec (none: agrawal with classification_function=2 and this seed).
+    #[param(default = None)]
     pub drift_stream: Option<Spec>,
-    /// The centre of the transition: the row (counted from 1) at which either stream is
-    /// equally likely.
+    /// Centre of the transition: the row, counted from 1, where both streams are equally likely.
+    #[param(default = 5000)]
     pub position: usize,
-    /// The width of the transition in rows, at least 1.
+    /// Rows over which the transition happens, at least 1 (1: abrupt).
+    #[param(default = 1000)]
     pub width: usize,
-    /// Seed of the choice between the streams (and of the default streams).
+    /// Random seed of the choice between the streams, and of the default streams (none: from the operating system).
+    #[param(default = None)]
     pub seed: Option<u64>,
-    /// An angle in (0, 90] degrees that sets the width instead: `max(1, floor(1 / tan))`.
+    /// Angle of change in (0, 90] degrees; sets width = max(1, floor(1/tan alpha)) instead.
+    #[param(default = None)]
     pub alpha: Option<f64>,
 }
 
-impl Default for ConceptDriftStreamParams {
-    fn default() -> Self {
-        ConceptDriftStreamParams {
-            stream: None,
-            drift_stream: None,
-            position: 5000,
-            width: 1000,
-            seed: None,
-            alpha: None,
-        }
-    }
-}
-
-impl Params for ConceptDriftStreamParams {
-    const NAME: &'static str = "concept_drift_stream";
-    const SUMMARY: &'static str = "Two streams joined by a sigmoid transition (MOA's and \
-                                   River's ConceptDriftStream); nest it for several drifts";
-
-    fn docs() -> Vec<ParamDoc> {
-        let d = Self::default();
-        vec![
-            ParamDoc {
-                name: "stream",
-                default: "none".into(),
-                doc: "the stream before the drift, a generator spec (none: agrawal with this \
-                      seed)",
-            },
-            ParamDoc {
-                name: "drift_stream",
-                default: "none".into(),
-                doc: "the stream after the drift, a generator spec (none: agrawal with \
-                      classification_function=2 and this seed)",
-            },
-            ParamDoc {
-                name: "position",
-                default: d.position.show(),
-                doc: "centre of the transition: the row, counted from 1, where both streams \
-                      are equally likely",
-            },
-            ParamDoc {
-                name: "width",
-                default: d.width.show(),
-                doc: "rows over which the transition happens, at least 1 (1: abrupt)",
-            },
-            ParamDoc {
-                name: "seed",
-                default: d.seed.show(),
-                doc: "random seed of the choice between the streams (none: from the operating \
-                      system)",
-            },
-            ParamDoc {
-                name: "alpha",
-                default: d.alpha.show(),
-                doc: "angle of change in (0, 90] degrees; sets width = max(1, floor(1/tan \
-                      alpha)) instead",
-            },
-        ]
-    }
-
-    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        self.set_value(name, value)
-            .map_err(|e| super::params::in_generator(Self::NAME, e))
-    }
-
-    fn validate(&self) -> Result<()> {
-        self.effective_width().map(|_| ())
-    }
-}
-
 impl ConceptDriftStreamParams {
-    fn set_value(&mut self, name: &str, value: &Value) -> Result<()> {
-        match name {
-            "stream" | "drift_stream" => {
-                let spec = match value {
-                    Value::None => None,
-                    v => Some(nested_spec(v, name)?),
-                };
-                if name == "stream" {
-                    self.stream = spec;
-                } else {
-                    self.drift_stream = spec;
-                }
-            }
-            "position" => self.position = usize::from_value(value, name)?,
-            "width" => self.width = usize::from_value(value, name)?,
-            "seed" => self.seed = Option::<u64>::from_value(value, name)?,
-            "alpha" => self.alpha = Option::<f64>::from_value(value, name)?,
-            _ => return Err(unknown_param(Self::NAME, name)),
-        }
-        Ok(())
+    fn check(&self) -> Result<()> {
+        self.effective_width().map(|_| ())
     }
 
     /// The width in use: from `alpha` when given, else `width`.

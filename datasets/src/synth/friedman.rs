@@ -2,10 +2,9 @@
 
 use std::f64::consts::PI;
 
-use tidewater_core::spec::Value;
 use tidewater_core::{Error, Result, Schema};
 
-use super::params::{ParamValue, generator_params};
+use super::params::generator_params;
 use super::rng::SynthRng;
 use super::{Generator, GeneratorParams, Sample, numbered, schema};
 use crate::Task;
@@ -113,22 +112,11 @@ impl DriftType {
     }
 }
 
-impl ParamValue for DriftType {
-    fn from_value(value: &Value, param: &str) -> Result<Self> {
-        match value.as_text(param)? {
-            "lea" => Ok(DriftType::LocalExpandingAbrupt),
-            "gra" => Ok(DriftType::GlobalRecurringAbrupt),
-            "gsg" => Ok(DriftType::GlobalSlowGradual),
-            other => Err(Error::param(
-                param,
-                format!("friedman_drift: unknown drift type `{other}` (expected lea, gra or gsg)"),
-            )),
-        }
-    }
-    fn show(&self) -> String {
-        self.code().to_owned()
-    }
-}
+tidewater_core::param_choices!(DriftType {
+    LocalExpandingAbrupt => "lea",
+    GlobalRecurringAbrupt => "gra",
+    GlobalSlowGradual => "gsg",
+});
 
 /// River's default change points.
 const DEFAULT_POSITION: [usize; 3] = [50_000, 100_000, 150_000];

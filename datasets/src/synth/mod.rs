@@ -63,7 +63,7 @@
 //! # Ok::<(), tidewater_core::Error>(())
 //! ```
 
-use tidewater_core::spec::{ParamDoc, Params, Spec, Value, parse_spec};
+use tidewater_core::spec::{ParamDoc, Params, Spec, parse_spec};
 use tidewater_core::{Dataset, Error, FeatureMatrix, Result, Schema, Targets};
 
 use crate::Task;
@@ -353,16 +353,4 @@ pub(crate) fn schema(features: Vec<String>, nominal: Vec<Option<Vec<String>>>) -
 /// too, so that category `k` is the one coded `k`).
 pub(crate) fn coded(hi: usize) -> Option<Vec<String>> {
     Some((0..=hi).map(|k| k.to_string()).collect())
-}
-
-/// A spec value as a nested spec (a bare word is a spec without parameters).
-pub(crate) fn nested_spec(value: &Value, param: &str) -> Result<Spec> {
-    match value {
-        Value::Spec(s) => Ok(s.clone()),
-        Value::Text(t) => parse_spec(t),
-        other => Err(Error::param(
-            param,
-            format!("expected a generator spec such as `agrawal(seed=1)`, got {other}"),
-        )),
-    }
 }

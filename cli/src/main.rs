@@ -1,4 +1,5 @@
-//! The command line: argument parsing (clap) and the commands of `docs/cli.md`.
+//! The `tidewater` command-line program: argument parsing (clap) and the commands of
+//! `docs/cli.md`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -266,5 +267,17 @@ pub fn run() -> ExitCode {
             eprintln!("{e}");
             ExitCode::from(1)
         }
+    }
+}
+
+fn main() -> ExitCode {
+    // A panic is a bug, never the answer to bad input: report it as an internal error
+    // (exit 1) in one line instead of a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("internal error: {info}");
+    }));
+    match std::panic::catch_unwind(run) {
+        Ok(code) => code,
+        Err(_) => ExitCode::from(1),
     }
 }

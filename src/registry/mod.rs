@@ -1,41 +1,27 @@
 //! Every model, transformer and baseline by its command-line name: specs to models, the
 //! `list` catalogue, and the saved-model format.
 //!
-//! A saved model is always a [`Pipeline`] (possibly with no transformers) whose final stage is
-//! a classifier, a regressor or a transformer, wrapped with the spec it was built from and the
-//! schema of the columns it learned from. The enums below are explicit, versioned payloads:
-//! add variants at the end only, so older files keep loading.
+//! The components themselves are listed once, in the model table (`table.rs`), which
+//! generates the `Any*` enums (with their checkpoint tags), their dispatch and the
+//! catalogue. A saved model is always a [`Pipeline`] (possibly with no transformers) whose
+//! final stage is a classifier, a regressor or a transformer, wrapped with the spec it was
+//! built from and the schema of the columns it learned from.
 
 use serde::{Deserialize, Serialize};
-use tidewater_core::dummy::{
-    MeanRegressor, MeanRegressorParams, NoChangeClassifier, NoChangeClassifierParams,
-    PriorClassifier, PriorClassifierParams,
-};
-use tidewater_core::pipeline::transform_dataset;
-use tidewater_core::spec::{ParamDoc, Params, Spec};
+use tidewater_core::pipeline::{TransformerUnion, transform_dataset};
+use tidewater_core::record::{RecordSchema, Table};
+use tidewater_core::spec::{ParamDoc, Params, Spec, Value, unknown_param};
 use tidewater_core::{
     Batch, Build, ClassSet, Classifier, Dataset, Error, Fit, Label, Pipeline, Regressor, Result,
-    Row, Transformer,
+    Row, Targets, Transformer,
 };
 
-use crate::bayes::{GaussianNB, GaussianNBParams};
-use crate::linear::{
-    Ftrl, FtrlParams, LinearRegression, LinearRegressionParams, LogisticRegression,
-    LogisticRegressionParams, PAClassifier, PAClassifierParams, PARegressor, PARegressorParams,
-    Perceptron, PerceptronParams, Ridge, RidgeParams, SoftmaxRegression, SoftmaxRegressionParams,
-};
-use crate::preprocessing::{
-    AdaptiveStandardScaler, ColumnTransformer, IncrementalPca, KBinsDiscretizer, MaxAbsScaler,
-    MinMaxScaler, Normalizer, Pca, RecordStepParams, RobustScaler, StandardScaler,
-    StandardScalerParams,
-};
-use tidewater_core::Targets;
-use tidewater_core::pipeline::TransformerUnion;
-use tidewater_core::record::{RecordSchema, Table};
+use crate::preprocessing::{ColumnTransformer, Passthrough, RecordStepParams};
 
-use crate::preprocessing::Passthrough;
+mod generate;
+mod table;
 
-mod preprocessing;
+pub use table::{AnyClassifier, AnyRegressor, AnyTransformer};
 
 /// What a component does, which decides where it may stand in a pipeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,185 +42,6 @@ impl Role {
             Role::Classifier => "classifier",
             Role::Regressor => "regressor",
         }
-    }
-}
-
-macro_rules! any_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $var:ident($ty:ty)),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-        pub enum $name { $($(#[$vm])* $var($ty)),* }
-        $(impl From<$ty> for $name { fn from(m: $ty) -> Self { $name::$var(m) } })*
-    };
-}
-
-any_enum!(
-    /// Any transformer of the library.
-    AnyTransformer {
-        /// [`StandardScaler`].
-        StandardScaler(StandardScaler),
-        /// [`MinMaxScaler`].
-        MinMaxScaler(MinMaxScaler),
-        /// [`MaxAbsScaler`].
-        MaxAbsScaler(MaxAbsScaler),
-        /// [`RobustScaler`].
-        RobustScaler(RobustScaler),
-        /// [`Normalizer`].
-        Normalizer(Normalizer),
-        /// [`AdaptiveStandardScaler`].
-        AdaptiveStandardScaler(AdaptiveStandardScaler),
-        /// [`KBinsDiscretizer`].
-        KBinsDiscretizer(KBinsDiscretizer),
-        /// [`Pca`].
-        Pca(Pca),
-        /// [`IncrementalPca`].
-        IncrementalPca(IncrementalPca),
-        /// [`Passthrough`]: the identity (ends a pipeline that is only a record stage).
-        Passthrough(Passthrough),
-        /// A [`TransformerUnion`] of transformers side by side.
-        Union(TransformerUnion<AnyTransformer>),
-    }
-);
-
-any_enum!(
-    /// Any classifier of the library.
-    AnyClassifier {
-        /// [`GaussianNB`].
-        GaussianNB(GaussianNB),
-        /// [`PriorClassifier`].
-        Prior(PriorClassifier),
-        /// [`NoChangeClassifier`].
-        NoChange(NoChangeClassifier),
-        /// [`LogisticRegression`].
-        LogisticRegression(LogisticRegression),
-        /// [`SoftmaxRegression`].
-        SoftmaxRegression(SoftmaxRegression),
-        /// [`Ftrl`].
-        Ftrl(Ftrl),
-        /// [`PAClassifier`].
-        PAClassifier(PAClassifier),
-        /// [`Perceptron`].
-        Perceptron(Perceptron),
-    }
-);
-
-any_enum!(
-    /// Any regressor of the library.
-    AnyRegressor {
-        /// [`MeanRegressor`].
-        Mean(MeanRegressor),
-        /// [`LinearRegression`].
-        LinearRegression(LinearRegression),
-        /// [`Ridge`].
-        Ridge(Ridge),
-        /// [`PARegressor`].
-        PARegressor(PARegressor),
-    }
-);
-
-macro_rules! dispatch {
-    ($self:ident, $enum:ident, $m:ident => $e:expr, [$($var:ident),*]) => {
-        match $self { $($enum::$var($m) => $e),* }
-    };
-}
-
-macro_rules! each_transformer {
-    ($self:ident, $m:ident => $e:expr) => {
-        dispatch!($self, AnyTransformer, $m => $e, [
-            StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Normalizer,
-            AdaptiveStandardScaler, KBinsDiscretizer, Pca, IncrementalPca, Passthrough, Union
-        ])
-    };
-}
-macro_rules! each_classifier {
-    ($self:ident, $m:ident => $e:expr) => {
-        dispatch!($self, AnyClassifier, $m => $e, [GaussianNB, Prior, NoChange, LogisticRegression, SoftmaxRegression, Ftrl, PAClassifier, Perceptron])
-    };
-}
-macro_rules! each_regressor {
-    ($self:ident, $m:ident => $e:expr) => {
-        dispatch!($self, AnyRegressor, $m => $e, [Mean, LinearRegression, Ridge, PARegressor])
-    };
-}
-
-impl Transformer for AnyTransformer {
-    fn n_features_in(&self) -> Option<usize> {
-        each_transformer!(self, m => m.n_features_in())
-    }
-    fn n_features_out(&self) -> Option<usize> {
-        each_transformer!(self, m => m.n_features_out())
-    }
-    fn feature_names_out(&self, input: &[String]) -> Vec<String> {
-        each_transformer!(self, m => m.feature_names_out(input))
-    }
-    fn check_row(&self, x: Row<'_>) -> Result<()> {
-        each_transformer!(self, m => m.check_row(x))
-    }
-    fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
-        each_transformer!(self, m => m.learn_one(x, weight))
-    }
-    fn learn_many(&mut self, x: Batch<'_>, weights: Option<&[f64]>) -> Result<()> {
-        each_transformer!(self, m => m.learn_many(x, weights))
-    }
-    fn transform_one(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
-        each_transformer!(self, m => m.transform_one(x, out))
-    }
-}
-
-impl Classifier for AnyClassifier {
-    fn classes(&self) -> &ClassSet {
-        each_classifier!(self, m => m.classes())
-    }
-    fn prefetch(&self, x: Row<'_>) {
-        each_classifier!(self, m => m.prefetch(x))
-    }
-    fn n_features(&self) -> Option<usize> {
-        each_classifier!(self, m => m.n_features())
-    }
-    fn check_row(&self, x: Row<'_>) -> Result<()> {
-        each_classifier!(self, m => m.check_row(x))
-    }
-    fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
-        each_classifier!(self, m => m.learn_one(x, y, weight))
-    }
-    fn learn_many(&mut self, x: Batch<'_>, y: &[Label], weights: Option<&[f64]>) -> Result<()> {
-        each_classifier!(self, m => m.learn_many(x, y, weights))
-    }
-    fn predict_then_learn(
-        &mut self,
-        x: Row<'_>,
-        y: &Label,
-        weight: Option<f64>,
-        out: &mut [f64],
-    ) -> Result<Option<Label>> {
-        each_classifier!(self, m => m.predict_then_learn(x, y, weight, out))
-    }
-    fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
-        each_classifier!(self, m => m.predict_proba_into(x, out))
-    }
-    fn predict_one(&self, x: Row<'_>) -> Result<Option<Label>> {
-        each_classifier!(self, m => m.predict_one(x))
-    }
-}
-
-impl Regressor for AnyRegressor {
-    fn n_features(&self) -> Option<usize> {
-        each_regressor!(self, m => m.n_features())
-    }
-    fn prefetch(&self, x: Row<'_>) {
-        each_regressor!(self, m => m.prefetch(x))
-    }
-    fn check_row(&self, x: Row<'_>) -> Result<()> {
-        each_regressor!(self, m => m.check_row(x))
-    }
-    fn learn_one(&mut self, x: Row<'_>, y: f64, weight: Option<f64>) -> Result<()> {
-        each_regressor!(self, m => m.learn_one(x, y, weight))
-    }
-    fn learn_many(&mut self, x: Batch<'_>, y: &[f64], weights: Option<&[f64]>) -> Result<()> {
-        each_regressor!(self, m => m.learn_many(x, y, weights))
-    }
-    fn predict_one(&self, x: Row<'_>) -> Result<f64> {
-        each_regressor!(self, m => m.predict_one(x))
     }
 }
 
@@ -264,7 +71,7 @@ pub struct Entry {
     /// stream path (`false`; `list` says so).
     pub batch_path: bool,
     /// Parameters that only the batch path (`fit`) accepts.
-    pub batch_only: &'static [&'static str],
+    pub batch_only: Vec<&'static str>,
     /// Its parameters with defaults.
     pub params: fn() -> Vec<ParamDoc>,
     /// An empty component from a spec (stream path).
@@ -274,6 +81,31 @@ pub struct Entry {
     /// Whether it is a step of the record stage (it takes raw columns, text and missing
     /// values, and must come before every other stage).
     pub record: bool,
+    /// What the common estimator checks may hold it to.
+    pub properties: tidewater_core::spec::Properties,
+}
+
+impl Entry {
+    /// The entry of a params type `P` with these constructors.
+    fn of<P: Params>(
+        role: Role,
+        record: bool,
+        build: fn(&Spec) -> Result<Component>,
+        fit: fn(&Spec, &Dataset) -> Result<Component>,
+    ) -> Entry {
+        Entry {
+            name: P::NAME,
+            summary: P::SUMMARY,
+            role,
+            batch_path: P::PROPERTIES.batch_path,
+            batch_only: P::batch_only(),
+            params: P::docs,
+            build,
+            fit,
+            record,
+            properties: P::PROPERTIES,
+        }
+    }
 }
 
 fn build_with<P, M>(spec: &Spec) -> Result<Component>
@@ -292,127 +124,125 @@ where
     Ok(P::from_spec(spec)?.fit(data)?.into())
 }
 
-macro_rules! into_component {
-    ($($ty:ty => $role:ident),* $(,)?) => {
-        $(impl From<$ty> for Component {
-            fn from(m: $ty) -> Self { Component::$role(m.into()) }
-        })*
-    };
-}
-
-into_component!(
-    StandardScaler => Transformer,
-    MinMaxScaler => Transformer,
-    MaxAbsScaler => Transformer,
-    RobustScaler => Transformer,
-    Normalizer => Transformer,
-    AdaptiveStandardScaler => Transformer,
-    KBinsDiscretizer => Transformer,
-    Pca => Transformer,
-    IncrementalPca => Transformer,
-    Passthrough => Transformer,
-    GaussianNB => Classifier,
-    PriorClassifier => Classifier,
-    NoChangeClassifier => Classifier,
-    MeanRegressor => Regressor,
-    LogisticRegression => Classifier,
-    SoftmaxRegression => Classifier,
-    Ftrl => Classifier,
-    PAClassifier => Classifier,
-    Perceptron => Classifier,
-    LinearRegression => Regressor,
-    Ridge => Regressor,
-    PARegressor => Regressor,
-);
-
-macro_rules! entry {
-    ($params:ty, $model:ty, $role:ident, batch_path = $bp:expr) => {
-        entry!($params, $model, $role, batch_path = $bp, batch_only = [])
-    };
-    ($params:ty, $model:ty, $role:ident, batch_path = $bp:expr, batch_only = [$($b:literal),*]) => {
-        Entry {
-            name: <$params as Params>::NAME,
-            summary: <$params as Params>::SUMMARY,
-            role: Role::$role,
-            batch_path: $bp,
-            batch_only: &[$($b),*],
-            params: <$params as Params>::docs,
-            build: build_with::<$params, $model>,
-            fit: fit_with::<$params, $model>,
-            record: false,
-        }
-    };
+/// The entry of a model or transformer of the table.
+fn model_entry<P, M>(role: Role) -> Entry
+where
+    P: Params + Build<Model = M> + Fit<Model = M>,
+    M: Into<Component>,
+{
+    Entry::of::<P>(role, false, build_with::<P, M>, fit_with::<P, M>)
 }
 
 /// Every component the library offers, in `list` order.
 pub fn catalogue() -> &'static [Entry] {
     static ENTRIES: std::sync::OnceLock<Vec<Entry>> = std::sync::OnceLock::new();
-    ENTRIES.get_or_init(|| {
-        let mut entries = vec![
-            entry!(
-                StandardScalerParams,
-                StandardScaler,
-                Transformer,
-                batch_path = true
-            ),
-            entry!(GaussianNBParams, GaussianNB, Classifier, batch_path = true),
-            entry!(
-                PriorClassifierParams,
-                PriorClassifier,
-                Classifier,
-                batch_path = true
-            ),
-            entry!(
-                NoChangeClassifierParams,
-                NoChangeClassifier,
-                Classifier,
-                batch_path = false
-            ),
-            entry!(
-                MeanRegressorParams,
-                MeanRegressor,
-                Regressor,
-                batch_path = true
-            ),
-            entry!(
-                LogisticRegressionParams,
-                LogisticRegression,
-                Classifier,
-                batch_path = true,
-                batch_only = ["c", "max_iter", "tol"]
-            ),
-            entry!(
-                SoftmaxRegressionParams,
-                SoftmaxRegression,
-                Classifier,
-                batch_path = true,
-                batch_only = ["c", "max_iter", "tol"]
-            ),
-            entry!(
-                LinearRegressionParams,
-                LinearRegression,
-                Regressor,
-                batch_path = true
-            ),
-            entry!(RidgeParams, Ridge, Regressor, batch_path = true),
-            entry!(FtrlParams, Ftrl, Classifier, batch_path = false),
-            entry!(
-                PAClassifierParams,
-                PAClassifier,
-                Classifier,
-                batch_path = false
-            ),
-            entry!(
-                PARegressorParams,
-                PARegressor,
-                Regressor,
-                batch_path = false
-            ),
-            entry!(PerceptronParams, Perceptron, Classifier, batch_path = false),
-        ];
-        entries.extend(preprocessing::entries());
-        entries
-    })
+    ENTRIES.get_or_init(table::table_entries)
+}
+
+/// The parts of a `union(parts=[a, b(p=1), ...])` spec: transformer specs (not record
+/// steps), each checked against the catalogue.
+fn union_parts(spec: &Spec) -> Result<Vec<(Spec, &'static Entry)>> {
+    let mut parts = None;
+    for (k, v) in &spec.params {
+        match k.as_str() {
+            "parts" => parts = Some(v),
+            _ => return Err(unknown_param("union", k, &["parts"])),
+        }
+    }
+    let Some(Value::List(items)) = parts else {
+        return Err(Error::param(
+            "parts",
+            "union needs parts=[transformer, ...], e.g. union(parts=[standard_scaler,pca])",
+        ));
+    };
+    if items.is_empty() {
+        return Err(Error::param(
+            "parts",
+            "a union needs at least one transformer",
+        ));
+    }
+    items
+        .iter()
+        .map(|v| {
+            let s = match v {
+                Value::Spec(s) => s.clone(),
+                Value::Text(t) => Spec {
+                    name: t.clone(),
+                    params: Vec::new(),
+                },
+                o => {
+                    return Err(Error::param(
+                        "parts",
+                        format!("expected a transformer spec, got {o}"),
+                    ));
+                }
+            };
+            let e = entry(&s.name)?;
+            if e.role != Role::Transformer || e.record {
+                return Err(Error::param(
+                    "parts",
+                    format!("`{}` is not a numeric transformer", e.name),
+                ));
+            }
+            Ok((s, e))
+        })
+        .collect()
+}
+
+fn union_of(parts: Vec<Component>) -> Result<Component> {
+    let ts = parts
+        .into_iter()
+        .map(|c| match c {
+            Component::Transformer(t) => Ok(t),
+            _ => Err(Error::param("parts", "only transformers make a union")),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Component::Transformer(AnyTransformer::Union(
+        TransformerUnion::new(ts)?,
+    )))
+}
+
+fn union_build(spec: &Spec) -> Result<Component> {
+    let parts = union_parts(spec)?
+        .iter()
+        .map(|(s, e)| (e.build)(s))
+        .collect::<Result<Vec<_>>>()?;
+    union_of(parts)
+}
+
+fn union_fit(spec: &Spec, data: &Dataset) -> Result<Component> {
+    let parts = union_parts(spec)?
+        .iter()
+        .map(|(s, e)| (e.fit)(s, data))
+        .collect::<Result<Vec<_>>>()?;
+    union_of(parts)
+}
+
+fn union_docs() -> Vec<ParamDoc> {
+    vec![ParamDoc {
+        name: "parts",
+        default: Value::None,
+        doc: "the transformers whose outputs are concatenated, e.g. [standard_scaler,pca]",
+        allowed: "a list [..] of transformer specs".into(),
+        batch_only: false,
+    }]
+}
+
+/// The entry of `union`: transformers side by side (not a model of the table; it holds
+/// them).
+fn union_entry() -> Entry {
+    Entry {
+        name: "union",
+        summary: "transformers side by side on the same rows, outputs concatenated",
+        role: Role::Transformer,
+        batch_path: true,
+        batch_only: Vec::new(),
+        params: union_docs,
+        build: union_build,
+        fit: union_fit,
+        record: false,
+        properties: tidewater_core::spec::Properties::DEFAULT,
+    }
 }
 
 /// The entry of a component name, or an error naming it and listing the known ones.

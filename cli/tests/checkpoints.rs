@@ -5,7 +5,7 @@
 mod common;
 use common::cli::{TempDir, tw};
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/checkpoints");
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/checkpoints");
 
 /// (release folder, model file stem, data set, command, extra flags)
 const CASES: &[(&str, &str, &str, &str, &[&str])] = &[

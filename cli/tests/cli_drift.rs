@@ -2,7 +2,7 @@
 //! on the built binary: every public drift fixture through the command line (River's exact
 //! detections), the CSV fast path against the general reader, and the errors.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
@@ -17,7 +17,7 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn fixtures() -> Vec<(String, Value)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference/drift");
+    let dir = common::fixtures_dir().join("reference/drift");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -481,18 +481,18 @@ fn list_describes_every_detector() {
         assert!(names.contains(&n), "{n} missing from {names:?}");
     }
     let adwin = detectors.iter().find(|d| d["name"] == "adwin").unwrap();
-    let params: Vec<(&str, &str)> = adwin["params"]
+    let params: Vec<(&str, Value)> = adwin["params"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["name"].as_str().unwrap(), p["default"].as_str().unwrap()))
+        .map(|p| (p["name"].as_str().unwrap(), p["default"].clone()))
         .collect();
     for want in [
-        ("delta", "0.002"),
-        ("clock", "32"),
-        ("max_buckets", "5"),
-        ("min_window_length", "5"),
-        ("grace_period", "10"),
+        ("delta", serde_json::json!(0.002)),
+        ("clock", serde_json::json!(32)),
+        ("max_buckets", serde_json::json!(5)),
+        ("min_window_length", serde_json::json!(5)),
+        ("grace_period", serde_json::json!(10)),
     ] {
         assert!(params.contains(&want), "{want:?} in {params:?}");
     }

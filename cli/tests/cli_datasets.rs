@@ -362,25 +362,25 @@ fn list_json_lists_every_data_set_and_generator_with_parameters() {
     for g in gens {
         assert!(g["summary"].is_string() && g["task"].is_string(), "{g}");
         for p in g["params"].as_array().unwrap() {
-            for k in ["name", "default", "doc"] {
+            for k in ["name", "doc", "allowed"] {
                 assert!(p[k].is_string(), "{k} of {g}");
             }
         }
     }
     let agrawal = gens.iter().find(|g| g["name"] == "agrawal").unwrap();
-    let params: Vec<(&str, &str)> = agrawal["params"]
+    let params: Vec<(&str, serde_json::Value)> = agrawal["params"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["name"].as_str().unwrap(), p["default"].as_str().unwrap()))
+        .map(|p| (p["name"].as_str().unwrap(), p["default"].clone()))
         .collect();
     assert_eq!(
         params,
         [
-            ("classification_function", "0"),
-            ("seed", "none"),
-            ("balance_classes", "false"),
-            ("perturbation", "0")
+            ("classification_function", serde_json::json!(0)),
+            ("seed", serde_json::json!(null)),
+            ("balance_classes", serde_json::json!(false)),
+            ("perturbation", serde_json::json!(0))
         ]
     );
 }

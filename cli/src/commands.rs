@@ -8,6 +8,7 @@ use tidewater::core::eval::{ClassificationEvaluator, RegressionEvaluator, Report
 use tidewater::core::record as rec;
 use tidewater::drift::{DriftDetector, DriftRetrain};
 use tidewater::registry::{self, AnyModel, Role, SavedModel};
+use tidewater::spec::{ParamDoc, Value as SpecValue};
 use tidewater::{Classifier, Regressor, Transformer};
 
 use super::data::{Columns, Feed, FeedError, RowBuf, SourceArg, TargetUse};
@@ -597,62 +598,63 @@ fn number_json_plain(v: f64) -> Value {
 
 fn list(json: bool) -> Result<(), CliError> {
     let entry_json = |e: &registry::Entry| {
-        let params: Vec<Value> = (e.params)()
-            .into_iter()
-            .map(|p| json!({"name": p.name, "default": p.default, "doc": p.doc}))
-            .collect();
         let paths = if e.batch_path {
             "batch and stream"
         } else {
             "stream (fit learns row by row)"
         };
-        json!({"name": e.name, "summary": e.summary, "role": e.role.name(), "paths": paths, "params": params})
+        json!({"name": e.name, "summary": e.summary, "role": e.role.name(), "paths": paths,
+               "params": params_json(&(e.params)())})
     };
     let cat = registry::catalogue();
-    let models: Vec<Value> = cat
-        .iter()
-        .filter(|e| e.role != Role::Transformer)
-        .map(entry_json)
-        .collect();
-    let transformers: Vec<Value> = cat
-        .iter()
-        .filter(|e| e.role == Role::Transformer)
-        .map(entry_json)
-        .collect();
+    let is_model = |e: &&registry::Entry| e.role != Role::Transformer;
+    let is_transformer = |e: &&registry::Entry| e.role == Role::Transformer;
     let all_datasets = || {
         let shipped = tidewater::datasets::catalog().iter();
         shipped.chain(std::iter::once(&tidewater::datasets::ELEC2))
     };
-    let datasets: Vec<Value> = all_datasets()
-        .map(|d| {
-            json!({"name": d.name, "rows": d.rows, "columns": d.columns, "task": d.task.as_str(),
-                   "targets": d.targets, "shipped": d.shipped})
-        })
-        .collect();
     if json {
+        let datasets: Vec<Value> = all_datasets()
+            .map(|d| {
+                json!({"name": d.name, "rows": d.rows, "columns": d.columns, "task": d.task.as_str(),
+                       "targets": d.targets, "shipped": d.shipped})
+            })
+            .collect();
         return print_json(&json!({
-            "models": models,
-            "transformers": transformers,
+            "models": cat.iter().filter(is_model).map(entry_json).collect::<Vec<_>>(),
+            "transformers": cat.iter().filter(is_transformer).map(entry_json).collect::<Vec<_>>(),
             "detectors": detectors_json(),
             "datasets": datasets,
             "generators": generators_json(),
         }));
     }
-    let mut out = std::io::stdout().lock();
-    let mut w = || -> std::io::Result<()> {
-        for (title, role_filter) in [("models", false), ("transformers", true)] {
-            writeln!(out, "{title}:")?;
-            for e in cat
+    // One width for every name column, so summaries line up across sections.
+    let width = cat
+        .iter()
+        .map(|e| e.name.len())
+        .chain(registry::detector_catalogue().iter().map(|d| d.name.len()))
+        .chain(
+            tidewater::datasets::synth::catalogue()
                 .iter()
-                .filter(|e| (e.role == Role::Transformer) == role_filter)
-            {
-                writeln!(out, "  {:<24}{}", e.name, e.summary)?;
+                .map(|g| g.name.len()),
+        )
+        .chain(all_datasets().map(|d| d.name.len()))
+        .max()
+        .unwrap_or(0)
+        + 2;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut w = || -> std::io::Result<()> {
+        for (title, entries) in [
+            ("models", cat.iter().filter(is_model).collect::<Vec<_>>()),
+            ("transformers", cat.iter().filter(is_transformer).collect()),
+        ] {
+            writeln!(out, "{title}:")?;
+            for e in entries {
+                writeln!(out, "  {:<width$}{}", e.name, e.summary)?;
                 if !e.batch_path {
-                    writeln!(out, "  {:<24}(fit learns over the data row by row)", "")?;
+                    writeln!(out, "  {:<width$}(fit learns over the data row by row)", "")?;
                 }
-                for p in (e.params)() {
-                    writeln!(out, "      {}={}  {}", p.name, p.default, p.doc)?;
-                }
+                write_params(&mut out, &(e.params)())?;
             }
         }
         writeln!(out, "datasets:")?;
@@ -667,27 +669,62 @@ fn list(json: bool) -> Result<(), CliError> {
             };
             writeln!(
                 out,
-                "  {:<24}{} rows, {} features, {}{note}",
+                "  {:<width$}{} rows, {} features, {}{note}",
                 d.name, d.rows, d.columns, d.task
             )?;
         }
         writeln!(out, "detectors:")?;
         for d in registry::detector_catalogue() {
-            writeln!(out, "  {:<24}{}", d.name, d.summary)?;
-            for p in (d.params)() {
-                writeln!(out, "      {}={}  {}", p.name, p.default, p.doc)?;
-            }
+            writeln!(out, "  {:<width$}{}", d.name, d.summary)?;
+            write_params(&mut out, &(d.params)())?;
         }
         writeln!(out, "generators:")?;
         for g in tidewater::datasets::synth::catalogue() {
-            writeln!(out, "  {:<24}{} ({})", g.name, g.summary, g.task)?;
-            for p in (g.params)() {
-                writeln!(out, "      {}={}  {}", p.name, p.default, p.doc)?;
-            }
+            writeln!(out, "  {:<width$}{} ({})", g.name, g.summary, g.task)?;
+            write_params(&mut out, &(g.params)())?;
         }
-        Ok(())
+        out.flush()
     };
     w().map_err(io_err)
+}
+
+/// A component's parameters as `list` prints them: `name=default`, aligned, then the doc
+/// line and what the parameter takes.
+fn write_params(out: &mut impl Write, params: &[ParamDoc]) -> std::io::Result<()> {
+    let cells: Vec<String> = params
+        .iter()
+        .map(|p| format!("{}={}", p.name, p.default))
+        .collect();
+    let width = cells.iter().map(String::len).max().unwrap_or(0) + 2;
+    for (p, cell) in params.iter().zip(&cells) {
+        let batch = if p.batch_only { "fit only; " } else { "" };
+        writeln!(out, "      {cell:<width$}{} ({batch}{})", p.doc, p.allowed)?;
+    }
+    Ok(())
+}
+
+/// Parameters as `list --json` gives them: the default as a typed JSON value.
+fn params_json(params: &[ParamDoc]) -> Vec<Value> {
+    params
+        .iter()
+        .map(|p| {
+            json!({"name": p.name, "default": spec_value_json(&p.default), "doc": p.doc,
+                   "allowed": p.allowed, "batch_only": p.batch_only})
+        })
+        .collect()
+}
+
+/// A spec value as JSON: numbers (integers when whole), booleans, null for `none`, strings
+/// for words, arrays for lists, and a nested spec as its text.
+fn spec_value_json(v: &SpecValue) -> Value {
+    match v {
+        SpecValue::Num(x) => number_json(*x),
+        SpecValue::Bool(b) => Value::Bool(*b),
+        SpecValue::None => Value::Null,
+        SpecValue::Text(s) => Value::String(s.clone()),
+        SpecValue::List(items) => Value::Array(items.iter().map(spec_value_json).collect()),
+        SpecValue::Spec(s) => Value::String(s.to_string()),
+    }
 }
 
 /// The `generators` section of `list --json`.
@@ -695,11 +732,8 @@ fn generators_json() -> Vec<Value> {
     tidewater::datasets::synth::catalogue()
         .iter()
         .map(|g| {
-            let params: Vec<Value> = (g.params)()
-                .into_iter()
-                .map(|p| json!({"name": p.name, "default": p.default, "doc": p.doc}))
-                .collect();
-            json!({"name": g.name, "summary": g.summary, "task": g.task.as_str(), "params": params})
+            json!({"name": g.name, "summary": g.summary, "task": g.task.as_str(),
+                   "params": params_json(&(g.params)())})
         })
         .collect()
 }
@@ -786,10 +820,7 @@ fn detectors_json() -> Vec<Value> {
     registry::detector_catalogue()
         .iter()
         .map(|d| {
-            let params: Vec<Value> = (d.params)()
-                .into_iter()
-                .map(|p| json!({"name": p.name, "default": p.default, "doc": p.doc}))
-                .collect();
+            let params = params_json(&(d.params)());
             let input = match d.input {
                 tidewater::drift::InputKind::Real => "real",
                 tidewater::drift::InputKind::Binary => "binary",

@@ -728,12 +728,45 @@ fn list_json_has_every_section_and_the_shipped_components() {
                 .as_array()
                 .unwrap_or_else(|| panic!("params of {e}"))
             {
-                for k in ["name", "default", "doc"] {
+                for k in ["name", "doc", "allowed"] {
                     assert!(p[k].is_string(), "param `{k}` of {e}");
                 }
+                assert!(p["batch_only"].is_boolean(), "{e}");
+                assert!(!p["default"].is_object(), "{e}");
             }
         }
     }
+    // Defaults are typed JSON values, not strings.
+    let default_of = |section: &str, model: &str, param: &str| {
+        out[section]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == model)
+            .and_then(|e| e["params"].as_array())
+            .and_then(|ps| ps.iter().find(|p| p["name"] == param))
+            .map(|p| p["default"].clone())
+            .unwrap_or_else(|| panic!("{model}.{param}"))
+    };
+    assert_eq!(default_of("models", "gaussian_nb", "var_smoothing"), 1e-9);
+    assert_eq!(
+        default_of("models", "logistic_regression", "max_iter"),
+        1000
+    );
+    assert_eq!(
+        default_of("transformers", "standard_scaler", "with_mean"),
+        true
+    );
+    assert!(default_of("models", "softmax_regression", "fit_intercept").is_null());
+    assert_eq!(
+        default_of("models", "logistic_regression", "optimizer"),
+        "sgd(lr=0.01)"
+    );
+    assert_eq!(
+        default_of("transformers", "min_max_scaler", "feature_range"),
+        serde_json::json!([0, 1])
+    );
+    assert_eq!(default_of("transformers", "normalizer", "norm"), "l2");
     let gnb = out["models"]
         .as_array()
         .unwrap()
