@@ -42,7 +42,8 @@ no_params!(
     PriorClassifier,
     "prior_classifier",
     "predicts the most frequent class so far (by weight), with the class shares as probabilities",
-    learn_dataset
+    learn_dataset,
+    alloc_free
 );
 no_params!(
     NoChangeClassifierParams,
@@ -50,14 +51,16 @@ no_params!(
     "no_change_classifier",
     "predicts the last label seen, with probability 1",
     learn_dataset,
-    row_loop_fit
+    row_loop_fit,
+    alloc_free
 );
 no_params!(
     MeanRegressorParams,
     MeanRegressor,
     "mean_regressor",
     "predicts the weighted running mean of the targets (0 before any)",
-    learn_dataset_regressor
+    learn_dataset_regressor,
+    alloc_free
 );
 
 /// Predicts the class with the largest total weight so far (the smallest label on a tie);

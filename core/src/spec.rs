@@ -351,6 +351,9 @@ pub struct Properties {
     pub alloc_free: bool,
     /// How `learn_many` over a split of the rows relates to the row loop.
     pub chunking: Chunking,
+    /// It takes rows of any width (the identity after a growing record stage), so a row of
+    /// another width than the last is not an error.
+    pub any_width: bool,
 }
 
 impl Properties {
@@ -359,6 +362,7 @@ impl Properties {
         batch_path: true,
         alloc_free: false,
         chunking: Chunking::Exact,
+        any_width: false,
     };
 }
 

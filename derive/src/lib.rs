@@ -26,7 +26,8 @@
 //! rules between fields) and what the component declares of itself for the common checks:
 //! `row_loop_fit` (its `fit` is the stream path's row loop), `alloc_free` (`learn_one` and
 //! `predict_one` allocate nothing once warm), `chunking = "exact" | "tolerance" | "own"` (how
-//! `learn_many` over any split relates to the row loop; default `"exact"`). Field attributes (`#[param(...)]`): `default = EXPR` (required),
+//! `learn_many` over any split relates to the row loop; default `"exact"`), `any_width` (it
+//! takes rows of any width). Field attributes (`#[param(...)]`): `default = EXPR` (required),
 //! bounds `gt`, `ge`, `lt`, `le` (numbers; on an `Option`, checked when it is `Some`),
 //! `one_of = [..]` (allowed numbers), `batch_only` (a parameter only the batch path takes),
 //! `skip_setter` (the type writes its own), `hidden` (a field that is not a parameter: it
@@ -59,6 +60,7 @@ struct StructAttrs {
     row_loop_fit: bool,
     alloc_free: bool,
     chunking: Option<LitStr>,
+    any_width: bool,
 }
 
 /// One field and its attributes.
@@ -81,6 +83,7 @@ fn struct_attrs(input: &DeriveInput) -> syn::Result<StructAttrs> {
     let mut row_loop_fit = false;
     let mut alloc_free = false;
     let mut chunking = None;
+    let mut any_width = false;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("params")) {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("name") {
@@ -93,6 +96,8 @@ fn struct_attrs(input: &DeriveInput) -> syn::Result<StructAttrs> {
                 row_loop_fit = true;
             } else if meta.path.is_ident("alloc_free") {
                 alloc_free = true;
+            } else if meta.path.is_ident("any_width") {
+                any_width = true;
             } else if meta.path.is_ident("chunking") {
                 let v = meta.value()?.parse::<LitStr>()?;
                 if !["exact", "tolerance", "own"].contains(&v.value().as_str()) {
@@ -104,7 +109,7 @@ fn struct_attrs(input: &DeriveInput) -> syn::Result<StructAttrs> {
                 chunking = Some(v);
             } else {
                 return Err(meta.error(
-                    "expected `name`, `summary`, `check`, `row_loop_fit`, `alloc_free` or `chunking`",
+                    "expected `name`, `summary`, `check`, `row_loop_fit`, `alloc_free`, `chunking` or `any_width`",
                 ));
             }
             Ok(())
@@ -119,6 +124,7 @@ fn struct_attrs(input: &DeriveInput) -> syn::Result<StructAttrs> {
         row_loop_fit,
         alloc_free,
         chunking,
+        any_width,
     })
 }
 
@@ -308,6 +314,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     let check = attrs.check.as_ref().map(|c| quote!((#c)(self)?;));
     let batch_path = !attrs.row_loop_fit;
     let alloc_free = attrs.alloc_free;
+    let any_width = attrs.any_width;
     let chunking = format_ident!(
         "{}",
         capitalise(
@@ -341,6 +348,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 batch_path: #batch_path,
                 alloc_free: #alloc_free,
                 chunking: #core::Chunking::#chunking,
+                any_width: #any_width,
             };
 
             fn docs() -> ::std::vec::Vec<#core::ParamDoc> {

@@ -10,6 +10,7 @@ use tidewater_core::{
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
 #[params(
     name = "gaussian_nb",
+    alloc_free,
     summary = "Gaussian naive Bayes, exact on both paths (scikit-learn's var_smoothing)"
 )]
 pub struct GaussianNBParams {

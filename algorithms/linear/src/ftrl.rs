@@ -13,6 +13,7 @@ use crate::binary::BinaryClasses;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
 #[params(
     name = "ftrl",
+    alloc_free,
     row_loop_fit,
     summary = "FTRL-Proximal logistic regression for sparse hashed data (McMahan et al. 2013), lazy per-coordinate weights"
 )]

@@ -247,6 +247,7 @@ impl BinaryGlm {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
 #[params(
     name = "logistic_regression",
+    alloc_free,
     summary = "binary logistic regression: River's online GLM, or L-BFGS to convergence on the same penalised objective",
     check = Self::check
 )]
@@ -487,6 +488,7 @@ binary_glm_classifier!(
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
 #[params(
     name = "perceptron",
+    alloc_free,
     row_loop_fit,
     summary = "perceptron (River's: hinge loss with threshold 0, SGD at rate 1, stream path)"
 )]

@@ -67,6 +67,7 @@ impl PaState {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
 #[params(
     name = "pa_classifier",
+    alloc_free,
     row_loop_fit,
     summary = "passive-aggressive binary classifier (PA, PA-I, PA-II; Crammer et al. 2006)"
 )]
@@ -193,6 +194,7 @@ impl Classifier for PAClassifier {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
 #[params(
     name = "pa_regressor",
+    alloc_free,
     row_loop_fit,
     summary = "passive-aggressive regression (epsilon-insensitive; PA, PA-I, PA-II)"
 )]

@@ -16,6 +16,7 @@ use crate::optim::Optimizer;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
 #[params(
     name = "linear_regression",
+    alloc_free,
     summary = "linear least squares: scikit-learn's LinearRegression in batch (QR/SVD), River's SGD online",
     check = Self::check
 )]
@@ -246,6 +247,7 @@ impl Regressor for LinearRegression {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
 #[params(
     name = "ridge",
+    alloc_free,
     summary = "ridge regression, exact on both paths (scikit-learn's alpha; sufficient statistics)"
 )]
 pub struct RidgeParams {

@@ -17,6 +17,7 @@ use crate::optim::{OptState, Optimizer};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
 #[params(
     name = "softmax_regression",
+    alloc_free,
     summary = "multinomial logistic regression: River's online softmax, or scikit-learn's multinomial fit by L-BFGS",
     check = Self::check
 )]

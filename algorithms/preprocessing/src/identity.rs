@@ -10,7 +10,12 @@ use tidewater_core::spec::Params;
 
 /// Hyper-parameters of [`Passthrough`] (none).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
-#[params(name = "passthrough", summary = "the identity: rows pass unchanged")]
+#[params(
+    name = "passthrough",
+    alloc_free,
+    summary = "the identity: rows pass unchanged",
+    any_width
+)]
 pub struct PassthroughParams {}
 
 impl Build for PassthroughParams {

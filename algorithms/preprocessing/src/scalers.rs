@@ -19,6 +19,7 @@ use crate::common::{bits_eq, copy_checked, dense, fit_by_learning, same_shape};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
 #[params(
     name = "min_max_scaler",
+    alloc_free,
     summary = "scale each feature to a range by its minimum and maximum (exact running extremes)",
     check = Self::check
 )]
@@ -163,6 +164,7 @@ impl Transformer for MinMaxScaler {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
 #[params(
     name = "max_abs_scaler",
+    alloc_free,
     summary = "divide each feature by its largest absolute value (exact; keeps sparsity and sign)"
 )]
 pub struct MaxAbsScalerParams {}
@@ -250,6 +252,7 @@ tidewater_core::param_choices!(Norm { L1 => "l1", L2 => "l2", Max => "max" });
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
 #[params(
     name = "normalizer",
+    alloc_free,
     summary = "scale each row to unit norm (l1, l2 or max); learns nothing"
 )]
 pub struct NormalizerParams {
@@ -333,6 +336,7 @@ impl std::fmt::Display for Norm {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
 #[params(
     name = "adaptive_standard_scaler",
+    alloc_free,
     summary = "standardise with exponentially weighted mean and variance (River's, forgets the past)"
 )]
 pub struct AdaptiveStandardScalerParams {

@@ -7,6 +7,7 @@ use tidewater_core::{Build, Dataset, Error, FeatureVector, Fit, Result, Row, Tra
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
 #[params(
     name = "standard_scaler",
+    alloc_free,
     summary = "standardise each feature to zero mean and unit variance (exact running statistics)"
 )]
 pub struct StandardScalerParams {
