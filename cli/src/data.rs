@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use tidewater::core::io::{Cell, ColumnKind, CsvReader, Format, Record};
 use tidewater::core::record::{RecordSchema, Table};
@@ -39,7 +39,7 @@ impl SourceArg {
 /// The one column name of a LIBSVM or VW stream's features: the whole sparse vector.
 const SPARSE_FEATURES: &str = "features";
 
-type BoxedCsv = CsvReader<Box<dyn Read>>;
+type BoxedCsv = CsvReader<Box<dyn Read + Send>>;
 
 enum Inner {
     /// A LIBSVM or VW file parsed on a second thread (see `stream`).
@@ -51,6 +51,8 @@ enum Inner {
         pending: VecDeque<PathBuf>,
         record: Record,
     },
+    /// The reader moved to a parser thread (for an instant).
+    Taken,
     Synth {
         name: String,
         generator: Box<dyn tidewater::datasets::synth::Generator>,
@@ -70,8 +72,8 @@ pub struct Feed {
     kinds: Vec<ColumnKind>,
     /// The target columns a data set or generator declares (none for files).
     targets: Vec<String>,
-    /// A single CSV file's path: its numeric rows may be parsed on a second thread.
-    csv_path: Option<PathBuf>,
+    /// A single CSV input whose numeric rows may move to a parser thread at the first row.
+    fast_csv: bool,
     /// Whether rows of a LIBSVM or VW stream stay in the stream (see [`Feed::lend_rows`]).
     lend: bool,
 }
@@ -203,13 +205,45 @@ pub enum FeedError {
     Fatal(CliError),
 }
 
-fn open_csv(path: &PathBuf) -> Result<BoxedCsv, CliError> {
+/// The name of standard input as a `--data` value.
+pub const STDIN: &str = "-";
+
+/// An input file, or standard input for `-`; an error naming the file when it cannot be
+/// opened.
+pub fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, CliError> {
+    if path.as_os_str() == STDIN {
+        return Ok(Box::new(std::io::stdin()));
+    }
     let f = std::fs::File::open(path).map_err(|source| Error::Io {
         path: path.display().to_string(),
         source,
     })?;
-    let r: Box<dyn Read> = Box::new(std::io::BufReader::with_capacity(1 << 16, f));
-    Ok(CsvReader::from_reader(r, &path.display().to_string())?)
+    Ok(Box::new(f))
+}
+
+/// The name of an input in messages: its path, or `stdin`.
+pub fn input_name(path: &Path) -> String {
+    if path.as_os_str() == STDIN {
+        "stdin".to_owned()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// The format of an input: `--format`, else its extension; standard input, pipes and other
+/// files without an extension are CSV.
+pub fn input_format(path: &Path, format: Option<&str>) -> Result<Format, CliError> {
+    if format.is_none() && (path.as_os_str() == STDIN || path.extension().is_none()) {
+        return Ok(Format::Csv);
+    }
+    Ok(Format::detect(path, format)?)
+}
+
+fn open_csv(path: &Path) -> Result<BoxedCsv, CliError> {
+    Ok(CsvReader::from_reader(
+        open_input(path)?,
+        &input_name(path),
+    )?)
 }
 
 impl Feed {
@@ -219,7 +253,7 @@ impl Feed {
             SourceArg::Dataset(name) => {
                 let info = dataset_info(name)?;
                 let bytes = tidewater::datasets::csv_text(name)?;
-                let r: Box<dyn Read> = Box::new(std::io::Cursor::new(bytes));
+                let r: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(bytes));
                 let csv = CsvReader::from_reader(r, &format!("{}.csv", info.name))?;
                 let mut feed = Self::from_csv(csv, VecDeque::new());
                 feed.targets = info.targets.iter().map(|t| (*t).to_owned()).collect();
@@ -242,7 +276,7 @@ impl Feed {
                     },
                     headers,
                     kinds,
-                    csv_path: None,
+                    fast_csv: false,
                     lend: false,
                 })
             }
@@ -250,9 +284,9 @@ impl Feed {
                 let first = files.first().ok_or_else(|| {
                     CliError::input("no data: give --data FILE or --dataset NAME")
                 })?;
-                let fmt = Format::detect(first, format)?;
+                let fmt = input_format(first, format)?;
                 for f in &files[1..] {
-                    let other = Format::detect(f, format)?;
+                    let other = input_format(f, format)?;
                     if other != fmt {
                         return Err(CliError::input(format!(
                             "{}: is {other}, but {} is {fmt}: files of one stream share a format",
@@ -265,9 +299,8 @@ impl Feed {
                     Format::Csv => {
                         let csv = open_csv(first)?;
                         let mut feed = Self::from_csv(csv, files[1..].iter().cloned().collect());
-                        if files.len() == 1 {
-                            feed.csv_path = Some(first.clone());
-                        }
+                        // One file may be parsed on a second thread (see `try_fast_csv`).
+                        feed.fast_csv = files.len() == 1;
                         Ok(feed)
                     }
                     Format::LibSvm | Format::Vw => {
@@ -281,7 +314,12 @@ impl Feed {
                         } else {
                             super::stream::SparseFormat::LibSvm
                         };
-                        let stream = super::stream::SparseStream::open(first, format, bits)?;
+                        let stream = super::stream::SparseStream::open(
+                            open_input(first)?,
+                            input_name(first),
+                            format,
+                            bits,
+                        )?;
                         // One pseudo-column holds the sparse vector (2^bits features), so a
                         // saved model's schema stays small; `y` is the label.
                         let headers = vec![SPARSE_FEATURES.to_owned(), "y".to_owned()];
@@ -290,7 +328,7 @@ impl Feed {
                             kinds: vec![ColumnKind::Numeric; 2],
                             headers,
                             targets: Vec::new(),
-                            csv_path: None,
+                            fast_csv: false,
                             lend: false,
                         })
                     }
@@ -309,7 +347,7 @@ impl Feed {
     fn from_csv(csv: BoxedCsv, pending: VecDeque<PathBuf>) -> Feed {
         Feed {
             targets: Vec::new(),
-            csv_path: None,
+            fast_csv: false,
             lend: false,
             headers: csv.headers().to_vec(),
             kinds: csv.kinds().to_vec(),
@@ -472,11 +510,7 @@ impl Feed {
 
     fn set_kinds(&mut self, kinds: Vec<ColumnKind>) -> Result<(), CliError> {
         if let Inner::Csv { current, .. } = &mut self.inner {
-            // `with_kinds` takes the reader by value: stand a one-row reader in its place
-            // meanwhile (an empty one cannot be built: it is an error).
-            let stand_in: Box<dyn Read> = Box::new(&b"-\n0\n"[..]);
-            let csv = std::mem::replace(current.as_mut(), CsvReader::from_reader(stand_in, "")?);
-            **current = csv.with_kinds(kinds.clone())?;
+            current.set_kinds(kinds.clone())?;
         }
         self.kinds = kinds;
         Ok(())
@@ -494,6 +528,7 @@ impl Feed {
             Inner::Synth { name, .. } => name.clone(),
             Inner::Sparse(s) => s.name().to_owned(),
             Inner::CsvFast(s) => s.name().to_owned(),
+            Inner::Taken => String::new(),
         }
     }
 
@@ -539,9 +574,7 @@ impl Feed {
     /// Moves a single CSV file of numeric features to a parser thread at its first row (see
     /// `stream::CsvStream`); other CSV streams stay on core's reader.
     fn try_fast_csv(&mut self, cols: &Columns) -> Result<(), FeedError> {
-        let Some(path) = self.csv_path.take() else {
-            return Ok(());
-        };
+        self.fast_csv = false;
         if cols.records
             || cols
                 .feature_cols
@@ -550,34 +583,26 @@ impl Feed {
         {
             return Ok(());
         }
-        // A header with quotes may span lines: leave such files to core's reader.
-        let header_plain = std::fs::File::open(&path)
-            .and_then(|f| {
-                let mut first = Vec::new();
-                std::io::BufRead::read_until(&mut std::io::BufReader::new(f), b'\n', &mut first)?;
-                Ok(!first.contains(&b'"'))
-            })
-            .unwrap_or(false);
-        if !header_plain {
-            return Ok(());
-        }
+        let Inner::Csv { current, .. } = std::mem::replace(&mut self.inner, Inner::Taken) else {
+            unreachable!("fast_csv is set for a CSV source only")
+        };
         let plan = super::stream::CsvPlan {
             headers: self.headers.clone(),
-            kinds: self.kinds.clone(),
             features: cols.feature_cols.clone(),
             target: cols.target_col,
         };
-        let stream = super::stream::CsvStream::open(&path, plan).map_err(FeedError::Fatal)?;
+        let stream = super::stream::CsvStream::open(*current, plan).map_err(FeedError::Fatal)?;
         self.inner = Inner::CsvFast(Box::new(stream));
         Ok(())
     }
 
     fn next_raw(&mut self, cols: &Columns, buf: &mut RowBuf) -> Result<bool, FeedError> {
         buf.lent = false;
-        if self.csv_path.is_some() {
+        if self.fast_csv {
             self.try_fast_csv(cols)?;
         }
         match &mut self.inner {
+            Inner::Taken => return Ok(false),
             Inner::CsvFast(stream) => {
                 return match stream.next() {
                     super::stream::CsvNext::Row {

@@ -7,13 +7,14 @@
 //! (`inf`, `-inf`, `infinity`, any case) are an error in any column, and so is text found later
 //! in a numeric column; both name the file, the line and the column.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
 use ndarray::Array2;
 
+use super::bytes::Lines;
 use super::{Cell, ColumnKind, open_file, parse_error};
 use crate::dataset::{Dataset, FeatureMatrix, Schema, Targets};
 use crate::error::{Error, Result};
@@ -56,75 +57,52 @@ enum Field<'a> {
     NotFinite,
 }
 
-fn classify(s: &str) -> Field<'_> {
-    if s.is_empty() || s == "NaN" || s == "nan" {
-        return Field::Missing;
+/// A field's bytes without surrounding whitespace (what `str::trim` removes).
+fn trim_field(b: &[u8]) -> std::result::Result<&[u8], std::str::Utf8Error> {
+    let t = b.trim_ascii();
+    if t.first().is_some_and(|c| !c.is_ascii()) || t.last().is_some_and(|c| !c.is_ascii()) {
+        // Unicode whitespace may stand at an end: trim as text.
+        return std::str::from_utf8(t).map(|s| s.trim().as_bytes());
     }
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() => Field::Num(v),
-        Ok(_) => Field::NotFinite,
-        Err(_) => Field::Text(s),
+    Ok(t)
+}
+
+/// What a trimmed field holds: missing (empty, `NaN`, `nan`), a finite number, a
+/// non-finite one, or text (an error when it is not UTF-8).
+fn classify(s: &[u8]) -> std::result::Result<Field<'_>, std::str::Utf8Error> {
+    if s.is_empty() || s == b"NaN" || s == b"nan" {
+        return Ok(Field::Missing);
     }
+    Ok(match super::bytes::parse_number(s) {
+        Some(v) if v.is_finite() => Field::Num(v),
+        Some(_) => Field::NotFinite,
+        None => Field::Text(std::str::from_utf8(s)?),
+    })
 }
 
 /// A streaming CSV reader: a header row, then one typed [`Record`] per call.
 ///
 /// Fields are trimmed of surrounding whitespace. A row with a different number of fields than
-/// the header is an error naming its line. The file is never loaded whole.
+/// the header is an error naming its line. The file is never loaded whole: a line without a
+/// quote is split at its commas, a line with one is decoded by `csv-core` (RFC 4180 quoting,
+/// with the lines a quoted field spans), and numbers are read by `fast-float2`. Empty lines
+/// are skipped, as the `csv` crate skips them.
 pub struct CsvReader<R: Read> {
-    inner: ::csv::Reader<LineCounter<R>>,
+    lines: Lines<R>,
     name: String,
     headers: Vec<String>,
     kinds: Vec<ColumnKind>,
-    raw: ::csv::StringRecord,
-    /// `raw` holds the first data row, read to decide the kinds and not yet returned.
+    /// The fields of the current row: byte ranges into `decoded` (a quoted row) or into the
+    /// row's line (a plain one, in `plain`).
+    fields: Vec<(usize, usize)>,
+    /// The current row's bytes: a plain line as read, or a quoted row's decoded fields.
+    row: Vec<u8>,
+    /// `csv-core`'s field ends while decoding a quoted row.
+    ends: Vec<usize>,
+    /// The first data row was read (to decide the kinds) and is not yet returned.
     pending: bool,
-    /// The 1-based line where the row in `raw` starts.
+    /// The 1-based line where the current row starts.
     line: u64,
-}
-
-/// Passes bytes through, remembering where line breaks are so that a byte offset can be turned
-/// into a line number. Offsets must be asked in increasing order; only the line breaks the csv
-/// parser has buffered but not yet consumed are kept.
-struct LineCounter<R> {
-    inner: R,
-    /// Bytes passed through so far.
-    offset: u64,
-    /// Offsets of the line breaks not yet counted.
-    breaks: VecDeque<u64>,
-    /// Line breaks before the last offset asked.
-    counted: u64,
-}
-
-impl<R: Read> LineCounter<R> {
-    fn new(inner: R) -> Self {
-        LineCounter {
-            inner,
-            offset: 0,
-            breaks: VecDeque::new(),
-            counted: 0,
-        }
-    }
-
-    /// The 1-based line holding the byte at `offset`.
-    fn line_of(&mut self, offset: u64) -> u64 {
-        while self.breaks.front().is_some_and(|&b| b < offset) {
-            self.breaks.pop_front();
-            self.counted += 1;
-        }
-        self.counted + 1
-    }
-}
-
-impl<R: Read> Read for LineCounter<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        for (i, _) in buf[..n].iter().enumerate().filter(|(_, b)| **b == b'\n') {
-            self.breaks.push_back(self.offset + i as u64);
-        }
-        self.offset += n as u64;
-        Ok(n)
-    }
 }
 
 impl CsvReader<File> {
@@ -143,16 +121,14 @@ impl<R: Read> CsvReader<R> {
     /// [`next_record`](Self::next_record)) to decide the column kinds. An empty input or one with
     /// only a header is [`Error::Empty`] naming `name`.
     pub fn from_reader(reader: R, name: &str) -> Result<Self> {
-        let inner = ::csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(LineCounter::new(reader));
         let mut this = CsvReader {
-            inner,
+            lines: Lines::with_capacity(1 << 16, reader),
             name: name.to_owned(),
             headers: Vec::new(),
             kinds: Vec::new(),
-            raw: ::csv::StringRecord::new(),
+            fields: Vec::new(),
+            row: Vec::new(),
+            ends: Vec::new(),
             pending: false,
             line: 0,
         };
@@ -161,11 +137,11 @@ impl<R: Read> CsvReader<R> {
                 "{name}: the file is empty (no header row)"
             )));
         }
-        let mut headers: Vec<String> = this.raw.iter().map(|h| h.trim().to_owned()).collect();
-        if let Some(first) = headers.first_mut()
-            && let Some(rest) = first.strip_prefix('\u{feff}')
-        {
-            *first = rest.trim().to_owned();
+        let mut headers = Vec::with_capacity(this.fields.len());
+        for (i, &(a, b)) in this.fields.iter().enumerate() {
+            let h = std::str::from_utf8(&this.row[a..b])
+                .map_err(|_| parse_error(name, this.line, (i + 1).to_string(), "invalid UTF-8"))?;
+            headers.push(h.trim().to_owned());
         }
         let mut seen = HashSet::with_capacity(headers.len());
         for h in &headers {
@@ -186,10 +162,12 @@ impl<R: Read> CsvReader<R> {
         }
         this.pending = true;
         this.kinds = (0..this.headers.len())
-            .map(|i| match this.raw.get(i).map(|f| classify(f.trim())) {
-                Some(Field::Text(_)) => ColumnKind::Nominal,
-                _ => ColumnKind::Numeric,
-            })
+            .map(
+                |i| match this.field(i).map(|f| trim_field(f).map(classify)) {
+                    Some(Ok(Ok(Field::Text(_)))) => ColumnKind::Nominal,
+                    _ => ColumnKind::Numeric,
+                },
+            )
             .collect();
         Ok(this)
     }
@@ -197,6 +175,12 @@ impl<R: Read> CsvReader<R> {
     /// Forces the column kinds (for example from a saved model's schema), one per header
     /// column, in header order.
     pub fn with_kinds(mut self, kinds: Vec<ColumnKind>) -> Result<Self> {
+        self.set_kinds(kinds)?;
+        Ok(self)
+    }
+
+    /// [`with_kinds`](Self::with_kinds) in place.
+    pub fn set_kinds(&mut self, kinds: Vec<ColumnKind>) -> Result<()> {
         if kinds.len() != self.headers.len() {
             return Err(Error::LengthMismatch {
                 what: format!("column kinds against the header of {}", self.name),
@@ -205,7 +189,7 @@ impl<R: Read> CsvReader<R> {
             });
         }
         self.kinds = kinds;
-        Ok(self)
+        Ok(())
     }
 
     /// The header's column names, trimmed.
@@ -241,14 +225,14 @@ impl<R: Read> CsvReader<R> {
         let line = self.line;
         record.line = line;
         let n = self.headers.len();
-        if self.raw.len() != n {
+        if self.fields.len() != n {
             return Err(parse_error(
                 &self.name,
                 line,
                 "-",
                 format!(
                     "expected {n} fields (as in the header), found {}",
-                    self.raw.len()
+                    self.fields.len()
                 ),
             ));
         }
@@ -256,16 +240,21 @@ impl<R: Read> CsvReader<R> {
         while record.cells.len() < n {
             record.cells.push(Cell::Missing);
         }
-        for (i, (field, cell)) in self.raw.iter().zip(record.cells.iter_mut()).enumerate() {
-            let field = field.trim();
-            match (classify(field), self.kinds[i]) {
+        for (i, cell) in record.cells.iter_mut().enumerate() {
+            let (a, b) = self.fields[i];
+            let bad_utf8 = || parse_error(&self.name, line, (i + 1).to_string(), "invalid UTF-8");
+            let field = trim_field(&self.row[a..b]).map_err(|_| bad_utf8())?;
+            match (classify(field).map_err(|_| bad_utf8())?, self.kinds[i]) {
                 (Field::Missing, _) => *cell = Cell::Missing,
                 (Field::NotFinite, _) => {
                     return Err(parse_error(
                         &self.name,
                         line,
                         self.headers[i].as_str(),
-                        format!("`{field}` is not a finite number"),
+                        format!(
+                            "`{}` is not a finite number",
+                            String::from_utf8_lossy(field)
+                        ),
                     ));
                 }
                 (Field::Num(v), ColumnKind::Numeric) => *cell = Cell::Num(v),
@@ -278,11 +267,12 @@ impl<R: Read> CsvReader<R> {
                     ));
                 }
                 (Field::Num(_) | Field::Text(_), ColumnKind::Nominal) => {
+                    let text = std::str::from_utf8(field).map_err(|_| bad_utf8())?;
                     if let Cell::Text(s) = cell {
                         s.clear();
-                        s.push_str(field);
+                        s.push_str(text);
                     } else {
-                        *cell = Cell::Text(field.to_owned());
+                        *cell = Cell::Text(text.to_owned());
                     }
                 }
             }
@@ -290,42 +280,89 @@ impl<R: Read> CsvReader<R> {
         Ok(true)
     }
 
-    /// The line of the last byte the csv parser consumed: the last line of the row just read.
-    fn end_line(&mut self) -> u64 {
-        let end = self.inner.position().byte();
-        self.inner.get_mut().line_of(end.saturating_sub(1))
+    /// Field `i` of the current row, untrimmed.
+    fn field(&self, i: usize) -> Option<&[u8]> {
+        self.fields.get(i).map(|&(a, b)| &self.row[a..b])
     }
 
-    /// Reads the next raw row into `raw` and its first line into `line`, mapping the csv
-    /// crate's errors.
+    /// Reads the next row (skipping empty lines) into `row` and `fields`, and the line it
+    /// starts on into `line`; `Ok(false)` at the end of the input.
     fn read_raw(&mut self) -> Result<bool> {
-        match self.inner.read_record(&mut self.raw) {
-            Ok(more) => {
-                // The csv crate's own record positions point before skipped blank lines and
-                // before the `\n` of a `\r\n`, so the line is counted here: the row's last line
-                // less the line breaks inside its (quoted) fields.
-                let inside: usize = self.raw.iter().map(|f| f.matches('\n').count()).sum();
-                self.line = self.end_line().saturating_sub(inside as u64);
-                Ok(more)
+        loop {
+            let Some((n, bytes)) = self.lines.next_line(&self.name)? else {
+                return Ok(false);
+            };
+            if bytes.is_empty() {
+                continue;
             }
-            Err(e) => {
-                let line = self.end_line();
-                self.line = line;
-                Err(match e.into_kind() {
-                    ::csv::ErrorKind::Io(source) => Error::Io {
-                        path: self.name.clone(),
-                        source,
-                    },
-                    ::csv::ErrorKind::Utf8 { err, .. } => parse_error(
-                        &self.name,
-                        line,
-                        (err.field() + 1).to_string(),
-                        "invalid UTF-8",
-                    ),
-                    other => parse_error(&self.name, line, "-", format!("{other:?}")),
-                })
+            self.line = n;
+            self.fields.clear();
+            self.row.clear();
+            if !bytes.contains(&b'"') {
+                self.row.extend_from_slice(bytes);
+                let mut start = 0;
+                for (i, &b) in bytes.iter().enumerate() {
+                    if b == b',' {
+                        self.fields.push((start, i));
+                        start = i + 1;
+                    }
+                }
+                self.fields.push((start, bytes.len()));
+                return Ok(true);
+            }
+            let mut input = Vec::with_capacity(bytes.len() + 2);
+            input.extend_from_slice(bytes);
+            input.extend_from_slice(self.lines.ending());
+            self.decode_quoted(input)?;
+            return Ok(true);
+        }
+    }
+
+    /// Decodes a row holding quotes with `csv-core`, reading the lines a quoted field spans.
+    fn decode_quoted(&mut self, mut input: Vec<u8>) -> Result<()> {
+        use csv_core::ReadRecordResult as R;
+        let mut reader = csv_core::Reader::new();
+        let (mut pos, mut out, mut nends) = (0, 0, 0);
+        self.row.resize(input.len().max(64), 0);
+        self.ends.resize(16, 0);
+        loop {
+            let (res, nin, nout, nend) =
+                reader.read_record(&input[pos..], &mut self.row[out..], &mut self.ends[nends..]);
+            pos += nin;
+            out += nout;
+            nends += nend;
+            match res {
+                R::OutputFull => {
+                    let n = self.row.len() * 2;
+                    self.row.resize(n, 0);
+                }
+                R::OutputEndsFull => {
+                    let n = self.ends.len() * 2;
+                    self.ends.resize(n, 0);
+                }
+                R::InputEmpty if pos < input.len() => {}
+                R::InputEmpty if input.is_empty() => break,
+                R::InputEmpty => {
+                    // Inside a quoted field at the end of the line: the field goes on on the
+                    // next line (the line break, as written, is in the field). At the end of
+                    // the input, an empty input lets csv-core close the record.
+                    input.clear();
+                    pos = 0;
+                    if let Some((_, more)) = self.lines.next_line(&self.name)? {
+                        input.extend_from_slice(more);
+                        input.extend_from_slice(self.lines.ending());
+                    }
+                }
+                R::Record | R::End => break,
             }
         }
+        let mut start = 0;
+        for &end in &self.ends[..nends] {
+            self.fields.push((start, end));
+            start = end;
+        }
+        self.row.truncate(out);
+        Ok(())
     }
 }
 
@@ -482,4 +519,262 @@ pub fn read_csv_dataset<R: Read>(reader: R, name: &str, targets: TargetSpec) -> 
 pub fn load_csv(path: &Path, targets: TargetSpec) -> Result<Dataset> {
     let file = open_file(path)?;
     read_csv_dataset(file, &path.display().to_string(), targets)
+}
+
+/// Why a [`NumberColumn`] stops: the input is not a plain column of finite numbers (or it
+/// could not be read), and the general reader ([`CsvReader`]) must read it, with its errors.
+#[derive(Debug)]
+pub struct NotPlain;
+
+/// A CSV file of one column of finite numbers, read in large blocks: a plain header (one
+/// name, no quote or comma), then one number a line (empty lines skipped, as everywhere). It
+/// is the fast way through the commonest input of a drift detector; anything else (quotes,
+/// missing or non-finite values, text, a second column, invalid UTF-8) is [`NotPlain`], and
+/// the caller reads the file again with [`CsvReader`], which reports the problem with its
+/// line and column. Every value it gives is the one [`CsvReader`] would give (numbers are
+/// read by the same routine).
+pub struct NumberColumn<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// The unread bytes are `buf[pos..end]`.
+    pos: usize,
+    end: usize,
+    eof: bool,
+    header: String,
+}
+
+impl<R: Read> NumberColumn<R> {
+    /// Reads the header; [`NotPlain`] when it is not one plain column name.
+    pub fn new(reader: R) -> std::result::Result<Self, NotPlain> {
+        let mut this = NumberColumn {
+            reader,
+            buf: vec![0; 1 << 20],
+            pos: 0,
+            end: 0,
+            eof: false,
+            header: String::new(),
+        };
+        let line = this.next_line()?.ok_or(NotPlain)?;
+        let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+        if line
+            .iter()
+            .any(|&b| b == b'"' || b == b',' || !b.is_ascii())
+        {
+            return Err(NotPlain);
+        }
+        let name = line.trim_ascii();
+        if name.is_empty() {
+            return Err(NotPlain);
+        }
+        this.header = String::from_utf8_lossy(name).into_owned();
+        Ok(this)
+    }
+
+    /// The column's name.
+    pub fn header(&self) -> &str {
+        &self.header
+    }
+
+    /// Appends up to `max` values to `out`: how many, 0 at the end of the input.
+    pub fn fill(&mut self, out: &mut Vec<f64>, max: usize) -> std::result::Result<usize, NotPlain> {
+        let mut n = 0;
+        while n < max {
+            // The commonest input of a drift detector, 0/1 indicators (`d` or `d.0` and a
+            // line break), by pattern: a single digit is exactly its value.
+            match self.buf[self.pos..self.end] {
+                [d @ b'0'..=b'9', b'\n', ..] => {
+                    out.push(f64::from(d - b'0'));
+                    self.pos += 2;
+                    n += 1;
+                    continue;
+                }
+                [d @ b'0'..=b'9', b'.', b'0', b'\n', ..] => {
+                    out.push(f64::from(d - b'0'));
+                    self.pos += 4;
+                    n += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            // Any other number and a line break, in one step.
+            if let Ok((v, used)) =
+                fast_float2::parse_partial::<f64, _>(&self.buf[self.pos..self.end])
+                && self.buf.get(self.pos + used) == Some(&b'\n')
+                && self.pos + used < self.end
+                && v.is_finite()
+            {
+                out.push(v);
+                self.pos += used + 1;
+                n += 1;
+                continue;
+            }
+            let Some(line) = self.next_line()? else {
+                break;
+            };
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.is_empty() {
+                continue;
+            }
+            let field = trim_field(line).map_err(|_| NotPlain)?;
+            out.push(super::bytes::parse_finite(field).ok_or(NotPlain)?);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// The next line without its `\n` (refilling the block as needed); `None` at the end.
+    fn next_line(&mut self) -> std::result::Result<Option<&[u8]>, NotPlain> {
+        loop {
+            if let Some(k) = self.buf[self.pos..self.end]
+                .iter()
+                .position(|&b| b == b'\n')
+            {
+                let start = self.pos;
+                self.pos += k + 1;
+                return Ok(Some(&self.buf[start..start + k]));
+            }
+            if self.eof {
+                if self.pos == self.end {
+                    return Ok(None);
+                }
+                let start = self.pos;
+                self.pos = self.end;
+                return Ok(Some(&self.buf[start..self.end]));
+            }
+            // Keep the partial line, refill after it.
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+            if self.end == self.buf.len() {
+                // A line longer than a block is not a plain number.
+                return Err(NotPlain);
+            }
+            loop {
+                match self.reader.read(&mut self.buf[self.end..]) {
+                    Ok(0) => {
+                        self.eof = true;
+                        break;
+                    }
+                    Ok(k) => {
+                        self.end += k;
+                        break;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => return Err(NotPlain),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn field() -> impl Strategy<Value = String> {
+        prop_oneof![
+            6 => "[a-z0-9 .]{0,5}",
+            1 => Just("\"a,b\"".to_owned()),
+            1 => Just("\"x\ny\"".to_owned()),
+            1 => Just("\"x\r\ny\"".to_owned()),
+            1 => Just("\"q\"\"q\"".to_owned()),
+            1 => Just("  \"pad\"  ".to_owned()),
+            1 => Just("NaN".to_owned()),
+            1 => Just("".to_owned()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// A plain column reads as the general reader reads it, or is left to it.
+        #[test]
+        fn a_number_column_gives_the_general_readers_values(
+            values in prop::collection::vec(prop_oneof![
+                6 => any::<f64>().prop_filter("finite", |v| v.is_finite()).prop_map(|v| format!("{v}")),
+                2 => (0u8..10).prop_map(|d| format!("{d}.0")),
+                1 => Just(String::new()),
+                1 => Just(" 7 ".to_owned()),
+                1 => Just("1e3\r".to_owned()),
+                1 => Just("NaN".to_owned()),
+                1 => Just("inf".to_owned()),
+                1 => Just("x".to_owned()),
+                1 => Just("\"1\"".to_owned()),
+            ], 1..40),
+            last_newline in any::<bool>(),
+        ) {
+            let mut text = String::from("x\n");
+            text.push_str(&values.join("\n"));
+            if last_newline {
+                text.push('\n');
+            }
+            let general = (|| -> Result<Vec<f64>> {
+                let mut r = CsvReader::from_reader(text.as_bytes(), "t")?.with_kinds(vec![ColumnKind::Numeric])?;
+                let mut rec = Record::new();
+                let mut out = Vec::new();
+                while r.next_record(&mut rec)? {
+                    out.push(rec.cells[0].as_f64().ok_or_else(|| Error::Empty("missing".into()))?);
+                }
+                Ok(out)
+            })();
+            let fast = (|| -> std::result::Result<Vec<f64>, NotPlain> {
+                let mut c = NumberColumn::new(text.as_bytes())?;
+                let mut out = Vec::new();
+                while c.fill(&mut out, 3)? > 0 {}
+                Ok(out)
+            })();
+            // (A column with no value is left to the general reader, whose error says so.)
+            if let Ok(fast) = fast
+                && !fast.is_empty()
+            {
+                let general = general.unwrap_or_else(|e| panic!("{text:?}: fast {fast:?}, general {e}"));
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                prop_assert_eq!(bits(&fast), bits(&general), "{:?}", text);
+            }
+        }
+
+        /// Rows read line by line (plain lines split by hand, quoted ones by csv-core) are the
+        /// rows the `csv` crate reads from the whole text.
+        #[test]
+        fn reads_the_rows_the_csv_crate_reads(
+            rows in prop::collection::vec(prop::collection::vec(field(), 3), 1..8),
+            crlf in any::<bool>(),
+            blank in prop::collection::vec(any::<bool>(), 8),
+        ) {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let mut text = format!("a,b,c{end}");
+            for (i, r) in rows.iter().enumerate() {
+                if blank[i] {
+                    text.push_str(end);
+                }
+                text.push_str(&r.join(","));
+                text.push_str(end);
+            }
+            let mut want = Vec::new();
+            let mut rdr = ::csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text.as_bytes());
+            for rec in rdr.records() {
+                let rec = rec.unwrap();
+                want.push(rec.iter().map(|f| {
+                    let f = f.trim();
+                    if f.is_empty() || f == "NaN" { Cell::Missing } else { Cell::Text(f.to_owned()) }
+                }).collect::<Vec<_>>());
+            }
+            let r = CsvReader::from_reader(text.as_bytes(), "t");
+            let mut r = match r {
+                Ok(r) => r,
+                Err(e) => {
+                    prop_assert!(want.is_empty(), "{e}: {text:?}");
+                    return Ok(());
+                }
+            };
+            r.set_kinds(vec![ColumnKind::Nominal; 3]).unwrap();
+            let mut got = Vec::new();
+            let mut rec = Record::new();
+            while r.next_record(&mut rec).unwrap() {
+                got.push(rec.cells.clone());
+            }
+            prop_assert_eq!(got, want, "{:?}", text);
+        }
+    }
 }

@@ -7,7 +7,6 @@
 //! [`Error::Parse`] naming the file, the line and the column; no input makes
 //! a reader panic.
 
-use std::io::BufRead;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -16,13 +15,17 @@ use crate::error::{Error, Result};
 use crate::label::Label;
 use crate::row::SparseRow;
 
+pub mod bytes;
 pub mod csv;
 pub mod libsvm;
 pub mod vw;
 
-pub use self::csv::{CsvReader, Record, TargetSpec, load_csv, read_csv_dataset};
-pub use self::libsvm::{LibSvmReader, load_libsvm};
-pub use self::vw::{VwReader, load_vw};
+pub use self::bytes::Lines;
+pub use self::csv::{
+    CsvReader, NotPlain, NumberColumn, Record, TargetSpec, load_csv, read_csv_dataset,
+};
+pub use self::libsvm::{LibSvmParser, LibSvmReader, load_libsvm};
+pub use self::vw::{VwParser, VwReader, load_vw};
 
 /// A data file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -172,69 +175,6 @@ impl SparseRecord {
 impl Default for SparseRecord {
     fn default() -> Self {
         SparseRecord::new()
-    }
-}
-
-/// Reads text lines with a reused buffer, counting physical lines.
-pub(crate) struct LineReader<R> {
-    inner: std::io::BufReader<R>,
-    buf: Vec<u8>,
-    line: u64,
-    failed: bool,
-}
-
-impl<R: std::io::Read> LineReader<R> {
-    pub(crate) fn new(inner: R) -> Self {
-        LineReader {
-            inner: std::io::BufReader::new(inner),
-            buf: Vec::new(),
-            line: 0,
-            failed: false,
-        }
-    }
-
-    /// The next line without its line ending, with its 1-based number; `None` at end of file.
-    pub(crate) fn next_line(&mut self, name: &str) -> Result<Option<(u64, &str)>> {
-        self.buf.clear();
-        if self.failed {
-            return Ok(None);
-        }
-        let n = match self.inner.read_until(b'\n', &mut self.buf) {
-            Ok(n) => n,
-            Err(source) => {
-                // A read error ends the stream, so a caller skipping bad rows cannot loop.
-                self.failed = true;
-                return Err(Error::Io {
-                    path: name.to_owned(),
-                    source,
-                });
-            }
-        };
-        if n == 0 {
-            return Ok(None);
-        }
-        self.line += 1;
-        let mut bytes = &self.buf[..];
-        if let Some(b) = bytes.strip_suffix(b"\n") {
-            bytes = b;
-        }
-        if let Some(b) = bytes.strip_suffix(b"\r") {
-            bytes = b;
-        }
-        if self.line == 1
-            && let Some(b) = bytes.strip_prefix("\u{feff}".as_bytes())
-        {
-            bytes = b;
-        }
-        match std::str::from_utf8(bytes) {
-            Ok(s) => Ok(Some((self.line, s))),
-            Err(e) => Err(parse_error(
-                name,
-                self.line,
-                "-",
-                format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1),
-            )),
-        }
     }
 }
 
