@@ -11,7 +11,7 @@ use tidewater::registry::{self, AnyModel, Role, SavedModel};
 use tidewater::spec::{ParamDoc, Value as SpecValue};
 use tidewater::{Classifier, Regressor, Transformer};
 
-use super::data::{Columns, Feed, FeedError, RowBuf, SourceArg, TargetUse};
+use super::data::{Columns, Feed, FeedError, Reading, RowBuf, SourceArg, TargetUse};
 use super::output::{
     Progress, csv_field, io_err, label_json, metrics_json, number_json, print_json,
 };
@@ -24,22 +24,23 @@ pub fn dispatch(cmd: Command) -> Result<(), CliError> {
         Command::Eval {
             model,
             source,
-            limit,
             window,
             json,
             retrain,
-        } => eval(model, &source, limit, window, json, retrain),
+        } => eval(model, &source, window, json, retrain),
         Command::Fit {
             model,
             source,
             save,
-        } => fit(&model, &source, &save),
+            json,
+        } => fit(&model, &source, &save, json),
         Command::Learn {
             model,
             load,
             source,
             save,
-        } => learn(model, load, &source, &save),
+            json,
+        } => learn(model, load, &source, &save, json),
         Command::Predict {
             load,
             source,
@@ -73,7 +74,25 @@ pub fn dispatch(cmd: Command) -> Result<(), CliError> {
     }
 }
 
-fn open(source: &SourceArgs, default_dataset: Option<&str>) -> Result<(Feed, SourceArg), CliError> {
+/// The hash bits of LIBSVM and VW rows: `--bits`, or what the saved model learned with (a
+/// different `--bits` is an error: the rows would be hashed otherwise), or 18 (VW's).
+fn resolve_bits(given: Option<u32>, saved: Option<u32>) -> Result<u32, CliError> {
+    match (given, saved) {
+        (Some(g), Some(s)) if g != s => Err(CliError::input(format!(
+            "--bits {g}: the model learned from rows hashed to {s} bits (--bits {s}); give \
+             the same or leave --bits out"
+        ))),
+        (g, s) => Ok(g.or(s).unwrap_or(tidewater::core::io::vw::DEFAULT_BITS)),
+    }
+}
+
+/// Opens the source of a command; `saved_bits` are the hash bits a saved model learned with.
+/// Returns the feed, the source, and the hash bits of its rows when they are LIBSVM or VW.
+fn open(
+    source: &SourceArgs,
+    default_dataset: Option<&str>,
+    saved_bits: Option<u32>,
+) -> Result<(Feed, SourceArg, Option<u32>), CliError> {
     let mut s = source.source()?;
     if let (SourceArg::Files(f), Some(d)) = (&s, default_dataset)
         && f.is_empty()
@@ -87,7 +106,13 @@ fn open(source: &SourceArgs, default_dataset: Option<&str>) -> Result<(Feed, Sou
             "no data: give --data FILE or --dataset NAME",
         ));
     }
-    Ok((Feed::open(&s, source.format.as_deref(), source.bits)?, s))
+    let bits = resolve_bits(source.bits, saved_bits)?;
+    let mut feed = Feed::open(&s, source.format.as_deref(), bits)?;
+    if let Some(l) = source.limit {
+        feed.limit_synth(l);
+    }
+    let sparse = feed.is_sparse().then_some(bits);
+    Ok((feed, s, sparse))
 }
 
 /// Binds a new model's columns and builds it: a spec with a record stage (encoders,
@@ -150,12 +175,12 @@ fn drive(
             Ok(false) => break,
             Ok(true) => step(&buf, feed.row(&buf), feed.peek())
                 .err()
-                .map(|e| format!("{}: {e}", buf.place)),
+                .map(|e| format!("{}: {}", buf.place, cols.name_feature(e))),
             Err(FeedError::Row(m)) => Some(m),
             Err(FeedError::Fatal(e)) => return Err(e),
         };
         n += 1;
-        progress.tick(n);
+        progress.tick(n, || feed.bytes_read());
         if let Some(m) = bad {
             match on_error {
                 OnError::Abort => return Err(CliError::Input(m)),
@@ -169,7 +194,6 @@ fn drive(
 fn eval(
     model_spec: Option<String>,
     source: &SourceArgs,
-    limit: Option<usize>,
     window: usize,
     json: bool,
     retrain: Option<String>,
@@ -188,14 +212,12 @@ fn eval(
         ),
         None => None,
     };
-    let (mut feed, src) = open(source, Some(DEFAULT_DATASET))?;
-    if let Some(l) = limit {
-        feed.limit_synth(l);
-    }
+    let (mut feed, src, _) = open(source, Some(DEFAULT_DATASET), None)?;
+    let limit = source.limit;
     let (mut model, cols) = build_bound(&mut feed, &spec, source.target.as_deref())?;
     let records = cols.records;
     let target = cols.target.clone().unwrap_or_default();
-    let progress = Progress::new(json);
+    let progress = Progress::new(json, feed.total(&src, limit));
     // With --retrain, the model is wrapped in drift retraining and its events reported.
     let events: Option<Vec<tidewater::drift::Event>>;
     // One prequential run, for either evaluator: the model plain or wrapped in drift
@@ -295,16 +317,67 @@ fn eval(
     }
 }
 
-fn fit(spec: &str, source: &SourceArgs, save: &std::path::Path) -> Result<(), CliError> {
+/// What `fit` and `learn` report: rows read and skipped, and where the time went.
+struct TrainReport {
+    rows: usize,
+    skipped: usize,
+    read_seconds: f64,
+    train_seconds: f64,
+}
+
+impl TrainReport {
+    /// `{"model", "rows", "skipped", "read_seconds", "train_seconds"}` on stdout with
+    /// `--json`, else one line on stderr.
+    fn print(
+        &self,
+        command: &str,
+        spec: &str,
+        save: &std::path::Path,
+        json: bool,
+    ) -> Result<(), CliError> {
+        if json {
+            return print_json(&json!({
+                "model": spec,
+                "rows": self.rows,
+                "skipped": self.skipped,
+                "read_seconds": self.read_seconds,
+                "train_seconds": self.train_seconds,
+            }));
+        }
+        eprintln!(
+            "{command}: {} rows ({} skipped), read in {:.3} s, learned in {:.3} s; saved {}",
+            self.rows,
+            self.skipped,
+            self.read_seconds,
+            self.train_seconds,
+            save.display()
+        );
+        Ok(())
+    }
+}
+
+fn fit(
+    spec: &str,
+    source: &SourceArgs,
+    save: &std::path::Path,
+    json: bool,
+) -> Result<(), CliError> {
+    let start = Instant::now();
     // Parse (and validate) first so a bad spec is reported before any data is read.
     let role = registry::parse(spec, registry::Path::Batch)?
         .last()
         .map_or(Role::Transformer, |(_, e)| e.role);
     let records = registry::has_record_stage(spec)?;
-    let (mut feed, _) = open(source, None)?;
+    let (mut feed, src, bits) = open(source, None, None)?;
+    let progress = Progress::new(json, feed.total(&src, source.limit));
     let cols = feed.bind_new_with(source.target.as_deref(), role != Role::Transformer, records)?;
-    let mut skipped = 0;
-    let (model, rows) = if records {
+    let mut how = Reading {
+        limit: source.limit,
+        skip_bad: source.on_error == OnError::Skip,
+        skipped: 0,
+        progress: &progress,
+    };
+    let (model, rows, read_seconds) = if records {
         let front = registry::record_stage_for(spec, &cols.schema()?)?
             .ok_or_else(|| CliError::Internal("a record stage was expected".into()))?;
         let mut places = Vec::new();
@@ -316,11 +389,11 @@ fn fit(spec: &str, source: &SourceArgs, save: &std::path::Path) -> Result<(), Cl
         let (table, targets) = feed.collect_table(
             &cols,
             target_use,
-            source.on_error == OnError::Skip,
-            &mut skipped,
+            &mut how,
             |r| front.check_columns(r),
             &mut places,
         )?;
+        let read = start.elapsed().as_secs_f64();
         let names = match role {
             Role::Transformer => Vec::new(),
             _ => cols.target.iter().cloned().collect(),
@@ -334,17 +407,14 @@ fn fit(spec: &str, source: &SourceArgs, save: &std::path::Path) -> Result<(), Cl
                 e => e.into(),
             }
         })?;
-        (model, table.n_rows())
+        (model, table.n_rows(), read)
     } else {
-        let data = feed.collect(
-            &cols,
-            role == Role::Classifier,
-            None,
-            source.on_error == OnError::Skip,
-            &mut skipped,
-        )?;
-        (registry::fit(spec, &data)?, data.n_rows())
+        let data = feed.collect(&cols, role == Role::Classifier, &mut how)?;
+        let read = start.elapsed().as_secs_f64();
+        (registry::fit(spec, &data)?, data.n_rows(), read)
     };
+    progress.finish();
+    let train_seconds = start.elapsed().as_secs_f64() - read_seconds;
     SavedModel {
         spec: spec.to_owned(),
         features: cols.features,
@@ -352,9 +422,16 @@ fn fit(spec: &str, source: &SourceArgs, save: &std::path::Path) -> Result<(), Cl
         target_numeric: cols.target_numeric,
         rows_seen: rows as u64,
         model,
+        bits,
     }
     .save(save)?;
-    Ok(())
+    TrainReport {
+        rows: rows + how.skipped,
+        skipped: how.skipped,
+        read_seconds,
+        train_seconds,
+    }
+    .print("fit", spec, save, json)
 }
 
 fn learn(
@@ -362,9 +439,12 @@ fn learn(
     load: Option<std::path::PathBuf>,
     source: &SourceArgs,
     save: &std::path::Path,
+    json: bool,
 ) -> Result<(), CliError> {
-    let (mut feed, _) = open(source, None)?;
-    let (mut saved, cols) = match (spec, load) {
+    let start = Instant::now();
+    let loaded = load.as_deref().map(SavedModel::load).transpose()?;
+    let (mut feed, src, bits) = open(source, None, loaded.as_ref().and_then(|s| s.bits))?;
+    let (mut saved, cols) = match (spec, loaded) {
         (Some(spec), _) => {
             let (model, cols) = build_bound(&mut feed, &spec, source.target.as_deref())?;
             let saved = SavedModel {
@@ -374,11 +454,11 @@ fn learn(
                 target_numeric: cols.target_numeric,
                 rows_seen: 0,
                 model,
+                bits,
             };
             (saved, cols)
         }
-        (None, Some(path)) => {
-            let saved = SavedModel::load(&path)?;
+        (None, Some(saved)) => {
             let need = saved.model.role() != Role::Transformer;
             let cols = bind_saved(&mut feed, &saved, need)?;
             (saved, cols)
@@ -386,35 +466,52 @@ fn learn(
         (None, None) => return Err(CliError::input("learn needs --model SPEC or --load MODEL")),
     };
     let target = cols.target.clone().unwrap_or_default();
-    let progress = Progress::new(false);
+    let progress = Progress::new(json, feed.total(&src, source.limit));
     let mut skipped = 0usize;
+    let mut train = std::time::Duration::ZERO;
     let model = &mut saved.model;
     let n = drive(
         &mut feed,
         &cols,
         source.on_error,
-        None,
+        source.limit,
         &progress,
-        |b, row, _| match (&mut *model, cols.records) {
-            (AnyModel::Classifier(m), true) => {
-                rec::RecordClassifier::learn_record(m, b.record(), &b.label(&target)?, None)
-            }
-            (AnyModel::Regressor(m), true) => {
-                rec::RecordRegressor::learn_record(m, b.record(), b.value(&target)?, None)
-            }
-            (AnyModel::Transformer(m), true) => {
-                rec::RecordTransform::learn_record(m, b.record(), None)
-            }
-            (AnyModel::Classifier(m), false) => m.learn_one(row, &b.label(&target)?, None),
-            (AnyModel::Regressor(m), false) => m.learn_one(row, b.value(&target)?, None),
-            (AnyModel::Transformer(m), false) => m.learn_one(row, None),
+        |b, row, _| {
+            let t = Instant::now();
+            let r = match (&mut *model, cols.records) {
+                (AnyModel::Classifier(m), true) => {
+                    rec::RecordClassifier::learn_record(m, b.record(), &b.label(&target)?, None)
+                }
+                (AnyModel::Regressor(m), true) => {
+                    rec::RecordRegressor::learn_record(m, b.record(), b.value(&target)?, None)
+                }
+                (AnyModel::Transformer(m), true) => {
+                    rec::RecordTransform::learn_record(m, b.record(), None)
+                }
+                (AnyModel::Classifier(m), false) => m.learn_one(row, &b.label(&target)?, None),
+                (AnyModel::Regressor(m), false) => m.learn_one(row, b.value(&target)?, None),
+                (AnyModel::Transformer(m), false) => m.learn_one(row, None),
+            };
+            train += t.elapsed();
+            r
         },
         || skipped += 1,
     )?;
     progress.finish();
+    if n == 0 {
+        return Err(CliError::input(format!("{}: no data rows", feed.name())));
+    }
     saved.rows_seen += (n - skipped) as u64;
+    let train_seconds = train.as_secs_f64();
+    let read_seconds = start.elapsed().as_secs_f64() - train_seconds;
     saved.save(save)?;
-    Ok(())
+    TrainReport {
+        rows: n,
+        skipped,
+        read_seconds,
+        train_seconds,
+    }
+    .print("learn", &saved.spec, save, json)
 }
 
 fn predict(
@@ -424,9 +521,9 @@ fn predict(
     json: bool,
 ) -> Result<(), CliError> {
     let saved = SavedModel::load(load)?;
-    let (mut feed, _) = open(source, None)?;
+    let (mut feed, _, _) = open(source, None, saved.bits)?;
     let cols = bind_saved(&mut feed, &saved, false)?;
-    let progress = Progress::new(true);
+    let progress = Progress::new(true, None);
     let classes: Vec<tidewater::Label> = match &saved.model {
         AnyModel::Classifier(m) => m.classes().labels().to_vec(),
         _ if proba => {
@@ -455,7 +552,7 @@ fn predict(
         &mut feed,
         &cols,
         source.on_error,
-        None,
+        source.limit,
         &progress,
         |b, row, _| {
             let (pred, mut line) = match &saved.model {
@@ -540,12 +637,21 @@ fn transform(load: &std::path::Path, source: &SourceArgs, json: bool) -> Result<
             saved.spec
         )));
     };
-    let (mut feed, _) = open(source, None)?;
+    let (mut feed, _, _) = open(source, None, saved.bits)?;
     let cols = bind_saved(&mut feed, &saved, false)?;
     let k = model
         .n_features_out()
         .ok_or_else(|| CliError::input("transform: the model has learned nothing"))?;
-    let columns = model.feature_names_out(&saved.features);
+    // A LIBSVM or VW model's one input column stands for 2^bits features: name them as the
+    // rows have them (f0, f1, ...), so the output's names match its values.
+    let inputs: Vec<String> = match (cols.sparse, model.n_features_in()) {
+        (true, Some(d)) => (0..d).map(|j| format!("f{j}")).collect(),
+        _ => saved.features.clone(),
+    };
+    let mut columns = model.feature_names_out(&inputs);
+    if columns.len() != k {
+        columns = (0..k).map(|j| format!("x{j}")).collect();
+    }
     let mut out_row = vec![0.0; k];
     // A row skipped with `--on-error skip` stays in the output as an empty row (null in JSON).
     let values = std::cell::RefCell::new(Vec::<Option<Vec<f64>>>::new());
@@ -553,8 +659,8 @@ fn transform(load: &std::path::Path, source: &SourceArgs, json: bool) -> Result<
         &mut feed,
         &cols,
         source.on_error,
-        None,
-        &Progress::new(true),
+        source.limit,
+        &Progress::new(true, None),
         |b, row, _| {
             if cols.records {
                 rec::RecordTransform::transform_record(model, b.record(), &mut out_row)?;

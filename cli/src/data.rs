@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use tidewater::core::io::{Cell, ColumnKind, CsvReader, Format, Record};
+use tidewater::core::io::{Cell, ColumnKind, CsvReader, Format, Record, quote};
 use tidewater::core::record::{RecordSchema, Table};
 use tidewater::{Dataset, Error, FeatureMatrix, Label, Row, SparseRow, Targets};
 
@@ -74,6 +74,8 @@ pub struct Feed {
     targets: Vec<String>,
     /// A single CSV input whose numeric rows may move to a parser thread at the first row.
     fast_csv: bool,
+    /// Bytes of the input files already finished.
+    done_bytes: u64,
     /// Whether rows of a LIBSVM or VW stream stay in the stream (see [`Feed::lend_rows`]).
     lend: bool,
 }
@@ -156,7 +158,10 @@ impl RowBuf {
             Some(Cell::Num(v)) => Ok(*v),
             Some(Cell::Text(s)) => Err(Error::BadValue {
                 location: tidewater::core::Location::Column(target.into()),
-                reason: format!("`{s}` is not a number, but a regressor needs numeric targets"),
+                reason: format!(
+                    "{} is not a number, but a regressor needs numeric targets",
+                    quote(s)
+                ),
             }),
             _ => Err(missing(target)),
         }
@@ -185,9 +190,26 @@ pub struct Columns {
     pub records: bool,
     /// The kinds of the feature columns, in model order.
     pub kinds: Vec<ColumnKind>,
+    /// The features are one sparse vector (LIBSVM, VW), not one column each.
+    pub sparse: bool,
 }
 
 impl Columns {
+    /// An error about a feature of the row as the model got it, with the feature named by
+    /// its column (for a row of columns: not a sparse vector, not raw cells).
+    pub fn name_feature(&self, e: Error) -> Error {
+        match e {
+            Error::BadValue {
+                location: tidewater::core::Location::Feature(j),
+                reason,
+            } if !self.sparse && !self.records && j < self.features.len() => Error::BadValue {
+                location: tidewater::core::Location::Column(self.features[j].clone()),
+                reason,
+            },
+            e => e,
+        }
+    }
+
     /// The feature columns as a record schema.
     pub fn schema(&self) -> Result<RecordSchema, CliError> {
         Ok(RecordSchema::new(
@@ -277,6 +299,7 @@ impl Feed {
                     headers,
                     kinds,
                     fast_csv: false,
+                    done_bytes: 0,
                     lend: false,
                 })
             }
@@ -329,12 +352,58 @@ impl Feed {
                             headers,
                             targets: Vec::new(),
                             fast_csv: false,
+                            done_bytes: 0,
                             lend: false,
                         })
                     }
                 }
             }
         }
+    }
+
+    /// Whether the rows are LIBSVM or VW (one sparse vector of `2^bits` features).
+    pub fn is_sparse(&self) -> bool {
+        matches!(self.inner, Inner::Sparse(_))
+    }
+
+    /// How much input there is, when known before reading: the rows of a data set or of a
+    /// bounded generator, else the size of the input files (none for standard input or a
+    /// pipe).
+    pub fn total(&self, source: &SourceArg, limit: Option<usize>) -> Option<super::output::Total> {
+        use super::output::Total;
+        let known = match (&self.inner, source) {
+            (Inner::Synth { remaining, .. }, _) => Some(Total::Rows(*remaining as u64)),
+            (_, SourceArg::Dataset(name)) => {
+                tidewater::datasets::info(name).map(|d| Total::Rows(d.rows as u64))
+            }
+            (_, SourceArg::Files(files)) => files
+                .iter()
+                .map(|f| {
+                    std::fs::metadata(f)
+                        .ok()
+                        .filter(|m| m.is_file())
+                        .map(|m| m.len())
+                })
+                .sum::<Option<u64>>()
+                .map(Total::Bytes),
+            _ => None,
+        };
+        match (known, limit) {
+            (Some(Total::Rows(n)), Some(l)) => Some(Total::Rows(n.min(l as u64))),
+            (_, Some(l)) => Some(Total::Rows(l as u64)),
+            (k, None) => k,
+        }
+    }
+
+    /// The input bytes read so far (files; 0 for data sets and generators).
+    pub fn bytes_read(&self) -> u64 {
+        self.done_bytes
+            + match &self.inner {
+                Inner::Csv { current, .. } => current.bytes_read(),
+                Inner::CsvFast(s) => s.bytes_read(),
+                Inner::Sparse(s) => s.bytes_read(),
+                Inner::Synth { .. } | Inner::Taken => 0,
+            }
     }
 
     /// Bounds a generator's stream to `n` rows (other sources end by themselves).
@@ -348,6 +417,7 @@ impl Feed {
         Feed {
             targets: Vec::new(),
             fast_csv: false,
+            done_bytes: 0,
             lend: false,
             headers: csv.headers().to_vec(),
             kinds: csv.kinds().to_vec(),
@@ -443,6 +513,7 @@ impl Feed {
             target_numeric: target_col.is_none_or(|c| self.kinds[c] == ColumnKind::Numeric),
             target_col,
             records,
+            sparse: matches!(self.inner, Inner::Sparse(_)),
         })
     }
 
@@ -505,6 +576,7 @@ impl Feed {
             target_col,
             target_numeric,
             records: feature_kinds.is_some(),
+            sparse: matches!(self.inner, Inner::Sparse(_)),
         })
     }
 
@@ -634,6 +706,7 @@ impl Feed {
                         let Some(next) = pending.pop_front() else {
                             return Ok(false);
                         };
+                        self.done_bytes += current.bytes_read();
                         let csv = open_csv(&next).map_err(FeedError::Fatal)?;
                         if csv.headers() != self.headers.as_slice() {
                             return Err(FeedError::Fatal(CliError::input(format!(
@@ -734,8 +807,10 @@ impl Feed {
                 }
                 Cell::Text(t) => {
                     return Err(FeedError::Row(format!(
-                        "{}: column `{}`: `{t}` is not a number",
-                        buf.place, cols.features[j]
+                        "{}: column `{}`: {} is not a number",
+                        buf.place,
+                        cols.features[j],
+                        quote(t)
                     )));
                 }
             }
@@ -756,8 +831,7 @@ impl Feed {
         &mut self,
         cols: &Columns,
         target: TargetUse,
-        skip_bad: bool,
-        skipped: &mut usize,
+        how: &mut Reading<'_>,
         check: impl Fn(&[Cell]) -> Result<(), Error>,
         places: &mut Vec<String>,
     ) -> Result<(Table, Vec<Targets>), CliError> {
@@ -765,7 +839,9 @@ impl Feed {
         let mut buf = RowBuf::default();
         let mut ys_l: Vec<Label> = Vec::new();
         let mut ys_v: Vec<f64> = Vec::new();
-        loop {
+        while how.limit.is_none_or(|l| table.n_rows() + how.skipped < l) {
+            how.progress
+                .tick(table.n_rows() + how.skipped, || self.bytes_read());
             let bad = match self.next(cols, &mut buf) {
                 Ok(false) => break,
                 Ok(true) => {
@@ -796,8 +872,8 @@ impl Feed {
                 Err(FeedError::Fatal(e)) => return Err(e),
             };
             if let Some(m) = bad {
-                if skip_bad {
-                    *skipped += 1;
+                if how.skip_bad {
+                    how.skipped += 1;
                     continue;
                 }
                 return Err(CliError::Input(m));
@@ -820,9 +896,7 @@ impl Feed {
         &mut self,
         cols: &Columns,
         labels: bool,
-        limit: Option<usize>,
-        skip_bad: bool,
-        skipped: &mut usize,
+        how: &mut Reading<'_>,
     ) -> Result<Dataset, CliError> {
         let mut buf = RowBuf::default();
         let mut x: Vec<f64> = Vec::new();
@@ -830,7 +904,8 @@ impl Feed {
         let mut ys_l: Vec<Label> = Vec::new();
         let mut ys_v: Vec<f64> = Vec::new();
         let mut n = 0usize;
-        while limit.is_none_or(|l| n < l) {
+        while how.limit.is_none_or(|l| n + how.skipped < l) {
+            how.progress.tick(n + how.skipped, || self.bytes_read());
             let bad = match self.next(cols, &mut buf) {
                 Ok(false) => break,
                 Ok(true) => {
@@ -851,7 +926,7 @@ impl Feed {
                             if ys_v.len() > n {
                                 ys_v.pop();
                             }
-                            Some(format!("{}: {e}", buf.place))
+                            Some(format!("{}: {}", buf.place, cols.name_feature(e)))
                         }
                     }
                 }
@@ -859,8 +934,8 @@ impl Feed {
                 Err(FeedError::Fatal(e)) => return Err(e),
             };
             if let Some(m) = bad {
-                if skip_bad {
-                    *skipped += 1;
+                if how.skip_bad {
+                    how.skipped += 1;
                     continue;
                 }
                 return Err(CliError::Input(m));
@@ -920,6 +995,19 @@ pub fn dataset_info(name: &str) -> Result<&'static tidewater::datasets::DatasetI
             known.join(", ")
         ))
     })
+}
+
+/// How the batch path reads its rows: at most `limit`, skipping bad ones (counted in
+/// `skipped`) or stopping at the first, showing `progress`.
+pub struct Reading<'a> {
+    /// Stop after this many rows (good and skipped).
+    pub limit: Option<usize>,
+    /// Skip a bad row (`--on-error skip`) instead of stopping.
+    pub skip_bad: bool,
+    /// Rows skipped so far.
+    pub skipped: usize,
+    /// The progress display.
+    pub progress: &'a super::output::Progress,
 }
 
 /// What the batch path makes of the target column.

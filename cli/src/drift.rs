@@ -11,13 +11,13 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use serde_json::{Value, json};
-use tidewater::core::io::{Cell, ColumnKind, CsvReader, Format, NumberColumn, Record};
+use tidewater::core::io::{Cell, ColumnKind, CsvReader, Format, NumberColumn, Record, quote};
 use tidewater::drift::{AnyDetector, Detections, DriftDetector};
 use tidewater::{Error, registry};
 
 use super::CliError;
 use super::data::{Feed, FeedError, RowBuf, SourceArg, input_format, input_name, open_input};
-use super::output::{Progress, io_err, print_json};
+use super::output::{Progress, Total, io_err, print_json};
 
 /// Values handed to the detector at once.
 const CHUNK: usize = 1 << 16;
@@ -61,7 +61,7 @@ impl Run {
             rows: 0,
             pending: Vec::with_capacity(CHUNK),
             limit: limit.unwrap_or(usize::MAX),
-            progress: Progress::new(json),
+            progress: Progress::new(json, limit.map(|l| Total::Rows(l as u64))),
         }
     }
 
@@ -84,7 +84,7 @@ impl Run {
             .update_many_into(&self.pending, self.rows, &mut self.out)?;
         self.rows += self.pending.len();
         self.pending.clear();
-        self.progress.tick(self.rows);
+        self.progress.tick(self.rows, || 0);
         Ok(())
     }
 
@@ -296,7 +296,7 @@ fn general_files(args: &DriftArgs, run: &mut Run) -> Result<(), CliError> {
                 Cell::Num(v) => *v,
                 Cell::Missing => return Err(place("missing value".into()).into()),
                 Cell::Text(t) => {
-                    return Err(place(format!("`{t}` is not a number")).into());
+                    return Err(place(format!("{} is not a number", quote(t))).into());
                 }
             };
             if let Err(e) = run.detector.check(v) {
@@ -349,7 +349,7 @@ fn fast_run(args: &DriftArgs, run: &mut Run) -> Result<(), GiveUp> {
                 break;
             }
             run.rows += chunk.len();
-            run.progress.tick(run.rows);
+            run.progress.tick(run.rows, || 0);
             let _ = spare_tx.send(chunk);
         }
         // Dropping the receiver stops a reader still sending.

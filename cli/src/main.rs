@@ -47,7 +47,8 @@ impl From<tidewater::Error> for CliError {
 #[command(
     name = "tidewater",
     version,
-    about = "Online and batch machine learning: one model type for both paths"
+    about = "Online and batch machine learning: one model type for both paths",
+    arg_required_else_help = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -64,8 +65,9 @@ enum OnError {
 
 #[derive(Args, Clone)]
 struct SourceArgs {
-    /// Data file(s), read in order as one stream (.csv, .svm/.libsvm, .vw).
-    #[arg(long = "data", value_name = "FILE")]
+    /// Data file(s), read in order as one stream (.csv, .svm/.libsvm, .vw; `-` is standard
+    /// input; a file without an extension is CSV). Repeat the flag or list several.
+    #[arg(long = "data", value_name = "FILE", num_args = 1..)]
     data: Vec<PathBuf>,
     /// A shipped data set (see `tidewater list`).
     #[arg(long, value_name = "NAME", conflicts_with = "data")]
@@ -77,9 +79,13 @@ struct SourceArgs {
     /// File format, overriding the extension.
     #[arg(long, value_name = "FORMAT")]
     format: Option<String>,
-    /// Bits of the VW feature hash: indices are masked to B bits (as VW's `-b`).
-    #[arg(long, value_name = "B", default_value_t = 18)]
-    bits: u32,
+    /// Bits of the feature hash of LIBSVM and VW rows: their dimension is 2^B, VW indices are
+    /// masked to B bits (as VW's `-b`). Default 18, or what a saved model learned with.
+    #[arg(long, value_name = "B")]
+    bits: Option<u32>,
+    /// Stop after N rows (a generator: default 100000).
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
     /// The target column (default: the last column for supervised models).
     #[arg(long, value_name = "COL")]
     target: Option<String>,
@@ -97,9 +103,6 @@ enum Command {
         model: Option<String>,
         #[command(flatten)]
         source: SourceArgs,
-        /// Stop after N rows.
-        #[arg(long, value_name = "N")]
-        limit: Option<usize>,
         /// Rows in the rolling metrics' window.
         #[arg(long, value_name = "N", default_value_t = 1000)]
         window: usize,
@@ -120,6 +123,9 @@ enum Command {
         /// Where to save the model.
         #[arg(long, value_name = "MODEL")]
         save: PathBuf,
+        /// One JSON object on stdout: rows read and skipped, seconds reading and training.
+        #[arg(long)]
+        json: bool,
     },
     /// Learn row by row (stream path), from an empty or a saved model, and save it.
     Learn {
@@ -139,6 +145,9 @@ enum Command {
         /// Where to save the model.
         #[arg(long, value_name = "MODEL")]
         save: PathBuf,
+        /// One JSON object on stdout: rows read and skipped, seconds reading and training.
+        #[arg(long)]
+        json: bool,
     },
     /// One prediction per row.
     Predict {
@@ -170,8 +179,8 @@ enum Command {
         /// Detector spec, e.g. "adwin(delta=0.002)" (see `tidewater list`).
         #[arg(long, value_name = "SPEC")]
         detector: String,
-        /// CSV file(s), read in order as one stream.
-        #[arg(long = "data", value_name = "FILE")]
+        /// CSV file(s), read in order as one stream (`-` is standard input).
+        #[arg(long = "data", value_name = "FILE", num_args = 1..)]
         data: Vec<PathBuf>,
         /// A shipped data set.
         #[arg(long, value_name = "NAME", conflicts_with = "data")]
@@ -199,6 +208,7 @@ enum Command {
         json: bool,
     },
     /// Shipped data sets.
+    #[command(arg_required_else_help = true)]
     Datasets {
         #[command(subcommand)]
         command: DatasetsCommand,
@@ -235,25 +245,37 @@ pub fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            if e.use_stderr() {
-                // One line: clap's first paragraph names the problem (missing arguments are
-                // listed on the lines under its first), joined.
-                let text = e.to_string();
-                let first: Vec<&str> = text
-                    .lines()
-                    .map(str::trim)
-                    .take_while(|l| !l.is_empty())
-                    .collect();
-                if first.is_empty() {
-                    eprintln!("error: bad usage");
-                } else {
-                    eprintln!("{}", first.join(" "));
-                }
-            } else {
+            use clap::error::ErrorKind;
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                // `tidewater` or `tidewater datasets` alone: the usage, on stderr, exit 2.
                 let _ = e.print();
+                return ExitCode::from(2);
             }
-            return ExitCode::from(code);
+            if !e.use_stderr() {
+                // --help, --version.
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            // One line: clap's first paragraph names the problem (missing arguments are
+            // listed on the lines under its first), joined, with its suggestion (`tip: a
+            // similar argument exists: '--model'`) when it has one.
+            let text = e.to_string();
+            let mut parts: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.is_empty())
+                .collect();
+            parts.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| l.starts_with("tip:")),
+            );
+            if parts.is_empty() {
+                eprintln!("error: bad usage");
+            } else {
+                eprintln!("{}", parts.join(" "));
+            }
+            return ExitCode::from(2);
         }
     };
     match commands::dispatch(cli.command) {

@@ -65,35 +65,69 @@ pub fn csv_field(s: &str) -> String {
     }
 }
 
-/// A progress counter on stderr when stderr is a terminal and the output is not JSON.
-pub struct Progress(Option<indicatif::ProgressBar>);
+/// How much input there is, when it is known before reading it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Total {
+    /// Rows (a shipped data set, a generator's limit, `--limit`).
+    Rows(u64),
+    /// Bytes (the size of the input files).
+    Bytes(u64),
+}
+
+/// Progress on stderr, only when stderr is a terminal (never on stdout, never with `--json`,
+/// never into a file or a pipe): a bar with an ETA when the total is known, else a counter.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: Option<Total>,
+}
 
 impl Progress {
-    /// A spinner counting rows, shown only when it helps.
-    pub fn new(json: bool) -> Self {
-        if json || !std::io::stderr().is_terminal() {
-            return Progress(None);
+    /// A progress display for `total` (unknown: a counter of rows), hidden when `quiet` or
+    /// when stderr is not a terminal.
+    pub fn new(quiet: bool, total: Option<Total>) -> Self {
+        if quiet || !std::io::stderr().is_terminal() {
+            return Progress { bar: None, total };
         }
-        let pb = indicatif::ProgressBar::new_spinner();
-        pb.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {human_pos} rows ({per_sec})")
+        let (bar, template) = match total {
+            Some(Total::Rows(n)) => (
+                indicatif::ProgressBar::new(n),
+                "{bar:30} {human_pos}/{human_len} rows ({per_sec}, {eta} left)",
+            ),
+            Some(Total::Bytes(n)) => (
+                indicatif::ProgressBar::new(n),
+                "{bar:30} {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
+            ),
+            None => (
+                indicatif::ProgressBar::new_spinner(),
+                "{spinner} {human_pos} rows ({per_sec})",
+            ),
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(template)
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
-        Progress(Some(pb))
-    }
-
-    /// Counts a row (draws every 4096).
-    pub fn tick(&self, rows: usize) {
-        if let Some(pb) = &self.0
-            && rows.is_multiple_of(4096)
-        {
-            pb.set_position(rows as u64);
+        Progress {
+            bar: Some(bar),
+            total,
         }
     }
 
-    /// Removes the spinner.
+    /// Counts `rows` rows read, `bytes` (asked only when drawn) the input bytes consumed;
+    /// draws every 4096 rows.
+    pub fn tick(&self, rows: usize, bytes: impl FnOnce() -> u64) {
+        if let Some(pb) = &self.bar
+            && rows.is_multiple_of(4096)
+        {
+            match self.total {
+                Some(Total::Bytes(_)) => pb.set_position(bytes()),
+                _ => pb.set_position(rows as u64),
+            }
+        }
+    }
+
+    /// Removes the display.
     pub fn finish(&self) {
-        if let Some(pb) = &self.0 {
+        if let Some(pb) = &self.bar {
             pb.finish_and_clear();
         }
     }

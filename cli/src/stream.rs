@@ -13,6 +13,8 @@
 //! error naming the line (masking would silently merge features).
 
 use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use tidewater::Error;
@@ -209,6 +211,7 @@ pub struct SparseStream {
     name: String,
     dim: usize,
     feed: Feed<Chunk>,
+    read: Arc<AtomicU64>,
 }
 
 impl SparseStream {
@@ -233,20 +236,28 @@ impl SparseStream {
         let (tx, rx) = sync_channel::<Chunk>(IN_FLIGHT);
         let (back, back_rx) = sync_channel::<Chunk>(IN_FLIGHT + 2);
         let thread_name = name.clone();
+        let read = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&read);
         std::thread::Builder::new()
             .name("tidewater-parse".into())
-            .spawn(move || sparse_run(&thread_name, input, parser, dim, tx, back_rx))
+            .spawn(move || sparse_run(&thread_name, input, parser, dim, &counter, tx, back_rx))
             .map_err(|e| CliError::Internal(format!("cannot start the parser thread: {e}")))?;
         Ok(SparseStream {
             name,
             dim,
             feed: Feed::new(rx, back),
+            read,
         })
     }
 
     /// The file name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The input bytes the parser thread has read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.read.load(Ordering::Relaxed)
     }
 
     /// The dimension of every row: `2^bits`.
@@ -311,6 +322,7 @@ fn sparse_run(
     input: Box<dyn Read + Send>,
     mut parser: LineParser,
     dim: usize,
+    read: &AtomicU64,
     tx: SyncSender<Chunk>,
     back: Receiver<Chunk>,
 ) {
@@ -356,6 +368,7 @@ fn sparse_run(
                 Err(e) => chunk.push_error(number, e.to_string()),
             }
         }
+        read.store(lines.bytes_read(), Ordering::Relaxed);
         if !hand_over(&tx, chunk, eof) {
             return;
         }
@@ -439,6 +452,7 @@ pub struct CsvStream {
     name: String,
     d: usize,
     feed: Feed<CsvChunk>,
+    read: Arc<AtomicU64>,
 }
 
 impl CsvStream {
@@ -449,20 +463,28 @@ impl CsvStream {
         let d = plan.features.len();
         let (tx, rx) = sync_channel::<CsvChunk>(IN_FLIGHT);
         let (back, back_rx) = sync_channel::<CsvChunk>(IN_FLIGHT + 2);
+        let read = Arc::new(AtomicU64::new(reader.bytes_read()));
+        let counter = Arc::clone(&read);
         std::thread::Builder::new()
             .name("tidewater-parse".into())
-            .spawn(move || csv_run(reader, &plan, tx, back_rx))
+            .spawn(move || csv_run(reader, &plan, &counter, tx, back_rx))
             .map_err(|e| CliError::Internal(format!("cannot start the parser thread: {e}")))?;
         Ok(CsvStream {
             name,
             d,
             feed: Feed::new(rx, back),
+            read,
         })
     }
 
     /// The file name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The input bytes the parser thread has read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.read.load(Ordering::Relaxed)
     }
 
     /// The next row, bad row, fatal error or the end.
@@ -489,6 +511,7 @@ impl CsvStream {
 fn csv_run(
     mut reader: CsvReader<Box<dyn Read + Send>>,
     plan: &CsvPlan,
+    read: &AtomicU64,
     tx: SyncSender<CsvChunk>,
     back: Receiver<CsvChunk>,
 ) {
@@ -546,6 +569,7 @@ fn csv_run(
                 .push(plan.target.map(|t| record.cells[t].clone()));
             chunk.errors.push(error);
         }
+        read.store(reader.bytes_read(), Ordering::Relaxed);
         if !hand_over(&tx, chunk, eof) {
             return;
         }

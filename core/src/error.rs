@@ -16,6 +16,15 @@ pub enum Location {
     Target,
     /// The sample weight of the observation.
     Weight,
+    /// A feature of the row a pipeline stage received (1-based stage: its first transformer
+    /// is stage 1), when that is not the pipeline's input row: errors inside a pipeline keep
+    /// [`Feature`](Location::Feature) for the features of the row it was given.
+    Stage {
+        /// The stage that received the row.
+        stage: usize,
+        /// The 0-based feature of that row.
+        feature: usize,
+    },
 }
 
 impl fmt::Display for Location {
@@ -25,6 +34,12 @@ impl fmt::Display for Location {
             Location::Column(c) => write!(f, "column `{c}`"),
             Location::Target => f.write_str("target"),
             Location::Weight => f.write_str("sample weight"),
+            Location::Stage { stage, feature } => {
+                write!(
+                    f,
+                    "feature {feature} of the row reaching pipeline stage {stage}"
+                )
+            }
         }
     }
 }
@@ -146,6 +161,37 @@ pub enum Error {
     /// dense-only model).
     #[error("unsupported: {0}")]
     Unsupported(String),
+}
+
+impl Error {
+    /// The error as met by stage `stage` of a pipeline (1-based), whose input is not the
+    /// pipeline's: a feature it names becomes a feature of that stage's row.
+    pub fn at_stage(self, stage: usize) -> Error {
+        match self {
+            Error::BadValue {
+                location: Location::Feature(feature),
+                reason,
+            } => Error::BadValue {
+                location: Location::Stage { stage, feature },
+                reason,
+            },
+            Error::InRow { row, source } => Error::InRow {
+                row,
+                source: Box::new(source.at_stage(stage)),
+            },
+            e => e,
+        }
+    }
+}
+
+/// A number as messages show it: exponent form for very large and very small magnitudes
+/// (`-1e308`, `1e-12`), the shortest round-trip form otherwise.
+pub fn show_number(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && (v.abs() >= 1e7 || v.abs() < 1e-4) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
 }
 
 /// The parameters a component has, for an unknown-parameter message.

@@ -25,13 +25,13 @@ use std::cell::RefCell;
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Batch, Dataset, FeatureMatrix, Schema, Targets};
-use crate::error::{Error, Result};
+use crate::error::{Error, Location, Result};
 use crate::label::{ClassSet, Label};
 use crate::record::{
     Cell, FeatureBuf, NoRecordStage, RecordClassifier, RecordRegressor, RecordTransform,
     RecordTransformer, Table, numbers,
 };
-use crate::row::{Row, check_weight};
+use crate::row::{FeatureVector, Row, check_weight};
 use crate::traits::{Classifier, Regressor, Transformer, learn_dataset, learn_dataset_regressor};
 
 /// An optional record stage `front`, transformers `steps`, then a final stage `model`.
@@ -98,43 +98,93 @@ fn out_dim<T: Transformer>(step: &T) -> Result<usize> {
         .ok_or_else(|| Error::NotFitted("a pipeline stage has seen no row".into()))
 }
 
-/// Transforms `x` through `steps` with their current state.
+/// Checks that stage `stage` (1-based) turned its finite `input` into finite `out`: a finite
+/// value can overflow (`1e308` through a scaler), and an infinity or NaN must not reach the
+/// next stage, a prediction or the output. The error names the input feature when the stage
+/// keeps the width (a feature of the pipeline's own row when `input_is_pipelines` says the
+/// stage got it), else the output feature.
+pub fn check_output(
+    input: Row<'_>,
+    out: &[f64],
+    stage: usize,
+    input_is_pipelines: bool,
+) -> Result<()> {
+    if out.iter().all(|v| v.is_finite()) {
+        return Ok(());
+    }
+    let k = out.iter().position(|v| !v.is_finite()).unwrap_or(0);
+    let (location, reason) = if input.dim() == out.len() {
+        let location = if input_is_pipelines {
+            Location::Feature(k)
+        } else {
+            Location::Stage { stage, feature: k }
+        };
+        let v = crate::error::show_number(input.get(k));
+        (
+            location,
+            format!(
+                "value {v} overflows in pipeline stage {stage}: it becomes {}",
+                out[k]
+            ),
+        )
+    } else {
+        (
+            Location::Stage {
+                stage: stage + 1,
+                feature: k,
+            },
+            format!(
+                "pipeline stage {stage} made a value that is not finite ({}): an input value overflows",
+                out[k]
+            ),
+        )
+    };
+    Err(Error::BadValue { location, reason })
+}
+
+/// Transforms `x` through `steps` with their current state (stages numbered from `first`).
 fn pass<'a, T: Transformer>(
     steps: &[T],
     x: Row<'a>,
     bufs: &'a mut [Vec<f64>; 2],
+    first_stage: usize,
 ) -> Result<Row<'a>> {
     let [a, b] = bufs;
     let (mut a, mut b) = (a, b);
     let mut first = true;
-    for step in steps {
+    for (i, step) in steps.iter().enumerate() {
+        let stage = first_stage + i;
         a.resize(out_dim(step)?, 0.0);
-        if first {
-            step.transform_one(x, a)?;
-            first = false;
-        } else {
-            step.transform_one(Row::Dense(b), a)?;
-        }
+        let input = if first { x } else { Row::Dense(b) };
+        step.transform_one(input, a)
+            .map_err(|e| if stage > 1 { e.at_stage(stage) } else { e })?;
+        check_output(input, a, stage, first && first_stage == 1)?;
+        first = false;
         std::mem::swap(&mut a, &mut b);
     }
     Ok(if first { x } else { Row::Dense(b) })
 }
 
-/// Each step learns the row, then transforms it with its updated state for the next.
+/// Each step learns the row, then transforms it with its updated state for the next (stages
+/// numbered from `first_stage`).
 fn learn_pass<'a, T: Transformer>(
     steps: &mut [T],
     x: Row<'a>,
     weight: Option<f64>,
     bufs: &'a mut [Vec<f64>; 2],
+    first_stage: usize,
 ) -> Result<Row<'a>> {
     let [a, b] = bufs;
     let (mut a, mut b) = (a, b);
     let mut first = true;
-    for step in steps {
+    for (i, step) in steps.iter_mut().enumerate() {
+        let stage = first_stage + i;
         let input = if first { x } else { Row::Dense(b) };
-        step.learn_one(input, weight)?;
+        let at = |e: Error| if stage > 1 { e.at_stage(stage) } else { e };
+        step.learn_one(input, weight).map_err(at)?;
         a.resize(out_dim(step)?, 0.0);
-        step.transform_one(input, a)?;
+        step.transform_one(input, a).map_err(at)?;
+        check_output(input, a, stage, first && first_stage == 1)?;
         first = false;
         std::mem::swap(&mut a, &mut b);
     }
@@ -518,9 +568,10 @@ impl<T: Transformer, M, F: RecordTransformer> Pipeline<T, M, F> {
                 numbers,
                 ..
             } = &mut s;
+            let model_stage = 2 + self.steps.len();
             Self::front_pass(&mut self.front, x, weight, features, numbers, true)
-                .and_then(|row| learn_pass(&mut self.steps, row, weight, rows))
-                .and_then(|row| last(&mut self.model, row))
+                .and_then(|row| learn_pass(&mut self.steps, row, weight, rows, 2))
+                .and_then(|row| last(&mut self.model, row).map_err(|e| e.at_stage(model_stage)))
         };
         self.bufs = s;
         r
@@ -538,8 +589,8 @@ impl<T: Transformer, M, F: RecordTransformer> Pipeline<T, M, F> {
                 ..
             } = s;
             let row = self.front_view(x, features, numbers)?;
-            let row = pass(&self.steps, row, rows)?;
-            last(&self.model, row)
+            let row = pass(&self.steps, row, rows, 2)?;
+            last(&self.model, row).map_err(|e| e.at_stage(2 + self.steps.len()))
         })
     }
 
@@ -601,8 +652,16 @@ impl<T: Transformer, M, F: RecordTransformer> Pipeline<T, M, F> {
         self.first_check(x, weight)?;
         check_target()?;
         let mut bufs = std::mem::take(&mut self.bufs);
-        let r = learn_pass(&mut self.steps, x, weight, &mut bufs.rows)
-            .and_then(|row| last(&mut self.model, row));
+        let model_stage = 1 + self.steps.len();
+        let r = learn_pass(&mut self.steps, x, weight, &mut bufs.rows, 1).and_then(|row| {
+            last(&mut self.model, row).map_err(|e| {
+                if model_stage > 1 {
+                    e.at_stage(model_stage)
+                } else {
+                    e
+                }
+            })
+        });
         self.bufs = bufs;
         r
     }
@@ -611,8 +670,15 @@ impl<T: Transformer, M, F: RecordTransformer> Pipeline<T, M, F> {
     /// current state, and `last` gets the final row.
     fn view_row<R>(&self, x: Row<'_>, last: impl FnOnce(&M, Row<'_>) -> Result<R>) -> Result<R> {
         with_bufs(|b| {
-            let row = pass(&self.steps, x, b)?;
-            last(&self.model, row)
+            let row = pass(&self.steps, x, b, 1)?;
+            let model_stage = 1 + self.steps.len();
+            last(&self.model, row).map_err(|e| {
+                if model_stage > 1 {
+                    e.at_stage(model_stage)
+                } else {
+                    e
+                }
+            })
         })
     }
 }
@@ -836,7 +902,11 @@ impl<T: Transformer, M: Transformer, F: RecordTransformer> Transformer for Pipel
             return Self::as_record(x, |r| self.transform_record(r, out));
         }
         self.check_row(x)?;
-        self.view_row(x, |m, row| m.transform_one(row, out))
+        let stage = 1 + self.steps.len();
+        self.view_row(x, |m, row| {
+            m.transform_one(row, out)?;
+            check_output(row, out, stage, stage == 1)
+        })
     }
 }
 
@@ -861,7 +931,11 @@ impl<T: Transformer, M: Transformer, F: RecordTransformer> RecordTransform for P
         if self.front.is_none() {
             return Self::as_numbers(x, |r| self.transform_one(r, out));
         }
-        self.view_record(x, |m, row| m.transform_one(row, out))
+        let stage = 2 + self.steps.len();
+        self.view_record(x, |m, row| {
+            m.transform_one(row, out)?;
+            check_output(row, out, stage, false)
+        })
     }
 }
 

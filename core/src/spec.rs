@@ -31,8 +31,7 @@ impl fmt::Display for Value {
         match self {
             // Exponent form for very large and very small magnitudes (`1e-9`, `1e12`), as
             // people write them; both read back to the same number.
-            Value::Num(v) if *v != 0.0 && (v.abs() >= 1e7 || v.abs() < 1e-4) => write!(f, "{v:e}"),
-            Value::Num(v) => write!(f, "{v}"),
+            Value::Num(v) => f.write_str(&crate::error::show_number(*v)),
             Value::Bool(b) => write!(f, "{b}"),
             Value::None => f.write_str("none"),
             Value::Text(s) if is_bare_word(s) => f.write_str(s),

@@ -554,8 +554,11 @@ fn fit_table_inner(
     fit_rest(rest, &data, front)
 }
 
-/// The checkpoint kind of a saved command-line model.
-pub const SAVED_MODEL_KIND: &str = "tidewater-model";
+/// The checkpoint kind of a saved command-line model (the payload's version after the `/`).
+pub const SAVED_MODEL_KIND: &str = "tidewater-model/2";
+
+/// The kind of the first saved-model payload (v0.1.0), still read.
+const SAVED_MODEL_KIND_V1: &str = "tidewater-model";
 
 /// A model as the command line saves it: the model, the spec it was built from, and the
 /// columns it learned from, so `predict`, `transform` and `learn --load` can match a file's
@@ -574,6 +577,20 @@ pub struct SavedModel {
     pub rows_seen: u64,
     /// The model.
     pub model: AnyModel,
+    /// The hash bits of the LIBSVM or VW rows it learned from (their dimension is
+    /// `2^bits`); none for a model of columns.
+    pub bits: Option<u32>,
+}
+
+/// The payload of [`SAVED_MODEL_KIND_V1`]: a saved model before `bits`.
+#[derive(Deserialize)]
+struct SavedModelV1 {
+    spec: String,
+    features: Vec<String>,
+    target: Option<String>,
+    target_numeric: bool,
+    rows_seen: u64,
+    model: AnyModel,
 }
 
 impl SavedModel {
@@ -585,13 +602,30 @@ impl SavedModel {
     /// Reads a model written by [`save`](Self::save); a file that is not one, or is
     /// corrupted or truncated, is an error naming the file.
     pub fn load(path: &std::path::Path) -> Result<Self> {
-        let (h, m): (_, SavedModel) = tidewater_core::persist::load(path)?;
-        if h.kind != SAVED_MODEL_KIND {
-            return Err(Error::Checkpoint {
-                path: path.display().to_string(),
-                reason: format!("holds a `{}`, not a tidewater model", h.kind),
-            });
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: name.clone(),
+            source,
+        })?;
+        let header = tidewater_core::persist::read_header(&bytes, &name)?;
+        match header.kind.as_str() {
+            SAVED_MODEL_KIND => Ok(tidewater_core::persist::from_bytes(&bytes, &name)?.1),
+            SAVED_MODEL_KIND_V1 => {
+                let (_, m): (_, SavedModelV1) = tidewater_core::persist::from_bytes(&bytes, &name)?;
+                Ok(SavedModel {
+                    spec: m.spec,
+                    features: m.features,
+                    target: m.target,
+                    target_numeric: m.target_numeric,
+                    rows_seen: m.rows_seen,
+                    model: m.model,
+                    bits: None,
+                })
+            }
+            other => Err(Error::Checkpoint {
+                path: name,
+                reason: format!("holds a `{other}`, not a tidewater model"),
+            }),
         }
-        Ok(m)
     }
 }

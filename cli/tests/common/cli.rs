@@ -92,6 +92,35 @@ pub fn tw_env(args: &[&str], env: &[(&str, Option<&str>)]) -> Run {
     }
 }
 
+/// Runs the program with `args` and `input` on its standard input (a pipe).
+pub fn tw_stdin(args: &[&str], input: &[u8]) -> Run {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
+    let mut stdin = child.stdin.take().expect("a piped stdin");
+    let input = input.to_vec();
+    // Written from another thread, so a large input cannot fill the pipe while the program
+    // waits on its own output.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("the program ran");
+    writer.join().expect("the writer finished");
+    Run {
+        code: out
+            .status
+            .code()
+            .expect("the program was not killed by a signal"),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
 /// Runs the program with `args`.
 pub fn tw(args: &[&str]) -> Run {
     tw_env(args, &[])

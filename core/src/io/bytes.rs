@@ -16,6 +16,8 @@ pub struct Lines<R> {
     failed: bool,
     /// The line ending the last line had: `\r\n`, `\n`, or none (the end of the input).
     ending: &'static [u8],
+    /// Bytes of the input consumed so far.
+    consumed: u64,
 }
 
 impl<R: Read> Lines<R> {
@@ -32,6 +34,7 @@ impl<R: Read> Lines<R> {
             line: 0,
             failed: false,
             ending: b"",
+            consumed: 0,
         }
     }
 
@@ -39,6 +42,11 @@ impl<R: Read> Lines<R> {
     /// or nothing at the end of the input.
     pub fn ending(&self) -> &'static [u8] {
         self.ending
+    }
+
+    /// The bytes of the input the lines given so far took (for progress reports).
+    pub fn bytes_read(&self) -> u64 {
+        self.consumed
     }
 
     /// The number of the line [`next_line`](Self::next_line) gave last (0 before the first).
@@ -56,7 +64,7 @@ impl<R: Read> Lines<R> {
         }
         match self.inner.read_until(b'\n', &mut self.buf) {
             Ok(0) => return Ok(None),
-            Ok(_) => {}
+            Ok(n) => self.consumed += n as u64,
             Err(source) => {
                 self.failed = true;
                 return Err(Error::Io {

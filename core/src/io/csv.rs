@@ -15,7 +15,7 @@ use std::path::Path;
 use ndarray::Array2;
 
 use super::bytes::Lines;
-use super::{Cell, ColumnKind, open_file, parse_error};
+use super::{Cell, ColumnKind, open_file, parse_error, quote};
 use crate::dataset::{Dataset, FeatureMatrix, Schema, Targets};
 use crate::error::{Error, Result};
 use crate::label::Label;
@@ -207,6 +207,11 @@ impl<R: Read> CsvReader<R> {
         &self.name
     }
 
+    /// The bytes of the input read into rows so far (for progress reports).
+    pub fn bytes_read(&self) -> u64 {
+        self.lines.bytes_read()
+    }
+
     /// The 0-based position of a column by header name.
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.headers.iter().position(|h| h == name)
@@ -252,8 +257,8 @@ impl<R: Read> CsvReader<R> {
                         line,
                         self.headers[i].as_str(),
                         format!(
-                            "`{}` is not a finite number",
-                            String::from_utf8_lossy(field)
+                            "{} is not a finite number",
+                            quote(&String::from_utf8_lossy(field))
                         ),
                     ));
                 }
@@ -263,7 +268,7 @@ impl<R: Read> CsvReader<R> {
                         &self.name,
                         line,
                         self.headers[i].as_str(),
-                        format!("`{t}` is not a number, but the column is numeric"),
+                        format!("{} is not a number, but the column is numeric", quote(t)),
                     ));
                 }
                 (Field::Num(_) | Field::Text(_), ColumnKind::Nominal) => {
@@ -466,7 +471,7 @@ pub fn read_csv_dataset<R: Read>(reader: R, name: &str, targets: TargetSpec) -> 
                         name,
                         line,
                         headers[f.column].as_str(),
-                        format!("`{s}` is not a number"),
+                        format!("{} is not a number", quote(s)),
                     ));
                 }
             };
@@ -490,7 +495,10 @@ pub fn read_csv_dataset<R: Read>(reader: R, name: &str, targets: TargetSpec) -> 
                         name,
                         line,
                         headers[c].as_str(),
-                        format!("target `{s}` is not a number, but the first row's target is"),
+                        format!(
+                            "target {} is not a number, but the first row's target is",
+                            quote(s)
+                        ),
                     ));
                 }
             }

@@ -9,7 +9,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::bytes::{Lines, leading_digits, skip_while, utf8, value_after_colon};
-use super::{SparseRecord, finish_entries, open_file, parse_error};
+use super::{SparseRecord, finish_entries, open_file, parse_error, quote};
 use crate::dataset::{CsrMatrix, Dataset, FeatureMatrix, Schema, Targets};
 use crate::error::{Error, Result};
 use crate::label::Label;
@@ -166,7 +166,7 @@ impl LibSvmParser {
                     name,
                     line,
                     "1",
-                    format!("label `{label}` is not a finite number"),
+                    format!("label {} is not a finite number", quote(label)),
                 ));
             }
         };
@@ -178,7 +178,7 @@ impl LibSvmParser {
                     name,
                     line,
                     column(),
-                    format!("`{token}` is not index:value"),
+                    format!("{} is not index:value", quote(token)),
                 ));
             };
             if idx == "qid" {
@@ -190,7 +190,7 @@ impl LibSvmParser {
                         name,
                         line,
                         column(),
-                        format!("`{token}`: index 0 (LIBSVM indices start at 1)"),
+                        format!("{}: index 0 (LIBSVM indices start at 1)", quote(token)),
                     ));
                 }
                 Ok(i) if i <= u64::from(u32::MAX) => (i - 1) as u32,
@@ -199,7 +199,7 @@ impl LibSvmParser {
                         name,
                         line,
                         column(),
-                        format!("`{token}`: index too large (at most {})", u32::MAX),
+                        format!("{}: index too large (at most {})", quote(token), u32::MAX),
                     ));
                 }
                 Err(_) => {
@@ -207,7 +207,7 @@ impl LibSvmParser {
                         name,
                         line,
                         column(),
-                        format!("`{token}`: the index is not a positive integer"),
+                        format!("{}: the index is not a positive integer", quote(token)),
                     ));
                 }
             };
@@ -218,7 +218,7 @@ impl LibSvmParser {
                         name,
                         line,
                         column(),
-                        format!("`{token}`: the value is not a finite number"),
+                        format!("{}: the value is not a finite number", quote(token)),
                     ));
                 }
             };

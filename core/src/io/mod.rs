@@ -178,6 +178,16 @@ impl Default for SparseRecord {
     }
 }
 
+/// A cell or token as an error message quotes it: in backticks, cut to about 80 characters
+/// (a cell of a file one did not write may be any length).
+pub fn quote(s: &str) -> String {
+    const MAX: usize = 80;
+    match s.char_indices().nth(MAX) {
+        None => format!("`{s}`"),
+        Some((cut, _)) => format!("`{}...` ({} bytes)", &s[..cut], s.len()),
+    }
+}
+
 /// Shorthand for [`Error::Parse`].
 pub(crate) fn parse_error(
     file: &str,
@@ -185,10 +195,15 @@ pub(crate) fn parse_error(
     column: impl Into<String>,
     message: impl Into<String>,
 ) -> Error {
+    let mut column: String = column.into();
+    if let Some((cut, _)) = column.char_indices().nth(80) {
+        column.truncate(cut);
+        column.push_str("...");
+    }
     Error::Parse {
         file: file.to_owned(),
         line,
-        column: column.into(),
+        column,
         message: message.into(),
     }
 }

@@ -18,7 +18,7 @@ use std::path::Path;
 
 use super::bytes::{Lines, leading_digits, parse_finite, skip_while, utf8, value_after_colon};
 use super::libsvm::fast_entries;
-use super::{SparseRecord, finish_entries, open_file, parse_error};
+use super::{SparseRecord, finish_entries, open_file, parse_error, quote};
 use crate::dataset::{CsrMatrix, Dataset, FeatureMatrix, Schema, Targets};
 use crate::error::{Error, Result};
 use crate::label::Label;
@@ -355,7 +355,7 @@ impl VwParser {
                         name,
                         line,
                         if numbers == 0 { "label" } else { "importance" },
-                        format!("`{token}` is not a finite number"),
+                        format!("{} is not a finite number", quote(token)),
                     ));
                 }
             }
@@ -385,30 +385,31 @@ impl VwParser {
         self.entries.clear();
         let mut pos = 0u32;
         for segment in body.into_iter().flat_map(|b| b.split('|')) {
-            let (ns_hash, scale, features) =
-                if segment.starts_with(|c: char| !c.is_ascii_whitespace()) {
-                    let end = segment
-                        .find(|c: char| c.is_ascii_whitespace())
-                        .unwrap_or(segment.len());
-                    let ns = &segment[..end];
-                    let (ns_name, scale) = match ns.split_once(':') {
-                        None => (ns, 1.0),
-                        Some((n, s)) => match s.parse::<f64>() {
-                            Ok(v) if v.is_finite() => (n, v),
-                            _ => {
-                                return Err(parse_error(
-                                    name,
-                                    line,
-                                    ns,
-                                    format!("the namespace scale `{s}` is not a finite number"),
-                                ));
-                            }
-                        },
-                    };
-                    (namespace_hash(ns_name), scale, &segment[end..])
-                } else {
-                    (0, 1.0, segment)
+            let (ns_hash, scale, features) = if segment
+                .starts_with(|c: char| !c.is_ascii_whitespace())
+            {
+                let end = segment
+                    .find(|c: char| c.is_ascii_whitespace())
+                    .unwrap_or(segment.len());
+                let ns = &segment[..end];
+                let (ns_name, scale) = match ns.split_once(':') {
+                    None => (ns, 1.0),
+                    Some((n, s)) => match s.parse::<f64>() {
+                        Ok(v) if v.is_finite() => (n, v),
+                        _ => {
+                            return Err(parse_error(
+                                name,
+                                line,
+                                ns,
+                                format!("the namespace scale {} is not a finite number", quote(s)),
+                            ));
+                        }
+                    },
                 };
+                (namespace_hash(ns_name), scale, &segment[end..])
+            } else {
+                (0, 1.0, segment)
+            };
             for token in features.split_ascii_whitespace() {
                 let (feature, value) = match token.split_once(':') {
                     None => (token, 1.0),
@@ -419,7 +420,7 @@ impl VwParser {
                                 name,
                                 line,
                                 token,
-                                format!("the value `{v}` is not a finite number"),
+                                format!("the value {} is not a finite number", quote(v)),
                             ));
                         }
                     },
