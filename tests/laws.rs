@@ -1,4 +1,4 @@
-//! The laws of DESIGN.md as property tests, for every exact algorithm so far
+//! The laws of ARCHITECTURE.md ("Laws") as property tests, for every exact algorithm so far
 //! (StandardScaler, GaussianNB, the baselines):
 //!
 //! 1. batch equals stream: `fit(D)` equals `learn_one` over D;

@@ -1,4 +1,4 @@
-//! Law 5 of DESIGN.md for every exact transformer of the preprocessing family, as property
+//! Law 5 of ARCHITECTURE.md ("Laws") for every exact transformer of the preprocessing family, as property
 //! tests: a pipeline fitted in batch and the same pipeline learned row by row give the same
 //! transforms (within `1e-9` relative, plus a small absolute floor for values that cancel),
 //! and chunking the batch path does not matter.

@@ -1,4 +1,4 @@
-//! The laws for detectors (DESIGN.md): feeding a stream in one call, in any chunks or one
+//! The laws for detectors (ARCHITECTURE.md, "Laws"): feeding a stream in one call, in any chunks or one
 //! value at a time gives the same detections (law 1); a detector saved and restored
 //! mid-stream continues with the same detections and state (round trip, through the
 //! checkpoint format of `tidewater_core::persist`); a refused value changes nothing.

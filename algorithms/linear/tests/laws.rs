@@ -1,4 +1,4 @@
-//! The laws of DESIGN.md for the linear models, as proptests: exact incremental ridge equals
+//! The laws of ARCHITECTURE.md ("Laws") for the linear models, as proptests: exact incremental ridge equals
 //! the batch fit (law 1, and an independent solve), warm start round-trips through serde and
 //! keeps learning (laws 3 and 4), FTRL on sparse rows equals FTRL on the same rows written
 //! densely, a rejected row leaves every model unchanged (law 6), and logistic regression's
