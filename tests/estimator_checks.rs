@@ -68,13 +68,14 @@ fn allocations(f: impl FnOnce()) -> usize {
 const D: usize = 4;
 const N: usize = 80;
 
-/// Row `i`: four features in different ranges, none constant.
+/// Row `i`: four features in different ranges, none constant, none negative (counting
+/// models take only counts).
 fn row(i: usize) -> [f64; D] {
     let t = i as f64;
     [
-        (t * 0.7).sin() * 3.0,
-        ((i * 7) % 11) as f64 / 4.0 - 1.0,
-        (t * 0.31).cos() + 0.1 * t,
+        (t * 0.7).sin() * 3.0 + 3.0,
+        ((i * 7) % 11) as f64 / 4.0,
+        (t * 0.31).cos() + 0.1 * t + 1.0,
         ((i * 5 + 3) % 13) as f64,
     ]
 }
@@ -82,7 +83,7 @@ fn row(i: usize) -> [f64; D] {
 /// A binary label both classes of which come early.
 fn label(i: usize) -> Label {
     let x = row(i);
-    Label::Num(if x[0] + 0.5 * x[1] > 0.0 { 1.0 } else { 0.0 })
+    Label::Num(if x[0] + 0.5 * x[1] > 4.25 { 1.0 } else { 0.0 })
 }
 
 /// A regression target.
