@@ -24,6 +24,7 @@ model_table! {$
         5 => Ftrl(Ftrl, FtrlParams),
         6 => PAClassifier(PAClassifier, PAClassifierParams),
         7 => Perceptron(Perceptron, PerceptronParams),
+        8 => MultinomialNB(MultinomialNB, MultinomialNBParams),
     }
     regressors {
         0 => Mean(MeanRegressor, MeanRegressorParams),

@@ -5,7 +5,9 @@
 //! rows one at a time.
 
 mod gaussian;
+mod multinomial;
 
 pub use gaussian::{GaussianNB, GaussianNBParams};
+pub use multinomial::{MultinomialNB, MultinomialNBParams};
 /// The error type of this crate: the core one, since every failure here is a core kind.
 pub use tidewater_core::{Error, Result};
