@@ -3,7 +3,7 @@
 //! `learn_one` row by row, and `learn_many` in chunks; dense and sparse rows.
 
 use ndarray::Array2;
-use tidewater::bayes::{MultinomialNB, MultinomialNBParams};
+use tidewater::bayes::{BernoulliNB, BernoulliNBParams, MultinomialNB, MultinomialNBParams};
 use tidewater::prelude::*;
 use tidewater::{CsrMatrix, FeatureMatrix, Schema};
 
@@ -169,4 +169,81 @@ fn multinomial_nb_takes_fixed_and_uniform_priors() {
             .build()
             .is_err()
     );
+}
+
+#[test]
+fn bernoulli_nb_matches_scikit_learn_on_digits_on_every_path() {
+    let (f, x, y, tol) = digits("bnb_digits");
+    let params = BernoulliNBParams::default()
+        .alpha(num(&f["params"]["alpha"]))
+        .binarize(num(&f["params"]["binarize"]));
+    let want_flp = matrix(&f["feature_log_prob"]);
+    let want_prior = floats(&f["class_log_prior"]);
+    let want_proba = matrix(&f["predict_proba"]);
+    let paths = every_path(
+        &x,
+        &y,
+        |d| params.fit(d).unwrap(),
+        || params.build().unwrap(),
+    );
+    let first = paths[0].1.clone();
+    for (what, m) in &paths {
+        close(
+            &m.class_log_prior().unwrap(),
+            &want_prior,
+            tol,
+            &format!("{what}: class_log_prior"),
+        );
+        for (c, row) in m.feature_log_prob().iter().enumerate() {
+            close(
+                row,
+                &want_flp[c],
+                tol,
+                &format!("{what}: feature_log_prob[{c}]"),
+            );
+        }
+        check_proba(what, m, &x, &want_proba, tol);
+        assert_eq!(m, &first, "{what}");
+    }
+}
+
+#[test]
+fn bernoulli_nb_reads_absent_sparse_features_as_zeros_whatever_the_threshold() {
+    // With a negative threshold a zero counts as 1: a sparse row's absent features too.
+    for binarize in [Some(-0.5), Some(0.0), Some(2.0), None] {
+        let p = BernoulliNBParams::default().binarize(binarize);
+        let rows = [
+            [0.0, 3.0, 0.0],
+            [1.0, 0.0, 0.0],
+            [0.0, 0.0, 5.0],
+            [2.0, 2.0, 0.0],
+        ];
+        let labels = ["a", "b", "a", "b"];
+        let (mut dense, mut sparse) = (p.build().unwrap(), p.build().unwrap());
+        for (r, l) in rows.iter().zip(labels) {
+            dense
+                .learn_one(Row::Dense(r), &Label::from(l), None)
+                .unwrap();
+            let idx: Vec<u32> = (0..3).filter(|&j| r[j as usize] != 0.0).collect();
+            let val: Vec<f64> = idx.iter().map(|&j| r[j as usize]).collect();
+            let s = tidewater::SparseRow::new(3, &idx, &val).unwrap();
+            sparse
+                .learn_one(Row::Sparse(s), &Label::from(l), None)
+                .unwrap();
+        }
+        assert_eq!(dense, sparse, "{binarize:?}");
+        let (mut a, mut b) = (vec![0.0; 2], vec![0.0; 2]);
+        dense
+            .predict_proba_into(Row::Dense(&[0.0, 1.0, 0.0]), &mut a)
+            .unwrap();
+        let s = tidewater::SparseRow::new(3, &[1], &[1.0]).unwrap();
+        dense.predict_proba_into(Row::Sparse(s), &mut b).unwrap();
+        close(
+            &a,
+            &b,
+            1e-15,
+            &format!("{binarize:?}: dense and sparse predictions"),
+        );
+    }
+    let _ = BernoulliNB::new();
 }

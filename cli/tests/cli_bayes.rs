@@ -57,3 +57,8 @@ fn fit_then_predict(name: &str, spec: &str) {
 fn multinomial_nb_fit_then_predict_proba_reproduces_scikit_learn() {
     fit_then_predict("mnb_digits", "multinomial_nb(alpha=1)");
 }
+
+#[test]
+fn bernoulli_nb_fit_then_predict_proba_reproduces_scikit_learn() {
+    fit_then_predict("bnb_digits", "bernoulli_nb(alpha=1,binarize=4)");
+}

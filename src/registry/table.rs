@@ -25,6 +25,7 @@ model_table! {$
         6 => PAClassifier(PAClassifier, PAClassifierParams),
         7 => Perceptron(Perceptron, PerceptronParams),
         8 => MultinomialNB(MultinomialNB, MultinomialNBParams),
+        9 => BernoulliNB(BernoulliNB, BernoulliNBParams),
     }
     regressors {
         0 => Mean(MeanRegressor, MeanRegressorParams),
