@@ -17,9 +17,6 @@
 //!
 //! Each check prints how many components it went through.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell as StdCell;
-
 use tidewater::core::record::{Cell, ColumnKind, RecordSchema, RecordTransform};
 use tidewater::persist;
 use tidewater::prelude::*;
@@ -30,37 +27,9 @@ use tidewater::{FeatureMatrix, Schema};
 // ---------------------------------------------------------------------------------------------
 // Counting allocations of this thread.
 
-struct Counting;
-
-thread_local! {
-    static COUNT: StdCell<usize> = const { StdCell::new(0) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations(f: impl FnOnce()) -> usize {
-    let before = COUNT.with(StdCell::get);
-    f();
-    COUNT.with(StdCell::get) - before
-}
+#[path = "common/alloc.rs"]
+mod alloc;
+use alloc::allocations;
 
 // ---------------------------------------------------------------------------------------------
 // Data.

@@ -89,28 +89,30 @@ fn check_proba<M: Classifier>(what: &str, m: &M, x: &Array2<f64>, want: &[Vec<f6
     }
 }
 
-#[test]
-fn multinomial_nb_matches_scikit_learn_on_digits_on_every_path() {
-    let (f, x, y, tol) = digits("mnb_digits");
-    let params = MultinomialNBParams::default().alpha(num(&f["params"]["alpha"]));
+/// A model of the fixture `name`, on every path, against its priors, feature log
+/// probabilities and probabilities; and every path makes the same model, bit for bit (the
+/// counts are the same sums).
+fn check_fixture<M: Classifier + Clone + PartialEq + std::fmt::Debug>(
+    name: &str,
+    fit: impl Fn(&Dataset) -> M,
+    fresh: impl Fn() -> M,
+    prior: impl Fn(&M) -> Vec<f64>,
+    feature_log_prob: impl Fn(&M) -> Vec<Vec<f64>>,
+) {
+    let (f, x, y, tol) = digits(name);
     let want_flp = matrix(&f["feature_log_prob"]);
     let want_prior = floats(&f["class_log_prior"]);
     let want_proba = matrix(&f["predict_proba"]);
-    let paths = every_path(
-        &x,
-        &y,
-        |d| params.fit(d).unwrap(),
-        || params.build().unwrap(),
-    );
+    let paths = every_path(&x, &y, fit, fresh);
     let first = paths[0].1.clone();
     for (what, m) in &paths {
         close(
-            &m.class_log_prior().unwrap(),
+            &prior(m),
             &want_prior,
             tol,
             &format!("{what}: class_log_prior"),
         );
-        for (c, row) in m.feature_log_prob().iter().enumerate() {
+        for (c, row) in feature_log_prob(m).iter().enumerate() {
             close(
                 row,
                 &want_flp[c],
@@ -119,9 +121,21 @@ fn multinomial_nb_matches_scikit_learn_on_digits_on_every_path() {
             );
         }
         check_proba(what, m, &x, &want_proba, tol);
-        // Every path makes the same model, bit for bit (the counts are the same sums).
         assert_eq!(m, &first, "{what}");
     }
+}
+
+#[test]
+fn multinomial_nb_matches_scikit_learn_on_digits_on_every_path() {
+    let f = fixture("batch/mnb_digits.json");
+    let params = MultinomialNBParams::default().alpha(num(&f["params"]["alpha"]));
+    check_fixture(
+        "mnb_digits",
+        |d| params.fit(d).unwrap(),
+        || params.build().unwrap(),
+        |m: &MultinomialNB| m.class_log_prior().unwrap(),
+        MultinomialNB::feature_log_prob,
+    );
 }
 
 #[test]
@@ -173,38 +187,17 @@ fn multinomial_nb_takes_fixed_and_uniform_priors() {
 
 #[test]
 fn bernoulli_nb_matches_scikit_learn_on_digits_on_every_path() {
-    let (f, x, y, tol) = digits("bnb_digits");
+    let f = fixture("batch/bnb_digits.json");
     let params = BernoulliNBParams::default()
         .alpha(num(&f["params"]["alpha"]))
         .binarize(num(&f["params"]["binarize"]));
-    let want_flp = matrix(&f["feature_log_prob"]);
-    let want_prior = floats(&f["class_log_prior"]);
-    let want_proba = matrix(&f["predict_proba"]);
-    let paths = every_path(
-        &x,
-        &y,
+    check_fixture(
+        "bnb_digits",
         |d| params.fit(d).unwrap(),
         || params.build().unwrap(),
+        |m: &BernoulliNB| m.class_log_prior().unwrap(),
+        BernoulliNB::feature_log_prob,
     );
-    let first = paths[0].1.clone();
-    for (what, m) in &paths {
-        close(
-            &m.class_log_prior().unwrap(),
-            &want_prior,
-            tol,
-            &format!("{what}: class_log_prior"),
-        );
-        for (c, row) in m.feature_log_prob().iter().enumerate() {
-            close(
-                row,
-                &want_flp[c],
-                tol,
-                &format!("{what}: feature_log_prob[{c}]"),
-            );
-        }
-        check_proba(what, m, &x, &want_proba, tol);
-        assert_eq!(m, &first, "{what}");
-    }
 }
 
 #[test]

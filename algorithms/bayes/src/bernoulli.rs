@@ -1,12 +1,11 @@
 //! Bernoulli naive Bayes.
 
 use serde::{Deserialize, Serialize};
-use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
-use tidewater_core::traits::{check_out_len, learn_dataset};
+use tidewater_core::traits::learn_dataset;
 use tidewater_core::{Build, ClassSet, Classifier, Dataset, Fit, Label, Result, Row};
 
-use crate::multinomial::{Counts, LogProbs, Tables, argmax_label, check_class_prior, softmax_into};
+use crate::multinomial::{Discrete, DiscreteNB, Tables, check_class_prior};
 
 /// Hyper-parameters of [`BernoulliNB`] (scikit-learn's names and defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
@@ -43,8 +42,7 @@ impl Build for BernoulliNBParams {
         self.validate()?;
         Ok(BernoulliNB {
             params: self.clone(),
-            counts: Counts::default(),
-            cache: LogProbs::default(),
+            state: Discrete::default(),
         })
     }
 }
@@ -73,9 +71,7 @@ impl Fit for BernoulliNBParams {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BernoulliNB {
     params: BernoulliNBParams,
-    counts: Counts,
-    #[serde(skip)]
-    cache: LogProbs,
+    state: Discrete,
 }
 
 impl BernoulliNB {
@@ -93,42 +89,51 @@ impl BernoulliNB {
 
     /// The weighted number of rows of each class, in class order.
     pub fn class_count(&self) -> &[f64] {
-        &self.counts.class_count
+        &self.state.counts.class_count
     }
 
     /// The log prior of each class (`class_log_prior_` in scikit-learn).
     pub fn class_log_prior(&self) -> Result<Vec<f64>> {
-        let mut out = vec![0.0; self.counts.class_count.len()];
-        self.prior_into(&mut out)?;
-        Ok(out)
+        self.log_priors()
     }
 
     /// `log p(feature is 1 | class)`, a row per class (`feature_log_prob_` in scikit-learn).
     pub fn feature_log_prob(&self) -> Vec<Vec<f64>> {
-        let d = self.counts.dim.unwrap_or(0);
-        (0..self.counts.class_count.len())
+        let d = self.state.counts.dim.unwrap_or(0);
+        (0..self.state.counts.class_count.len())
             .map(|c| (0..d).map(|j| self.log_prob(c, j)).collect())
             .collect()
     }
 
     /// What a value counts as.
     fn binary(&self, v: f64) -> f64 {
-        match self.params.binarize {
-            Some(t) => f64::from(u8::from(v > t)),
-            None => v,
-        }
+        binary(self.params.binarize, v)
     }
 
-    /// `log p(feature j is 1 | class c)`.
+    /// `log p(feature j is 1 | class c) = log(count_j + alpha) - log(class count + 2 alpha)`.
     fn log_prob(&self, c: usize, j: usize) -> f64 {
-        let d = self.counts.dim.unwrap_or(0);
+        let counts = &self.state.counts;
+        let d = counts.dim.unwrap_or(0);
         let alpha = self.params.alpha;
-        (self.counts.feature_count[c * d + j] + alpha).ln()
-            - (self.counts.class_count[c] + 2.0 * alpha).ln()
+        (counts.feature_count[c * d + j] + alpha).ln() - (counts.class_count[c] + 2.0 * alpha).ln()
+    }
+}
+
+/// A value binarized (`v > threshold` is 1), or as it is without a threshold.
+fn binary(threshold: Option<f64>, v: f64) -> f64 {
+    match threshold {
+        Some(t) => f64::from(u8::from(v > t)),
+        None => v,
+    }
+}
+
+impl DiscreteNB for BernoulliNB {
+    fn state(&self) -> &Discrete {
+        &self.state
     }
 
     fn prior_into(&self, out: &mut [f64]) -> Result<()> {
-        self.counts.log_prior(
+        self.state.counts.log_prior(
             self.params.fit_prior,
             self.params.class_prior.as_deref(),
             out,
@@ -146,7 +151,6 @@ impl BernoulliNB {
         }
     }
 
-    /// The joint log likelihood of `x` under class `c` of the tables.
     fn jll(&self, t: &Tables, c: usize, d: usize, x: Row<'_>) -> f64 {
         let row = &t.rows[c * d..(c + 1) * d];
         let ones = match x {
@@ -168,18 +172,6 @@ impl BernoulliNB {
         };
         t.prior[c] + t.sums[c] + ones
     }
-
-    /// Runs `f` on the tables, brought up to date.
-    fn tables<R>(&self, f: impl FnOnce(&Tables, usize, usize) -> Result<R>) -> Result<R> {
-        let (k, d) = (self.counts.class_count.len(), self.counts.dim.unwrap_or(0));
-        self.cache.with(
-            k,
-            d,
-            |p| self.prior_into(p),
-            |c, row, s| self.refresh(c, row, s),
-            |t| f(t, k, d),
-        )
-    }
 }
 
 impl Default for BernoulliNB {
@@ -190,58 +182,31 @@ impl Default for BernoulliNB {
 
 impl Classifier for BernoulliNB {
     fn classes(&self) -> &ClassSet {
-        &self.counts.classes
+        &self.state.counts.classes
     }
 
     fn n_features(&self) -> Option<usize> {
-        self.counts.dim
+        self.state.counts.dim
     }
 
     fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
         self.check_row(x)?;
-        let w = check_weight(weight)?;
-        y.check()?;
-        let k_before = self.counts.classes.len();
-        let binarize = self.params.binarize;
-        let value = |v: f64| match binarize {
-            Some(t) => f64::from(u8::from(v > t)),
-            None => v,
-        };
-        self.counts.learn(x, y, w, value, value(0.0));
-        let k = self.counts.classes.len();
-        let c = self
-            .counts
-            .classes
-            .index_of(y)
-            .expect("the label was just inserted");
-        self.cache.touch(c, k, k != k_before);
-        Ok(())
+        let threshold = self.params.binarize;
+        let value = |v| binary(threshold, v);
+        self.state.learn(x, y, weight, value, value(0.0))
     }
 
     fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
-        check_out_len("probability buffer", self.counts.classes.len(), out.len())?;
-        if self.counts.classes.is_empty() {
-            return Ok(());
+        if !self.state.counts.classes.is_empty() {
+            self.check_row(x)?;
         }
-        self.check_row(x)?;
-        self.tables(|t, _, d| {
-            for (c, o) in out.iter_mut().enumerate() {
-                *o = self.jll(t, c, d, x);
-            }
-            Ok(())
-        })?;
-        softmax_into(out);
-        Ok(())
+        self.proba_into(x, out)
     }
 
     fn predict_one(&self, x: Row<'_>) -> Result<Option<Label>> {
-        if self.counts.classes.is_empty() {
-            return Ok(None);
+        if !self.state.counts.classes.is_empty() {
+            self.check_row(x)?;
         }
-        self.check_row(x)?;
-        self.tables(|t, k, d| {
-            let jll = (0..k).map(|c| self.jll(t, c, d, x));
-            Ok(argmax_label(&self.counts.classes, jll).cloned())
-        })
+        self.predict(x)
     }
 }

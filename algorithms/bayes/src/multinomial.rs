@@ -55,8 +55,7 @@ impl Build for MultinomialNBParams {
         self.validate()?;
         Ok(MultinomialNB {
             params: self.clone(),
-            counts: Counts::default(),
-            cache: LogProbs::default(),
+            state: Discrete::default(),
         })
     }
 }
@@ -247,6 +246,103 @@ impl PartialEq for LogProbs {
     }
 }
 
+/// What every discrete naive Bayes model keeps: its counts, and the per-class tables
+/// derived from them (not saved).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Discrete {
+    pub(crate) counts: Counts,
+    #[serde(skip)]
+    cache: LogProbs,
+}
+
+impl Discrete {
+    /// Learns a checked row: its counts (see [`Counts::learn`]), and its class's tables to
+    /// be recomputed.
+    pub(crate) fn learn(
+        &mut self,
+        x: Row<'_>,
+        y: &Label,
+        weight: Option<f64>,
+        value: impl Fn(f64) -> f64,
+        zero: f64,
+    ) -> Result<()> {
+        let w = check_weight(weight)?;
+        y.check()?;
+        let k_before = self.counts.classes.len();
+        self.counts.learn(x, y, w, value, zero);
+        let k = self.counts.classes.len();
+        let c = self
+            .counts
+            .classes
+            .index_of(y)
+            .expect("the label was just inserted");
+        self.cache.touch(c, k, k != k_before);
+        Ok(())
+    }
+}
+
+/// What a discrete naive Bayes model adds to [`Discrete`]: its priors, its per-class tables
+/// and its joint log likelihood from them.
+pub(crate) trait DiscreteNB {
+    /// The state.
+    fn state(&self) -> &Discrete;
+    /// The log priors into `out`, in class order.
+    fn prior_into(&self, out: &mut [f64]) -> Result<()>;
+    /// Class `c`'s table row and sum from the counts.
+    fn refresh(&self, c: usize, row: &mut [f64], sum: &mut f64);
+    /// The joint log likelihood of `x` under class `c` (`d` features).
+    fn jll(&self, t: &Tables, c: usize, d: usize, x: Row<'_>) -> f64;
+
+    /// The log priors, in class order.
+    fn log_priors(&self) -> Result<Vec<f64>> {
+        let mut out = vec![0.0; self.state().counts.class_count.len()];
+        self.prior_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// `predict_proba_into` of a checked row.
+    fn proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
+        let counts = &self.state().counts;
+        check_out_len("probability buffer", counts.classes.len(), out.len())?;
+        if counts.classes.is_empty() {
+            return Ok(());
+        }
+        self.tables(|t, _, d| {
+            for (c, o) in out.iter_mut().enumerate() {
+                *o = self.jll(t, c, d, x);
+            }
+            Ok(())
+        })?;
+        softmax_into(out);
+        Ok(())
+    }
+
+    /// `predict_one` of a checked row.
+    fn predict(&self, x: Row<'_>) -> Result<Option<Label>> {
+        let classes = &self.state().counts.classes;
+        if classes.is_empty() {
+            return Ok(None);
+        }
+        self.tables(|t, k, d| {
+            let jll = (0..k).map(|c| self.jll(t, c, d, x));
+            Ok(argmax_label(classes, jll).cloned())
+        })
+    }
+
+    /// Runs `f` on the tables (with the number of classes and features), brought up to date.
+    fn tables<R>(&self, f: impl FnOnce(&Tables, usize, usize) -> Result<R>) -> Result<R> {
+        let s = self.state();
+        let (k, d) = (s.counts.class_count.len(), s.counts.dim.unwrap_or(0));
+        s.cache.with(
+            k,
+            d,
+            |p| self.prior_into(p),
+            |c, row, sum| self.refresh(c, row, sum),
+            |t| f(t, k, d),
+        )
+    }
+}
+
 /// `out` (joint log likelihoods) into probabilities: `exp(jll - max)` normalised; a class
 /// with no chance gets 0.
 pub(crate) fn softmax_into(out: &mut [f64]) {
@@ -291,9 +387,7 @@ pub(crate) fn argmax_label(classes: &ClassSet, jll: impl Iterator<Item = f64>) -
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MultinomialNB {
     params: MultinomialNBParams,
-    counts: Counts,
-    #[serde(skip)]
-    cache: LogProbs,
+    state: Discrete,
 }
 
 impl MultinomialNB {
@@ -311,42 +405,44 @@ impl MultinomialNB {
 
     /// The weighted number of rows of each class, in class order.
     pub fn class_count(&self) -> &[f64] {
-        &self.counts.class_count
+        &self.state.counts.class_count
     }
 
     /// The log prior of each class (`class_log_prior_` in scikit-learn).
     pub fn class_log_prior(&self) -> Result<Vec<f64>> {
-        let mut out = vec![0.0; self.counts.class_count.len()];
-        self.prior_into(&mut out)?;
-        Ok(out)
+        self.log_priors()
     }
 
     /// `log p(feature | class)`, a row per class (`feature_log_prob_` in scikit-learn).
     pub fn feature_log_prob(&self) -> Vec<Vec<f64>> {
-        let d = self.counts.dim.unwrap_or(0);
-        (0..self.counts.class_count.len())
+        let d = self.state.counts.dim.unwrap_or(0);
+        (0..self.state.counts.class_count.len())
             .map(|c| {
                 let mut row = vec![0.0; d];
-                let mut s = 0.0;
-                self.refresh(c, &mut row, &mut s);
+                self.refresh(c, &mut row, &mut 0.0);
                 row
             })
             .collect()
     }
+}
 
-    /// The log priors into `out`.
+impl DiscreteNB for MultinomialNB {
+    fn state(&self) -> &Discrete {
+        &self.state
+    }
+
     fn prior_into(&self, out: &mut [f64]) -> Result<()> {
-        self.counts.log_prior(
+        self.state.counts.log_prior(
             self.params.fit_prior,
             self.params.class_prior.as_deref(),
             out,
         )
     }
 
-    /// Class `c`'s log probabilities into `row`.
+    /// `log p(j | c) = log(count_j + alpha) - log(total + alpha * d)`.
     fn refresh(&self, c: usize, row: &mut [f64], _: &mut f64) {
         let d = row.len();
-        let counts = &self.counts.feature_count[c * d..(c + 1) * d];
+        let counts = &self.state.counts.feature_count[c * d..(c + 1) * d];
         let alpha = self.params.alpha;
         let total: f64 = counts.iter().map(|f| f + alpha).sum();
         let log_total = total.ln();
@@ -355,22 +451,8 @@ impl MultinomialNB {
         }
     }
 
-    /// Joint log likelihoods of `x` into `out`, in class order.
-    fn joint_log_likelihood(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
-        let (k, d) = (self.counts.class_count.len(), self.counts.dim.unwrap_or(0));
-        self.cache.with(
-            k,
-            d,
-            |p| self.prior_into(p),
-            |c, row, s| self.refresh(c, row, s),
-            |t| {
-                for (c, o) in out.iter_mut().enumerate() {
-                    let row = &t.rows[c * d..(c + 1) * d];
-                    *o = t.prior[c] + x.dot(row);
-                }
-                Ok(())
-            },
-        )
+    fn jll(&self, t: &Tables, c: usize, d: usize, x: Row<'_>) -> f64 {
+        t.prior[c] + x.dot(&t.rows[c * d..(c + 1) * d])
     }
 }
 
@@ -404,11 +486,11 @@ fn check_counts(x: Row<'_>) -> Result<()> {
 
 impl Classifier for MultinomialNB {
     fn classes(&self) -> &ClassSet {
-        &self.counts.classes
+        &self.state.counts.classes
     }
 
     fn n_features(&self) -> Option<usize> {
-        self.counts.dim
+        self.state.counts.dim
     }
 
     fn check_row(&self, x: Row<'_>) -> Result<()> {
@@ -418,46 +500,20 @@ impl Classifier for MultinomialNB {
 
     fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
         self.check_row(x)?;
-        let w = check_weight(weight)?;
-        y.check()?;
-        let k_before = self.counts.classes.len();
-        self.counts.learn(x, y, w, |v| v, 0.0);
-        let k = self.counts.classes.len();
-        let c = self
-            .counts
-            .classes
-            .index_of(y)
-            .expect("the label was just inserted");
-        self.cache.touch(c, k, k != k_before);
-        Ok(())
+        self.state.learn(x, y, weight, |v| v, 0.0)
     }
 
     fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
-        check_out_len("probability buffer", self.counts.classes.len(), out.len())?;
-        if self.counts.classes.is_empty() {
-            return Ok(());
+        if !self.state.counts.classes.is_empty() {
+            self.check_row(x)?;
         }
-        self.check_row(x)?;
-        self.joint_log_likelihood(x, out)?;
-        softmax_into(out);
-        Ok(())
+        self.proba_into(x, out)
     }
 
     fn predict_one(&self, x: Row<'_>) -> Result<Option<Label>> {
-        if self.counts.classes.is_empty() {
-            return Ok(None);
+        if !self.state.counts.classes.is_empty() {
+            self.check_row(x)?;
         }
-        self.check_row(x)?;
-        let (k, d) = (self.counts.class_count.len(), self.counts.dim.unwrap_or(0));
-        self.cache.with(
-            k,
-            d,
-            |p| self.prior_into(p),
-            |c, row, s| self.refresh(c, row, s),
-            |t| {
-                let jll = (0..k).map(|c| t.prior[c] + x.dot(&t.rows[c * d..(c + 1) * d]));
-                Ok(argmax_label(&self.counts.classes, jll).cloned())
-            },
-        )
+        self.predict(x)
     }
 }

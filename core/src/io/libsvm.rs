@@ -52,12 +52,12 @@ impl<R: Read> LibSvmReader<R> {
     /// A malformed token is an [`Error::Parse`] whose column is the token's 1-based number on
     /// the line (the label is token 1). After an error the reader can go on with the next line.
     pub fn next_record(&mut self, record: &mut SparseRecord) -> Result<bool> {
-        while let Some((line, text)) = self.lines.next_line(&self.name)? {
-            if self.parser.parse_line(&self.name, line, text, record)? {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        next_sparse_record(
+            &mut self.lines,
+            &self.name,
+            record,
+            |name, line, text, record| self.parser.parse_line(name, line, text, record),
+        )
     }
 }
 
@@ -91,12 +91,8 @@ impl LibSvmParser {
         text: &[u8],
         record: &mut SparseRecord,
     ) -> Result<bool> {
-        if let Some(label) = self.fast_path(text)
-            && fast_entries(&mut self.fast, &mut record.indices, &mut record.values)
-        {
-            record.line = line;
-            record.weight = None;
-            record.label = Label::num(label)?;
+        let label = self.fast_path(text);
+        if take_fast(label, &mut self.fast, line, record)? {
             return Ok(true);
         }
         self.general(name, line, utf8(name, line, text)?, record)
@@ -238,6 +234,43 @@ impl LibSvmParser {
         }
         Ok(true)
     }
+}
+
+/// The next record of a sparse text stream: lines through `parse` until one is a row
+/// (blank and comment lines are not); `Ok(false)` at the end.
+pub(crate) fn next_sparse_record<R: Read>(
+    lines: &mut Lines<R>,
+    name: &str,
+    record: &mut SparseRecord,
+    mut parse: impl FnMut(&str, u64, &[u8], &mut SparseRecord) -> Result<bool>,
+) -> Result<bool> {
+    while let Some((line, text)) = lines.next_line(name)? {
+        if parse(name, line, text, record)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The row a fast path read (its `label`, when it took the line, and its entries) into
+/// `record`; `Ok(false)` when it did not take the line, or when a repeated feature's sum is
+/// not finite (the general path then reads it, and reports that).
+pub(crate) fn take_fast(
+    label: Option<f64>,
+    entries: &mut [(u64, f64)],
+    line: u64,
+    record: &mut SparseRecord,
+) -> Result<bool> {
+    let Some(label) = label else {
+        return Ok(false);
+    };
+    if !fast_entries(entries, &mut record.indices, &mut record.values) {
+        return Ok(false);
+    }
+    record.line = line;
+    record.weight = None;
+    record.label = Label::num(label)?;
+    Ok(true)
 }
 
 /// The fast paths' entries (`index << 32 | position`, value) into `indices`/`values`: in

@@ -17,7 +17,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::bytes::{Lines, leading_digits, parse_finite, skip_while, utf8, value_after_colon};
-use super::libsvm::fast_entries;
+use super::libsvm::{next_sparse_record, take_fast};
 use super::{SparseRecord, finish_entries, open_file, parse_error, quote};
 use crate::dataset::{CsrMatrix, Dataset, FeatureMatrix, Schema, Targets};
 use crate::error::{Error, Result};
@@ -154,12 +154,12 @@ impl<R: Read> VwReader<R> {
     /// [`Error::Parse`] naming the line and the token (`label`, `importance`, or the feature as
     /// written). After an error the reader can go on with the next line.
     pub fn next_record(&mut self, record: &mut SparseRecord) -> Result<bool> {
-        while let Some((line, text)) = self.lines.next_line(&self.name)? {
-            if self.parser.parse_line(&self.name, line, text, record)? {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        next_sparse_record(
+            &mut self.lines,
+            &self.name,
+            record,
+            |name, line, text, record| self.parser.parse_line(name, line, text, record),
+        )
     }
 }
 
@@ -204,12 +204,8 @@ impl VwParser {
         text: &[u8],
         record: &mut SparseRecord,
     ) -> Result<bool> {
-        if let Some(label) = self.fast_path(text)
-            && fast_entries(&mut self.fast, &mut record.indices, &mut record.values)
-        {
-            record.line = line;
-            record.weight = None;
-            record.label = Label::num(label)?;
+        let label = self.fast_path(text);
+        if take_fast(label, &mut self.fast, line, record)? {
             return Ok(true);
         }
         self.general(name, line, utf8(name, line, text)?, record)
@@ -490,6 +486,7 @@ pub fn load_vw(path: &Path, bits: u32) -> Result<Dataset> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::libsvm::fast_entries;
     use proptest::prelude::*;
 
     /// What the byte-level path makes of a line, when it takes it.
