@@ -8,7 +8,9 @@
 //! - `tidewater_core::spec::Params`: set by name from a spec, validation with an error that
 //!   names the parameter and what it allows, and the docs that `tidewater list` prints.
 //!
-//! ```ignore
+//! ```
+//! use tidewater_core::spec::Params;
+//!
 //! #[derive(Clone, Debug, PartialEq, Params)]
 //! #[params(name = "ftrl", summary = "FTRL-Proximal logistic regression", check = Self::check)]
 //! pub struct FtrlParams {
@@ -19,6 +21,16 @@
 //!     #[param(default = 100, ge = 1, batch_only)]
 //!     pub max_iter: usize,
 //! }
+//!
+//! impl FtrlParams {
+//!     fn check(&self) -> tidewater_core::Result<()> {
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let p = FtrlParams::default().alpha(0.5);
+//! assert_eq!((p.alpha, p.max_iter), (0.5, 100));
+//! assert!(FtrlParams::default().alpha(-1.0).validate().is_err());
 //! ```
 //!
 //! Struct attributes (`#[params(...)]`): `name` (the command-line name), `summary` (one line),
