@@ -26,17 +26,8 @@ fn main() -> Result<()> {
 
     // Prequential evaluation (predict, score, then learn) on another data set.
     let phishing = tidewater::datasets::phishing()?;
-    let y = phishing.target()?.to_labels()?;
-    let b = phishing.batch();
-    let rows: Vec<(&[f64], &Label)> = (0..phishing.n_rows())
-        .map(|i| match b.row(i) {
-            Ok(Row::Dense(r)) => r,
-            _ => unreachable!("shipped data sets are dense"),
-        })
-        .zip(&y)
-        .collect();
     let mut model = params.build()?;
-    let report = tidewater::eval::evaluate_classifier(&mut model, rows, 1000)?;
+    let report = tidewater::eval::evaluate_classifier_on(&mut model, &phishing, 1000)?;
     for (name, value) in &report.metrics {
         println!(
             "{name:<26}{}",

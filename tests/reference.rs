@@ -117,24 +117,9 @@ fn gaussian_nb_prequential_accuracy_on_phishing_is_within_001_of_river() {
     let f = fixture("online/phishing.json");
     let river = f["accuracy"]["gaussian_nb"].as_f64().unwrap();
     let data = tidewater::datasets::phishing().unwrap();
-    let y = data.target().unwrap().to_labels().unwrap();
-    let FeatureMatrix::Dense(x) = &data.features else {
-        panic!("phishing is dense")
-    };
-    let rows: Vec<(&[f64], &Label)> = x
-        .rows()
-        .into_iter()
-        .map(|r| r.to_slice().unwrap())
-        .zip(&y)
-        .collect();
     let mut model = GaussianNB::new();
-    let report = tidewater::eval::evaluate_classifier(&mut model, rows, 1000).unwrap();
-    let acc = report
-        .metrics
-        .iter()
-        .find(|(k, _)| *k == "accuracy")
-        .and_then(|(_, v)| *v)
-        .unwrap();
+    let report = tidewater::eval::evaluate_classifier_on(&mut model, &data, 1000).unwrap();
+    let acc = report.metric("accuracy").unwrap();
     assert_eq!(report.rows, 1250);
     assert!((acc - river).abs() <= 0.01, "accuracy {acc}, River {river}");
 }

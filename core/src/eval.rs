@@ -8,6 +8,7 @@
 
 use std::time::Instant;
 
+use crate::dataset::Dataset;
 use crate::error::{Error, Location, Result};
 use crate::label::Label;
 use crate::metrics::{ClassificationMetrics, RegressionMetrics};
@@ -28,6 +29,16 @@ pub struct Report {
     pub rows_per_sec: f64,
     /// The metrics by name, in a fixed order; `None` where undefined (see [`crate::metrics`]).
     pub metrics: Vec<(&'static str, Option<f64>)>,
+}
+
+impl Report {
+    /// The metric called `name`, `None` when it is unknown or undefined.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        self.metrics
+            .iter()
+            .find(|(k, _)| *k == name)
+            .and_then(|(_, v)| *v)
+    }
 }
 
 fn report(
@@ -260,13 +271,11 @@ pub fn evaluate_classifier<'a>(
     rows: impl IntoIterator<Item = (&'a [f64], &'a Label)>,
     window: usize,
 ) -> Result<Report> {
-    let start = Instant::now();
-    let mut ev = ClassificationEvaluator::new(window);
-    for (i, (x, y)) in rows.into_iter().enumerate() {
-        ev.step(model, Row::Dense(x), y, None)
-            .map_err(|e| e.in_row(i))?;
-    }
-    Ok(ev.report(start.elapsed().as_secs_f64()))
+    classify_rows(
+        model,
+        rows.into_iter().map(|(x, y)| (Ok(Row::Dense(x)), y, None)),
+        window,
+    )
 }
 
 /// Evaluates a regressor prequentially over `(features, target)` pairs, with rolling metrics
@@ -277,10 +286,72 @@ pub fn evaluate_regressor<'a>(
     rows: impl IntoIterator<Item = (&'a [f64], f64)>,
     window: usize,
 ) -> Result<Report> {
+    regress_rows(
+        model,
+        rows.into_iter().map(|(x, y)| (Ok(Row::Dense(x)), y, None)),
+        window,
+    )
+}
+
+/// Evaluates a classifier prequentially over a data set's rows in order (dense or sparse, with
+/// its weights), against its first target, with rolling metrics over the last `window` rows.
+/// Stops at the first bad row with its error, wrapped with the row's 0-based index.
+pub fn evaluate_classifier_on(
+    model: &mut dyn Classifier,
+    data: &Dataset,
+    window: usize,
+) -> Result<Report> {
+    let y = data.target()?.to_labels()?;
+    let batch = data.batch();
+    let w = |i: usize| data.weights.as_ref().map(|w| w[i]);
+    classify_rows(
+        model,
+        y.iter().enumerate().map(|(i, y)| (batch.row(i), y, w(i))),
+        window,
+    )
+}
+
+/// Evaluates a regressor prequentially over a data set's rows in order (dense or sparse, with
+/// its weights), against its first target, with rolling metrics over the last `window` rows.
+/// Stops at the first bad row with its error, wrapped with the row's 0-based index.
+pub fn evaluate_regressor_on(
+    model: &mut dyn Regressor,
+    data: &Dataset,
+    window: usize,
+) -> Result<Report> {
+    let y = data.target()?.to_values()?;
+    let batch = data.batch();
+    let w = |i: usize| data.weights.as_ref().map(|w| w[i]);
+    regress_rows(
+        model,
+        y.iter().enumerate().map(|(i, &y)| (batch.row(i), y, w(i))),
+        window,
+    )
+}
+
+fn classify_rows<'a>(
+    model: &mut dyn Classifier,
+    rows: impl Iterator<Item = (Result<Row<'a>>, &'a Label, Option<f64>)>,
+    window: usize,
+) -> Result<Report> {
+    let start = Instant::now();
+    let mut ev = ClassificationEvaluator::new(window);
+    for (i, (x, y, w)) in rows.enumerate() {
+        x.and_then(|x| ev.step(model, x, y, w))
+            .map_err(|e| e.in_row(i))?;
+    }
+    Ok(ev.report(start.elapsed().as_secs_f64()))
+}
+
+fn regress_rows<'a>(
+    model: &mut dyn Regressor,
+    rows: impl Iterator<Item = (Result<Row<'a>>, f64, Option<f64>)>,
+    window: usize,
+) -> Result<Report> {
     let start = Instant::now();
     let mut ev = RegressionEvaluator::new(window);
-    for (i, (x, y)) in rows.into_iter().enumerate() {
-        ev.step(model, Row::Dense(x), y, None)
+    for (i, (x, y, w)) in rows.enumerate() {
+        x.and_then(|x| ev.step(model, x, y, w))
             .map_err(|e| e.in_row(i))?;
     }
     Ok(ev.report(start.elapsed().as_secs_f64()))
@@ -360,10 +431,7 @@ mod tests {
     }
 
     fn get(r: &Report, name: &str) -> Option<f64> {
-        r.metrics
-            .iter()
-            .find(|(k, _)| *k == name)
-            .and_then(|(_, v)| *v)
+        r.metric(name)
     }
 
     fn close(a: Option<f64>, b: f64) {
@@ -484,5 +552,66 @@ mod tests {
         assert_eq!((r.rows, r.skipped), (0, 1));
         assert_eq!(r.rows_per_sec, 0.0);
         assert!(r.metrics.iter().all(|(_, v)| v.is_none()));
+    }
+
+    #[test]
+    fn a_sparse_weighted_data_set_is_evaluated_row_by_row_with_its_weights() {
+        use crate::dataset::{CsrMatrix, FeatureMatrix, Schema, Targets};
+        let (a, b) = (Label::from("a"), Label::from("b"));
+        let mut x = CsrMatrix::new(3);
+        let rows: [(&[u32], &[f64]); 4] =
+            [(&[0], &[1.0]), (&[2], &[2.0]), (&[], &[]), (&[1], &[3.0])];
+        for (i, v) in rows {
+            x.push_row(i, v).unwrap();
+        }
+        let y = vec![a.clone(), b.clone(), b.clone(), a.clone()];
+        let w = vec![1.0, 3.0, 0.5, 2.0];
+        let schema = Schema::numeric(
+            vec!["f0".into(), "f1".into(), "f2".into()],
+            vec!["y".into()],
+        );
+        let data = Dataset::new(
+            FeatureMatrix::Sparse(x),
+            vec![Targets::Labels(y.clone())],
+            schema,
+        )
+        .unwrap()
+        .with_weights(w.clone())
+        .unwrap();
+        let mut model = Majority::default();
+        let r = evaluate_classifier_on(&mut model, &data, 2).unwrap();
+        let mut by_hand = Majority::default();
+        let mut ev = ClassificationEvaluator::new(2);
+        let batch = data.batch();
+        for i in 0..4 {
+            ev.step(&mut by_hand, batch.row(i).unwrap(), &y[i], Some(w[i]))
+                .unwrap();
+        }
+        assert_eq!(model, by_hand);
+        assert_eq!(r.rows, 4);
+        assert_eq!(
+            format!("{:?}", r.metrics),
+            format!("{:?}", ev.report(0.0).metrics)
+        );
+        // The weights count: after a (1) and b (3), b is the majority.
+        assert_eq!(model.predict_one(Row::Dense(&[0.0; 3])).unwrap(), Some(b));
+        assert_eq!(r.metric("no such metric"), None);
+    }
+
+    #[test]
+    fn evaluate_regressor_on_reports_the_failing_row() {
+        use crate::dataset::{FeatureMatrix, Schema, Targets};
+        let x = ndarray::Array2::from_shape_vec((3, 1), vec![0.0, 1.0, f64::INFINITY]).unwrap();
+        let schema = Schema::numeric(vec!["f0".into()], vec!["y".into()]);
+        let data = Dataset::new(
+            FeatureMatrix::Dense(x),
+            vec![Targets::Values(vec![2.0, 4.0, 1.0])],
+            schema,
+        )
+        .unwrap();
+        let mut model = Mean::default();
+        let err = evaluate_regressor_on(&mut model, &data, 2).unwrap_err();
+        assert!(matches!(err, Error::InRow { row: 2, .. }), "{err}");
+        assert_eq!(model, Mean { n: 2.0, sum: 6.0 });
     }
 }

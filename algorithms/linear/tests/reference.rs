@@ -173,27 +173,12 @@ fn scaled_logistic_regression_on_phishing_is_within_0003_of_river() {
         TargetSpec::Last,
     )
     .unwrap();
-    let y = data.target().unwrap().to_labels().unwrap();
-    let FeatureMatrix::Dense(x) = &data.features else {
-        panic!("phishing is dense")
-    };
-    let rows: Vec<(&[f64], &Label)> = x
-        .rows()
-        .into_iter()
-        .map(|r| r.to_slice().unwrap())
-        .zip(&y)
-        .collect();
     let mut model = Pipeline::new(
         vec![tidewater_preprocessing::StandardScaler::new()],
         LogisticRegressionParams::default().build().unwrap(),
     );
-    let report = tidewater_core::eval::evaluate_classifier(&mut model, rows, 1000).unwrap();
-    let acc = report
-        .metrics
-        .iter()
-        .find(|(k, _)| *k == "accuracy")
-        .and_then(|(_, v)| *v)
-        .unwrap();
+    let report = tidewater_core::eval::evaluate_classifier_on(&mut model, &data, 1000).unwrap();
+    let acc = report.metric("accuracy").unwrap();
     assert_eq!(report.rows, 1250);
     assert!(
         (acc - river).abs() <= 0.003,
