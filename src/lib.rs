@@ -40,12 +40,16 @@ pub use tidewater_linear as linear;
 /// Scalers and other feature transforms (tidewater-preprocessing).
 #[cfg(feature = "preprocessing")]
 pub use tidewater_preprocessing as preprocessing;
+/// Decision trees: the Hoeffding tree (tidewater-trees).
+#[cfg(feature = "trees")]
+pub use tidewater_trees as trees;
 
 #[cfg(all(
     feature = "bayes",
     feature = "preprocessing",
     feature = "linear",
-    feature = "drift"
+    feature = "drift",
+    feature = "trees"
 ))]
 pub mod registry;
 

@@ -6,6 +6,7 @@
 use tidewater::bayes::GaussianNB;
 use tidewater::prelude::*;
 use tidewater::preprocessing::StandardScaler;
+use tidewater::trees::HoeffdingTreeClassifierParams;
 
 #[path = "common/alloc.rs"]
 mod alloc;
@@ -133,5 +134,42 @@ fn dense_scalers_transform_into_the_callers_buffer_without_allocating() {
             }
         });
         assert_eq!(n, 0, "learner {i}: {n} allocations in 199 rounds");
+    }
+}
+
+#[test]
+fn a_hoeffding_tree_learns_and_predicts_without_allocating_between_split_attempts() {
+    let data = rows();
+    for nominal in [None, Some(vec![2])] {
+        // A grown tree: an attempt every 20 rows of weight 1 (each one a split) ...
+        let mut m = HoeffdingTreeClassifierParams {
+            grace_period: 20,
+            tau: 10.0,
+            nominal_attributes: nominal.clone(),
+            ..Default::default()
+        }
+        .build()
+        .unwrap();
+        for (x, y) in data.iter().chain(&data) {
+            m.learn_one(Row::Dense(x), y, None).unwrap();
+        }
+        assert!(m.depth() >= 2, "the tree should have grown:\n{m}");
+        // ... then rows of weight 1e-4, which bring no leaf to its next attempt (each is at
+        // most 19 short of it, in whole weights): a first pass for the leaves' first-use
+        // buffers (the observers of a new leaf, a class new to a leaf), then the counted one.
+        for (x, y) in &data {
+            m.learn_one(Row::Dense(x), y, Some(1e-4)).unwrap();
+        }
+        // And the thread's prediction scratch, once.
+        let _ = m.predict_one(Row::Dense(&data[0].0)).unwrap();
+        let mut proba = vec![0.0; 3];
+        let n = allocations(|| {
+            for (x, y) in &data {
+                let _ = m.predict_one(Row::Dense(x)).unwrap();
+                m.predict_proba_into(Row::Dense(x), &mut proba).unwrap();
+                m.learn_one(Row::Dense(x), y, Some(1e-4)).unwrap();
+            }
+        });
+        assert_eq!(n, 0, "nominal {nominal:?}: {n} allocations in 200 rounds");
     }
 }

@@ -12,6 +12,7 @@ use super::*;
 use crate::bayes::*;
 use crate::linear::*;
 use crate::preprocessing::*;
+use crate::trees::*;
 use tidewater_core::dummy::*;
 
 model_table! {$
@@ -26,6 +27,7 @@ model_table! {$
         7 => Perceptron(Perceptron, PerceptronParams),
         8 => MultinomialNB(MultinomialNB, MultinomialNBParams),
         9 => BernoulliNB(BernoulliNB, BernoulliNBParams),
+        10 => HoeffdingTree(HoeffdingTreeClassifier, HoeffdingTreeClassifierParams),
     }
     regressors {
         0 => Mean(MeanRegressor, MeanRegressorParams),

@@ -1,0 +1,906 @@
+//! The Hoeffding tree classifier (VFDT; Domingos and Hulten, 2000), as River defines it.
+
+use std::cell::RefCell;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use tidewater_core::row::check_weight;
+use tidewater_core::spec::Params;
+use tidewater_core::traits::{check_out_len, learn_dataset};
+use tidewater_core::{
+    Build, ClassSet, Classifier, Dataset, FeatureVector, Fit, Label, Result, Row,
+};
+
+use crate::criterion::SplitCriterion;
+use crate::splitter::{Evaluation, GaussianObserver, NominalObserver, Observer, Suggestion, Test};
+use crate::stats::ClassDist;
+
+/// What a leaf predicts with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LeafPrediction {
+    /// The majority class: the leaf's class weights, normalised.
+    MajorityClass,
+    /// Naive Bayes over the leaf's observers (once it has seen `nb_threshold` weight).
+    NaiveBayes,
+    /// Naive Bayes adaptive: per leaf, whichever of the two has been right more often.
+    NaiveBayesAdaptive,
+}
+
+tidewater_core::param_choices!(LeafPrediction {
+    MajorityClass => "mc",
+    NaiveBayes => "nb",
+    NaiveBayesAdaptive => "nba",
+});
+
+/// How a leaf watches a numeric feature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NumericSplitter {
+    /// A normal per class, `n_splits` candidate thresholds spread evenly between the
+    /// smallest and largest value (River's `GaussianSplitter`, MOA's default).
+    Gaussian,
+}
+
+tidewater_core::param_choices!(NumericSplitter { Gaussian => "gaussian" });
+
+/// Hyper-parameters of [`HoeffdingTreeClassifier`] (River's names and defaults).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "hoeffding_tree",
+    summary = "Hoeffding tree classifier (VFDT): splits a leaf once the Hoeffding bound says its best split is the best (River's HoeffdingTreeClassifier)",
+    row_loop_fit
+)]
+pub struct HoeffdingTreeClassifierParams {
+    /// Weight a leaf sees between split attempts.
+    #[param(default = 200, ge = 1)]
+    pub grace_period: usize,
+    /// The deepest a leaf may be (none: no limit); a leaf at this depth stops growing.
+    #[param(default = None)]
+    pub max_depth: Option<usize>,
+    /// How splits are scored: info_gain, gini or hellinger (binary tasks).
+    #[param(default = SplitCriterion::InfoGain)]
+    pub split_criterion: SplitCriterion,
+    /// Significance of the Hoeffding bound: one less the confidence that the chosen split is the best.
+    #[param(default = 1e-7, gt = 0, lt = 1)]
+    pub delta: f64,
+    /// Tie threshold: split anyway once the Hoeffding bound is below it.
+    #[param(default = 0.05, ge = 0)]
+    pub tau: f64,
+    /// What leaves predict with: mc (majority class), nb (naive Bayes) or nba (naive Bayes adaptive).
+    #[param(default = LeafPrediction::NaiveBayesAdaptive)]
+    pub leaf_prediction: LeafPrediction,
+    /// Weight a leaf must have seen before leaf_prediction=nb uses naive Bayes.
+    #[param(default = 0.0, ge = 0)]
+    pub nb_threshold: f64,
+    /// The features (0-based indices) that are nominal (category codes): multiway or equality splits, counted per value.
+    #[param(default = None)]
+    pub nominal_attributes: Option<Vec<usize>>,
+    /// How leaves watch numeric features: gaussian.
+    #[param(default = NumericSplitter::Gaussian)]
+    pub splitter: NumericSplitter,
+    /// Candidate thresholds per numeric feature (gaussian splitter).
+    #[param(default = 10, ge = 1)]
+    pub n_splits: usize,
+    /// Only binary splits (a nominal feature splits on one value against the rest).
+    #[param(default = false)]
+    pub binary_split: bool,
+    /// Least share of the weight each of two branches must get for a split to count.
+    #[param(default = 0.01, ge = 0, lt = 0.5)]
+    pub min_branch_fraction: f64,
+    /// A leaf whose majority class holds more than this share of its weight is not split.
+    #[param(default = 0.99, gt = 0, le = 1)]
+    pub max_share_to_split: f64,
+    /// Largest size of the tree in MiB before the least promising leaves are deactivated.
+    #[param(default = 100.0, gt = 0)]
+    pub max_size: f64,
+    /// Weight seen between estimates of the tree's size.
+    #[param(default = 1_000_000, ge = 1)]
+    pub memory_estimate_period: usize,
+    /// Stop growing for good once the size limit is met.
+    #[param(default = false)]
+    pub stop_mem_management: bool,
+    /// Stop watching, in majority-class leaves, the features whose merit trails the best by more than the bound.
+    #[param(default = false)]
+    pub remove_poor_attrs: bool,
+    /// Let "no split" compete with the splits (pre-pruning by merit).
+    #[param(default = true)]
+    pub merit_preprune: bool,
+}
+
+impl Build for HoeffdingTreeClassifierParams {
+    type Model = HoeffdingTreeClassifier;
+    fn build(&self) -> Result<HoeffdingTreeClassifier> {
+        self.validate()?;
+        Ok(HoeffdingTreeClassifier {
+            params: self.clone(),
+            classes: ClassSet::new(),
+            labels: Vec::new(),
+            sorted_ids: Vec::new(),
+            dim: None,
+            nominal: Vec::new(),
+            nodes: Vec::new(),
+            n_active: 0,
+            n_inactive: 0,
+            active_leaf_bytes: 0.0,
+            inactive_leaf_bytes: 0.0,
+            overhead: 1.0,
+            growth_allowed: true,
+            weight_seen: 0.0,
+        })
+    }
+}
+
+impl Fit for HoeffdingTreeClassifierParams {
+    type Model = HoeffdingTreeClassifier;
+    /// One pass over the rows in order: the tree `learn_one` grows on the same rows, so
+    /// `fit` then `learn_one` continues that tree.
+    fn fit(&self, data: &Dataset) -> Result<HoeffdingTreeClassifier> {
+        let mut m = self.build()?;
+        learn_dataset(&mut m, data)?;
+        Ok(m)
+    }
+}
+
+/// A node of the tree: a leaf that learns, or a branch that routes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+enum Node {
+    Leaf(Box<Leaf>),
+    Branch(Branch),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Branch {
+    feature: usize,
+    test: Test,
+    /// Node indices, in the test's child order.
+    children: Vec<usize>,
+    depth: usize,
+}
+
+impl Branch {
+    /// The child a value goes to; `None` for a nominal value the multiway test has no child
+    /// for yet.
+    fn child(&self, v: f64) -> Option<usize> {
+        let k = match &self.test {
+            Test::Le(t) => usize::from(v > *t),
+            Test::Eq(e) => usize::from(v != *e),
+            Test::Multi(values) => values.iter().position(|&u| u == v)?,
+        };
+        Some(self.children[k])
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Leaf {
+    stats: ClassDist,
+    depth: usize,
+    /// One observer per feature (made at the feature's first value); `None` when the leaf
+    /// is inactive (it keeps its class weights but learns no split).
+    observers: Option<Vec<Option<Observer>>>,
+    /// Features no longer watched (`remove_poor_attrs`).
+    disabled: Vec<usize>,
+    last_split_attempt_at: f64,
+    mc_correct: f64,
+    nb_correct: f64,
+}
+
+impl Leaf {
+    fn new(stats: ClassDist, depth: usize) -> Self {
+        let total = stats.total();
+        Leaf {
+            stats,
+            depth,
+            observers: Some(Vec::new()),
+            disabled: Vec::new(),
+            last_split_attempt_at: total,
+            mc_correct: 0.0,
+            nb_correct: 0.0,
+        }
+    }
+
+    fn is_active(&self) -> bool {
+        self.observers.is_some()
+    }
+
+    /// How likely the leaf is to split: the weight not in its majority class.
+    fn promise(&self) -> f64 {
+        let total = self.stats.total();
+        if total > 0.0 {
+            total - self.stats.max_weight()
+        } else {
+            0.0
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Leaf>()
+            + self.stats.bytes()
+            + self
+                .observers
+                .iter()
+                .flatten()
+                .flatten()
+                .map(Observer::bytes)
+                .sum::<usize>()
+    }
+
+    /// The naive Bayes log votes of the present classes into `votes` (by class id), `false`
+    /// when there is nothing to vote with (River's empty prediction). A class present with
+    /// weight 0 votes 0 (River's rule).
+    fn nb_votes(&self, x: Row<'_>, votes: &mut [f64]) -> bool {
+        let total = self.stats.total();
+        if self.stats.is_empty() || total == 0.0 {
+            return false;
+        }
+        for (id, w) in self.stats.iter() {
+            if w <= 0.0 {
+                votes[id] = 0.0;
+                continue;
+            }
+            let mut v = (w / total).ln();
+            for (f, o) in self.observers.iter().flatten().enumerate() {
+                if let Some(o) = o
+                    && let Some(lp) = o.log_likelihood(x.get(f), id)
+                {
+                    v += lp;
+                }
+            }
+            votes[id] = v;
+        }
+        true
+    }
+
+    /// The class naive Bayes would predict (the largest vote, the first on a tie).
+    fn nb_argmax(&self, x: Row<'_>) -> Option<usize> {
+        let total = self.stats.total();
+        if self.stats.is_empty() || total == 0.0 {
+            return None;
+        }
+        let mut best: Option<(usize, f64)> = None;
+        for (id, w) in self.stats.iter() {
+            let mut v = 0.0;
+            if w > 0.0 {
+                v = (w / total).ln();
+                for (f, o) in self.observers.iter().flatten().enumerate() {
+                    if let Some(o) = o
+                        && let Some(lp) = o.log_likelihood(x.get(f), id)
+                    {
+                        v += lp;
+                    }
+                }
+            }
+            if best.is_none_or(|(_, b)| v > b) {
+                best = Some((id, v));
+            }
+        }
+        best.map(|(id, _)| id)
+    }
+}
+
+/// The Hoeffding tree classifier (Domingos and Hulten's VFDT), River's
+/// `HoeffdingTreeClassifier` rule by rule.
+///
+/// A leaf keeps its class weights and, per feature, an observer: for a numeric feature a
+/// normal per class; for a nominal one (`nominal_attributes`) the class weights of each
+/// value. Every `grace_period` of weight it scores each feature's best split (information
+/// gain, Gini or Hellinger) and splits on the best when it beats the second by more than the
+/// Hoeffding bound `sqrt(R^2 ln(1/delta) / 2n)`, or when the bound falls below `tau`. The new
+/// leaves start from the split's estimate of their class weights. With `merit_preprune`,
+/// "no split" competes too (its merit is `-inf`, as in River; MOA scores it by the node's
+/// current merit), and a leaf whose majority class holds more than `max_share_to_split` of
+/// its weight is deactivated instead of split. Deactivated leaves keep predicting but stop
+/// learning splits; River re-activates every leaf (with empty observers) after each split
+/// while the tree's size has not been estimated yet (before `memory_estimate_period`
+/// weight), and this tree does the same, so that it grows River's trees.
+///
+/// Leaves predict the majority class (`mc`), naive Bayes over their observers (`nb`), or
+/// whichever of the two has been right more often at that leaf (`nba`, the default).
+///
+/// Memory is managed as River (after Kirkby, 2007): every `memory_estimate_period` of
+/// weight the tree estimates its size (from its own structures, not Python objects), and
+/// beyond `max_size` MiB it deactivates the least promising leaves. `fit` is one pass over
+/// the rows in order, so `fit` then `learn_one` continues the same tree.
+///
+/// Features are the row's positions; a sparse row's absent features are zeros. `learn_one`
+/// allocates nothing between splits once the leaf's observers know its classes and values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HoeffdingTreeClassifier {
+    params: HoeffdingTreeClassifierParams,
+    /// The classes in label order.
+    classes: ClassSet,
+    /// The labels by class id (ids in the order the classes were first seen).
+    labels: Vec<Label>,
+    /// The class id of each class in label order.
+    sorted_ids: Vec<usize>,
+    dim: Option<usize>,
+    /// Whether each feature is nominal.
+    nominal: Vec<bool>,
+    /// The nodes; the root is node 0 once the tree has learned.
+    nodes: Vec<Node>,
+    n_active: usize,
+    n_inactive: usize,
+    active_leaf_bytes: f64,
+    inactive_leaf_bytes: f64,
+    overhead: f64,
+    growth_allowed: bool,
+    weight_seen: f64,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+impl HoeffdingTreeClassifier {
+    /// An empty tree with default parameters.
+    pub fn new() -> Self {
+        HoeffdingTreeClassifierParams::default()
+            .build()
+            .expect("default parameters are valid")
+    }
+
+    /// The hyper-parameters.
+    pub fn params(&self) -> &HoeffdingTreeClassifierParams {
+        &self.params
+    }
+
+    /// The number of nodes, branches and leaves.
+    pub fn n_nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The number of leaves.
+    pub fn n_leaves(&self) -> usize {
+        self.nodes
+            .iter()
+            .filter(|n| matches!(n, Node::Leaf(_)))
+            .count()
+    }
+
+    /// The number of leaves still learning splits.
+    pub fn n_active_leaves(&self) -> usize {
+        self.n_active
+    }
+
+    /// The depth of the deepest leaf (0 for a single leaf or an empty tree).
+    pub fn depth(&self) -> usize {
+        self.nodes
+            .iter()
+            .filter_map(|n| match n {
+                Node::Leaf(l) => Some(l.depth),
+                Node::Branch(_) => None,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The weight learned so far.
+    pub fn weight_seen(&self) -> f64 {
+        self.weight_seen
+    }
+
+    /// The id of class `y`, adding it when new.
+    fn class_id(&mut self, y: &Label) -> usize {
+        if let Some(id) = self.labels.iter().position(|l| l == y) {
+            return id;
+        }
+        self.labels.push(y.clone());
+        self.classes.insert(y);
+        self.sorted_ids = self
+            .classes
+            .labels()
+            .iter()
+            .map(|l| {
+                self.labels
+                    .iter()
+                    .position(|m| m == l)
+                    .expect("a known label")
+            })
+            .collect();
+        self.labels.len() - 1
+    }
+
+    /// The two class ids of a binary task in label order (negative, positive).
+    fn binary_ids(&self) -> Option<(usize, usize)> {
+        (self.sorted_ids.len() == 2).then(|| (self.sorted_ids[0], self.sorted_ids[1]))
+    }
+
+    /// The leaf `x` reaches (a nominal value without a child takes the heaviest child).
+    fn leaf_of(&self, x: Row<'_>) -> Option<&Leaf> {
+        let mut i = 0;
+        loop {
+            match self.nodes.get(i)? {
+                Node::Leaf(l) => return Some(l),
+                Node::Branch(b) => {
+                    i = match b.child(x.get(b.feature)) {
+                        Some(c) => c,
+                        None => self.heaviest_child(b),
+                    }
+                }
+            }
+        }
+    }
+
+    /// The child of `b` with the most weight below it (the first on a tie).
+    fn heaviest_child(&self, b: &Branch) -> usize {
+        let mut best = (b.children[0], f64::NEG_INFINITY);
+        for &c in &b.children {
+            let w = self.weight_below(c);
+            if w > best.1 {
+                best = (c, w);
+            }
+        }
+        best.0
+    }
+
+    fn weight_below(&self, i: usize) -> f64 {
+        match &self.nodes[i] {
+            Node::Leaf(l) => l.stats.total(),
+            Node::Branch(b) => b.children.iter().map(|&c| self.weight_below(c)).sum(),
+        }
+    }
+
+    /// The leaf's class probabilities into `out` (by class id), as River's leaves give them
+    /// (absent classes 0; all 0 when the leaf has nothing).
+    fn leaf_proba(&self, leaf: &Leaf, x: Row<'_>, out: &mut [f64]) {
+        out.fill(0.0);
+        let nb = leaf.is_active()
+            && match self.params.leaf_prediction {
+                LeafPrediction::MajorityClass => false,
+                LeafPrediction::NaiveBayes => leaf.stats.total() >= self.params.nb_threshold,
+                LeafPrediction::NaiveBayesAdaptive => leaf.nb_correct >= leaf.mc_correct,
+            };
+        if nb {
+            if leaf.nb_votes(x, out) {
+                let max = leaf
+                    .stats
+                    .iter()
+                    .map(|(id, _)| out[id])
+                    .fold(f64::NEG_INFINITY, f64::max);
+                let lse = max
+                    + leaf
+                        .stats
+                        .iter()
+                        .map(|(id, _)| (out[id] - max).exp())
+                        .sum::<f64>()
+                        .ln();
+                for (id, _) in leaf.stats.iter() {
+                    out[id] = (out[id] - lse).exp();
+                }
+            }
+            return;
+        }
+        let total = leaf.stats.total();
+        for (id, w) in leaf.stats.iter() {
+            out[id] = if total == 0.0 { w } else { w / total };
+        }
+    }
+
+    /// Runs `f` with the class probabilities of `x` by class id.
+    fn with_proba<R>(&self, x: Row<'_>, f: impl FnOnce(&[f64]) -> R) -> R {
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            s.resize(self.labels.len(), 0.0);
+            match self.leaf_of(x) {
+                Some(leaf) => self.leaf_proba(leaf, x, &mut s),
+                None => s.fill(0.0),
+            }
+            f(&s)
+        })
+    }
+
+    /// A new observer for feature `f`.
+    fn observer(&self, f: usize) -> Observer {
+        if self.nominal.get(f).copied().unwrap_or(false) {
+            Observer::Nominal(NominalObserver::default())
+        } else {
+            Observer::Gaussian(GaussianObserver::new(self.params.n_splits))
+        }
+    }
+
+    /// Leaf `i` learns row `x` of class `id`.
+    fn learn_at(&mut self, i: usize, x: Row<'_>, id: usize, w: f64) {
+        let d = x.dim();
+        let nba = self.params.leaf_prediction == LeafPrediction::NaiveBayesAdaptive;
+        let fresh: Vec<Observer>;
+        // Observers for the features the leaf has not seen yet (made before borrowing it).
+        {
+            let Node::Leaf(leaf) = &self.nodes[i] else {
+                unreachable!("a leaf")
+            };
+            fresh = match &leaf.observers {
+                Some(obs) if obs.len() < d => (obs.len()..d).map(|f| self.observer(f)).collect(),
+                _ => Vec::new(),
+            };
+        }
+        let Node::Leaf(leaf) = &mut self.nodes[i] else {
+            unreachable!("a leaf")
+        };
+        if nba && leaf.is_active() {
+            if leaf.stats.is_empty() || leaf.stats.argmax() == Some(id) {
+                leaf.mc_correct += w;
+            }
+            if leaf.nb_argmax(x) == Some(id) {
+                leaf.nb_correct += w;
+            }
+        }
+        leaf.stats.add(id, w);
+        if let Some(obs) = &mut leaf.observers {
+            obs.extend(fresh.into_iter().map(Some));
+            for (f, o) in obs.iter_mut().enumerate() {
+                if let Some(o) = o
+                    && !leaf.disabled.contains(&f)
+                {
+                    o.update(x.get(f), id, w);
+                }
+            }
+        }
+    }
+
+    /// Tries to split leaf `i` (River's `_attempt_to_split`).
+    fn attempt_split(&mut self, i: usize) {
+        let binary = self.binary_ids();
+        let Node::Leaf(leaf) = &mut self.nodes[i] else {
+            return;
+        };
+        if leaf.stats.is_pure() {
+            return;
+        }
+        let p = &self.params;
+        let mut suggestions = Vec::new();
+        let total = leaf.stats.total();
+        let majority = leaf.stats.max_weight();
+        if majority > 0.0 && majority / total > p.max_share_to_split {
+            suggestions.push(Suggestion::null());
+        } else {
+            if p.merit_preprune {
+                suggestions.push(Suggestion::null());
+            }
+            let eval = Evaluation {
+                criterion: p.split_criterion,
+                pre: &leaf.stats,
+                min_branch_fraction: p.min_branch_fraction,
+                binary_only: p.binary_split,
+                classes: binary,
+            };
+            for (f, o) in leaf.observers.iter().flatten().enumerate() {
+                if let Some(o) = o {
+                    suggestions.push(o.best_split(f, &eval));
+                }
+            }
+        }
+        // Stable: among equal merits the later candidate counts as the better.
+        suggestions.sort_by(|a, b| {
+            a.merit
+                .partial_cmp(&b.merit)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let n = suggestions.len();
+        let mut split = n == 1;
+        if n >= 2 {
+            let bound = hoeffding_bound(p.split_criterion.range(&leaf.stats), p.delta, total);
+            let (best, second) = (&suggestions[n - 1], &suggestions[n - 2]);
+            split = best.merit - second.merit > bound || bound < p.tau;
+            if p.remove_poor_attrs && p.leaf_prediction == LeafPrediction::MajorityClass {
+                for s in &suggestions {
+                    if let Some(f) = s.feature
+                        && best.merit - s.merit > bound
+                        && !leaf.disabled.contains(&f)
+                    {
+                        leaf.disabled.push(f);
+                        if let Some(o) = leaf.observers.as_mut().and_then(|obs| obs.get_mut(f)) {
+                            *o = None;
+                        }
+                    }
+                }
+            }
+        }
+        if !split {
+            return;
+        }
+        let decision = suggestions.pop().expect("at least one suggestion");
+        match (decision.feature, decision.test) {
+            (Some(feature), Some(test)) => {
+                let depth = leaf.depth;
+                let first = self.nodes.len();
+                let k = decision.children.len();
+                for stats in decision.children {
+                    self.nodes
+                        .push(Node::Leaf(Box::new(Leaf::new(stats, depth + 1))));
+                }
+                self.nodes[i] = Node::Branch(Branch {
+                    feature,
+                    test,
+                    children: (first..first + k).collect(),
+                    depth,
+                });
+                self.n_active = self.n_active + k - 1;
+            }
+            _ => {
+                // Pre-pruning: "no split" won.
+                leaf.observers = None;
+                self.n_active -= 1;
+                self.n_inactive += 1;
+            }
+        }
+        self.enforce_size_limit();
+    }
+
+    fn leaf_indices(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut stack = vec![0];
+        while let Some(i) = stack.pop() {
+            match &self.nodes[i] {
+                Node::Leaf(_) => out.push(i),
+                Node::Branch(b) => stack.extend(b.children.iter().rev()),
+            }
+        }
+        out
+    }
+
+    fn max_bytes(&self) -> f64 {
+        self.params.max_size * (1u64 << 20) as f64
+    }
+
+    /// Deactivates the least promising leaves beyond the size limit, and re-activates the
+    /// others (River's `_enforce_size_limit`, its arithmetic included).
+    fn enforce_size_limit(&mut self) {
+        let size = self.overhead
+            * (self.active_leaf_bytes + self.n_inactive as f64 * self.inactive_leaf_bytes);
+        if (self.n_inactive > 0 || size > self.max_bytes()) && self.params.stop_mem_management {
+            self.growth_allowed = false;
+            return;
+        }
+        let mut leaves = self.leaf_indices();
+        let promise = |t: &Self, i: usize| match &t.nodes[i] {
+            Node::Leaf(l) => l.promise(),
+            Node::Branch(_) => 0.0,
+        };
+        leaves.sort_by(|&a, &b| {
+            promise(self, a)
+                .partial_cmp(&promise(self, b))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let n = leaves.len();
+        let mut max_active = 0;
+        while max_active < n {
+            max_active += 1;
+            let est = (max_active as f64 * self.active_leaf_bytes
+                + (n - max_active) as f64 * self.inactive_leaf_bytes)
+                * self.overhead;
+            if est > self.max_bytes() {
+                max_active -= 1;
+                break;
+            }
+        }
+        let cutoff = n - max_active;
+        let max_depth = self.params.max_depth.unwrap_or(usize::MAX);
+        for (k, &i) in leaves.iter().enumerate() {
+            let Node::Leaf(leaf) = &mut self.nodes[i] else {
+                continue;
+            };
+            if k < cutoff {
+                if leaf.is_active() {
+                    leaf.observers = None;
+                    self.n_inactive += 1;
+                    self.n_active -= 1;
+                }
+            } else if !leaf.is_active() && leaf.depth < max_depth {
+                leaf.observers = Some(Vec::new());
+                self.n_active += 1;
+                self.n_inactive -= 1;
+            }
+        }
+    }
+
+    /// Estimates the leaves' sizes and the tree's, and enforces the limit when the tree is
+    /// beyond it (River's `_estimate_model_size`, with this tree's own byte counts).
+    fn estimate_size(&mut self) {
+        let (mut active, mut inactive) = (0usize, 0usize);
+        for i in self.leaf_indices() {
+            if let Node::Leaf(l) = &self.nodes[i] {
+                if l.is_active() {
+                    active += l.bytes();
+                } else {
+                    inactive += l.bytes();
+                }
+            }
+        }
+        if active > 0 && self.n_active > 0 {
+            self.active_leaf_bytes = active as f64 / self.n_active as f64;
+        }
+        if inactive > 0 && self.n_inactive > 0 {
+            self.inactive_leaf_bytes = inactive as f64 / self.n_inactive as f64;
+        }
+        let actual = (std::mem::size_of::<Self>()
+            + self.nodes.capacity() * std::mem::size_of::<Node>()
+            + active
+            + inactive) as f64;
+        let estimated = self.n_active as f64 * self.active_leaf_bytes
+            + self.n_inactive as f64 * self.inactive_leaf_bytes;
+        if estimated > 0.0 {
+            self.overhead = actual / estimated;
+        }
+        if actual > self.max_bytes() {
+            self.enforce_size_limit();
+        }
+    }
+
+    fn check_label(y: &Label) -> Result<()> {
+        y.check()
+    }
+
+    /// Writes the tree as text, a line per node, children indented under their test.
+    fn write_node(&self, f: &mut fmt::Formatter<'_>, i: usize, indent: usize) -> fmt::Result {
+        let pad = "  ".repeat(indent);
+        match &self.nodes[i] {
+            Node::Leaf(l) => {
+                let class = l
+                    .stats
+                    .argmax()
+                    .map_or_else(|| "-".to_owned(), |id| self.labels[id].to_string());
+                writeln!(
+                    f,
+                    "{pad}leaf: class {class} (weight {:.2}, {})",
+                    l.stats.total(),
+                    if l.is_active() { "active" } else { "inactive" }
+                )
+            }
+            Node::Branch(b) => {
+                for (k, &c) in b.children.iter().enumerate() {
+                    let test = match &b.test {
+                        Test::Le(t) if k == 0 => format!("x{} <= {t}", b.feature),
+                        Test::Le(t) => format!("x{} > {t}", b.feature),
+                        Test::Eq(v) if k == 0 => format!("x{} = {v}", b.feature),
+                        Test::Eq(v) => format!("x{} != {v}", b.feature),
+                        Test::Multi(values) => format!("x{} = {}", b.feature, values[k]),
+                    };
+                    writeln!(f, "{pad}if {test}:")?;
+                    self.write_node(f, c, indent + 1)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Display for HoeffdingTreeClassifier {
+    /// The tree as text: each test, and under it its subtree; a leaf names its majority
+    /// class and its weight.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.nodes.is_empty() {
+            return writeln!(f, "(empty tree)");
+        }
+        self.write_node(f, 0, 0)
+    }
+}
+
+/// The Hoeffding bound for a merit of range `r` after weight `n`.
+fn hoeffding_bound(r: f64, delta: f64, n: f64) -> f64 {
+    ((r * r * (1.0 / delta).ln()) / (2.0 * n)).sqrt()
+}
+
+impl Default for HoeffdingTreeClassifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Classifier for HoeffdingTreeClassifier {
+    fn classes(&self) -> &ClassSet {
+        &self.classes
+    }
+
+    fn n_features(&self) -> Option<usize> {
+        self.dim
+    }
+
+    fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
+        self.check_row(x)?;
+        let w = check_weight(weight)?;
+        Self::check_label(y)?;
+        if self.dim.is_none() {
+            let d = x.dim();
+            self.dim = Some(d);
+            let mut nominal = vec![false; d];
+            for &f in self.params.nominal_attributes.iter().flatten() {
+                if let Some(n) = nominal.get_mut(f) {
+                    *n = true;
+                }
+            }
+            self.nominal = nominal;
+        }
+        let id = self.class_id(y);
+        self.weight_seen += w;
+        if self.nodes.is_empty() {
+            self.nodes
+                .push(Node::Leaf(Box::new(Leaf::new(ClassDist::default(), 0))));
+            self.n_active = 1;
+        }
+        // Down to the leaf; a nominal value the multiway test has not met gets a new leaf,
+        // which learns the row without a split attempt (River's rule).
+        let mut i = 0;
+        let mut fresh = false;
+        while let Node::Branch(b) = &self.nodes[i] {
+            let v = x.get(b.feature);
+            match b.child(v) {
+                Some(c) => i = c,
+                None => {
+                    let depth = b.depth + 1;
+                    let leaf = self.nodes.len();
+                    self.nodes
+                        .push(Node::Leaf(Box::new(Leaf::new(ClassDist::default(), depth))));
+                    let Node::Branch(b) = &mut self.nodes[i] else {
+                        unreachable!("a branch")
+                    };
+                    if let Test::Multi(values) = &mut b.test {
+                        values.push(v);
+                    }
+                    b.children.push(leaf);
+                    self.n_active += 1;
+                    i = leaf;
+                    fresh = true;
+                    break;
+                }
+            }
+        }
+        self.learn_at(i, x, id, w);
+        if !fresh && self.growth_allowed {
+            let max_depth = self.params.max_depth.unwrap_or(usize::MAX);
+            let grace = self.params.grace_period as f64;
+            let Node::Leaf(leaf) = &mut self.nodes[i] else {
+                unreachable!("a leaf")
+            };
+            if leaf.is_active() {
+                if leaf.depth >= max_depth {
+                    leaf.observers = None;
+                    self.n_active -= 1;
+                    self.n_inactive += 1;
+                } else {
+                    let seen = leaf.stats.total();
+                    if seen - leaf.last_split_attempt_at >= grace {
+                        self.attempt_split(i);
+                        // The leaf (or the branch it became) records the attempt.
+                        if let Node::Leaf(leaf) = &mut self.nodes[i] {
+                            leaf.last_split_attempt_at = seen;
+                        }
+                    }
+                }
+            }
+        }
+        if self.weight_seen % self.params.memory_estimate_period as f64 == 0.0 {
+            self.estimate_size();
+        }
+        Ok(())
+    }
+
+    fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
+        check_out_len("probability buffer", self.classes.len(), out.len())?;
+        if self.classes.is_empty() {
+            return Ok(());
+        }
+        self.check_row(x)?;
+        self.with_proba(x, |p| {
+            for (o, &id) in out.iter_mut().zip(&self.sorted_ids) {
+                *o = p[id];
+            }
+        });
+        Ok(())
+    }
+
+    fn predict_one(&self, x: Row<'_>) -> Result<Option<Label>> {
+        if self.classes.is_empty() {
+            return Ok(None);
+        }
+        self.check_row(x)?;
+        Ok(self.with_proba(x, |p| {
+            // The largest probability in label order, the first on a tie (River's max over
+            // its sorted probabilities).
+            let mut best: Option<(usize, f64)> = None;
+            for &id in &self.sorted_ids {
+                if best.is_none_or(|(_, b)| p[id] > b) {
+                    best = Some((id, p[id]));
+                }
+            }
+            best.map(|(id, _)| self.labels[id].clone())
+        }))
+    }
+}

@@ -1,0 +1,18 @@
+//! # tidewater-trees
+//!
+//! Decision trees with one model type for the batch and the stream path. The Hoeffding tree
+//! grows from a stream: each leaf keeps per-feature class statistics and splits once the
+//! Hoeffding bound says the best split is better than the runner-up. Fitting it on a data set
+//! is learning the rows in order, so the batch and the stream path give the same tree.
+
+mod criterion;
+mod hoeffding_tree;
+mod splitter;
+mod stats;
+
+pub use criterion::SplitCriterion;
+pub use hoeffding_tree::{
+    HoeffdingTreeClassifier, HoeffdingTreeClassifierParams, LeafPrediction, NumericSplitter,
+};
+/// The error type of this crate: the core one, since every failure here is a core kind.
+pub use tidewater_core::{Error, Result};

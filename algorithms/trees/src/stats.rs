@@ -1,0 +1,171 @@
+//! The statistics the trees keep: class weights with presence (a class may be known to a
+//! node with weight 0, as in River's dictionaries), and running Gaussian estimates.
+
+use serde::{Deserialize, Serialize};
+
+/// Weights per class, indexed by the tree's class id (ids in the order classes were first
+/// seen), with presence: a class can be present with weight 0 (a split's share of it was
+/// 0), which is not the same as absent (it decides what naive Bayes votes for).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ClassDist {
+    w: Vec<f64>,
+    present: Vec<bool>,
+}
+
+impl ClassDist {
+    /// Adds `w` to class `id`, making it present.
+    pub(crate) fn add(&mut self, id: usize, w: f64) {
+        if self.w.len() <= id {
+            self.w.resize(id + 1, 0.0);
+            self.present.resize(id + 1, false);
+        }
+        self.w[id] += w;
+        self.present[id] = true;
+    }
+
+    /// Class `id`'s weight, when present.
+    pub(crate) fn get(&self, id: usize) -> Option<f64> {
+        self.present
+            .get(id)
+            .copied()
+            .unwrap_or(false)
+            .then(|| self.w[id])
+    }
+
+    /// The present classes and their weights, in id order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
+        self.w
+            .iter()
+            .zip(&self.present)
+            .enumerate()
+            .filter(|(_, (_, p))| **p)
+            .map(|(id, (w, _))| (id, *w))
+    }
+
+    /// Whether no class is present.
+    pub(crate) fn is_empty(&self) -> bool {
+        !self.present.iter().any(|&p| p)
+    }
+
+    /// The number of present classes.
+    pub(crate) fn n_present(&self) -> usize {
+        self.present.iter().filter(|&&p| p).count()
+    }
+
+    /// The sum of the weights.
+    pub(crate) fn total(&self) -> f64 {
+        self.iter().map(|(_, w)| w).sum()
+    }
+
+    /// The largest weight (0 when empty).
+    pub(crate) fn max_weight(&self) -> f64 {
+        self.iter().map(|(_, w)| w).fold(0.0, f64::max)
+    }
+
+    /// The present class of the largest weight (the first in id order on a tie).
+    pub(crate) fn argmax(&self) -> Option<usize> {
+        let mut best: Option<(usize, f64)> = None;
+        for (id, w) in self.iter() {
+            if best.is_none_or(|(_, b)| w > b) {
+                best = Some((id, w));
+            }
+        }
+        best.map(|(id, _)| id)
+    }
+
+    /// Fewer than two classes of non-zero weight.
+    pub(crate) fn is_pure(&self) -> bool {
+        self.iter().filter(|(_, w)| *w != 0.0).count() < 2
+    }
+
+    /// Approximate bytes held.
+    pub(crate) fn bytes(&self) -> usize {
+        self.w.capacity() * 8 + self.present.capacity()
+    }
+}
+
+/// A running normal estimate of a weighted stream of values: Welford's mean and centred
+/// second moment (River's `proba.Gaussian`, a variance with `ddof = 1`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Gaussian {
+    /// The weight seen.
+    pub(crate) n: f64,
+    mean: f64,
+    s: f64,
+}
+
+/// `ln(2 pi) / 2`.
+const HALF_LOG_TAU: f64 = 0.918_938_533_204_672_8;
+
+impl Gaussian {
+    /// Adds `x` with weight `w`.
+    pub(crate) fn update(&mut self, x: f64, w: f64) {
+        let old = self.mean;
+        self.n += w;
+        self.mean += (w / self.n) * (x - self.mean);
+        self.s += w * (x - old) * (x - self.mean);
+    }
+
+    /// The sample variance (`n - 1` in the divisor; 0 until more than one unit of weight).
+    pub(crate) fn variance(&self) -> f64 {
+        if self.n > 1.0 {
+            self.s / (self.n - 1.0)
+        } else {
+            0.0
+        }
+    }
+
+    /// The log density at `x`; `-inf` while the variance is not positive.
+    pub(crate) fn log_pdf(&self, x: f64) -> f64 {
+        if self.n > 1.0 {
+            let variance = self.s / (self.n - 1.0);
+            if variance > 0.0 {
+                let d = x - self.mean;
+                return d * d / (-2.0 * variance) - HALF_LOG_TAU - 0.5 * variance.ln();
+            }
+        }
+        f64::NEG_INFINITY
+    }
+
+    /// The distribution function at `x`; 0 when the deviation is 0 (River divides by it and
+    /// takes the error as 0).
+    pub(crate) fn cdf(&self, x: f64) -> f64 {
+        let sigma = self.variance().sqrt();
+        if sigma == 0.0 {
+            return 0.0;
+        }
+        0.5 * (1.0 + libm::erf((x - self.mean) / sigma / std::f64::consts::SQRT_2))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaussian_statistics_are_the_weighted_sample_ones() {
+        let mut g = Gaussian::default();
+        for x in [1.0, 2.0, 3.0, 4.0] {
+            g.update(x, 1.0);
+        }
+        // Sample variance (ddof 1) of 1..4 is 5/3.
+        assert!((g.variance() - 5.0 / 3.0).abs() < 1e-12);
+        assert!((g.cdf(2.5) - 0.5).abs() < 1e-12);
+        let sd = (5.0f64 / 3.0).sqrt();
+        let want = -0.5 * (2.0 * std::f64::consts::PI).ln() - sd.ln();
+        assert!((g.log_pdf(2.5) - want).abs() < 1e-12);
+    }
+
+    #[test]
+    fn class_weights_keep_presence_total_and_majority() {
+        let mut d = ClassDist::default();
+        d.add(2, 3.0);
+        d.add(0, 1.0);
+        assert_eq!((d.n_present(), d.total(), d.argmax()), (2, 4.0, Some(2)));
+        assert_eq!((d.get(1), d.get(2)), (None, Some(3.0)));
+        assert!(!d.is_pure());
+        let mut pure = ClassDist::default();
+        pure.add(1, 5.0);
+        assert!(pure.is_pure());
+    }
+}
