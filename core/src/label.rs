@@ -36,6 +36,7 @@ impl Label {
     }
 
     /// Checks that a numeric label is finite (a `Label::Num` built directly may hold NaN).
+    #[inline]
     pub fn check(&self) -> Result<()> {
         match self {
             Label::Num(v) if !v.is_finite() => Err(Error::BadLabel {
@@ -54,6 +55,7 @@ impl Label {
         }
     }
 
+    #[inline]
     fn key(v: f64) -> u64 {
         // -0.0 and 0.0 are the same label.
         if v == 0.0 { 0 } else { v.to_bits() }
@@ -85,6 +87,7 @@ impl From<i64> for Label {
 }
 
 impl PartialEq for Label {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
@@ -99,6 +102,7 @@ impl PartialOrd for Label {
 }
 
 impl Ord for Label {
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
         match (self, other) {
             (Label::Num(a), Label::Num(b)) => {

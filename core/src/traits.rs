@@ -273,6 +273,7 @@ pub trait Transformer {
 }
 
 /// Checks an output buffer's length.
+#[inline]
 pub fn check_out_len(what: &str, expected: usize, got: usize) -> Result<()> {
     check_lengths(what, expected, got)
 }

@@ -12,7 +12,9 @@ use tidewater_core::{
 };
 
 use crate::criterion::SplitCriterion;
-use crate::splitter::{Evaluation, GaussianObserver, NominalObserver, Observer, Suggestion, Test};
+use crate::splitter::{
+    Evaluation, GaussTable, NominalObserver, Suggestion, Test, Watch, gaussian_best_split,
+};
 use crate::stats::ClassDist;
 
 /// What a leaf predicts with.
@@ -173,24 +175,154 @@ impl Branch {
 struct Leaf {
     stats: ClassDist,
     depth: usize,
-    /// One observer per feature (made at the feature's first value); `None` when the leaf
-    /// is inactive (it keeps its class weights but learns no split).
-    observers: Option<Vec<Option<Observer>>>,
-    /// Features no longer watched (`remove_poor_attrs`).
-    disabled: Vec<usize>,
+    /// What the leaf watches of each feature; `None` when the leaf is inactive (it keeps its
+    /// class weights but learns no split).
+    obs: Option<LeafObs>,
+    /// The log of each class's weight, by class id (for naive Bayes).
+    ln_w: Vec<f64>,
+    /// How many classes are present with weight 0, and while there are any, the log of the
+    /// total weight (their naive Bayes vote).
+    n_zero: usize,
+    ln_total: f64,
     last_split_attempt_at: f64,
     mc_correct: f64,
     nb_correct: f64,
 }
 
+/// An active leaf's observers: a watch per feature (made at the leaf's first row) and, per
+/// class id, the Gaussian table of the numeric features (made at the class's first row here).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct LeafObs {
+    watch: Vec<Watch>,
+    /// The feature of each Gaussian column.
+    gauss_features: Vec<usize>,
+    tables: Vec<Option<GaussTable>>,
+    /// Every feature is watched, numeric, and column `f` is feature `f` (the naive Bayes
+    /// votes then read the tables straight through).
+    all_gauss: bool,
+}
+
+impl LeafObs {
+    /// Watches for `nominal.len()` features, made at the leaf's first row.
+    fn start(&mut self, nominal: &[bool]) {
+        let mut col = 0;
+        for &is_nominal in nominal {
+            if is_nominal {
+                self.watch.push(Watch::Nominal(NominalObserver::default()));
+            } else {
+                self.watch.push(Watch::Gaussian(col));
+                self.gauss_features.push(self.watch.len() - 1);
+                col += 1;
+            }
+        }
+        self.all_gauss = col == nominal.len();
+    }
+
+    /// Learns row `x` (dense) of class `id` with weight `w` (`nb`: keep the naive Bayes
+    /// terms of the Gaussian tables).
+    fn update(&mut self, x: &[f64], id: usize, w: f64, nb: bool) {
+        let m = self.gauss_features.len();
+        if m > 0 {
+            if self.tables.len() <= id {
+                self.tables.resize(id + 1, None);
+            }
+            let t = self.tables[id].get_or_insert_with(|| GaussTable::new(m));
+            if m == x.len() {
+                // Every feature numeric: the columns are the features.
+                t.update(w, nb, x);
+            } else {
+                GATHER.with(|buf| {
+                    let mut buf = buf.borrow_mut();
+                    buf.clear();
+                    buf.extend(self.gauss_features.iter().map(|&f| x[f]));
+                    t.update(w, nb, &buf);
+                });
+            }
+        }
+        if !self.all_gauss {
+            for (f, watch) in self.watch.iter_mut().enumerate() {
+                if let Watch::Nominal(o) = watch {
+                    o.update(x[f], id, w);
+                }
+            }
+        }
+    }
+
+    /// The naive Bayes log vote of class `id` for row `x`, from `ln_w`, the log of the
+    /// class's weight: that plus, per watched feature in order, the log of `p(x_f | class)`
+    /// where it is positive (River skips a density of 0, a nominal value never seen with the
+    /// class and a class without statistics). River's vote also subtracts the log of the
+    /// leaf's total weight, the same for every class: [`Leaf::nb_votes`] leaves it out.
+    #[inline]
+    fn nb_vote(&self, x: &[f64], id: usize, ln_w: f64) -> f64 {
+        let mut v = ln_w;
+        let table = self.tables.get(id).and_then(Option::as_ref);
+        if self.all_gauss {
+            // The same terms in the same order as below, without the per-feature dispatch.
+            return match table {
+                Some(t) => t.add_log_pdfs(x, v),
+                None => v,
+            };
+        }
+        for (f, watch) in self.watch.iter().enumerate() {
+            match watch {
+                Watch::Gaussian(col) => {
+                    if let Some(t) = table {
+                        let lp = t.log_pdf(*col, x[f]);
+                        if lp > f64::NEG_INFINITY {
+                            v += lp;
+                        }
+                    }
+                }
+                Watch::Nominal(o) => {
+                    let p = o.cond_proba(x[f], id);
+                    if p > 0.0 {
+                        v += p.ln();
+                    }
+                }
+                Watch::Off => {}
+            }
+        }
+        v
+    }
+
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.gauss_features.capacity() * 8
+            + self
+                .watch
+                .iter()
+                .map(|w| match w {
+                    Watch::Nominal(o) => o.bytes(),
+                    _ => std::mem::size_of::<Watch>(),
+                })
+                .sum::<usize>()
+            + self
+                .tables
+                .iter()
+                .map(|t| t.as_ref().map_or(8, GaussTable::bytes))
+                .sum::<usize>()
+    }
+}
+
 impl Leaf {
     fn new(stats: ClassDist, depth: usize) -> Self {
         let total = stats.total();
+        let mut ln_w = Vec::new();
+        for (id, w) in stats.iter() {
+            if ln_w.len() <= id {
+                ln_w.resize(id + 1, f64::NEG_INFINITY);
+            }
+            ln_w[id] = w.ln();
+        }
+        let n_zero = stats.iter().filter(|(_, w)| *w == 0.0).count();
         Leaf {
             stats,
             depth,
-            observers: Some(Vec::new()),
-            disabled: Vec::new(),
+            obs: Some(LeafObs::default()),
+            ln_w,
+            n_zero,
+            ln_total: total.ln(),
             last_split_attempt_at: total,
             mc_correct: 0.0,
             nb_correct: 0.0,
@@ -198,7 +330,7 @@ impl Leaf {
     }
 
     fn is_active(&self) -> bool {
-        self.observers.is_some()
+        self.obs.is_some()
     }
 
     /// How likely the leaf is to split: the weight not in its majority class.
@@ -214,65 +346,96 @@ impl Leaf {
     fn bytes(&self) -> usize {
         std::mem::size_of::<Leaf>()
             + self.stats.bytes()
-            + self
-                .observers
-                .iter()
-                .flatten()
-                .flatten()
-                .map(Observer::bytes)
-                .sum::<usize>()
+            + self.obs.as_ref().map_or(0, LeafObs::bytes)
     }
 
     /// The naive Bayes log votes of the present classes into `votes` (by class id), `false`
-    /// when there is nothing to vote with (River's empty prediction). A class present with
-    /// weight 0 votes 0 (River's rule).
-    fn nb_votes(&self, x: Row<'_>, votes: &mut [f64]) -> bool {
+    /// when there is nothing to vote with (River's empty prediction).
+    ///
+    /// The votes are River's shifted by the log of the leaf's total weight (the log prior of
+    /// class `c` is kept as `ln(w_c)`, updated with `w_c`, instead of `ln(w_c / total)`
+    /// recomputed per vote), which changes neither their order nor their softmax. River
+    /// has a class present with weight 0 vote 0, so such a class votes the log of the total
+    /// here.
+    fn nb_votes(&self, x: &[f64], votes: &mut [f64]) -> bool {
         let total = self.stats.total();
         if self.stats.is_empty() || total == 0.0 {
             return false;
         }
+        let Some(obs) = &self.obs else {
+            return false;
+        };
         for (id, w) in self.stats.iter() {
-            if w <= 0.0 {
-                votes[id] = 0.0;
-                continue;
-            }
-            let mut v = (w / total).ln();
-            for (f, o) in self.observers.iter().flatten().enumerate() {
-                if let Some(o) = o
-                    && let Some(lp) = o.log_likelihood(x.get(f), id)
-                {
-                    v += lp;
-                }
-            }
-            votes[id] = v;
+            votes[id] = if w > 0.0 {
+                obs.nb_vote(x, id, self.ln_w[id])
+            } else {
+                self.ln_total
+            };
         }
         true
     }
 
     /// The class naive Bayes would predict (the largest vote, the first on a tie).
-    fn nb_argmax(&self, x: Row<'_>) -> Option<usize> {
+    fn nb_argmax(&self, x: &[f64]) -> Option<usize> {
         let total = self.stats.total();
+        let obs = self.obs.as_ref()?;
         if self.stats.is_empty() || total == 0.0 {
             return None;
         }
         let mut best: Option<(usize, f64)> = None;
         for (id, w) in self.stats.iter() {
-            let mut v = 0.0;
-            if w > 0.0 {
-                v = (w / total).ln();
-                for (f, o) in self.observers.iter().flatten().enumerate() {
-                    if let Some(o) = o
-                        && let Some(lp) = o.log_likelihood(x.get(f), id)
-                    {
-                        v += lp;
-                    }
-                }
-            }
+            let v = if w > 0.0 {
+                obs.nb_vote(x, id, self.ln_w[id])
+            } else {
+                self.ln_total
+            };
             if best.is_none_or(|(_, b)| v > b) {
                 best = Some((id, v));
             }
         }
         best.map(|(id, _)| id)
+    }
+
+    /// Adds `w` to class `id`'s weight, keeping its log when naive Bayes needs it (`nb`).
+    fn add(&mut self, id: usize, w: f64, nb: bool) {
+        let was_zero = self.stats.get(id).map(|v| v == 0.0);
+        self.stats.add(id, w);
+        let now = self.stats.get(id).unwrap_or(0.0);
+        match (was_zero, now == 0.0) {
+            (Some(true), false) => self.n_zero -= 1,
+            (None, true) => self.n_zero += 1,
+            _ => {}
+        }
+        if !nb {
+            return;
+        }
+        if self.ln_w.len() <= id {
+            self.ln_w.resize(id + 1, f64::NEG_INFINITY);
+        }
+        self.ln_w[id] = now.ln();
+        if self.n_zero > 0 {
+            self.ln_total = self.stats.total().ln();
+        }
+    }
+}
+
+thread_local! {
+    /// A sparse row made dense, for the tree's per-feature loops.
+    static DENSE: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    /// A row's numeric features, when some are nominal.
+    static GATHER: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on `x` as a dense slice (a sparse row's absent features are zeros).
+fn with_dense<R>(x: Row<'_>, f: impl FnOnce(&[f64]) -> R) -> R {
+    match x {
+        Row::Dense(v) => f(v),
+        Row::Sparse(_) => DENSE.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            buf.clear();
+            buf.extend((0..x.dim()).map(|j| x.get(j)));
+            f(&buf)
+        }),
     }
 }
 
@@ -404,13 +567,13 @@ impl HoeffdingTreeClassifier {
     }
 
     /// The leaf `x` reaches (a nominal value without a child takes the heaviest child).
-    fn leaf_of(&self, x: Row<'_>) -> Option<&Leaf> {
+    fn leaf_of(&self, x: &[f64]) -> Option<&Leaf> {
         let mut i = 0;
         loop {
             match self.nodes.get(i)? {
                 Node::Leaf(l) => return Some(l),
                 Node::Branch(b) => {
-                    i = match b.child(x.get(b.feature)) {
+                    i = match b.child(x[b.feature]) {
                         Some(c) => c,
                         None => self.heaviest_child(b),
                     }
@@ -440,7 +603,7 @@ impl HoeffdingTreeClassifier {
 
     /// The leaf's class probabilities into `out` (by class id), as River's leaves give them
     /// (absent classes 0; all 0 when the leaf has nothing).
-    fn leaf_proba(&self, leaf: &Leaf, x: Row<'_>, out: &mut [f64]) {
+    fn leaf_proba(&self, leaf: &Leaf, x: &[f64], out: &mut [f64]) {
         out.fill(0.0);
         let nb = leaf.is_active()
             && match self.params.leaf_prediction {
@@ -455,15 +618,16 @@ impl HoeffdingTreeClassifier {
                     .iter()
                     .map(|(id, _)| out[id])
                     .fold(f64::NEG_INFINITY, f64::max);
-                let lse = max
-                    + leaf
-                        .stats
-                        .iter()
-                        .map(|(id, _)| (out[id] - max).exp())
-                        .sum::<f64>()
-                        .ln();
+                // Softmax of the log votes (River's normalisation, as exp(v - max) / sum
+                // rather than exp(v - log-sum-exp): one exponential per class, no logarithm).
+                let mut sum = 0.0;
                 for (id, _) in leaf.stats.iter() {
-                    out[id] = (out[id] - lse).exp();
+                    let e = (out[id] - max).exp();
+                    out[id] = e;
+                    sum += e;
+                }
+                for (id, _) in leaf.stats.iter() {
+                    out[id] /= sum;
                 }
             }
             return;
@@ -476,41 +640,23 @@ impl HoeffdingTreeClassifier {
 
     /// Runs `f` with the class probabilities of `x` by class id.
     fn with_proba<R>(&self, x: Row<'_>, f: impl FnOnce(&[f64]) -> R) -> R {
-        SCRATCH.with(|s| {
-            let mut s = s.borrow_mut();
-            s.resize(self.labels.len(), 0.0);
-            match self.leaf_of(x) {
-                Some(leaf) => self.leaf_proba(leaf, x, &mut s),
-                None => s.fill(0.0),
-            }
-            f(&s)
+        with_dense(x, |x| {
+            SCRATCH.with(|s| {
+                let mut s = s.borrow_mut();
+                s.resize(self.labels.len(), 0.0);
+                match self.leaf_of(x) {
+                    Some(leaf) => self.leaf_proba(leaf, x, &mut s),
+                    None => s.fill(0.0),
+                }
+                f(&s)
+            })
         })
     }
 
-    /// A new observer for feature `f`.
-    fn observer(&self, f: usize) -> Observer {
-        if self.nominal.get(f).copied().unwrap_or(false) {
-            Observer::Nominal(NominalObserver::default())
-        } else {
-            Observer::Gaussian(GaussianObserver::new(self.params.n_splits))
-        }
-    }
-
     /// Leaf `i` learns row `x` of class `id`.
-    fn learn_at(&mut self, i: usize, x: Row<'_>, id: usize, w: f64) {
-        let d = x.dim();
+    fn learn_at(&mut self, i: usize, x: &[f64], id: usize, w: f64) {
         let nba = self.params.leaf_prediction == LeafPrediction::NaiveBayesAdaptive;
-        let fresh: Vec<Observer>;
-        // Observers for the features the leaf has not seen yet (made before borrowing it).
-        {
-            let Node::Leaf(leaf) = &self.nodes[i] else {
-                unreachable!("a leaf")
-            };
-            fresh = match &leaf.observers {
-                Some(obs) if obs.len() < d => (obs.len()..d).map(|f| self.observer(f)).collect(),
-                _ => Vec::new(),
-            };
-        }
+        let nb = self.params.leaf_prediction != LeafPrediction::MajorityClass;
         let Node::Leaf(leaf) = &mut self.nodes[i] else {
             unreachable!("a leaf")
         };
@@ -522,16 +668,12 @@ impl HoeffdingTreeClassifier {
                 leaf.nb_correct += w;
             }
         }
-        leaf.stats.add(id, w);
-        if let Some(obs) = &mut leaf.observers {
-            obs.extend(fresh.into_iter().map(Some));
-            for (f, o) in obs.iter_mut().enumerate() {
-                if let Some(o) = o
-                    && !leaf.disabled.contains(&f)
-                {
-                    o.update(x.get(f), id, w);
-                }
+        leaf.add(id, w, nb);
+        if let Some(obs) = &mut leaf.obs {
+            if obs.watch.is_empty() {
+                obs.start(&self.nominal);
             }
+            obs.update(x, id, w, nb);
         }
     }
 
@@ -561,9 +703,19 @@ impl HoeffdingTreeClassifier {
                 binary_only: p.binary_split,
                 classes: binary,
             };
-            for (f, o) in leaf.observers.iter().flatten().enumerate() {
-                if let Some(o) = o {
-                    suggestions.push(o.best_split(f, &eval));
+            if let Some(obs) = &leaf.obs {
+                for (f, watch) in obs.watch.iter().enumerate() {
+                    match watch {
+                        Watch::Gaussian(col) => suggestions.push(gaussian_best_split(
+                            &obs.tables,
+                            *col,
+                            f,
+                            p.n_splits,
+                            &eval,
+                        )),
+                        Watch::Nominal(o) => suggestions.push(o.best_split(f, &eval)),
+                        Watch::Off => {}
+                    }
                 }
             }
         }
@@ -583,12 +735,11 @@ impl HoeffdingTreeClassifier {
                 for s in &suggestions {
                     if let Some(f) = s.feature
                         && best.merit - s.merit > bound
-                        && !leaf.disabled.contains(&f)
+                        && let Some(obs) = leaf.obs.as_mut()
+                        && let Some(w) = obs.watch.get_mut(f)
                     {
-                        leaf.disabled.push(f);
-                        if let Some(o) = leaf.observers.as_mut().and_then(|obs| obs.get_mut(f)) {
-                            *o = None;
-                        }
+                        *w = Watch::Off;
+                        obs.all_gauss = false;
                     }
                 }
             }
@@ -616,7 +767,7 @@ impl HoeffdingTreeClassifier {
             }
             _ => {
                 // Pre-pruning: "no split" won.
-                leaf.observers = None;
+                leaf.obs = None;
                 self.n_active -= 1;
                 self.n_inactive += 1;
             }
@@ -649,6 +800,17 @@ impl HoeffdingTreeClassifier {
             self.growth_allowed = false;
             return;
         }
+        // The common case, cheaply: every leaf fits active (the estimate grows with the number
+        // of active leaves, so all of them fitting means none is cut), and then only inactive
+        // leaves change (they are re-activated), with no ranking needed.
+        let n = self.n_active + self.n_inactive;
+        let all_active = n as f64 * self.active_leaf_bytes * self.overhead;
+        if self.active_leaf_bytes >= self.inactive_leaf_bytes && all_active <= self.max_bytes() {
+            if self.n_inactive > 0 {
+                self.reactivate_all();
+            }
+            return;
+        }
         let mut leaves = self.leaf_indices();
         let promise = |t: &Self, i: usize| match &t.nodes[i] {
             Node::Leaf(l) => l.promise(),
@@ -659,7 +821,7 @@ impl HoeffdingTreeClassifier {
                 .partial_cmp(&promise(self, b))
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
-        let n = leaves.len();
+        debug_assert_eq!(n, leaves.len(), "every leaf is active or inactive");
         let mut max_active = 0;
         while max_active < n {
             max_active += 1;
@@ -679,15 +841,39 @@ impl HoeffdingTreeClassifier {
             };
             if k < cutoff {
                 if leaf.is_active() {
-                    leaf.observers = None;
+                    leaf.obs = None;
                     self.n_inactive += 1;
                     self.n_active -= 1;
                 }
             } else if !leaf.is_active() && leaf.depth < max_depth {
-                leaf.observers = Some(Vec::new());
+                leaf.obs = Some(LeafObs::default());
                 self.n_active += 1;
                 self.n_inactive -= 1;
             }
+        }
+    }
+
+    /// Re-activates every inactive leaf above the depth limit (with fresh observers).
+    fn reactivate_all(&mut self) {
+        let max_depth = self.params.max_depth.unwrap_or(usize::MAX);
+        for node in &mut self.nodes {
+            if let Node::Leaf(leaf) = node
+                && !leaf.is_active()
+                && leaf.depth < max_depth
+            {
+                leaf.obs = Some(LeafObs::default());
+                self.n_active += 1;
+                self.n_inactive -= 1;
+            }
+        }
+    }
+
+    /// Estimates the tree's size when the weight seen is a multiple of the period (River's
+    /// test; out of line, so that the remainder is only computed past the first period).
+    #[inline(never)]
+    fn maybe_estimate_size(&mut self) {
+        if self.weight_seen % self.params.memory_estimate_period as f64 == 0.0 {
+            self.estimate_size();
         }
     }
 
@@ -721,6 +907,70 @@ impl HoeffdingTreeClassifier {
         }
         if actual > self.max_bytes() {
             self.enforce_size_limit();
+        }
+    }
+
+    /// Learns row `x` (dense, checked) of class `id` with weight `w`.
+    fn learn_dense(&mut self, x: &[f64], id: usize, w: f64) {
+        self.weight_seen += w;
+        if self.nodes.is_empty() {
+            self.nodes
+                .push(Node::Leaf(Box::new(Leaf::new(ClassDist::default(), 0))));
+            self.n_active = 1;
+        }
+        // Down to the leaf; a nominal value the multiway test has not met gets a new leaf,
+        // which learns the row without a split attempt (River's rule).
+        let mut i = 0;
+        let mut fresh = false;
+        while let Node::Branch(b) = &self.nodes[i] {
+            let v = x[b.feature];
+            match b.child(v) {
+                Some(c) => i = c,
+                None => {
+                    let depth = b.depth + 1;
+                    let leaf = self.nodes.len();
+                    self.nodes
+                        .push(Node::Leaf(Box::new(Leaf::new(ClassDist::default(), depth))));
+                    let Node::Branch(b) = &mut self.nodes[i] else {
+                        unreachable!("a branch")
+                    };
+                    if let Test::Multi(values) = &mut b.test {
+                        values.push(v);
+                    }
+                    b.children.push(leaf);
+                    self.n_active += 1;
+                    i = leaf;
+                    fresh = true;
+                    break;
+                }
+            }
+        }
+        self.learn_at(i, x, id, w);
+        if !fresh && self.growth_allowed {
+            let max_depth = self.params.max_depth.unwrap_or(usize::MAX);
+            let grace = self.params.grace_period as f64;
+            let Node::Leaf(leaf) = &mut self.nodes[i] else {
+                unreachable!("a leaf")
+            };
+            if leaf.is_active() {
+                if leaf.depth >= max_depth {
+                    leaf.obs = None;
+                    self.n_active -= 1;
+                    self.n_inactive += 1;
+                } else {
+                    let seen = leaf.stats.total();
+                    if seen - leaf.last_split_attempt_at >= grace {
+                        self.attempt_split(i);
+                        // The leaf (or the branch it became) records the attempt.
+                        if let Node::Leaf(leaf) = &mut self.nodes[i] {
+                            leaf.last_split_attempt_at = seen;
+                        }
+                    }
+                }
+            }
+        }
+        if self.weight_seen >= self.params.memory_estimate_period as f64 {
+            self.maybe_estimate_size();
         }
     }
 
@@ -809,66 +1059,7 @@ impl Classifier for HoeffdingTreeClassifier {
             self.nominal = nominal;
         }
         let id = self.class_id(y);
-        self.weight_seen += w;
-        if self.nodes.is_empty() {
-            self.nodes
-                .push(Node::Leaf(Box::new(Leaf::new(ClassDist::default(), 0))));
-            self.n_active = 1;
-        }
-        // Down to the leaf; a nominal value the multiway test has not met gets a new leaf,
-        // which learns the row without a split attempt (River's rule).
-        let mut i = 0;
-        let mut fresh = false;
-        while let Node::Branch(b) = &self.nodes[i] {
-            let v = x.get(b.feature);
-            match b.child(v) {
-                Some(c) => i = c,
-                None => {
-                    let depth = b.depth + 1;
-                    let leaf = self.nodes.len();
-                    self.nodes
-                        .push(Node::Leaf(Box::new(Leaf::new(ClassDist::default(), depth))));
-                    let Node::Branch(b) = &mut self.nodes[i] else {
-                        unreachable!("a branch")
-                    };
-                    if let Test::Multi(values) = &mut b.test {
-                        values.push(v);
-                    }
-                    b.children.push(leaf);
-                    self.n_active += 1;
-                    i = leaf;
-                    fresh = true;
-                    break;
-                }
-            }
-        }
-        self.learn_at(i, x, id, w);
-        if !fresh && self.growth_allowed {
-            let max_depth = self.params.max_depth.unwrap_or(usize::MAX);
-            let grace = self.params.grace_period as f64;
-            let Node::Leaf(leaf) = &mut self.nodes[i] else {
-                unreachable!("a leaf")
-            };
-            if leaf.is_active() {
-                if leaf.depth >= max_depth {
-                    leaf.observers = None;
-                    self.n_active -= 1;
-                    self.n_inactive += 1;
-                } else {
-                    let seen = leaf.stats.total();
-                    if seen - leaf.last_split_attempt_at >= grace {
-                        self.attempt_split(i);
-                        // The leaf (or the branch it became) records the attempt.
-                        if let Node::Leaf(leaf) = &mut self.nodes[i] {
-                            leaf.last_split_attempt_at = seen;
-                        }
-                    }
-                }
-            }
-        }
-        if self.weight_seen % self.params.memory_estimate_period as f64 == 0.0 {
-            self.estimate_size();
-        }
+        with_dense(x, |x| self.learn_dense(x, id, w));
         Ok(())
     }
 

@@ -95,10 +95,17 @@ pub(crate) struct Gaussian {
 }
 
 /// `ln(2 pi) / 2`.
-const HALF_LOG_TAU: f64 = 0.918_938_533_204_672_8;
+pub(crate) const HALF_LOG_TAU: f64 = 0.918_938_533_204_672_8;
 
 impl Gaussian {
+    /// The estimate of weight `n`, mean `mean` and centred second moment `s`.
+    #[inline]
+    pub(crate) fn from_parts(n: f64, mean: f64, s: f64) -> Self {
+        Gaussian { n, mean, s }
+    }
+
     /// Adds `x` with weight `w`.
+    #[cfg(test)]
     pub(crate) fn update(&mut self, x: f64, w: f64) {
         let old = self.mean;
         self.n += w;
@@ -116,15 +123,15 @@ impl Gaussian {
     }
 
     /// The log density at `x`; `-inf` while the variance is not positive.
+    #[cfg(test)]
     pub(crate) fn log_pdf(&self, x: f64) -> f64 {
-        if self.n > 1.0 {
-            let variance = self.s / (self.n - 1.0);
-            if variance > 0.0 {
-                let d = x - self.mean;
-                return d * d / (-2.0 * variance) - HALF_LOG_TAU - 0.5 * variance.ln();
-            }
+        let variance = self.variance();
+        if variance > 0.0 {
+            let d = x - self.mean;
+            d * d / (-2.0 * variance) - HALF_LOG_TAU - 0.5 * variance.ln()
+        } else {
+            f64::NEG_INFINITY
         }
-        f64::NEG_INFINITY
     }
 
     /// The distribution function at `x`; 0 when the deviation is 0 (River divides by it and
