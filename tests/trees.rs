@@ -356,6 +356,30 @@ proptest! {
     }
 
     #[test]
+    fn the_fused_prequential_step_equals_its_three_calls(d in data(1), nominal in any::<bool>()) {
+        let params = HoeffdingTreeClassifierParams {
+            nominal_attributes: nominal.then(|| vec![0]),
+            ..small_tree()
+        };
+        let (mut fused, mut calls) = (params.build().unwrap(), params.build().unwrap());
+        for i in 0..d.n() {
+            let x = d.row(i);
+            let k = calls.classes().len();
+            let (mut pf, mut pc) = (vec![0.0; k], vec![0.0; k]);
+            let got = fused.predict_then_learn(x, &d.y[i], d.weight(i), &mut pf).unwrap();
+            calls.predict_proba_into(x, &mut pc).unwrap();
+            let want = calls.predict_one(x).unwrap();
+            calls.learn_one(x, &d.y[i], d.weight(i)).unwrap();
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(
+                pf.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                pc.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+            prop_assert_eq!(bytes(&fused), bytes(&calls));
+        }
+    }
+
+    #[test]
     fn probabilities_are_a_distribution_and_predict_one_is_their_argmax(d in data(1)) {
         let mut m = small_tree().build().unwrap();
         for i in 0..d.n() {

@@ -117,6 +117,7 @@ impl Build for HoeffdingTreeClassifierParams {
             classes: ClassSet::new(),
             labels: Vec::new(),
             sorted_ids: Vec::new(),
+            pos: Vec::new(),
             dim: None,
             nominal: Vec::new(),
             nodes: Vec::new(),
@@ -155,19 +156,25 @@ struct Branch {
     test: Test,
     /// Node indices, in the test's child order.
     children: Vec<usize>,
+    /// `children[0]`: the children of a split are made together, so a binary test's two
+    /// are `first` and `first + 1` (read without the vector on the way down).
+    first: usize,
     depth: usize,
 }
 
 impl Branch {
     /// The child a value goes to; `None` for a nominal value the multiway test has no child
     /// for yet.
+    #[inline]
     fn child(&self, v: f64) -> Option<usize> {
-        let k = match &self.test {
-            Test::Le(t) => usize::from(v > *t),
-            Test::Eq(e) => usize::from(v != *e),
-            Test::Multi(values) => values.iter().position(|&u| u == v)?,
-        };
-        Some(self.children[k])
+        match &self.test {
+            Test::Le(t) => Some(self.first + usize::from(v > *t)),
+            Test::Eq(e) => Some(self.first + usize::from(v != *e)),
+            Test::Multi(values) => {
+                let k = values.iter().position(|&u| u == v)?;
+                Some(self.children[k])
+            }
+        }
     }
 }
 
@@ -357,22 +364,28 @@ impl Leaf {
     /// recomputed per vote), which changes neither their order nor their softmax. River
     /// has a class present with weight 0 vote 0, so such a class votes the log of the total
     /// here.
-    fn nb_votes(&self, x: &[f64], votes: &mut [f64]) -> bool {
+    ///
+    /// Returns the class of the largest vote (the first in id order on a tie, as
+    /// [`nb_argmax`](Self::nb_argmax)), `None` when there was nothing to vote with.
+    fn nb_votes(&self, x: &[f64], votes: &mut [f64], pos: &[usize]) -> Option<usize> {
         let total = self.stats.total();
         if self.stats.is_empty() || total == 0.0 {
-            return false;
+            return None;
         }
-        let Some(obs) = &self.obs else {
-            return false;
-        };
+        let obs = self.obs.as_ref()?;
+        let mut best: Option<(usize, f64)> = None;
         for (id, w) in self.stats.iter() {
-            votes[id] = if w > 0.0 {
+            let v = if w > 0.0 {
                 obs.nb_vote(x, id, self.ln_w[id])
             } else {
                 self.ln_total
             };
+            votes[pos[id]] = v;
+            if best.is_none_or(|(_, b)| v > b) {
+                best = Some((id, v));
+            }
         }
-        true
+        best.map(|(id, _)| id)
     }
 
     /// The class naive Bayes would predict (the largest vote, the first on a tie).
@@ -426,6 +439,21 @@ thread_local! {
     static GATHER: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Runs `f` on a zeroed buffer of `k` values (on the stack for few classes).
+fn with_buf<R>(k: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
+    if k <= 32 {
+        let mut buf = [0.0; 32];
+        f(&mut buf[..k])
+    } else {
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            s.clear();
+            s.resize(k, 0.0);
+            f(&mut s)
+        })
+    }
+}
+
 /// Runs `f` on `x` as a dense slice (a sparse row's absent features are zeros).
 fn with_dense<R>(x: Row<'_>, f: impl FnOnce(&[f64]) -> R) -> R {
     match x {
@@ -474,6 +502,8 @@ pub struct HoeffdingTreeClassifier {
     labels: Vec<Label>,
     /// The class id of each class in label order.
     sorted_ids: Vec<usize>,
+    /// The label position of each class id (the inverse of `sorted_ids`).
+    pos: Vec<usize>,
     dim: Option<usize>,
     /// Whether each feature is nominal.
     nominal: Vec<bool>,
@@ -558,6 +588,10 @@ impl HoeffdingTreeClassifier {
                     .expect("a known label")
             })
             .collect();
+        self.pos = vec![0; self.sorted_ids.len()];
+        for (k, &id) in self.sorted_ids.iter().enumerate() {
+            self.pos[id] = k;
+        }
         self.labels.len() - 1
     }
 
@@ -568,10 +602,19 @@ impl HoeffdingTreeClassifier {
 
     /// The leaf `x` reaches (a nominal value without a child takes the heaviest child).
     fn leaf_of(&self, x: &[f64]) -> Option<&Leaf> {
+        match self.nodes.get(self.leaf_index_of(x)?)? {
+            Node::Leaf(l) => Some(l),
+            Node::Branch(_) => None,
+        }
+    }
+
+    /// The index of the leaf `x` reaches (a nominal value without a child takes the
+    /// heaviest child).
+    fn leaf_index_of(&self, x: &[f64]) -> Option<usize> {
         let mut i = 0;
         loop {
             match self.nodes.get(i)? {
-                Node::Leaf(l) => return Some(l),
+                Node::Leaf(_) => return Some(i),
                 Node::Branch(b) => {
                     i = match b.child(x[b.feature]) {
                         Some(c) => c,
@@ -603,7 +646,11 @@ impl HoeffdingTreeClassifier {
 
     /// The leaf's class probabilities into `out` (by class id), as River's leaves give them
     /// (absent classes 0; all 0 when the leaf has nothing).
-    fn leaf_proba(&self, leaf: &Leaf, x: &[f64], out: &mut [f64]) {
+    ///
+    /// Returns `Some(naive Bayes class)` when the probabilities are naive Bayes votes (what
+    /// learning the row at this leaf would compute again), `None` otherwise.
+    fn leaf_proba(&self, leaf: &Leaf, x: &[f64], out: &mut [f64]) -> Option<Option<usize>> {
+        let pos = &self.pos;
         out.fill(0.0);
         let nb = leaf.is_active()
             && match self.params.leaf_prediction {
@@ -612,49 +659,49 @@ impl HoeffdingTreeClassifier {
                 LeafPrediction::NaiveBayesAdaptive => leaf.nb_correct >= leaf.mc_correct,
             };
         if nb {
-            if leaf.nb_votes(x, out) {
+            let argmax = leaf.nb_votes(x, out, pos);
+            if argmax.is_some() {
                 let max = leaf
                     .stats
                     .iter()
-                    .map(|(id, _)| out[id])
+                    .map(|(id, _)| out[pos[id]])
                     .fold(f64::NEG_INFINITY, f64::max);
                 // Softmax of the log votes (River's normalisation, as exp(v - max) / sum
                 // rather than exp(v - log-sum-exp): one exponential per class, no logarithm).
                 let mut sum = 0.0;
                 for (id, _) in leaf.stats.iter() {
-                    let e = (out[id] - max).exp();
-                    out[id] = e;
+                    let e = (out[pos[id]] - max).exp();
+                    out[pos[id]] = e;
                     sum += e;
                 }
                 for (id, _) in leaf.stats.iter() {
-                    out[id] /= sum;
+                    out[pos[id]] /= sum;
                 }
             }
-            return;
+            return Some(argmax);
         }
         let total = leaf.stats.total();
         for (id, w) in leaf.stats.iter() {
-            out[id] = if total == 0.0 { w } else { w / total };
+            out[pos[id]] = if total == 0.0 { w } else { w / total };
+        }
+        None
+    }
+
+    /// The class probabilities of `x` (dense, checked) into `out`, in label order.
+    fn proba_into(&self, x: &[f64], out: &mut [f64]) {
+        match self.leaf_of(x) {
+            Some(leaf) => {
+                self.leaf_proba(leaf, x, out);
+            }
+            None => out.fill(0.0),
         }
     }
 
-    /// Runs `f` with the class probabilities of `x` by class id.
-    fn with_proba<R>(&self, x: Row<'_>, f: impl FnOnce(&[f64]) -> R) -> R {
-        with_dense(x, |x| {
-            SCRATCH.with(|s| {
-                let mut s = s.borrow_mut();
-                s.resize(self.labels.len(), 0.0);
-                match self.leaf_of(x) {
-                    Some(leaf) => self.leaf_proba(leaf, x, &mut s),
-                    None => s.fill(0.0),
-                }
-                f(&s)
-            })
-        })
-    }
-
     /// Leaf `i` learns row `x` of class `id`.
-    fn learn_at(&mut self, i: usize, x: &[f64], id: usize, w: f64) {
+    ///
+    /// `nb_hint` is the naive Bayes class of `x` at this leaf when the caller has just
+    /// computed it (the fused prequential step), to be used instead of computing it again.
+    fn learn_at(&mut self, i: usize, x: &[f64], id: usize, w: f64, nb_hint: Option<Option<usize>>) {
         let nba = self.params.leaf_prediction == LeafPrediction::NaiveBayesAdaptive;
         let nb = self.params.leaf_prediction != LeafPrediction::MajorityClass;
         let Node::Leaf(leaf) = &mut self.nodes[i] else {
@@ -664,7 +711,11 @@ impl HoeffdingTreeClassifier {
             if leaf.stats.is_empty() || leaf.stats.argmax() == Some(id) {
                 leaf.mc_correct += w;
             }
-            if leaf.nb_argmax(x) == Some(id) {
+            let nb_class = match nb_hint {
+                Some(c) => c,
+                None => leaf.nb_argmax(x),
+            };
+            if nb_class == Some(id) {
                 leaf.nb_correct += w;
             }
         }
@@ -761,6 +812,7 @@ impl HoeffdingTreeClassifier {
                     feature,
                     test,
                     children: (first..first + k).collect(),
+                    first,
                     depth,
                 });
                 self.n_active = self.n_active + k - 1;
@@ -911,7 +963,10 @@ impl HoeffdingTreeClassifier {
     }
 
     /// Learns row `x` (dense, checked) of class `id` with weight `w`.
-    fn learn_dense(&mut self, x: &[f64], id: usize, w: f64) {
+    ///
+    /// `hint`: the leaf the caller predicted `x` at and the naive Bayes class it found there
+    /// (used when learning reaches the same leaf).
+    fn learn_dense(&mut self, x: &[f64], id: usize, w: f64, hint: Option<(usize, Option<usize>)>) {
         self.weight_seen += w;
         if self.nodes.is_empty() {
             self.nodes
@@ -945,7 +1000,8 @@ impl HoeffdingTreeClassifier {
                 }
             }
         }
-        self.learn_at(i, x, id, w);
+        let nb_hint = hint.and_then(|(leaf, c)| (leaf == i && !fresh).then_some(c));
+        self.learn_at(i, x, id, w, nb_hint);
         if !fresh && self.growth_allowed {
             let max_depth = self.params.max_depth.unwrap_or(usize::MAX);
             let grace = self.params.grace_period as f64;
@@ -1034,21 +1090,10 @@ impl Default for HoeffdingTreeClassifier {
     }
 }
 
-impl Classifier for HoeffdingTreeClassifier {
-    fn classes(&self) -> &ClassSet {
-        &self.classes
-    }
-
-    fn n_features(&self) -> Option<usize> {
-        self.dim
-    }
-
-    fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
-        self.check_row(x)?;
-        let w = check_weight(weight)?;
-        Self::check_label(y)?;
+impl HoeffdingTreeClassifier {
+    /// Sets the width and the nominal features at the first row.
+    fn start(&mut self, d: usize) {
         if self.dim.is_none() {
-            let d = x.dim();
             self.dim = Some(d);
             let mut nominal = vec![false; d];
             for &f in self.params.nominal_attributes.iter().flatten() {
@@ -1058,9 +1103,16 @@ impl Classifier for HoeffdingTreeClassifier {
             }
             self.nominal = nominal;
         }
-        let id = self.class_id(y);
-        with_dense(x, |x| self.learn_dense(x, id, w));
-        Ok(())
+    }
+}
+
+impl Classifier for HoeffdingTreeClassifier {
+    fn classes(&self) -> &ClassSet {
+        &self.classes
+    }
+
+    fn n_features(&self) -> Option<usize> {
+        self.dim
     }
 
     fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
@@ -1069,11 +1121,7 @@ impl Classifier for HoeffdingTreeClassifier {
             return Ok(());
         }
         self.check_row(x)?;
-        self.with_proba(x, |p| {
-            for (o, &id) in out.iter_mut().zip(&self.sorted_ids) {
-                *o = p[id];
-            }
-        });
+        with_dense(x, |x| self.proba_into(x, out));
         Ok(())
     }
 
@@ -1082,16 +1130,76 @@ impl Classifier for HoeffdingTreeClassifier {
             return Ok(None);
         }
         self.check_row(x)?;
-        Ok(self.with_proba(x, |p| {
-            // The largest probability in label order, the first on a tie (River's max over
-            // its sorted probabilities).
-            let mut best: Option<(usize, f64)> = None;
-            for &id in &self.sorted_ids {
-                if best.is_none_or(|(_, b)| p[id] > b) {
-                    best = Some((id, p[id]));
+        let k = self.classes.len();
+        let best = with_dense(x, |x| {
+            with_buf(k, |p| {
+                self.proba_into(x, p);
+                // The largest probability in label order, the first on a tie (River's max
+                // over its sorted probabilities).
+                let mut best = 0;
+                for (j, &v) in p.iter().enumerate() {
+                    if v > p[best] {
+                        best = j;
+                    }
                 }
+                best
+            })
+        });
+        Ok(self.classes.labels().get(best).cloned())
+    }
+
+    fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
+        self.check_row(x)?;
+        let w = check_weight(weight)?;
+        Self::check_label(y)?;
+        self.start(x.dim());
+        let id = self.class_id(y);
+        with_dense(x, |x| self.learn_dense(x, id, w, None));
+        Ok(())
+    }
+
+    /// The prequential step in one pass: one descent serves the prediction and, when
+    /// learning reaches the same leaf, the naive Bayes class the leaf scores itself with.
+    fn predict_then_learn(
+        &mut self,
+        x: Row<'_>,
+        y: &Label,
+        weight: Option<f64>,
+        out: &mut [f64],
+    ) -> Result<Option<Label>> {
+        check_out_len("probability buffer", self.classes.len(), out.len())?;
+        self.check_row(x)?;
+        let w = check_weight(weight)?;
+        Self::check_label(y)?;
+        let prediction = with_dense(x, |xs| {
+            let mut hint = None;
+            let mut best = None;
+            if !self.classes.is_empty() {
+                match self.leaf_index_of(xs) {
+                    Some(i) => {
+                        let Node::Leaf(leaf) = &self.nodes[i] else {
+                            unreachable!("a leaf")
+                        };
+                        if let Some(c) = self.leaf_proba(leaf, xs, out) {
+                            hint = Some((i, c));
+                        }
+                    }
+                    None => out.fill(0.0),
+                }
+                let mut b = 0;
+                for (j, &v) in out.iter().enumerate() {
+                    if v > out[b] {
+                        b = j;
+                    }
+                }
+                // The label now: learning may add a class before it in label order.
+                best = self.classes.labels().get(b).cloned();
             }
-            best.map(|(id, _)| self.labels[id].clone())
-        }))
+            self.start(xs.len());
+            let id = self.class_id(y);
+            self.learn_dense(xs, id, w, hint);
+            best
+        });
+        Ok(prediction)
     }
 }

@@ -164,17 +164,19 @@ impl GaussTable {
         for (c, &s) in c.iter_mut().zip(m2.iter()) {
             *c = if s > 0.0 { h / s } else { 0.0 };
         }
-        // The product of the valid second moments, as `prod * 2^exp`, with both factors kept
+        // The product of the valid variances, as `prod * 2^exp`, with both factors kept
         // within 1e±150 so that no product over- or underflows.
         const SAFE: std::ops::RangeInclusive<f64> = 1e-150..=1e150;
+        let inv = 1.0 / nm1;
         let (mut prod, mut exp, mut k) = (1.0f64, 0i64, 0usize);
         for &s in m2.iter() {
             if s > 0.0 {
                 k += 1;
-                if SAFE.contains(&s) {
-                    prod *= s;
+                let var = s * inv;
+                if SAFE.contains(&var) {
+                    prod *= var;
                 } else {
-                    let (mant, e) = split_exp(s);
+                    let (mant, e) = split_exp(var);
                     prod *= mant;
                     exp += e;
                 }
@@ -185,13 +187,11 @@ impl GaussTable {
                 }
             }
         }
-        // The sum over valid columns of ln(2 pi m2 / (n - 1)) / 2.
+        // The sum over valid columns of ln(2 pi variance) / 2.
         self.log_norm = if k == 0 {
             0.0
         } else {
-            let kf = k as f64;
-            kf * HALF_LOG_TAU
-                + 0.5 * (prod.ln() + exp as f64 * std::f64::consts::LN_2 - kf * nm1.ln())
+            k as f64 * HALF_LOG_TAU + 0.5 * (prod.ln() + exp as f64 * std::f64::consts::LN_2)
         };
     }
 
@@ -217,13 +217,21 @@ impl GaussTable {
         debug_assert_eq!(m * COLS, self.v.len(), "one value per column");
         let mean = &self.v[MEAN * m..(MEAN + 1) * m];
         let c = &self.v[NEG_HALF_INV_VAR * m..(NEG_HALF_INV_VAR + 1) * m];
-        // A column without a positive variance has c = 0 and adds (d * 0) * d = 0.
-        let mut acc = 0.0;
-        for j in 0..m {
-            let d = x[j] - mean[j];
-            acc += (d * c[j]) * d;
+        // A column without a positive variance has c = 0 and adds (d * 0) * d = 0. Four
+        // running sums, so that the additions do not wait on each other.
+        let mut acc = [0.0f64; 4];
+        let split = m - m % 4;
+        for j in (0..split).step_by(4) {
+            for l in 0..4 {
+                let d = x[j + l] - mean[j + l];
+                acc[l] += (d * c[j + l]) * d;
+            }
         }
-        v + acc - self.log_norm
+        for j in split..m {
+            let d = x[j] - mean[j];
+            acc[j - split] += (d * c[j]) * d;
+        }
+        v + ((acc[0] + acc[1]) + (acc[2] + acc[3])) - self.log_norm
     }
 
     fn gaussian(&self, col: usize) -> Gaussian {

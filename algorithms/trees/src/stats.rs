@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 pub(crate) struct ClassDist {
     w: Vec<f64>,
     present: Vec<bool>,
+    /// The sum of the weights in id order, kept at each change (the same value as summing
+    /// afresh).
+    total: f64,
 }
 
 impl ClassDist {
@@ -21,6 +24,7 @@ impl ClassDist {
         }
         self.w[id] += w;
         self.present[id] = true;
+        self.total = self.iter().map(|(_, w)| w).sum();
     }
 
     /// Class `id`'s weight, when present.
@@ -53,8 +57,9 @@ impl ClassDist {
     }
 
     /// The sum of the weights.
+    #[inline]
     pub(crate) fn total(&self) -> f64 {
-        self.iter().map(|(_, w)| w).sum()
+        self.total
     }
 
     /// The largest weight (0 when empty).
