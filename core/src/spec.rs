@@ -388,7 +388,12 @@ pub trait Params: Default {
     /// What the component declares of itself.
     const PROPERTIES: Properties = Properties::DEFAULT;
     /// Every parameter with its default and meaning.
-    fn docs() -> Vec<ParamDoc>;
+    fn docs() -> Vec<ParamDoc> {
+        Self::default().docs_with()
+    }
+    /// Every parameter with its meaning and, as its default, its value in `self` (how a
+    /// component that embeds another's parameters with other defaults lists them).
+    fn docs_with(&self) -> Vec<ParamDoc>;
     /// Sets one parameter from a spec value; an unknown name or a wrong type is an error that
     /// names it.
     fn set(&mut self, name: &str, value: &Value) -> Result<()>;

@@ -43,7 +43,9 @@
 //! bounds `gt`, `ge`, `lt`, `le` (numbers; on an `Option`, checked when it is `Some`),
 //! `one_of = [..]` (allowed numbers), `batch_only` (a parameter only the batch path takes),
 //! `skip_setter` (the type writes its own), `hidden` (a field that is not a parameter: it
-//! keeps its default, `set` does not know it and `list` does not show it).
+//! keeps its default, `set` does not know it and `list` does not show it), `flatten` (a field
+//! whose type is itself a params type: its parameters are this one's, set and listed by their
+//! own names, with this field's default as their defaults; it takes no other attribute).
 //!
 //! The generated code names `::tidewater_core`; inside tidewater-core itself that path is the
 //! crate's own alias.
@@ -86,6 +88,7 @@ struct Field {
     batch_only: bool,
     skip_setter: bool,
     hidden: bool,
+    flatten: bool,
 }
 
 fn struct_attrs(input: &DeriveInput) -> syn::Result<StructAttrs> {
@@ -169,6 +172,7 @@ fn field(f: &syn::Field) -> syn::Result<Field> {
     let mut batch_only = false;
     let mut skip_setter = false;
     let mut hidden = false;
+    let mut flatten = false;
     for attr in f.attrs.iter().filter(|a| a.path().is_ident("param")) {
         attr.parse_nested_meta(|meta| {
             let p = &meta.path;
@@ -187,15 +191,23 @@ fn field(f: &syn::Field) -> syn::Result<Field> {
                 skip_setter = true;
             } else if p.is_ident("hidden") {
                 hidden = true;
+            } else if p.is_ident("flatten") {
+                flatten = true;
             } else {
                 return Err(meta.error(
-                    "expected `default`, `gt`, `ge`, `lt`, `le`, `one_of`, `batch_only`, `skip_setter` or `hidden`",
+                    "expected `default`, `gt`, `ge`, `lt`, `le`, `one_of`, `batch_only`, `skip_setter`, `hidden` or `flatten`",
                 ));
             }
             Ok(())
         })?;
     }
     let doc = doc_of(&f.attrs);
+    if flatten && (!bounds.is_empty() || one_of.is_some() || batch_only || hidden) {
+        return Err(syn::Error::new(
+            ident.span(),
+            "a flattened group takes only `default` (its parameters carry their own rules)",
+        ));
+    }
     if doc.is_empty() && !hidden {
         return Err(syn::Error::new(
             ident.span(),
@@ -213,6 +225,7 @@ fn field(f: &syn::Field) -> syn::Result<Field> {
         batch_only,
         skip_setter: skip_setter || hidden,
         hidden,
+        flatten,
     })
 }
 
@@ -260,7 +273,12 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     let unit = matches!(&input.data, Data::Struct(s) if matches!(s.fields, Fields::Unit));
     let idents: Vec<_> = fields.iter().map(|f| &f.ident).collect();
     let defaults: Vec<_> = fields.iter().map(|f| &f.default).collect();
-    let params: Vec<&Field> = fields.iter().filter(|f| !f.hidden).collect();
+    let params: Vec<&Field> = fields.iter().filter(|f| !f.hidden && !f.flatten).collect();
+    let groups: Vec<&syn::Ident> = fields
+        .iter()
+        .filter(|f| f.flatten)
+        .map(|f| &f.ident)
+        .collect();
     let param_idents: Vec<_> = params.iter().map(|f| &f.ident).collect();
     let names: Vec<String> = param_idents.iter().map(|i| i.to_string()).collect();
     let default_body = if unit {
@@ -311,7 +329,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         quote! {
             #core::ParamDoc {
                 name: #n,
-                default: #core::ParamValue::to_value(&defaults.#id),
+                default: #core::ParamValue::to_value(&self.#id),
                 doc: #doc,
                 allowed: #rule.describe(),
                 batch_only: #batch_only,
@@ -336,11 +354,6 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 .map_or("exact".into(), LitStr::value)
         )
     );
-    let defaults_binding = if params.is_empty() {
-        quote!()
-    } else {
-        quote!(let defaults = <Self as ::core::default::Default>::default();)
-    };
 
     Ok(quote! {
         impl ::core::default::Default for #ident {
@@ -363,9 +376,11 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 any_width: #any_width,
             };
 
-            fn docs() -> ::std::vec::Vec<#core::ParamDoc> {
-                #defaults_binding
-                ::std::vec![#(#docs),*]
+            fn docs_with(&self) -> ::std::vec::Vec<#core::ParamDoc> {
+                #[allow(unused_mut)]
+                let mut docs = ::std::vec![#(#docs),*];
+                #( docs.extend(#core::Params::docs_with(&self.#groups)); )*
+                docs
             }
 
             fn set(&mut self, name: &str, value: &#core::Value) -> ::tidewater_core::Result<()> {
@@ -374,12 +389,24 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                         self.#param_idents = #core::ParamValue::from_value(value, name)?;
                         ::core::result::Result::Ok(())
                     } )*
-                    _ => ::core::result::Result::Err(#core::unknown_param(#name, name, &[#(#names),*])),
+                    _ => {
+                        #(
+                            if #core::Params::docs_with(&self.#groups).iter().any(|d| d.name == name) {
+                                return #core::Params::set(&mut self.#groups, name, value);
+                            }
+                        )*
+                        let known: ::std::vec::Vec<&str> = #core::Params::docs_with(self)
+                            .iter()
+                            .map(|d| d.name)
+                            .collect();
+                        ::core::result::Result::Err(#core::unknown_param(#name, name, &known))
+                    }
                 }
             }
 
             fn validate(&self) -> ::tidewater_core::Result<()> {
                 #(#checks)*
+                #( #core::Params::validate(&self.#groups)?; )*
                 #check
                 ::core::result::Result::Ok(())
             }

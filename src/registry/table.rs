@@ -28,6 +28,7 @@ model_table! {$
         8 => MultinomialNB(MultinomialNB, MultinomialNBParams),
         9 => BernoulliNB(BernoulliNB, BernoulliNBParams),
         10 => HoeffdingTree(HoeffdingTreeClassifier, HoeffdingTreeClassifierParams),
+        13 => HoeffdingAdaptiveTree(HoeffdingAdaptiveTreeClassifier, HoeffdingAdaptiveTreeClassifierParams),
     }
     regressors {
         0 => Mean(MeanRegressor, MeanRegressorParams),

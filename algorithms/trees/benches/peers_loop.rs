@@ -5,14 +5,14 @@
 //!
 //! `PEERS_DATA=/work/peers/data cargo bench -p tidewater-trees --bench peers_loop`
 //! (`PEERS_SETS=agrawal_1m,sea_1m` to choose; `PEERS_REPEAT=3` best-of runs;
-//! `PEERS_LOOP=lean|fused` for one loop).
+//! `PEERS_LOOP=lean|fused` for one loop; `PEERS_MODELS=hoeffding_tree,...` for some models).
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use tidewater_core::io::{TargetSpec, load_csv};
 use tidewater_core::{Build, Classifier, Dataset, FeatureMatrix, Label, Row};
-use tidewater_trees::HoeffdingTreeClassifierParams;
+use tidewater_trees::{HoeffdingAdaptiveTreeClassifierParams, HoeffdingTreeClassifierParams};
 
 /// The rows of a dense data set in memory (row-major) and its number of columns.
 fn dense_values(data: &Dataset) -> (&[f64], usize) {
@@ -82,6 +82,39 @@ fn fused<M: Classifier>(mut model: M, data: &Dataset, y: &[Label]) -> (f64, f64)
     (secs, accuracy(&model, &stored, y))
 }
 
+/// Runs the loops (both, or `only`) on one model, best of `repeat`, one JSON line each.
+fn run<M: Classifier>(
+    set: &str,
+    name: &str,
+    data: &Dataset,
+    y: &[Label],
+    repeat: usize,
+    only: &str,
+    make: impl Fn() -> M,
+) {
+    for (loop_name, f) in [
+        ("lean", lean::<M> as fn(M, &Dataset, &[Label]) -> (f64, f64)),
+        ("fused", fused::<M>),
+    ] {
+        if !only.is_empty() && only != loop_name {
+            continue;
+        }
+        let mut best: Option<(f64, f64)> = None;
+        for _ in 0..repeat {
+            let r = f(make(), data, y);
+            if best.is_none_or(|b| r.0 < b.0) {
+                best = Some(r);
+            }
+        }
+        let (secs, acc) = best.expect("at least one run");
+        println!(
+            "{{\"task\":\"T2\",\"data\":\"{set}\",\"model\":\"{name}\",\"loop\":\"{loop_name}\",\"rows\":{},\"seconds\":{secs:.4},\"rows_per_sec\":{:.0},\"accuracy\":{acc:.6}}}",
+            y.len(),
+            y.len() as f64 / secs
+        );
+    }
+}
+
 fn main() {
     let dir = PathBuf::from(std::env::var("PEERS_DATA").unwrap_or("/work/peers/data".into()));
     let sets = std::env::var("PEERS_SETS").unwrap_or("agrawal_1m,sea_1m".into());
@@ -97,34 +130,26 @@ fn main() {
             continue;
         };
         let y = data.target().unwrap().to_labels().unwrap();
-        let models: [(&str, HoeffdingTreeClassifierParams); 1] =
-            [("hoeffding_tree", HoeffdingTreeClassifierParams::default())];
-        for (name, params) in &models {
-            for (loop_name, f) in [
-                (
-                    "lean",
-                    lean::<tidewater_trees::HoeffdingTreeClassifier>
-                        as fn(_, &Dataset, &[Label]) -> (f64, f64),
-                ),
-                ("fused", fused),
-            ] {
-                if !only.is_empty() && only != loop_name {
-                    continue;
-                }
-                let mut best: Option<(f64, f64)> = None;
-                for _ in 0..repeat {
-                    let r = f(params.build().unwrap(), &data, &y);
-                    if best.is_none_or(|b| r.0 < b.0) {
-                        best = Some(r);
-                    }
-                }
-                let (secs, acc) = best.unwrap();
-                println!(
-                    "{{\"task\":\"T2\",\"data\":\"{set}\",\"model\":\"{name}\",\"loop\":\"{loop_name}\",\"rows\":{},\"seconds\":{secs:.4},\"rows_per_sec\":{:.0},\"accuracy\":{acc:.6}}}",
-                    y.len(),
-                    y.len() as f64 / secs
-                );
-            }
+        let only_model = std::env::var("PEERS_MODELS").unwrap_or_default();
+        let wanted = |name: &str| only_model.is_empty() || only_model.split(',').any(|m| m == name);
+        if wanted("hoeffding_tree") {
+            let p = HoeffdingTreeClassifierParams::default();
+            run(set, "hoeffding_tree", &data, &y, repeat, &only, || {
+                p.build().unwrap()
+            });
+        }
+        if wanted("hoeffding_adaptive_tree") {
+            // The peers' seed (run_peers.py: HoeffdingAdaptiveTreeClassifier(seed=42)).
+            let p = HoeffdingAdaptiveTreeClassifierParams::default().seed(42);
+            run(
+                set,
+                "hoeffding_adaptive_tree",
+                &data,
+                &y,
+                repeat,
+                &only,
+                || p.build().unwrap(),
+            );
         }
     }
 }

@@ -121,6 +121,7 @@ impl Build for HoeffdingTreeClassifierParams {
             dim: None,
             nominal: Vec::new(),
             nodes: Vec::new(),
+            root: 0,
             n_active: 0,
             n_inactive: 0,
             active_leaf_bytes: 0.0,
@@ -145,61 +146,86 @@ impl Fit for HoeffdingTreeClassifierParams {
 
 /// A node of the tree: a leaf that learns, or a branch that routes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-enum Node {
+pub(crate) enum Node {
     Leaf(Box<Leaf>),
     Branch(Branch),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct Branch {
-    feature: usize,
-    test: Test,
+pub(crate) struct Branch {
+    pub(crate) feature: usize,
+    pub(crate) test: Test,
     /// Node indices, in the test's child order.
-    children: Vec<usize>,
-    /// `children[0]`: the children of a split are made together, so a binary test's two
-    /// are `first` and `first + 1` (read without the vector on the way down).
-    first: usize,
-    depth: usize,
+    pub(crate) children: Vec<usize>,
+    /// The first two children, for a binary test (read without the vector on the way down).
+    pub(crate) pair: [usize; 2],
+    pub(crate) depth: usize,
 }
 
 impl Branch {
     /// The child a value goes to; `None` for a nominal value the multiway test has no child
     /// for yet.
     #[inline]
-    fn child(&self, v: f64) -> Option<usize> {
+    pub(crate) fn child(&self, v: f64) -> Option<usize> {
         match &self.test {
-            Test::Le(t) => Some(self.first + usize::from(v > *t)),
-            Test::Eq(e) => Some(self.first + usize::from(v != *e)),
+            Test::Le(t) => Some(self.pair[usize::from(v > *t)]),
+            Test::Eq(e) => Some(self.pair[usize::from(v != *e)]),
             Test::Multi(values) => {
                 let k = values.iter().position(|&u| u == v)?;
                 Some(self.children[k])
             }
         }
     }
+
+    /// The position among the children of the child a value goes to; `None` for a nominal
+    /// value the multiway test has no child for yet.
+    pub(crate) fn slot(&self, v: f64) -> Option<usize> {
+        match &self.test {
+            Test::Le(t) => Some(usize::from(v > *t)),
+            Test::Eq(e) => Some(usize::from(v != *e)),
+            Test::Multi(values) => values.iter().position(|&u| u == v),
+        }
+    }
+
+    /// Makes node `node` the branch's child `k`.
+    pub(crate) fn set_child(&mut self, k: usize, node: usize) {
+        self.children[k] = node;
+        if k < 2 {
+            self.pair[k] = node;
+        }
+    }
+
+    /// Appends a child (a multiway test's new value).
+    fn push_child(&mut self, node: usize) {
+        if self.children.len() < 2 {
+            self.pair[self.children.len()] = node;
+        }
+        self.children.push(node);
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct Leaf {
-    stats: ClassDist,
-    depth: usize,
+pub(crate) struct Leaf {
+    pub(crate) stats: ClassDist,
+    pub(crate) depth: usize,
     /// What the leaf watches of each feature; `None` when the leaf is inactive (it keeps its
     /// class weights but learns no split).
-    obs: Option<LeafObs>,
+    pub(crate) obs: Option<LeafObs>,
     /// The log of each class's weight, by class id (for naive Bayes).
-    ln_w: Vec<f64>,
+    pub(crate) ln_w: Vec<f64>,
     /// How many classes are present with weight 0, and while there are any, the log of the
     /// total weight (their naive Bayes vote).
-    n_zero: usize,
-    ln_total: f64,
-    last_split_attempt_at: f64,
-    mc_correct: f64,
-    nb_correct: f64,
+    pub(crate) n_zero: usize,
+    pub(crate) ln_total: f64,
+    pub(crate) last_split_attempt_at: f64,
+    pub(crate) mc_correct: f64,
+    pub(crate) nb_correct: f64,
 }
 
 /// An active leaf's observers: a watch per feature (made at the leaf's first row) and, per
 /// class id, the Gaussian table of the numeric features (made at the class's first row here).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-struct LeafObs {
+pub(crate) struct LeafObs {
     watch: Vec<Watch>,
     /// The feature of each Gaussian column.
     gauss_features: Vec<usize>,
@@ -211,7 +237,7 @@ struct LeafObs {
 
 impl LeafObs {
     /// Watches for `nominal.len()` features, made at the leaf's first row.
-    fn start(&mut self, nominal: &[bool]) {
+    pub(crate) fn start(&mut self, nominal: &[bool]) {
         let mut col = 0;
         for &is_nominal in nominal {
             if is_nominal {
@@ -313,7 +339,7 @@ impl LeafObs {
 }
 
 impl Leaf {
-    fn new(stats: ClassDist, depth: usize) -> Self {
+    pub(crate) fn new(stats: ClassDist, depth: usize) -> Self {
         let total = stats.total();
         let mut ln_w = Vec::new();
         for (id, w) in stats.iter() {
@@ -336,7 +362,7 @@ impl Leaf {
         }
     }
 
-    fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         self.obs.is_some()
     }
 
@@ -389,7 +415,7 @@ impl Leaf {
     }
 
     /// The class naive Bayes would predict (the largest vote, the first on a tie).
-    fn nb_argmax(&self, x: &[f64]) -> Option<usize> {
+    pub(crate) fn nb_argmax(&self, x: &[f64]) -> Option<usize> {
         let total = self.stats.total();
         let obs = self.obs.as_ref()?;
         if self.stats.is_empty() || total == 0.0 {
@@ -440,22 +466,19 @@ thread_local! {
 }
 
 /// Runs `f` on a zeroed buffer of `k` values (on the stack for few classes).
-fn with_buf<R>(k: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
+///
+/// Beyond 32 classes the buffer is allocated (callers may nest, so no shared one is lent).
+pub(crate) fn with_buf<R>(k: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
     if k <= 32 {
         let mut buf = [0.0; 32];
         f(&mut buf[..k])
     } else {
-        SCRATCH.with(|s| {
-            let mut s = s.borrow_mut();
-            s.clear();
-            s.resize(k, 0.0);
-            f(&mut s)
-        })
+        f(&mut vec![0.0; k])
     }
 }
 
 /// Runs `f` on `x` as a dense slice (a sparse row's absent features are zeros).
-fn with_dense<R>(x: Row<'_>, f: impl FnOnce(&[f64]) -> R) -> R {
+pub(crate) fn with_dense<R>(x: Row<'_>, f: impl FnOnce(&[f64]) -> R) -> R {
     match x {
         Row::Dense(v) => f(v),
         Row::Sparse(_) => DENSE.with(|buf| {
@@ -495,31 +518,29 @@ fn with_dense<R>(x: Row<'_>, f: impl FnOnce(&[f64]) -> R) -> R {
 /// allocates nothing between splits once the leaf's observers know its classes and values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HoeffdingTreeClassifier {
-    params: HoeffdingTreeClassifierParams,
+    pub(crate) params: HoeffdingTreeClassifierParams,
     /// The classes in label order.
-    classes: ClassSet,
+    pub(crate) classes: ClassSet,
     /// The labels by class id (ids in the order the classes were first seen).
-    labels: Vec<Label>,
+    pub(crate) labels: Vec<Label>,
     /// The class id of each class in label order.
-    sorted_ids: Vec<usize>,
+    pub(crate) sorted_ids: Vec<usize>,
     /// The label position of each class id (the inverse of `sorted_ids`).
-    pos: Vec<usize>,
-    dim: Option<usize>,
+    pub(crate) pos: Vec<usize>,
+    pub(crate) dim: Option<usize>,
     /// Whether each feature is nominal.
-    nominal: Vec<bool>,
-    /// The nodes; the root is node 0 once the tree has learned.
-    nodes: Vec<Node>,
-    n_active: usize,
-    n_inactive: usize,
-    active_leaf_bytes: f64,
-    inactive_leaf_bytes: f64,
-    overhead: f64,
-    growth_allowed: bool,
-    weight_seen: f64,
-}
-
-thread_local! {
-    static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    pub(crate) nominal: Vec<bool>,
+    /// The nodes (an arena: branches name their children by index).
+    pub(crate) nodes: Vec<Node>,
+    /// The root's index (0 once the tree has learned; adaptive trees move it).
+    pub(crate) root: usize,
+    pub(crate) n_active: usize,
+    pub(crate) n_inactive: usize,
+    pub(crate) active_leaf_bytes: f64,
+    pub(crate) inactive_leaf_bytes: f64,
+    pub(crate) overhead: f64,
+    pub(crate) growth_allowed: bool,
+    pub(crate) weight_seen: f64,
 }
 
 impl HoeffdingTreeClassifier {
@@ -571,7 +592,7 @@ impl HoeffdingTreeClassifier {
     }
 
     /// The id of class `y`, adding it when new.
-    fn class_id(&mut self, y: &Label) -> usize {
+    pub(crate) fn class_id(&mut self, y: &Label) -> usize {
         if let Some(id) = self.labels.iter().position(|l| l == y) {
             return id;
         }
@@ -596,7 +617,7 @@ impl HoeffdingTreeClassifier {
     }
 
     /// The two class ids of a binary task in label order (negative, positive).
-    fn binary_ids(&self) -> Option<(usize, usize)> {
+    pub(crate) fn binary_ids(&self) -> Option<(usize, usize)> {
         (self.sorted_ids.len() == 2).then(|| (self.sorted_ids[0], self.sorted_ids[1]))
     }
 
@@ -610,8 +631,8 @@ impl HoeffdingTreeClassifier {
 
     /// The index of the leaf `x` reaches (a nominal value without a child takes the
     /// heaviest child).
-    fn leaf_index_of(&self, x: &[f64]) -> Option<usize> {
-        let mut i = 0;
+    pub(crate) fn leaf_index_of(&self, x: &[f64]) -> Option<usize> {
+        let mut i = self.root;
         loop {
             match self.nodes.get(i)? {
                 Node::Leaf(_) => return Some(i),
@@ -626,7 +647,7 @@ impl HoeffdingTreeClassifier {
     }
 
     /// The child of `b` with the most weight below it (the first on a tie).
-    fn heaviest_child(&self, b: &Branch) -> usize {
+    pub(crate) fn heaviest_child(&self, b: &Branch) -> usize {
         let mut best = (b.children[0], f64::NEG_INFINITY);
         for &c in &b.children {
             let w = self.weight_below(c);
@@ -649,7 +670,12 @@ impl HoeffdingTreeClassifier {
     ///
     /// Returns `Some(naive Bayes class)` when the probabilities are naive Bayes votes (what
     /// learning the row at this leaf would compute again), `None` otherwise.
-    fn leaf_proba(&self, leaf: &Leaf, x: &[f64], out: &mut [f64]) -> Option<Option<usize>> {
+    pub(crate) fn leaf_proba(
+        &self,
+        leaf: &Leaf,
+        x: &[f64],
+        out: &mut [f64],
+    ) -> Option<Option<usize>> {
         let pos = &self.pos;
         out.fill(0.0);
         let nb = leaf.is_active()
@@ -701,7 +727,14 @@ impl HoeffdingTreeClassifier {
     ///
     /// `nb_hint` is the naive Bayes class of `x` at this leaf when the caller has just
     /// computed it (the fused prequential step), to be used instead of computing it again.
-    fn learn_at(&mut self, i: usize, x: &[f64], id: usize, w: f64, nb_hint: Option<Option<usize>>) {
+    pub(crate) fn learn_at(
+        &mut self,
+        i: usize,
+        x: &[f64],
+        id: usize,
+        w: f64,
+        nb_hint: Option<Option<usize>>,
+    ) {
         let nba = self.params.leaf_prediction == LeafPrediction::NaiveBayesAdaptive;
         let nb = self.params.leaf_prediction != LeafPrediction::MajorityClass;
         let Node::Leaf(leaf) = &mut self.nodes[i] else {
@@ -729,7 +762,7 @@ impl HoeffdingTreeClassifier {
     }
 
     /// Tries to split leaf `i` (River's `_attempt_to_split`).
-    fn attempt_split(&mut self, i: usize) {
+    pub(crate) fn attempt_split(&mut self, i: usize) {
         let binary = self.binary_ids();
         let Node::Leaf(leaf) = &mut self.nodes[i] else {
             return;
@@ -812,7 +845,7 @@ impl HoeffdingTreeClassifier {
                     feature,
                     test,
                     children: (first..first + k).collect(),
-                    first,
+                    pair: [first, first + 1],
                     depth,
                 });
                 self.n_active = self.n_active + k - 1;
@@ -829,7 +862,7 @@ impl HoeffdingTreeClassifier {
 
     fn leaf_indices(&self) -> Vec<usize> {
         let mut out = Vec::new();
-        let mut stack = vec![0];
+        let mut stack = vec![self.root];
         while let Some(i) = stack.pop() {
             match &self.nodes[i] {
                 Node::Leaf(_) => out.push(i),
@@ -845,7 +878,7 @@ impl HoeffdingTreeClassifier {
 
     /// Deactivates the least promising leaves beyond the size limit, and re-activates the
     /// others (River's `_enforce_size_limit`, its arithmetic included).
-    fn enforce_size_limit(&mut self) {
+    pub(crate) fn enforce_size_limit(&mut self) {
         let size = self.overhead
             * (self.active_leaf_bytes + self.n_inactive as f64 * self.inactive_leaf_bytes);
         if (self.n_inactive > 0 || size > self.max_bytes()) && self.params.stop_mem_management {
@@ -873,7 +906,7 @@ impl HoeffdingTreeClassifier {
                 .partial_cmp(&promise(self, b))
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
-        debug_assert_eq!(n, leaves.len(), "every leaf is active or inactive");
+        let n = leaves.len();
         let mut max_active = 0;
         while max_active < n {
             max_active += 1;
@@ -923,7 +956,7 @@ impl HoeffdingTreeClassifier {
     /// Estimates the tree's size when the weight seen is a multiple of the period (River's
     /// test; out of line, so that the remainder is only computed past the first period).
     #[inline(never)]
-    fn maybe_estimate_size(&mut self) {
+    pub(crate) fn maybe_estimate_size(&mut self) {
         if self.weight_seen % self.params.memory_estimate_period as f64 == 0.0 {
             self.estimate_size();
         }
@@ -975,7 +1008,7 @@ impl HoeffdingTreeClassifier {
         }
         // Down to the leaf; a nominal value the multiway test has not met gets a new leaf,
         // which learns the row without a split attempt (River's rule).
-        let mut i = 0;
+        let mut i = self.root;
         let mut fresh = false;
         while let Node::Branch(b) = &self.nodes[i] {
             let v = x[b.feature];
@@ -986,13 +1019,7 @@ impl HoeffdingTreeClassifier {
                     let leaf = self.nodes.len();
                     self.nodes
                         .push(Node::Leaf(Box::new(Leaf::new(ClassDist::default(), depth))));
-                    let Node::Branch(b) = &mut self.nodes[i] else {
-                        unreachable!("a branch")
-                    };
-                    if let Test::Multi(values) = &mut b.test {
-                        values.push(v);
-                    }
-                    b.children.push(leaf);
+                    self.add_value(i, v, leaf);
                     self.n_active += 1;
                     i = leaf;
                     fresh = true;
@@ -1030,8 +1057,21 @@ impl HoeffdingTreeClassifier {
         }
     }
 
-    fn check_label(y: &Label) -> Result<()> {
+    pub(crate) fn check_label(y: &Label) -> Result<()> {
         y.check()
+    }
+
+    /// Gives branch `b`'s multiway test a child `leaf` for the new value `v`; returns its
+    /// position among the children.
+    pub(crate) fn add_value(&mut self, b: usize, v: f64, leaf: usize) -> usize {
+        let Node::Branch(b) = &mut self.nodes[b] else {
+            unreachable!("a branch")
+        };
+        if let Test::Multi(values) = &mut b.test {
+            values.push(v);
+        }
+        b.push_child(leaf);
+        b.children.len() - 1
     }
 
     /// Writes the tree as text, a line per node, children indented under their test.
@@ -1075,7 +1115,7 @@ impl fmt::Display for HoeffdingTreeClassifier {
         if self.nodes.is_empty() {
             return writeln!(f, "(empty tree)");
         }
-        self.write_node(f, 0, 0)
+        self.write_node(f, self.root, 0)
     }
 }
 
@@ -1092,7 +1132,7 @@ impl Default for HoeffdingTreeClassifier {
 
 impl HoeffdingTreeClassifier {
     /// Sets the width and the nominal features at the first row.
-    fn start(&mut self, d: usize) {
+    pub(crate) fn start(&mut self, d: usize) {
         if self.dim.is_none() {
             self.dim = Some(d);
             let mut nominal = vec![false; d];

@@ -6,11 +6,16 @@
 //! is learning the rows in order, so the batch and the stream path give the same tree.
 
 mod criterion;
+mod hoeffding_adaptive_tree;
 mod hoeffding_tree;
+mod pyrandom;
 mod splitter;
 mod stats;
 
 pub use criterion::SplitCriterion;
+pub use hoeffding_adaptive_tree::{
+    HoeffdingAdaptiveTreeClassifier, HoeffdingAdaptiveTreeClassifierParams,
+};
 pub use hoeffding_tree::{
     HoeffdingTreeClassifier, HoeffdingTreeClassifierParams, LeafPrediction, NumericSplitter,
 };
