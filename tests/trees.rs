@@ -6,6 +6,7 @@ use proptest::prelude::*;
 use tidewater::persist;
 use tidewater::prelude::*;
 use tidewater::trees::{
+    AdaptiveRandomForestClassifier, AdaptiveRandomForestClassifierParams,
     HoeffdingAdaptiveTreeClassifier, HoeffdingAdaptiveTreeClassifierParams,
     HoeffdingTreeClassifier, HoeffdingTreeClassifierParams, LeafPrediction, SplitCriterion,
 };
@@ -117,6 +118,20 @@ fn hoeffding_tree_equals_river_on_more_data_sets_and_settings() {
     }
 }
 
+/// Rows `r` of a dense labelled data set.
+fn rows_of(data: &Dataset, r: std::ops::Range<usize>) -> Dataset {
+    let FeatureMatrix::Dense(x) = &data.features else {
+        panic!("dense data expected")
+    };
+    let y = data.target().unwrap().to_labels().unwrap();
+    Dataset::new(
+        FeatureMatrix::Dense(x.slice(ndarray::s![r.clone(), ..]).to_owned()),
+        vec![Targets::Labels(y[r].to_vec())],
+        data.schema.clone(),
+    )
+    .unwrap()
+}
+
 /// Phishing, then phishing again with the label negated: an abrupt drift at row 1250.
 fn phishing_flipped() -> Dataset {
     let data = tidewater::datasets::phishing().unwrap();
@@ -216,6 +231,91 @@ fn an_adaptive_tree_follows_repeated_drifts_and_reclaims_switched_out_subtrees()
         m.n_stored_nodes(),
         m.n_nodes()
     );
+}
+
+#[test]
+fn adaptive_random_forest_accuracy_is_within_river_s_seed_range() {
+    // River's forest draws every tree's weights from one generator; this one gives each
+    // tree its own (so that trees learn in parallel), so the acceptance is River's range
+    // over seeds 1-5 widened by 0.015, on phishing and on phishing then its flipped copy.
+    let f = fixture("trees/river_adaptive.json");
+    for (stream, data) in [
+        ("phishing", tidewater::datasets::phishing().unwrap()),
+        ("phishing_flipped", phishing_flipped()),
+    ] {
+        let river: Vec<f64> = (1..=5)
+            .map(|s| {
+                let c = &f["cases"][format!("{stream}/arf_seed_{s}").as_str()];
+                num(&c["right"]) / num(&c["rows"])
+            })
+            .collect();
+        let lo = river.iter().cloned().fold(f64::INFINITY, f64::min) - 0.015;
+        let hi = river.iter().cloned().fold(f64::NEG_INFINITY, f64::max) + 0.015;
+        let mut drifts = 0;
+        for seed in 1..=5 {
+            let mut m = AdaptiveRandomForestClassifierParams::default()
+                .seed(seed)
+                .build()
+                .unwrap();
+            let report = tidewater::eval::evaluate_classifier_on(&mut m, &data, 1000).unwrap();
+            let acc = report.metric("accuracy").unwrap();
+            assert!(
+                (lo..=hi).contains(&acc),
+                "{stream} seed {seed}: {acc} outside [{lo}, {hi}] (River {river:?})"
+            );
+            drifts += m.n_drifts();
+        }
+        if stream == "phishing_flipped" {
+            assert!(
+                drifts >= 5,
+                "the flip should replace trees: {drifts} drifts"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_forest_learns_a_batch_in_parallel_as_the_row_loop_whatever_the_threads() {
+    let data = phishing_flipped();
+    let params = AdaptiveRandomForestClassifierParams::default()
+        .seed(11)
+        .n_models(6);
+    let y = data.target().unwrap().to_labels().unwrap();
+    let mut rows = params.build().unwrap();
+    let b = data.batch();
+    for (i, label) in y.iter().enumerate() {
+        rows.learn_one(b.row(i).unwrap(), label, None).unwrap();
+    }
+    let want = persist::to_bytes("f", &rows).unwrap();
+    for threads in [1, 2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let fitted = pool.install(|| params.fit(&data).unwrap());
+        assert_eq!(
+            persist::to_bytes("f", &fitted).unwrap(),
+            want,
+            "{threads} threads"
+        );
+        // In mini-batches too.
+        let mut chunked = params.build().unwrap();
+        for start in (0..y.len()).step_by(333) {
+            let end = (start + 333).min(y.len());
+            let part = rows_of(&data, start..end);
+            pool.install(|| {
+                chunked
+                    .learn_many(part.batch(), &y[start..end], None)
+                    .unwrap()
+            });
+        }
+        assert_eq!(
+            persist::to_bytes("f", &chunked).unwrap(),
+            want,
+            "{threads} threads, chunks"
+        );
+    }
+    assert!(rows.n_drifts() > 0, "the stream has a drift");
 }
 
 /// A small generator: uniform numbers in [0, 1) from a fixed LCG.
@@ -494,6 +594,41 @@ proptest! {
         prop_assert!(a.learn_one(Row::Dense(&x), &d.y[0], None).is_err());
         prop_assert!(a.learn_one(Row::Dense(&x[1..]), &d.y[0], None).is_err());
         prop_assert_eq!(hat_bytes(&a), before);
+    }
+
+    #[test]
+    fn forest_laws_round_trip_and_refusals(d in data(1), cut in 0usize..64) {
+        let params = AdaptiveRandomForestClassifierParams {
+            tree: small_tree(),
+            n_models: 3,
+            ..AdaptiveRandomForestClassifierParams::default().seed(5)
+        };
+        let fb = |m: &AdaptiveRandomForestClassifier| persist::to_bytes("law", m).unwrap();
+        let fitted = params.fit(&d.dataset(0..d.n())).unwrap();
+        let mut streamed = params.build().unwrap();
+        for i in 0..d.n() {
+            streamed.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
+        }
+        prop_assert_eq!(fb(&fitted), fb(&streamed));
+        let k = cut % (d.n() + 1);
+        let mut a = params.build().unwrap();
+        for i in 0..k {
+            a.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
+        }
+        let (_, mut b): (_, AdaptiveRandomForestClassifier) =
+            persist::from_bytes(&fb(&a), "m").unwrap();
+        for i in k..d.n() {
+            prop_assert_eq!(a.predict_one(d.row(i)).unwrap(), b.predict_one(d.row(i)).unwrap());
+            a.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
+            b.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
+        }
+        prop_assert_eq!(fb(&a), fb(&b));
+        let before = fb(&a);
+        let mut x: Vec<f64> = d.x.row(0).to_vec();
+        x[0] = f64::NAN;
+        prop_assert!(a.learn_one(Row::Dense(&x), &d.y[0], None).is_err());
+        prop_assert!(a.learn_one(Row::Dense(&x[1..]), &d.y[0], None).is_err());
+        prop_assert_eq!(fb(&a), before);
     }
 
     #[test]

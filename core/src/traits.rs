@@ -41,7 +41,7 @@ fn check_lengths(what: &str, rows: usize, got: usize) -> Result<()> {
 
 /// Checks every row of a batch and weight before any learning (so a bad row leaves the model
 /// as it was) with the model's own row check.
-pub(crate) fn check_batch(
+pub fn check_batch(
     x: Batch<'_>,
     n_targets: usize,
     weights: Option<&[f64]>,

@@ -29,6 +29,7 @@ model_table! {$
         9 => BernoulliNB(BernoulliNB, BernoulliNBParams),
         10 => HoeffdingTree(HoeffdingTreeClassifier, HoeffdingTreeClassifierParams),
         13 => HoeffdingAdaptiveTree(HoeffdingAdaptiveTreeClassifier, HoeffdingAdaptiveTreeClassifierParams),
+        14 => AdaptiveRandomForest(AdaptiveRandomForestClassifier, AdaptiveRandomForestClassifierParams),
     }
     regressors {
         0 => Mean(MeanRegressor, MeanRegressorParams),

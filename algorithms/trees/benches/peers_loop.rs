@@ -12,7 +12,10 @@ use std::time::Instant;
 
 use tidewater_core::io::{TargetSpec, load_csv};
 use tidewater_core::{Build, Classifier, Dataset, FeatureMatrix, Label, Row};
-use tidewater_trees::{HoeffdingAdaptiveTreeClassifierParams, HoeffdingTreeClassifierParams};
+use tidewater_trees::{
+    AdaptiveRandomForestClassifierParams, HoeffdingAdaptiveTreeClassifierParams,
+    HoeffdingTreeClassifierParams,
+};
 
 /// The rows of a dense data set in memory (row-major) and its number of columns.
 fn dense_values(data: &Dataset) -> (&[f64], usize) {
@@ -137,6 +140,18 @@ fn main() {
             run(set, "hoeffding_tree", &data, &y, repeat, &only, || {
                 p.build().unwrap()
             });
+        }
+        if wanted("adaptive_random_forest") {
+            let p = AdaptiveRandomForestClassifierParams::default().seed(42);
+            run(
+                set,
+                "adaptive_random_forest",
+                &data,
+                &y,
+                repeat.min(1),
+                &only,
+                || p.build().unwrap(),
+            );
         }
         if wanted("hoeffding_adaptive_tree") {
             // The peers' seed (run_peers.py: HoeffdingAdaptiveTreeClassifier(seed=42)).

@@ -358,7 +358,7 @@ impl HoeffdingAdaptiveTreeClassifier {
         // A leaf starts no alternate: a change only matters to it through the error mean,
         // which `track` restarts when the error fell.
         self.ada[i].track(if pred == Some(id) { 0.0 } else { 1.0 });
-        self.tree.learn_at(i, x, id, w, hint);
+        self.tree.learn_at(i, x, id, w, hint, None);
         let grace = self.tree.params.grace_period as f64;
         let max_depth = self.tree.params.max_depth.unwrap_or(usize::MAX);
         let leaf = self.leaf(i);

@@ -12,6 +12,7 @@ use tidewater_core::{
 };
 
 use crate::criterion::SplitCriterion;
+use crate::pyrandom::PyRandom;
 use crate::splitter::{
     Evaluation, GaussTable, NominalObserver, Suggestion, Test, Watch, gaussian_best_split,
 };
@@ -128,6 +129,7 @@ impl Build for HoeffdingTreeClassifierParams {
             inactive_leaf_bytes: 0.0,
             overhead: 1.0,
             growth_allowed: true,
+            subspace: None,
             weight_seen: 0.0,
         })
     }
@@ -245,6 +247,27 @@ impl LeafObs {
             } else {
                 self.watch.push(Watch::Gaussian(col));
                 self.gauss_features.push(self.watch.len() - 1);
+                col += 1;
+            }
+        }
+        self.all_gauss = col == nominal.len();
+    }
+
+    /// Watches for the features of `subset` (sorted) only, made at the leaf's first row.
+    pub(crate) fn start_subset(&mut self, nominal: &[bool], subset: &[usize]) {
+        let mut col = 0;
+        let mut next = subset.iter().peekable();
+        for (f, &is_nominal) in nominal.iter().enumerate() {
+            if next.peek() != Some(&&f) {
+                self.watch.push(Watch::Off);
+                continue;
+            }
+            next.next();
+            if is_nominal {
+                self.watch.push(Watch::Nominal(NominalObserver::default()));
+            } else {
+                self.watch.push(Watch::Gaussian(col));
+                self.gauss_features.push(f);
                 col += 1;
             }
         }
@@ -541,6 +564,8 @@ pub struct HoeffdingTreeClassifier {
     pub(crate) overhead: f64,
     pub(crate) growth_allowed: bool,
     pub(crate) weight_seen: f64,
+    /// Features a leaf watches, drawn at its first row (a forest's trees); `None`: all.
+    pub(crate) subspace: Option<usize>,
 }
 
 impl HoeffdingTreeClassifier {
@@ -714,7 +739,7 @@ impl HoeffdingTreeClassifier {
     }
 
     /// The class probabilities of `x` (dense, checked) into `out`, in label order.
-    fn proba_into(&self, x: &[f64], out: &mut [f64]) {
+    pub(crate) fn proba_into(&self, x: &[f64], out: &mut [f64]) {
         match self.leaf_of(x) {
             Some(leaf) => {
                 self.leaf_proba(leaf, x, out);
@@ -734,6 +759,7 @@ impl HoeffdingTreeClassifier {
         id: usize,
         w: f64,
         nb_hint: Option<Option<usize>>,
+        rng: Option<&mut PyRandom>,
     ) {
         let nba = self.params.leaf_prediction == LeafPrediction::NaiveBayesAdaptive;
         let nb = self.params.leaf_prediction != LeafPrediction::MajorityClass;
@@ -755,7 +781,17 @@ impl HoeffdingTreeClassifier {
         leaf.add(id, w, nb);
         if let Some(obs) = &mut leaf.obs {
             if obs.watch.is_empty() {
-                obs.start(&self.nominal);
+                match (self.subspace, rng) {
+                    // A random subspace (a forest's tree): `k` features drawn at the leaf's
+                    // first row, or all when there are no more.
+                    (Some(k), Some(rng)) if k < self.nominal.len() => {
+                        let mut subset = Vec::with_capacity(k);
+                        rng.sample(self.nominal.len(), k, &mut subset);
+                        subset.sort_unstable();
+                        obs.start_subset(&self.nominal, &subset);
+                    }
+                    _ => obs.start(&self.nominal),
+                }
             }
             obs.update(x, id, w, nb);
         }
@@ -999,7 +1035,14 @@ impl HoeffdingTreeClassifier {
     ///
     /// `hint`: the leaf the caller predicted `x` at and the naive Bayes class it found there
     /// (used when learning reaches the same leaf).
-    fn learn_dense(&mut self, x: &[f64], id: usize, w: f64, hint: Option<(usize, Option<usize>)>) {
+    pub(crate) fn learn_dense(
+        &mut self,
+        x: &[f64],
+        id: usize,
+        w: f64,
+        hint: Option<(usize, Option<usize>)>,
+        rng: Option<&mut PyRandom>,
+    ) {
         self.weight_seen += w;
         if self.nodes.is_empty() {
             self.nodes
@@ -1028,7 +1071,7 @@ impl HoeffdingTreeClassifier {
             }
         }
         let nb_hint = hint.and_then(|(leaf, c)| (leaf == i && !fresh).then_some(c));
-        self.learn_at(i, x, id, w, nb_hint);
+        self.learn_at(i, x, id, w, nb_hint, rng);
         if !fresh && self.growth_allowed {
             let max_depth = self.params.max_depth.unwrap_or(usize::MAX);
             let grace = self.params.grace_period as f64;
@@ -1194,7 +1237,7 @@ impl Classifier for HoeffdingTreeClassifier {
         Self::check_label(y)?;
         self.start(x.dim());
         let id = self.class_id(y);
-        with_dense(x, |x| self.learn_dense(x, id, w, None));
+        with_dense(x, |x| self.learn_dense(x, id, w, None, None));
         Ok(())
     }
 
@@ -1237,7 +1280,7 @@ impl Classifier for HoeffdingTreeClassifier {
             }
             self.start(xs.len());
             let id = self.class_id(y);
-            self.learn_dense(xs, id, w, hint);
+            self.learn_dense(xs, id, w, hint, None);
             best
         });
         Ok(prediction)

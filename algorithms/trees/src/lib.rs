@@ -5,6 +5,7 @@
 //! Hoeffding bound says the best split is better than the runner-up. Fitting it on a data set
 //! is learning the rows in order, so the batch and the stream path give the same tree.
 
+mod adaptive_random_forest;
 mod criterion;
 mod hoeffding_adaptive_tree;
 mod hoeffding_tree;
@@ -12,6 +13,9 @@ mod pyrandom;
 mod splitter;
 mod stats;
 
+pub use adaptive_random_forest::{
+    AdaptiveRandomForestClassifier, AdaptiveRandomForestClassifierParams, MaxFeatures,
+};
 pub use criterion::SplitCriterion;
 pub use hoeffding_adaptive_tree::{
     HoeffdingAdaptiveTreeClassifier, HoeffdingAdaptiveTreeClassifierParams,

@@ -119,7 +119,6 @@ impl PyRandom {
     }
 
     /// `_randbelow(n)` for `n >= 1` up to 2^32: rejection over `bit_length(n)` bits.
-    #[cfg(test)]
     pub(crate) fn below(&mut self, n: usize) -> usize {
         debug_assert!(n >= 1 && n as u64 <= 1 << 32);
         let k = usize::BITS - n.leading_zeros();
@@ -133,7 +132,6 @@ impl PyRandom {
 
     /// `sample(range(n), k)` for `k <= n` (the pool method, which Python uses for the small
     /// populations of feature sets): `k` distinct indices in draw order.
-    #[cfg(test)]
     pub(crate) fn sample(&mut self, n: usize, k: usize, out: &mut Vec<usize>) {
         out.clear();
         let mut pool: Vec<usize> = (0..n).collect();

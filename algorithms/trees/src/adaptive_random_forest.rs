@@ -1,0 +1,470 @@
+//! The adaptive random forest classifier (ARF): online bagging of Hoeffding trees that each
+//! watch random feature subspaces, with a drift detector per tree that replaces it.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use tidewater_core::row::check_weight;
+use tidewater_core::spec::{ParamValue, Params, Value};
+use tidewater_core::traits::{check_batch, check_out_len, learn_dataset};
+use tidewater_core::{
+    Batch, Build, ClassSet, Classifier, Dataset, Error, FeatureVector, Fit, Label, Result, Row,
+};
+use tidewater_drift::{Adwin, AdwinParams, DriftDetector};
+
+use crate::hoeffding_tree::{
+    HoeffdingTreeClassifier, HoeffdingTreeClassifierParams, with_buf, with_dense,
+};
+use crate::pyrandom::PyRandom;
+
+/// How many features a leaf of a forest's tree watches, from the number of features `d`
+/// (River's `max_features`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum MaxFeatures {
+    /// `round(sqrt(d))`.
+    Sqrt,
+    /// `round(log2(d))`.
+    Log2,
+    /// This many (at most `d`).
+    Count(usize),
+    /// This share of `d`, truncated (at least 1).
+    Fraction(f64),
+    /// Every feature.
+    All,
+}
+
+impl MaxFeatures {
+    /// The number of features out of `d` (at least 1, at most `d`).
+    pub fn resolve(self, d: usize) -> usize {
+        let k = match self {
+            MaxFeatures::Sqrt => (d as f64).sqrt().round() as usize,
+            MaxFeatures::Log2 => (d as f64).log2().round() as usize,
+            MaxFeatures::Count(k) => k,
+            MaxFeatures::Fraction(f) => (f * d as f64) as usize,
+            MaxFeatures::All => d,
+        };
+        k.clamp(1, d.max(1))
+    }
+}
+
+impl ParamValue for MaxFeatures {
+    fn from_value(value: &Value, param: &str) -> Result<Self> {
+        let bad = || Error::param(param, format!("expected {}, got {value}", Self::kind()));
+        match value {
+            Value::Text(t) => match t.as_str() {
+                "sqrt" => Ok(MaxFeatures::Sqrt),
+                "log2" => Ok(MaxFeatures::Log2),
+                "all" => Ok(MaxFeatures::All),
+                _ => Err(bad()),
+            },
+            Value::None => Ok(MaxFeatures::All),
+            Value::Num(v) if *v >= 1.0 && v.fract() == 0.0 && *v <= u32::MAX as f64 => {
+                Ok(MaxFeatures::Count(*v as usize))
+            }
+            Value::Num(v) if *v > 0.0 && *v < 1.0 => Ok(MaxFeatures::Fraction(*v)),
+            _ => Err(bad()),
+        }
+    }
+    fn to_value(&self) -> Value {
+        match self {
+            MaxFeatures::Sqrt => Value::Text("sqrt".into()),
+            MaxFeatures::Log2 => Value::Text("log2".into()),
+            MaxFeatures::All => Value::Text("all".into()),
+            MaxFeatures::Count(k) => Value::Num(*k as f64),
+            MaxFeatures::Fraction(f) => Value::Num(*f),
+        }
+    }
+    fn kind() -> String {
+        "sqrt, log2, all, a count >= 1 or a fraction in (0, 1)".into()
+    }
+}
+
+/// Hyper-parameters of [`AdaptiveRandomForestClassifier`] (River's `ARFClassifier` names and
+/// defaults; its trees' are the Hoeffding tree's with River's forest defaults: grace period
+/// 50, delta 0.01, memory estimated every 2,000,000).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "adaptive_random_forest",
+    summary = "adaptive random forest (ARF): online bagging of Hoeffding trees on random feature subspaces, each replaced when its ADWIN detects drift (River's ARFClassifier)",
+    row_loop_fit
+)]
+pub struct AdaptiveRandomForestClassifierParams {
+    /// Trees in the forest.
+    #[param(default = 10, ge = 1, le = 100_000)]
+    pub n_models: usize,
+    /// Features each leaf watches, drawn at its first row: sqrt, log2, all, a count or a fraction of the features.
+    #[param(default = MaxFeatures::Sqrt)]
+    pub max_features: MaxFeatures,
+    /// Mean of the Poisson weights of online bagging.
+    #[param(default = 6.0, gt = 0, le = 100)]
+    pub lambda_value: f64,
+    /// Every tree votes with weight 1 instead of its accuracy.
+    #[param(default = false)]
+    pub disable_weighted_vote: bool,
+    /// Delta of each tree's drift detector (ADWIN); none: trees are never replaced.
+    #[param(default = Some(0.001), gt = 0, lt = 1)]
+    pub drift_delta: Option<f64>,
+    /// Delta of each tree's warning detector (ADWIN), which starts a background tree; none: a drift starts a fresh tree.
+    #[param(default = Some(0.01), gt = 0, lt = 1)]
+    pub warning_delta: Option<f64>,
+    /// Seed of the draws (each tree's own Mersenne Twister, seeded from this one's); none draws one from the operating system.
+    #[param(default = None)]
+    pub seed: Option<u64>,
+    /// The trees' parameters.
+    #[param(
+        flatten,
+        default = HoeffdingTreeClassifierParams {
+            grace_period: 50,
+            delta: 0.01,
+            memory_estimate_period: 2_000_000,
+            ..HoeffdingTreeClassifierParams::default()
+        }
+    )]
+    pub tree: HoeffdingTreeClassifierParams,
+}
+
+impl Build for AdaptiveRandomForestClassifierParams {
+    type Model = AdaptiveRandomForestClassifier;
+    fn build(&self) -> Result<AdaptiveRandomForestClassifier> {
+        self.validate()?;
+        self.tree.build()?;
+        let seed = self.seed.unwrap_or_else(rand::random);
+        let mut master = PyRandom::new(seed);
+        let slots = (0..self.n_models)
+            .map(|_| {
+                let s = (master.next_u32() as u64) << 32 | master.next_u32() as u64;
+                Slot::new(self, PyRandom::new(s))
+            })
+            .collect();
+        Ok(AdaptiveRandomForestClassifier {
+            params: self.clone(),
+            classes: ClassSet::new(),
+            dim: None,
+            slots,
+            n_warnings: 0,
+            n_drifts: 0,
+        })
+    }
+}
+
+impl Fit for AdaptiveRandomForestClassifierParams {
+    type Model = AdaptiveRandomForestClassifier;
+    /// One pass over the rows in order, the trees in parallel (each tree's rows are the
+    /// stream's, in order, so the forest is the one `learn_one` grows).
+    fn fit(&self, data: &Dataset) -> Result<AdaptiveRandomForestClassifier> {
+        let mut m = self.build()?;
+        learn_dataset(&mut m, data)?;
+        Ok(m)
+    }
+}
+
+/// One tree of the forest with what watches it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Slot {
+    tree: HoeffdingTreeClassifier,
+    background: Option<HoeffdingTreeClassifier>,
+    drift: Option<Adwin>,
+    warning: Option<Adwin>,
+    /// Rows scored and scored right since the tree was made (its voting weight).
+    seen: f64,
+    right: f64,
+    rng: PyRandom,
+    n_warnings: usize,
+    n_drifts: usize,
+    /// The leaves' subspace size (set at the forest's first row).
+    k: usize,
+}
+
+fn adwin(delta: Option<f64>) -> Option<Adwin> {
+    delta.map(|d| {
+        AdwinParams::default()
+            .delta(d)
+            .build()
+            .expect("a checked delta")
+    })
+}
+
+impl Slot {
+    fn new(p: &AdaptiveRandomForestClassifierParams, rng: PyRandom) -> Self {
+        Slot {
+            tree: new_tree(p, 0),
+            background: None,
+            drift: adwin(p.drift_delta),
+            warning: adwin(p.warning_delta),
+            seen: 0.0,
+            right: 0.0,
+            rng,
+            n_warnings: 0,
+            n_drifts: 0,
+            k: 0,
+        }
+    }
+
+    /// The tree's accuracy so far (0 before any row).
+    fn accuracy(&self) -> f64 {
+        if self.seen > 0.0 {
+            self.right / self.seen
+        } else {
+            0.0
+        }
+    }
+
+    /// The prequential step of this tree on a checked dense row (River's ARF step).
+    fn learn(&mut self, p: &AdaptiveRandomForestClassifierParams, x: &[f64], y: &Label, w: f64) {
+        let pred = predict_id(&self.tree, x);
+        let correct = pred.is_some_and(|k| self.tree.classes.labels().get(k) == Some(y));
+        self.seen += 1.0;
+        if correct {
+            self.right += 1.0;
+        }
+        let k = self.rng.poisson(p.lambda_value);
+        if k == 0 {
+            return;
+        }
+        let kw = k as f64 * w;
+        if let Some(bg) = &mut self.background {
+            learn_tree(bg, x, y, kw, &mut self.rng);
+        }
+        learn_tree(&mut self.tree, x, y, kw, &mut self.rng);
+        let err = if correct { 0.0 } else { 1.0 };
+        if let Some(warning) = &mut self.warning {
+            warning.update(err).expect("a 0/1 error is a valid input");
+            if warning.drift_detected() {
+                self.background = Some(new_tree(p, self.k));
+                *warning = adwin(p.warning_delta).expect("a warning detector");
+                self.n_warnings += 1;
+            }
+        }
+        if let Some(drift) = &mut self.drift {
+            drift.update(err).expect("a 0/1 error is a valid input");
+            if drift.drift_detected() {
+                match self.background.take() {
+                    Some(bg) if self.warning.is_some() => {
+                        self.tree = bg;
+                        self.warning = adwin(p.warning_delta);
+                    }
+                    _ => self.tree = new_tree(p, self.k),
+                }
+                *drift = adwin(p.drift_delta).expect("a drift detector");
+                self.seen = 0.0;
+                self.right = 0.0;
+                self.n_drifts += 1;
+            }
+        }
+    }
+}
+
+/// A new tree of the forest: the Hoeffding tree whose leaves watch `k` random features
+/// (0 before the forest's first row, when the trees are made).
+fn new_tree(p: &AdaptiveRandomForestClassifierParams, k: usize) -> HoeffdingTreeClassifier {
+    let mut t = p.tree.build().expect("checked parameters");
+    t.subspace = (k > 0).then_some(k);
+    t
+}
+
+/// Learns a checked dense row into one tree, its leaves drawing their features from `rng`.
+fn learn_tree(t: &mut HoeffdingTreeClassifier, x: &[f64], y: &Label, w: f64, rng: &mut PyRandom) {
+    t.start(x.len());
+    let id = t.class_id(y);
+    t.learn_dense(x, id, w, None, Some(rng));
+}
+
+/// The position (in the tree's label order) of the class a tree predicts, `None` before it
+/// has learned.
+fn predict_id(t: &HoeffdingTreeClassifier, x: &[f64]) -> Option<usize> {
+    let k = t.classes.len();
+    if k == 0 {
+        return None;
+    }
+    Some(with_buf(k, |p| {
+        t.proba_into(x, p);
+        let mut best = 0;
+        for (j, &v) in p.iter().enumerate() {
+            if v > p[best] {
+                best = j;
+            }
+        }
+        best
+    }))
+}
+
+/// The adaptive random forest classifier (Gomes et al., 2017), River's `ARFClassifier`
+/// rule by rule, with one departure for parallel learning.
+///
+/// Each of `n_models` Hoeffding trees learns every row with a weight drawn from
+/// Poisson(`lambda_value`) (skipping the row on 0), and each of its leaves watches
+/// `max_features` features drawn at the leaf's first row. Before learning a row, a tree's
+/// prediction of it updates its accuracy (its voting weight) and, when the row is learned,
+/// its two ADWIN detectors: a warning starts a background tree that learns alongside, and a
+/// drift replaces the tree by the background one (or by a fresh tree), with fresh detectors
+/// and accuracy. The forest predicts the accuracy-weighted sum of its trees' class
+/// probabilities (a tree of accuracy 0 weighs 1, as in River), normalised.
+///
+/// **Departure.** River draws every tree's weights and subspaces from one generator, in tree
+/// order; here each tree has its own (seeded from the forest's seed), so that trees can
+/// learn a mini-batch in parallel (`learn_many`, `fit`) with results that do not depend on
+/// the number of threads, and equal to learning the rows one at a time. The draws being
+/// others than River's, results agree with River's in distribution, not row by row; River
+/// also draws subspaces from its features sorted by name, here by position. Sample weights
+/// multiply the Poisson weights (River's forest takes none).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdaptiveRandomForestClassifier {
+    params: AdaptiveRandomForestClassifierParams,
+    classes: ClassSet,
+    dim: Option<usize>,
+    slots: Vec<Slot>,
+    n_warnings: usize,
+    n_drifts: usize,
+}
+
+impl AdaptiveRandomForestClassifier {
+    /// The hyper-parameters.
+    pub fn params(&self) -> &AdaptiveRandomForestClassifierParams {
+        &self.params
+    }
+
+    /// Warnings raised so far, over every tree (each one started a background tree).
+    pub fn n_warnings(&self) -> usize {
+        self.slots.iter().map(|s| s.n_warnings).sum()
+    }
+
+    /// Drifts detected so far, over every tree (each one replaced a tree).
+    pub fn n_drifts(&self) -> usize {
+        self.slots.iter().map(|s| s.n_drifts).sum()
+    }
+
+    /// The trees, in order.
+    pub fn trees(&self) -> impl Iterator<Item = &HoeffdingTreeClassifier> {
+        self.slots.iter().map(|s| &s.tree)
+    }
+
+    /// Sets the width and each tree's subspace size at the first row.
+    fn start(&mut self, d: usize) {
+        if self.dim.is_none() {
+            self.dim = Some(d);
+            let k = self.params.max_features.resolve(d);
+            for s in &mut self.slots {
+                s.k = k;
+                s.tree.subspace = Some(k);
+            }
+        }
+    }
+
+    /// The probabilities of `x` (dense, checked) in label order.
+    fn proba_into(&self, x: &[f64], out: &mut [f64]) {
+        out.fill(0.0);
+        let labels = self.classes.labels();
+        for s in &self.slots {
+            let k = s.tree.classes.len();
+            if k == 0 {
+                continue;
+            }
+            let m = s.accuracy();
+            let weight = if !self.params.disable_weighted_vote && m > 0.0 {
+                m
+            } else {
+                1.0
+            };
+            with_buf(k, |p| {
+                s.tree.proba_into(x, p);
+                for (label, v) in s.tree.classes.labels().iter().zip(p.iter()) {
+                    if let Ok(j) = labels.binary_search(label) {
+                        out[j] += v * weight;
+                    }
+                }
+            });
+        }
+        let total: f64 = out.iter().sum();
+        if total > 0.0 {
+            for o in out.iter_mut() {
+                *o /= total;
+            }
+        }
+    }
+}
+
+impl Classifier for AdaptiveRandomForestClassifier {
+    fn classes(&self) -> &ClassSet {
+        &self.classes
+    }
+
+    fn n_features(&self) -> Option<usize> {
+        self.dim
+    }
+
+    fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
+        self.check_row(x)?;
+        let w = check_weight(weight)?;
+        HoeffdingTreeClassifier::check_label(y)?;
+        self.start(x.dim());
+        self.classes.insert(y);
+        let p = &self.params;
+        with_dense(x, |x| {
+            for s in &mut self.slots {
+                s.learn(p, x, y, w);
+            }
+        });
+        Ok(())
+    }
+
+    /// The trees learn the batch in parallel, each its rows in order: the forest the row
+    /// loop grows, whatever the number of threads.
+    fn learn_many(&mut self, x: Batch<'_>, y: &[Label], weights: Option<&[f64]>) -> Result<()> {
+        // Before the first row the width is the batch's first row's, for every row.
+        let d = match (self.dim, x.n_rows()) {
+            (Some(d), _) => Some(d),
+            (None, 0) => None,
+            (None, _) => Some(x.row(0)?.dim()),
+        };
+        check_batch(x, y.len(), weights, |r| r.check(d))?;
+        for (i, yi) in y.iter().enumerate() {
+            HoeffdingTreeClassifier::check_label(yi).map_err(|e| e.in_row(i))?;
+        }
+        if y.is_empty() {
+            return Ok(());
+        }
+        self.start(x.row(0)?.dim());
+        for yi in y {
+            self.classes.insert(yi);
+        }
+        let p = &self.params;
+        let rows: Vec<Row<'_>> = (0..y.len()).map(|i| x.row(i)).collect::<Result<_>>()?;
+        self.slots.par_iter_mut().for_each(|s| {
+            for (i, yi) in y.iter().enumerate() {
+                let w = weights.map_or(1.0, |w| w[i]);
+                with_dense(rows[i], |xs| s.learn(p, xs, yi, w));
+            }
+        });
+        Ok(())
+    }
+
+    fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
+        check_out_len("probability buffer", self.classes.len(), out.len())?;
+        if self.classes.is_empty() {
+            return Ok(());
+        }
+        self.check_row(x)?;
+        with_dense(x, |x| self.proba_into(x, out));
+        Ok(())
+    }
+
+    fn predict_one(&self, x: Row<'_>) -> Result<Option<Label>> {
+        if self.classes.is_empty() {
+            return Ok(None);
+        }
+        self.check_row(x)?;
+        let k = self.classes.len();
+        let best = with_dense(x, |x| {
+            with_buf(k, |p| {
+                self.proba_into(x, p);
+                let mut best = 0;
+                for (j, &v) in p.iter().enumerate() {
+                    if v > p[best] {
+                        best = j;
+                    }
+                }
+                best
+            })
+        });
+        Ok(self.classes.labels().get(best).cloned())
+    }
+}
