@@ -7,8 +7,9 @@ use tidewater::persist;
 use tidewater::prelude::*;
 use tidewater::trees::{
     AdaptiveRandomForestClassifier, AdaptiveRandomForestClassifierParams,
-    HoeffdingAdaptiveTreeClassifier, HoeffdingAdaptiveTreeClassifierParams,
-    HoeffdingTreeClassifier, HoeffdingTreeClassifierParams, LeafPrediction, SplitCriterion,
+    ExtremelyFastDecisionTreeClassifierParams, HoeffdingAdaptiveTreeClassifier,
+    HoeffdingAdaptiveTreeClassifierParams, HoeffdingTreeClassifier, HoeffdingTreeClassifierParams,
+    LeafPrediction, SplitCriterion,
 };
 use tidewater::{Dataset, FeatureMatrix, Schema, Targets};
 
@@ -316,6 +317,63 @@ fn a_forest_learns_a_batch_in_parallel_as_the_row_loop_whatever_the_threads() {
         );
     }
     assert!(rows.n_drifts() > 0, "the stream has a drift");
+}
+
+#[test]
+fn efdt_equals_river_on_phishing_and_bananas() {
+    // Written by tests/fixtures/reference/trees/river_efdt.py (River 0.26.1). Bananas'
+    // counts depend on River's re-evaluation cadence and on what a rebuild loses below it.
+    let f = fixture("trees/river_efdt.json");
+    let d = HoeffdingTreeClassifierParams::default;
+    let e = |tree: HoeffdingTreeClassifierParams| ExtremelyFastDecisionTreeClassifierParams {
+        tree,
+        ..Default::default()
+    };
+    let cases = [
+        ("phishing/default", e(d())),
+        ("bananas/default", e(d())),
+        (
+            "phishing/mc",
+            e(d().leaf_prediction(LeafPrediction::MajorityClass)),
+        ),
+        (
+            "phishing/nb",
+            e(d().leaf_prediction(LeafPrediction::NaiveBayes)),
+        ),
+        (
+            "phishing/gini",
+            e(d().split_criterion(SplitCriterion::Gini)),
+        ),
+        (
+            "phishing/reevaluate_200",
+            e(d()).min_samples_reevaluate(200),
+        ),
+        ("phishing/grace_50", e(d().grace_period(50))),
+        (
+            "bananas/mc",
+            e(d().leaf_prediction(LeafPrediction::MajorityClass)),
+        ),
+        ("bananas/gini", e(d().split_criterion(SplitCriterion::Gini))),
+        ("bananas/grace_50", e(d().grace_period(50))),
+    ];
+    assert_eq!(cases.len(), keys(&f["cases"]).len());
+    for (key, params) in cases {
+        let want = &f["cases"][key];
+        let data = tidewater::datasets::load(key.split('/').next().unwrap()).unwrap();
+        let mut m = params.build().unwrap();
+        let report = tidewater::eval::evaluate_classifier_on(&mut m, &data, 1000).unwrap();
+        let right = (report.metric("accuracy").unwrap() * report.rows as f64).round();
+        assert_eq!(right, num(&want["right"]), "{key}: right predictions");
+        assert_eq!(
+            [m.n_nodes(), m.n_leaves(), m.depth() + 1].map(|v| v as f64),
+            [
+                num(&want["n_nodes"]),
+                num(&want["n_leaves"]),
+                num(&want["height"])
+            ],
+            "{key}: nodes, leaves, height"
+        );
+    }
 }
 
 /// A small generator: uniform numbers in [0, 1) from a fixed LCG.
@@ -629,6 +687,42 @@ proptest! {
         prop_assert!(a.learn_one(Row::Dense(&x), &d.y[0], None).is_err());
         prop_assert!(a.learn_one(Row::Dense(&x[1..]), &d.y[0], None).is_err());
         prop_assert_eq!(fb(&a), before);
+    }
+
+    #[test]
+    fn efdt_laws_batch_stream_round_trip_and_refusals(d in data(1), cut in 0usize..64) {
+        let params = ExtremelyFastDecisionTreeClassifierParams {
+            tree: small_tree(),
+            min_samples_reevaluate: 3,
+        };
+        let eb = |m: &tidewater::trees::ExtremelyFastDecisionTreeClassifier| {
+            persist::to_bytes("law", m).unwrap()
+        };
+        let fitted = params.fit(&d.dataset(0..d.n())).unwrap();
+        let mut streamed = params.build().unwrap();
+        for i in 0..d.n() {
+            streamed.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
+        }
+        prop_assert_eq!(eb(&fitted), eb(&streamed));
+        let k = cut % (d.n() + 1);
+        let mut a = params.build().unwrap();
+        for i in 0..k {
+            a.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
+        }
+        let (_, mut b): (_, tidewater::trees::ExtremelyFastDecisionTreeClassifier) =
+            persist::from_bytes(&eb(&a), "m").unwrap();
+        for i in k..d.n() {
+            prop_assert_eq!(a.predict_one(d.row(i)).unwrap(), b.predict_one(d.row(i)).unwrap());
+            a.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
+            b.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
+        }
+        prop_assert_eq!(eb(&a), eb(&b));
+        let before = eb(&a);
+        let mut x: Vec<f64> = d.x.row(0).to_vec();
+        x[0] = f64::NAN;
+        prop_assert!(a.learn_one(Row::Dense(&x), &d.y[0], None).is_err());
+        prop_assert!(a.learn_one(Row::Dense(&x[1..]), &d.y[0], None).is_err());
+        prop_assert_eq!(eb(&a), before);
     }
 
     #[test]

@@ -30,6 +30,7 @@ model_table! {$
         10 => HoeffdingTree(HoeffdingTreeClassifier, HoeffdingTreeClassifierParams),
         13 => HoeffdingAdaptiveTree(HoeffdingAdaptiveTreeClassifier, HoeffdingAdaptiveTreeClassifierParams),
         14 => AdaptiveRandomForest(AdaptiveRandomForestClassifier, AdaptiveRandomForestClassifierParams),
+        15 => Efdt(ExtremelyFastDecisionTreeClassifier, ExtremelyFastDecisionTreeClassifierParams),
     }
     regressors {
         0 => Mean(MeanRegressor, MeanRegressorParams),

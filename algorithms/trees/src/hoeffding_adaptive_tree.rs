@@ -502,34 +502,19 @@ impl HoeffdingAdaptiveTreeClassifier {
         if live.len() * 2 >= self.tree.nodes.len() {
             return;
         }
-        let mut map = vec![usize::MAX; self.tree.nodes.len()];
-        for (new, &old) in live.iter().enumerate() {
-            map[old] = new;
-        }
-        let mut nodes = Vec::with_capacity(live.len());
-        let mut ada = Vec::with_capacity(live.len());
-        let old_nodes = std::mem::take(&mut self.tree.nodes);
-        let mut old_ada: Vec<Option<Ada>> = std::mem::take(&mut self.ada)
+        let map = self.tree.compact(&live);
+        let mut old: Vec<Option<Ada>> = std::mem::take(&mut self.ada)
             .into_iter()
             .map(Some)
             .collect();
-        let mut slots: Vec<Option<Node>> = old_nodes.into_iter().map(Some).collect();
-        for &old in &live {
-            let mut node = slots[old].take().expect("each node once");
-            if let Node::Branch(b) = &mut node {
-                for k in 0..b.children.len() {
-                    let c = map[b.children[k]];
-                    b.set_child(k, c);
-                }
-            }
-            let mut a = old_ada[old].take().expect("each node once");
-            a.alternate = a.alternate.map(|x| map[x]);
-            nodes.push(node);
-            ada.push(a);
-        }
-        self.tree.root = map[self.tree.root];
-        self.tree.nodes = nodes;
-        self.ada = ada;
+        self.ada = live
+            .iter()
+            .map(|&i| {
+                let mut a = old[i].take().expect("each node once");
+                a.alternate = a.alternate.map(|x| map[x]);
+                a
+            })
+            .collect();
     }
 
     /// The class probabilities of `x` (dense, checked) into `out`, in label order: the sum

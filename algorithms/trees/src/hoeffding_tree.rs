@@ -228,7 +228,7 @@ pub(crate) struct Leaf {
 /// class id, the Gaussian table of the numeric features (made at the class's first row here).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct LeafObs {
-    watch: Vec<Watch>,
+    pub(crate) watch: Vec<Watch>,
     /// The feature of each Gaussian column.
     gauss_features: Vec<usize>,
     tables: Vec<Option<GaussTable>>,
@@ -276,7 +276,7 @@ impl LeafObs {
 
     /// Learns row `x` (dense) of class `id` with weight `w` (`nb`: keep the naive Bayes
     /// terms of the Gaussian tables).
-    fn update(&mut self, x: &[f64], id: usize, w: f64, nb: bool) {
+    pub(crate) fn update(&mut self, x: &[f64], id: usize, w: f64, nb: bool) {
         let m = self.gauss_features.len();
         if m > 0 {
             if self.tables.len() <= id {
@@ -816,27 +816,8 @@ impl HoeffdingTreeClassifier {
             if p.merit_preprune {
                 suggestions.push(Suggestion::null());
             }
-            let eval = Evaluation {
-                criterion: p.split_criterion,
-                pre: &leaf.stats,
-                min_branch_fraction: p.min_branch_fraction,
-                binary_only: p.binary_split,
-                classes: binary,
-            };
             if let Some(obs) = &leaf.obs {
-                for (f, watch) in obs.watch.iter().enumerate() {
-                    match watch {
-                        Watch::Gaussian(col) => suggestions.push(gaussian_best_split(
-                            &obs.tables,
-                            *col,
-                            f,
-                            p.n_splits,
-                            &eval,
-                        )),
-                        Watch::Nominal(o) => suggestions.push(o.best_split(f, &eval)),
-                        Watch::Off => {}
-                    }
-                }
+                suggest(p, binary, &leaf.stats, obs, &mut suggestions);
             }
         }
         // Stable: among equal merits the later candidate counts as the better.
@@ -871,20 +852,8 @@ impl HoeffdingTreeClassifier {
         match (decision.feature, decision.test) {
             (Some(feature), Some(test)) => {
                 let depth = leaf.depth;
-                let first = self.nodes.len();
-                let k = decision.children.len();
-                for stats in decision.children {
-                    self.nodes
-                        .push(Node::Leaf(Box::new(Leaf::new(stats, depth + 1))));
-                }
-                self.nodes[i] = Node::Branch(Branch {
-                    feature,
-                    test,
-                    children: (first..first + k).collect(),
-                    pair: [first, first + 1],
-                    depth,
-                });
-                self.n_active = self.n_active + k - 1;
+                self.install_branch(i, feature, test, decision.children, depth);
+                self.n_active = self.n_active + k_children(&self.nodes[i]) - 1;
             }
             _ => {
                 // Pre-pruning: "no split" won.
@@ -894,6 +863,60 @@ impl HoeffdingTreeClassifier {
             }
         }
         self.enforce_size_limit();
+    }
+
+    /// Makes node `i` a branch at `depth` testing `test` on `feature`, with a new leaf per
+    /// child class distribution (pushed at the end of the arena).
+    pub(crate) fn install_branch(
+        &mut self,
+        i: usize,
+        feature: usize,
+        test: Test,
+        children: Vec<ClassDist>,
+        depth: usize,
+    ) {
+        let first = self.nodes.len();
+        let k = children.len();
+        for stats in children {
+            self.nodes
+                .push(Node::Leaf(Box::new(Leaf::new(stats, depth + 1))));
+        }
+        self.nodes[i] = Node::Branch(Branch {
+            feature,
+            test,
+            children: (first..first + k).collect(),
+            pair: [first, first + 1],
+            depth,
+        });
+    }
+
+    /// Rebuilds the arena with only the nodes `live` names, in that order (the root among
+    /// them), renumbering the branches' children; returns the new index of each old one
+    /// (`usize::MAX` for the dropped), for the caller's per-node state.
+    pub(crate) fn compact(&mut self, live: &[usize]) -> Vec<usize> {
+        let mut map = vec![usize::MAX; self.nodes.len()];
+        for (new, &old) in live.iter().enumerate() {
+            map[old] = new;
+        }
+        let mut slots: Vec<Option<Node>> = std::mem::take(&mut self.nodes)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.nodes = live
+            .iter()
+            .map(|&old| {
+                let mut node = slots[old].take().expect("each node once");
+                if let Node::Branch(b) = &mut node {
+                    for k in 0..b.children.len() {
+                        let c = map[b.children[k]];
+                        b.set_child(k, c);
+                    }
+                }
+                node
+            })
+            .collect();
+        self.root = map[self.root];
+        map
     }
 
     fn leaf_indices(&self) -> Vec<usize> {
@@ -1162,8 +1185,43 @@ impl fmt::Display for HoeffdingTreeClassifier {
     }
 }
 
+/// The number of children of a branch (1 for a leaf).
+fn k_children(node: &Node) -> usize {
+    match node {
+        Node::Branch(b) => b.children.len(),
+        Node::Leaf(_) => 1,
+    }
+}
+
+/// Appends the best split each watched feature of `obs` offers for the class weights
+/// `stats` (in feature order; no null split).
+pub(crate) fn suggest(
+    p: &HoeffdingTreeClassifierParams,
+    binary: Option<(usize, usize)>,
+    stats: &ClassDist,
+    obs: &LeafObs,
+    out: &mut Vec<Suggestion>,
+) {
+    let eval = Evaluation {
+        criterion: p.split_criterion,
+        pre: stats,
+        min_branch_fraction: p.min_branch_fraction,
+        binary_only: p.binary_split,
+        classes: binary,
+    };
+    for (f, watch) in obs.watch.iter().enumerate() {
+        match watch {
+            Watch::Gaussian(col) => {
+                out.push(gaussian_best_split(&obs.tables, *col, f, p.n_splits, &eval))
+            }
+            Watch::Nominal(o) => out.push(o.best_split(f, &eval)),
+            Watch::Off => {}
+        }
+    }
+}
+
 /// The Hoeffding bound for a merit of range `r` after weight `n`.
-fn hoeffding_bound(r: f64, delta: f64, n: f64) -> f64 {
+pub(crate) fn hoeffding_bound(r: f64, delta: f64, n: f64) -> f64 {
     ((r * r * (1.0 / delta).ln()) / (2.0 * n)).sqrt()
 }
 

@@ -7,6 +7,7 @@
 
 mod adaptive_random_forest;
 mod criterion;
+mod efdt;
 mod hoeffding_adaptive_tree;
 mod hoeffding_tree;
 mod pyrandom;
@@ -17,6 +18,7 @@ pub use adaptive_random_forest::{
     AdaptiveRandomForestClassifier, AdaptiveRandomForestClassifierParams, MaxFeatures,
 };
 pub use criterion::SplitCriterion;
+pub use efdt::{ExtremelyFastDecisionTreeClassifier, ExtremelyFastDecisionTreeClassifierParams};
 pub use hoeffding_adaptive_tree::{
     HoeffdingAdaptiveTreeClassifier, HoeffdingAdaptiveTreeClassifierParams,
 };
