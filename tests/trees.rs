@@ -376,6 +376,44 @@ fn efdt_equals_river_on_phishing_and_bananas() {
     }
 }
 
+#[test]
+fn a_schema_s_nominal_features_are_split_multiway_unless_the_parameters_say_otherwise() {
+    // Agrawal's elevel, car and zipcode (features 3, 4, 5) are category codes.
+    let mut g =
+        tidewater::datasets::synth::from_spec("agrawal(seed=3,classification_function=2)").unwrap();
+    let data = tidewater::datasets::synth::take_dataset(g.as_mut(), 6000).unwrap();
+    assert_eq!(data.schema.nominal_indices(), [3, 4, 5]);
+    let params = HoeffdingTreeClassifierParams::default().grace_period(100);
+    let fitted = params.fit(&data).unwrap();
+    assert_eq!(fitted.params().nominal_attributes, Some(vec![3, 4, 5]));
+    // The same rows learned one by one after the hint give the same tree.
+    let mut streamed = params.build().unwrap();
+    streamed.set_nominal_features(&data.schema.nominal_indices());
+    let y = data.target().unwrap().to_labels().unwrap();
+    for (i, label) in y.iter().enumerate() {
+        streamed
+            .learn_one(data.batch().row(i).unwrap(), label, None)
+            .unwrap();
+    }
+    assert_eq!(
+        persist::to_bytes("t", &fitted).unwrap(),
+        persist::to_bytes("t", &streamed).unwrap()
+    );
+    // Parameters that name the nominal features (here: none) win over the schema.
+    let numeric = params
+        .clone()
+        .nominal_attributes(Some(vec![]))
+        .fit(&data)
+        .unwrap();
+    assert_eq!(numeric.params().nominal_attributes, Some(vec![]));
+    // A hint after the first row is too late: the tree keeps what it started with.
+    let mut late = params.build().unwrap();
+    late.learn_one(data.batch().row(0).unwrap(), &y[0], None)
+        .unwrap();
+    late.set_nominal_features(&[3]);
+    assert_eq!(late.params().nominal_attributes, None);
+}
+
 /// A small generator: uniform numbers in [0, 1) from a fixed LCG.
 struct Lcg(u64);
 

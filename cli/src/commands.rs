@@ -128,11 +128,13 @@ fn build_bound(
         .map_or(Role::Transformer, |(_, e)| e.role);
     let records = registry::has_record_stage(spec)?;
     let cols = feed.bind_new_with(target, role != Role::Transformer, records)?;
-    let model = if records {
+    let mut model = if records {
         registry::build_for(spec, Some(&cols.schema()?))?
     } else {
         registry::build(spec)?
     };
+    // A generator's nominal columns reach the models that split on them (trees).
+    model.set_nominal_features(&feed.nominal_positions(&cols));
     Ok((model, cols))
 }
 

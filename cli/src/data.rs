@@ -78,6 +78,8 @@ pub struct Feed {
     done_bytes: u64,
     /// Whether rows of a LIBSVM or VW stream stay in the stream (see [`Feed::lend_rows`]).
     lend: bool,
+    /// The feature columns a generator declares nominal (category codes).
+    nominal: Vec<String>,
 }
 
 /// Where a row is: a file and its line, or a generator and its row number. Kept as parts and
@@ -286,6 +288,12 @@ impl Feed {
                     .map_err(|e| CliError::input(format!("--synth: {e}")))?;
                 let mut headers = generator.schema().features.clone();
                 headers.extend(generator.schema().targets.iter().cloned());
+                let nominal = generator
+                    .schema()
+                    .nominal_features()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect();
                 let kinds = vec![ColumnKind::Numeric; headers.len()];
                 Ok(Feed {
                     targets: generator.schema().targets.clone(),
@@ -301,6 +309,7 @@ impl Feed {
                     fast_csv: false,
                     done_bytes: 0,
                     lend: false,
+                    nominal,
                 })
             }
             SourceArg::Files(files) => {
@@ -354,6 +363,7 @@ impl Feed {
                             fast_csv: false,
                             done_bytes: 0,
                             lend: false,
+                            nominal: Vec::new(),
                         })
                     }
                 }
@@ -419,6 +429,7 @@ impl Feed {
             fast_csv: false,
             done_bytes: 0,
             lend: false,
+            nominal: Vec::new(),
             headers: csv.headers().to_vec(),
             kinds: csv.kinds().to_vec(),
             inner: Inner::Csv {
@@ -442,6 +453,17 @@ impl Feed {
         supervised: bool,
     ) -> Result<Columns, CliError> {
         self.bind_new_with(target, supervised, false)
+    }
+
+    /// The positions, among the bound feature columns, of those the source declares nominal
+    /// (a generator's category codes), for the model to treat as such.
+    pub fn nominal_positions(&self, cols: &Columns) -> Vec<usize> {
+        cols.features
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| self.nominal.contains(f))
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// [`bind_new`](Self::bind_new) for a model with a record stage when `records`: then

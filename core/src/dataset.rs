@@ -214,7 +214,16 @@ impl Schema {
         }
     }
 
-    /// Names of the nominal features.
+    /// The 0-based indices of the nominal features.
+    pub fn nominal_indices(&self) -> Vec<usize> {
+        self.nominal
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| n.as_ref().map(|_| i))
+            .collect()
+    }
+
+    /// The names of the nominal features.
     pub fn nominal_features(&self) -> Vec<&str> {
         self.features
             .iter()

@@ -687,6 +687,13 @@ impl<T: Transformer, M: Classifier, F: RecordTransformer> Classifier for Pipelin
     fn classes(&self) -> &ClassSet {
         self.model.classes()
     }
+    /// Passed to the model when no stage stands between (a transformer remaps or rescales
+    /// the codes).
+    fn set_nominal_features(&mut self, nominal: &[usize]) {
+        if self.front.is_none() && self.steps.is_empty() {
+            self.model.set_nominal_features(nominal);
+        }
+    }
     /// Passed to the model when no stage stands between (a transformed row would touch
     /// other state).
     fn prefetch(&self, x: Row<'_>) {
@@ -800,6 +807,13 @@ impl<T: Transformer, M: Classifier, F: RecordTransformer> RecordClassifier for P
 impl<T: Transformer, M: Regressor, F: RecordTransformer> Regressor for Pipeline<T, M, F> {
     fn n_features(&self) -> Option<usize> {
         self.n_features_with(M::n_features)
+    }
+    /// Passed to the model when no stage stands between (a transformer remaps or rescales
+    /// the codes).
+    fn set_nominal_features(&mut self, nominal: &[usize]) {
+        if self.front.is_none() && self.steps.is_empty() {
+            self.model.set_nominal_features(nominal);
+        }
     }
     /// Passed to the model when no stage stands between.
     fn prefetch(&self, x: Row<'_>) {

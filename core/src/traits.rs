@@ -72,6 +72,14 @@ pub trait Classifier {
         x.check(self.n_features())
     }
 
+    /// Told, before the first row, which features (0-based) of the data to come are nominal
+    /// (category codes), as a data set's or a generator's schema says. A model that treats
+    /// nominal features apart (the trees) takes them unless its parameters already name
+    /// some; the default ignores them.
+    fn set_nominal_features(&mut self, nominal: &[usize]) {
+        let _ = nominal;
+    }
+
     /// Learns one observation with an optional sample weight (`None` is 1). A row rejected
     /// for bad values leaves the model exactly as it was.
     fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()>;
@@ -168,6 +176,14 @@ pub trait Regressor {
     /// Checks a row without learning: dimension and finiteness.
     fn check_row(&self, x: Row<'_>) -> Result<()> {
         x.check(self.n_features())
+    }
+
+    /// Told, before the first row, which features (0-based) of the data to come are nominal
+    /// (category codes), as a data set's or a generator's schema says. A model that treats
+    /// nominal features apart (the trees) takes them unless its parameters already name
+    /// some; the default ignores them.
+    fn set_nominal_features(&mut self, nominal: &[usize]) {
+        let _ = nominal;
     }
 
     /// Learns one observation with an optional sample weight (`None` is 1). A rejected row

@@ -288,6 +288,16 @@ pub enum AnyModel {
 }
 
 impl AnyModel {
+    /// Tells the model which features are nominal (see
+    /// [`Classifier::set_nominal_features`]); a transformer pipeline ignores it.
+    pub fn set_nominal_features(&mut self, nominal: &[usize]) {
+        match self {
+            AnyModel::Classifier(p) => p.set_nominal_features(nominal),
+            AnyModel::Regressor(p) => p.set_nominal_features(nominal),
+            AnyModel::Transformer(_) => {}
+        }
+    }
+
     /// The role of the final stage.
     pub fn role(&self) -> Role {
         match self {

@@ -152,6 +152,7 @@ impl Fit for AdaptiveRandomForestClassifierParams {
     /// stream's, in order, so the forest is the one `learn_one` grows).
     fn fit(&self, data: &Dataset) -> Result<AdaptiveRandomForestClassifier> {
         let mut m = self.build()?;
+        m.set_nominal_features(&data.schema.nominal_indices());
         learn_dataset(&mut m, data)?;
         Ok(m)
     }
@@ -389,6 +390,19 @@ impl Classifier for AdaptiveRandomForestClassifier {
 
     fn n_features(&self) -> Option<usize> {
         self.dim
+    }
+
+    /// Taken before the first row unless the trees' `nominal_attributes` is set.
+    fn set_nominal_features(&mut self, nominal: &[usize]) {
+        if self.dim.is_none()
+            && self.params.tree.nominal_attributes.is_none()
+            && !nominal.is_empty()
+        {
+            self.params.tree.nominal_attributes = Some(nominal.to_vec());
+            for s in &mut self.slots {
+                s.tree.set_nominal_features(nominal);
+            }
+        }
     }
 
     fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {

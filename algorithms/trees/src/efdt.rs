@@ -51,6 +51,7 @@ impl Fit for ExtremelyFastDecisionTreeClassifierParams {
     /// One pass over the rows in order (so `fit` then `learn_one` continues the same tree).
     fn fit(&self, data: &Dataset) -> Result<ExtremelyFastDecisionTreeClassifier> {
         let mut m = self.build()?;
+        m.set_nominal_features(&data.schema.nominal_indices());
         learn_dataset(&mut m, data)?;
         Ok(m)
     }
@@ -465,6 +466,10 @@ impl Classifier for ExtremelyFastDecisionTreeClassifier {
 
     fn n_features(&self) -> Option<usize> {
         self.tree.dim
+    }
+
+    fn set_nominal_features(&mut self, nominal: &[usize]) {
+        self.tree.set_nominal_features(nominal);
     }
 
     fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {

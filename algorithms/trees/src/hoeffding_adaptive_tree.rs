@@ -71,6 +71,7 @@ impl Fit for HoeffdingAdaptiveTreeClassifierParams {
     /// continues the same tree).
     fn fit(&self, data: &Dataset) -> Result<HoeffdingAdaptiveTreeClassifier> {
         let mut m = self.build()?;
+        m.set_nominal_features(&data.schema.nominal_indices());
         learn_dataset(&mut m, data)?;
         Ok(m)
     }
@@ -593,6 +594,10 @@ impl Classifier for HoeffdingAdaptiveTreeClassifier {
 
     fn n_features(&self) -> Option<usize> {
         self.tree.dim
+    }
+
+    fn set_nominal_features(&mut self, nominal: &[usize]) {
+        self.tree.set_nominal_features(nominal);
     }
 
     fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {

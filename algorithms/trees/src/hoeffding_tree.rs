@@ -141,6 +141,7 @@ impl Fit for HoeffdingTreeClassifierParams {
     /// `fit` then `learn_one` continues that tree.
     fn fit(&self, data: &Dataset) -> Result<HoeffdingTreeClassifier> {
         let mut m = self.build()?;
+        m.set_nominal_features(&data.schema.nominal_indices());
         learn_dataset(&mut m, data)?;
         Ok(m)
     }
@@ -1254,6 +1255,13 @@ impl Classifier for HoeffdingTreeClassifier {
 
     fn n_features(&self) -> Option<usize> {
         self.dim
+    }
+
+    /// Taken before the first row unless `nominal_attributes` is set.
+    fn set_nominal_features(&mut self, nominal: &[usize]) {
+        if self.dim.is_none() && self.params.nominal_attributes.is_none() && !nominal.is_empty() {
+            self.params.nominal_attributes = Some(nominal.to_vec());
+        }
     }
 
     fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
