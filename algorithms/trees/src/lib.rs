@@ -4,11 +4,34 @@
 //! grows from a stream: each leaf keeps per-feature class statistics and splits once the
 //! Hoeffding bound says the best split is better than the runner-up. Fitting it on a data set
 //! is learning the rows in order, so the batch and the stream path give the same tree.
+//!
+//! The batch trees are scikit-learn's: [`DecisionTreeClassifier`] and
+//! [`DecisionTreeRegressor`] (CART, grown depth first on the whole data set) and
+//! [`RandomForestClassifier`] and [`RandomForestRegressor`] (bootstrapped CART trees grown in
+//! parallel). They draw their random numbers as scikit-learn does (numpy's `RandomState`
+//! and the splitter's xorshift), so a seed gives scikit-learn's tree or forest for the same
+//! `random_state`. They learn only by `fit`: `learn_one` refuses a row, pointing to `fit`.
 
+mod cart;
 mod criterion;
+mod decision_tree;
+mod decision_tree_regressor;
 mod hoeffding_tree;
+mod random_forest;
+mod random_forest_regressor;
+mod sklearn_random;
 mod splitter;
 mod stats;
+
+pub use cart::{MaxFeatures, TreeNode};
+pub use decision_tree::{
+    ClassificationCriterion, DecisionTreeClassifier, DecisionTreeClassifierParams,
+};
+pub use decision_tree_regressor::{
+    DecisionTreeRegressor, DecisionTreeRegressorParams, RegressionCriterion,
+};
+pub use random_forest::{RandomForestClassifier, RandomForestClassifierParams};
+pub use random_forest_regressor::{RandomForestRegressor, RandomForestRegressorParams};
 
 pub use criterion::SplitCriterion;
 pub use hoeffding_tree::{
