@@ -341,6 +341,15 @@ pub(crate) fn short_list(v: &[f64]) -> String {
     format!("[{}]", items.join(", "))
 }
 
+/// `1 row`, `5 rows`.
+pub(crate) fn rows(n: usize) -> String {
+    if n == 1 {
+        "1 row".into()
+    } else {
+        format!("{n} rows")
+    }
+}
+
 /// A number for a line of text: at most three decimals, trailing zeros off.
 pub(crate) fn short(x: f64) -> String {
     let s = format!("{x:.3}");

@@ -257,8 +257,8 @@ impl fmt::Display for DecisionTreeClassifier {
                 .label(cart::argmax(v))
                 .map_or_else(String::new, Label::to_string);
             format!(
-                "class {class} ({} rows, proba {})",
-                node.n_samples,
+                "class {class} ({}, proba {})",
+                cart::rows(node.n_samples),
                 cart::short_list(v)
             )
         };

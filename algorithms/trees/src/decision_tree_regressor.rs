@@ -195,7 +195,8 @@ impl fmt::Display for DecisionTreeRegressor {
         let Some(tree) = &self.tree else {
             return writeln!(f, "(a decision tree not fitted yet)");
         };
-        let leaf = |node: &cart::Node, v: &[f64]| format!("{} ({} rows)", v[0], node.n_samples);
+        let leaf =
+            |node: &cart::Node, v: &[f64]| format!("{} ({})", v[0], cart::rows(node.n_samples));
         tree.write_text(f, &self.features, &leaf)
     }
 }
