@@ -27,6 +27,9 @@ use crate::sklearn_random::RandR;
 pub(crate) const LEAF: usize = usize::MAX;
 /// scikit-learn's `EPSILON`: a node this pure is a leaf; a split must improve by more.
 const EPSILON: f64 = f64::EPSILON;
+/// The most feature values a tree grows on (4 GiB of `f32`): beyond, `fit` says so rather
+/// than exhausting memory (a sparse data set is grown on as its dense matrix).
+const MAX_VALUES: usize = 1 << 30;
 /// Two `f32` feature values closer than this are equal to the splitter.
 const FEATURE_THRESHOLD: f32 = 1e-7;
 
@@ -209,6 +212,13 @@ impl Columns {
         }
         if d == 0 {
             return Err(Error::Empty("the data set has no features".into()));
+        }
+        if n.checked_mul(d).is_none_or(|v| v > MAX_VALUES) {
+            return Err(Error::Unsupported(format!(
+                "a tree grows on the dense matrix of the data set, and {n} rows x {d} \
+                 features is more than {MAX_VALUES} values (with hashed sparse input, use \
+                 fewer --bits)"
+            )));
         }
         let mut x = vec![0.0f32; n * d];
         let put = |x: &mut [f32], i: usize, j: usize, v: f64| -> Result<()> {
@@ -496,52 +506,38 @@ impl Tree {
     }
 
     /// Writes the tree as text, a line per test and per leaf, children indented under their
-    /// test: `if petal_width <= 0.8:` ... `else (petal_width > 0.8):` ...
+    /// test: `if petal_width <= 0.8:` then the left subtree, `if petal_width > 0.8:` then the
+    /// right one.
     pub(crate) fn write_text(
         &self,
         out: &mut impl std::fmt::Write,
         names: &[String],
         leaf: &dyn Fn(&Node, &[f64]) -> String,
     ) -> std::fmt::Result {
-        let mut stack = vec![(0usize, 0usize, None::<bool>)];
-        while let Some((i, depth, side)) = stack.pop() {
-            let pad = "  ".repeat(depth);
-            match side {
-                Some(true) => {
-                    let parent = self.parent_test(i, names);
-                    writeln!(out, "{pad}if {} <= {}:", parent.0, parent.1)?;
-                }
-                Some(false) => {
-                    let parent = self.parent_test(i, names);
-                    writeln!(out, "{pad}if {} > {}:", parent.0, parent.1)?;
-                }
-                None => {}
+        // (node, indent, the test line that leads to it)
+        let mut stack = vec![(0usize, 0usize, None::<String>)];
+        while let Some((i, depth, test)) = stack.pop() {
+            let mut depth = depth;
+            if let Some(t) = test {
+                writeln!(out, "{}{t}", "  ".repeat(depth))?;
+                depth += 1;
             }
             let node = &self.nodes[i];
-            let inner = depth + usize::from(side.is_some());
             if node.is_leaf() {
                 writeln!(
                     out,
                     "{}leaf: {}",
-                    "  ".repeat(inner),
+                    "  ".repeat(depth),
                     leaf(node, self.value(i))
                 )?;
             } else {
-                stack.push((node.right, inner, Some(false)));
-                stack.push((node.left, inner, Some(true)));
+                let name = feature_name(names, node.feature);
+                let t = node.threshold;
+                stack.push((node.right, depth, Some(format!("if {name} > {t}:"))));
+                stack.push((node.left, depth, Some(format!("if {name} <= {t}:"))));
             }
         }
         Ok(())
-    }
-
-    /// The test of the parent of node `i`: its feature's name and threshold.
-    fn parent_test(&self, i: usize, names: &[String]) -> (String, f64) {
-        let p = self
-            .nodes
-            .iter()
-            .find(|n| n.left == i || n.right == i)
-            .expect("a child has a parent");
-        (feature_name(names, p.feature), p.threshold)
     }
 
     /// The tree in Graphviz's dot language: a box per node (its test or its prediction, its
@@ -1357,13 +1353,14 @@ mod tests {
 
     #[test]
     fn numpys_sum_is_pairwise_from_eight_values() {
-        // 1 + 1e16 - 1e16 ... depends on the order: sequentially the ones are lost.
-        let mut a = vec![1e16, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, -1e16];
-        assert_eq!(numpy_sum(&a[..7]), 1e16 + 6.0);
-        // Eight accumulators: r0 = 1e16 + -1e16 = 0, then the ones.
-        assert_eq!(numpy_sum(&a), 7.0);
-        a.truncate(3);
-        assert_eq!(numpy_sum(&a), 1e16 + 2.0);
+        // numpy 2.4 sums these to 6.0: eight accumulators (the seventh one is lost against
+        // 1e16 in the first), then the ninth value. Added in order they would give 0.
+        let a = [1e16, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, -1e16];
+        assert_eq!(numpy_sum(&a), 6.0);
+        assert_eq!(a.iter().sum::<f64>(), 0.0);
+        assert_eq!(numpy_sum(&a[..7]), 1e16);
+        let b: Vec<f64> = (1..300).map(|i| 0.1 * i as f64).collect();
+        assert_eq!(numpy_sum(&b), 4485.0);
     }
 
     #[test]
