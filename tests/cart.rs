@@ -645,11 +645,27 @@ fn learn_one_is_refused_naming_the_model_and_fit_and_changes_nothing() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("random_forest_regressor"), "{e}");
+    // In a pipeline, the scaler before the tree does not learn the refused row either.
+    let s = iris();
+    let mut piped = tidewater::registry::fit("standard_scaler|decision_tree", &s.train).unwrap();
+    let before = persist::to_bytes("p", &piped).unwrap();
+    let tidewater::registry::AnyModel::Classifier(p) = &mut piped else {
+        panic!("a classifier pipeline")
+    };
+    let e = p
+        .learn_one(Row::Dense(&s.test_x[0]), &Label::Num(0.0), None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("decision_tree") && e.contains("fit"), "{e}");
+    assert!(p.check_learning().is_err());
+    assert_eq!(persist::to_bytes("p", &piped).unwrap(), before);
+    let s = diabetes();
+    let x = &s.test_x[0];
     // An unfitted model predicts as the traits say: no class, or 0.
     let empty = DecisionTreeClassifierParams::default().build().unwrap();
-    assert_eq!(empty.predict_one(Row::Dense(x)).unwrap(), None);
+    assert_eq!(empty.predict_one(Row::Dense(&x[..4])).unwrap(), None);
     let empty = RandomForestRegressorParams::default().build().unwrap();
-    assert_eq!(empty.predict_one(Row::Dense(&s.test_x[0])).unwrap(), 0.0);
+    assert_eq!(empty.predict_one(Row::Dense(x)).unwrap(), 0.0);
 }
 
 #[test]

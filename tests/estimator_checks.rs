@@ -168,6 +168,15 @@ impl Model {
         }
     }
 
+    /// Whether the model says it learns row by row (transformers always do).
+    fn learns_rows(&self) -> bool {
+        match self {
+            Model::C(m) => m.check_learning().is_ok(),
+            Model::R(m) => m.check_learning().is_ok(),
+            Model::T(_) => true,
+        }
+    }
+
     fn bytes(&self) -> Vec<u8> {
         match self {
             Model::C(m) => persist::to_bytes("check", m),
@@ -295,6 +304,11 @@ fn bad_rows_are_refused_and_leave_every_model_unchanged() {
         let mut m = Model::trained(e, &spec, 0..30);
         let before = m.bytes();
         let preds = m.predict_all();
+        assert_eq!(
+            m.learns_rows(),
+            e.properties.stream_path,
+            "{spec}: check_learning disagrees with its declared stream path"
+        );
         if !e.properties.stream_path {
             // A batch-only model refuses every row, and its fit refuses rows with NaN.
             assert!(

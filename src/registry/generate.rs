@@ -75,6 +75,9 @@ macro_rules! model_table {
             fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
                 each_classifier!(self, m => m.learn_one(x, y, weight))
             }
+            fn check_learning(&self) -> Result<()> {
+                each_classifier!(self, m => m.check_learning())
+            }
             fn learn_many(
                 &mut self,
                 x: Batch<'_>,
@@ -112,6 +115,9 @@ macro_rules! model_table {
             }
             fn learn_one(&mut self, x: Row<'_>, y: f64, weight: Option<f64>) -> Result<()> {
                 each_regressor!(self, m => m.learn_one(x, y, weight))
+            }
+            fn check_learning(&self) -> Result<()> {
+                each_regressor!(self, m => m.check_learning())
             }
             fn learn_many(
                 &mut self,

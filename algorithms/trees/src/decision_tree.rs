@@ -155,8 +155,9 @@ impl Fit for DecisionTreeClassifierParams {
 /// **Batch only.** The tree is grown from a whole data set by [`Fit::fit`]. `learn_one`,
 /// `learn_many` and `predict_then_learn` refuse every row with an
 /// [`Unsupported`](tidewater_core::Error::Unsupported) error naming the model and pointing to
-/// `fit`, and leave the model unchanged; the command line's `learn` and `eval` refuse the
-/// model up front. A tree from [`Build::build`] has learned nothing: it has no classes, and
+/// `fit`, and leave the model unchanged; `check_learning` gives that error without a row, so
+/// a pipeline ending in the tree refuses a row before its transformers learn it, and the
+/// command line's `learn` and `eval` refuse the model up front. A tree from [`Build::build`] has learned nothing: it has no classes, and
 /// predicts `None`.
 ///
 /// **Deliberate differences from scikit-learn.** No missing values (a row with NaN is refused,
@@ -235,13 +236,6 @@ impl DecisionTreeClassifier {
         };
         tree.to_dot(&self.features, self.params.criterion.name(), &value)
     }
-
-    fn not_stream(&self) -> tidewater_core::Error {
-        cart::batch_only(
-            DecisionTreeClassifierParams::NAME,
-            "DecisionTreeClassifierParams",
-        )
-    }
 }
 
 impl fmt::Display for DecisionTreeClassifier {
@@ -283,14 +277,22 @@ impl Classifier for DecisionTreeClassifier {
         }
     }
 
-    /// Refused: the tree is grown from a whole data set by `fit`. The model is unchanged.
+    /// Always an error: the model is grown from a whole data set by `fit`.
+    fn check_learning(&self) -> Result<()> {
+        Err(cart::batch_only(
+            DecisionTreeClassifierParams::NAME,
+            "DecisionTreeClassifierParams",
+        ))
+    }
+
+    /// Refused (see [`check_learning`](Classifier::check_learning)); the model is unchanged.
     fn learn_one(&mut self, _: Row<'_>, _: &Label, _: Option<f64>) -> Result<()> {
-        Err(self.not_stream())
+        self.check_learning()
     }
 
     /// Refused, as `learn_one`.
     fn learn_many(&mut self, _: Batch<'_>, _: &[Label], _: Option<&[f64]>) -> Result<()> {
-        Err(self.not_stream())
+        self.check_learning()
     }
 
     fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {

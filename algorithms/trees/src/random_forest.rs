@@ -265,20 +265,22 @@ impl Classifier for RandomForestClassifier {
         }
     }
 
-    /// Refused: the forest is grown from a whole data set by `fit`. The model is unchanged.
-    fn learn_one(&mut self, _: Row<'_>, _: &Label, _: Option<f64>) -> Result<()> {
+    /// Always an error: the model is grown from a whole data set by `fit`.
+    fn check_learning(&self) -> Result<()> {
         Err(cart::batch_only(
             RandomForestClassifierParams::NAME,
             "RandomForestClassifierParams",
         ))
     }
 
+    /// Refused (see [`check_learning`](Classifier::check_learning)); the model is unchanged.
+    fn learn_one(&mut self, _: Row<'_>, _: &Label, _: Option<f64>) -> Result<()> {
+        self.check_learning()
+    }
+
     /// Refused, as `learn_one`.
     fn learn_many(&mut self, _: Batch<'_>, _: &[Label], _: Option<&[f64]>) -> Result<()> {
-        Err(cart::batch_only(
-            RandomForestClassifierParams::NAME,
-            "RandomForestClassifierParams",
-        ))
+        self.check_learning()
     }
 
     fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {

@@ -193,20 +193,22 @@ impl Regressor for RandomForestRegressor {
         }
     }
 
-    /// Refused: the forest is grown from a whole data set by `fit`. The model is unchanged.
-    fn learn_one(&mut self, _: Row<'_>, _: f64, _: Option<f64>) -> Result<()> {
+    /// Always an error: the model is grown from a whole data set by `fit`.
+    fn check_learning(&self) -> Result<()> {
         Err(cart::batch_only(
             RandomForestRegressorParams::NAME,
             "RandomForestRegressorParams",
         ))
     }
 
+    /// Refused (see [`check_learning`](Regressor::check_learning)); the model is unchanged.
+    fn learn_one(&mut self, _: Row<'_>, _: f64, _: Option<f64>) -> Result<()> {
+        self.check_learning()
+    }
+
     /// Refused, as `learn_one`.
     fn learn_many(&mut self, _: Batch<'_>, _: &[f64], _: Option<&[f64]>) -> Result<()> {
-        Err(cart::batch_only(
-            RandomForestRegressorParams::NAME,
-            "RandomForestRegressorParams",
-        ))
+        self.check_learning()
     }
 
     fn predict_one(&self, x: Row<'_>) -> Result<f64> {
