@@ -40,7 +40,8 @@ pub use tidewater_linear as linear;
 /// Scalers and other feature transforms (tidewater-preprocessing).
 #[cfg(feature = "preprocessing")]
 pub use tidewater_preprocessing as preprocessing;
-/// Decision trees: the Hoeffding tree (tidewater-trees).
+/// Decision trees: the Hoeffding tree online; CART and random forests in batch
+/// (tidewater-trees).
 #[cfg(feature = "trees")]
 pub use tidewater_trees as trees;
 

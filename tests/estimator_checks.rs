@@ -15,6 +15,12 @@
 //! - `learn_one` and the per-row predictions allocate nothing once warm, where the component
 //!   declares `alloc_free`.
 //!
+//! A batch-only component (`#[params(batch_only)]`: CART, random forests) has no stream
+//! path: the checks fit it on the same rows instead of learning them one by one, and hold it
+//! to refusing `learn_one` and `learn_many` (every row, good or bad) leaving it bit-identical,
+//! to refusing `fit` on rows with NaN, and to the round trip, determinism and empty-fit
+//! checks.
+//!
 //! Each check prints how many components it went through.
 
 use tidewater::core::record::{Cell, ColumnKind, RecordSchema, RecordTransform};
@@ -98,6 +104,30 @@ fn empty_dataset(supervised: Option<bool>) -> Dataset {
     .unwrap()
 }
 
+/// Rows `range` (with their labels or targets, by role) as a data set.
+fn dataset_of(role: registry::Role, range: std::ops::Range<usize>) -> Dataset {
+    let n = range.len();
+    let x = ndarray::Array2::from_shape_vec((n, D), rows(range.clone()).concat()).unwrap();
+    let names = (0..D).map(|j| format!("f{j}")).collect();
+    let (targets, target_names) = match role {
+        registry::Role::Classifier => (
+            vec![Targets::Labels(range.map(label).collect())],
+            vec!["y".to_owned()],
+        ),
+        registry::Role::Regressor => (
+            vec![Targets::Values(range.map(target).collect())],
+            vec!["y".to_owned()],
+        ),
+        registry::Role::Transformer => (Vec::new(), Vec::new()),
+    };
+    Dataset::new(
+        FeatureMatrix::Dense(x),
+        targets,
+        Schema::numeric(names, target_names),
+    )
+    .unwrap()
+}
+
 // ---------------------------------------------------------------------------------------------
 // A component of any role, driven the same way.
 
@@ -117,6 +147,33 @@ impl Model {
             Component::Regressor(m) => Model::R(m),
             Component::Transformer(m) => Model::T(m),
             Component::Record(_) => unreachable!("record steps are checked on records"),
+        }
+    }
+
+    /// The component of `spec` trained on rows `range`: learned row by row, or fitted on
+    /// them when it is batch-only.
+    fn trained(e: &registry::Entry, spec: &str, range: std::ops::Range<usize>) -> Model {
+        if e.properties.stream_path {
+            let mut m = Model::build(spec);
+            m.learn(range);
+            return m;
+        }
+        let s = parse_spec(spec).unwrap();
+        match (e.fit)(&s, &dataset_of(e.role, range)).unwrap_or_else(|err| panic!("{spec}: {err}"))
+        {
+            Component::Classifier(m) => Model::C(m),
+            Component::Regressor(m) => Model::R(m),
+            Component::Transformer(m) => Model::T(m),
+            Component::Record(_) => unreachable!("record steps are checked on records"),
+        }
+    }
+
+    /// Whether the model says it learns row by row (transformers always do).
+    fn learns_rows(&self) -> bool {
+        match self {
+            Model::C(m) => m.check_learning().is_ok(),
+            Model::R(m) => m.check_learning().is_ok(),
+            Model::T(_) => true,
         }
     }
 
@@ -244,10 +301,30 @@ fn bad_rows_are_refused_and_leave_every_model_unchanged() {
     let mut checked = 0;
     for e in numeric_entries() {
         let spec = spec_of(e);
-        let mut m = Model::build(&spec);
-        m.learn(0..30);
+        let mut m = Model::trained(e, &spec, 0..30);
         let before = m.bytes();
         let preds = m.predict_all();
+        assert_eq!(
+            m.learns_rows(),
+            e.properties.stream_path,
+            "{spec}: check_learning disagrees with its declared stream path"
+        );
+        if !e.properties.stream_path {
+            // A batch-only model refuses every row, and its fit refuses rows with NaN.
+            assert!(
+                m.learn_one(&row(31), 31).is_err(),
+                "{spec}: learn_one learned"
+            );
+            let mut data = dataset_of(e.role, 0..30);
+            if let FeatureMatrix::Dense(x) = &mut data.features {
+                x[[7, 2]] = f64::NAN;
+            }
+            let s = parse_spec(&spec).unwrap();
+            let err = (e.fit)(&s, &data).err();
+            assert!(err.is_some(), "{spec}: fitted a NaN");
+            let err = err.unwrap().to_string();
+            assert!(err.contains("row 7"), "{spec}: {err}");
+        }
         for (what, x) in bad_rows() {
             let any_width = e.properties.any_width && !what.contains("inf") && what != "NaN";
             if !any_width {
@@ -319,11 +396,20 @@ fn a_model_saved_mid_stream_predicts_and_keeps_learning_identically() {
     let mut checked = 0;
     for e in numeric_entries() {
         let spec = spec_of(e);
-        let mut m = Model::build(&spec);
-        m.learn(0..N / 2);
+        let mut m = Model::trained(e, &spec, 0..N / 2);
         let mut back = m.reload();
         assert_eq!(back, m, "{spec}: the loaded model differs");
         assert_eq!(bits(&back.predict_all()), bits(&m.predict_all()), "{spec}");
+        if !e.properties.stream_path {
+            // No stream path to keep learning on: both refuse a row alike.
+            let before = m.bytes();
+            assert!(m.learn_one(&row(N / 2), N / 2).is_err(), "{spec}");
+            assert!(back.learn_one(&row(N / 2), N / 2).is_err(), "{spec}");
+            assert_eq!(m.bytes(), before, "{spec}: a refused row changed it");
+            assert_eq!(back.bytes(), before, "{spec}: a refused row changed it");
+            checked += 1;
+            continue;
+        }
         m.learn(N / 2..N);
         back.learn(N / 2..N);
         assert_eq!(
@@ -342,9 +428,10 @@ fn the_same_spec_and_rows_make_the_same_model() {
     let mut checked = 0;
     for e in numeric_entries() {
         let spec = spec_of(e);
-        let (mut a, mut b) = (Model::build(&spec), Model::build(&spec));
-        a.learn(0..N);
-        b.learn(0..N);
+        let (a, b) = (
+            Model::trained(e, &spec, 0..N),
+            Model::trained(e, &spec, 0..N),
+        );
         assert_eq!(a.bytes(), b.bytes(), "{spec}: two runs differ");
         checked += 1;
     }
@@ -356,6 +443,22 @@ fn learn_many_over_any_chunking_equals_the_row_loop() {
     let mut checked = 0;
     for e in numeric_entries() {
         let spec = spec_of(e);
+        if !e.properties.stream_path {
+            // No row loop to compare with: every chunk is refused, the model unchanged.
+            let mut m = Model::trained(e, &spec, 0..N);
+            let before = m.bytes();
+            let xs = ndarray::Array2::from_shape_vec((3, D), rows(0..3).concat()).unwrap();
+            let batch = Batch::Dense(xs.view());
+            let refused = match &mut m {
+                Model::C(c) => c.learn_many(batch, &(0..3).map(label).collect::<Vec<_>>(), None),
+                Model::R(r) => r.learn_many(batch, &(0..3).map(target).collect::<Vec<_>>(), None),
+                Model::T(t) => t.learn_many(batch, None),
+            };
+            assert!(refused.is_err(), "{spec}: learn_many learned");
+            assert_eq!(m.bytes(), before, "{spec}: a refused batch changed it");
+            checked += 1;
+            continue;
+        }
         let mut one = Model::build(&spec);
         one.learn(0..N);
         let want = one.predict_all();

@@ -461,6 +461,7 @@ fn learn(
             (saved, cols)
         }
         (None, Some(saved)) => {
+            registry::check_stream_path(&saved.spec)?;
             let need = saved.model.role() != Role::Transformer;
             let cols = bind_saved(&mut feed, &saved, need)?;
             (saved, cols)
@@ -706,7 +707,9 @@ fn number_json_plain(v: f64) -> Value {
 
 fn list(json: bool) -> Result<(), CliError> {
     let entry_json = |e: &registry::Entry| {
-        let paths = if e.batch_path {
+        let paths = if !e.properties.stream_path {
+            "batch only (learn and eval refuse it)"
+        } else if e.batch_path {
             "batch and stream"
         } else {
             "stream (fit learns row by row)"
@@ -759,7 +762,13 @@ fn list(json: bool) -> Result<(), CliError> {
             writeln!(out, "{title}:")?;
             for e in entries {
                 writeln!(out, "  {:<width$}{}", e.name, e.summary)?;
-                if !e.batch_path {
+                if !e.properties.stream_path {
+                    writeln!(
+                        out,
+                        "  {:<width$}(batch only: fit; learn and eval refuse it)",
+                        ""
+                    )?;
+                } else if !e.batch_path {
                     writeln!(out, "  {:<width$}(fit learns over the data row by row)", "")?;
                 }
                 write_params(&mut out, &(e.params)())?;

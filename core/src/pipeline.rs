@@ -707,7 +707,12 @@ impl<T: Transformer, M: Classifier, F: RecordTransformer> Classifier for Pipelin
     fn check_row(&self, x: Row<'_>) -> Result<()> {
         self.check_row_with(x, |m, x| m.check_row(x))
     }
+    fn check_learning(&self) -> Result<()> {
+        self.model.check_learning()
+    }
     fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
+        // A batch-only model refuses before any stage learns.
+        self.model.check_learning()?;
         if self.front.is_some() {
             return Self::as_record(x, |r| self.learn_record(r, y, weight));
         }
@@ -771,6 +776,7 @@ impl<T: Transformer, M: Classifier, F: RecordTransformer> RecordClassifier for P
         self.check_record_learning(x, None, self.model.n_features())
     }
     fn learn_record(&mut self, x: &[Cell], y: &Label, weight: Option<f64>) -> Result<()> {
+        self.model.check_learning()?;
         if self.front.is_none() {
             return Self::as_numbers(x, |r| self.learn_one(r, y, weight));
         }
@@ -824,7 +830,12 @@ impl<T: Transformer, M: Regressor, F: RecordTransformer> Regressor for Pipeline<
     fn check_row(&self, x: Row<'_>) -> Result<()> {
         self.check_row_with(x, |m, x| m.check_row(x))
     }
+    fn check_learning(&self) -> Result<()> {
+        self.model.check_learning()
+    }
     fn learn_one(&mut self, x: Row<'_>, y: f64, weight: Option<f64>) -> Result<()> {
+        // A batch-only model refuses before any stage learns.
+        self.model.check_learning()?;
         if self.front.is_some() {
             return Self::as_record(x, |r| self.learn_record(r, y, weight));
         }
@@ -866,6 +877,7 @@ impl<T: Transformer, M: Regressor, F: RecordTransformer> RecordRegressor for Pip
         self.check_record_learning(x, None, self.model.n_features())
     }
     fn learn_record(&mut self, x: &[Cell], y: f64, weight: Option<f64>) -> Result<()> {
+        self.model.check_learning()?;
         if self.front.is_none() {
             return Self::as_numbers(x, |r| self.learn_one(r, y, weight));
         }

@@ -340,11 +340,16 @@ pub struct ParamDoc {
 }
 
 /// What a component declares of itself, for `list` and the common estimator checks
-/// (`#[params(row_loop_fit, alloc_free, chunking = "...")]` on its params type).
+/// (`#[params(row_loop_fit, batch_only, alloc_free, chunking = "...")]` on its params type).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Properties {
     /// `fit` is a batch algorithm of its own (`false`: it is the stream path's row loop).
     pub batch_path: bool,
+    /// It learns row by row (`learn_one`, `learn_many`). `false` for a batch-only model (a
+    /// CART tree, a random forest): it learns only by `fit`, refuses `learn_one` and
+    /// `learn_many` with an error pointing to `fit` (leaving the model unchanged), and the
+    /// program's `learn` and `eval` refuse it up front.
+    pub stream_path: bool,
     /// `learn_one` and `predict_one` (and the other per-row calls) allocate nothing once the
     /// model has seen its classes and dimension.
     pub alloc_free: bool,
@@ -356,9 +361,11 @@ pub struct Properties {
 }
 
 impl Properties {
-    /// A batch path of its own, no promise on allocation, `learn_many` the row loop.
+    /// A batch path of its own and a stream path, no promise on allocation, `learn_many` the
+    /// row loop.
     pub const DEFAULT: Properties = Properties {
         batch_path: true,
+        stream_path: true,
         alloc_free: false,
         chunking: Chunking::Exact,
         any_width: false,

@@ -84,6 +84,14 @@ pub trait Classifier {
     /// for bad values leaves the model exactly as it was.
     fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()>;
 
+    /// Whether the model learns row by row: `Ok` for every model with a stream path (the
+    /// default); a batch-only model (a CART tree, a random forest) returns the error its
+    /// `learn_one` gives, so that a pipeline refuses a row before any of its stages learns
+    /// it.
+    fn check_learning(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// A hint that `x` is the next row this model will see (a prequential loop calls it for
     /// row `i + 1` before working on row `i`): a model whose state outgrows the caches, such
     /// as FTRL over `2^20` hashed features, starts loading the state `x` will touch, so the
@@ -189,6 +197,11 @@ pub trait Regressor {
     /// Learns one observation with an optional sample weight (`None` is 1). A rejected row
     /// leaves the model exactly as it was.
     fn learn_one(&mut self, x: Row<'_>, y: f64, weight: Option<f64>) -> Result<()>;
+
+    /// Whether the model learns row by row, as [`Classifier::check_learning`].
+    fn check_learning(&self) -> Result<()> {
+        Ok(())
+    }
 
     /// A hint that `x` is the next row this model will see (a prequential loop calls it for
     /// row `i + 1` before working on row `i`), as [`Classifier::prefetch`]: a model whose

@@ -36,7 +36,8 @@
 //! Struct attributes (`#[params(...)]`): `name` (the command-line name), `summary` (one line),
 //! and optionally `check` (a `fn(&Self) -> Result<()>` run after the per-field checks, for
 //! rules between fields) and what the component declares of itself for the common checks:
-//! `row_loop_fit` (its `fit` is the stream path's row loop), `alloc_free` (`learn_one` and
+//! `row_loop_fit` (its `fit` is the stream path's row loop), `batch_only` (it has no stream
+//! path: it learns only by `fit` and refuses `learn_one`), `alloc_free` (`learn_one` and
 //! `predict_one` allocate nothing once warm), `chunking = "exact" | "tolerance" | "own"` (how
 //! `learn_many` over any split relates to the row loop; default `"exact"`), `any_width` (it
 //! takes rows of any width). Field attributes (`#[param(...)]`): `default = EXPR` (required),
@@ -72,6 +73,7 @@ struct StructAttrs {
     summary: LitStr,
     check: Option<Expr>,
     row_loop_fit: bool,
+    batch_only: bool,
     alloc_free: bool,
     chunking: Option<LitStr>,
     any_width: bool,
@@ -96,6 +98,7 @@ fn struct_attrs(input: &DeriveInput) -> syn::Result<StructAttrs> {
     let mut summary = None;
     let mut check = None;
     let mut row_loop_fit = false;
+    let mut batch_only = false;
     let mut alloc_free = false;
     let mut chunking = None;
     let mut any_width = false;
@@ -109,6 +112,8 @@ fn struct_attrs(input: &DeriveInput) -> syn::Result<StructAttrs> {
                 check = Some(meta.value()?.parse::<Expr>()?);
             } else if meta.path.is_ident("row_loop_fit") {
                 row_loop_fit = true;
+            } else if meta.path.is_ident("batch_only") {
+                batch_only = true;
             } else if meta.path.is_ident("alloc_free") {
                 alloc_free = true;
             } else if meta.path.is_ident("any_width") {
@@ -124,19 +129,26 @@ fn struct_attrs(input: &DeriveInput) -> syn::Result<StructAttrs> {
                 chunking = Some(v);
             } else {
                 return Err(meta.error(
-                    "expected `name`, `summary`, `check`, `row_loop_fit`, `alloc_free`, `chunking` or `any_width`",
+                    "expected `name`, `summary`, `check`, `row_loop_fit`, `batch_only`, `alloc_free`, `chunking` or `any_width`",
                 ));
             }
             Ok(())
         })?;
     }
     let span = input.ident.span();
+    if row_loop_fit && batch_only {
+        return Err(syn::Error::new(
+            span,
+            "`row_loop_fit` and `batch_only` contradict: a batch-only model has no row loop",
+        ));
+    }
     Ok(StructAttrs {
         name: name.ok_or_else(|| syn::Error::new(span, "#[params(name = \"...\")] is required"))?,
         summary: summary
             .ok_or_else(|| syn::Error::new(span, "#[params(summary = \"...\")] is required"))?,
         check,
         row_loop_fit,
+        batch_only,
         alloc_free,
         chunking,
         any_width,
@@ -343,6 +355,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     });
     let check = attrs.check.as_ref().map(|c| quote!((#c)(self)?;));
     let batch_path = !attrs.row_loop_fit;
+    let stream_path = !attrs.batch_only;
     let alloc_free = attrs.alloc_free;
     let any_width = attrs.any_width;
     let chunking = format_ident!(
@@ -371,6 +384,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             const SUMMARY: &'static str = #summary;
             const PROPERTIES: #core::Properties = #core::Properties {
                 batch_path: #batch_path,
+                stream_path: #stream_path,
                 alloc_free: #alloc_free,
                 chunking: #core::Chunking::#chunking,
                 any_width: #any_width,

@@ -78,6 +78,9 @@ macro_rules! model_table {
             fn set_nominal_features(&mut self, nominal: &[usize]) {
                 each_classifier!(self, m => m.set_nominal_features(nominal))
             }
+            fn check_learning(&self) -> Result<()> {
+                each_classifier!(self, m => m.check_learning())
+            }
             fn learn_many(
                 &mut self,
                 x: Batch<'_>,
@@ -118,6 +121,9 @@ macro_rules! model_table {
             }
             fn set_nominal_features(&mut self, nominal: &[usize]) {
                 each_regressor!(self, m => m.set_nominal_features(nominal))
+            }
+            fn check_learning(&self) -> Result<()> {
+                each_regressor!(self, m => m.check_learning())
             }
             fn learn_many(
                 &mut self,

@@ -266,8 +266,8 @@ pub use crate::drift::{
     AnyDetector, DetectorEntry, build_detector, detector_catalogue, detector_entry,
 };
 
-/// Which path a spec is going to be used on: `batch_only` parameters are refused on the
-/// stream path.
+/// Which path a spec is going to be used on: batch-only models and `batch_only` parameters
+/// are refused on the stream path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Path {
     /// `fit`: the batch path.
@@ -328,7 +328,7 @@ impl AnyModel {
 }
 
 /// Parses a pipeline spec and checks it: known names, parameters, values, transformers
-/// before at most one final model, and no batch-only parameter on the stream path.
+/// before at most one final model, and on the stream path no batch-only model or parameter.
 pub fn parse(text: &str, path: Path) -> Result<Vec<(Spec, &'static Entry)>> {
     let specs = tidewater_core::spec::parse_pipeline(text)?;
     let n = specs.len();
@@ -355,6 +355,16 @@ pub fn parse(text: &str, path: Path) -> Result<Vec<(Spec, &'static Entry)>> {
                 ),
             });
         }
+        if path == Path::Stream && !e.properties.stream_path {
+            return Err(Error::Spec {
+                spec: text.into(),
+                reason: format!(
+                    "`{}` is a batch model: it learns from a whole data set with `fit`, not \
+                     row by row (`learn`, `eval`)",
+                    e.name
+                ),
+            });
+        }
         if path == Path::Stream
             && let Some((k, _)) = s
                 .params
@@ -371,6 +381,23 @@ pub fn parse(text: &str, path: Path) -> Result<Vec<(Spec, &'static Entry)>> {
         out.push((s, e));
     }
     Ok(out)
+}
+
+/// Refuses a saved model's spec whose final model has no stream path (a CART tree, a
+/// random forest): what `learn --load` checks before reading a row.
+pub fn check_stream_path(text: &str) -> Result<()> {
+    let stages = parse(text, Path::Batch)?;
+    match stages.last() {
+        Some((_, e)) if !e.properties.stream_path => Err(Error::Spec {
+            spec: text.into(),
+            reason: format!(
+                "`{}` is a batch model: it cannot keep learning row by row; fit it again on \
+                 the whole data set with `fit`",
+                e.name
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn assemble(mut parts: Vec<Component>, front: Option<ColumnTransformer>) -> Result<AnyModel> {

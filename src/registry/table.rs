@@ -28,6 +28,8 @@ model_table! {$
         8 => MultinomialNB(MultinomialNB, MultinomialNBParams),
         9 => BernoulliNB(BernoulliNB, BernoulliNBParams),
         10 => HoeffdingTree(HoeffdingTreeClassifier, HoeffdingTreeClassifierParams),
+        11 => DecisionTree(DecisionTreeClassifier, DecisionTreeClassifierParams),
+        12 => RandomForest(RandomForestClassifier, RandomForestClassifierParams),
         13 => HoeffdingAdaptiveTree(HoeffdingAdaptiveTreeClassifier, HoeffdingAdaptiveTreeClassifierParams),
         14 => AdaptiveRandomForest(AdaptiveRandomForestClassifier, AdaptiveRandomForestClassifierParams),
         15 => Efdt(ExtremelyFastDecisionTreeClassifier, ExtremelyFastDecisionTreeClassifierParams),
@@ -37,6 +39,8 @@ model_table! {$
         1 => LinearRegression(LinearRegression, LinearRegressionParams),
         2 => Ridge(Ridge, RidgeParams),
         3 => PARegressor(PARegressor, PARegressorParams),
+        4 => DecisionTreeRegressor(DecisionTreeRegressor, DecisionTreeRegressorParams),
+        5 => RandomForestRegressor(RandomForestRegressor, RandomForestRegressorParams),
     }
     transformers {
         0 => StandardScaler(StandardScaler, StandardScalerParams),

@@ -4,79 +4,18 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tidewater_core::row::check_weight;
-use tidewater_core::spec::{ParamValue, Params, Value};
+use tidewater_core::spec::Params;
 use tidewater_core::traits::{check_batch, check_out_len, learn_dataset};
 use tidewater_core::{
-    Batch, Build, ClassSet, Classifier, Dataset, Error, FeatureVector, Fit, Label, Result, Row,
+    Batch, Build, ClassSet, Classifier, Dataset, FeatureVector, Fit, Label, Result, Row,
 };
 use tidewater_drift::{Adwin, AdwinParams, DriftDetector};
 
+use crate::cart::MaxFeatures;
 use crate::hoeffding_tree::{
     HoeffdingTreeClassifier, HoeffdingTreeClassifierParams, with_buf, with_dense,
 };
 use crate::pyrandom::PyRandom;
-
-/// How many features a leaf of a forest's tree watches, from the number of features `d`
-/// (River's `max_features`).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub enum MaxFeatures {
-    /// `round(sqrt(d))`.
-    Sqrt,
-    /// `round(log2(d))`.
-    Log2,
-    /// This many (at most `d`).
-    Count(usize),
-    /// This share of `d`, truncated (at least 1).
-    Fraction(f64),
-    /// Every feature.
-    All,
-}
-
-impl MaxFeatures {
-    /// The number of features out of `d` (at least 1, at most `d`).
-    pub fn resolve(self, d: usize) -> usize {
-        let k = match self {
-            MaxFeatures::Sqrt => (d as f64).sqrt().round() as usize,
-            MaxFeatures::Log2 => (d as f64).log2().round() as usize,
-            MaxFeatures::Count(k) => k,
-            MaxFeatures::Fraction(f) => (f * d as f64) as usize,
-            MaxFeatures::All => d,
-        };
-        k.clamp(1, d.max(1))
-    }
-}
-
-impl ParamValue for MaxFeatures {
-    fn from_value(value: &Value, param: &str) -> Result<Self> {
-        let bad = || Error::param(param, format!("expected {}, got {value}", Self::kind()));
-        match value {
-            Value::Text(t) => match t.as_str() {
-                "sqrt" => Ok(MaxFeatures::Sqrt),
-                "log2" => Ok(MaxFeatures::Log2),
-                "all" => Ok(MaxFeatures::All),
-                _ => Err(bad()),
-            },
-            Value::None => Ok(MaxFeatures::All),
-            Value::Num(v) if *v >= 1.0 && v.fract() == 0.0 && *v <= u32::MAX as f64 => {
-                Ok(MaxFeatures::Count(*v as usize))
-            }
-            Value::Num(v) if *v > 0.0 && *v < 1.0 => Ok(MaxFeatures::Fraction(*v)),
-            _ => Err(bad()),
-        }
-    }
-    fn to_value(&self) -> Value {
-        match self {
-            MaxFeatures::Sqrt => Value::Text("sqrt".into()),
-            MaxFeatures::Log2 => Value::Text("log2".into()),
-            MaxFeatures::All => Value::Text("all".into()),
-            MaxFeatures::Count(k) => Value::Num(*k as f64),
-            MaxFeatures::Fraction(f) => Value::Num(*f),
-        }
-    }
-    fn kind() -> String {
-        "sqrt, log2, all, a count >= 1 or a fraction in (0, 1)".into()
-    }
-}
 
 /// Hyper-parameters of [`AdaptiveRandomForestClassifier`] (River's `ARFClassifier` names and
 /// defaults; its trees' are the Hoeffding tree's with River's forest defaults: grace period
@@ -91,7 +30,7 @@ pub struct AdaptiveRandomForestClassifierParams {
     /// Trees in the forest.
     #[param(default = 10, ge = 1, le = 100_000)]
     pub n_models: usize,
-    /// Features each leaf watches, drawn at its first row: sqrt, log2, all, a count or a fraction of the features.
+    /// Features each leaf watches, drawn at its first row: sqrt or log2 of the features rounded, all, a count, or a fraction of the features (River's rules).
     #[param(default = MaxFeatures::Sqrt)]
     pub max_features: MaxFeatures,
     /// Mean of the Poisson weights of online bagging.
@@ -342,7 +281,7 @@ impl AdaptiveRandomForestClassifier {
     fn start(&mut self, d: usize) {
         if self.dim.is_none() {
             self.dim = Some(d);
-            let k = self.params.max_features.resolve(d);
+            let k = self.params.max_features.resolve_river(d);
             for s in &mut self.slots {
                 s.k = k;
                 s.tree.subspace = Some(k);

@@ -4,20 +4,40 @@
 //! grows from a stream: each leaf keeps per-feature class statistics and splits once the
 //! Hoeffding bound says the best split is better than the runner-up. Fitting it on a data set
 //! is learning the rows in order, so the batch and the stream path give the same tree.
+//!
+//! The batch trees are scikit-learn's: [`DecisionTreeClassifier`] and
+//! [`DecisionTreeRegressor`] (CART, grown depth first on the whole data set) and
+//! [`RandomForestClassifier`] and [`RandomForestRegressor`] (bootstrapped CART trees grown in
+//! parallel). They draw their random numbers as scikit-learn does (numpy's `RandomState`
+//! and the splitter's xorshift), so a seed gives scikit-learn's tree or forest for the same
+//! `random_state`. They learn only by `fit`: `learn_one` refuses a row, pointing to `fit`.
 
 mod adaptive_random_forest;
+mod cart;
 mod criterion;
+mod decision_tree;
+mod decision_tree_regressor;
 mod efdt;
 mod hoeffding_adaptive_tree;
 mod hoeffding_tree;
 mod pyrandom;
+mod random_forest;
+mod random_forest_regressor;
+mod sklearn_random;
 mod splitter;
 mod stats;
 
 pub use adaptive_random_forest::{
-    AdaptiveRandomForestClassifier, AdaptiveRandomForestClassifierParams, MaxFeatures,
+    AdaptiveRandomForestClassifier, AdaptiveRandomForestClassifierParams,
 };
+pub use cart::{MaxFeatures, TreeNode};
 pub use criterion::SplitCriterion;
+pub use decision_tree::{
+    ClassificationCriterion, DecisionTreeClassifier, DecisionTreeClassifierParams,
+};
+pub use decision_tree_regressor::{
+    DecisionTreeRegressor, DecisionTreeRegressorParams, RegressionCriterion,
+};
 pub use efdt::{ExtremelyFastDecisionTreeClassifier, ExtremelyFastDecisionTreeClassifierParams};
 pub use hoeffding_adaptive_tree::{
     HoeffdingAdaptiveTreeClassifier, HoeffdingAdaptiveTreeClassifierParams,
@@ -25,5 +45,7 @@ pub use hoeffding_adaptive_tree::{
 pub use hoeffding_tree::{
     HoeffdingTreeClassifier, HoeffdingTreeClassifierParams, LeafPrediction, NumericSplitter,
 };
+pub use random_forest::{RandomForestClassifier, RandomForestClassifierParams};
+pub use random_forest_regressor::{RandomForestRegressor, RandomForestRegressorParams};
 /// The error type of this crate: the core one, since every failure here is a core kind.
 pub use tidewater_core::{Error, Result};
