@@ -169,7 +169,7 @@ impl ExtremelyFastDecisionTreeClassifier {
                 .nodes
                 .push(Node::Leaf(Box::new(Leaf::new(ClassDist::default(), 0))));
             self.tree.root = 0;
-            self.tree.n_active = 1;
+            self.tree.growth.n_active = 1;
         }
         // The leaf learns the row (its NBA scores, weights and observers) ...
         if let Some(leaf) = self.tree.leaf_index_of(x) {
@@ -212,7 +212,7 @@ impl ExtremelyFastDecisionTreeClassifier {
                     i = b.children[slot];
                 }
                 Node::Leaf(leaf) => {
-                    if !self.tree.growth_allowed || !leaf.is_active() {
+                    if !self.tree.growth.growth_allowed || !leaf.is_active() {
                         break;
                     }
                     let max_depth = self.tree.params.max_depth.unwrap_or(usize::MAX);
@@ -221,8 +221,8 @@ impl ExtremelyFastDecisionTreeClassifier {
                         if let Node::Leaf(l) = &mut self.tree.nodes[i] {
                             l.obs = None;
                         }
-                        self.tree.n_active -= 1;
-                        self.tree.n_inactive += 1;
+                        self.tree.growth.n_active -= 1;
+                        self.tree.growth.n_inactive += 1;
                     } else if seen - leaf.last_split_attempt_at
                         >= self.tree.params.grace_period as f64
                     {
@@ -291,13 +291,13 @@ impl ExtremelyFastDecisionTreeClassifier {
                 if let Node::Leaf(l) = &mut self.tree.nodes[i] {
                     l.obs = None;
                 }
-                self.tree.n_active -= 1;
-                self.tree.n_inactive += 1;
+                self.tree.growth.n_active -= 1;
+                self.tree.growth.n_inactive += 1;
             }
             (Some(feature), Some(test)) => {
                 if (best.merit > bound || bound < p.tau) && frozen {
                     let k = best.children.len();
-                    self.tree.n_active = self.tree.n_active + k - 1;
+                    self.tree.growth.n_active = self.tree.growth.n_active + k - 1;
                     self.tree.enforce_size_limit();
                 } else if best.merit > bound || bound < p.tau {
                     let depth = leaf.depth;
@@ -316,7 +316,7 @@ impl ExtremelyFastDecisionTreeClassifier {
                         stats: leaf.stats,
                         obs: leaf.obs.unwrap_or_default(),
                     });
-                    self.tree.n_active = self.tree.n_active + k - 1;
+                    self.tree.growth.n_active = self.tree.growth.n_active + k - 1;
                     self.tree.enforce_size_limit();
                 }
             }
@@ -359,7 +359,7 @@ impl ExtremelyFastDecisionTreeClassifier {
             leaf.last_split_attempt_at = 0.0;
             leaf.obs = Some(obs);
             self.tree.nodes[i] = Node::Leaf(Box::new(leaf));
-            self.tree.n_active += 1;
+            self.tree.growth.n_active += 1;
             self.tree.enforce_size_limit();
             return Reevaluation::Stop;
         }
@@ -385,7 +385,7 @@ impl ExtremelyFastDecisionTreeClassifier {
             self.tree
                 .install_branch(i, best_feature, test, best.children, depth);
             self.sync();
-            self.tree.n_active += k;
+            self.tree.growth.n_active += k;
             let inner = self.inner[i].as_mut().expect("a branch's state");
             inner.last_reevaluation_at = total;
             self.tree.enforce_size_limit();
@@ -416,9 +416,9 @@ impl ExtremelyFastDecisionTreeClassifier {
                 }
                 Node::Leaf(l) => {
                     if l.is_active() {
-                        self.tree.n_active = self.tree.n_active.saturating_sub(1);
+                        self.tree.growth.n_active = self.tree.growth.n_active.saturating_sub(1);
                     } else {
-                        self.tree.n_inactive = self.tree.n_inactive.saturating_sub(1);
+                        self.tree.growth.n_inactive = self.tree.growth.n_inactive.saturating_sub(1);
                     }
                 }
             }

@@ -12,6 +12,7 @@ use tidewater_core::{
 };
 use tidewater_drift::{Adwin, AdwinParams, DriftDetector};
 
+use crate::growth;
 use crate::hoeffding_tree::{
     HoeffdingTreeClassifier, HoeffdingTreeClassifierParams, Leaf, Node, with_buf, with_dense,
 };
@@ -226,21 +227,13 @@ impl HoeffdingAdaptiveTreeClassifier {
 
     /// The indices of the nodes below the root, alternates' too when `alternates`.
     fn reachable(&self, alternates: bool) -> Vec<usize> {
-        let mut out = Vec::new();
-        if self.tree.nodes.is_empty() {
-            return out;
-        }
-        let mut stack = vec![self.tree.root];
-        while let Some(i) = stack.pop() {
-            out.push(i);
-            if alternates && let Some(a) = self.ada[i].alternate {
-                stack.push(a);
+        growth::reachable(&self.tree.nodes, self.tree.root, |i| {
+            if alternates {
+                self.ada[i].alternate
+            } else {
+                None
             }
-            if let Node::Branch(b) = &self.tree.nodes[i] {
-                stack.extend(b.children.iter().rev());
-            }
-        }
-        out
+        })
     }
 
     /// A fresh node state for every node the tree has made since.
@@ -306,7 +299,7 @@ impl HoeffdingAdaptiveTreeClassifier {
                 .nodes
                 .push(Node::Leaf(Box::new(Leaf::new(ClassDist::default(), 0))));
             self.tree.root = 0;
-            self.tree.n_active = 1;
+            self.tree.growth.n_active = 1;
             self.sync();
         }
         // Every branch on the row's path scores itself with the prediction of the leaf the
@@ -372,8 +365,8 @@ impl HoeffdingAdaptiveTreeClassifier {
                 if let Node::Leaf(l) = &mut self.tree.nodes[i] {
                     l.obs = None;
                 }
-                self.tree.n_active -= 1;
-                self.tree.n_inactive += 1;
+                self.tree.growth.n_active -= 1;
+                self.tree.growth.n_inactive += 1;
             }
         } else if leaf.is_active() {
             self.tree.attempt_split(i);
@@ -461,7 +454,7 @@ impl HoeffdingAdaptiveTreeClassifier {
                     .push(Node::Leaf(Box::new(Leaf::new(ClassDist::default(), depth))));
                 self.sync();
                 let k = self.tree.add_value(b, v, leaf);
-                self.tree.n_active += 1;
+                self.tree.growth.n_active += 1;
                 self.learn_leaf(leaf, x, id, w, Some((b, k)));
             }
         }
@@ -486,36 +479,27 @@ impl HoeffdingAdaptiveTreeClassifier {
                 }
                 Node::Leaf(l) => {
                     if l.is_active() {
-                        self.tree.n_active = self.tree.n_active.saturating_sub(1);
+                        self.tree.growth.n_active = self.tree.growth.n_active.saturating_sub(1);
                     } else {
-                        self.tree.n_inactive = self.tree.n_inactive.saturating_sub(1);
+                        self.tree.growth.n_inactive = self.tree.growth.n_inactive.saturating_sub(1);
                     }
                 }
             }
         }
-        self.tree.n_active += 1;
+        self.tree.growth.n_active += 1;
     }
 
     /// Drops the nodes no longer below the root, when they make up half the storage.
     fn reclaim(&mut self) {
         self.detached = false;
         let live = self.reachable(true);
-        if live.len() * 2 >= self.tree.nodes.len() {
-            return;
-        }
-        let map = self.tree.compact(&live);
-        let mut old: Vec<Option<Ada>> = std::mem::take(&mut self.ada)
-            .into_iter()
-            .map(Some)
-            .collect();
-        self.ada = live
-            .iter()
-            .map(|&i| {
-                let mut a = old[i].take().expect("each node once");
-                a.alternate = a.alternate.map(|x| map[x]);
-                a
-            })
-            .collect();
+        growth::compact(
+            &mut self.tree.nodes,
+            &mut self.ada,
+            &mut self.tree.root,
+            &live,
+            |a| &mut a.alternate,
+        );
     }
 
     /// The class probabilities of `x` (dense, checked) into `out`, in label order: the sum

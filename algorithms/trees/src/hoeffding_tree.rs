@@ -12,6 +12,7 @@ use tidewater_core::{
 };
 
 use crate::criterion::SplitCriterion;
+use crate::growth::{self, Branch, GrowingLeaf, Growth, Limits};
 use crate::pyrandom::PyRandom;
 use crate::splitter::{
     Evaluation, GaussTable, NominalObserver, Suggestion, Test, Watch, gaussian_best_split,
@@ -123,12 +124,7 @@ impl Build for HoeffdingTreeClassifierParams {
             nominal: Vec::new(),
             nodes: Vec::new(),
             root: 0,
-            n_active: 0,
-            n_inactive: 0,
-            active_leaf_bytes: 0.0,
-            inactive_leaf_bytes: 0.0,
-            overhead: 1.0,
-            growth_allowed: true,
+            growth: Growth::default(),
             subspace: None,
             weight_seen: 0.0,
         })
@@ -147,65 +143,8 @@ impl Fit for HoeffdingTreeClassifierParams {
     }
 }
 
-/// A node of the tree: a leaf that learns, or a branch that routes.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(crate) enum Node {
-    Leaf(Box<Leaf>),
-    Branch(Branch),
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Branch {
-    pub(crate) feature: usize,
-    pub(crate) test: Test,
-    /// Node indices, in the test's child order.
-    pub(crate) children: Vec<usize>,
-    /// The first two children, for a binary test (read without the vector on the way down).
-    pub(crate) pair: [usize; 2],
-    pub(crate) depth: usize,
-}
-
-impl Branch {
-    /// The child a value goes to; `None` for a nominal value the multiway test has no child
-    /// for yet.
-    #[inline]
-    pub(crate) fn child(&self, v: f64) -> Option<usize> {
-        match &self.test {
-            Test::Le(t) => Some(self.pair[usize::from(v > *t)]),
-            Test::Eq(e) => Some(self.pair[usize::from(v != *e)]),
-            Test::Multi(values) => {
-                let k = values.iter().position(|&u| u == v)?;
-                Some(self.children[k])
-            }
-        }
-    }
-
-    /// The position among the children of the child a value goes to; `None` for a nominal
-    /// value the multiway test has no child for yet.
-    pub(crate) fn slot(&self, v: f64) -> Option<usize> {
-        match &self.test {
-            Test::Le(t) => Some(usize::from(v > *t)),
-            Test::Eq(e) => Some(usize::from(v != *e)),
-            Test::Multi(values) => values.iter().position(|&u| u == v),
-        }
-    }
-
-    /// Makes node `node` the branch's child `k`.
-    pub(crate) fn set_child(&mut self, k: usize, node: usize) {
-        self.children[k] = node;
-        if k < 2 {
-            self.pair[k] = node;
-        }
-    }
-
-    /// Appends a child (a multiway test's new value).
-    fn push_child(&mut self, node: usize) {
-        if self.children.len() < 2 {
-            self.pair[self.children.len()] = node;
-        }
-        self.children.push(node);
-    }
-}
+/// A node of the classification tree.
+pub(crate) type Node = growth::Node<Leaf>;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Leaf {
@@ -359,6 +298,32 @@ impl LeafObs {
                 .iter()
                 .map(|t| t.as_ref().map_or(8, GaussTable::bytes))
                 .sum::<usize>()
+    }
+}
+
+impl GrowingLeaf for Leaf {
+    fn depth(&self) -> usize {
+        self.depth
+    }
+    fn weight(&self) -> f64 {
+        self.stats.total()
+    }
+    fn is_active(&self) -> bool {
+        self.obs.is_some()
+    }
+    fn activate(&mut self) {
+        if self.obs.is_none() {
+            self.obs = Some(LeafObs::default());
+        }
+    }
+    fn deactivate(&mut self) {
+        self.obs = None;
+    }
+    fn promise(&self) -> f64 {
+        Leaf::promise(self)
+    }
+    fn bytes(&self) -> usize {
+        Leaf::bytes(self)
     }
 }
 
@@ -558,12 +523,8 @@ pub struct HoeffdingTreeClassifier {
     pub(crate) nodes: Vec<Node>,
     /// The root's index (0 once the tree has learned; adaptive trees move it).
     pub(crate) root: usize,
-    pub(crate) n_active: usize,
-    pub(crate) n_inactive: usize,
-    pub(crate) active_leaf_bytes: f64,
-    pub(crate) inactive_leaf_bytes: f64,
-    pub(crate) overhead: f64,
-    pub(crate) growth_allowed: bool,
+    /// Leaf counts and size estimates (memory management).
+    pub(crate) growth: Growth,
     pub(crate) weight_seen: f64,
     /// Features a leaf watches, drawn at its first row (a forest's trees); `None`: all.
     pub(crate) subspace: Option<usize>,
@@ -597,7 +558,7 @@ impl HoeffdingTreeClassifier {
 
     /// The number of leaves still learning splits.
     pub fn n_active_leaves(&self) -> usize {
-        self.n_active
+        self.growth.n_active
     }
 
     /// The depth of the deepest leaf (0 for a single leaf or an empty tree).
@@ -657,38 +618,14 @@ impl HoeffdingTreeClassifier {
 
     /// The index of the leaf `x` reaches (a nominal value without a child takes the
     /// heaviest child).
+    #[inline]
     pub(crate) fn leaf_index_of(&self, x: &[f64]) -> Option<usize> {
-        let mut i = self.root;
-        loop {
-            match self.nodes.get(i)? {
-                Node::Leaf(_) => return Some(i),
-                Node::Branch(b) => {
-                    i = match b.child(x[b.feature]) {
-                        Some(c) => c,
-                        None => self.heaviest_child(b),
-                    }
-                }
-            }
-        }
+        growth::leaf_index_of(&self.nodes, self.root, x)
     }
 
     /// The child of `b` with the most weight below it (the first on a tie).
     pub(crate) fn heaviest_child(&self, b: &Branch) -> usize {
-        let mut best = (b.children[0], f64::NEG_INFINITY);
-        for &c in &b.children {
-            let w = self.weight_below(c);
-            if w > best.1 {
-                best = (c, w);
-            }
-        }
-        best.0
-    }
-
-    fn weight_below(&self, i: usize) -> f64 {
-        match &self.nodes[i] {
-            Node::Leaf(l) => l.stats.total(),
-            Node::Branch(b) => b.children.iter().map(|&c| self.weight_below(c)).sum(),
-        }
+        growth::heaviest_child(&self.nodes, b)
     }
 
     /// The leaf's class probabilities into `out` (by class id), as River's leaves give them
@@ -854,13 +791,13 @@ impl HoeffdingTreeClassifier {
             (Some(feature), Some(test)) => {
                 let depth = leaf.depth;
                 self.install_branch(i, feature, test, decision.children, depth);
-                self.n_active = self.n_active + k_children(&self.nodes[i]) - 1;
+                self.growth.n_active = self.growth.n_active + k_children(&self.nodes[i]) - 1;
             }
             _ => {
                 // Pre-pruning: "no split" won.
                 leaf.obs = None;
-                self.n_active -= 1;
-                self.n_inactive += 1;
+                self.growth.n_active -= 1;
+                self.growth.n_inactive += 1;
             }
         }
         self.enforce_size_limit();
@@ -882,13 +819,7 @@ impl HoeffdingTreeClassifier {
             self.nodes
                 .push(Node::Leaf(Box::new(Leaf::new(stats, depth + 1))));
         }
-        self.nodes[i] = Node::Branch(Branch {
-            feature,
-            test,
-            children: (first..first + k).collect(),
-            pair: [first, first + 1],
-            depth,
-        });
+        self.nodes[i] = Node::Branch(Branch::new(feature, test, first, k, depth));
     }
 
     /// Rebuilds the arena with only the nodes `live` names, in that order (the root among
@@ -920,97 +851,21 @@ impl HoeffdingTreeClassifier {
         map
     }
 
-    fn leaf_indices(&self) -> Vec<usize> {
-        let mut out = Vec::new();
-        let mut stack = vec![self.root];
-        while let Some(i) = stack.pop() {
-            match &self.nodes[i] {
-                Node::Leaf(_) => out.push(i),
-                Node::Branch(b) => stack.extend(b.children.iter().rev()),
-            }
-        }
-        out
-    }
-
-    fn max_bytes(&self) -> f64 {
-        self.params.max_size * (1u64 << 20) as f64
+    /// The limits of memory management.
+    pub(crate) fn limits(&self) -> Limits {
+        Limits::new(
+            self.params.max_size,
+            self.params.max_depth,
+            self.params.stop_mem_management,
+        )
     }
 
     /// Deactivates the least promising leaves beyond the size limit, and re-activates the
     /// others (River's `_enforce_size_limit`, its arithmetic included).
     pub(crate) fn enforce_size_limit(&mut self) {
-        let size = self.overhead
-            * (self.active_leaf_bytes + self.n_inactive as f64 * self.inactive_leaf_bytes);
-        if (self.n_inactive > 0 || size > self.max_bytes()) && self.params.stop_mem_management {
-            self.growth_allowed = false;
-            return;
-        }
-        // The common case, cheaply: every leaf fits active (the estimate grows with the number
-        // of active leaves, so all of them fitting means none is cut), and then only inactive
-        // leaves change (they are re-activated), with no ranking needed.
-        let n = self.n_active + self.n_inactive;
-        let all_active = n as f64 * self.active_leaf_bytes * self.overhead;
-        if self.active_leaf_bytes >= self.inactive_leaf_bytes && all_active <= self.max_bytes() {
-            if self.n_inactive > 0 {
-                self.reactivate_all();
-            }
-            return;
-        }
-        let mut leaves = self.leaf_indices();
-        let promise = |t: &Self, i: usize| match &t.nodes[i] {
-            Node::Leaf(l) => l.promise(),
-            Node::Branch(_) => 0.0,
-        };
-        leaves.sort_by(|&a, &b| {
-            promise(self, a)
-                .partial_cmp(&promise(self, b))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-        let n = leaves.len();
-        let mut max_active = 0;
-        while max_active < n {
-            max_active += 1;
-            let est = (max_active as f64 * self.active_leaf_bytes
-                + (n - max_active) as f64 * self.inactive_leaf_bytes)
-                * self.overhead;
-            if est > self.max_bytes() {
-                max_active -= 1;
-                break;
-            }
-        }
-        let cutoff = n - max_active;
-        let max_depth = self.params.max_depth.unwrap_or(usize::MAX);
-        for (k, &i) in leaves.iter().enumerate() {
-            let Node::Leaf(leaf) = &mut self.nodes[i] else {
-                continue;
-            };
-            if k < cutoff {
-                if leaf.is_active() {
-                    leaf.obs = None;
-                    self.n_inactive += 1;
-                    self.n_active -= 1;
-                }
-            } else if !leaf.is_active() && leaf.depth < max_depth {
-                leaf.obs = Some(LeafObs::default());
-                self.n_active += 1;
-                self.n_inactive -= 1;
-            }
-        }
-    }
-
-    /// Re-activates every inactive leaf above the depth limit (with fresh observers).
-    fn reactivate_all(&mut self) {
-        let max_depth = self.params.max_depth.unwrap_or(usize::MAX);
-        for node in &mut self.nodes {
-            if let Node::Leaf(leaf) = node
-                && !leaf.is_active()
-                && leaf.depth < max_depth
-            {
-                leaf.obs = Some(LeafObs::default());
-                self.n_active += 1;
-                self.n_inactive -= 1;
-            }
-        }
+        let lim = self.limits();
+        self.growth
+            .enforce_size_limit(&mut self.nodes, self.root, &lim);
     }
 
     /// Estimates the tree's size when the weight seen is a multiple of the period (River's
@@ -1025,34 +880,11 @@ impl HoeffdingTreeClassifier {
     /// Estimates the leaves' sizes and the tree's, and enforces the limit when the tree is
     /// beyond it (River's `_estimate_model_size`, with this tree's own byte counts).
     fn estimate_size(&mut self) {
-        let (mut active, mut inactive) = (0usize, 0usize);
-        for i in self.leaf_indices() {
-            if let Node::Leaf(l) = &self.nodes[i] {
-                if l.is_active() {
-                    active += l.bytes();
-                } else {
-                    inactive += l.bytes();
-                }
-            }
-        }
-        if active > 0 && self.n_active > 0 {
-            self.active_leaf_bytes = active as f64 / self.n_active as f64;
-        }
-        if inactive > 0 && self.n_inactive > 0 {
-            self.inactive_leaf_bytes = inactive as f64 / self.n_inactive as f64;
-        }
-        let actual = (std::mem::size_of::<Self>()
-            + self.nodes.capacity() * std::mem::size_of::<Node>()
-            + active
-            + inactive) as f64;
-        let estimated = self.n_active as f64 * self.active_leaf_bytes
-            + self.n_inactive as f64 * self.inactive_leaf_bytes;
-        if estimated > 0.0 {
-            self.overhead = actual / estimated;
-        }
-        if actual > self.max_bytes() {
-            self.enforce_size_limit();
-        }
+        let lim = self.limits();
+        let base =
+            std::mem::size_of::<Self>() + self.nodes.capacity() * std::mem::size_of::<Node>();
+        self.growth
+            .estimate_size(&mut self.nodes, self.root, base, &lim);
     }
 
     /// Learns row `x` (dense, checked) of class `id` with weight `w`.
@@ -1071,7 +903,7 @@ impl HoeffdingTreeClassifier {
         if self.nodes.is_empty() {
             self.nodes
                 .push(Node::Leaf(Box::new(Leaf::new(ClassDist::default(), 0))));
-            self.n_active = 1;
+            self.growth.n_active = 1;
         }
         // Down to the leaf; a nominal value the multiway test has not met gets a new leaf,
         // which learns the row without a split attempt (River's rule).
@@ -1087,7 +919,7 @@ impl HoeffdingTreeClassifier {
                     self.nodes
                         .push(Node::Leaf(Box::new(Leaf::new(ClassDist::default(), depth))));
                     self.add_value(i, v, leaf);
-                    self.n_active += 1;
+                    self.growth.n_active += 1;
                     i = leaf;
                     fresh = true;
                     break;
@@ -1096,7 +928,7 @@ impl HoeffdingTreeClassifier {
         }
         let nb_hint = hint.and_then(|(leaf, c)| (leaf == i && !fresh).then_some(c));
         self.learn_at(i, x, id, w, nb_hint, rng);
-        if !fresh && self.growth_allowed {
+        if !fresh && self.growth.growth_allowed {
             let max_depth = self.params.max_depth.unwrap_or(usize::MAX);
             let grace = self.params.grace_period as f64;
             let Node::Leaf(leaf) = &mut self.nodes[i] else {
@@ -1105,8 +937,8 @@ impl HoeffdingTreeClassifier {
             if leaf.is_active() {
                 if leaf.depth >= max_depth {
                     leaf.obs = None;
-                    self.n_active -= 1;
-                    self.n_inactive += 1;
+                    self.growth.n_active -= 1;
+                    self.growth.n_inactive += 1;
                 } else {
                     let seen = leaf.stats.total();
                     if seen - leaf.last_split_attempt_at >= grace {
@@ -1131,47 +963,7 @@ impl HoeffdingTreeClassifier {
     /// Gives branch `b`'s multiway test a child `leaf` for the new value `v`; returns its
     /// position among the children.
     pub(crate) fn add_value(&mut self, b: usize, v: f64, leaf: usize) -> usize {
-        let Node::Branch(b) = &mut self.nodes[b] else {
-            unreachable!("a branch")
-        };
-        if let Test::Multi(values) = &mut b.test {
-            values.push(v);
-        }
-        b.push_child(leaf);
-        b.children.len() - 1
-    }
-
-    /// Writes the tree as text, a line per node, children indented under their test.
-    fn write_node(&self, f: &mut fmt::Formatter<'_>, i: usize, indent: usize) -> fmt::Result {
-        let pad = "  ".repeat(indent);
-        match &self.nodes[i] {
-            Node::Leaf(l) => {
-                let class = l
-                    .stats
-                    .argmax()
-                    .map_or_else(|| "-".to_owned(), |id| self.labels[id].to_string());
-                writeln!(
-                    f,
-                    "{pad}leaf: class {class} (weight {:.2}, {})",
-                    l.stats.total(),
-                    if l.is_active() { "active" } else { "inactive" }
-                )
-            }
-            Node::Branch(b) => {
-                for (k, &c) in b.children.iter().enumerate() {
-                    let test = match &b.test {
-                        Test::Le(t) if k == 0 => format!("x{} <= {t}", b.feature),
-                        Test::Le(t) => format!("x{} > {t}", b.feature),
-                        Test::Eq(v) if k == 0 => format!("x{} = {v}", b.feature),
-                        Test::Eq(v) => format!("x{} != {v}", b.feature),
-                        Test::Multi(values) => format!("x{} = {}", b.feature, values[k]),
-                    };
-                    writeln!(f, "{pad}if {test}:")?;
-                    self.write_node(f, c, indent + 1)?;
-                }
-                Ok(())
-            }
-        }
+        growth::add_value(&mut self.nodes, b, v, leaf)
     }
 }
 
@@ -1182,7 +974,19 @@ impl fmt::Display for HoeffdingTreeClassifier {
         if self.nodes.is_empty() {
             return writeln!(f, "(empty tree)");
         }
-        self.write_node(f, self.root, 0)
+        let leaf = |f: &mut fmt::Formatter<'_>, l: &Leaf| {
+            let class = l
+                .stats
+                .argmax()
+                .map_or_else(|| "-".to_owned(), |id| self.labels[id].to_string());
+            writeln!(
+                f,
+                "leaf: class {class} (weight {:.2}, {})",
+                l.stats.total(),
+                if l.is_active() { "active" } else { "inactive" }
+            )
+        };
+        growth::write_node(&self.nodes, self.root, 0, f, &leaf)
     }
 }
 

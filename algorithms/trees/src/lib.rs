@@ -18,6 +18,7 @@ mod criterion;
 mod decision_tree;
 mod decision_tree_regressor;
 mod efdt;
+mod growth;
 mod hoeffding_adaptive_tree;
 mod hoeffding_tree;
 mod pyrandom;

@@ -19,16 +19,17 @@ pub(crate) enum Test {
 }
 
 /// A split candidate: its merit, its feature and test (none for the null split, which keeps
-/// the leaf), and the class distributions of its children.
+/// the leaf), and the statistics of its children (class distributions for a classifier,
+/// target variances for a regressor).
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Suggestion {
+pub(crate) struct Suggestion<S = ClassDist> {
     pub(crate) merit: f64,
     pub(crate) feature: Option<usize>,
     pub(crate) test: Option<Test>,
-    pub(crate) children: Vec<ClassDist>,
+    pub(crate) children: Vec<S>,
 }
 
-impl Suggestion {
+impl<S> Suggestion<S> {
     /// The null split: keep the leaf.
     pub(crate) fn null() -> Self {
         Suggestion {

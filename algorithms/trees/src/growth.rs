@@ -1,0 +1,431 @@
+//! What every Hoeffding tree of the crate shares, whatever its leaves learn: the arena of
+//! nodes and its branches, the most common path, River's memory management (Kirkby's leaf
+//! deactivation) and the text rendering of the tests.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::splitter::Test;
+
+/// A node of a tree: a leaf that learns, or a branch that routes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) enum Node<L> {
+    Leaf(Box<L>),
+    Branch(Branch),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Branch {
+    pub(crate) feature: usize,
+    pub(crate) test: Test,
+    /// Node indices, in the test's child order.
+    pub(crate) children: Vec<usize>,
+    /// The first two children, for a binary test (read without the vector on the way down).
+    pub(crate) pair: [usize; 2],
+    pub(crate) depth: usize,
+}
+
+impl Branch {
+    /// A branch testing `feature` whose `k` children are the nodes from `first` on (in the
+    /// test's order).
+    pub(crate) fn new(feature: usize, test: Test, first: usize, k: usize, depth: usize) -> Self {
+        Branch {
+            feature,
+            test,
+            children: (first..first + k).collect(),
+            pair: [first, first + 1],
+            depth,
+        }
+    }
+
+    /// The child a value goes to; `None` for a nominal value the multiway test has no child
+    /// for yet.
+    #[inline]
+    pub(crate) fn child(&self, v: f64) -> Option<usize> {
+        match &self.test {
+            Test::Le(t) => Some(self.pair[usize::from(v > *t)]),
+            Test::Eq(e) => Some(self.pair[usize::from(v != *e)]),
+            Test::Multi(values) => {
+                let k = values.iter().position(|&u| u == v)?;
+                Some(self.children[k])
+            }
+        }
+    }
+
+    /// The position among the children of the child a value goes to; `None` for a nominal
+    /// value the multiway test has no child for yet.
+    pub(crate) fn slot(&self, v: f64) -> Option<usize> {
+        match &self.test {
+            Test::Le(t) => Some(usize::from(v > *t)),
+            Test::Eq(e) => Some(usize::from(v != *e)),
+            Test::Multi(values) => values.iter().position(|&u| u == v),
+        }
+    }
+
+    /// Makes node `node` the branch's child `k`.
+    pub(crate) fn set_child(&mut self, k: usize, node: usize) {
+        self.children[k] = node;
+        if k < 2 {
+            self.pair[k] = node;
+        }
+    }
+
+    /// Appends a child (a multiway test's new value).
+    pub(crate) fn push_child(&mut self, node: usize) {
+        if self.children.len() < 2 {
+            self.pair[self.children.len()] = node;
+        }
+        self.children.push(node);
+    }
+}
+
+/// What the shared mechanics need of a leaf.
+pub(crate) trait GrowingLeaf {
+    fn depth(&self) -> usize;
+    /// The weight the leaf has seen (what the most common path compares).
+    fn weight(&self) -> f64;
+    fn is_active(&self) -> bool;
+    /// Starts learning splits again, with fresh observers.
+    fn activate(&mut self);
+    /// Stops learning splits (the leaf keeps predicting).
+    fn deactivate(&mut self);
+    /// How likely the leaf is to split (the least promising are deactivated first).
+    fn promise(&self) -> f64;
+    /// Approximate bytes held.
+    fn bytes(&self) -> usize;
+}
+
+/// Gives branch `b`'s multiway test a child `leaf` for the new value `v`; returns its
+/// position among the children.
+pub(crate) fn add_value<L>(nodes: &mut [Node<L>], b: usize, v: f64, leaf: usize) -> usize {
+    let Node::Branch(b) = &mut nodes[b] else {
+        unreachable!("a branch")
+    };
+    if let Test::Multi(values) = &mut b.test {
+        values.push(v);
+    }
+    b.push_child(leaf);
+    b.children.len() - 1
+}
+
+/// The child of `b` with the most weight below it (the first on a tie: River's most common
+/// path, which for a binary test takes the right child only when it is strictly heavier).
+pub(crate) fn heaviest_child<L: GrowingLeaf>(nodes: &[Node<L>], b: &Branch) -> usize {
+    let mut best = (b.children[0], f64::NEG_INFINITY);
+    for &c in &b.children {
+        let w = weight_below(nodes, c);
+        if w > best.1 {
+            best = (c, w);
+        }
+    }
+    best.0
+}
+
+/// The weight of the leaves below node `i` (summed in child order, as River's branches).
+pub(crate) fn weight_below<L: GrowingLeaf>(nodes: &[Node<L>], i: usize) -> f64 {
+    match &nodes[i] {
+        Node::Leaf(l) => l.weight(),
+        Node::Branch(b) => b.children.iter().map(|&c| weight_below(nodes, c)).sum(),
+    }
+}
+
+/// The index of the leaf `x` reaches from `root` (a nominal value without a child takes the
+/// heaviest child); `None` for an empty tree.
+#[inline]
+pub(crate) fn leaf_index_of<L: GrowingLeaf>(
+    nodes: &[Node<L>],
+    root: usize,
+    x: &[f64],
+) -> Option<usize> {
+    let mut i = root;
+    loop {
+        match nodes.get(i)? {
+            Node::Leaf(_) => return Some(i),
+            Node::Branch(b) => {
+                i = match b.child(x[b.feature]) {
+                    Some(c) => c,
+                    None => heaviest_child(nodes, b),
+                }
+            }
+        }
+    }
+}
+
+/// The leaves below `root`, in depth-first order (children in their order).
+pub(crate) fn leaf_indices<L>(nodes: &[Node<L>], root: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    if nodes.is_empty() {
+        return out;
+    }
+    let mut stack = vec![root];
+    while let Some(i) = stack.pop() {
+        match &nodes[i] {
+            Node::Leaf(_) => out.push(i),
+            Node::Branch(b) => stack.extend(b.children.iter().rev()),
+        }
+    }
+    out
+}
+
+/// The limits memory management works within.
+pub(crate) struct Limits {
+    /// `max_size` in bytes.
+    pub(crate) max_bytes: f64,
+    /// The depth below which a leaf may be re-activated.
+    pub(crate) max_depth: usize,
+    pub(crate) stop_mem_management: bool,
+}
+
+impl Limits {
+    /// The limits of `max_size` MiB and an optional depth limit.
+    pub(crate) fn new(max_size: f64, max_depth: Option<usize>, stop_mem_management: bool) -> Self {
+        Limits {
+            max_bytes: max_size * (1u64 << 20) as f64,
+            max_depth: max_depth.unwrap_or(usize::MAX),
+            stop_mem_management,
+        }
+    }
+}
+
+/// The leaf counts and size estimates of River's memory management (after Kirkby, 2007).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Growth {
+    pub(crate) n_active: usize,
+    pub(crate) n_inactive: usize,
+    pub(crate) active_leaf_bytes: f64,
+    pub(crate) inactive_leaf_bytes: f64,
+    pub(crate) overhead: f64,
+    pub(crate) growth_allowed: bool,
+}
+
+impl Default for Growth {
+    fn default() -> Self {
+        Growth {
+            n_active: 0,
+            n_inactive: 0,
+            active_leaf_bytes: 0.0,
+            inactive_leaf_bytes: 0.0,
+            overhead: 1.0,
+            growth_allowed: true,
+        }
+    }
+}
+
+impl Growth {
+    /// Leaf `leaf` stops learning splits (counted).
+    pub(crate) fn deactivate<L: GrowingLeaf>(&mut self, leaf: &mut L) {
+        leaf.deactivate();
+        self.n_active -= 1;
+        self.n_inactive += 1;
+    }
+
+    /// Deactivates the least promising leaves beyond the size limit, and re-activates the
+    /// others (River's `_enforce_size_limit`, its arithmetic included).
+    pub(crate) fn enforce_size_limit<L: GrowingLeaf>(
+        &mut self,
+        nodes: &mut [Node<L>],
+        root: usize,
+        lim: &Limits,
+    ) {
+        let size = self.overhead
+            * (self.active_leaf_bytes + self.n_inactive as f64 * self.inactive_leaf_bytes);
+        if (self.n_inactive > 0 || size > lim.max_bytes) && lim.stop_mem_management {
+            self.growth_allowed = false;
+            return;
+        }
+        // The common case, cheaply: every leaf fits active (the estimate grows with the number
+        // of active leaves, so all of them fitting means none is cut), and then only inactive
+        // leaves change (they are re-activated), with no ranking needed.
+        let n = self.n_active + self.n_inactive;
+        let all_active = n as f64 * self.active_leaf_bytes * self.overhead;
+        if self.active_leaf_bytes >= self.inactive_leaf_bytes && all_active <= lim.max_bytes {
+            if self.n_inactive > 0 {
+                self.reactivate_all(nodes, lim);
+            }
+            return;
+        }
+        let mut leaves = leaf_indices(nodes, root);
+        let promise = |i: usize| match &nodes[i] {
+            Node::Leaf(l) => l.promise(),
+            Node::Branch(_) => 0.0,
+        };
+        leaves.sort_by(|&a, &b| {
+            promise(a)
+                .partial_cmp(&promise(b))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let n = leaves.len();
+        let mut max_active = 0;
+        while max_active < n {
+            max_active += 1;
+            let est = (max_active as f64 * self.active_leaf_bytes
+                + (n - max_active) as f64 * self.inactive_leaf_bytes)
+                * self.overhead;
+            if est > lim.max_bytes {
+                max_active -= 1;
+                break;
+            }
+        }
+        let cutoff = n - max_active;
+        for (k, &i) in leaves.iter().enumerate() {
+            let Node::Leaf(leaf) = &mut nodes[i] else {
+                continue;
+            };
+            if k < cutoff {
+                if leaf.is_active() {
+                    self.deactivate(leaf.as_mut());
+                }
+            } else if !leaf.is_active() && leaf.depth() < lim.max_depth {
+                leaf.activate();
+                self.n_active += 1;
+                self.n_inactive -= 1;
+            }
+        }
+    }
+
+    /// Re-activates every inactive leaf above the depth limit (with fresh observers).
+    fn reactivate_all<L: GrowingLeaf>(&mut self, nodes: &mut [Node<L>], lim: &Limits) {
+        for node in nodes {
+            if let Node::Leaf(leaf) = node
+                && !leaf.is_active()
+                && leaf.depth() < lim.max_depth
+            {
+                leaf.activate();
+                self.n_active += 1;
+                self.n_inactive -= 1;
+            }
+        }
+    }
+
+    /// Estimates the leaves' sizes and the tree's (`base`: the bytes of the tree besides its
+    /// leaves), and enforces the limit when the tree is beyond it (River's
+    /// `_estimate_model_size`, with the tree's own byte counts).
+    pub(crate) fn estimate_size<L: GrowingLeaf>(
+        &mut self,
+        nodes: &mut [Node<L>],
+        root: usize,
+        base: usize,
+        lim: &Limits,
+    ) {
+        let (mut active, mut inactive) = (0usize, 0usize);
+        for i in leaf_indices(nodes, root) {
+            if let Node::Leaf(l) = &nodes[i] {
+                if l.is_active() {
+                    active += l.bytes();
+                } else {
+                    inactive += l.bytes();
+                }
+            }
+        }
+        if active > 0 && self.n_active > 0 {
+            self.active_leaf_bytes = active as f64 / self.n_active as f64;
+        }
+        if inactive > 0 && self.n_inactive > 0 {
+            self.inactive_leaf_bytes = inactive as f64 / self.n_inactive as f64;
+        }
+        let actual = (base + active + inactive) as f64;
+        let estimated = self.n_active as f64 * self.active_leaf_bytes
+            + self.n_inactive as f64 * self.inactive_leaf_bytes;
+        if estimated > 0.0 {
+            self.overhead = actual / estimated;
+        }
+        if actual > lim.max_bytes {
+            self.enforce_size_limit(nodes, root, lim);
+        }
+    }
+}
+
+/// Writes the tree below node `i` as text, a line per node, children indented under their
+/// test; `leaf` writes a leaf's line (after the indentation).
+pub(crate) fn write_node<L>(
+    nodes: &[Node<L>],
+    i: usize,
+    indent: usize,
+    f: &mut fmt::Formatter<'_>,
+    leaf: &dyn Fn(&mut fmt::Formatter<'_>, &L) -> fmt::Result,
+) -> fmt::Result {
+    let pad = "  ".repeat(indent);
+    match &nodes[i] {
+        Node::Leaf(l) => {
+            write!(f, "{pad}")?;
+            leaf(f, l)
+        }
+        Node::Branch(b) => {
+            for (k, &c) in b.children.iter().enumerate() {
+                let test = match &b.test {
+                    Test::Le(t) if k == 0 => format!("x{} <= {t}", b.feature),
+                    Test::Le(t) => format!("x{} > {t}", b.feature),
+                    Test::Eq(v) if k == 0 => format!("x{} = {v}", b.feature),
+                    Test::Eq(v) => format!("x{} != {v}", b.feature),
+                    Test::Multi(values) => format!("x{} = {}", b.feature, values[k]),
+                };
+                writeln!(f, "{pad}if {test}:")?;
+                write_node(nodes, c, indent + 1, f, leaf)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The nodes below `root` (each before its children, children in order) and, when
+/// `alternate` names one for a node, the alternate's below it too.
+pub(crate) fn reachable<L>(
+    nodes: &[Node<L>],
+    root: usize,
+    alternate: impl Fn(usize) -> Option<usize>,
+) -> Vec<usize> {
+    let mut out = Vec::new();
+    if nodes.is_empty() {
+        return out;
+    }
+    let mut stack = vec![root];
+    while let Some(i) = stack.pop() {
+        out.push(i);
+        if let Some(a) = alternate(i) {
+            stack.push(a);
+        }
+        if let Node::Branch(b) = &nodes[i] {
+            stack.extend(b.children.iter().rev());
+        }
+    }
+    out
+}
+
+/// Keeps only nodes `live` (and their per-node state `side`, whose alternate link
+/// `alternate` gives), renumbered in `live`'s order, when they are less than half of what is
+/// stored: the subtrees an adaptive tree cut loose are dropped.
+pub(crate) fn compact<L, A>(
+    nodes: &mut Vec<Node<L>>,
+    side: &mut Vec<A>,
+    root: &mut usize,
+    live: &[usize],
+    alternate: impl Fn(&mut A) -> &mut Option<usize>,
+) {
+    if live.len() * 2 >= nodes.len() {
+        return;
+    }
+    let mut map = vec![usize::MAX; nodes.len()];
+    for (new, &old) in live.iter().enumerate() {
+        map[old] = new;
+    }
+    let mut slots: Vec<Option<Node<L>>> = std::mem::take(nodes).into_iter().map(Some).collect();
+    let mut old_side: Vec<Option<A>> = std::mem::take(side).into_iter().map(Some).collect();
+    *nodes = Vec::with_capacity(live.len());
+    *side = Vec::with_capacity(live.len());
+    for &old in live {
+        let mut node = slots[old].take().expect("each node once");
+        if let Node::Branch(b) = &mut node {
+            for k in 0..b.children.len() {
+                let c = map[b.children[k]];
+                b.set_child(k, c);
+            }
+        }
+        let mut a = old_side[old].take().expect("each node once");
+        let link = alternate(&mut a);
+        *link = link.map(|x| map[x]);
+        nodes.push(node);
+        side.push(a);
+    }
+    *root = map[*root];
+}
