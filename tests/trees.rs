@@ -456,6 +456,22 @@ fn a_threshold_concept_is_split_on_its_feature_near_its_threshold() {
         .unwrap();
     assert!((threshold - 0.6).abs() < 0.1, "threshold {threshold}");
     assert!(right_late > 950, "{right_late} of the last 1000 right");
+
+    // The same tree with names, in dot, and as the structure inspection reports.
+    let names: Vec<String> = ["a", "b"].map(String::from).to_vec();
+    let named = m.to_text_with(&names);
+    assert_eq!(named, text.replace("x0 ", "a ").replace("x1 ", "b "));
+    assert!(named.contains("x2") || !text.contains("x2"), "x2 has no name");
+    let dot = m.to_dot_with(&names);
+    let boxes = dot.lines().filter(|l| l.contains("[label=") && !l.contains("->"));
+    assert_eq!(boxes.count(), m.n_nodes());
+    assert_eq!(dot.matches("->").count(), m.n_nodes() - 1);
+    let s = m.structure(&names).unwrap();
+    assert_eq!(
+        (s.trees, s.depth, s.n_nodes, s.n_leaves),
+        (1, m.depth(), m.n_nodes(), m.n_leaves())
+    );
+    assert_eq!((s.text, s.dot), (named, dot));
 }
 
 /// Rows whose class is whether the nominal feature 0 (codes 0 to 3) is 2.

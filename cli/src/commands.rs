@@ -49,6 +49,7 @@ pub fn dispatch(cmd: Command) -> Result<(), CliError> {
         } => predict(&load, &source, proba, json),
         Command::Transform { load, source, json } => transform(&load, &source, json),
         Command::List { json } => list(json),
+        Command::Inspect { load, json, dot } => inspect(&load, json, dot),
         Command::Drift {
             detector,
             data,
@@ -701,6 +702,95 @@ fn transform(load: &std::path::Path, source: &SourceArgs, json: bool) -> Result<
 }
 
 /// A transformed value as a JSON number (never an integer form: values are reals).
+/// `inspect`: what a saved model file holds, as text, JSON or dot.
+fn inspect(load: &std::path::Path, json: bool, dot: bool) -> Result<(), CliError> {
+    let saved = SavedModel::load(load)?;
+    let bytes = std::fs::metadata(load).map(|m| m.len()).unwrap_or(0);
+    let structure = saved.model.structure(&saved.features);
+    let (role, classes): (&str, Vec<String>) = match &saved.model {
+        AnyModel::Classifier(m) => (
+            "classifier",
+            m.classes().labels().iter().map(|l| l.to_string()).collect(),
+        ),
+        AnyModel::Regressor(_) => ("regressor", Vec::new()),
+        AnyModel::Transformer(_) => ("transformer", Vec::new()),
+    };
+    let mut out = std::io::stdout().lock();
+    if dot {
+        let Some(s) = structure else {
+            return Err(CliError::input(format!(
+                "inspect --dot: `{}` is not a tree model",
+                saved.spec
+            )));
+        };
+        out.write_all(s.dot.as_bytes()).map_err(io_err)?;
+        return Ok(());
+    }
+    if json {
+        let structure = structure.map(|s| {
+            json!({
+                "trees": s.trees,
+                "depth": s.depth,
+                "n_nodes": s.n_nodes,
+                "n_leaves": s.n_leaves,
+                "feature_importances": s.feature_importances,
+                "text": s.text,
+            })
+        });
+        let v = json!({
+            "model": saved.spec,
+            "role": role,
+            "features": saved.features,
+            "target": saved.target,
+            "classes": if role == "classifier" { json!(classes) } else { Value::Null },
+            "rows_seen": saved.rows_seen,
+            "bytes": bytes,
+            "structure": structure,
+        });
+        writeln!(out, "{v}").map_err(io_err)?;
+        return Ok(());
+    }
+    writeln!(out, "model: {}", saved.spec).map_err(io_err)?;
+    writeln!(out, "role: {role}").map_err(io_err)?;
+    writeln!(
+        out,
+        "features: {} ({})",
+        saved.features.len(),
+        saved.features.join(", ")
+    )
+    .map_err(io_err)?;
+    if let Some(t) = &saved.target {
+        writeln!(out, "target: {t}").map_err(io_err)?;
+    }
+    if role == "classifier" {
+        writeln!(out, "classes: {}", classes.join(", ")).map_err(io_err)?;
+    }
+    writeln!(out, "rows learned: {}", saved.rows_seen).map_err(io_err)?;
+    writeln!(out, "file: {bytes} bytes").map_err(io_err)?;
+    match structure {
+        None => writeln!(out, "structure: not a tree model").map_err(io_err)?,
+        Some(s) => {
+            writeln!(
+                out,
+                "trees: {}, depth {}, {} nodes, {} leaves",
+                s.trees, s.depth, s.n_nodes, s.n_leaves
+            )
+            .map_err(io_err)?;
+            if let Some(imp) = &s.feature_importances {
+                let words: Vec<String> = saved
+                    .features
+                    .iter()
+                    .zip(imp)
+                    .map(|(f, v)| format!("{f} {v:.4}"))
+                    .collect();
+                writeln!(out, "feature importances: {}", words.join(", ")).map_err(io_err)?;
+            }
+            out.write_all(s.text.as_bytes()).map_err(io_err)?;
+        }
+    }
+    Ok(())
+}
+
 fn number_json_plain(v: f64) -> Value {
     serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
 }

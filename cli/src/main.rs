@@ -174,6 +174,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A saved model's structure and size: its spec, features, classes, rows learned, and
+    /// for trees and forests their depth, nodes, leaves and the tree as text.
+    Inspect {
+        /// The saved model.
+        #[arg(long, value_name = "MODEL")]
+        load: PathBuf,
+        /// JSON on stdout.
+        #[arg(long, conflicts_with = "dot")]
+        json: bool,
+        /// The trees in Graphviz's dot language instead (a forest: a graph per tree).
+        #[arg(long)]
+        dot: bool,
+    },
     /// Run a drift detector over a column of numbers.
     Drift {
         /// Detector spec, e.g. "adwin(delta=0.002)" (see `tidewater list`).

@@ -684,6 +684,13 @@ impl<T: Transformer, M, F: RecordTransformer> Pipeline<T, M, F> {
 }
 
 impl<T: Transformer, M: Classifier, F: RecordTransformer> Classifier for Pipeline<T, M, F> {
+    /// The model's, with the names only when no stage stands between (after a stage,
+    /// features are the stage's outputs: `x<j>`).
+    fn structure(&self, feature_names: &[String]) -> Option<crate::traits::Structure> {
+        let direct = self.front.is_none() && self.steps.is_empty();
+        self.model
+            .structure(if direct { feature_names } else { &[] })
+    }
     fn classes(&self) -> &ClassSet {
         self.model.classes()
     }
@@ -811,6 +818,13 @@ impl<T: Transformer, M: Classifier, F: RecordTransformer> RecordClassifier for P
 }
 
 impl<T: Transformer, M: Regressor, F: RecordTransformer> Regressor for Pipeline<T, M, F> {
+    /// The model's, with the names only when no stage stands between (after a stage,
+    /// features are the stage's outputs: `x<j>`).
+    fn structure(&self, feature_names: &[String]) -> Option<crate::traits::Structure> {
+        let direct = self.front.is_none() && self.steps.is_empty();
+        self.model
+            .structure(if direct { feature_names } else { &[] })
+    }
     fn n_features(&self) -> Option<usize> {
         self.n_features_with(M::n_features)
     }

@@ -59,6 +59,28 @@ pub fn check_batch(
     Ok(())
 }
 
+/// What a model built of trees shows of itself (`tidewater inspect`): its size and a text
+/// rendering. Models that are not trees show nothing ([`Classifier::structure`] is `None`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Structure {
+    /// Trees in the model (1 for a single tree).
+    pub trees: usize,
+    /// The deepest leaf's depth over the trees (the root is at depth 0).
+    pub depth: usize,
+    /// Nodes over the trees (branches and leaves).
+    pub n_nodes: usize,
+    /// Leaves over the trees.
+    pub n_leaves: usize,
+    /// Each feature's share of the impurity decrease, for the batch trees (scikit-learn's
+    /// `feature_importances_`); none for the online trees.
+    pub feature_importances: Option<Vec<f64>>,
+    /// The model as text: each test and under it its subtree, features named from the names
+    /// given (`x<j>` past their end).
+    pub text: String,
+    /// The model in Graphviz's dot language (a forest: one graph per tree, one after the other).
+    pub dot: String,
+}
+
 /// A classifier: learns from labelled rows, predicts labels and class probabilities.
 pub trait Classifier {
     /// The classes seen so far, sorted; probabilities are reported in this order.
@@ -78,6 +100,13 @@ pub trait Classifier {
     /// some; the default ignores them.
     fn set_nominal_features(&mut self, nominal: &[usize]) {
         let _ = nominal;
+    }
+
+    /// The model's trees, for inspection, with features named from `feature_names`; `None`
+    /// (the default) for a model that is not made of trees.
+    fn structure(&self, feature_names: &[String]) -> Option<Structure> {
+        let _ = feature_names;
+        None
     }
 
     /// Learns one observation with an optional sample weight (`None` is 1). A row rejected
@@ -192,6 +221,13 @@ pub trait Regressor {
     /// some; the default ignores them.
     fn set_nominal_features(&mut self, nominal: &[usize]) {
         let _ = nominal;
+    }
+
+    /// The model's trees, for inspection, with features named from `feature_names`; `None`
+    /// (the default) for a model that is not made of trees.
+    fn structure(&self, feature_names: &[String]) -> Option<Structure> {
+        let _ = feature_names;
+        None
     }
 
     /// Learns one observation with an optional sample weight (`None` is 1). A rejected row

@@ -78,6 +78,9 @@ macro_rules! model_table {
             fn set_nominal_features(&mut self, nominal: &[usize]) {
                 each_classifier!(self, m => m.set_nominal_features(nominal))
             }
+            fn structure(&self, feature_names: &[String]) -> Option<Structure> {
+                each_classifier!(self, m => m.structure(feature_names))
+            }
             fn check_learning(&self) -> Result<()> {
                 each_classifier!(self, m => m.check_learning())
             }
@@ -121,6 +124,9 @@ macro_rules! model_table {
             }
             fn set_nominal_features(&mut self, nominal: &[usize]) {
                 each_regressor!(self, m => m.set_nominal_features(nominal))
+            }
+            fn structure(&self, feature_names: &[String]) -> Option<Structure> {
+                each_regressor!(self, m => m.structure(feature_names))
             }
             fn check_learning(&self) -> Result<()> {
                 each_regressor!(self, m => m.check_learning())

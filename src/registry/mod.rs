@@ -13,7 +13,7 @@ use tidewater_core::record::{RecordSchema, Table};
 use tidewater_core::spec::{ParamDoc, Params, Spec, Value, unknown_param};
 use tidewater_core::{
     Batch, Build, ClassSet, Classifier, Dataset, Error, Fit, Label, Pipeline, Regressor, Result,
-    Row, Targets, Transformer,
+    Row, Structure, Targets, Transformer,
 };
 
 use crate::preprocessing::{ColumnTransformer, Passthrough, RecordStepParams};
@@ -288,6 +288,16 @@ pub enum AnyModel {
 }
 
 impl AnyModel {
+    /// The model's trees for inspection (see [`Classifier::structure`]); `None` for models
+    /// that are not trees and for transformers.
+    pub fn structure(&self, feature_names: &[String]) -> Option<Structure> {
+        match self {
+            AnyModel::Classifier(p) => p.structure(feature_names),
+            AnyModel::Regressor(p) => p.structure(feature_names),
+            AnyModel::Transformer(_) => None,
+        }
+    }
+
     /// Tells the model which features are nominal (see
     /// [`Classifier::set_nominal_features`]); a transformer pipeline ignores it.
     pub fn set_nominal_features(&mut self, nominal: &[usize]) {

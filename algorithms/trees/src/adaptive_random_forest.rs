@@ -7,7 +7,7 @@ use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::traits::{check_batch, check_out_len, learn_dataset};
 use tidewater_core::{
-    Batch, Build, ClassSet, Classifier, Dataset, FeatureVector, Fit, Label, Result, Row,
+    Batch, Build, ClassSet, Classifier, Dataset, FeatureVector, Fit, Label, Result, Row, Structure,
 };
 use tidewater_drift::{Adwin, AdwinParams, DriftDetector};
 
@@ -339,9 +339,56 @@ impl AdaptiveRandomForestClassifier {
     }
 }
 
+impl AdaptiveRandomForestClassifier {
+    /// The forest as text with features named from `names`: a line per tree (its voting
+    /// accuracy, whether a background tree grows beside it), then the tree indented.
+    pub fn to_text_with(&self, names: &[String]) -> String {
+        use std::fmt::Write as _;
+        let mut out = format!("adaptive random forest of {} trees\n", self.slots.len());
+        for (i, slot) in self.slots.iter().enumerate() {
+            let bg = if slot.background.is_some() {
+                ", a background tree growing"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "tree {i} (accuracy {:.4} over {} rows{bg}):",
+                slot.accuracy(),
+                slot.seen
+            );
+            for line in slot.tree.to_text_with(names).lines() {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for AdaptiveRandomForestClassifier {
+    /// The forest as text, features named `x<j>` (see [`Self::to_text_with`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_text_with(&[]))
+    }
+}
+
 impl Classifier for AdaptiveRandomForestClassifier {
     fn classes(&self) -> &ClassSet {
         &self.classes
+    }
+
+    /// The foreground trees (background trees left out); `dot` has a graph per tree.
+    fn structure(&self, feature_names: &[String]) -> Option<Structure> {
+        let trees: Vec<&HoeffdingTreeClassifier> = self.trees().collect();
+        Some(Structure {
+            trees: trees.len(),
+            depth: trees.iter().map(|t| t.depth()).max().unwrap_or(0),
+            n_nodes: trees.iter().map(|t| t.n_nodes()).sum(),
+            n_leaves: trees.iter().map(|t| t.n_leaves()).sum(),
+            feature_importances: None,
+            text: self.to_text_with(feature_names),
+            dot: trees.iter().map(|t| t.to_dot_with(feature_names)).collect(),
+        })
     }
 
     fn n_features(&self) -> Option<usize> {

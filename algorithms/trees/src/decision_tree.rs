@@ -5,7 +5,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use tidewater_core::spec::Params;
 use tidewater_core::traits::check_out_len;
-use tidewater_core::{Batch, Build, ClassSet, Classifier, Dataset, Fit, Label, Result, Row};
+use tidewater_core::{
+    Batch, Build, ClassSet, Classifier, Dataset, Fit, Label, Result, Row, Structure,
+};
 
 use crate::cart::{self, Columns, Impurity, MaxFeatures, Target, Tree, TreeNode};
 use crate::sklearn_random::splitter_seed;
@@ -37,7 +39,7 @@ impl ClassificationCriterion {
         }
     }
 
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ClassificationCriterion::Gini => "gini",
             _ => "entropy",
@@ -263,6 +265,19 @@ impl fmt::Display for DecisionTreeClassifier {
 impl Classifier for DecisionTreeClassifier {
     fn classes(&self) -> &ClassSet {
         &self.classes
+    }
+
+    /// Features named as in the data set the tree was grown on.
+    fn structure(&self, _feature_names: &[String]) -> Option<Structure> {
+        Some(Structure {
+            trees: 1,
+            depth: self.depth(),
+            n_nodes: self.n_nodes(),
+            n_leaves: self.n_leaves(),
+            feature_importances: Some(self.feature_importances()),
+            text: self.to_string(),
+            dot: self.to_dot(),
+        })
     }
 
     fn n_features(&self) -> Option<usize> {

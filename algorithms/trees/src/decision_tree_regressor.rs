@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use tidewater_core::spec::Params;
-use tidewater_core::{Batch, Build, Dataset, Fit, Regressor, Result, Row};
+use tidewater_core::{Batch, Build, Dataset, Fit, Regressor, Result, Row, Structure};
 
 use crate::cart::{self, Columns, Impurity, MaxFeatures, Target, Tree, TreeNode};
 use crate::sklearn_random::splitter_seed;
@@ -202,6 +202,19 @@ impl fmt::Display for DecisionTreeRegressor {
 }
 
 impl Regressor for DecisionTreeRegressor {
+    /// Features named as in the data set the tree was grown on.
+    fn structure(&self, _feature_names: &[String]) -> Option<Structure> {
+        Some(Structure {
+            trees: 1,
+            depth: self.depth(),
+            n_nodes: self.n_nodes(),
+            n_leaves: self.n_leaves(),
+            feature_importances: Some(self.feature_importances()),
+            text: self.to_string(),
+            dot: self.to_dot(),
+        })
+    }
+
     fn n_features(&self) -> Option<usize> {
         self.tree.as_ref().map(|t| t.n_features)
     }

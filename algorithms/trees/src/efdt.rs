@@ -6,7 +6,7 @@ use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::traits::{check_out_len, learn_dataset};
 use tidewater_core::{
-    Build, ClassSet, Classifier, Dataset, FeatureVector, Fit, Label, Result, Row,
+    Build, ClassSet, Classifier, Dataset, FeatureVector, Fit, Label, Result, Row, Structure,
 };
 
 use crate::hoeffding_tree::{
@@ -462,6 +462,15 @@ impl std::fmt::Display for ExtremelyFastDecisionTreeClassifier {
 impl Classifier for ExtremelyFastDecisionTreeClassifier {
     fn classes(&self) -> &ClassSet {
         &self.tree.classes
+    }
+
+    fn structure(&self, feature_names: &[String]) -> Option<Structure> {
+        Some(Structure {
+            depth: self.depth(),
+            n_nodes: self.n_nodes(),
+            n_leaves: self.n_leaves(),
+            ..self.tree.structure_with(feature_names)
+        })
     }
 
     fn n_features(&self) -> Option<usize> {

@@ -336,36 +336,96 @@ impl Growth {
     }
 }
 
-/// Writes the tree below node `i` as text, a line per node, children indented under their
-/// test; `leaf` writes a leaf's line (after the indentation).
-pub(crate) fn write_node<L>(
+/// The words of child `k`'s test at branch `b`, feature `name` (`age <= 30.5`).
+fn test_words(b: &Branch, k: usize, name: &str) -> String {
+    match &b.test {
+        Test::Le(t) if k == 0 => format!("{name} <= {t}"),
+        Test::Le(t) => format!("{name} > {t}"),
+        Test::Eq(v) if k == 0 => format!("{name} = {v}"),
+        Test::Eq(v) => format!("{name} != {v}"),
+        Test::Multi(values) => format!("{name} = {}", values[k]),
+    }
+}
+
+/// A feature's name: `names[j]`, or `x<j>` when there is none.
+fn name_of(names: &[String], j: usize) -> String {
+    names.get(j).cloned().unwrap_or_else(|| format!("x{j}"))
+}
+
+/// The tree below `root` as text, a line per test and per leaf, children indented under
+/// their test; features named from `names` (`x<j>` past its end), `leaf` giving a leaf's
+/// words.
+pub(crate) fn render<L>(
     nodes: &[Node<L>],
-    i: usize,
-    indent: usize,
-    f: &mut fmt::Formatter<'_>,
-    leaf: &dyn Fn(&mut fmt::Formatter<'_>, &L) -> fmt::Result,
-) -> fmt::Result {
-    let pad = "  ".repeat(indent);
-    match &nodes[i] {
-        Node::Leaf(l) => {
-            write!(f, "{pad}")?;
-            leaf(f, l)
-        }
-        Node::Branch(b) => {
-            for (k, &c) in b.children.iter().enumerate() {
-                let test = match &b.test {
-                    Test::Le(t) if k == 0 => format!("x{} <= {t}", b.feature),
-                    Test::Le(t) => format!("x{} > {t}", b.feature),
-                    Test::Eq(v) if k == 0 => format!("x{} = {v}", b.feature),
-                    Test::Eq(v) => format!("x{} != {v}", b.feature),
-                    Test::Multi(values) => format!("x{} = {}", b.feature, values[k]),
-                };
-                writeln!(f, "{pad}if {test}:")?;
-                write_node(nodes, c, indent + 1, f, leaf)?;
+    root: usize,
+    names: &[String],
+    leaf: &dyn Fn(&L) -> String,
+) -> String {
+    use fmt::Write as _;
+    let mut out = String::new();
+    if nodes.is_empty() {
+        out.push_str("(empty tree)\n");
+        return out;
+    }
+    let mut stack = vec![(root, 0usize, None::<String>)];
+    while let Some((i, depth, test)) = stack.pop() {
+        let pad = "  ".repeat(depth);
+        let depth = match test {
+            Some(t) => {
+                let _ = writeln!(out, "{pad}if {t}:");
+                depth + 1
             }
-            Ok(())
+            None => depth,
+        };
+        match &nodes[i] {
+            Node::Leaf(l) => {
+                let _ = writeln!(out, "{}leaf: {}", "  ".repeat(depth), leaf(l));
+            }
+            Node::Branch(b) => {
+                let name = name_of(names, b.feature);
+                for (k, &c) in b.children.iter().enumerate().rev() {
+                    stack.push((c, depth, Some(test_words(b, k, &name))));
+                }
+            }
         }
     }
+    out
+}
+
+/// The tree below `root` in Graphviz's dot language: a box per node (a branch's feature, a
+/// leaf's words from `leaf`), each edge labelled with its test.
+pub(crate) fn to_dot<L>(
+    nodes: &[Node<L>],
+    root: usize,
+    names: &[String],
+    leaf: &dyn Fn(&L) -> String,
+) -> String {
+    use fmt::Write as _;
+    let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    let mut out = String::from("digraph tree {\n  node [shape=box, fontname=\"helvetica\"];\n");
+    if nodes.is_empty() {
+        out.push_str("}\n");
+        return out;
+    }
+    let mut stack = vec![root];
+    while let Some(i) = stack.pop() {
+        match &nodes[i] {
+            Node::Leaf(l) => {
+                let _ = writeln!(out, "  {i} [label=\"{}\"];", esc(&leaf(l)));
+            }
+            Node::Branch(b) => {
+                let name = name_of(names, b.feature);
+                let _ = writeln!(out, "  {i} [label=\"{}\"];", esc(&name));
+                for (k, &c) in b.children.iter().enumerate() {
+                    let t = test_words(b, k, &name);
+                    let _ = writeln!(out, "  {i} -> {c} [label=\"{}\"];", esc(&t));
+                }
+                stack.extend(b.children.iter().rev());
+            }
+        }
+    }
+    out.push_str("}\n");
+    out
 }
 
 /// The nodes below `root` (each before its children, children in order) and, when

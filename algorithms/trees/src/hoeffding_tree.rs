@@ -8,7 +8,7 @@ use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::traits::{check_out_len, learn_dataset};
 use tidewater_core::{
-    Build, ClassSet, Classifier, Dataset, FeatureVector, Fit, Label, Result, Row,
+    Build, ClassSet, Classifier, Dataset, FeatureVector, Fit, Label, Result, Row, Structure,
 };
 
 use crate::criterion::SplitCriterion;
@@ -573,6 +573,45 @@ impl HoeffdingTreeClassifier {
             .unwrap_or(0)
     }
 
+    /// The tree as text (as [`Display`](fmt::Display)), features named from `names`
+    /// (`x<j>` past their end).
+    pub fn to_text_with(&self, names: &[String]) -> String {
+        growth::render(&self.nodes, self.root, names, &|l| self.leaf_words(l))
+    }
+
+    /// The tree in Graphviz's dot language, features named `x<j>`.
+    pub fn to_dot(&self) -> String {
+        self.to_dot_with(&[])
+    }
+
+    /// The tree in Graphviz's dot language, features named from `names`.
+    pub fn to_dot_with(&self, names: &[String]) -> String {
+        growth::to_dot(&self.nodes, self.root, names, &|l| self.leaf_words(l))
+    }
+
+    /// A leaf's words in the renderings: its majority class, weight and state.
+    fn leaf_words(&self, l: &Leaf) -> String {
+        let class = l
+            .stats
+            .argmax()
+            .map_or_else(|| "-".to_owned(), |id| self.labels[id].to_string());
+        let state = if l.is_active() { "active" } else { "inactive" };
+        format!("class {class} (weight {:.2}, {state})", l.stats.total())
+    }
+
+    /// The tree's [`Structure`] with features named from `names`.
+    pub(crate) fn structure_with(&self, names: &[String]) -> Structure {
+        Structure {
+            trees: 1,
+            depth: self.depth(),
+            n_nodes: self.n_nodes(),
+            n_leaves: self.n_leaves(),
+            feature_importances: None,
+            text: self.to_text_with(names),
+            dot: self.to_dot_with(names),
+        }
+    }
+
     /// The weight learned so far.
     pub fn weight_seen(&self) -> f64 {
         self.weight_seen
@@ -969,24 +1008,9 @@ impl HoeffdingTreeClassifier {
 
 impl fmt::Display for HoeffdingTreeClassifier {
     /// The tree as text: each test, and under it its subtree; a leaf names its majority
-    /// class and its weight.
+    /// class and its weight. Features are named `x<j>` (see [`Self::to_text_with`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.nodes.is_empty() {
-            return writeln!(f, "(empty tree)");
-        }
-        let leaf = |f: &mut fmt::Formatter<'_>, l: &Leaf| {
-            let class = l
-                .stats
-                .argmax()
-                .map_or_else(|| "-".to_owned(), |id| self.labels[id].to_string());
-            writeln!(
-                f,
-                "leaf: class {class} (weight {:.2}, {})",
-                l.stats.total(),
-                if l.is_active() { "active" } else { "inactive" }
-            )
-        };
-        growth::write_node(&self.nodes, self.root, 0, f, &leaf)
+        f.write_str(&self.to_text_with(&[]))
     }
 }
 
@@ -1059,6 +1083,10 @@ impl Classifier for HoeffdingTreeClassifier {
 
     fn n_features(&self) -> Option<usize> {
         self.dim
+    }
+
+    fn structure(&self, feature_names: &[String]) -> Option<Structure> {
+        Some(self.structure_with(feature_names))
     }
 
     /// Taken before the first row unless `nominal_attributes` is set.

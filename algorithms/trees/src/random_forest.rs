@@ -6,7 +6,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use tidewater_core::spec::Params;
 use tidewater_core::traits::check_out_len;
-use tidewater_core::{Batch, Build, ClassSet, Classifier, Dataset, Error, Fit, Label, Result, Row};
+use tidewater_core::{
+    Batch, Build, ClassSet, Classifier, Dataset, Error, Fit, Label, Result, Row, Structure,
+};
 
 use crate::cart::{self, Columns, MaxFeatures, Target, Tree, TreeNode};
 use crate::decision_tree::ClassificationCriterion;
@@ -241,6 +243,30 @@ pub(crate) fn write_forest(f: &mut fmt::Formatter<'_>, what: &str, trees: &[Tree
     Ok(())
 }
 
+/// A fitted forest's [`Structure`]: `text` its summary, `dot` a graph per tree, each leaf's
+/// value in `value`'s words.
+pub(crate) fn forest_structure(
+    trees: &[Tree],
+    features: &[String],
+    impurity: &str,
+    text: String,
+    importances: Vec<f64>,
+    value: &dyn Fn(&[f64]) -> String,
+) -> Structure {
+    Structure {
+        trees: trees.len(),
+        depth: trees.iter().map(|t| t.depth).max().unwrap_or(0),
+        n_nodes: trees.iter().map(|t| t.nodes.len()).sum(),
+        n_leaves: trees.iter().map(Tree::n_leaves).sum(),
+        feature_importances: Some(importances),
+        text,
+        dot: trees
+            .iter()
+            .map(|t| t.to_dot(features, impurity, value))
+            .collect(),
+    }
+}
+
 impl fmt::Display for RandomForestClassifier {
     /// A line for the forest, then one per tree: its depth, leaves and nodes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -251,6 +277,25 @@ impl fmt::Display for RandomForestClassifier {
 impl Classifier for RandomForestClassifier {
     fn classes(&self) -> &ClassSet {
         &self.classes
+    }
+
+    /// Features named as in the data set the forest was grown on.
+    fn structure(&self, _feature_names: &[String]) -> Option<Structure> {
+        let value = |v: &[f64]| {
+            let class = self
+                .classes
+                .label(cart::argmax(v))
+                .map_or_else(String::new, Label::to_string);
+            format!("proba = {}\\nclass = {class}", cart::short_list(v))
+        };
+        Some(forest_structure(
+            &self.trees,
+            &self.features,
+            self.params.criterion.name(),
+            self.to_string(),
+            self.feature_importances(),
+            &value,
+        ))
     }
 
     fn n_features(&self) -> Option<usize> {

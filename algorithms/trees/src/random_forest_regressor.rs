@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use tidewater_core::spec::Params;
-use tidewater_core::{Batch, Build, Dataset, Fit, Regressor, Result, Row};
+use tidewater_core::{Batch, Build, Dataset, Fit, Regressor, Result, Row, Structure};
 
 use crate::cart::{self, Columns, MaxFeatures, Target, Tree, TreeNode};
 use crate::decision_tree_regressor::RegressionCriterion;
@@ -181,6 +181,19 @@ impl fmt::Display for RandomForestRegressor {
 }
 
 impl Regressor for RandomForestRegressor {
+    /// Features named as in the data set the forest was grown on.
+    fn structure(&self, _feature_names: &[String]) -> Option<Structure> {
+        let value = |v: &[f64]| format!("value = {}", v[0]);
+        Some(crate::random_forest::forest_structure(
+            &self.trees,
+            &self.features,
+            "squared_error",
+            self.to_string(),
+            self.feature_importances(),
+            &value,
+        ))
+    }
+
     fn n_features(&self) -> Option<usize> {
         self.n_features
     }
