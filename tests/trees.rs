@@ -461,9 +461,14 @@ fn a_threshold_concept_is_split_on_its_feature_near_its_threshold() {
     let names: Vec<String> = ["a", "b"].map(String::from).to_vec();
     let named = m.to_text_with(&names);
     assert_eq!(named, text.replace("x0 ", "a ").replace("x1 ", "b "));
-    assert!(named.contains("x2") || !text.contains("x2"), "x2 has no name");
+    assert!(
+        named.contains("x2") || !text.contains("x2"),
+        "x2 has no name"
+    );
     let dot = m.to_dot_with(&names);
-    let boxes = dot.lines().filter(|l| l.contains("[label=") && !l.contains("->"));
+    let boxes = dot
+        .lines()
+        .filter(|l| l.contains("[label=") && !l.contains("->"));
     assert_eq!(boxes.count(), m.n_nodes());
     assert_eq!(dot.matches("->").count(), m.n_nodes() - 1);
     let s = m.structure(&names).unwrap();
