@@ -18,7 +18,7 @@
 //! | model | task |
 //! |---|---|
 //! | [`HoeffdingTreeClassifier`], [`HoeffdingTreeRegressor`] | classification, regression |
-//! | [`HoeffdingAdaptiveTreeClassifier`] | the same, with ADWIN in every node and alternate subtrees |
+//! | [`HoeffdingAdaptiveTreeClassifier`], [`HoeffdingAdaptiveTreeRegressor`] | the same, with ADWIN in every node and alternate subtrees |
 //! | [`AdaptiveRandomForestClassifier`] | online bagging of such trees on random subspaces, each replaced on drift |
 
 mod adaptive_random_forest;
@@ -29,6 +29,7 @@ mod decision_tree_regressor;
 mod efdt;
 mod growth;
 mod hoeffding_adaptive_tree;
+mod hoeffding_adaptive_tree_regressor;
 mod hoeffding_tree;
 mod hoeffding_tree_regressor;
 mod pyrandom;
@@ -53,6 +54,9 @@ pub use decision_tree_regressor::{
 pub use efdt::{ExtremelyFastDecisionTreeClassifier, ExtremelyFastDecisionTreeClassifierParams};
 pub use hoeffding_adaptive_tree::{
     HoeffdingAdaptiveTreeClassifier, HoeffdingAdaptiveTreeClassifierParams,
+};
+pub use hoeffding_adaptive_tree_regressor::{
+    HoeffdingAdaptiveTreeRegressor, HoeffdingAdaptiveTreeRegressorParams,
 };
 pub use hoeffding_tree::{
     HoeffdingTreeClassifier, HoeffdingTreeClassifierParams, LeafPrediction, NumericSplitter,
