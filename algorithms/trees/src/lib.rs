@@ -19,9 +19,10 @@
 //! |---|---|
 //! | [`HoeffdingTreeClassifier`], [`HoeffdingTreeRegressor`] | classification, regression |
 //! | [`HoeffdingAdaptiveTreeClassifier`], [`HoeffdingAdaptiveTreeRegressor`] | the same, with ADWIN in every node and alternate subtrees |
-//! | [`AdaptiveRandomForestClassifier`] | online bagging of such trees on random subspaces, each replaced on drift |
+//! | [`AdaptiveRandomForestClassifier`], [`AdaptiveRandomForestRegressor`] | online bagging of such trees on random subspaces, each replaced on drift |
 
 mod adaptive_random_forest;
+mod adaptive_random_forest_regressor;
 mod cart;
 mod criterion;
 mod decision_tree;
@@ -42,6 +43,9 @@ mod stats;
 
 pub use adaptive_random_forest::{
     AdaptiveRandomForestClassifier, AdaptiveRandomForestClassifierParams,
+};
+pub use adaptive_random_forest_regressor::{
+    AdaptiveRandomForestRegressor, AdaptiveRandomForestRegressorParams, Aggregation,
 };
 pub use cart::{MaxFeatures, TreeNode};
 pub use criterion::SplitCriterion;
