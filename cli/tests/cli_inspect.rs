@@ -113,6 +113,19 @@ fn forests_and_batch_trees_report_every_tree_and_their_importances() {
     assert_eq!(imp.len(), 4);
     assert!((imp.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{imp:?}");
 
+    let htr = saved(
+        &dir,
+        "htr.tw",
+        "hoeffding_tree_regressor(grace_period=50)",
+        &["--dataset", "trump_approval"],
+    );
+    let j = tw(&["inspect", "--load", &htr, "--json"]).json();
+    assert_eq!(j["role"], "regressor");
+    assert!(j["classes"].is_null());
+    let s = &j["structure"];
+    assert!(s["n_leaves"].as_u64().unwrap() > 1, "{s}");
+    assert!(s["text"].as_str().unwrap().contains("leaf: mean "), "{s}");
+
     let dt = saved(
         &dir,
         "dt.tw",

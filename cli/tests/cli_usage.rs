@@ -430,8 +430,15 @@ fn list_aligns_its_columns() {
         .collect();
     assert!(offsets.len() > 40, "{out}");
     assert!(offsets.iter().all(|&o| o == offsets[0]), "{offsets:?}");
+    // The longest name is followed by exactly two spaces.
+    let longest = out
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l[2..].split(' ').next())
+        .max_by_key(|n| n.len())
+        .unwrap();
     assert!(
-        out.contains("adaptive_standard_scaler  standardise"),
-        "no two-space gap"
+        out.contains(&format!("  {longest}  ")) && !out.contains(&format!("  {longest}   ")),
+        "no two-space gap after {longest}"
     );
 }

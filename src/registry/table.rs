@@ -41,6 +41,9 @@ model_table! {$
         3 => PARegressor(PARegressor, PARegressorParams),
         4 => DecisionTreeRegressor(DecisionTreeRegressor, DecisionTreeRegressorParams),
         5 => RandomForestRegressor(RandomForestRegressor, RandomForestRegressorParams),
+        6 => HoeffdingTreeRegressor(HoeffdingTreeRegressor, HoeffdingTreeRegressorParams),
+        7 => HoeffdingAdaptiveTreeRegressor(HoeffdingAdaptiveTreeRegressor, HoeffdingAdaptiveTreeRegressorParams),
+        8 => AdaptiveRandomForestRegressor(AdaptiveRandomForestRegressor, AdaptiveRandomForestRegressorParams),
     }
     transformers {
         0 => StandardScaler(StandardScaler, StandardScalerParams),

@@ -2,6 +2,8 @@
 //!
 //! - `prequential/<model>/<shape>`: the peers' protocol per row, `predict_proba_into` then
 //!   `learn_one` (two calls), on a tree already grown on 20,000 rows, the stream going on;
+//! - `prequential_regression/<model>/<shape>`: the same for the regression trees on
+//!   `friedman` (10 features) and `friedman_drift` (a global recurring drift);
 //! - `fit/<model>/<shape>`: the batch trees' `fit` on 5,000 rows, and their `predict_one`.
 //!
 //! Shapes, from the generators: `agrawal` (9 features, 3 of them nominal, binary), `sea`
@@ -14,12 +16,13 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use tidewater_core::{Build, Classifier, Dataset, Fit, Label, Row};
+use tidewater_core::{Build, Classifier, Dataset, Fit, Label, Regressor, Row};
 use tidewater_datasets::synth::{from_spec, take_dataset};
 use tidewater_trees::{
-    AdaptiveRandomForestClassifierParams, DecisionTreeClassifierParams,
-    ExtremelyFastDecisionTreeClassifierParams, HoeffdingAdaptiveTreeClassifierParams,
-    HoeffdingTreeClassifierParams, RandomForestClassifierParams,
+    AdaptiveRandomForestClassifierParams, AdaptiveRandomForestRegressorParams,
+    DecisionTreeClassifierParams, ExtremelyFastDecisionTreeClassifierParams,
+    HoeffdingAdaptiveTreeClassifierParams, HoeffdingAdaptiveTreeRegressorParams,
+    HoeffdingTreeClassifierParams, HoeffdingTreeRegressorParams, RandomForestClassifierParams,
 };
 
 /// Rows a tree grows on before it is timed, and rows it is timed over (cycled).
@@ -139,6 +142,65 @@ fn prequential(c: &mut Criterion) {
     g.finish();
 }
 
+fn prequential_regression(c: &mut Criterion) {
+    type MakeR = Box<dyn Fn() -> Box<dyn Regressor>>;
+    let models: Vec<(&str, MakeR)> = vec![
+        (
+            "hoeffding_tree_regressor",
+            Box::new(|| Box::new(HoeffdingTreeRegressorParams::default().build().unwrap())),
+        ),
+        (
+            "hoeffding_adaptive_tree_regressor",
+            Box::new(|| {
+                Box::new(
+                    HoeffdingAdaptiveTreeRegressorParams::default()
+                        .seed(Some(1))
+                        .build()
+                        .unwrap(),
+                )
+            }),
+        ),
+        (
+            "adaptive_random_forest_regressor",
+            Box::new(|| {
+                Box::new(
+                    AdaptiveRandomForestRegressorParams::default()
+                        .seed(Some(1))
+                        .build()
+                        .unwrap(),
+                )
+            }),
+        ),
+    ];
+    let mut g = c.benchmark_group("prequential_regression");
+    g.throughput(Throughput::Elements(1));
+    for (shape, spec) in [
+        ("friedman", "friedman(seed=1)"),
+        ("friedman_drift", "friedman_drift(seed=1)"),
+    ] {
+        let s = stream(spec, WARM + TIMED);
+        let y = s.data.target().unwrap().to_values().unwrap();
+        for (name, make) in &models {
+            let mut m = make();
+            for (i, &yi) in y.iter().enumerate().take(WARM) {
+                let r = Row::Dense(&s.x[i * s.d..(i + 1) * s.d]);
+                m.learn_one(r, yi, None).unwrap();
+            }
+            let mut i = 0usize;
+            g.bench_function(BenchmarkId::new(*name, shape), |b| {
+                b.iter(|| {
+                    let k = WARM + i % TIMED;
+                    let r = Row::Dense(&s.x[k * s.d..(k + 1) * s.d]);
+                    black_box(m.predict_one(black_box(r)).unwrap());
+                    m.learn_one(r, y[k], None).unwrap();
+                    i += 1;
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
 fn batch(c: &mut Criterion) {
     const N: usize = 5_000;
     let mut g = c.benchmark_group("fit");
@@ -197,5 +259,5 @@ fn batch(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, prequential, batch);
+criterion_group!(benches, prequential, prequential_regression, batch);
 criterion_main!(benches);

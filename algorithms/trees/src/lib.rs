@@ -1,9 +1,10 @@
 //! # tidewater-trees
 //!
 //! Decision trees with one model type for the batch and the stream path. The Hoeffding tree
-//! grows from a stream: each leaf keeps per-feature class statistics and splits once the
-//! Hoeffding bound says the best split is better than the runner-up. Fitting it on a data set
-//! is learning the rows in order, so the batch and the stream path give the same tree.
+//! grows from a stream: each leaf keeps per-feature statistics of the target (class weights,
+//! or the target's variance for the regressors) and splits once the Hoeffding bound says the
+//! best split is better than the runner-up. Fitting it on a data set is learning the rows in
+//! order, so the batch and the stream path give the same tree.
 //!
 //! The batch trees are scikit-learn's: [`DecisionTreeClassifier`] and
 //! [`DecisionTreeRegressor`] (CART, grown depth first on the whole data set) and
@@ -11,8 +12,17 @@
 //! parallel). They draw their random numbers as scikit-learn does (numpy's `RandomState`
 //! and the splitter's xorshift), so a seed gives scikit-learn's tree or forest for the same
 //! `random_state`. They learn only by `fit`: `learn_one` refuses a row, pointing to `fit`.
+//!
+//! The online trees:
+//!
+//! | model | task |
+//! |---|---|
+//! | [`HoeffdingTreeClassifier`], [`HoeffdingTreeRegressor`] | classification, regression |
+//! | [`HoeffdingAdaptiveTreeClassifier`], [`HoeffdingAdaptiveTreeRegressor`] | the same, with ADWIN in every node and alternate subtrees |
+//! | [`AdaptiveRandomForestClassifier`], [`AdaptiveRandomForestRegressor`] | online bagging of such trees on random subspaces, each replaced on drift |
 
 mod adaptive_random_forest;
+mod adaptive_random_forest_regressor;
 mod cart;
 mod criterion;
 mod decision_tree;
@@ -20,16 +30,22 @@ mod decision_tree_regressor;
 mod efdt;
 mod growth;
 mod hoeffding_adaptive_tree;
+mod hoeffding_adaptive_tree_regressor;
 mod hoeffding_tree;
+mod hoeffding_tree_regressor;
 mod pyrandom;
 mod random_forest;
 mod random_forest_regressor;
+mod regression_splitter;
 mod sklearn_random;
 mod splitter;
 mod stats;
 
 pub use adaptive_random_forest::{
     AdaptiveRandomForestClassifier, AdaptiveRandomForestClassifierParams,
+};
+pub use adaptive_random_forest_regressor::{
+    AdaptiveRandomForestRegressor, AdaptiveRandomForestRegressorParams, Aggregation,
 };
 pub use cart::{MaxFeatures, TreeNode};
 pub use criterion::SplitCriterion;
@@ -43,8 +59,15 @@ pub use efdt::{ExtremelyFastDecisionTreeClassifier, ExtremelyFastDecisionTreeCla
 pub use hoeffding_adaptive_tree::{
     HoeffdingAdaptiveTreeClassifier, HoeffdingAdaptiveTreeClassifierParams,
 };
+pub use hoeffding_adaptive_tree_regressor::{
+    HoeffdingAdaptiveTreeRegressor, HoeffdingAdaptiveTreeRegressorParams,
+};
 pub use hoeffding_tree::{
     HoeffdingTreeClassifier, HoeffdingTreeClassifierParams, LeafPrediction, NumericSplitter,
+};
+pub use hoeffding_tree_regressor::{
+    HoeffdingTreeRegressor, HoeffdingTreeRegressorParams, RegressionLeafPrediction,
+    RegressionSplitter,
 };
 pub use random_forest::{RandomForestClassifier, RandomForestClassifierParams};
 pub use random_forest_regressor::{RandomForestRegressor, RandomForestRegressorParams};

@@ -1,5 +1,6 @@
 //! The statistics the trees keep: class weights with presence (a class may be known to a
-//! node with weight 0, as in River's dictionaries), and running Gaussian estimates.
+//! node with weight 0, as in River's dictionaries), running Gaussian estimates, and the
+//! target variances of the regression trees.
 
 use serde::{Deserialize, Serialize};
 
@@ -109,7 +110,7 @@ unsafe extern "C" {
 /// trees' split estimates are River's to the last bit (a Rust port of another C library's
 /// erf differs from glibc's in the last bit for about 2% of arguments, which moves a split
 /// attempt by a row now and then).
-fn erf(x: f64) -> f64 {
+pub(crate) fn erf(x: f64) -> f64 {
     // SAFETY: `erf` is a pure function of its argument, defined for every double.
     unsafe { c_erf(x) }
 }
@@ -165,6 +166,85 @@ impl Gaussian {
     }
 }
 
+/// A weighted running mean and variance of a target, River's `stats.Var` (`ddof = 1`) with
+/// its `stats.Mean`, operation for operation: the same update, merge (`+=`) and removal
+/// (`-=`) formulas with the same parenthesisation, so that the regression trees reach River's
+/// split decisions bit for bit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Var {
+    /// The weight seen (River's `mean.n`).
+    pub(crate) n: f64,
+    /// The mean.
+    pub(crate) mean: f64,
+    /// The centred second moment (River's `_S`).
+    pub(crate) s: f64,
+}
+
+impl Var {
+    /// Adds `x` with weight `w` (Welford's update).
+    #[inline]
+    pub(crate) fn update(&mut self, x: f64, w: f64) {
+        let old = self.mean;
+        self.n += w;
+        self.mean += (w / self.n) * (x - self.mean);
+        self.s += (w * (x - old)) * (x - self.mean);
+    }
+
+    /// The sample variance (`n - 1` in the divisor; 0 until more than one unit of weight).
+    #[inline]
+    pub(crate) fn get(&self) -> f64 {
+        if self.n > 1.0 {
+            self.s / (self.n - 1.0)
+        } else {
+            0.0
+        }
+    }
+
+    /// Merges `o` in (River's `Var.__iadd__`: the second moments' cross term from the means
+    /// before the merge, then `Mean.__iadd__`).
+    #[inline]
+    pub(crate) fn add(&mut self, o: &Var) {
+        let (a, b) = (self.n, o.n);
+        let d = self.mean - o.mean;
+        let s = (self.s + o.s) + (((d * d) * a) * b) / (a + b);
+        let old = self.n;
+        self.n += o.n;
+        self.mean = (old * self.mean + o.n * o.mean) / self.n;
+        self.s = s;
+    }
+
+    /// Removes `o` (River's `Var.__isub__`: `Mean.__isub__` first, then the cross term from
+    /// the means after it; an emptied mean restarts at 0).
+    #[inline]
+    pub(crate) fn sub(&mut self, o: &Var) {
+        let old = self.n;
+        self.n -= o.n;
+        if self.n > 0.0 {
+            self.mean = (old * self.mean - o.n * o.mean) / self.n;
+        } else {
+            self.n = 0.0;
+            self.mean = 0.0;
+        }
+        let (a, b) = (self.n, o.n);
+        let d = self.mean - o.mean;
+        self.s = (self.s - o.s) - (((d * d) * a) * b) / (a + b);
+    }
+
+    /// `self + o`.
+    pub(crate) fn plus(&self, o: &Var) -> Var {
+        let mut v = *self;
+        v.add(o);
+        v
+    }
+
+    /// `self - o`.
+    pub(crate) fn minus(&self, o: &Var) -> Var {
+        let mut v = *self;
+        v.sub(o);
+        v
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +261,32 @@ mod tests {
         let sd = (5.0f64 / 3.0).sqrt();
         let want = -0.5 * (2.0 * std::f64::consts::PI).ln() - sd.ln();
         assert!((g.log_pdf(2.5) - want).abs() < 1e-12);
+    }
+
+    #[test]
+    fn variances_merge_and_split_back() {
+        let (mut a, mut b, mut all) = (Var::default(), Var::default(), Var::default());
+        for (i, x) in [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0]
+            .into_iter()
+            .enumerate()
+        {
+            let w = 1.0 + (i % 3) as f64;
+            if i < 5 {
+                a.update(x, w)
+            } else {
+                b.update(x, w)
+            }
+            all.update(x, w);
+        }
+        let merged = a.plus(&b);
+        assert!((merged.n - all.n).abs() < 1e-12 && (merged.mean - all.mean).abs() < 1e-12);
+        assert!((merged.get() - all.get()).abs() < 1e-9);
+        let back = merged.minus(&b);
+        assert!((back.mean - a.mean).abs() < 1e-12 && (back.get() - a.get()).abs() < 1e-9);
+        // Removing everything leaves an empty mean.
+        let none = a.minus(&a);
+        assert_eq!((none.n, none.mean), (0.0, 0.0));
+        assert_eq!(Var::default().get(), 0.0);
     }
 
     #[test]
