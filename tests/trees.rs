@@ -9,7 +9,7 @@ use tidewater::trees::{
     AdaptiveRandomForestClassifier, AdaptiveRandomForestClassifierParams,
     ExtremelyFastDecisionTreeClassifierParams, HoeffdingAdaptiveTreeClassifier,
     HoeffdingAdaptiveTreeClassifierParams, HoeffdingTreeClassifier, HoeffdingTreeClassifierParams,
-    LeafPrediction, SplitCriterion,
+    LeafPrediction, NumericSplitter, SplitCriterion,
 };
 use tidewater::{Dataset, FeatureMatrix, Schema, Targets};
 
@@ -76,6 +76,8 @@ fn hoeffding_tree_equals_river_on_more_data_sets_and_settings() {
     // Written by tests/fixtures/reference/trees/river_extra.py (River 0.26.1).
     let f = fixture("trees/river_extra.json");
     let d = HoeffdingTreeClassifierParams::default;
+    let exhaustive = || d().splitter(NumericSplitter::Exhaustive);
+    let histogram = || d().splitter(NumericSplitter::Histogram);
     let nominal = Some((0..9).collect::<Vec<_>>());
     let cases = [
         ("bananas/default", d()),
@@ -102,13 +104,42 @@ fn hoeffding_tree_equals_river_on_more_data_sets_and_settings() {
             "phishing/nominal_binary",
             d().nominal_attributes(nominal.clone()).binary_split(true),
         ),
+        ("phishing/exhaustive", exhaustive()),
+        (
+            "phishing/exhaustive_hellinger",
+            exhaustive().split_criterion(SplitCriterion::Hellinger),
+        ),
+        ("bananas/exhaustive", exhaustive()),
+        (
+            "bananas/exhaustive_gini",
+            exhaustive().split_criterion(SplitCriterion::Gini),
+        ),
+        ("phishing/histogram", histogram()),
+        ("phishing/histogram_2_bins", histogram().n_bins(2)),
+        ("bananas/histogram", histogram()),
+        (
+            "bananas/histogram_8_bins_4_splits_nb",
+            histogram()
+                .n_bins(8)
+                .n_splits(4)
+                .leaf_prediction(LeafPrediction::NaiveBayes),
+        ),
+        ("image_segments/histogram_8_bins", histogram().n_bins(8)),
     ];
-    assert_eq!(cases.len(), keys(&f["accuracy"]).len());
-    for (key, params) in cases {
+    // The Hoeffding adaptive tree without bootstrap sampling (no random draws).
+    let hat = |tree: HoeffdingTreeClassifierParams| HoeffdingAdaptiveTreeClassifierParams {
+        tree,
+        ..HoeffdingAdaptiveTreeClassifierParams::default().bootstrap_sampling(false)
+    };
+    let adaptive = [
+        ("phishing/hat_exhaustive", hat(exhaustive())),
+        ("bananas/hat_histogram_8_bins", hat(histogram().n_bins(8))),
+    ];
+    assert_eq!(cases.len() + adaptive.len(), keys(&f["accuracy"]).len());
+    let check = |key: &str, model: &mut dyn Classifier| {
         let want = &f["accuracy"][key];
         let data = tidewater::datasets::load(key.split('/').next().unwrap()).unwrap();
-        let mut model = params.build().unwrap();
-        let report = tidewater::eval::evaluate_classifier_on(&mut model, &data, 1000).unwrap();
+        let report = tidewater::eval::evaluate_classifier_on(model, &data, 1000).unwrap();
         assert_eq!(report.rows as f64, num(&want["rows"]), "{key}");
         let right = (report.metric("accuracy").unwrap() * report.rows as f64).round();
         assert_eq!(
@@ -116,6 +147,12 @@ fn hoeffding_tree_equals_river_on_more_data_sets_and_settings() {
             num(&want["right"]),
             "{key}: right predictions, River's vs ours"
         );
+    };
+    for (key, params) in cases {
+        check(key, &mut params.build().unwrap());
+    }
+    for (key, params) in adaptive {
+        check(key, &mut params.build().unwrap());
     }
 }
 
