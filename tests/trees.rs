@@ -610,24 +610,44 @@ fn an_untrained_tree_predicts_nothing_and_refuses_bad_rows_without_changing() {
 // The laws, with a small grace period and a tie threshold above any bound, so that the trees
 // of these few rows split at every attempt.
 
-fn small_tree() -> HoeffdingTreeClassifierParams {
+/// A numeric splitter the laws run with, and its histograms' bins.
+type Splitting = (NumericSplitter, usize);
+
+/// Each numeric splitter, the histogram with few bins (so that they merge).
+fn splitters() -> impl Strategy<Value = Splitting> {
+    prop_oneof![
+        Just((NumericSplitter::Gaussian, 256)),
+        Just((NumericSplitter::Exhaustive, 256)),
+        (1usize..6).prop_map(|b| (NumericSplitter::Histogram, b)),
+    ]
+}
+
+fn small_tree((splitter, n_bins): Splitting) -> HoeffdingTreeClassifierParams {
     HoeffdingTreeClassifierParams {
         grace_period: 5,
         tau: 10.0,
+        splitter,
+        n_bins,
         ..Default::default()
     }
 }
 
 #[test]
 fn the_trees_of_the_law_tests_do_split() {
-    let mut rng = Lcg(3);
-    let mut m = small_tree().build().unwrap();
-    for i in 0..30 {
-        let x = [rng.next() * 100.0, rng.next()];
-        m.learn_one(Row::Dense(&x), &Label::Num((i % 3) as f64), None)
-            .unwrap();
+    for splitting in [
+        (NumericSplitter::Gaussian, 256),
+        (NumericSplitter::Exhaustive, 256),
+        (NumericSplitter::Histogram, 4),
+    ] {
+        let mut rng = Lcg(3);
+        let mut m = small_tree(splitting).build().unwrap();
+        for i in 0..30 {
+            let x = [rng.next() * 100.0, rng.next()];
+            m.learn_one(Row::Dense(&x), &Label::Num((i % 3) as f64), None)
+                .unwrap();
+        }
+        assert!(m.depth() >= 2, "{splitting:?}: {m}");
     }
-    assert!(m.depth() >= 2, "{m}");
 }
 
 fn stream(d: &Data, rows: std::ops::Range<usize>, m: &mut HoeffdingTreeClassifier) {
@@ -644,26 +664,26 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn law1_batch_equals_stream(d in data(1)) {
-        let fitted = small_tree().fit(&d.dataset(0..d.n())).unwrap();
-        let mut streamed = small_tree().build().unwrap();
+    fn law1_batch_equals_stream(d in data(1), s in splitters()) {
+        let fitted = small_tree(s).fit(&d.dataset(0..d.n())).unwrap();
+        let mut streamed = small_tree(s).build().unwrap();
         stream(&d, 0..d.n(), &mut streamed);
         prop_assert_eq!(bytes(&fitted), bytes(&streamed));
     }
 
     #[test]
-    fn law3_warm_start(d in data(1), cut in 0usize..64) {
+    fn law3_warm_start(d in data(1), cut in 0usize..64, s in splitters()) {
         let k = cut % d.n() + 1;
-        let mut warm = small_tree().fit(&d.dataset(0..k)).unwrap();
+        let mut warm = small_tree(s).fit(&d.dataset(0..k)).unwrap();
         stream(&d, k..d.n(), &mut warm);
-        let cold = small_tree().fit(&d.dataset(0..d.n())).unwrap();
+        let cold = small_tree(s).fit(&d.dataset(0..d.n())).unwrap();
         prop_assert_eq!(bytes(&warm), bytes(&cold));
     }
 
     #[test]
-    fn law4_round_trip_mid_stream(d in data(1), cut in 0usize..64) {
+    fn law4_round_trip_mid_stream(d in data(1), cut in 0usize..64, s in splitters()) {
         let k = cut % (d.n() + 1);
-        let mut a = small_tree().build().unwrap();
+        let mut a = small_tree(s).build().unwrap();
         stream(&d, 0..k, &mut a);
         let (_, mut b): (_, HoeffdingTreeClassifier) =
             persist::from_bytes(&bytes(&a), "m").unwrap();
@@ -677,8 +697,8 @@ proptest! {
     }
 
     #[test]
-    fn law6_rejected_rows_leave_the_tree_bit_identical(d in data(1), at in 0usize..4) {
-        let mut m = small_tree().build().unwrap();
+    fn law6_rejected_rows_leave_the_tree_bit_identical(d in data(1), at in 0usize..4, s in splitters()) {
+        let mut m = small_tree(s).build().unwrap();
         stream(&d, 0..d.n(), &mut m);
         let before = bytes(&m);
         let mut x: Vec<f64> = d.x.row(0).to_vec();
@@ -692,9 +712,9 @@ proptest! {
     }
 
     #[test]
-    fn adaptive_tree_laws_batch_stream_round_trip_and_refusals(d in data(1), cut in 0usize..64) {
+    fn adaptive_tree_laws_batch_stream_round_trip_and_refusals(d in data(1), cut in 0usize..64, s in splitters()) {
         let params = HoeffdingAdaptiveTreeClassifierParams {
-            tree: small_tree(),
+            tree: small_tree(s),
             drift_window_threshold: 5,
             ..HoeffdingAdaptiveTreeClassifierParams::default().seed(3)
         };
@@ -730,9 +750,9 @@ proptest! {
     }
 
     #[test]
-    fn forest_laws_round_trip_and_refusals(d in data(1), cut in 0usize..64) {
+    fn forest_laws_round_trip_and_refusals(d in data(1), cut in 0usize..64, s in splitters()) {
         let params = AdaptiveRandomForestClassifierParams {
-            tree: small_tree(),
+            tree: small_tree(s),
             n_models: 3,
             ..AdaptiveRandomForestClassifierParams::default().seed(5)
         };
@@ -765,9 +785,9 @@ proptest! {
     }
 
     #[test]
-    fn efdt_laws_batch_stream_round_trip_and_refusals(d in data(1), cut in 0usize..64) {
+    fn efdt_laws_batch_stream_round_trip_and_refusals(d in data(1), cut in 0usize..64, s in splitters()) {
         let params = ExtremelyFastDecisionTreeClassifierParams {
-            tree: small_tree(),
+            tree: small_tree(s),
             min_samples_reevaluate: 3,
         };
         let eb = |m: &tidewater::trees::ExtremelyFastDecisionTreeClassifier| {
@@ -801,10 +821,14 @@ proptest! {
     }
 
     #[test]
-    fn the_fused_prequential_step_equals_its_three_calls(d in data(1), nominal in any::<bool>()) {
+    fn the_fused_prequential_step_equals_its_three_calls(
+        d in data(1),
+        nominal in any::<bool>(),
+        s in splitters(),
+    ) {
         let params = HoeffdingTreeClassifierParams {
             nominal_attributes: nominal.then(|| vec![0]),
-            ..small_tree()
+            ..small_tree(s)
         };
         let (mut fused, mut calls) = (params.build().unwrap(), params.build().unwrap());
         for i in 0..d.n() {
@@ -825,8 +849,8 @@ proptest! {
     }
 
     #[test]
-    fn probabilities_are_a_distribution_and_predict_one_is_their_argmax(d in data(1)) {
-        let mut m = small_tree().build().unwrap();
+    fn probabilities_are_a_distribution_and_predict_one_is_their_argmax(d in data(1), s in splitters()) {
+        let mut m = small_tree(s).build().unwrap();
         for i in 0..d.n() {
             let x = d.row(i);
             m.learn_one(x, &d.y[i], d.weight(i)).unwrap();
