@@ -566,6 +566,27 @@ fn binary_split_tests_one_nominal_value_against_the_rest() {
 }
 
 #[test]
+fn the_splitter_parameters_parse_and_refuse_what_river_would_not_take() {
+    use tidewater::spec::{Params, parse_pipeline};
+    let spec =
+        &parse_pipeline("hoeffding_tree(splitter=histogram,n_bins=8,n_splits=4)").unwrap()[0];
+    let p = HoeffdingTreeClassifierParams::from_spec(spec).unwrap();
+    assert_eq!(
+        (p.splitter, p.n_bins, p.n_splits),
+        (NumericSplitter::Histogram, 8, Some(4))
+    );
+    let spec = &parse_pipeline("efdt(splitter=exhaustive)").unwrap()[0];
+    assert!(ExtremelyFastDecisionTreeClassifierParams::from_spec(spec).is_ok());
+    for bad in ["splitter=ebst", "n_bins=0", "n_splits=0"] {
+        let spec = &parse_pipeline(&format!("hoeffding_tree({bad})")).unwrap()[0];
+        let e = HoeffdingTreeClassifierParams::from_spec(spec)
+            .and_then(|p| p.build().map(|_| ()))
+            .unwrap_err();
+        assert!(!e.to_string().is_empty(), "{bad}");
+    }
+}
+
+#[test]
 fn max_depth_zero_keeps_a_single_inactive_leaf_predicting_the_majority() {
     let mut m = HoeffdingTreeClassifierParams {
         grace_period: 10,

@@ -758,7 +758,7 @@ impl HistogramObserver {
             most = most.max(h.bins.len());
         }
         // Also when no class has a histogram yet (River has no answer then).
-        if !(low < high) {
+        if low >= high {
             return best;
         }
         let k = n_splits.min(most - 1);
@@ -903,7 +903,7 @@ mod tests {
         // 0.5 lies in the first bin, but River reads the next one: a point, count / n.
         assert_eq!(h.density(0.5), 1.0 / 3.0);
         // Left of every bin: the first, interpolated from its left edge (negative).
-        assert_eq!(h.density(-1.0), (2.0 * -1.0 / 1.0) / 3.0);
+        assert_eq!(h.density(-1.0), -2.0 / 3.0);
         // Beyond them: the last.
         assert_eq!(h.density(7.0), 1.0 / 3.0);
     }
