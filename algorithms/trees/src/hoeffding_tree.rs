@@ -570,9 +570,11 @@ pub(crate) fn with_dense<R>(x: Row<'_>, f: impl FnOnce(&[f64]) -> R) -> R {
 /// The Hoeffding tree classifier (Domingos and Hulten's VFDT), River's
 /// `HoeffdingTreeClassifier` rule by rule.
 ///
-/// A leaf keeps its class weights and, per feature, an observer: for a numeric feature a
-/// normal per class; for a nominal one (`nominal_attributes`) the class weights of each
-/// value. Every `grace_period` of weight it scores each feature's best split (information
+/// A leaf keeps its class weights and, per feature, an observer: for a numeric feature, by
+/// `splitter`, a normal per class (`gaussian`, the default), every value in a search tree of
+/// class weights (`exhaustive`) or a histogram per class (`histogram`), each River's own
+/// with its quirks (see [`NumericSplitter`]); for a nominal one (`nominal_attributes`) the
+/// class weights of each value. Every `grace_period` of weight it scores each feature's best split (information
 /// gain, Gini or Hellinger) and splits on the best when it beats the second by more than the
 /// Hoeffding bound `sqrt(R^2 ln(1/delta) / 2n)`, or when the bound falls below `tau`. The new
 /// leaves start from the split's estimate of their class weights. With `merit_preprune`,
@@ -584,15 +586,19 @@ pub(crate) fn with_dense<R>(x: Row<'_>, f: impl FnOnce(&[f64]) -> R) -> R {
 /// weight), and this tree does the same, so that it grows River's trees.
 ///
 /// Leaves predict the majority class (`mc`), naive Bayes over their observers (`nb`), or
-/// whichever of the two has been right more often at that leaf (`nba`, the default).
+/// whichever of the two has been right more often at that leaf (`nba`, the default). With
+/// the exhaustive or histogram splitter, naive Bayes is computed with River's arithmetic step
+/// by step, since their discrete densities make classes tie exactly.
 ///
 /// Memory is managed as River (after Kirkby, 2007): every `memory_estimate_period` of
 /// weight the tree estimates its size (from its own structures, not Python objects), and
 /// beyond `max_size` MiB it deactivates the least promising leaves. `fit` is one pass over
 /// the rows in order, so `fit` then `learn_one` continues the same tree.
 ///
-/// Features are the row's positions; a sparse row's absent features are zeros. `learn_one`
-/// allocates nothing between splits once the leaf's observers know its classes and values.
+/// Features are the row's positions; a sparse row's absent features are zeros. With the
+/// Gaussian splitter, `learn_one` allocates nothing between splits once the leaf's observers
+/// know its classes and values (the exhaustive splitter keeps a node per distinct value, and
+/// a histogram grows to `n_bins` bins).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HoeffdingTreeClassifier {
     pub(crate) params: HoeffdingTreeClassifierParams,
