@@ -9,7 +9,7 @@ use tidewater::trees::{
     AdaptiveRandomForestClassifier, AdaptiveRandomForestClassifierParams,
     ExtremelyFastDecisionTreeClassifierParams, HoeffdingAdaptiveTreeClassifier,
     HoeffdingAdaptiveTreeClassifierParams, HoeffdingTreeClassifier, HoeffdingTreeClassifierParams,
-    LeafPrediction, SplitCriterion,
+    LeafPrediction, NumericSplitter, SplitCriterion,
 };
 use tidewater::{Dataset, FeatureMatrix, Schema, Targets};
 
@@ -76,6 +76,8 @@ fn hoeffding_tree_equals_river_on_more_data_sets_and_settings() {
     // Written by tests/fixtures/reference/trees/river_extra.py (River 0.26.1).
     let f = fixture("trees/river_extra.json");
     let d = HoeffdingTreeClassifierParams::default;
+    let exhaustive = || d().splitter(NumericSplitter::Exhaustive);
+    let histogram = || d().splitter(NumericSplitter::Histogram);
     let nominal = Some((0..9).collect::<Vec<_>>());
     let cases = [
         ("bananas/default", d()),
@@ -102,13 +104,42 @@ fn hoeffding_tree_equals_river_on_more_data_sets_and_settings() {
             "phishing/nominal_binary",
             d().nominal_attributes(nominal.clone()).binary_split(true),
         ),
+        ("phishing/exhaustive", exhaustive()),
+        (
+            "phishing/exhaustive_hellinger",
+            exhaustive().split_criterion(SplitCriterion::Hellinger),
+        ),
+        ("bananas/exhaustive", exhaustive()),
+        (
+            "bananas/exhaustive_gini",
+            exhaustive().split_criterion(SplitCriterion::Gini),
+        ),
+        ("phishing/histogram", histogram()),
+        ("phishing/histogram_2_bins", histogram().n_bins(2)),
+        ("bananas/histogram", histogram()),
+        (
+            "bananas/histogram_8_bins_4_splits_nb",
+            histogram()
+                .n_bins(8)
+                .n_splits(4)
+                .leaf_prediction(LeafPrediction::NaiveBayes),
+        ),
+        ("image_segments/histogram_8_bins", histogram().n_bins(8)),
     ];
-    assert_eq!(cases.len(), keys(&f["accuracy"]).len());
-    for (key, params) in cases {
+    // The Hoeffding adaptive tree without bootstrap sampling (no random draws).
+    let hat = |tree: HoeffdingTreeClassifierParams| HoeffdingAdaptiveTreeClassifierParams {
+        tree,
+        ..HoeffdingAdaptiveTreeClassifierParams::default().bootstrap_sampling(false)
+    };
+    let adaptive = [
+        ("phishing/hat_exhaustive", hat(exhaustive())),
+        ("bananas/hat_histogram_8_bins", hat(histogram().n_bins(8))),
+    ];
+    assert_eq!(cases.len() + adaptive.len(), keys(&f["accuracy"]).len());
+    let check = |key: &str, model: &mut dyn Classifier| {
         let want = &f["accuracy"][key];
         let data = tidewater::datasets::load(key.split('/').next().unwrap()).unwrap();
-        let mut model = params.build().unwrap();
-        let report = tidewater::eval::evaluate_classifier_on(&mut model, &data, 1000).unwrap();
+        let report = tidewater::eval::evaluate_classifier_on(model, &data, 1000).unwrap();
         assert_eq!(report.rows as f64, num(&want["rows"]), "{key}");
         let right = (report.metric("accuracy").unwrap() * report.rows as f64).round();
         assert_eq!(
@@ -116,6 +147,12 @@ fn hoeffding_tree_equals_river_on_more_data_sets_and_settings() {
             num(&want["right"]),
             "{key}: right predictions, River's vs ours"
         );
+    };
+    for (key, params) in cases {
+        check(key, &mut params.build().unwrap());
+    }
+    for (key, params) in adaptive {
+        check(key, &mut params.build().unwrap());
     }
 }
 
@@ -550,6 +587,27 @@ fn binary_split_tests_one_nominal_value_against_the_rest() {
 }
 
 #[test]
+fn the_splitter_parameters_parse_and_refuse_what_river_would_not_take() {
+    use tidewater::spec::{Params, parse_pipeline};
+    let spec =
+        &parse_pipeline("hoeffding_tree(splitter=histogram,n_bins=8,n_splits=4)").unwrap()[0];
+    let p = HoeffdingTreeClassifierParams::from_spec(spec).unwrap();
+    assert_eq!(
+        (p.splitter, p.n_bins, p.n_splits),
+        (NumericSplitter::Histogram, 8, Some(4))
+    );
+    let spec = &parse_pipeline("efdt(splitter=exhaustive)").unwrap()[0];
+    assert!(ExtremelyFastDecisionTreeClassifierParams::from_spec(spec).is_ok());
+    for bad in ["splitter=ebst", "n_bins=0", "n_splits=0"] {
+        let spec = &parse_pipeline(&format!("hoeffding_tree({bad})")).unwrap()[0];
+        let e = HoeffdingTreeClassifierParams::from_spec(spec)
+            .and_then(|p| p.build().map(|_| ()))
+            .unwrap_err();
+        assert!(!e.to_string().is_empty(), "{bad}");
+    }
+}
+
+#[test]
 fn max_depth_zero_keeps_a_single_inactive_leaf_predicting_the_majority() {
     let mut m = HoeffdingTreeClassifierParams {
         grace_period: 10,
@@ -594,24 +652,44 @@ fn an_untrained_tree_predicts_nothing_and_refuses_bad_rows_without_changing() {
 // The laws, with a small grace period and a tie threshold above any bound, so that the trees
 // of these few rows split at every attempt.
 
-fn small_tree() -> HoeffdingTreeClassifierParams {
+/// A numeric splitter the laws run with, and its histograms' bins.
+type Splitting = (NumericSplitter, usize);
+
+/// Each numeric splitter, the histogram with few bins (so that they merge).
+fn splitters() -> impl Strategy<Value = Splitting> {
+    prop_oneof![
+        Just((NumericSplitter::Gaussian, 256)),
+        Just((NumericSplitter::Exhaustive, 256)),
+        (1usize..6).prop_map(|b| (NumericSplitter::Histogram, b)),
+    ]
+}
+
+fn small_tree((splitter, n_bins): Splitting) -> HoeffdingTreeClassifierParams {
     HoeffdingTreeClassifierParams {
         grace_period: 5,
         tau: 10.0,
+        splitter,
+        n_bins,
         ..Default::default()
     }
 }
 
 #[test]
 fn the_trees_of_the_law_tests_do_split() {
-    let mut rng = Lcg(3);
-    let mut m = small_tree().build().unwrap();
-    for i in 0..30 {
-        let x = [rng.next() * 100.0, rng.next()];
-        m.learn_one(Row::Dense(&x), &Label::Num((i % 3) as f64), None)
-            .unwrap();
+    for splitting in [
+        (NumericSplitter::Gaussian, 256),
+        (NumericSplitter::Exhaustive, 256),
+        (NumericSplitter::Histogram, 4),
+    ] {
+        let mut rng = Lcg(3);
+        let mut m = small_tree(splitting).build().unwrap();
+        for i in 0..30 {
+            let x = [rng.next() * 100.0, rng.next()];
+            m.learn_one(Row::Dense(&x), &Label::Num((i % 3) as f64), None)
+                .unwrap();
+        }
+        assert!(m.depth() >= 2, "{splitting:?}: {m}");
     }
-    assert!(m.depth() >= 2, "{m}");
 }
 
 fn stream(d: &Data, rows: std::ops::Range<usize>, m: &mut HoeffdingTreeClassifier) {
@@ -628,26 +706,26 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn law1_batch_equals_stream(d in data(1)) {
-        let fitted = small_tree().fit(&d.dataset(0..d.n())).unwrap();
-        let mut streamed = small_tree().build().unwrap();
+    fn law1_batch_equals_stream(d in data(1), s in splitters()) {
+        let fitted = small_tree(s).fit(&d.dataset(0..d.n())).unwrap();
+        let mut streamed = small_tree(s).build().unwrap();
         stream(&d, 0..d.n(), &mut streamed);
         prop_assert_eq!(bytes(&fitted), bytes(&streamed));
     }
 
     #[test]
-    fn law3_warm_start(d in data(1), cut in 0usize..64) {
+    fn law3_warm_start(d in data(1), cut in 0usize..64, s in splitters()) {
         let k = cut % d.n() + 1;
-        let mut warm = small_tree().fit(&d.dataset(0..k)).unwrap();
+        let mut warm = small_tree(s).fit(&d.dataset(0..k)).unwrap();
         stream(&d, k..d.n(), &mut warm);
-        let cold = small_tree().fit(&d.dataset(0..d.n())).unwrap();
+        let cold = small_tree(s).fit(&d.dataset(0..d.n())).unwrap();
         prop_assert_eq!(bytes(&warm), bytes(&cold));
     }
 
     #[test]
-    fn law4_round_trip_mid_stream(d in data(1), cut in 0usize..64) {
+    fn law4_round_trip_mid_stream(d in data(1), cut in 0usize..64, s in splitters()) {
         let k = cut % (d.n() + 1);
-        let mut a = small_tree().build().unwrap();
+        let mut a = small_tree(s).build().unwrap();
         stream(&d, 0..k, &mut a);
         let (_, mut b): (_, HoeffdingTreeClassifier) =
             persist::from_bytes(&bytes(&a), "m").unwrap();
@@ -661,8 +739,8 @@ proptest! {
     }
 
     #[test]
-    fn law6_rejected_rows_leave_the_tree_bit_identical(d in data(1), at in 0usize..4) {
-        let mut m = small_tree().build().unwrap();
+    fn law6_rejected_rows_leave_the_tree_bit_identical(d in data(1), at in 0usize..4, s in splitters()) {
+        let mut m = small_tree(s).build().unwrap();
         stream(&d, 0..d.n(), &mut m);
         let before = bytes(&m);
         let mut x: Vec<f64> = d.x.row(0).to_vec();
@@ -676,9 +754,9 @@ proptest! {
     }
 
     #[test]
-    fn adaptive_tree_laws_batch_stream_round_trip_and_refusals(d in data(1), cut in 0usize..64) {
+    fn adaptive_tree_laws_batch_stream_round_trip_and_refusals(d in data(1), cut in 0usize..64, s in splitters()) {
         let params = HoeffdingAdaptiveTreeClassifierParams {
-            tree: small_tree(),
+            tree: small_tree(s),
             drift_window_threshold: 5,
             ..HoeffdingAdaptiveTreeClassifierParams::default().seed(3)
         };
@@ -714,9 +792,9 @@ proptest! {
     }
 
     #[test]
-    fn forest_laws_round_trip_and_refusals(d in data(1), cut in 0usize..64) {
+    fn forest_laws_round_trip_and_refusals(d in data(1), cut in 0usize..64, s in splitters()) {
         let params = AdaptiveRandomForestClassifierParams {
-            tree: small_tree(),
+            tree: small_tree(s),
             n_models: 3,
             ..AdaptiveRandomForestClassifierParams::default().seed(5)
         };
@@ -749,9 +827,9 @@ proptest! {
     }
 
     #[test]
-    fn efdt_laws_batch_stream_round_trip_and_refusals(d in data(1), cut in 0usize..64) {
+    fn efdt_laws_batch_stream_round_trip_and_refusals(d in data(1), cut in 0usize..64, s in splitters()) {
         let params = ExtremelyFastDecisionTreeClassifierParams {
-            tree: small_tree(),
+            tree: small_tree(s),
             min_samples_reevaluate: 3,
         };
         let eb = |m: &tidewater::trees::ExtremelyFastDecisionTreeClassifier| {
@@ -785,10 +863,14 @@ proptest! {
     }
 
     #[test]
-    fn the_fused_prequential_step_equals_its_three_calls(d in data(1), nominal in any::<bool>()) {
+    fn the_fused_prequential_step_equals_its_three_calls(
+        d in data(1),
+        nominal in any::<bool>(),
+        s in splitters(),
+    ) {
         let params = HoeffdingTreeClassifierParams {
             nominal_attributes: nominal.then(|| vec![0]),
-            ..small_tree()
+            ..small_tree(s)
         };
         let (mut fused, mut calls) = (params.build().unwrap(), params.build().unwrap());
         for i in 0..d.n() {
@@ -809,8 +891,8 @@ proptest! {
     }
 
     #[test]
-    fn probabilities_are_a_distribution_and_predict_one_is_their_argmax(d in data(1)) {
-        let mut m = small_tree().build().unwrap();
+    fn probabilities_are_a_distribution_and_predict_one_is_their_argmax(d in data(1), s in splitters()) {
+        let mut m = small_tree(s).build().unwrap();
         for i in 0..d.n() {
             let x = d.row(i);
             m.learn_one(x, &d.y[i], d.weight(i)).unwrap();

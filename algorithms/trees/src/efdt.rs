@@ -195,7 +195,7 @@ impl ExtremelyFastDecisionTreeClassifier {
                     let inner = self.inner[i].as_mut().expect("a branch's state");
                     inner.stats.add(id, w);
                     if inner.obs.watch.is_empty() {
-                        inner.obs.start(&self.tree.nominal);
+                        inner.obs.start(&self.tree.nominal, &self.tree.params);
                     }
                     inner.obs.update(x, id, w, nb);
                     let due = inner.stats.total() - inner.last_reevaluation_at >= min;

@@ -15,7 +15,8 @@ use crate::criterion::SplitCriterion;
 use crate::growth::{self, Branch, GrowingLeaf, Growth, Limits};
 use crate::pyrandom::PyRandom;
 use crate::splitter::{
-    Evaluation, GaussTable, NominalObserver, Suggestion, Test, Watch, gaussian_best_split,
+    Evaluation, ExhaustiveObserver, GaussTable, HistogramObserver, NominalObserver, Suggestion,
+    Test, Watch, gaussian_best_split,
 };
 use crate::stats::ClassDist;
 
@@ -42,9 +43,27 @@ pub enum NumericSplitter {
     /// A normal per class, `n_splits` candidate thresholds spread evenly between the
     /// smallest and largest value (River's `GaussianSplitter`, MOA's default).
     Gaussian,
+    /// Every value kept in a binary search tree of class weights, each value a candidate
+    /// threshold (River's `ExhaustiveSplitter`, with its estimates of the two sides, quirk
+    /// included). Its naive Bayes density is 0, so naive Bayes leaves vote by the class
+    /// weights alone on these features.
+    Exhaustive,
+    /// A streaming histogram of at most `n_bins` bins per class (Ben-Haim and Tom-Tov's),
+    /// `n_splits` candidate thresholds spread evenly over the bins (River's
+    /// `HistogramSplitter`; a row counts `floor(weight)` times).
+    Histogram,
 }
 
-tidewater_core::param_choices!(NumericSplitter { Gaussian => "gaussian" });
+tidewater_core::param_choices!(NumericSplitter {
+    Gaussian => "gaussian",
+    Exhaustive => "exhaustive",
+    Histogram => "histogram",
+});
+
+/// River's number of candidate thresholds of the Gaussian splitter.
+const GAUSSIAN_N_SPLITS: usize = 10;
+/// River's number of candidate thresholds of the histogram splitter.
+const HISTOGRAM_N_SPLITS: usize = 32;
 
 /// Hyper-parameters of [`HoeffdingTreeClassifier`] (River's names and defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
@@ -78,12 +97,15 @@ pub struct HoeffdingTreeClassifierParams {
     /// The features (0-based indices) that are nominal (category codes): multiway or equality splits, counted per value.
     #[param(default = None)]
     pub nominal_attributes: Option<Vec<usize>>,
-    /// How leaves watch numeric features: gaussian.
+    /// How leaves watch numeric features: gaussian (a normal per class), exhaustive (every value, a search tree of class weights) or histogram (a histogram per class).
     #[param(default = NumericSplitter::Gaussian)]
     pub splitter: NumericSplitter,
-    /// Candidate thresholds per numeric feature (gaussian splitter).
-    #[param(default = 10, ge = 1)]
-    pub n_splits: usize,
+    /// Candidate thresholds per numeric feature, gaussian and histogram splitters (none: River's, 10 for gaussian and 32 for histogram).
+    #[param(default = None, ge = 1)]
+    pub n_splits: Option<usize>,
+    /// Most bins of each class's histogram (histogram splitter).
+    #[param(default = 256, ge = 1)]
+    pub n_bins: usize,
     /// Only binary splits (a nominal feature splits on one value against the rest).
     #[param(default = false)]
     pub binary_split: bool,
@@ -178,24 +200,22 @@ pub(crate) struct LeafObs {
 }
 
 impl LeafObs {
-    /// Watches for `nominal.len()` features, made at the leaf's first row.
-    pub(crate) fn start(&mut self, nominal: &[bool]) {
-        let mut col = 0;
-        for &is_nominal in nominal {
-            if is_nominal {
-                self.watch.push(Watch::Nominal(NominalObserver::default()));
-            } else {
-                self.watch.push(Watch::Gaussian(col));
-                self.gauss_features.push(self.watch.len() - 1);
-                col += 1;
-            }
+    /// Watches for `nominal.len()` features, made at the leaf's first row (numeric ones by
+    /// `p`'s splitter).
+    pub(crate) fn start(&mut self, nominal: &[bool], p: &HoeffdingTreeClassifierParams) {
+        for (f, &is_nominal) in nominal.iter().enumerate() {
+            self.watch_feature(f, is_nominal, p);
         }
-        self.all_gauss = col == nominal.len();
+        self.all_gauss = self.gauss_features.len() == nominal.len();
     }
 
     /// Watches for the features of `subset` (sorted) only, made at the leaf's first row.
-    pub(crate) fn start_subset(&mut self, nominal: &[bool], subset: &[usize]) {
-        let mut col = 0;
+    pub(crate) fn start_subset(
+        &mut self,
+        nominal: &[bool],
+        subset: &[usize],
+        p: &HoeffdingTreeClassifierParams,
+    ) {
         let mut next = subset.iter().peekable();
         for (f, &is_nominal) in nominal.iter().enumerate() {
             if next.peek() != Some(&&f) {
@@ -203,15 +223,26 @@ impl LeafObs {
                 continue;
             }
             next.next();
-            if is_nominal {
-                self.watch.push(Watch::Nominal(NominalObserver::default()));
-            } else {
-                self.watch.push(Watch::Gaussian(col));
-                self.gauss_features.push(f);
-                col += 1;
-            }
+            self.watch_feature(f, is_nominal, p);
         }
-        self.all_gauss = col == nominal.len();
+        self.all_gauss = self.gauss_features.len() == nominal.len();
+    }
+
+    /// Appends the watch of feature `f` (the next one).
+    fn watch_feature(&mut self, f: usize, is_nominal: bool, p: &HoeffdingTreeClassifierParams) {
+        let watch = if is_nominal {
+            Watch::Nominal(NominalObserver::default())
+        } else {
+            match p.splitter {
+                NumericSplitter::Gaussian => {
+                    self.gauss_features.push(f);
+                    Watch::Gaussian(self.gauss_features.len() - 1)
+                }
+                NumericSplitter::Exhaustive => Watch::Exhaustive(ExhaustiveObserver::default()),
+                NumericSplitter::Histogram => Watch::Histogram(HistogramObserver::new(p.n_bins)),
+            }
+        };
+        self.watch.push(watch);
     }
 
     /// Learns row `x` (dense) of class `id` with weight `w` (`nb`: keep the naive Bayes
@@ -237,8 +268,11 @@ impl LeafObs {
         }
         if !self.all_gauss {
             for (f, watch) in self.watch.iter_mut().enumerate() {
-                if let Watch::Nominal(o) = watch {
-                    o.update(x[f], id, w);
+                match watch {
+                    Watch::Nominal(o) => o.update(x[f], id, w),
+                    Watch::Exhaustive(o) => o.update(x[f], id, w),
+                    Watch::Histogram(o) => o.update(x[f], id, w),
+                    Watch::Gaussian(_) | Watch::Off => {}
                 }
             }
         }
@@ -276,7 +310,14 @@ impl LeafObs {
                         v += p.ln();
                     }
                 }
-                Watch::Off => {}
+                Watch::Histogram(o) => {
+                    let p = o.cond_proba(x[f], id);
+                    if p > 0.0 {
+                        v += p.ln();
+                    }
+                }
+                // River's exhaustive splitter gives every value the density 0: no evidence.
+                Watch::Exhaustive(_) | Watch::Off => {}
             }
         }
         v
@@ -290,7 +331,9 @@ impl LeafObs {
                 .iter()
                 .map(|w| match w {
                     Watch::Nominal(o) => o.bytes(),
-                    _ => std::mem::size_of::<Watch>(),
+                    Watch::Exhaustive(o) => o.bytes(),
+                    Watch::Histogram(o) => o.bytes(),
+                    Watch::Gaussian(_) | Watch::Off => std::mem::size_of::<Watch>(),
                 })
                 .sum::<usize>()
             + self
@@ -403,8 +446,53 @@ impl Leaf {
         best.map(|(id, _)| id)
     }
 
-    /// The class naive Bayes would predict (the largest vote, the first on a tie).
-    pub(crate) fn nb_argmax(&self, x: &[f64]) -> Option<usize> {
+    /// River's naive Bayes probabilities of the present classes into `probs` (by class
+    /// id), with River's arithmetic step by step: the log votes `ln(w_c / total)` plus the
+    /// features' log densities, then `exp(vote - lse)` with `lse` the log-sum-exp of the
+    /// votes. Used by trees whose numeric densities are discrete (histogram bins; the
+    /// exhaustive splitter has none): there classes often tie exactly, and only River's own
+    /// rounding breaks the ties as River does.
+    ///
+    /// Returns the class of the largest probability (the first in id order on a tie),
+    /// `None` when there is nothing to vote with (River's empty prediction).
+    fn nb_proba_river(&self, x: &[f64], probs: &mut [f64]) -> Option<usize> {
+        let total = self.stats.total();
+        if self.stats.is_empty() || total == 0.0 {
+            return None;
+        }
+        let obs = self.obs.as_ref()?;
+        let mut max = f64::NEG_INFINITY;
+        for (id, w) in self.stats.iter() {
+            let v = if w > 0.0 {
+                obs.nb_vote(x, id, (w / total).ln())
+            } else {
+                0.0
+            };
+            probs[id] = v;
+            max = max.max(v);
+        }
+        let sum = self
+            .stats
+            .iter()
+            .fold(0.0, |s, (id, _)| s + (probs[id] - max).exp());
+        let lse = max + sum.ln();
+        let mut best: Option<(usize, f64)> = None;
+        for (id, _) in self.stats.iter() {
+            let p = (probs[id] - lse).exp();
+            probs[id] = p;
+            if best.is_none_or(|(_, b)| p > b) {
+                best = Some((id, p));
+            }
+        }
+        best.map(|(id, _)| id)
+    }
+
+    /// The class naive Bayes would predict (the largest vote, the first on a tie); with
+    /// `river`, by River's probabilities ([`nb_proba_river`](Self::nb_proba_river)).
+    pub(crate) fn nb_argmax(&self, x: &[f64], river: bool) -> Option<usize> {
+        if river {
+            return with_buf(self.stats.width(), |p| self.nb_proba_river(x, p));
+        }
         let total = self.stats.total();
         let obs = self.obs.as_ref()?;
         if self.stats.is_empty() || total == 0.0 {
@@ -482,9 +570,11 @@ pub(crate) fn with_dense<R>(x: Row<'_>, f: impl FnOnce(&[f64]) -> R) -> R {
 /// The Hoeffding tree classifier (Domingos and Hulten's VFDT), River's
 /// `HoeffdingTreeClassifier` rule by rule.
 ///
-/// A leaf keeps its class weights and, per feature, an observer: for a numeric feature a
-/// normal per class; for a nominal one (`nominal_attributes`) the class weights of each
-/// value. Every `grace_period` of weight it scores each feature's best split (information
+/// A leaf keeps its class weights and, per feature, an observer: for a numeric feature, by
+/// `splitter`, a normal per class (`gaussian`, the default), every value in a search tree of
+/// class weights (`exhaustive`) or a histogram per class (`histogram`), each River's own
+/// with its quirks (see [`NumericSplitter`]); for a nominal one (`nominal_attributes`) the
+/// class weights of each value. Every `grace_period` of weight it scores each feature's best split (information
 /// gain, Gini or Hellinger) and splits on the best when it beats the second by more than the
 /// Hoeffding bound `sqrt(R^2 ln(1/delta) / 2n)`, or when the bound falls below `tau`. The new
 /// leaves start from the split's estimate of their class weights. With `merit_preprune`,
@@ -496,15 +586,19 @@ pub(crate) fn with_dense<R>(x: Row<'_>, f: impl FnOnce(&[f64]) -> R) -> R {
 /// weight), and this tree does the same, so that it grows River's trees.
 ///
 /// Leaves predict the majority class (`mc`), naive Bayes over their observers (`nb`), or
-/// whichever of the two has been right more often at that leaf (`nba`, the default).
+/// whichever of the two has been right more often at that leaf (`nba`, the default). With
+/// the exhaustive or histogram splitter, naive Bayes is computed with River's arithmetic step
+/// by step, since their discrete densities make classes tie exactly.
 ///
 /// Memory is managed as River (after Kirkby, 2007): every `memory_estimate_period` of
 /// weight the tree estimates its size (from its own structures, not Python objects), and
 /// beyond `max_size` MiB it deactivates the least promising leaves. `fit` is one pass over
 /// the rows in order, so `fit` then `learn_one` continues the same tree.
 ///
-/// Features are the row's positions; a sparse row's absent features are zeros. `learn_one`
-/// allocates nothing between splits once the leaf's observers know its classes and values.
+/// Features are the row's positions; a sparse row's absent features are zeros. With the
+/// Gaussian splitter, `learn_one` allocates nothing between splits once the leaf's observers
+/// know its classes and values (the exhaustive splitter keeps a node per distinct value, and
+/// a histogram grows to `n_bins` bins).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HoeffdingTreeClassifier {
     pub(crate) params: HoeffdingTreeClassifierParams,
@@ -686,6 +780,17 @@ impl HoeffdingTreeClassifier {
                 LeafPrediction::NaiveBayes => leaf.stats.total() >= self.params.nb_threshold,
                 LeafPrediction::NaiveBayesAdaptive => leaf.nb_correct >= leaf.mc_correct,
             };
+        if nb && self.params.splitter != NumericSplitter::Gaussian {
+            return Some(with_buf(leaf.stats.width(), |p| {
+                let argmax = leaf.nb_proba_river(x, p);
+                if argmax.is_some() {
+                    for (id, _) in leaf.stats.iter() {
+                        out[pos[id]] = p[id];
+                    }
+                }
+                argmax
+            }));
+        }
         if nb {
             let argmax = leaf.nb_votes(x, out, pos);
             if argmax.is_some() {
@@ -740,6 +845,7 @@ impl HoeffdingTreeClassifier {
     ) {
         let nba = self.params.leaf_prediction == LeafPrediction::NaiveBayesAdaptive;
         let nb = self.params.leaf_prediction != LeafPrediction::MajorityClass;
+        let river_nb = self.params.splitter != NumericSplitter::Gaussian;
         let Node::Leaf(leaf) = &mut self.nodes[i] else {
             unreachable!("a leaf")
         };
@@ -749,7 +855,7 @@ impl HoeffdingTreeClassifier {
             }
             let nb_class = match nb_hint {
                 Some(c) => c,
-                None => leaf.nb_argmax(x),
+                None => leaf.nb_argmax(x, river_nb),
             };
             if nb_class == Some(id) {
                 leaf.nb_correct += w;
@@ -765,9 +871,9 @@ impl HoeffdingTreeClassifier {
                         let mut subset = Vec::with_capacity(k);
                         rng.sample(self.nominal.len(), k, &mut subset);
                         subset.sort_unstable();
-                        obs.start_subset(&self.nominal, &subset);
+                        obs.start_subset(&self.nominal, &subset, &self.params);
                     }
-                    _ => obs.start(&self.nominal),
+                    _ => obs.start(&self.nominal, &self.params),
                 }
             }
             obs.update(x, id, w, nb);
@@ -1040,10 +1146,18 @@ pub(crate) fn suggest(
     };
     for (f, watch) in obs.watch.iter().enumerate() {
         match watch {
-            Watch::Gaussian(col) => {
-                out.push(gaussian_best_split(&obs.tables, *col, f, p.n_splits, &eval))
-            }
+            Watch::Gaussian(col) => out.push(gaussian_best_split(
+                &obs.tables,
+                *col,
+                f,
+                p.n_splits.unwrap_or(GAUSSIAN_N_SPLITS),
+                &eval,
+            )),
             Watch::Nominal(o) => out.push(o.best_split(f, &eval)),
+            Watch::Exhaustive(o) => out.push(o.best_split(f, &eval)),
+            Watch::Histogram(o) => {
+                out.push(o.best_split(f, p.n_splits.unwrap_or(HISTOGRAM_N_SPLITS), &eval))
+            }
             Watch::Off => {}
         }
     }

@@ -68,6 +68,10 @@ pub(crate) enum Watch {
     Nominal(NominalObserver),
     /// No longer watched (`remove_poor_attrs`).
     Off,
+    /// A numeric feature, every value kept (River's `ExhaustiveSplitter`).
+    Exhaustive(ExhaustiveObserver),
+    /// A numeric feature, a histogram per class (River's `HistogramSplitter`).
+    Histogram(HistogramObserver),
 }
 
 /// The numeric features of one class at one leaf, a column per feature: the running normal
@@ -384,5 +388,523 @@ impl NominalObserver {
             }
         }
         best
+    }
+}
+
+/// A numeric feature kept value by value (River's `ExhaustiveSplitter`, Domingos and Hulten's
+/// exhaustive observer): a binary search tree of the values seen, each node with the class
+/// weights of the values at or below its value and above it that passed through it.
+///
+/// Every value is a candidate threshold. The split estimates are River's, including its
+/// bookkeeping quirk: River moves class weights between the two sides with `Counter`
+/// arithmetic and `dict.update`, so an entry whose new weight would be 0 or less keeps its
+/// previous weight instead of dropping. The two sides' weights then need not add up to the
+/// node's, and the largest value can look like a valid split; this observer does the same
+/// (a port that zeroed those entries would grow other trees than River's).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ExhaustiveObserver {
+    /// The nodes; the root is node 0.
+    nodes: Vec<ExhaustiveNode>,
+    /// One more than the largest class id seen (the width of every node's counts).
+    k: usize,
+}
+
+/// No child.
+const NONE: usize = usize::MAX;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct ExhaustiveNode {
+    cut: f64,
+    left: usize,
+    right: usize,
+    /// Per class id, the weight of the values `<= cut` that passed through (at `2 id`) and
+    /// of those `> cut` (at `2 id + 1`); a missing entry is 0.
+    counts: Vec<f64>,
+}
+
+impl ExhaustiveNode {
+    fn new(cut: f64, class: usize, w: f64) -> Self {
+        let mut n = ExhaustiveNode {
+            cut,
+            left: NONE,
+            right: NONE,
+            counts: Vec::new(),
+        };
+        n.add(2 * class, w);
+        n
+    }
+
+    fn add(&mut self, slot: usize, w: f64) {
+        if self.counts.len() <= slot {
+            self.counts.resize((slot | 1) + 1, 0.0);
+        }
+        self.counts[slot] += w;
+    }
+
+    /// The weight of class `c` at or below the cut.
+    fn le(&self, c: usize) -> f64 {
+        self.counts.get(2 * c).copied().unwrap_or(0.0)
+    }
+
+    /// The weight of class `c` above the cut.
+    fn gt(&self, c: usize) -> f64 {
+        self.counts.get(2 * c + 1).copied().unwrap_or(0.0)
+    }
+}
+
+/// River's `d.update(Counter(d) ± Counter(b))` for one class: the result replaces the entry
+/// only when positive (a `Counter` drops the others, and `update` then leaves the entry as
+/// it was). Entries are never negative, and 0 stands for an absent one.
+#[inline]
+fn kept(old: f64, result: f64) -> f64 {
+    if result > 0.0 { result } else { old }
+}
+
+impl ExhaustiveObserver {
+    /// Adds value `x` of class `class` with weight `w` (not negative).
+    pub(crate) fn update(&mut self, x: f64, class: usize, w: f64) {
+        self.k = self.k.max(class + 1);
+        if self.nodes.is_empty() {
+            self.nodes.push(ExhaustiveNode::new(x, class, w));
+            return;
+        }
+        let fresh = self.nodes.len();
+        let mut i = 0;
+        loop {
+            let node = &mut self.nodes[i];
+            let next = if x == node.cut {
+                node.add(2 * class, w);
+                return;
+            } else if x < node.cut {
+                node.add(2 * class, w);
+                &mut node.left
+            } else {
+                node.add(2 * class + 1, w);
+                &mut node.right
+            };
+            if *next == NONE {
+                *next = fresh;
+                self.nodes.push(ExhaustiveNode::new(x, class, w));
+                return;
+            }
+            i = *next;
+        }
+    }
+
+    /// Approximate bytes held.
+    pub(crate) fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.nodes.capacity() * std::mem::size_of::<ExhaustiveNode>()
+            + self
+                .nodes
+                .iter()
+                .map(|n| n.counts.capacity() * 8)
+                .sum::<usize>()
+    }
+
+    /// The best split of the feature: each value seen as the threshold `x <= value`, the
+    /// first best in [`candidates`](Self::candidates) order kept.
+    pub(crate) fn best_split(&self, feature: usize, eval: &Evaluation<'_>) -> Suggestion {
+        let mut best = Suggestion::null();
+        let mut post = [ClassDist::default(), ClassDist::default()];
+        self.candidates(|cut, l, r| {
+            post[0].set_positive(l);
+            post[1].set_positive(r);
+            let merit = eval.merit(&post);
+            if merit > best.merit {
+                best = Suggestion {
+                    merit,
+                    feature: Some(feature),
+                    test: Some(Test::Le(cut)),
+                    children: post.to_vec(),
+                };
+            }
+        });
+        best
+    }
+
+    /// Calls `visit(value, left, right)` for each value seen, with River's estimates of the
+    /// class weights (by id, 0 for absent) at or below the value and above it (see the
+    /// type), the nodes in pre-order (a node, its left subtree, its right subtree).
+    fn candidates(&self, mut visit: impl FnMut(f64, &[f64], &[f64])) {
+        if self.nodes.is_empty() {
+            return;
+        }
+        let k = self.k;
+        // Nodes to visit: (node, its parent, whether it is its parent's left child), and for
+        // each, at the same position in `parents`, its parent's estimate of the two sides
+        // (left weights then right, `k` each).
+        let mut stack = vec![(0usize, NONE, false)];
+        let mut parents = vec![0.0; 2 * k];
+        let mut sides = vec![0.0; 2 * k];
+        while let Some((i, parent, is_left)) = stack.pop() {
+            let node = &self.nodes[i];
+            let p = &parents[stack.len() * 2 * k..];
+            let (l, r) = sides.split_at_mut(k);
+            if parent == NONE {
+                for c in 0..k {
+                    l[c] = node.le(c);
+                    r[c] = node.gt(c);
+                }
+            } else {
+                let pn = &self.nodes[parent];
+                for c in 0..k {
+                    let (mut lc, mut rc) = (p[c], p[k + c]);
+                    if is_left {
+                        // The weight at the parent's own value (meant to be), moved right
+                        // with this node's right subtree.
+                        let mut exact = pn.le(c);
+                        exact = kept(exact, exact - node.le(c));
+                        exact = kept(exact, exact - node.gt(c));
+                        lc = kept(lc, lc - node.gt(c));
+                        rc = kept(rc, rc + node.gt(c));
+                        rc = kept(rc, rc + exact);
+                        lc = kept(lc, lc - exact);
+                    } else {
+                        lc = kept(lc, lc + node.le(c));
+                        rc = kept(rc, rc - node.le(c));
+                    }
+                    l[c] = lc;
+                    r[c] = rc;
+                }
+            }
+            parents.truncate(stack.len() * 2 * k);
+            visit(node.cut, l, r);
+            // Right pushed first, so that the left subtree is visited first.
+            for (child, left) in [(node.right, false), (node.left, true)] {
+                if child != NONE {
+                    stack.push((child, i, left));
+                    parents.extend_from_slice(&sides);
+                }
+            }
+        }
+    }
+}
+
+/// A numeric feature summarised by a streaming histogram per class (River's
+/// `HistogramSplitter`, on Ben-Haim and Tom-Tov's histograms): at most `max_bins` bins per
+/// class, and up to `n_splits` candidate thresholds spread evenly between the smallest bin's
+/// and the largest bins' right edges.
+///
+/// River's rules are kept: a row of weight `w` counts `floor(w)` times (a row of weight below
+/// 1 is not counted, and a class gets its histogram at its first counted row); the upper end
+/// of the candidates is the smallest of the classes' largest right edges; each side's class
+/// weights are the leaf's weight of the class times the histogram's distribution function at
+/// the threshold (classes without a histogram are left out, zeros kept); and the density
+/// naive Bayes reads is the count of the bin after the one holding the value, interpolated.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct HistogramObserver {
+    max_bins: usize,
+    /// By class id.
+    hists: Vec<Option<Histogram>>,
+}
+
+/// A streaming histogram (Ben-Haim and Tom-Tov, 2010, as River's `sketch.Histogram`): sorted
+/// disjoint bins, the two whose right edges are closest merged when there are too many.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct Histogram {
+    /// The number of values counted.
+    n: u64,
+    bins: Vec<Bin>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+struct Bin {
+    left: f64,
+    right: f64,
+    count: u64,
+}
+
+impl Histogram {
+    /// Counts `x` `times` times (the same as counting it once and then adding to the bin
+    /// that holds it: no bin is added after the first).
+    fn update(&mut self, x: f64, times: u64, max_bins: usize) {
+        self.n = self.n.saturating_add(times);
+        let bin = Bin {
+            left: x,
+            right: x,
+            count: times,
+        };
+        let lo = self.bins.partition_point(|b| b.right < x);
+        if lo == self.bins.len() {
+            self.bins.push(bin);
+        } else if x >= self.bins[lo].left {
+            let b = &mut self.bins[lo];
+            b.count = b.count.saturating_add(times);
+        } else {
+            self.bins.insert(lo, bin);
+        }
+        if self.bins.len() > max_bins && self.bins.len() >= 2 {
+            // Merge the first pair of closest right edges.
+            let mut at = 0;
+            let mut min = f64::INFINITY;
+            for (j, w) in self.bins.windows(2).enumerate() {
+                let d = w[1].right - w[0].right;
+                if d < min {
+                    min = d;
+                    at = j;
+                }
+            }
+            let next = self.bins.remove(at + 1);
+            let b = &mut self.bins[at];
+            b.left = b.left.min(next.left);
+            b.right = b.right.max(next.right);
+            b.count = b.count.saturating_add(next.count);
+        }
+    }
+
+    /// The distribution function at `x`, from the bins from `cursor.0` on (`cursor`: the
+    /// first bin whose right edge is above the previous `x`, and the count before it; `x`
+    /// must not decrease from call to call).
+    fn cdf_from(&self, x: f64, cursor: &mut (usize, u64)) -> f64 {
+        if self.n == 0 {
+            return 0.0;
+        }
+        let (j, before) = cursor;
+        while *j < self.bins.len() && x >= self.bins[*j].right {
+            *before += self.bins[*j].count;
+            *j += 1;
+        }
+        let n = self.n as f64;
+        if let Some(b) = self.bins.get(*j)
+            && x > b.left
+        {
+            return (*before as f64 + (b.count as f64 * (x - b.left)) / (b.right - b.left)) / n;
+        }
+        *before as f64 / n
+    }
+
+    /// River's density of `x`: the bin after the one holding `x` (the last bin beyond
+    /// them), its count over the total, interpolated from its left edge when it is wider
+    /// than a point (negative left of it).
+    fn density(&self, x: f64) -> f64 {
+        if self.n == 0 {
+            return 0.0;
+        }
+        let i = self.bins.partition_point(|b| b.left <= x);
+        let Some(b) = self.bins.get(i).or(self.bins.last()) else {
+            return 0.0;
+        };
+        let n = self.n as f64;
+        if b.left == b.right {
+            b.count as f64 / n
+        } else {
+            (b.count as f64 * (x - b.left) / (b.right - b.left)) / n
+        }
+    }
+}
+
+impl HistogramObserver {
+    /// An empty observer of at most `max_bins` bins per class.
+    pub(crate) fn new(max_bins: usize) -> Self {
+        HistogramObserver {
+            max_bins,
+            hists: Vec::new(),
+        }
+    }
+
+    /// Counts value `x` of class `class` `floor(w)` times (River's rule).
+    pub(crate) fn update(&mut self, x: f64, class: usize, w: f64) {
+        // `as` truncates toward 0 and saturates (w is finite and not negative).
+        let times = w as u64;
+        if times == 0 {
+            return;
+        }
+        if self.hists.len() <= class {
+            self.hists.resize(class + 1, None);
+        }
+        self.hists[class]
+            .get_or_insert_with(Histogram::default)
+            .update(x, times, self.max_bins);
+    }
+
+    /// River's `p(x | class)` (see the type); 0 for a class without a histogram.
+    pub(crate) fn cond_proba(&self, x: f64, class: usize) -> f64 {
+        match self.hists.get(class) {
+            Some(Some(h)) => h.density(x),
+            _ => 0.0,
+        }
+    }
+
+    /// Approximate bytes held.
+    pub(crate) fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.hists.capacity() * std::mem::size_of::<Option<Histogram>>()
+            + self
+                .hists
+                .iter()
+                .flatten()
+                .map(|h| h.bins.capacity() * std::mem::size_of::<Bin>())
+                .sum::<usize>()
+    }
+
+    /// The best split of the feature among up to `n_splits` thresholds (River's, see the
+    /// type), the first best kept.
+    pub(crate) fn best_split(
+        &self,
+        feature: usize,
+        n_splits: usize,
+        eval: &Evaluation<'_>,
+    ) -> Suggestion {
+        let mut best = Suggestion::null();
+        let hists = || self.hists.iter().flatten();
+        let (mut low, mut high, mut most) = (f64::INFINITY, f64::INFINITY, 0usize);
+        for h in hists() {
+            let (Some(first), Some(last)) = (h.bins.first(), h.bins.last()) else {
+                continue;
+            };
+            low = low.min(first.right);
+            high = high.min(last.right);
+            most = most.max(h.bins.len());
+        }
+        // Also when no class has a histogram yet (River has no answer then).
+        if low >= high {
+            return best;
+        }
+        let k = n_splits.min(most - 1);
+        let step = (high - low) / (k as f64 + 1.0);
+        let total = eval.pre.iter().fold(0.0, |s, (_, w)| s + w);
+        let mut cursors = vec![(0usize, 0u64); self.hists.len()];
+        let mut t = low;
+        for _ in 0..k {
+            t += step;
+            let mut post = [ClassDist::default(), ClassDist::default()];
+            for (c, w) in eval.pre.iter() {
+                let Some(Some(h)) = self.hists.get(c) else {
+                    continue;
+                };
+                let p = h.cdf_from(t, &mut cursors[c]);
+                let share = total * (w / total);
+                post[0].add(c, share * p);
+                post[1].add(c, share * (1.0 - p));
+            }
+            let merit = eval.merit(&post);
+            if merit > best.merit {
+                best = Suggestion {
+                    merit,
+                    feature: Some(feature),
+                    test: Some(Test::Le(t)),
+                    children: post.to_vec(),
+                };
+            }
+        }
+        best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// River's candidates of the exhaustive splitter after `rows` (value, class), by value.
+    fn exhaustive_candidates(rows: &[(f64, usize)]) -> Vec<(f64, Vec<f64>, Vec<f64>)> {
+        let mut o = ExhaustiveObserver::default();
+        for &(x, c) in rows {
+            o.update(x, c, 1.0);
+        }
+        let mut out = Vec::new();
+        o.candidates(|cut, l, r| out.push((cut, l.to_vec(), r.to_vec())));
+        out
+    }
+
+    #[test]
+    fn the_exhaustive_splitter_keeps_river_s_stale_weights() {
+        // 5A 3A 4A 6B 7B 1B (A = 0, B = 1): the spec's example. River's `Counter` updates
+        // leave an entry whose new weight would be 0 at its old weight.
+        let (a, b) = (0, 1);
+        let rows = [(5.0, a), (3.0, a), (4.0, a), (6.0, b), (7.0, b), (1.0, b)];
+        let got = exhaustive_candidates(&rows);
+        // Pre-order: the root, its left subtree, its right subtree.
+        let cuts: Vec<f64> = got.iter().map(|c| c.0).collect();
+        assert_eq!(cuts, [5.0, 3.0, 1.0, 4.0, 6.0, 7.0]);
+        let at = |v: f64| got.iter().find(|c| c.0 == v).unwrap();
+        // The root: exact.
+        assert_eq!(
+            (at(5.0).1.clone(), at(5.0).2.clone()),
+            (vec![3.0, 1.0], vec![0.0, 2.0])
+        );
+        // Node 1: [{A: 1, B: 1}, {B: 4, A: 3}] (9 in all for 6 rows).
+        assert_eq!(
+            (at(1.0).1.clone(), at(1.0).2.clone()),
+            (vec![1.0, 1.0], vec![3.0, 4.0])
+        );
+        // The largest value: [{A: 3, B: 3}, {B: 1}] where {} is meant.
+        assert_eq!(
+            (at(7.0).1.clone(), at(7.0).2.clone()),
+            (vec![3.0, 3.0], vec![0.0, 1.0])
+        );
+    }
+
+    #[test]
+    fn the_exhaustive_splitter_counts_repeated_values_once_per_node() {
+        let got = exhaustive_candidates(&[(2.0, 0), (2.0, 1), (2.0, 0), (1.0, 1)]);
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            (got[0].1.clone(), got[0].2.clone()),
+            (vec![2.0, 2.0], vec![0.0, 0.0])
+        );
+    }
+
+    fn histogram(values: &[f64], max_bins: usize) -> Histogram {
+        let mut h = Histogram::default();
+        for &x in values {
+            h.update(x, 1, max_bins);
+        }
+        h
+    }
+
+    #[test]
+    fn the_histogram_distribution_function_is_river_s() {
+        // River's `iter_cdf` example: 0, 1, 2, 3 read at -1, 0, .5, 1, 2.5, 3.5.
+        let h = histogram(&[0.0, 1.0, 2.0, 3.0], 256);
+        let mut cursor = (0, 0);
+        let got: Vec<f64> = [-1.0, 0.0, 0.5, 1.0, 2.5, 3.5]
+            .iter()
+            .map(|&x| h.cdf_from(x, &mut cursor))
+            .collect();
+        assert_eq!(got, [0.0, 0.25, 0.25, 0.5, 0.75, 1.0]);
+        // Inside a merged bin, interpolated from its left edge.
+        let h = histogram(&[0.0, 1.0, 3.0], 2);
+        assert_eq!(h.bins.len(), 2);
+        assert_eq!(
+            (h.bins[0].left, h.bins[0].right, h.bins[0].count),
+            (0.0, 1.0, 2)
+        );
+        assert_eq!(h.cdf_from(0.5, &mut (0, 0)), (0.0 + 2.0 * 0.5 / 1.0) / 3.0);
+    }
+
+    #[test]
+    fn histogram_bins_merge_the_closest_right_edges_first_and_counts_repeat() {
+        // Right edges 0, 10, 11, 30: the closest pair is (10, 11).
+        let h = histogram(&[0.0, 10.0, 11.0, 30.0], 3);
+        let edges: Vec<(f64, f64, u64)> =
+            h.bins.iter().map(|b| (b.left, b.right, b.count)).collect();
+        assert_eq!(edges, [(0.0, 0.0, 1), (10.0, 11.0, 2), (30.0, 30.0, 1)]);
+        // A value counted `k` times is the value counted once `k` times.
+        let mut once = histogram(&[0.0, 10.0, 11.0], 2);
+        let mut many = once.clone();
+        for _ in 0..5 {
+            once.update(4.0, 1, 2);
+        }
+        many.update(4.0, 5, 2);
+        assert_eq!(once, many);
+        // A row of weight 2.7 counts twice, one of weight 0.5 not at all.
+        let mut o = HistogramObserver::new(8);
+        o.update(1.0, 1, 0.5);
+        assert_eq!(o.cond_proba(1.0, 1), 0.0);
+        o.update(1.0, 1, 2.7);
+        assert_eq!(o.hists[1].as_ref().map(|h| h.n), Some(2));
+    }
+
+    #[test]
+    fn the_histogram_density_reads_the_bin_after_the_value_s() {
+        // Bins [0, 1]: 2 and [3, 3]: 1, as above.
+        let h = histogram(&[0.0, 1.0, 3.0], 2);
+        // 0.5 lies in the first bin, but River reads the next one: a point, count / n.
+        assert_eq!(h.density(0.5), 1.0 / 3.0);
+        // Left of every bin: the first, interpolated from its left edge (negative).
+        assert_eq!(h.density(-1.0), -2.0 / 3.0);
+        // Beyond them: the last.
+        assert_eq!(h.density(7.0), 1.0 / 3.0);
     }
 }

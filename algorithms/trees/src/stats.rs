@@ -28,6 +28,19 @@ impl ClassDist {
         self.total = self.iter().map(|(_, w)| w).sum();
     }
 
+    /// Becomes the classes of positive weight in `w` (by id), the others absent (keeps its
+    /// buffers).
+    pub(crate) fn set_positive(&mut self, w: &[f64]) {
+        self.w.clear();
+        self.present.clear();
+        for &v in w {
+            let p = v > 0.0;
+            self.w.push(if p { v } else { 0.0 });
+            self.present.push(p);
+        }
+        self.total = self.iter().map(|(_, w)| w).sum();
+    }
+
     /// Class `id`'s weight, when present.
     pub(crate) fn get(&self, id: usize) -> Option<f64> {
         self.present
@@ -45,6 +58,12 @@ impl ClassDist {
             .enumerate()
             .filter(|(_, (_, p))| **p)
             .map(|(id, (w, _))| (id, *w))
+    }
+
+    /// One more than the largest class id the distribution has room for (every present id
+    /// is below it).
+    pub(crate) fn width(&self) -> usize {
+        self.w.len()
     }
 
     /// Whether no class is present.
