@@ -12,6 +12,7 @@ use tidewater_core::{
 use tidewater_drift::{Adwin, AdwinParams, DriftDetector};
 
 use crate::cart::MaxFeatures;
+use crate::growth;
 use crate::hoeffding_tree::{
     HoeffdingTreeClassifier, HoeffdingTreeClassifierParams, with_buf, with_dense,
 };
@@ -343,25 +344,20 @@ impl AdaptiveRandomForestClassifier {
     /// The forest as text with features named from `names`: a line per tree (its voting
     /// accuracy, whether a background tree grows beside it), then the tree indented.
     pub fn to_text_with(&self, names: &[String]) -> String {
-        use std::fmt::Write as _;
-        let mut out = format!("adaptive random forest of {} trees\n", self.slots.len());
-        for (i, slot) in self.slots.iter().enumerate() {
+        let trees = self.slots.iter().map(|slot| {
             let bg = if slot.background.is_some() {
                 ", a background tree growing"
             } else {
                 ""
             };
-            let _ = writeln!(
-                out,
-                "tree {i} (accuracy {:.4} over {} rows{bg}):",
+            let what = format!(
+                "accuracy {:.4} over {} rows{bg}",
                 slot.accuracy(),
                 slot.seen
             );
-            for line in slot.tree.to_text_with(names).lines() {
-                let _ = writeln!(out, "  {line}");
-            }
-        }
-        out
+            (what, slot.tree.to_text_with(names))
+        });
+        growth::forest_text(self.slots.len(), trees)
     }
 }
 
@@ -379,16 +375,11 @@ impl Classifier for AdaptiveRandomForestClassifier {
 
     /// The foreground trees (background trees left out); `dot` has a graph per tree.
     fn structure(&self, feature_names: &[String]) -> Option<Structure> {
-        let trees: Vec<&HoeffdingTreeClassifier> = self.trees().collect();
-        Some(Structure {
-            trees: trees.len(),
-            depth: trees.iter().map(|t| t.depth()).max().unwrap_or(0),
-            n_nodes: trees.iter().map(|t| t.n_nodes()).sum(),
-            n_leaves: trees.iter().map(|t| t.n_leaves()).sum(),
-            feature_importances: None,
-            text: self.to_text_with(feature_names),
-            dot: trees.iter().map(|t| t.to_dot_with(feature_names)).collect(),
-        })
+        let trees = self.trees().map(|t| t.structure_with(feature_names));
+        Some(growth::forest_structure(
+            trees.collect(),
+            self.to_text_with(feature_names),
+        ))
     }
 
     fn n_features(&self) -> Option<usize> {

@@ -13,6 +13,7 @@ use tidewater_core::{
 use tidewater_drift::{Adwin, AdwinParams, DriftDetector};
 
 use crate::cart::MaxFeatures;
+use crate::growth;
 use crate::hoeffding_tree::{with_buf, with_dense};
 use crate::hoeffding_tree_regressor::{HoeffdingTreeRegressor, HoeffdingTreeRegressorParams};
 use crate::pyrandom::PyRandom;
@@ -367,24 +368,19 @@ impl AdaptiveRandomForestRegressor {
     /// The forest as text with features named from `names`: a line per tree (the rows it
     /// was scored on, whether a background tree grows beside it), then the tree indented.
     pub fn to_text_with(&self, names: &[String]) -> String {
-        use std::fmt::Write as _;
-        let mut out = format!("adaptive random forest of {} trees\n", self.slots.len());
-        for (i, slot) in self.slots.iter().enumerate() {
+        let trees = self.slots.iter().map(|slot| {
             let bg = if slot.background.is_some() {
                 ", a background tree growing"
             } else {
                 ""
             };
-            let _ = writeln!(
-                out,
-                "tree {i} (mean squared error {:.4} over {} rows{bg}):",
+            let what = format!(
+                "mean squared error {:.4} over {} rows{bg}",
                 slot.mse, slot.seen
             );
-            for line in slot.tree.to_text_with(names).lines() {
-                let _ = writeln!(out, "  {line}");
-            }
-        }
-        out
+            (what, slot.tree.to_text_with(names))
+        });
+        growth::forest_text(self.slots.len(), trees)
     }
 }
 
@@ -402,16 +398,11 @@ impl Regressor for AdaptiveRandomForestRegressor {
 
     /// The foreground trees (background trees left out); `dot` has a graph per tree.
     fn structure(&self, feature_names: &[String]) -> Option<Structure> {
-        let trees: Vec<&HoeffdingTreeRegressor> = self.trees().collect();
-        Some(Structure {
-            trees: trees.len(),
-            depth: trees.iter().map(|t| t.depth()).max().unwrap_or(0),
-            n_nodes: trees.iter().map(|t| t.n_nodes()).sum(),
-            n_leaves: trees.iter().map(|t| t.n_leaves()).sum(),
-            feature_importances: None,
-            text: self.to_text_with(feature_names),
-            dot: trees.iter().map(|t| t.to_dot_with(feature_names)).collect(),
-        })
+        let trees = self.trees().map(|t| t.structure_with(feature_names));
+        Some(growth::forest_structure(
+            trees.collect(),
+            self.to_text_with(feature_names),
+        ))
     }
 
     /// Taken before the first row unless the trees' `nominal_attributes` is set.

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::Structure;
 
 use crate::splitter::Test;
 
@@ -426,6 +427,34 @@ pub(crate) fn to_dot<L>(
     }
     out.push_str("}\n");
     out
+}
+
+/// An adaptive forest as text: a line for the forest, then for each tree a heading
+/// (`tree <i> (<what>):`, `what` given with the tree's text) and the tree indented.
+pub(crate) fn forest_text(n: usize, trees: impl Iterator<Item = (String, String)>) -> String {
+    use fmt::Write as _;
+    let mut out = format!("adaptive random forest of {n} trees\n");
+    for (i, (what, text)) in trees.enumerate() {
+        let _ = writeln!(out, "tree {i} ({what}):");
+        for line in text.lines() {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    out
+}
+
+/// An adaptive forest's [`Structure`] from its trees' and the forest's `text`: the deepest
+/// tree's depth, nodes and leaves summed, a dot graph per tree.
+pub(crate) fn forest_structure(trees: Vec<Structure>, text: String) -> Structure {
+    Structure {
+        trees: trees.len(),
+        depth: trees.iter().map(|t| t.depth).max().unwrap_or(0),
+        n_nodes: trees.iter().map(|t| t.n_nodes).sum(),
+        n_leaves: trees.iter().map(|t| t.n_leaves).sum(),
+        feature_importances: None,
+        dot: trees.into_iter().map(|t| t.dot).collect(),
+        text,
+    }
 }
 
 /// The nodes below `root` (each before its children, children in order) and, when
