@@ -5,7 +5,7 @@
 use ndarray::{Array2, s};
 use proptest::prelude::*;
 use tidewater::cluster::{
-    KMeans, KMeansInit, KMeansParams, MiniBatchKMeans, MiniBatchKMeansParams,
+    KMeans, KMeansAlgorithm, KMeansInit, KMeansParams, MiniBatchKMeans, MiniBatchKMeansParams,
 };
 use tidewater::prelude::*;
 use tidewater::{FeatureMatrix, Schema, kernels};
@@ -83,6 +83,14 @@ fn kmeans_matches_the_iris_fixture_from_its_initial_centers() {
         .unwrap();
     assert_eq!(first.labels(), m.labels());
     assert_eq!(first.inertia(), m.inertia());
+    // Elkan's algorithm: the same iterations, so the same result.
+    let elkan = params
+        .algorithm(KMeansAlgorithm::Elkan)
+        .fit(&dataset(&x, None))
+        .unwrap();
+    assert_eq!(elkan.labels(), m.labels());
+    assert_eq!(elkan.cluster_centers(), m.cluster_centers());
+    assert_eq!(elkan.n_iter(), m.n_iter());
 }
 
 /// A data set of the shipped ones, standardised (population standard deviation).
@@ -462,6 +470,30 @@ proptest! {
             .sum();
         let got = one.inertia().unwrap();
         prop_assert!((inertia - got).abs() <= 1e-9 * got.abs() + 1e-12);
+    }
+
+    /// Elkan's algorithm runs Lloyd's iterations: the same labels, centers, inertia and
+    /// iterations, bit for bit, in any pool.
+    #[test]
+    fn elkan_gives_lloyds_result(
+        b in blobs(6),
+        k in 1usize..6,
+        seed in 0u64..1000,
+        threads in 1usize..3,
+        pass_rows in 1usize..50,
+    ) {
+        let ds = dataset(&b.x, b.w.as_deref());
+        let p = KMeansParams::default().n_clusters(k).seed(seed).tol(0.0);
+        let lloyd = p.fit(&ds).unwrap();
+        let elkan = in_pool(threads, || {
+            KMeansParams { pass_rows, ..p.clone().algorithm(KMeansAlgorithm::Elkan) }
+                .fit(&ds)
+                .unwrap()
+        });
+        prop_assert_eq!(lloyd.labels(), elkan.labels());
+        prop_assert_eq!(lloyd.cluster_centers(), elkan.cluster_centers());
+        prop_assert_eq!(lloyd.inertia(), elkan.inertia());
+        prop_assert_eq!(lloyd.n_iter(), elkan.n_iter());
     }
 
     /// `learn_many` over any chunking, the row loop and the documented sequential update

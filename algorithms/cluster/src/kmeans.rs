@@ -12,6 +12,24 @@ use crate::common::{
     BatchRows, Draws, KMeansInit, Rows, check_given_centers, distances, initial_centers,
     move_toward, nearest, no_features, positive_rows,
 };
+use crate::elkan::Bounds;
+
+/// How [`KMeans`] labels the rows in each iteration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KMeansAlgorithm {
+    /// Every distance from every row to every center (scikit-learn's default).
+    Lloyd,
+    /// Elkan's: the same labels from fewer distances, by triangle-inequality bounds per row
+    /// (an upper bound to its center, a lower bound to each center: `n_clusters` more
+    /// values per row in memory). The labels are Lloyd's, the first nearest center, unless
+    /// two distances agree to within a relative 1e-9.
+    Elkan,
+}
+
+tidewater_core::param_choices!(KMeansAlgorithm {
+    Lloyd => "lloyd",
+    Elkan => "elkan",
+});
 
 /// Hyper-parameters of [`KMeans`] (scikit-learn's names and defaults; `seed` is its
 /// `random_state`).
@@ -37,6 +55,9 @@ pub struct KMeansParams {
     /// A run stops when the centers move (sum of squared shifts) by at most tol times the mean feature variance.
     #[param(default = 1e-4, ge = 0, batch_only)]
     pub tol: f64,
+    /// How each iteration labels the rows: lloyd (every distance) or elkan (the same labels, fewer distances).
+    #[param(default = KMeansAlgorithm::Lloyd, batch_only)]
+    pub algorithm: KMeansAlgorithm,
     /// Seed of the initialisations (ChaCha8).
     #[param(default = 0)]
     pub seed: u64,
@@ -180,7 +201,15 @@ impl Fit for KMeansParams {
                     initial_centers(self.init, &rows, k, d, &mut run_draws)
                 }
             };
-            let run = lloyd(&rows, start, d, self.max_iter, tol, self.pass_rows);
+            let run = lloyd(
+                &rows,
+                start,
+                d,
+                self.max_iter,
+                tol,
+                self.pass_rows,
+                self.algorithm,
+            );
             if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
                 best = Some(run);
             }
@@ -253,7 +282,7 @@ fn assign(
 fn update(
     rows: &dyn Rows,
     labels: &[usize],
-    dist: &[f64],
+    dist: Option<&[f64]>,
     old: &[f64],
     d: usize,
 ) -> (Vec<f64>, Vec<f64>) {
@@ -287,6 +316,20 @@ fn update(
         });
     let empty: Vec<usize> = (0..k).filter(|&c| weight[c] == 0.0).collect();
     if !empty.is_empty() {
+        // Each row's squared distance to its center before the update (Lloyd's pass has
+        // them; Elkan's bounds do not, and they are computed for this rare case).
+        let own: Vec<f64>;
+        let dist = match dist {
+            Some(dist) => dist,
+            None => {
+                own = labels
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, &l)| rows.row(i).squared_distance(&old[l * d..(l + 1) * d]))
+                    .collect();
+                &own
+            }
+        };
         let mut far: Vec<usize> = (0..n).collect();
         far.sort_by(|&a, &b| dist[b].total_cmp(&dist[a]).then(a.cmp(&b)));
         for (&c, &i) in empty.iter().zip(&far) {
@@ -318,6 +361,7 @@ fn update(
 /// centers moved by at most `tol` (the sum over centers of the squared shifts), or after
 /// `max_iter` iterations. Unless it converged strictly, the rows are labelled once more by
 /// the final centers. The inertia is `sum_i w_i ||x_i - c_{label_i}||^2` (row order).
+/// Elkan's algorithm runs the same iterations, labelling by its bounds.
 fn lloyd(
     rows: &dyn Rows,
     mut centers: Vec<f64>,
@@ -325,28 +369,41 @@ fn lloyd(
     max_iter: usize,
     tol: f64,
     pass_rows: usize,
+    algorithm: KMeansAlgorithm,
 ) -> Run {
     let n = rows.n();
     let mut labels = vec![usize::MAX; n];
     let mut new_labels = vec![0usize; n];
     let mut dist = vec![0.0; n];
+    let mut bounds = match algorithm {
+        KMeansAlgorithm::Lloyd => None,
+        KMeansAlgorithm::Elkan => Some(Bounds::new(n, centers.len() / d)),
+    };
     let mut strict = false;
     let mut n_iter = 0;
     for it in 0..max_iter {
         n_iter = it + 1;
-        assign(rows, &centers, d, pass_rows, &mut new_labels, &mut dist);
-        let (next, _) = update(rows, &new_labels, &dist, &centers, d);
+        match &mut bounds {
+            None => assign(rows, &centers, d, pass_rows, &mut new_labels, &mut dist),
+            Some(b) if it == 0 => b.init(rows, &centers, d, pass_rows, &mut new_labels),
+            Some(b) => b.assign(rows, &centers, d, pass_rows, &mut new_labels),
+        }
+        let exact = bounds.is_none().then_some(&dist[..]);
+        let (next, _) = update(rows, &new_labels, exact, &centers, d);
         let shift: f64 = next
             .iter()
             .zip(&centers)
             .map(|(a, b)| (a - b) * (a - b))
             .sum();
+        if let Some(b) = &mut bounds {
+            b.moved(&centers, &next, d, &new_labels, pass_rows);
+        }
         centers = next;
         if new_labels == labels {
             strict = true;
             break;
         }
-        std::mem::swap(&mut labels, &mut new_labels);
+        labels.copy_from_slice(&new_labels);
         if shift <= tol {
             break;
         }
@@ -379,7 +436,8 @@ fn lloyd(
 
 /// k-means: scikit-learn 1.9's `KMeans` with Lloyd's algorithm, and a stream path after it.
 ///
-/// **Batch.** [`Fit::fit`] runs Lloyd's algorithm (see [`KMeansParams`] and its `fit`) from
+/// **Batch.** [`Fit::fit`] runs Lloyd's algorithm (see [`KMeansParams`] and its `fit`; with
+/// `algorithm = elkan` the same iterations labelled by Elkan's bounds) from
 /// k-means++ (greedy, scikit-learn's rule with `2 + ln k` candidates per center), random
 /// rows, the first rows or given centers, `n_init` times, keeping the lowest inertia. The
 /// distance pass runs over the rows in parallel (rayon), each row's label and distance a

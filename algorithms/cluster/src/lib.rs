@@ -5,7 +5,7 @@
 //!
 //! | model | batch path | stream path |
 //! |---|---|---|
-//! | [`KMeans`] | Lloyd's algorithm from k-means++, random rows, the first rows or given centers, best of `n_init` | a fitted model keeps learning: each row moves its nearest center by `w / count` (sequential k-means) |
+//! | [`KMeans`] | Lloyd's (or Elkan's) algorithm from k-means++, random rows, the first rows or given centers, best of `n_init` | a fitted model keeps learning: each row moves its nearest center by `w / count` (sequential k-means) |
 //! | [`MiniBatchKMeans`] | the stream path over the rows, then the pending rows | rows buffered into mini-batches of `batch_size`; each batch moves every center by its per-center count (scikit-learn's update) or by a constant `halflife` (River's) |
 //!
 //! Both implement core's [`Clusterer`](tidewater_core::Clusterer): `predict_one` gives the
@@ -15,11 +15,12 @@
 //! not depend on the number of threads either.
 
 mod common;
+mod elkan;
 mod kmeans;
 mod minibatch;
 
 pub use common::KMeansInit;
-pub use kmeans::{KMeans, KMeansParams};
+pub use kmeans::{KMeans, KMeansAlgorithm, KMeansParams};
 pub use minibatch::{MiniBatchKMeans, MiniBatchKMeansParams};
 /// The error type of this crate: the core one, since every failure here is a core kind.
 pub use tidewater_core::{Error, Result};
