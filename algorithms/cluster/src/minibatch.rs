@@ -5,9 +5,9 @@ use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
-use tidewater_core::traits::{check_out_len, learn_dataset_clusterer};
+use tidewater_core::traits::{check_batch, check_out_len, learn_dataset_clusterer};
 use tidewater_core::{
-    Build, Clusterer, Dataset, Error, FeatureVector, Fit, Result, Row, SparseRow,
+    Batch, Build, Clusterer, Dataset, Error, FeatureVector, Fit, Result, Row, SparseRow,
 };
 
 use crate::common::{
@@ -260,6 +260,15 @@ impl MiniBatchKMeans {
         Ok(())
     }
 
+    /// Buffers a checked row, and runs the step when the buffer is full.
+    fn push(&mut self, x: Row<'_>, w: f64) {
+        self.d = Some(x.dim());
+        self.pending.push(x, w);
+        if self.pending.len() >= self.params.batch_size {
+            self.step();
+        }
+    }
+
     /// The centers chosen on the first batch.
     fn initialise(&mut self, d: usize) {
         let k = self.params.n_clusters;
@@ -357,10 +366,15 @@ impl Clusterer for MiniBatchKMeans {
     fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
         self.check_row(x)?;
         let w = check_weight(weight)?;
-        self.d = Some(x.dim());
-        self.pending.push(x, w);
-        if self.pending.len() >= self.params.batch_size {
-            self.step();
+        self.push(x, w);
+        Ok(())
+    }
+
+    /// The row loop, with every row and weight checked once, up front.
+    fn learn_many(&mut self, x: Batch<'_>, weights: Option<&[f64]>) -> Result<()> {
+        check_batch(x, x.n_rows(), weights, |r| self.check_row(r))?;
+        for i in 0..x.n_rows() {
+            self.push(x.row(i)?, weights.map_or(1.0, |w| w[i]));
         }
         Ok(())
     }
