@@ -617,3 +617,77 @@ proptest! {
         prop_assert_eq!(bytes(&km_back), bytes(&km));
     }
 }
+
+#[test]
+fn sparse_rows_cluster_as_their_dense_form() {
+    let x = standardised("iris").mapv(|v| if v.abs() < 0.5 { 0.0 } else { v });
+    let mut csr = tidewater::CsrMatrix::new(x.ncols());
+    for r in x.rows() {
+        let (idx, val): (Vec<u32>, Vec<f64>) = r
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v != 0.0)
+            .map(|(j, v)| (j as u32, *v))
+            .unzip();
+        csr.push_row(&idx, &val).unwrap();
+    }
+    let schema = Schema::numeric((0..4).map(|j| format!("f{j}")).collect(), vec![]);
+    let sparse = Dataset::new(FeatureMatrix::Sparse(csr.clone()), vec![], schema).unwrap();
+    for algorithm in [KMeansAlgorithm::Lloyd, KMeansAlgorithm::Elkan] {
+        let p = KMeansParams::default()
+            .n_clusters(3)
+            .seed(3)
+            .algorithm(algorithm);
+        let dense = p.fit(&dataset(&x, None)).unwrap();
+        let from_sparse = p.fit(&sparse).unwrap();
+        assert_eq!(dense.labels(), from_sparse.labels());
+        within(
+            from_sparse.inertia().unwrap(),
+            dense.inertia().unwrap(),
+            1e-12,
+            "inertia",
+        );
+        for (a, b) in dense
+            .cluster_centers()
+            .iter()
+            .zip(from_sparse.cluster_centers())
+        {
+            within(*b, *a, 1e-12, "center");
+        }
+    }
+    // Mini-batch k-means buffers sparse rows as they are, and `fit` ends with the rows
+    // still buffered.
+    let p = MiniBatchKMeansParams::default()
+        .n_clusters(3)
+        .batch_size(64)
+        .init(KMeansInit::FirstRows);
+    let dense = p.fit(&dataset(&x, None)).unwrap();
+    let from_sparse = p.fit(&sparse).unwrap();
+    assert_eq!(dense.n_pending(), 0);
+    assert_eq!(dense.n_steps(), 3);
+    for (a, b) in dense
+        .cluster_centers()
+        .iter()
+        .zip(from_sparse.cluster_centers())
+    {
+        within(*b, *a, 1e-12, "mini-batch center");
+    }
+    assert_eq!(
+        dense.predict_many(Batch::Dense(x.view())).unwrap(),
+        from_sparse.predict_many(Batch::Sparse(&csr)).unwrap()
+    );
+}
+
+#[test]
+fn rows_without_features_are_refused() {
+    let x = Array2::<f64>::zeros((5, 0));
+    let err = KMeansParams::default()
+        .n_clusters(2)
+        .fit(&dataset(&x, None))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no features"), "{err}");
+    let mut m = MiniBatchKMeansParams::default().build().unwrap();
+    assert!(m.learn_one(Row::Dense(&[]), None).is_err());
+    assert_eq!(m.n_features(), None);
+}
