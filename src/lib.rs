@@ -20,14 +20,18 @@
 
 pub use tidewater_core as core;
 pub use tidewater_core::{
-    Batch, Build, ClassSet, Classifier, CsrMatrix, Dataset, Error, FeatureMatrix, FeatureVector,
-    Fit, Label, Pipeline, Regressor, Result, Row, Schema, SparseRow, Targets, Transformer,
+    Batch, Build, ClassSet, Classifier, Clusterer, CsrMatrix, Dataset, Error, FeatureMatrix,
+    FeatureVector, Fit, Label, Pipeline, Regressor, Result, Row, Schema, SparseRow, Targets,
+    Transformer,
 };
 pub use tidewater_core::{dummy, eval, io, kernels, metrics, persist, spec};
 
 /// Naive Bayes classifiers (tidewater-bayes).
 #[cfg(feature = "bayes")]
 pub use tidewater_bayes as bayes;
+/// Clustering: k-means in batch, mini-batch k-means on the stream path (tidewater-cluster).
+#[cfg(feature = "cluster")]
+pub use tidewater_cluster as cluster;
 /// Shipped data sets (tidewater-datasets).
 #[cfg(feature = "datasets")]
 pub use tidewater_datasets as datasets;
@@ -58,8 +62,8 @@ pub mod registry;
 pub mod prelude {
     pub use tidewater_core::spec::Params;
     pub use tidewater_core::{
-        Batch, Build, ClassSet, Classifier, Dataset, Error, FeatureVector, Fit, Label, Pipeline,
-        Regressor, Result, Row, SparseRow, Targets, Transformer,
+        Batch, Build, ClassSet, Classifier, Clusterer, Dataset, Error, FeatureVector, Fit, Label,
+        Pipeline, Regressor, Result, Row, SparseRow, Targets, Transformer,
     };
 }
 

@@ -37,7 +37,7 @@ pub use record::{
     RecordTransformer, Table,
 };
 pub use row::{FeatureVector, Row, SparseRow};
-pub use traits::{Build, Classifier, Fit, Regressor, Structure, Transformer};
+pub use traits::{Build, Classifier, Clusterer, Fit, Regressor, Structure, Transformer};
 
 /// What the crate's macros name (serde for [`tagged_enum!`]); not part of the API.
 #[doc(hidden)]

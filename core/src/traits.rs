@@ -2,7 +2,7 @@
 //! mini-batch) at a time and predicts or transforms the same way whichever path made it.
 //!
 //! Every trait here is object-safe, so a program or a pipeline can hold `Box<dyn Classifier>`,
-//! `Box<dyn Regressor>` or `Box<dyn Transformer>`.
+//! `Box<dyn Regressor>`, `Box<dyn Transformer>` or `Box<dyn Clusterer>`.
 
 use ndarray::Array2;
 
@@ -337,6 +337,75 @@ pub trait Transformer {
     }
 }
 
+/// A clusterer: learns from rows without a target, assigns a row to a cluster and measures
+/// its distance to every cluster's center.
+pub trait Clusterer {
+    /// The number of features the model expects, once known.
+    fn n_features(&self) -> Option<usize>;
+
+    /// The number of clusters the model has now (0 before any center exists): the length of
+    /// the buffer [`distances_into`](Self::distances_into) fills, and one more than the
+    /// largest index [`predict_one`](Self::predict_one) gives.
+    fn n_clusters(&self) -> usize;
+
+    /// Checks a row without learning: dimension and finiteness.
+    fn check_row(&self, x: Row<'_>) -> Result<()> {
+        x.check(self.n_features())
+    }
+
+    /// Whether the model learns row by row, as [`Classifier::check_learning`]: `Ok` (the
+    /// default) for every model with a stream path.
+    fn check_learning(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Learns one row with an optional sample weight (`None` is 1). A row rejected for bad
+    /// values leaves the model exactly as it was.
+    fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()>;
+
+    /// Learns a mini-batch. Every row and weight is checked first, so an error leaves the
+    /// model as it was. The default learns row by row.
+    fn learn_many(&mut self, x: Batch<'_>, weights: Option<&[f64]>) -> Result<()> {
+        check_batch(x, x.n_rows(), weights, |r| self.check_row(r))?;
+        for i in 0..x.n_rows() {
+            let w = weights.map(|w| w[i]);
+            self.learn_one(x.row(i)?, w).map_err(|e| e.in_row(i))?;
+        }
+        Ok(())
+    }
+
+    /// The index of the cluster `x` belongs to (its nearest center), or `None` before any
+    /// center exists.
+    fn predict_one(&self, x: Row<'_>) -> Result<Option<usize>>;
+
+    /// Writes the Euclidean distance from `x` to each cluster's center, in cluster order,
+    /// into `out`, whose length must be [`n_clusters`](Self::n_clusters). Allocates nothing.
+    fn distances_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()>;
+
+    /// Predicts every row of a batch.
+    fn predict_many(&self, x: Batch<'_>) -> Result<Vec<Option<usize>>> {
+        (0..x.n_rows())
+            .map(|i| {
+                x.row(i)
+                    .and_then(|r| self.predict_one(r))
+                    .map_err(|e| e.in_row(i))
+            })
+            .collect()
+    }
+
+    /// The distances of every row of a batch to the centers, one row per observation.
+    fn distances_many(&self, x: Batch<'_>) -> Result<Array2<f64>> {
+        let k = self.n_clusters();
+        let mut out = Array2::zeros((x.n_rows(), k));
+        for (i, mut o) in out.rows_mut().into_iter().enumerate() {
+            let r = x.row(i).map_err(|e| e.in_row(i))?;
+            let slice = o.as_slice_mut().expect("a fresh array is contiguous");
+            self.distances_into(r, slice).map_err(|e| e.in_row(i))?;
+        }
+        Ok(out)
+    }
+}
+
 /// Checks an output buffer's length.
 #[inline]
 pub fn check_out_len(what: &str, expected: usize, got: usize) -> Result<()> {
@@ -360,4 +429,13 @@ pub fn learn_dataset_regressor(model: &mut dyn Regressor, data: &Dataset) -> Res
     }
     let y = data.target()?.to_values()?;
     model.learn_many(data.batch(), &y, data.weights.as_deref())
+}
+
+/// Learns every row of a data set into a clusterer (its sample weights if any; its targets,
+/// if any, are not used): the batch path of a clusterer whose fit is its row loop.
+pub fn learn_dataset_clusterer(model: &mut dyn Clusterer, data: &Dataset) -> Result<()> {
+    if data.n_rows() == 0 {
+        return Err(Error::Empty("the data set has no rows".into()));
+    }
+    model.learn_many(data.batch(), data.weights.as_deref())
 }

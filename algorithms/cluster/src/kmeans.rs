@@ -1,0 +1,565 @@
+//! scikit-learn's `KMeans` (Lloyd's algorithm) in batch; sequential k-means after it.
+
+use ndarray::ArrayView2;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use tidewater_core::row::check_weight;
+use tidewater_core::spec::Params;
+use tidewater_core::traits::{check_batch, check_out_len};
+use tidewater_core::{Batch, Build, Clusterer, Dataset, Error, FeatureVector, Fit, Result, Row};
+
+use crate::common::{
+    BatchRows, Draws, KMeansInit, Rows, check_given_centers, distances, initial_centers,
+    move_toward, nearest, no_features, positive_rows,
+};
+use crate::elkan::Bounds;
+
+/// How [`KMeans`] labels the rows in each iteration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KMeansAlgorithm {
+    /// Every distance from every row to every center (scikit-learn's default).
+    Lloyd,
+    /// Elkan's: the same labels from fewer distances, by triangle-inequality bounds per row
+    /// (an upper bound to its center, a lower bound to each center: `n_clusters` more
+    /// values per row in memory). The labels are Lloyd's, the first nearest center, unless
+    /// two distances agree to within a relative 1e-9.
+    Elkan,
+}
+
+tidewater_core::param_choices!(KMeansAlgorithm {
+    Lloyd => "lloyd",
+    Elkan => "elkan",
+});
+
+/// Hyper-parameters of [`KMeans`] (scikit-learn's names and defaults; `seed` is its
+/// `random_state`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
+#[params(
+    name = "kmeans",
+    summary = "k-means by Lloyd's algorithm from k-means++ (scikit-learn's KMeans); keeps learning online by sequential k-means",
+    check = Self::check
+)]
+pub struct KMeansParams {
+    /// Number of clusters (set to the number of given centers by initial_centers).
+    #[param(default = 8, ge = 1)]
+    pub n_clusters: usize,
+    /// How the first centers are chosen: k-means++, random (distinct rows) or first_rows.
+    #[param(default = KMeansInit::KMeansPlusPlus)]
+    pub init: KMeansInit,
+    /// Runs from different initial centers, the lowest inertia kept (none: 10 for random, 1 otherwise).
+    #[param(default = None, ge = 1, batch_only)]
+    pub n_init: Option<usize>,
+    /// Most iterations of one run.
+    #[param(default = 300, ge = 1, batch_only)]
+    pub max_iter: usize,
+    /// A run stops when the centers move (sum of squared shifts) by at most tol times the mean feature variance.
+    #[param(default = 1e-4, ge = 0, batch_only)]
+    pub tol: f64,
+    /// How each iteration labels the rows: lloyd (every distance) or elkan (the same labels, fewer distances).
+    #[param(default = KMeansAlgorithm::Lloyd, batch_only)]
+    pub algorithm: KMeansAlgorithm,
+    /// Seed of the initialisations (ChaCha8).
+    #[param(default = 0)]
+    pub seed: u64,
+    /// Given initial centers (`initial_centers`), which take the place of `init`.
+    #[param(default = None, hidden)]
+    pub initial_centers: Option<Vec<Vec<f64>>>,
+    /// Rows per parallel task in the passes over the rows (a tuning knob: the result does not
+    /// depend on it).
+    #[param(default = 4096, hidden)]
+    pub pass_rows: usize,
+}
+
+impl KMeansParams {
+    /// Starts from these centers (one per cluster, each of the data's width) instead of
+    /// drawing them, and sets `n_clusters` to their number; `init` and `n_init` are then not
+    /// used (one run).
+    pub fn initial_centers(mut self, centers: Vec<Vec<f64>>) -> Self {
+        self.n_clusters = centers.len();
+        self.initial_centers = Some(centers);
+        self
+    }
+
+    /// The number of runs `n_init` gives: scikit-learn's "auto" when unset (10 for random,
+    /// 1 otherwise), and 1 whenever the start is deterministic (given centers, first rows).
+    pub fn runs(&self) -> usize {
+        if self.initial_centers.is_some() || self.init == KMeansInit::FirstRows {
+            return 1;
+        }
+        self.n_init.unwrap_or(match self.init {
+            KMeansInit::Random => 10,
+            _ => 1,
+        })
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.pass_rows == 0 {
+            return Err(Error::param("pass_rows", "must be at least 1"));
+        }
+        if let Some(c) = &self.initial_centers {
+            check_given_centers(c, None)?;
+            if c.len() != self.n_clusters {
+                return Err(Error::param(
+                    "n_clusters",
+                    format!(
+                        "{} clusters, but {} initial centers are given",
+                        self.n_clusters,
+                        c.len()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Build for KMeansParams {
+    type Model = KMeans;
+    /// A model that has seen nothing: it starts from the given initial centers, if any, and
+    /// otherwise takes its first `n_clusters` rows of positive weight as centers.
+    fn build(&self) -> Result<KMeans> {
+        self.validate()?;
+        let (d, centers) = match &self.initial_centers {
+            Some(c) => (Some(c[0].len()), c.concat()),
+            None => (None, Vec::new()),
+        };
+        let k = self.n_clusters;
+        Ok(KMeans {
+            params: self.clone(),
+            d,
+            counts: if centers.is_empty() {
+                Vec::new()
+            } else {
+                vec![0.0; k]
+            },
+            centers,
+            labels: Vec::new(),
+            inertia: None,
+            n_iter: 0,
+        })
+    }
+}
+
+/// One run of Lloyd's algorithm.
+struct Run {
+    centers: Vec<f64>,
+    labels: Vec<usize>,
+    inertia: f64,
+    n_iter: usize,
+    counts: Vec<f64>,
+}
+
+impl Fit for KMeansParams {
+    type Model = KMeans;
+    /// Runs Lloyd's algorithm `n_init` times (see [`runs`](KMeansParams::runs)) from initial
+    /// centers chosen by `init` and keeps the run of lowest inertia (the first on ties). The
+    /// data's targets, if any, are not used; its sample weights are. An error names the row
+    /// and feature of a value that is not finite, the row of a bad weight, or `n_clusters`
+    /// when the data has fewer rows (of positive weight) than clusters.
+    fn fit(&self, data: &Dataset) -> Result<KMeans> {
+        self.validate()?;
+        let n = data.n_rows();
+        let d = data.n_features();
+        if n == 0 {
+            return Err(Error::Empty("the data set has no rows".into()));
+        }
+        if d == 0 {
+            return Err(no_features());
+        }
+        let owned;
+        let x = match data.batch() {
+            Batch::Dense(a) if !a.is_standard_layout() => {
+                owned = a.as_standard_layout().into_owned();
+                Batch::Dense(owned.view())
+            }
+            b => b,
+        };
+        let w = data.weights.as_deref();
+        check_batch(x, n, w, |r| r.check(Some(d)))?;
+        let rows = BatchRows { x, w };
+        let k = self.n_clusters;
+        let positive = positive_rows(&rows);
+        if positive < k {
+            return Err(Error::param(
+                "n_clusters",
+                format!(
+                    "{k} clusters need at least {k} rows of positive weight; the data has {positive}"
+                ),
+            ));
+        }
+        if let Some(c) = &self.initial_centers {
+            check_given_centers(c, Some(d))?;
+        }
+        let tol = self.tol * mean_variance(&rows, d);
+        let mut draws = Draws::new(self.seed);
+        let mut best: Option<Run> = None;
+        for _ in 0..self.runs() {
+            let start = match &self.initial_centers {
+                Some(c) => c.concat(),
+                None => {
+                    let mut run_draws = Draws::new(draws.next_u64());
+                    initial_centers(self.init, &rows, k, d, &mut run_draws)
+                }
+            };
+            let run = lloyd(
+                &rows,
+                start,
+                d,
+                self.max_iter,
+                tol,
+                self.pass_rows,
+                self.algorithm,
+            );
+            if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
+                best = Some(run);
+            }
+        }
+        let run = best.expect("at least one run");
+        Ok(KMeans {
+            params: self.clone(),
+            d: Some(d),
+            centers: run.centers,
+            counts: run.counts,
+            labels: run.labels,
+            inertia: Some(run.inertia),
+            n_iter: run.n_iter,
+        })
+    }
+}
+
+/// The mean over features of each feature's population variance (unweighted, as
+/// scikit-learn's tolerance takes it), by two passes.
+fn mean_variance(rows: &dyn Rows, d: usize) -> f64 {
+    let n = rows.n();
+    let mut mean = vec![0.0; d];
+    for i in 0..n {
+        rows.row(i).for_each_entry(|j, v| mean[j] += v);
+    }
+    mean.iter_mut().for_each(|m| *m /= n as f64);
+    let mut acc = vec![0.0; d];
+    let mut stored = vec![0usize; d];
+    for i in 0..n {
+        rows.row(i).for_each_entry(|j, v| {
+            acc[j] += (v - mean[j]) * (v - mean[j]);
+            stored[j] += 1;
+        });
+    }
+    let total: f64 = (0..d)
+        .map(|j| (acc[j] + (n - stored[j]) as f64 * mean[j] * mean[j]) / n as f64)
+        .sum();
+    total / d as f64
+}
+
+/// Labels (nearest center, first on ties) and squared distances of every row, in parallel
+/// tasks of `pass_rows` rows; each value is a function of its row alone, so neither the
+/// tasks nor the threads change anything.
+fn assign(
+    rows: &dyn Rows,
+    centers: &[f64],
+    d: usize,
+    pass_rows: usize,
+    labels: &mut [usize],
+    dist: &mut [f64],
+) {
+    labels
+        .par_chunks_mut(pass_rows)
+        .zip(dist.par_chunks_mut(pass_rows))
+        .enumerate()
+        .for_each(|(t, (l, s))| {
+            let start = t * pass_rows;
+            for (o, (l, s)) in l.iter_mut().zip(s.iter_mut()).enumerate() {
+                (*l, *s) = nearest(rows.row(start + o), centers, d);
+            }
+        });
+}
+
+/// The new centers from the labels: each center's weighted sum of its rows, taken in row
+/// order (the centers in parallel), divided by their weight. A cluster left empty takes the
+/// row farthest from its center (scikit-learn's relocation: the empty clusters in order
+/// take the rows of largest distance, in decreasing order, each removed from its cluster's
+/// sums); a cluster of no weight even then keeps its center. Returns the centers and the
+/// weight of each cluster.
+fn update(
+    rows: &dyn Rows,
+    labels: &[usize],
+    dist: Option<&[f64]>,
+    old: &[f64],
+    d: usize,
+) -> (Vec<f64>, Vec<f64>) {
+    let k = old.len() / d;
+    let n = labels.len();
+    // The rows of each cluster, in row order (a counting sort).
+    let mut start = vec![0usize; k + 1];
+    for &l in labels {
+        start[l + 1] += 1;
+    }
+    for c in 0..k {
+        start[c + 1] += start[c];
+    }
+    let mut next = start.clone();
+    let mut order = vec![0usize; n];
+    for (i, &l) in labels.iter().enumerate() {
+        order[next[l]] = i;
+        next[l] += 1;
+    }
+    let mut sums = vec![0.0; k * d];
+    let mut weight = vec![0.0; k];
+    sums.par_chunks_mut(d)
+        .zip(weight.par_iter_mut())
+        .enumerate()
+        .for_each(|(c, (s, ws))| {
+            for &i in &order[start[c]..start[c + 1]] {
+                let w = rows.weight(i);
+                rows.row(i).axpy_into(w, s);
+                *ws += w;
+            }
+        });
+    let empty: Vec<usize> = (0..k).filter(|&c| weight[c] == 0.0).collect();
+    if !empty.is_empty() {
+        // Each row's squared distance to its center before the update (Lloyd's pass has
+        // them; Elkan's bounds do not, and they are computed for this rare case).
+        let own: Vec<f64>;
+        let dist = match dist {
+            Some(dist) => dist,
+            None => {
+                own = labels
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, &l)| rows.row(i).squared_distance(&old[l * d..(l + 1) * d]))
+                    .collect();
+                &own
+            }
+        };
+        let mut far: Vec<usize> = (0..n).collect();
+        far.sort_by(|&a, &b| dist[b].total_cmp(&dist[a]).then(a.cmp(&b)));
+        for (&c, &i) in empty.iter().zip(&far) {
+            let (w, from) = (rows.weight(i), labels[i]);
+            let x = rows.row(i);
+            x.axpy_into(-w, &mut sums[from * d..(from + 1) * d]);
+            weight[from] -= w;
+            let s = &mut sums[c * d..(c + 1) * d];
+            s.fill(0.0);
+            x.axpy_into(w, s);
+            weight[c] = w;
+        }
+    }
+    let mut centers = sums;
+    for (c, center) in centers.chunks_exact_mut(d).enumerate() {
+        if weight[c] > 0.0 {
+            let inv = 1.0 / weight[c];
+            center.iter_mut().for_each(|v| *v *= inv);
+        } else {
+            center.copy_from_slice(&old[c * d..(c + 1) * d]);
+        }
+    }
+    (centers, weight)
+}
+
+/// Lloyd's algorithm from `centers`, as scikit-learn runs it: each iteration labels every row
+/// by its nearest center and moves each center to the weighted mean of its rows; it stops
+/// when the labels are those of the previous iteration ("strict convergence"), when the
+/// centers moved by at most `tol` (the sum over centers of the squared shifts), or after
+/// `max_iter` iterations. Unless it converged strictly, the rows are labelled once more by
+/// the final centers. The inertia is `sum_i w_i ||x_i - c_{label_i}||^2` (row order).
+/// Elkan's algorithm runs the same iterations, labelling by its bounds.
+fn lloyd(
+    rows: &dyn Rows,
+    mut centers: Vec<f64>,
+    d: usize,
+    max_iter: usize,
+    tol: f64,
+    pass_rows: usize,
+    algorithm: KMeansAlgorithm,
+) -> Run {
+    let n = rows.n();
+    let mut labels = vec![usize::MAX; n];
+    let mut new_labels = vec![0usize; n];
+    let mut dist = vec![0.0; n];
+    let mut bounds = match algorithm {
+        KMeansAlgorithm::Lloyd => None,
+        KMeansAlgorithm::Elkan => Some(Bounds::new(n, centers.len() / d)),
+    };
+    let mut strict = false;
+    let mut n_iter = 0;
+    for it in 0..max_iter {
+        n_iter = it + 1;
+        match &mut bounds {
+            None => assign(rows, &centers, d, pass_rows, &mut new_labels, &mut dist),
+            Some(b) if it == 0 => b.init(rows, &centers, d, pass_rows, &mut new_labels),
+            Some(b) => b.assign(rows, &centers, d, pass_rows, &mut new_labels),
+        }
+        let exact = bounds.is_none().then_some(&dist[..]);
+        let (next, _) = update(rows, &new_labels, exact, &centers, d);
+        let shift: f64 = next
+            .iter()
+            .zip(&centers)
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum();
+        if let Some(b) = &mut bounds {
+            b.moved(&centers, &next, d, &new_labels, pass_rows);
+        }
+        centers = next;
+        if new_labels == labels {
+            strict = true;
+            break;
+        }
+        labels.copy_from_slice(&new_labels);
+        if shift <= tol {
+            break;
+        }
+    }
+    if !strict {
+        assign(rows, &centers, d, pass_rows, &mut labels, &mut dist);
+    }
+    let k = centers.len() / d;
+    let mut counts = vec![0.0; k];
+    let own: Vec<f64> = labels
+        .par_iter()
+        .with_min_len(pass_rows)
+        .enumerate()
+        .map(|(i, &l)| rows.row(i).squared_distance(&centers[l * d..(l + 1) * d]))
+        .collect();
+    let mut inertia = 0.0;
+    for (i, (&l, &s)) in labels.iter().zip(&own).enumerate() {
+        let w = rows.weight(i);
+        inertia += w * s;
+        counts[l] += w;
+    }
+    Run {
+        centers,
+        labels,
+        inertia,
+        n_iter,
+        counts,
+    }
+}
+
+/// k-means: scikit-learn 1.9's `KMeans` with Lloyd's algorithm, and a stream path after it.
+///
+/// **Batch.** [`Fit::fit`] runs Lloyd's algorithm (see [`KMeansParams`] and its `fit`; with
+/// `algorithm = elkan` the same iterations labelled by Elkan's bounds) from
+/// k-means++ (greedy, scikit-learn's rule with `2 + ln k` candidates per center), random
+/// rows, the first rows or given centers, `n_init` times, keeping the lowest inertia. The
+/// distance pass runs over the rows in parallel (rayon), each row's label and distance a
+/// function of that row alone; each center's new position sums its rows in row order; the
+/// inertia is summed in row order. So the result does not depend on the number of threads
+/// or on how the rows are split into tasks, bit for bit. The draws come from ChaCha8 seeded
+/// by `seed` (each run from its own seed, drawn in turn), not numpy's: the same seed does not
+/// give scikit-learn's initial centers, but a given start gives its iterations.
+///
+/// **Stream (warm start).** A fitted model keeps learning: `learn_one(x, w)` finds the
+/// nearest center `c` (the first on ties), adds `w` to its count and moves it by
+/// `w / count` toward `x` (`c_j += w / count * (x_j - c_j)`: sequential k-means, the
+/// learning rate `1 / count` of scikit-learn's mini-batch update for a batch of one row).
+/// The counts start at the weight of the rows the fit assigned to each center. A model that
+/// was built rather than fitted starts from its given initial centers (counts 0, so the
+/// first row a center takes moves it onto that row) or, without them, takes its first
+/// `n_clusters` rows of positive weight as centers (count `w` each): MacQueen's algorithm.
+/// A row of weight 0 changes nothing. `learn_many` is the row loop. The fit's `labels` and
+/// `inertia` describe the fit and are not updated by the stream.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KMeans {
+    params: KMeansParams,
+    d: Option<usize>,
+    centers: Vec<f64>,
+    counts: Vec<f64>,
+    labels: Vec<usize>,
+    inertia: Option<f64>,
+    n_iter: usize,
+}
+
+impl KMeans {
+    /// The hyper-parameters.
+    pub fn params(&self) -> &KMeansParams {
+        &self.params
+    }
+
+    /// The centers, one row per cluster (empty before any center exists).
+    pub fn cluster_centers(&self) -> ArrayView2<'_, f64> {
+        let d = self.d.unwrap_or(0);
+        let k = self.centers.len().checked_div(d).unwrap_or(0);
+        ArrayView2::from_shape((k, d), &self.centers).expect("k * d values")
+    }
+
+    /// The weight each center has taken: the fit's rows assigned to it, plus the rows
+    /// learned since.
+    pub fn counts(&self) -> &[f64] {
+        &self.counts
+    }
+
+    /// The cluster of every row of the fit, in row order (empty for a model not fitted).
+    pub fn labels(&self) -> &[usize] {
+        &self.labels
+    }
+
+    /// The fit's inertia: the weighted sum of squared distances of its rows to their
+    /// centers (`None` for a model not fitted).
+    pub fn inertia(&self) -> Option<f64> {
+        self.inertia
+    }
+
+    /// Iterations of the kept run of Lloyd's algorithm (0 for a model not fitted).
+    pub fn n_iter(&self) -> usize {
+        self.n_iter
+    }
+}
+
+impl Clusterer for KMeans {
+    fn n_features(&self) -> Option<usize> {
+        self.d
+    }
+
+    fn n_clusters(&self) -> usize {
+        match self.d {
+            Some(d) if self.counts.len() == self.params.n_clusters => self.centers.len() / d,
+            _ => 0,
+        }
+    }
+
+    fn check_row(&self, x: Row<'_>) -> Result<()> {
+        x.check(self.d)?;
+        if x.dim() == 0 {
+            return Err(no_features());
+        }
+        Ok(())
+    }
+
+    fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
+        self.check_row(x)?;
+        let w = check_weight(weight)?;
+        if w == 0.0 {
+            return Ok(());
+        }
+        let d = x.dim();
+        self.d = Some(d);
+        if self.counts.len() < self.params.n_clusters {
+            let start = self.centers.len();
+            self.centers.resize(start + d, 0.0);
+            x.write_dense(&mut self.centers[start..]);
+            self.counts.push(w);
+            return Ok(());
+        }
+        let (c, _) = nearest(x, &self.centers, d);
+        self.counts[c] += w;
+        let rate = w / self.counts[c];
+        move_toward(&mut self.centers[c * d..(c + 1) * d], x, rate);
+        Ok(())
+    }
+
+    fn predict_one(&self, x: Row<'_>) -> Result<Option<usize>> {
+        self.check_row(x)?;
+        Ok(match (self.n_clusters(), self.d) {
+            (0, _) | (_, None) => None,
+            (_, Some(d)) => Some(nearest(x, &self.centers, d).0),
+        })
+    }
+
+    fn distances_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
+        self.check_row(x)?;
+        check_out_len("distances buffer", self.n_clusters(), out.len())?;
+        if let Some(d) = self.d {
+            distances(x, &self.centers, d, out);
+        }
+        Ok(())
+    }
+}
