@@ -4,8 +4,9 @@ use std::io::Write;
 use std::time::Instant;
 
 use serde_json::{Value, json};
-use tidewater::core::eval::{ClassificationEvaluator, RegressionEvaluator, Report};
-use tidewater::core::metrics::ClusteringMetrics;
+use tidewater::core::eval::{
+    ClassificationEvaluator, ClusteringEvaluator, RegressionEvaluator, Report,
+};
 use tidewater::core::record as rec;
 use tidewater::drift::{DriftDetector, DriftRetrain};
 use tidewater::registry::{self, AnyModel, Role, SavedModel};
@@ -315,10 +316,8 @@ fn eval(
             }
             events = None;
             let labelled = cols.target.is_some();
-            let mut metrics = ClusteringMetrics::new();
-            let mut dist = Vec::new();
-            let mut skipped = 0usize;
-            let n = drive(
+            let ev = std::cell::RefCell::new(ClusteringEvaluator::new());
+            drive(
                 &mut feed,
                 &cols,
                 source.on_error,
@@ -330,36 +329,11 @@ fn eval(
                     } else {
                         None
                     };
-                    // Predicted before the row is learned; its squared distance to the
-                    // predicted center is its share of the inertia.
-                    let p = m.predict_one(row)?;
-                    let sq = match p {
-                        Some(c) => {
-                            dist.resize(m.n_clusters(), 0.0);
-                            m.distances_into(row, &mut dist)?;
-                            dist[c] * dist[c]
-                        }
-                        None => 0.0,
-                    };
-                    m.learn_one(row, None)?;
-                    metrics.update(p, sq, truth.as_ref());
-                    Ok(())
+                    ev.borrow_mut().step(m, row, truth.as_ref(), None)
                 },
-                || skipped += 1,
+                || ev.borrow_mut().skip(),
             )?;
-            let seconds = start.elapsed().as_secs_f64();
-            let rows = n - skipped;
-            Report {
-                rows,
-                skipped,
-                seconds,
-                rows_per_sec: if seconds > 0.0 {
-                    rows as f64 / seconds
-                } else {
-                    0.0
-                },
-                metrics: metrics.values(),
-            }
+            ev.into_inner().report(start.elapsed().as_secs_f64())
         }
         AnyModel::Transformer(_) => {
             return Err(CliError::input(format!(
