@@ -54,7 +54,8 @@ pub use tidewater_trees as trees;
     feature = "preprocessing",
     feature = "linear",
     feature = "drift",
-    feature = "trees"
+    feature = "trees",
+    feature = "cluster"
 ))]
 pub mod registry;
 

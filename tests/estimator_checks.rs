@@ -26,7 +26,9 @@
 use tidewater::core::record::{Cell, ColumnKind, RecordSchema, RecordTransform};
 use tidewater::persist;
 use tidewater::prelude::*;
-use tidewater::registry::{self, AnyClassifier, AnyModel, AnyRegressor, AnyTransformer, Component};
+use tidewater::registry::{
+    self, AnyClassifier, AnyClusterer, AnyModel, AnyRegressor, AnyTransformer, Component,
+};
 use tidewater::spec::{Chunking, parse_spec};
 use tidewater::{FeatureMatrix, Schema};
 
@@ -118,7 +120,7 @@ fn dataset_of(role: registry::Role, range: std::ops::Range<usize>) -> Dataset {
             vec![Targets::Values(range.map(target).collect())],
             vec!["y".to_owned()],
         ),
-        registry::Role::Transformer => (Vec::new(), Vec::new()),
+        registry::Role::Transformer | registry::Role::Clusterer => (Vec::new(), Vec::new()),
     };
     Dataset::new(
         FeatureMatrix::Dense(x),
@@ -136,6 +138,7 @@ enum Model {
     C(AnyClassifier),
     R(AnyRegressor),
     T(AnyTransformer),
+    K(AnyClusterer),
 }
 
 impl Model {
@@ -146,6 +149,7 @@ impl Model {
             Component::Classifier(m) => Model::C(m),
             Component::Regressor(m) => Model::R(m),
             Component::Transformer(m) => Model::T(m),
+            Component::Clusterer(m) => Model::K(m),
             Component::Record(_) => unreachable!("record steps are checked on records"),
         }
     }
@@ -164,6 +168,7 @@ impl Model {
             Component::Classifier(m) => Model::C(m),
             Component::Regressor(m) => Model::R(m),
             Component::Transformer(m) => Model::T(m),
+            Component::Clusterer(m) => Model::K(m),
             Component::Record(_) => unreachable!("record steps are checked on records"),
         }
     }
@@ -174,6 +179,7 @@ impl Model {
             Model::C(m) => m.check_learning().is_ok(),
             Model::R(m) => m.check_learning().is_ok(),
             Model::T(_) => true,
+            Model::K(m) => m.check_learning().is_ok(),
         }
     }
 
@@ -182,6 +188,7 @@ impl Model {
             Model::C(m) => persist::to_bytes("check", m),
             Model::R(m) => persist::to_bytes("check", m),
             Model::T(m) => persist::to_bytes("check", m),
+            Model::K(m) => persist::to_bytes("check", m),
         }
         .unwrap()
     }
@@ -192,6 +199,7 @@ impl Model {
             Model::C(_) => Model::C(persist::from_bytes(&b, "check").unwrap().1),
             Model::R(_) => Model::R(persist::from_bytes(&b, "check").unwrap().1),
             Model::T(_) => Model::T(persist::from_bytes(&b, "check").unwrap().1),
+            Model::K(_) => Model::K(persist::from_bytes(&b, "check").unwrap().1),
         }
     }
 
@@ -200,6 +208,7 @@ impl Model {
             Model::C(m) => m.learn_one(Row::Dense(x), &label(i), None),
             Model::R(m) => m.learn_one(Row::Dense(x), target(i), None),
             Model::T(m) => m.learn_one(Row::Dense(x), None),
+            Model::K(m) => m.learn_one(Row::Dense(x), None),
         }
     }
 
@@ -231,6 +240,7 @@ impl Model {
                     m.learn_many(batch, &y, None)
                 }
                 Model::T(m) => m.learn_many(batch, None),
+                Model::K(m) => m.learn_many(batch, None),
             }
             .unwrap();
             start = end;
@@ -256,6 +266,15 @@ impl Model {
                 let k = m.n_features_out().unwrap_or(0);
                 let mut out = vec![0.0; k];
                 m.transform_one(r, &mut out).map(|()| out)
+            }
+            // The cluster index (NaN for none), then the distances to the centers.
+            Model::K(m) => {
+                let mut out = vec![0.0; m.n_clusters()];
+                m.distances_into(r, &mut out).and_then(|()| {
+                    let c = m.predict_one(r)?;
+                    out.insert(0, c.map_or(f64::NAN, |c| c as f64));
+                    Ok(out)
+                })
             }
         };
         out.map_err(|e| e.to_string())
@@ -349,6 +368,7 @@ fn bad_rows_are_refused_and_leave_every_model_unchanged() {
             Model::C(c) => c.learn_many(batch, &(30..36).map(label).collect::<Vec<_>>(), None),
             Model::R(r) => r.learn_many(batch, &(30..36).map(target).collect::<Vec<_>>(), None),
             Model::T(t) => t.learn_many(batch, None),
+            Model::K(k) => k.learn_many(batch, None),
         };
         assert!(refused.is_err(), "{spec}: learn_many took a NaN row");
         assert_eq!(
@@ -361,7 +381,7 @@ fn bad_rows_are_refused_and_leave_every_model_unchanged() {
         let bad_target = match &mut m {
             Model::C(c) => Some(c.learn_one(Row::Dense(&x), &Label::Num(f64::NAN), None)),
             Model::R(r) => Some(r.learn_one(Row::Dense(&x), f64::INFINITY, None)),
-            Model::T(_) => None,
+            Model::T(_) | Model::K(_) => None,
         };
         if let Some(r) = bad_target {
             assert!(r.is_err(), "{spec}: learned a non-finite target");
@@ -370,6 +390,7 @@ fn bad_rows_are_refused_and_leave_every_model_unchanged() {
             Model::C(c) => c.learn_one(Row::Dense(&x), &label(40), Some(-1.0)),
             Model::R(r) => r.learn_one(Row::Dense(&x), target(40), Some(f64::NAN)),
             Model::T(t) => t.learn_one(Row::Dense(&x), Some(-1.0)),
+            Model::K(k) => k.learn_one(Row::Dense(&x), Some(f64::NAN)),
         };
         assert!(
             bad_weight.is_err(),
@@ -453,6 +474,7 @@ fn learn_many_over_any_chunking_equals_the_row_loop() {
                 Model::C(c) => c.learn_many(batch, &(0..3).map(label).collect::<Vec<_>>(), None),
                 Model::R(r) => r.learn_many(batch, &(0..3).map(target).collect::<Vec<_>>(), None),
                 Model::T(t) => t.learn_many(batch, None),
+                Model::K(k) => k.learn_many(batch, None),
             };
             assert!(refused.is_err(), "{spec}: learn_many learned");
             assert_eq!(m.bytes(), before, "{spec}: a refused batch changed it");
@@ -497,7 +519,7 @@ fn fit_on_an_empty_data_set_is_refused() {
         let data = match e.role {
             registry::Role::Classifier => empty_dataset(Some(true)),
             registry::Role::Regressor => empty_dataset(Some(false)),
-            registry::Role::Transformer => empty_dataset(None),
+            registry::Role::Transformer | registry::Role::Clusterer => empty_dataset(None),
         };
         assert!((e.fit)(&spec, &data).is_err(), "{}: fitted nothing", e.name);
         checked += 1;
@@ -538,6 +560,12 @@ fn the_hot_paths_of_allocation_free_components_allocate_nothing() {
                         t.learn_one(r, None).unwrap();
                         let k = t.n_features_out().unwrap();
                         t.transform_one(r, &mut out[..k]).unwrap();
+                    }
+                    Model::K(c) => {
+                        c.learn_one(r, None).unwrap();
+                        let _ = c.predict_one(r).unwrap();
+                        let k = c.n_clusters();
+                        c.distances_into(r, &mut out[..k]).unwrap();
                     }
                 }
             }
@@ -737,6 +765,7 @@ fn checkpoint_tags_are_distinct_in_every_table() {
         ("AnyClassifier", AnyClassifier::TAGS),
         ("AnyRegressor", AnyRegressor::TAGS),
         ("AnyTransformer", AnyTransformer::TAGS),
+        ("AnyClusterer", AnyClusterer::TAGS),
         ("AnyDetector", tidewater::drift::AnyDetector::TAGS),
     ] {
         let mut seen: Vec<u32> = tags.iter().map(|(_, t)| *t).collect();

@@ -4,12 +4,14 @@ use std::io::Write;
 use std::time::Instant;
 
 use serde_json::{Value, json};
-use tidewater::core::eval::{ClassificationEvaluator, RegressionEvaluator, Report};
+use tidewater::core::eval::{
+    ClassificationEvaluator, ClusteringEvaluator, RegressionEvaluator, Report,
+};
 use tidewater::core::record as rec;
 use tidewater::drift::{DriftDetector, DriftRetrain};
 use tidewater::registry::{self, AnyModel, Role, SavedModel};
 use tidewater::spec::{ParamDoc, Value as SpecValue};
-use tidewater::{Classifier, Regressor, Transformer};
+use tidewater::{Classifier, Clusterer, Regressor, Transformer};
 
 use super::data::{Columns, Feed, FeedError, Reading, RowBuf, SourceArg, TargetUse};
 use super::output::{
@@ -128,7 +130,16 @@ fn build_bound(
         .last()
         .map_or(Role::Transformer, |(_, e)| e.role);
     let records = registry::has_record_stage(spec)?;
-    let cols = feed.bind_new_with(target, role != Role::Transformer, records)?;
+    check_cluster_columns(spec, role, records)?;
+    let target = match role {
+        Role::Clusterer => target.or(feed.declared_target()).map(str::to_owned),
+        _ => target.map(str::to_owned),
+    };
+    let cols = feed.bind_new_with(
+        target.as_deref(),
+        supervised(role, target.as_deref()),
+        records,
+    )?;
     let mut model = if records {
         registry::build_for(spec, Some(&cols.schema()?))?
     } else {
@@ -137,6 +148,28 @@ fn build_bound(
     // A generator's nominal columns reach the models that split on them (trees).
     model.set_nominal_features(&feed.nominal_positions(&cols));
     Ok((model, cols))
+}
+
+/// Whether a new model of `role` needs a target column: classifiers and regressors do; a
+/// clusterer only when one is given (it then scores with it, never learns from it).
+fn supervised(role: Role, target: Option<&str>) -> bool {
+    match role {
+        Role::Classifier | Role::Regressor => true,
+        Role::Clusterer => target.is_some(),
+        Role::Transformer => false,
+    }
+}
+
+/// A clusterer takes numeric columns only: a record stage (encoders, imputers) before one is
+/// refused before any data is read.
+fn check_cluster_columns(spec: &str, role: Role, records: bool) -> Result<(), CliError> {
+    if role == Role::Clusterer && records {
+        return Err(CliError::input(format!(
+            "`{spec}`: a clusterer takes numeric columns only; record-stage steps (encoders, \
+             imputers, select) cannot come before one"
+        )));
+    }
+    Ok(())
 }
 
 /// Binds a saved model's columns: by name, with the kinds its record stage (if any) saved.
@@ -274,9 +307,38 @@ fn eval(
             }
             prequential!(m, RegressionEvaluator, |b| b.value(&target)?, y => y)
         }
+        AnyModel::Clusterer(m) => {
+            if retrain.is_some() {
+                return Err(CliError::input(format!(
+                    "--retrain: `{spec}` is a clusterer; drift retraining needs a classifier or \
+                     a regressor"
+                )));
+            }
+            events = None;
+            let labelled = cols.target.is_some();
+            let ev = std::cell::RefCell::new(ClusteringEvaluator::new());
+            drive(
+                &mut feed,
+                &cols,
+                source.on_error,
+                limit,
+                &progress,
+                |b, row, _| {
+                    let truth = if labelled {
+                        Some(b.label(&target)?)
+                    } else {
+                        None
+                    };
+                    ev.borrow_mut().step(m, row, truth.as_ref(), None)
+                },
+                || ev.borrow_mut().skip(),
+            )?;
+            ev.into_inner().report(start.elapsed().as_secs_f64())
+        }
         AnyModel::Transformer(_) => {
             return Err(CliError::input(format!(
-                "eval: `{spec}` ends in a transformer; eval needs a classifier or a regressor"
+                "eval: `{spec}` ends in a transformer; eval needs a classifier, a regressor or \
+                 a clusterer"
             )));
         }
     };
@@ -371,9 +433,22 @@ fn fit(
         .last()
         .map_or(Role::Transformer, |(_, e)| e.role);
     let records = registry::has_record_stage(spec)?;
+    check_cluster_columns(spec, role, records)?;
     let (mut feed, src, bits) = open(source, None, None)?;
     let progress = Progress::new(json, feed.total(&src, source.limit));
-    let cols = feed.bind_new_with(source.target.as_deref(), role != Role::Transformer, records)?;
+    let target = match role {
+        Role::Clusterer => source
+            .target
+            .as_deref()
+            .or(feed.declared_target())
+            .map(str::to_owned),
+        _ => source.target.clone(),
+    };
+    let cols = feed.bind_new_with(
+        target.as_deref(),
+        supervised(role, target.as_deref()),
+        records,
+    )?;
     let mut how = Reading {
         limit: source.limit,
         skip_bad: source.on_error == OnError::Skip,
@@ -412,7 +487,9 @@ fn fit(
         })?;
         (model, table.n_rows(), read)
     } else {
-        let data = feed.collect(&cols, role == Role::Classifier, &mut how)?;
+        // A clusterer's target (if any) is read as labels: it only scores.
+        let labels = matches!(role, Role::Classifier | Role::Clusterer);
+        let data = feed.collect(&cols, labels, &mut how)?;
         let read = start.elapsed().as_secs_f64();
         (registry::fit(spec, &data)?, data.n_rows(), read)
     };
@@ -463,7 +540,7 @@ fn learn(
         }
         (None, Some(saved)) => {
             registry::check_stream_path(&saved.spec)?;
-            let need = saved.model.role() != Role::Transformer;
+            let need = matches!(saved.model.role(), Role::Classifier | Role::Regressor);
             let cols = bind_saved(&mut feed, &saved, need)?;
             (saved, cols)
         }
@@ -495,6 +572,8 @@ fn learn(
                 (AnyModel::Classifier(m), false) => m.learn_one(row, &b.label(&target)?, None),
                 (AnyModel::Regressor(m), false) => m.learn_one(row, b.value(&target)?, None),
                 (AnyModel::Transformer(m), false) => m.learn_one(row, None),
+                // Clusterers take numeric columns only (no record stage: see build_bound).
+                (AnyModel::Clusterer(m), _) => m.learn_one(row, None),
             };
             train += t.elapsed();
             r
@@ -542,7 +621,7 @@ fn predict(
                 saved.spec
             )));
         }
-        AnyModel::Regressor(_) => Vec::new(),
+        AnyModel::Regressor(_) | AnyModel::Clusterer(_) => Vec::new(),
     };
     let mut buf = vec![0.0; classes.len()];
     // One output row per input row: a row skipped with `--on-error skip` gets an empty
@@ -579,6 +658,13 @@ fn predict(
                         m.predict_one(row)?
                     };
                     (number_json(v), v.to_string())
+                }
+                AnyModel::Clusterer(m) => {
+                    let c = m.predict_one(row)?;
+                    (
+                        c.map_or(Value::Null, |c| json!(c)),
+                        c.map(|c| c.to_string()).unwrap_or_default(),
+                    )
                 }
                 AnyModel::Transformer(_) => unreachable!("refused above"),
             };
@@ -635,27 +721,46 @@ fn predict(
 
 fn transform(load: &std::path::Path, source: &SourceArgs, json: bool) -> Result<(), CliError> {
     let saved = SavedModel::load(load)?;
-    let AnyModel::Transformer(model) = &saved.model else {
+    if !matches!(
+        saved.model,
+        AnyModel::Transformer(_) | AnyModel::Clusterer(_)
+    ) {
         return Err(CliError::input(format!(
-            "transform: `{}` is not a transformer; use `tidewater predict`",
+            "transform: `{}` is not a transformer or a clusterer; use `tidewater predict`",
             saved.spec
         )));
-    };
+    }
     let (mut feed, _, _) = open(source, None, saved.bits)?;
     let cols = bind_saved(&mut feed, &saved, false)?;
-    let k = model
-        .n_features_out()
-        .ok_or_else(|| CliError::input("transform: the model has learned nothing"))?;
-    // A LIBSVM or VW model's one input column stands for 2^bits features: name them as the
-    // rows have them (f0, f1, ...), so the output's names match its values.
-    let inputs: Vec<String> = match (cols.sparse, model.n_features_in()) {
-        (true, Some(d)) => (0..d).map(|j| format!("f{j}")).collect(),
-        _ => saved.features.clone(),
+    let (k, columns) = match &saved.model {
+        AnyModel::Transformer(model) => {
+            let k = model
+                .n_features_out()
+                .ok_or_else(|| CliError::input("transform: the model has learned nothing"))?;
+            // A LIBSVM or VW model's one input column stands for 2^bits features: name them
+            // as the rows have them (f0, f1, ...), so the output's names match its values.
+            let inputs: Vec<String> = match (cols.sparse, model.n_features_in()) {
+                (true, Some(d)) => (0..d).map(|j| format!("f{j}")).collect(),
+                _ => saved.features.clone(),
+            };
+            let mut columns = model.feature_names_out(&inputs);
+            if columns.len() != k {
+                columns = (0..k).map(|j| format!("x{j}")).collect();
+            }
+            (k, columns)
+        }
+        AnyModel::Clusterer(model) => {
+            // The Euclidean distance to each center, `d<j>` for cluster j.
+            let k = model.n_clusters();
+            if k == 0 {
+                return Err(CliError::input(
+                    "transform: the clusterer has no centers yet (it has learned too few rows)",
+                ));
+            }
+            (k, (0..k).map(|j| format!("d{j}")).collect())
+        }
+        _ => unreachable!("refused above"),
     };
-    let mut columns = model.feature_names_out(&inputs);
-    if columns.len() != k {
-        columns = (0..k).map(|j| format!("x{j}")).collect();
-    }
     let mut out_row = vec![0.0; k];
     // A row skipped with `--on-error skip` stays in the output as an empty row (null in JSON).
     let values = std::cell::RefCell::new(Vec::<Option<Vec<f64>>>::new());
@@ -666,10 +771,13 @@ fn transform(load: &std::path::Path, source: &SourceArgs, json: bool) -> Result<
         source.limit,
         &Progress::new(true, None),
         |b, row, _| {
-            if cols.records {
-                rec::RecordTransform::transform_record(model, b.record(), &mut out_row)?;
-            } else {
-                model.transform_one(row, &mut out_row)?;
+            match &saved.model {
+                AnyModel::Transformer(model) if cols.records => {
+                    rec::RecordTransform::transform_record(model, b.record(), &mut out_row)?
+                }
+                AnyModel::Transformer(model) => model.transform_one(row, &mut out_row)?,
+                AnyModel::Clusterer(model) => model.distances_into(row, &mut out_row)?,
+                _ => unreachable!("refused above"),
             }
             values.borrow_mut().push(Some(out_row.clone()));
             Ok(())
@@ -714,6 +822,7 @@ fn inspect(load: &std::path::Path, json: bool, dot: bool) -> Result<(), CliError
         ),
         AnyModel::Regressor(_) => ("regressor", Vec::new()),
         AnyModel::Transformer(_) => ("transformer", Vec::new()),
+        AnyModel::Clusterer(_) => ("clusterer", Vec::new()),
     };
     let mut out = std::io::stdout().lock();
     if dot {

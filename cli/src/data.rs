@@ -466,6 +466,12 @@ impl Feed {
             .collect()
     }
 
+    /// The first target column a shipped data set or generator declares (none for files):
+    /// what a clusterer scores with when `--target` is not given.
+    pub fn declared_target(&self) -> Option<&str> {
+        self.targets.first().map(String::as_str)
+    }
+
     /// [`bind_new`](Self::bind_new) for a model with a record stage when `records`: then
     /// nominal (text) feature columns are allowed, and rows keep their raw cells.
     pub fn bind_new_with(

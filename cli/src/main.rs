@@ -86,7 +86,9 @@ struct SourceArgs {
     /// Stop after N rows (a generator: default 100000).
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
-    /// The target column (default: the last column for supervised models).
+    /// The target column (default: the last column for supervised models). For a clusterer it
+    /// is optional and only scores (`eval`'s `ari`), never a feature; without it every column
+    /// is a feature (a shipped data set's own target column excepted).
     #[arg(long, value_name = "COL")]
     target: Option<String>,
     /// What to do with a bad row.
@@ -149,7 +151,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// One prediction per row.
+    /// One prediction per row (a clusterer: the index of the row's cluster).
     Predict {
         /// The saved model.
         #[arg(long, value_name = "MODEL")]
@@ -163,7 +165,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Transformed rows.
+    /// Transformed rows (a clusterer: the Euclidean distances to its centers, `d0`, `d1`, ...).
     Transform {
         /// The saved model.
         #[arg(long, value_name = "MODEL")]

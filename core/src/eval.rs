@@ -1,7 +1,8 @@
 //! Prequential (test-then-train) evaluation, River's protocol: each row is first predicted and
 //! scored, then learned.
 //!
-//! [`ClassificationEvaluator`] and [`RegressionEvaluator`] take one row at a time, so a
+//! [`ClassificationEvaluator`], [`RegressionEvaluator`] and [`ClusteringEvaluator`] take one
+//! row at a time, so a
 //! program reading a stream can skip rows it cannot parse ([`skip`](ClassificationEvaluator::skip))
 //! and time the evaluation its own way; [`evaluate_classifier`] and [`evaluate_regressor`] run
 //! a whole in-memory stream.
@@ -11,10 +12,10 @@ use std::time::Instant;
 use crate::dataset::Dataset;
 use crate::error::{Error, Location, Result};
 use crate::label::Label;
-use crate::metrics::{ClassificationMetrics, RegressionMetrics};
+use crate::metrics::{ClassificationMetrics, ClusteringMetrics, RegressionMetrics};
 use crate::record::{Cell, RecordClassifier, RecordRegressor};
 use crate::row::{Row, check_weight};
-use crate::traits::{Classifier, Regressor};
+use crate::traits::{Classifier, Clusterer, Regressor};
 
 /// The outcome of an evaluation.
 #[derive(Debug, Clone)]
@@ -254,6 +255,74 @@ impl RegressionEvaluator {
 
     /// The metrics so far.
     pub fn metrics(&self) -> &RegressionMetrics {
+        &self.metrics
+    }
+
+    /// The report so far, given the wall time in seconds.
+    pub fn report(&self, seconds: f64) -> Report {
+        report(self.rows, self.skipped, seconds, self.metrics.values())
+    }
+}
+
+/// Prequential evaluation of a clusterer, one row at a time: each row's cluster is predicted
+/// before the row is learned, and scored by inertia and, when the rows have true labels, the
+/// adjusted Rand index (see [`ClusteringMetrics`]).
+#[derive(Debug, Clone, Default)]
+pub struct ClusteringEvaluator {
+    metrics: ClusteringMetrics,
+    distances: Vec<f64>,
+    rows: usize,
+    skipped: usize,
+}
+
+impl ClusteringEvaluator {
+    /// An evaluator that has scored nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Tests then trains on one row: checks the row and the weight, predicts its cluster and
+    /// its distance to that cluster's center, learns it, and scores the prediction once
+    /// learning succeeded (with `truth`, the row's label, for the ARI: give one for every row
+    /// or for none). Any error leaves the model and the metrics as they were. A row predicted
+    /// before any center exists has no cluster (see [`ClusteringMetrics::update`]).
+    pub fn step(
+        &mut self,
+        model: &mut dyn Clusterer,
+        x: Row<'_>,
+        truth: Option<&Label>,
+        weight: Option<f64>,
+    ) -> Result<()> {
+        model.check_row(x)?;
+        check_weight(weight)?;
+        let prediction = model.predict_one(x)?;
+        let squared = match prediction {
+            Some(c) => {
+                self.distances.resize(model.n_clusters(), 0.0);
+                model.distances_into(x, &mut self.distances)?;
+                let d = self.distances.get(c).copied().ok_or_else(|| {
+                    Error::Unsupported(format!(
+                        "the clusterer predicted cluster {c} of {}",
+                        self.distances.len()
+                    ))
+                })?;
+                d * d
+            }
+            None => 0.0,
+        };
+        model.learn_one(x, weight)?;
+        self.metrics.update(prediction, squared, truth);
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Counts a row skipped for bad input (neither scored nor learned).
+    pub fn skip(&mut self) {
+        self.skipped += 1;
+    }
+
+    /// The metrics so far.
+    pub fn metrics(&self) -> &ClusteringMetrics {
         &self.metrics
     }
 

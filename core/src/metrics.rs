@@ -23,6 +23,17 @@
 //!
 //! Each metric also comes as `rolling_<name>`, the same metric computed on the last `window`
 //! rows only.
+//!
+//! Clustering ([`ClusteringMetrics`], [`adjusted_rand_index`]):
+//!
+//! * `inertia`: the sum over the rows of the squared Euclidean distance from the row to the
+//!   center of the cluster it was assigned (scikit-learn's `inertia_` when the assignment is the
+//!   nearest center of the final centers; on a prequential stream, the center predicted before
+//!   the row was learned).
+//! * `ari`: the adjusted Rand index of the predicted clusters against the true labels,
+//!   computed exactly from the contingency table as scikit-learn's `adjusted_rand_score`
+//!   (1 for identical partitions, about 0 for independent ones, 1 as well when both put every
+//!   row in one cluster or every row in its own).
 
 use crate::label::{ClassSet, Label};
 
@@ -599,6 +610,133 @@ impl RegressionMetrics {
             rr2,
         ];
         REGRESSION_METRICS.into_iter().zip(vals).collect()
+    }
+}
+
+/// The adjusted Rand index of two labelings of the same rows (scikit-learn's
+/// `adjusted_rand_score`), exact from the contingency table: pairs of rows counted in
+/// integers, the ratio taken once at the end. `None` when the labelings differ in length or
+/// are empty.
+pub fn adjusted_rand_index<A, B>(truth: &[A], pred: &[B]) -> Option<f64>
+where
+    A: std::hash::Hash + Eq,
+    B: std::hash::Hash + Eq,
+{
+    if truth.len() != pred.len() || truth.is_empty() {
+        return None;
+    }
+    let mut c = Contingency::default();
+    let mut ta = std::collections::HashMap::new();
+    let mut pb = std::collections::HashMap::new();
+    for (a, b) in truth.iter().zip(pred) {
+        let n = ta.len() as u32;
+        let i = *ta.entry(a).or_insert(n);
+        let n = pb.len() as u32;
+        let j = *pb.entry(b).or_insert(n);
+        c.add(i, j);
+    }
+    c.ari()
+}
+
+/// A contingency table of (true class, predicted cluster) counts, grown row by row.
+#[derive(Clone, Debug, Default)]
+struct Contingency {
+    cells: std::collections::HashMap<(u32, u32), u64>,
+    rows: std::collections::HashMap<u32, u64>,
+    cols: std::collections::HashMap<u32, u64>,
+    n: u64,
+}
+
+impl Contingency {
+    fn add(&mut self, i: u32, j: u32) {
+        *self.cells.entry((i, j)).or_default() += 1;
+        *self.rows.entry(i).or_default() += 1;
+        *self.cols.entry(j).or_default() += 1;
+        self.n += 1;
+    }
+
+    /// scikit-learn's pair confusion matrix, then its ARI formula, in 128-bit integers.
+    fn ari(&self) -> Option<f64> {
+        if self.n == 0 {
+            return None;
+        }
+        let sq = |v: u64| i128::from(v) * i128::from(v);
+        let n = i128::from(self.n);
+        let sum_squares: i128 = self.cells.values().map(|&v| sq(v)).sum();
+        let rows: i128 = self.rows.values().map(|&v| sq(v)).sum();
+        let cols: i128 = self.cols.values().map(|&v| sq(v)).sum();
+        let tp = sum_squares - n;
+        let fp = rows - sum_squares;
+        let fn_ = cols - sum_squares;
+        let tn = n * n - fp - fn_ - sum_squares;
+        if fn_ == 0 && fp == 0 {
+            return Some(1.0);
+        }
+        let num = 2 * (tp * tn - fn_ * fp);
+        let den = (tp + fn_) * (fn_ + tn) + (tp + fp) * (fp + tn);
+        Some(num as f64 / den as f64)
+    }
+}
+
+/// Names of the clustering metrics, in the order of [`ClusteringMetrics::values`].
+pub const CLUSTERING_METRICS: [&str; 2] = ["inertia", "ari"];
+
+/// Prequential clustering scores: each row's predicted cluster (before the row is learned)
+/// and its squared distance to that cluster's center, and its true label when the data has
+/// one. See the module documentation for the definitions.
+///
+/// A row predicted before any center exists has no cluster: it adds nothing to the inertia
+/// and counts, for the ARI, in one extra cluster of its own ("none").
+#[derive(Clone, Debug, Default)]
+pub struct ClusteringMetrics {
+    inertia: f64,
+    table: Contingency,
+    classes: std::collections::HashMap<Label, u32>,
+    labelled: bool,
+}
+
+impl ClusteringMetrics {
+    /// Scores no row yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a row: its predicted cluster (`None` before any center exists), its squared
+    /// distance to that cluster's center, and its true label, if the data has labels (give
+    /// one for every row or for none).
+    pub fn update(&mut self, pred: Option<usize>, squared_distance: f64, truth: Option<&Label>) {
+        if pred.is_some() {
+            self.inertia += squared_distance;
+        }
+        if let Some(t) = truth {
+            self.labelled = true;
+            let n = self.classes.len() as u32;
+            let i = *self.classes.entry(t.clone()).or_insert(n);
+            let j = pred.map_or(u32::MAX, |p| u32::try_from(p).unwrap_or(u32::MAX - 1));
+            self.table.add(i, j);
+        }
+    }
+
+    /// The inertia so far (0 before any row).
+    pub fn inertia(&self) -> f64 {
+        self.inertia
+    }
+
+    /// The adjusted Rand index so far; `None` without labels or before any row.
+    pub fn ari(&self) -> Option<f64> {
+        if self.labelled {
+            self.table.ari()
+        } else {
+            None
+        }
+    }
+
+    /// The metrics in the order of [`CLUSTERING_METRICS`].
+    pub fn values(&self) -> Vec<(&'static str, Option<f64>)> {
+        vec![
+            (CLUSTERING_METRICS[0], Some(self.inertia)),
+            (CLUSTERING_METRICS[1], self.ari()),
+        ]
     }
 }
 

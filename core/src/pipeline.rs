@@ -32,14 +32,17 @@ use crate::record::{
     RecordTransformer, Table, numbers,
 };
 use crate::row::{FeatureVector, Row, check_weight};
-use crate::traits::{Classifier, Regressor, Transformer, learn_dataset, learn_dataset_regressor};
+use crate::traits::{
+    Classifier, Clusterer, Regressor, Transformer, learn_dataset, learn_dataset_clusterer,
+    learn_dataset_regressor,
+};
 
 /// An optional record stage `front`, transformers `steps`, then a final stage `model`.
 ///
 /// `T` is the transformer type (a concrete type, an enum over several, or
 /// `Box<dyn Transformer>`); `M` is the final stage; `F` the record stage type (by default
-/// [`NoRecordStage`], which never exists). The pipeline is a [`Classifier`], [`Regressor`]
-/// or [`Transformer`] when `M` is one, and a [`RecordClassifier`], [`RecordRegressor`] or
+/// [`NoRecordStage`], which never exists). The pipeline is a [`Classifier`], [`Regressor`],
+/// [`Clusterer`] or [`Transformer`] when `M` is one, and a [`RecordClassifier`], [`RecordRegressor`] or
 /// [`RecordTransform`] as well.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Pipeline<T, M, F = NoRecordStage> {
@@ -419,6 +422,15 @@ impl<T: Transformer, M: Regressor, F: RecordTransformer> Pipeline<T, M, F> {
             weights,
         )?;
         learn_dataset_regressor(&mut self.model, &d)
+    }
+}
+
+impl<T: Transformer, M: Clusterer, F: RecordTransformer> Pipeline<T, M, F> {
+    /// Batch path for a clusterer: fits every stage on the whole data set in turn, then the
+    /// clusterer learns the transformed rows (its targets, if any, are not used).
+    pub fn fit_batch_clusterer(&mut self, data: &Dataset) -> Result<()> {
+        let d = self.fit_front_and_steps(data)?;
+        learn_dataset_clusterer(&mut self.model, &d)
     }
 }
 
@@ -908,6 +920,66 @@ impl<T: Transformer, M: Regressor, F: RecordTransformer> RecordRegressor for Pip
             return Ok(0.0);
         }
         self.view_record(x, |m, row| m.predict_one(row))
+    }
+}
+
+/// A pipeline ending in a clusterer (a scaler in front of k-means): the stages learn as for
+/// any pipeline (each transformer learns the row, then transforms it for the next), and the
+/// cluster index and the distances to the centers are those of the transformed row.
+impl<T: Transformer, M: Clusterer, F: RecordTransformer> Clusterer for Pipeline<T, M, F> {
+    fn n_features(&self) -> Option<usize> {
+        self.n_features_with(M::n_features)
+    }
+    fn n_clusters(&self) -> usize {
+        self.model.n_clusters()
+    }
+    fn check_row(&self, x: Row<'_>) -> Result<()> {
+        self.check_row_with(x, |m, x| m.check_row(x))
+    }
+    fn check_learning(&self) -> Result<()> {
+        self.model.check_learning()
+    }
+    fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
+        self.model.check_learning()?;
+        if self.front.is_some() {
+            return Self::as_record(x, |r| {
+                let dim = self.model.n_features();
+                self.learn_record_with(r, weight, dim, |m, row| m.learn_one(row, weight))
+            });
+        }
+        self.learn_row_with(x, weight, || Ok(()), |m, row| m.learn_one(row, weight))
+    }
+    fn predict_one(&self, x: Row<'_>) -> Result<Option<usize>> {
+        if self.front.is_some() {
+            return Self::as_record(x, |r| {
+                if !self.fitted() || self.model.n_features().is_none() {
+                    self.check_record_predicting(r)?;
+                    return Ok(None);
+                }
+                self.view_record(r, |m, row| m.predict_one(row))
+            });
+        }
+        self.check_row(x)?;
+        if !self.fitted() {
+            return Ok(None);
+        }
+        self.view_row(x, |m, row| m.predict_one(row))
+    }
+    fn distances_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
+        crate::traits::check_out_len("distances buffer", self.n_clusters(), out.len())?;
+        if self.front.is_some() {
+            return Self::as_record(x, |r| {
+                if !self.fitted() || self.model.n_features().is_none() {
+                    return self.check_record_predicting(r);
+                }
+                self.view_record(r, |m, row| m.distances_into(row, out))
+            });
+        }
+        self.check_row(x)?;
+        if !self.fitted() {
+            return Ok(());
+        }
+        self.view_row(x, |m, row| m.distances_into(row, out))
     }
 }
 

@@ -3,7 +3,7 @@
 //! [`Component`](super::Component), and the catalogue entries. Nothing here names a model.
 
 /// Expands the model table. The first token is `$` (it lets the table write the dispatch
-/// macros `each_classifier!`, `each_regressor!`, `each_transformer!`).
+/// macros `each_classifier!`, `each_regressor!`, `each_transformer!`, `each_clusterer!`).
 macro_rules! model_table {
     ($d:tt
         classifiers {
@@ -14,6 +14,9 @@ macro_rules! model_table {
         }
         transformers {
             $( $ttag:literal => $tvar:ident($tmodel:ty, $tparams:ty) ),* $(,)?
+        }
+        clusterers {
+            $( $ktag:literal => $kvar:ident($kmodel:ty, $kparams:ty) ),* $(,)?
         }
         union $utag:literal
         records {
@@ -43,6 +46,18 @@ macro_rules! model_table {
             }
         }
 
+        tidewater_core::tagged_enum! {$d
+            /// Any clusterer of the library (saved with its tag from the model table).
+            pub enum AnyClusterer as each_clusterer {
+                $( #[doc = concat!("[`", stringify!($kmodel), "`].")] $ktag => $kvar($kmodel), )*
+            }
+        }
+
+        $( impl From<$kmodel> for Component {
+            fn from(m: $kmodel) -> Self {
+                Component::Clusterer(m.into())
+            }
+        } )*
         $( impl From<$cmodel> for Component {
             fn from(m: $cmodel) -> Self {
                 Component::Classifier(m.into())
@@ -168,14 +183,43 @@ macro_rules! model_table {
             }
         }
 
+        impl Clusterer for AnyClusterer {
+            fn n_features(&self) -> Option<usize> {
+                each_clusterer!(self, m => m.n_features())
+            }
+            fn n_clusters(&self) -> usize {
+                each_clusterer!(self, m => m.n_clusters())
+            }
+            fn check_row(&self, x: Row<'_>) -> Result<()> {
+                each_clusterer!(self, m => m.check_row(x))
+            }
+            fn check_learning(&self) -> Result<()> {
+                each_clusterer!(self, m => m.check_learning())
+            }
+            fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
+                each_clusterer!(self, m => m.learn_one(x, weight))
+            }
+            fn learn_many(&mut self, x: Batch<'_>, weights: Option<&[f64]>) -> Result<()> {
+                each_clusterer!(self, m => m.learn_many(x, weights))
+            }
+            fn predict_one(&self, x: Row<'_>) -> Result<Option<usize>> {
+                each_clusterer!(self, m => m.predict_one(x))
+            }
+            fn distances_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {
+                each_clusterer!(self, m => m.distances_into(x, out))
+            }
+        }
+
         /// Every component of the table, in `list` order: classifiers, regressors,
-        /// transformers (the union after them), then the steps of the record stage.
+        /// transformers (the union after them), clusterers, then the steps of the record
+        /// stage.
         pub(super) fn table_entries() -> Vec<Entry> {
             vec![
                 $( model_entry::<$cparams, $cmodel>(Role::Classifier), )*
                 $( model_entry::<$rparams, $rmodel>(Role::Regressor), )*
                 $( model_entry::<$tparams, $tmodel>(Role::Transformer), )*
                 union_entry(),
+                $( model_entry::<$kparams, $kmodel>(Role::Clusterer), )*
                 $( {
                     fn build(spec: &Spec) -> Result<Component> {
                         Ok(Component::Record(RecordStepParams::$svar(

@@ -4,7 +4,7 @@
 //! The components themselves are listed once, in the model table (`table.rs`), which
 //! generates the `Any*` enums (with their checkpoint tags), their dispatch and the
 //! catalogue. A saved model is always a [`Pipeline`] (possibly with no transformers) whose
-//! final stage is a classifier, a regressor or a transformer, wrapped with the spec it was
+//! final stage is a classifier, a regressor, a transformer or a clusterer, wrapped with the spec it was
 //! built from and the schema of the columns it learned from.
 
 use serde::{Deserialize, Serialize};
@@ -12,8 +12,8 @@ use tidewater_core::pipeline::{TransformerUnion, transform_dataset};
 use tidewater_core::record::{RecordSchema, Table};
 use tidewater_core::spec::{ParamDoc, Params, Spec, Value, unknown_param};
 use tidewater_core::{
-    Batch, Build, ClassSet, Classifier, Dataset, Error, Fit, Label, Pipeline, Regressor, Result,
-    Row, Structure, Targets, Transformer,
+    Batch, Build, ClassSet, Classifier, Clusterer, Dataset, Error, Fit, Label, Pipeline, Regressor,
+    Result, Row, Structure, Targets, Transformer,
 };
 
 use crate::preprocessing::{ColumnTransformer, Passthrough, RecordStepParams};
@@ -21,7 +21,7 @@ use crate::preprocessing::{ColumnTransformer, Passthrough, RecordStepParams};
 mod generate;
 mod table;
 
-pub use table::{AnyClassifier, AnyRegressor, AnyTransformer};
+pub use table::{AnyClassifier, AnyClusterer, AnyRegressor, AnyTransformer};
 
 /// What a component does, which decides where it may stand in a pipeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +32,8 @@ pub enum Role {
     Classifier,
     /// Predicts numbers; only the last stage.
     Regressor,
+    /// Groups rows into clusters (predicts a cluster index); only the last stage.
+    Clusterer,
 }
 
 impl Role {
@@ -41,6 +43,7 @@ impl Role {
             Role::Transformer => "transformer",
             Role::Classifier => "classifier",
             Role::Regressor => "regressor",
+            Role::Clusterer => "clusterer",
         }
     }
 }
@@ -54,6 +57,8 @@ pub enum Component {
     Classifier(AnyClassifier),
     /// A regressor.
     Regressor(AnyRegressor),
+    /// A clusterer.
+    Clusterer(AnyClusterer),
     /// A step of the record stage (an encoder, an imputer, a column selection), bound to the
     /// data's columns when the model is built.
     Record(RecordStepParams),
@@ -285,6 +290,8 @@ pub enum AnyModel {
     Regressor(Pipeline<AnyTransformer, AnyRegressor, ColumnTransformer>),
     /// A transformer pipeline.
     Transformer(Pipeline<AnyTransformer, AnyTransformer, ColumnTransformer>),
+    /// A clusterer pipeline (appended last: the variants' order is the saved models' tag).
+    Clusterer(Pipeline<AnyTransformer, AnyClusterer, ColumnTransformer>),
 }
 
 impl AnyModel {
@@ -294,7 +301,7 @@ impl AnyModel {
         match self {
             AnyModel::Classifier(p) => p.structure(feature_names),
             AnyModel::Regressor(p) => p.structure(feature_names),
-            AnyModel::Transformer(_) => None,
+            AnyModel::Transformer(_) | AnyModel::Clusterer(_) => None,
         }
     }
 
@@ -304,7 +311,7 @@ impl AnyModel {
         match self {
             AnyModel::Classifier(p) => p.set_nominal_features(nominal),
             AnyModel::Regressor(p) => p.set_nominal_features(nominal),
-            AnyModel::Transformer(_) => {}
+            AnyModel::Transformer(_) | AnyModel::Clusterer(_) => {}
         }
     }
 
@@ -314,6 +321,7 @@ impl AnyModel {
             AnyModel::Classifier(_) => Role::Classifier,
             AnyModel::Regressor(_) => Role::Regressor,
             AnyModel::Transformer(_) => Role::Transformer,
+            AnyModel::Clusterer(_) => Role::Clusterer,
         }
     }
 
@@ -323,6 +331,7 @@ impl AnyModel {
             AnyModel::Classifier(p) => p.n_features(),
             AnyModel::Regressor(p) => p.n_features(),
             AnyModel::Transformer(p) => p.n_features_in(),
+            AnyModel::Clusterer(p) => p.n_features(),
         }
     }
 
@@ -333,6 +342,7 @@ impl AnyModel {
             AnyModel::Classifier(p) => p.record_stage(),
             AnyModel::Regressor(p) => p.record_stage(),
             AnyModel::Transformer(p) => p.record_stage(),
+            AnyModel::Clusterer(p) => p.record_stage(),
         }
     }
 }
@@ -437,6 +447,9 @@ fn assemble(mut parts: Vec<Component>, front: Option<ColumnTransformer>) -> Resu
         }
         Component::Transformer(m) => {
             AnyModel::Transformer(Pipeline::with_record_stage(front, steps, m))
+        }
+        Component::Clusterer(m) => {
+            AnyModel::Clusterer(Pipeline::with_record_stage(front, steps, m))
         }
         Component::Record(_) => unreachable!("record steps are taken out first"),
     })

@@ -10,6 +10,7 @@
 use super::generate::model_table;
 use super::*;
 use crate::bayes::*;
+use crate::cluster::*;
 use crate::linear::*;
 use crate::preprocessing::*;
 use crate::trees::*;
@@ -56,6 +57,10 @@ model_table! {$
         7 => Pca(Pca, PcaParams),
         8 => IncrementalPca(IncrementalPca, IncrementalPcaParams),
         9 => Passthrough(Passthrough, PassthroughParams),
+    }
+    clusterers {
+        0 => KMeans(KMeans, KMeansParams),
+        1 => MiniBatchKMeans(MiniBatchKMeans, MiniBatchKMeansParams),
     }
     union 10
     records {

@@ -21,7 +21,8 @@ use crate::common::{
 #[params(
     name = "minibatch_kmeans",
     summary = "online k-means over mini-batches of buffered rows, scikit-learn's per-center counts (or River's halflife step)",
-    check = Self::check
+    check = Self::check,
+    row_loop_fit
 )]
 pub struct MiniBatchKMeansParams {
     /// Number of clusters.
