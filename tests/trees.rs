@@ -6,8 +6,7 @@ use proptest::prelude::*;
 use tidewater::persist;
 use tidewater::prelude::*;
 use tidewater::trees::{
-    AdaptiveRandomForestClassifier, AdaptiveRandomForestClassifierParams,
-    ExtremelyFastDecisionTreeClassifierParams, HoeffdingAdaptiveTreeClassifier,
+    AdaptiveRandomForestClassifierParams, ExtremelyFastDecisionTreeClassifierParams,
     HoeffdingAdaptiveTreeClassifierParams, HoeffdingTreeClassifier, HoeffdingTreeClassifierParams,
     LeafPrediction, NumericSplitter, SplitCriterion,
 };
@@ -702,6 +701,45 @@ fn bytes(m: &HoeffdingTreeClassifier) -> Vec<u8> {
     persist::to_bytes("law", m).unwrap()
 }
 
+/// The laws of an online tree model built by `params` on `d`: `fit` equals the row loop; a
+/// copy saved after `cut` rows predicts and learns as the original; a row with `bad` in it or
+/// of the wrong width is refused and changes nothing.
+fn online_laws<P, M>(params: &P, d: &Data, cut: usize, bad: f64) -> Result<(), TestCaseError>
+where
+    P: Fit<Model = M> + Build<Model = M>,
+    M: Classifier + serde::Serialize + serde::de::DeserializeOwned,
+{
+    let to_bytes = |m: &M| persist::to_bytes("law", m).unwrap();
+    let fitted = params.fit(&d.dataset(0..d.n())).unwrap();
+    let mut streamed = params.build().unwrap();
+    for i in 0..d.n() {
+        streamed.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
+    }
+    prop_assert_eq!(to_bytes(&fitted), to_bytes(&streamed));
+    let k = cut % (d.n() + 1);
+    let mut a = params.build().unwrap();
+    for i in 0..k {
+        a.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
+    }
+    let (_, mut b): (_, M) = persist::from_bytes(&to_bytes(&a), "m").unwrap();
+    for i in k..d.n() {
+        prop_assert_eq!(
+            a.predict_one(d.row(i)).unwrap(),
+            b.predict_one(d.row(i)).unwrap()
+        );
+        a.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
+        b.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
+    }
+    prop_assert_eq!(to_bytes(&a), to_bytes(&b));
+    let before = to_bytes(&a);
+    let mut x: Vec<f64> = d.x.row(0).to_vec();
+    x[0] = bad;
+    prop_assert!(a.learn_one(Row::Dense(&x), &d.y[0], None).is_err());
+    prop_assert!(a.learn_one(Row::Dense(&x[1..]), &d.y[0], None).is_err());
+    prop_assert_eq!(to_bytes(&a), before);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -760,35 +798,7 @@ proptest! {
             drift_window_threshold: 5,
             ..HoeffdingAdaptiveTreeClassifierParams::default().seed(3)
         };
-        let hat_bytes = |m: &HoeffdingAdaptiveTreeClassifier| persist::to_bytes("law", m).unwrap();
-        // Batch equals stream.
-        let fitted = params.fit(&d.dataset(0..d.n())).unwrap();
-        let mut streamed = params.build().unwrap();
-        for i in 0..d.n() {
-            streamed.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
-        }
-        prop_assert_eq!(hat_bytes(&fitted), hat_bytes(&streamed));
-        // A copy saved mid-stream predicts and learns as the original.
-        let k = cut % (d.n() + 1);
-        let mut a = params.build().unwrap();
-        for i in 0..k {
-            a.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
-        }
-        let (_, mut b): (_, HoeffdingAdaptiveTreeClassifier) =
-            persist::from_bytes(&hat_bytes(&a), "m").unwrap();
-        for i in k..d.n() {
-            prop_assert_eq!(a.predict_one(d.row(i)).unwrap(), b.predict_one(d.row(i)).unwrap());
-            a.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
-            b.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
-        }
-        prop_assert_eq!(hat_bytes(&a), hat_bytes(&b));
-        // Refused rows change nothing.
-        let before = hat_bytes(&a);
-        let mut x: Vec<f64> = d.x.row(0).to_vec();
-        x[0] = f64::INFINITY;
-        prop_assert!(a.learn_one(Row::Dense(&x), &d.y[0], None).is_err());
-        prop_assert!(a.learn_one(Row::Dense(&x[1..]), &d.y[0], None).is_err());
-        prop_assert_eq!(hat_bytes(&a), before);
+        online_laws(&params, &d, cut, f64::INFINITY)?;
     }
 
     #[test]
@@ -798,32 +808,7 @@ proptest! {
             n_models: 3,
             ..AdaptiveRandomForestClassifierParams::default().seed(5)
         };
-        let fb = |m: &AdaptiveRandomForestClassifier| persist::to_bytes("law", m).unwrap();
-        let fitted = params.fit(&d.dataset(0..d.n())).unwrap();
-        let mut streamed = params.build().unwrap();
-        for i in 0..d.n() {
-            streamed.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
-        }
-        prop_assert_eq!(fb(&fitted), fb(&streamed));
-        let k = cut % (d.n() + 1);
-        let mut a = params.build().unwrap();
-        for i in 0..k {
-            a.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
-        }
-        let (_, mut b): (_, AdaptiveRandomForestClassifier) =
-            persist::from_bytes(&fb(&a), "m").unwrap();
-        for i in k..d.n() {
-            prop_assert_eq!(a.predict_one(d.row(i)).unwrap(), b.predict_one(d.row(i)).unwrap());
-            a.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
-            b.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
-        }
-        prop_assert_eq!(fb(&a), fb(&b));
-        let before = fb(&a);
-        let mut x: Vec<f64> = d.x.row(0).to_vec();
-        x[0] = f64::NAN;
-        prop_assert!(a.learn_one(Row::Dense(&x), &d.y[0], None).is_err());
-        prop_assert!(a.learn_one(Row::Dense(&x[1..]), &d.y[0], None).is_err());
-        prop_assert_eq!(fb(&a), before);
+        online_laws(&params, &d, cut, f64::NAN)?;
     }
 
     #[test]
@@ -832,34 +817,7 @@ proptest! {
             tree: small_tree(s),
             min_samples_reevaluate: 3,
         };
-        let eb = |m: &tidewater::trees::ExtremelyFastDecisionTreeClassifier| {
-            persist::to_bytes("law", m).unwrap()
-        };
-        let fitted = params.fit(&d.dataset(0..d.n())).unwrap();
-        let mut streamed = params.build().unwrap();
-        for i in 0..d.n() {
-            streamed.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
-        }
-        prop_assert_eq!(eb(&fitted), eb(&streamed));
-        let k = cut % (d.n() + 1);
-        let mut a = params.build().unwrap();
-        for i in 0..k {
-            a.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
-        }
-        let (_, mut b): (_, tidewater::trees::ExtremelyFastDecisionTreeClassifier) =
-            persist::from_bytes(&eb(&a), "m").unwrap();
-        for i in k..d.n() {
-            prop_assert_eq!(a.predict_one(d.row(i)).unwrap(), b.predict_one(d.row(i)).unwrap());
-            a.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
-            b.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
-        }
-        prop_assert_eq!(eb(&a), eb(&b));
-        let before = eb(&a);
-        let mut x: Vec<f64> = d.x.row(0).to_vec();
-        x[0] = f64::NAN;
-        prop_assert!(a.learn_one(Row::Dense(&x), &d.y[0], None).is_err());
-        prop_assert!(a.learn_one(Row::Dense(&x[1..]), &d.y[0], None).is_err());
-        prop_assert_eq!(eb(&a), before);
+        online_laws(&params, &d, cut, f64::NAN)?;
     }
 
     #[test]
