@@ -14,7 +14,7 @@ use tidewater::trees::{
 use tidewater::{Dataset, FeatureMatrix, Schema, Targets};
 
 mod common;
-use common::{fixture, floats, num};
+use common::{fixture, floats, num, rows_of};
 
 use RegressionLeafPrediction::{Adaptive, Mean, Model};
 
@@ -346,20 +346,6 @@ fn adaptive_random_forest_regressor_is_within_river_s_seed_range() {
         (drifts as f64 - river_drifts).abs() <= 0.3 * river_drifts,
         "{drifts} drifts against River's {river_drifts}"
     );
-}
-
-/// TrumpApproval's rows `r`.
-fn rows_of(data: &Dataset, r: std::ops::Range<usize>) -> Dataset {
-    let FeatureMatrix::Dense(x) = &data.features else {
-        panic!("dense data expected")
-    };
-    let y = data.target().unwrap().to_values().unwrap();
-    Dataset::new(
-        FeatureMatrix::Dense(x.slice(ndarray::s![r.clone(), ..]).to_owned()),
-        vec![Targets::Values(y[r].to_vec())],
-        data.schema.clone(),
-    )
-    .unwrap()
 }
 
 #[test]

@@ -14,7 +14,7 @@ use tidewater::{Dataset, FeatureMatrix, Schema, Targets};
 
 mod common;
 use common::laws::{Data, data};
-use common::{fixture, keys, num};
+use common::{fixture, keys, num, rows_of};
 
 /// The prequential accuracy of `params` on the shipped phishing data (1250 rows).
 fn phishing_accuracy(params: &HoeffdingTreeClassifierParams) -> f64 {
@@ -153,20 +153,6 @@ fn hoeffding_tree_equals_river_on_more_data_sets_and_settings() {
     for (key, params) in adaptive {
         check(key, &mut params.build().unwrap());
     }
-}
-
-/// Rows `r` of a dense labelled data set.
-fn rows_of(data: &Dataset, r: std::ops::Range<usize>) -> Dataset {
-    let FeatureMatrix::Dense(x) = &data.features else {
-        panic!("dense data expected")
-    };
-    let y = data.target().unwrap().to_labels().unwrap();
-    Dataset::new(
-        FeatureMatrix::Dense(x.slice(ndarray::s![r.clone(), ..]).to_owned()),
-        vec![Targets::Labels(y[r].to_vec())],
-        data.schema.clone(),
-    )
-    .unwrap()
 }
 
 /// Phishing, then phishing again with the label negated: an abrupt drift at row 1250.

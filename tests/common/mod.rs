@@ -161,3 +161,20 @@ pub fn assert_close_matrix(what: &str, got: &[Vec<f64>], want: &[Vec<f64>], tol:
         }
     }
 }
+
+/// Rows `r` of a dense data set with a single target, as a data set of their own.
+pub fn rows_of(data: &tidewater::Dataset, r: std::ops::Range<usize>) -> tidewater::Dataset {
+    let FeatureMatrix::Dense(x) = &data.features else {
+        panic!("dense data expected")
+    };
+    let y = match data.target().unwrap() {
+        tidewater::Targets::Labels(y) => tidewater::Targets::Labels(y[r.clone()].to_vec()),
+        tidewater::Targets::Values(y) => tidewater::Targets::Values(y[r.clone()].to_vec()),
+    };
+    tidewater::Dataset::new(
+        FeatureMatrix::Dense(x.slice(ndarray::s![r, ..]).to_owned()),
+        vec![y],
+        data.schema.clone(),
+    )
+    .unwrap()
+}
