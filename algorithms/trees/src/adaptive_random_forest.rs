@@ -228,13 +228,9 @@ fn predict_id(t: &HoeffdingTreeClassifier, x: &[f64]) -> Option<usize> {
     }
     Some(with_buf(k, |p| {
         t.proba_into(x, p);
-        let mut best = 0;
-        for (j, &v) in p.iter().enumerate() {
-            if v > p[best] {
-                best = j;
-            }
-        }
-        best
+        // The largest probability in label order, the first on a tie (River's max
+        // over its sorted probabilities).
+        crate::cart::argmax(p)
     }))
 }
 
@@ -464,13 +460,9 @@ impl Classifier for AdaptiveRandomForestClassifier {
         let best = with_dense(x, |x| {
             with_buf(k, |p| {
                 self.proba_into(x, p);
-                let mut best = 0;
-                for (j, &v) in p.iter().enumerate() {
-                    if v > p[best] {
-                        best = j;
-                    }
-                }
-                best
+                // The largest probability in label order, the first on a tie (River's max
+                // over its sorted probabilities).
+                crate::cart::argmax(p)
             })
         });
         Ok(self.classes.labels().get(best).cloned())

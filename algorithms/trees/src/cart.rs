@@ -349,7 +349,8 @@ pub(crate) fn value_targets(data: &Dataset) -> Result<Vec<f64>> {
     Ok(y)
 }
 
-/// The index of the largest value, the first of equal ones (numpy's `argmax`).
+/// The index of the largest value, the first of equal ones (numpy's `argmax`; River's max over
+/// its sorted probabilities, for the online trees).
 pub(crate) fn argmax(v: &[f64]) -> usize {
     let mut best = 0;
     for (j, &x) in v.iter().enumerate() {

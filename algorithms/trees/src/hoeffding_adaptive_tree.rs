@@ -623,13 +623,9 @@ impl Classifier for HoeffdingAdaptiveTreeClassifier {
         let best = with_dense(x, |x| {
             with_buf(k, |p| {
                 self.proba_into(x, p);
-                let mut best = 0;
-                for (j, &v) in p.iter().enumerate() {
-                    if v > p[best] {
-                        best = j;
-                    }
-                }
-                best
+                // The largest probability in label order, the first on a tie (River's max
+                // over its sorted probabilities).
+                crate::cart::argmax(p)
             })
         });
         Ok(self.tree.classes.labels().get(best).cloned())

@@ -1231,13 +1231,7 @@ impl Classifier for HoeffdingTreeClassifier {
                 self.proba_into(x, p);
                 // The largest probability in label order, the first on a tie (River's max
                 // over its sorted probabilities).
-                let mut best = 0;
-                for (j, &v) in p.iter().enumerate() {
-                    if v > p[best] {
-                        best = j;
-                    }
-                }
-                best
+                crate::cart::argmax(p)
             })
         });
         Ok(self.classes.labels().get(best).cloned())
