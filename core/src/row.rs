@@ -187,8 +187,8 @@ impl FeatureVector for [f64] {
                 acc[j] += c[j] * 0.0;
             }
         }
-        for (j, v) in chunks.remainder().iter().enumerate() {
-            acc[j] += v * 0.0;
+        for v in chunks.remainder() {
+            acc[0] += v * 0.0;
         }
         if (acc[0] + acc[1] + acc[2] + acc[3]) == 0.0 {
             return Ok(());

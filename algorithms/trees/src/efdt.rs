@@ -194,10 +194,11 @@ impl ExtremelyFastDecisionTreeClassifier {
                     let min = self.params.min_samples_reevaluate as f64;
                     let inner = self.inner[i].as_mut().expect("a branch's state");
                     inner.stats.add(id, w);
+                    let class_w = inner.stats.get(id).unwrap_or(0.0);
                     if inner.obs.watch.is_empty() {
                         inner.obs.start(&self.tree.nominal, &self.tree.params);
                     }
-                    inner.obs.update(x, id, w, nb);
+                    inner.obs.update(x, id, w, nb, class_w);
                     let due = inner.stats.total() - inner.last_reevaluation_at >= min;
                     if due {
                         match self.reevaluate(i, frozen) {

@@ -175,8 +175,6 @@ pub(crate) struct Leaf {
     /// What the leaf watches of each feature; `None` when the leaf is inactive (it keeps its
     /// class weights but learns no split).
     pub(crate) obs: Option<LeafObs>,
-    /// The log of each class's weight, by class id (for naive Bayes).
-    pub(crate) ln_w: Vec<f64>,
     /// How many classes are present with weight 0, and while there are any, the log of the
     /// total weight (their naive Bayes vote).
     pub(crate) n_zero: usize,
@@ -246,8 +244,8 @@ impl LeafObs {
     }
 
     /// Learns row `x` (dense) of class `id` with weight `w` (`nb`: keep the naive Bayes
-    /// terms of the Gaussian tables).
-    pub(crate) fn update(&mut self, x: &[f64], id: usize, w: f64, nb: bool) {
+    /// terms of the Gaussian tables, the class's weight at the leaf being now `class_w`).
+    pub(crate) fn update(&mut self, x: &[f64], id: usize, w: f64, nb: bool, class_w: f64) {
         let m = self.gauss_features.len();
         if m > 0 {
             if self.tables.len() <= id {
@@ -256,13 +254,13 @@ impl LeafObs {
             let t = self.tables[id].get_or_insert_with(|| GaussTable::new(m));
             if m == x.len() {
                 // Every feature numeric: the columns are the features.
-                t.update(w, nb, x);
+                t.update(w, nb, x, class_w);
             } else {
                 GATHER.with(|buf| {
                     let mut buf = buf.borrow_mut();
                     buf.clear();
                     buf.extend(self.gauss_features.iter().map(|&f| x[f]));
-                    t.update(w, nb, &buf);
+                    t.update(w, nb, &buf, class_w);
                 });
             }
         }
@@ -278,22 +276,29 @@ impl LeafObs {
         }
     }
 
-    /// The naive Bayes log vote of class `id` for row `x`, from `ln_w`, the log of the
-    /// class's weight: that plus, per watched feature in order, the log of `p(x_f | class)`
-    /// where it is positive (River skips a density of 0, a nominal value never seen with the
-    /// class and a class without statistics). River's vote also subtracts the log of the
-    /// leaf's total weight, the same for every class: [`Leaf::nb_votes`] leaves it out.
+    /// The naive Bayes log vote of class `id`, of weight `w` at the leaf, for row `x`: the
+    /// log of `w` plus, per watched feature in order, the log of `p(x_f | class)` where it is
+    /// positive (River skips a density of 0, a nominal value never seen with the class and
+    /// a class without statistics). River's vote also subtracts the log of the leaf's total
+    /// weight, the same for every class: [`Leaf::nb_votes`] leaves it out.
     #[inline]
-    fn nb_vote(&self, x: &[f64], id: usize, ln_w: f64) -> f64 {
-        let mut v = ln_w;
+    fn nb_vote(&self, x: &[f64], id: usize, w: f64) -> f64 {
         let table = self.tables.get(id).and_then(Option::as_ref);
         if self.all_gauss {
-            // The same terms in the same order as below, without the per-feature dispatch.
+            // The same terms, the prior and the normalisation folded into one constant the
+            // table keeps at each update.
             return match table {
-                Some(t) => t.add_log_pdfs(x, v),
-                None => v,
+                Some(t) => t.vote(x),
+                None => w.ln(),
             };
         }
+        self.nb_vote_from(x, id, w.ln())
+    }
+
+    /// [`nb_vote`](Self::nb_vote) from the log prior `ln_prior`, feature by feature.
+    fn nb_vote_from(&self, x: &[f64], id: usize, ln_prior: f64) -> f64 {
+        let mut v = ln_prior;
+        let table = self.tables.get(id).and_then(Option::as_ref);
         for (f, watch) in self.watch.iter().enumerate() {
             match watch {
                 Watch::Gaussian(col) => {
@@ -373,19 +378,11 @@ impl GrowingLeaf for Leaf {
 impl Leaf {
     pub(crate) fn new(stats: ClassDist, depth: usize) -> Self {
         let total = stats.total();
-        let mut ln_w = Vec::new();
-        for (id, w) in stats.iter() {
-            if ln_w.len() <= id {
-                ln_w.resize(id + 1, f64::NEG_INFINITY);
-            }
-            ln_w[id] = w.ln();
-        }
         let n_zero = stats.iter().filter(|(_, w)| *w == 0.0).count();
         Leaf {
             stats,
             depth,
             obs: Some(LeafObs::default()),
-            ln_w,
             n_zero,
             ln_total: total.ln(),
             last_split_attempt_at: total,
@@ -434,7 +431,7 @@ impl Leaf {
         let mut best: Option<(usize, f64)> = None;
         for (id, w) in self.stats.iter() {
             let v = if w > 0.0 {
-                obs.nb_vote(x, id, self.ln_w[id])
+                obs.nb_vote(x, id, w)
             } else {
                 self.ln_total
             };
@@ -464,7 +461,7 @@ impl Leaf {
         let mut max = f64::NEG_INFINITY;
         for (id, w) in self.stats.iter() {
             let v = if w > 0.0 {
-                obs.nb_vote(x, id, (w / total).ln())
+                obs.nb_vote_from(x, id, (w / total).ln())
             } else {
                 0.0
             };
@@ -501,7 +498,7 @@ impl Leaf {
         let mut best: Option<(usize, f64)> = None;
         for (id, w) in self.stats.iter() {
             let v = if w > 0.0 {
-                obs.nb_vote(x, id, self.ln_w[id])
+                obs.nb_vote(x, id, w)
             } else {
                 self.ln_total
             };
@@ -512,8 +509,9 @@ impl Leaf {
         best.map(|(id, _)| id)
     }
 
-    /// Adds `w` to class `id`'s weight, keeping its log when naive Bayes needs it (`nb`).
-    fn add(&mut self, id: usize, w: f64, nb: bool) {
+    /// Adds `w` to class `id`'s weight (`nb`: keeping what naive Bayes needs); returns the
+    /// class's weight now.
+    fn add(&mut self, id: usize, w: f64, nb: bool) -> f64 {
         let was_zero = self.stats.get(id).map(|v| v == 0.0);
         self.stats.add(id, w);
         let now = self.stats.get(id).unwrap_or(0.0);
@@ -522,16 +520,10 @@ impl Leaf {
             (None, true) => self.n_zero += 1,
             _ => {}
         }
-        if !nb {
-            return;
-        }
-        if self.ln_w.len() <= id {
-            self.ln_w.resize(id + 1, f64::NEG_INFINITY);
-        }
-        self.ln_w[id] = now.ln();
-        if self.n_zero > 0 {
+        if nb && self.n_zero > 0 {
             self.ln_total = self.stats.total().ln();
         }
+        now
     }
 }
 
@@ -861,7 +853,7 @@ impl HoeffdingTreeClassifier {
                 leaf.nb_correct += w;
             }
         }
-        leaf.add(id, w, nb);
+        let class_w = leaf.add(id, w, nb);
         if let Some(obs) = &mut leaf.obs {
             if obs.watch.is_empty() {
                 match (self.subspace, rng) {
@@ -876,7 +868,7 @@ impl HoeffdingTreeClassifier {
                     _ => obs.start(&self.nominal, &self.params),
                 }
             }
-            obs.update(x, id, w, nb);
+            obs.update(x, id, w, nb, class_w);
         }
     }
 

@@ -81,10 +81,11 @@ pub(crate) enum Watch {
 /// For naive Bayes the table also keeps, when asked to at each update, what the log
 /// densities need of the estimates alone: per column `-1 / (2 variance)` (0 while the
 /// variance is not positive, and the column then adds nothing, as River skips a density of
-/// 0), and once for the table the sum over the valid columns of `ln(2 pi variance) / 2`,
-/// computed as the log of a product (one logarithm per update instead of one per column).
-/// A row's log likelihood is then `sum (x - mean)^2 * c - log_norm`: the same value as the
-/// sum of the columns' log densities up to rounding.
+/// 0), and once for the table the log of the class's weight at the leaf less the sum over
+/// the valid columns of `ln(2 pi variance) / 2`, computed as the log of a quotient (one
+/// logarithm per update instead of one per column and one for the prior). A class's vote
+/// for a row is then that constant plus `sum (x - mean)^2 * c`: the same value as the log
+/// prior plus the columns' log densities up to rounding.
 ///
 /// The weight is the same for every column (each row updates them all), so it is kept once.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -92,7 +93,9 @@ pub(crate) struct GaussTable {
     n: f64,
     /// `COLS` blocks of `m` values: mean, second moment, min, max, `-1 / (2 variance)`.
     v: Vec<f64>,
-    log_norm: f64,
+    /// The log of the class's weight at the leaf (its naive Bayes prior, up to a term that
+    /// is the same for every class) minus the normalising sum: a vote starts from it.
+    bias: f64,
 }
 
 const MEAN: usize = 0;
@@ -125,7 +128,7 @@ impl GaussTable {
         GaussTable {
             n: 0.0,
             v,
-            log_norm: 0.0,
+            bias: f64::NEG_INFINITY,
         }
     }
 
@@ -134,69 +137,76 @@ impl GaussTable {
     }
 
     /// Adds a row of weight `w` whose value in column `col` is `x[col]`; with `nb`, keeps the
-    /// naive Bayes terms too.
+    /// naive Bayes terms too, for a class whose weight at the leaf is now `class_w`.
     #[inline]
-    pub(crate) fn update(&mut self, w: f64, nb: bool, x: &[f64]) {
+    pub(crate) fn update(&mut self, w: f64, nb: bool, x: &[f64], class_w: f64) {
         let m = self.m();
         self.n += w;
         let n = self.n;
         let r = w / n;
+        let x = &x[..m];
         let (mean, rest) = self.v.split_at_mut(m);
         let (m2, rest) = rest.split_at_mut(m);
         let (min, rest) = rest.split_at_mut(m);
         let (max, c) = rest.split_at_mut(m);
-        let x = &x[..m];
-        for ((((x, mean), m2), min), max) in x.iter().zip(mean).zip(m2.iter_mut()).zip(min).zip(max)
-        {
-            let old = *mean;
-            let new = old + r * (x - old);
-            *mean = new;
-            *m2 += w * (x - old) * (x - new);
-            *min = min.min(*x);
-            *max = max.max(*x);
+        let c = &mut c[..m];
+        for j in 0..m {
+            let (xj, old) = (x[j], mean[j]);
+            let new = old + r * (xj - old);
+            mean[j] = new;
+            m2[j] += w * (xj - old) * (xj - new);
+            min[j] = min[j].min(xj);
+            max[j] = max[j].max(xj);
         }
         if !nb {
             return;
         }
         // variance = m2 / (n - 1), valid while n > 1 and m2 > 0.
         let nm1 = n - 1.0;
-        if nm1 <= 0.0 {
+        if nm1 <= 0.0 || class_w <= 0.0 {
             c.fill(0.0);
-            self.log_norm = 0.0;
+            self.bias = class_w.ln();
             return;
         }
         let h = -0.5 * nm1;
-        for (c, &s) in c.iter_mut().zip(m2.iter()) {
-            *c = if s > 0.0 { h / s } else { 0.0 };
-        }
-        // The product of the valid variances, as `prod * 2^exp`, with both factors kept
-        // within 1e±150 so that no product over- or underflows.
-        const SAFE: std::ops::RangeInclusive<f64> = 1e-150..=1e150;
         let inv = 1.0 / nm1;
+        // The product of the valid variances, as `prod * 2^exp`, with both factors kept
+        // within 1e±150 so that no product over- or underflows (the rescaling is the rare
+        // path: a straight product while every factor and the product stay in range).
+        const LO: f64 = 1e-150;
+        const HI: f64 = 1e150;
         let (mut prod, mut exp, mut k) = (1.0f64, 0i64, 0usize);
-        for &s in m2.iter() {
+        for j in 0..m {
+            let s = m2[j];
             if s > 0.0 {
+                c[j] = h / s;
                 k += 1;
                 let var = s * inv;
-                if SAFE.contains(&var) {
+                if (LO..=HI).contains(&var) {
                     prod *= var;
                 } else {
                     let (mant, e) = split_exp(var);
                     prod *= mant;
                     exp += e;
                 }
-                if !SAFE.contains(&prod) {
+                if !(LO..=HI).contains(&prod) {
                     let (mant, e) = split_exp(prod);
                     prod = mant;
                     exp += e;
                 }
+            } else {
+                c[j] = 0.0;
             }
         }
-        // The sum over valid columns of ln(2 pi variance) / 2.
-        self.log_norm = if k == 0 {
-            0.0
+        // ln(class_w) minus the sum over valid columns of ln(2 pi variance) / 2, with one
+        // logarithm: ln(class_w) - ln(prod) / 2 = -ln(prod / class_w^2) / 2.
+        self.bias = if k == 0 {
+            class_w.ln()
         } else {
-            k as f64 * HALF_LOG_TAU + 0.5 * (prod.ln() + exp as f64 * std::f64::consts::LN_2)
+            let (mw, ew) = split_exp(class_w);
+            let q = prod / (mw * mw);
+            let e = (exp - 2 * ew) as f64;
+            -(k as f64) * HALF_LOG_TAU - 0.5 * (q.ln() + e * std::f64::consts::LN_2)
         };
     }
 
@@ -214,10 +224,11 @@ impl GaussTable {
         }
     }
 
-    /// `v` plus the log likelihood of row `x` (one value per column) under the columns whose
-    /// variance is positive (naive Bayes terms must be kept).
+    /// The class's naive Bayes log vote for row `x` (one value per column): the log of its
+    /// weight plus the log likelihood of `x` under the columns whose variance is positive
+    /// (naive Bayes terms must be kept).
     #[inline]
-    pub(crate) fn add_log_pdfs(&self, x: &[f64], v: f64) -> f64 {
+    pub(crate) fn vote(&self, x: &[f64]) -> f64 {
         let m = x.len();
         debug_assert_eq!(m * COLS, self.v.len(), "one value per column");
         let mean = &self.v[MEAN * m..(MEAN + 1) * m];
@@ -236,7 +247,7 @@ impl GaussTable {
             let d = x[j] - mean[j];
             acc[j - split] += (d * c[j]) * d;
         }
-        v + ((acc[0] + acc[1]) + (acc[2] + acc[3])) - self.log_norm
+        self.bias + ((acc[0] + acc[1]) + (acc[2] + acc[3]))
     }
 
     fn gaussian(&self, col: usize) -> Gaussian {

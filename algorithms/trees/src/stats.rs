@@ -25,7 +25,9 @@ impl ClassDist {
         }
         self.w[id] += w;
         self.present[id] = true;
-        self.total = self.iter().map(|(_, w)| w).sum();
+        // An absent class holds 0, so summing every slot in id order gives the sum over
+        // the present classes, bit for bit.
+        self.total = self.w.iter().sum();
     }
 
     /// Becomes the classes of positive weight in `w` (by id), the others absent (keeps its
