@@ -97,6 +97,20 @@ impl ClassificationEvaluator {
         y: &Label,
         weight: Option<f64>,
     ) -> Result<()> {
+        let k = model.classes().len();
+        if k > 0 && model.classes().index_of(y).is_some() {
+            // A known label adds no class, so the class set the probabilities refer to is the
+            // same after learning: predict and learn in one call (which checks the row, the
+            // weight and the label before anything changes, as every model's does).
+            if self.proba.len() != k {
+                self.proba.resize(k, 0.0);
+            }
+            let prediction = model.predict_then_learn(x, y, weight, &mut self.proba)?;
+            let score = self.metrics.score(y, Some((model.classes(), &self.proba)));
+            self.metrics.record(y, prediction.as_ref(), score);
+            self.rows += 1;
+            return Ok(());
+        }
         model.check_row(x)?;
         check_weight(weight)?;
         if let Label::Num(v) = y
@@ -106,19 +120,6 @@ impl ClassificationEvaluator {
                 label: v.to_string(),
                 reason: "a numeric label must be finite".into(),
             });
-        }
-        let k = model.classes().len();
-        if k > 0 && model.classes().index_of(y).is_some() {
-            // A known label adds no class, so the class set the probabilities refer to is the
-            // same after learning: predict and learn in one call.
-            if self.proba.len() != k {
-                self.proba.resize(k, 0.0);
-            }
-            let prediction = model.predict_then_learn(x, y, weight, &mut self.proba)?;
-            let score = self.metrics.score(y, Some((model.classes(), &self.proba)));
-            self.metrics.record(y, prediction.as_ref(), score);
-            self.rows += 1;
-            return Ok(());
         }
         let score = if k == 0 {
             self.metrics.score(y, None)

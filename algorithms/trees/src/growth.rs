@@ -45,7 +45,7 @@ impl Branch {
     #[inline]
     pub(crate) fn child(&self, v: f64) -> Option<usize> {
         match &self.test {
-            Test::Le(t) => Some(self.pair[usize::from(v > *t)]),
+            Test::Le(t) => Some(if v > *t { self.pair[1] } else { self.pair[0] }),
             Test::Eq(e) => Some(self.pair[usize::from(v != *e)]),
             Test::Multi(values) => {
                 let k = values.iter().position(|&u| u == v)?;

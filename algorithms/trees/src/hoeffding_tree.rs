@@ -245,6 +245,7 @@ impl LeafObs {
 
     /// Learns row `x` (dense) of class `id` with weight `w` (`nb`: keep the naive Bayes
     /// terms of the Gaussian tables, the class's weight at the leaf being now `class_w`).
+    #[inline]
     pub(crate) fn update(&mut self, x: &[f64], id: usize, w: f64, nb: bool, class_w: f64) {
         let m = self.gauss_features.len();
         if m > 0 {
@@ -265,13 +266,19 @@ impl LeafObs {
             }
         }
         if !self.all_gauss {
-            for (f, watch) in self.watch.iter_mut().enumerate() {
-                match watch {
-                    Watch::Nominal(o) => o.update(x[f], id, w),
-                    Watch::Exhaustive(o) => o.update(x[f], id, w),
-                    Watch::Histogram(o) => o.update(x[f], id, w),
-                    Watch::Gaussian(_) | Watch::Off => {}
-                }
+            self.update_watches(x, id, w);
+        }
+    }
+
+    /// The non-Gaussian watches learn row `x` of class `id` with weight `w`.
+    #[inline(never)]
+    fn update_watches(&mut self, x: &[f64], id: usize, w: f64) {
+        for (f, watch) in self.watch.iter_mut().enumerate() {
+            match watch {
+                Watch::Nominal(o) => o.update(x[f], id, w),
+                Watch::Exhaustive(o) => o.update(x[f], id, w),
+                Watch::Histogram(o) => o.update(x[f], id, w),
+                Watch::Gaussian(_) | Watch::Off => {}
             }
         }
     }
@@ -296,6 +303,7 @@ impl LeafObs {
     }
 
     /// [`nb_vote`](Self::nb_vote) from the log prior `ln_prior`, feature by feature.
+    #[inline(never)]
     fn nb_vote_from(&self, x: &[f64], id: usize, ln_prior: f64) -> f64 {
         let mut v = ln_prior;
         let table = self.tables.get(id).and_then(Option::as_ref);
@@ -422,6 +430,7 @@ impl Leaf {
     ///
     /// Returns the class of the largest vote (the first in id order on a tie, as
     /// [`nb_argmax`](Self::nb_argmax)), `None` when there was nothing to vote with.
+    #[inline]
     fn nb_votes(&self, x: &[f64], votes: &mut [f64], pos: &[usize]) -> Option<usize> {
         let total = self.stats.total();
         if self.stats.is_empty() || total == 0.0 {
@@ -511,6 +520,7 @@ impl Leaf {
 
     /// Adds `w` to class `id`'s weight (`nb`: keeping what naive Bayes needs); returns the
     /// class's weight now.
+    #[inline]
     fn add(&mut self, id: usize, w: f64, nb: bool) -> f64 {
         let was_zero = self.stats.get(id).map(|v| v == 0.0);
         self.stats.add(id, w);
@@ -704,10 +714,18 @@ impl HoeffdingTreeClassifier {
     }
 
     /// The id of class `y`, adding it when new.
+    #[inline]
     pub(crate) fn class_id(&mut self, y: &Label) -> usize {
-        if let Some(id) = self.labels.iter().position(|l| l == y) {
-            return id;
+        match self.labels.iter().position(|l| l == y) {
+            Some(id) => id,
+            None => self.add_class(y),
         }
+    }
+
+    /// Adds class `y` (new) and returns its id.
+    #[cold]
+    #[inline(never)]
+    fn add_class(&mut self, y: &Label) -> usize {
         self.labels.push(y.clone());
         self.classes.insert(y);
         self.sorted_ids = self
@@ -813,6 +831,7 @@ impl HoeffdingTreeClassifier {
     }
 
     /// The class probabilities of `x` (dense, checked) into `out`, in label order.
+    #[inline]
     pub(crate) fn proba_into(&self, x: &[f64], out: &mut [f64]) {
         match self.leaf_of(x) {
             Some(leaf) => {
@@ -1093,6 +1112,7 @@ impl HoeffdingTreeClassifier {
         }
     }
 
+    #[inline]
     pub(crate) fn check_label(y: &Label) -> Result<()> {
         y.check()
     }
