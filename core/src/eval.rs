@@ -294,24 +294,11 @@ impl ClusteringEvaluator {
         truth: Option<&Label>,
         weight: Option<f64>,
     ) -> Result<()> {
-        model.check_row(x)?;
-        check_weight(weight)?;
-        let prediction = model.predict_one(x)?;
-        let squared = match prediction {
-            Some(c) => {
-                self.distances.resize(model.n_clusters(), 0.0);
-                model.distances_into(x, &mut self.distances)?;
-                let d = self.distances.get(c).copied().ok_or_else(|| {
-                    Error::Unsupported(format!(
-                        "the clusterer predicted cluster {c} of {}",
-                        self.distances.len()
-                    ))
-                })?;
-                d * d
-            }
-            None => 0.0,
+        let scored = model.predict_then_learn(x, weight, &mut self.distances)?;
+        let (prediction, squared) = match scored {
+            Some((c, squared)) => (Some(c), squared),
+            None => (None, 0.0),
         };
-        model.learn_one(x, weight)?;
         self.metrics.update(prediction, squared, truth);
         self.rows += 1;
         Ok(())

@@ -629,29 +629,41 @@ where
     let mut ta = std::collections::HashMap::new();
     let mut pb = std::collections::HashMap::new();
     for (a, b) in truth.iter().zip(pred) {
-        let n = ta.len() as u32;
+        let n = ta.len();
         let i = *ta.entry(a).or_insert(n);
-        let n = pb.len() as u32;
+        let n = pb.len();
         let j = *pb.entry(b).or_insert(n);
         c.add(i, j);
     }
     c.ari()
 }
 
-/// A contingency table of (true class, predicted cluster) counts, grown row by row.
+/// A contingency table of (true class, predicted cluster) counts, grown row by row: dense,
+/// a row per class and a column per cluster (classes and clusters are numbered from 0).
 #[derive(Clone, Debug, Default)]
 struct Contingency {
-    cells: std::collections::HashMap<(u32, u32), u64>,
-    rows: std::collections::HashMap<u32, u64>,
-    cols: std::collections::HashMap<u32, u64>,
+    cells: Vec<Vec<u64>>,
+    rows: Vec<u64>,
+    cols: Vec<u64>,
     n: u64,
 }
 
 impl Contingency {
-    fn add(&mut self, i: u32, j: u32) {
-        *self.cells.entry((i, j)).or_default() += 1;
-        *self.rows.entry(i).or_default() += 1;
-        *self.cols.entry(j).or_default() += 1;
+    fn add(&mut self, i: usize, j: usize) {
+        if self.rows.len() <= i {
+            self.rows.resize(i + 1, 0);
+            self.cells.resize(i + 1, Vec::new());
+        }
+        if self.cols.len() <= j {
+            self.cols.resize(j + 1, 0);
+        }
+        let row = &mut self.cells[i];
+        if row.len() <= j {
+            row.resize(j + 1, 0);
+        }
+        row[j] += 1;
+        self.rows[i] += 1;
+        self.cols[j] += 1;
         self.n += 1;
     }
 
@@ -660,11 +672,11 @@ impl Contingency {
         if self.n == 0 {
             return None;
         }
-        let sq = |v: u64| i128::from(v) * i128::from(v);
+        let sq = |v: &u64| i128::from(*v) * i128::from(*v);
         let n = i128::from(self.n);
-        let sum_squares: i128 = self.cells.values().map(|&v| sq(v)).sum();
-        let rows: i128 = self.rows.values().map(|&v| sq(v)).sum();
-        let cols: i128 = self.cols.values().map(|&v| sq(v)).sum();
+        let sum_squares: i128 = self.cells.iter().flatten().map(sq).sum();
+        let rows: i128 = self.rows.iter().map(sq).sum();
+        let cols: i128 = self.cols.iter().map(sq).sum();
         let tp = sum_squares - n;
         let fp = rows - sum_squares;
         let fn_ = cols - sum_squares;
@@ -691,7 +703,7 @@ pub const CLUSTERING_METRICS: [&str; 2] = ["inertia", "ari"];
 pub struct ClusteringMetrics {
     inertia: f64,
     table: Contingency,
-    classes: std::collections::HashMap<Label, u32>,
+    classes: std::collections::HashMap<Label, usize>,
     labelled: bool,
 }
 
@@ -710,9 +722,16 @@ impl ClusteringMetrics {
         }
         if let Some(t) = truth {
             self.labelled = true;
-            let n = self.classes.len() as u32;
-            let i = *self.classes.entry(t.clone()).or_insert(n);
-            let j = pred.map_or(u32::MAX, |p| u32::try_from(p).unwrap_or(u32::MAX - 1));
+            let i = match self.classes.get(t) {
+                Some(&i) => i,
+                None => {
+                    let n = self.classes.len();
+                    self.classes.insert(t.clone(), n);
+                    n
+                }
+            };
+            // Column 0 is "no cluster", cluster c is column c + 1.
+            let j = pred.map_or(0, |p| p.saturating_add(1));
             self.table.add(i, j);
         }
     }

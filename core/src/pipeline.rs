@@ -981,6 +981,19 @@ impl<T: Transformer, M: Clusterer, F: RecordTransformer> Clusterer for Pipeline<
         }
         self.view_row(x, |m, row| m.distances_into(row, out))
     }
+    fn predict_then_learn(
+        &mut self,
+        x: Row<'_>,
+        weight: Option<f64>,
+        scratch: &mut Vec<f64>,
+    ) -> Result<Option<(usize, f64)>> {
+        if self.front.is_none() && self.steps.is_empty() {
+            // No stage between: the model's own one-call step.
+            self.model.check_learning()?;
+            return self.model.predict_then_learn(x, weight, scratch);
+        }
+        crate::traits::clusterer_step(self, x, weight, scratch)
+    }
 }
 
 impl<T: Transformer, M: Transformer, F: RecordTransformer> Transformer for Pipeline<T, M, F> {

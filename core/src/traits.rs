@@ -382,6 +382,24 @@ pub trait Clusterer {
     /// into `out`, whose length must be [`n_clusters`](Self::n_clusters). Allocates nothing.
     fn distances_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()>;
 
+    /// The prequential step in one call: the cluster of `x` and its squared distance to that
+    /// cluster's center, both as the model stood before this row (`None` before any center
+    /// exists), then learns `x`. Everything is checked before anything changes, so an error
+    /// leaves the model as it was. `scratch` is a buffer the default may use for the
+    /// distances (kept by the caller between rows, so that nothing is allocated per row).
+    ///
+    /// The default is [`predict_one`](Self::predict_one),
+    /// [`distances_into`](Self::distances_into), then [`learn_one`](Self::learn_one)
+    /// ([`clusterer_step`]); a model overrides it to find the nearest center once.
+    fn predict_then_learn(
+        &mut self,
+        x: Row<'_>,
+        weight: Option<f64>,
+        scratch: &mut Vec<f64>,
+    ) -> Result<Option<(usize, f64)>> {
+        clusterer_step(self, x, weight, scratch)
+    }
+
     /// Predicts every row of a batch.
     fn predict_many(&self, x: Batch<'_>) -> Result<Vec<Option<usize>>> {
         (0..x.n_rows())
@@ -404,6 +422,35 @@ pub trait Clusterer {
         }
         Ok(out)
     }
+}
+
+/// [`Clusterer::predict_then_learn`] by the model's separate calls: checks the row and the
+/// weight, predicts, measures the distances into `scratch`, then learns.
+pub fn clusterer_step<C: Clusterer + ?Sized>(
+    model: &mut C,
+    x: Row<'_>,
+    weight: Option<f64>,
+    scratch: &mut Vec<f64>,
+) -> Result<Option<(usize, f64)>> {
+    model.check_learning()?;
+    model.check_row(x)?;
+    check_weight(weight)?;
+    let scored = match model.predict_one(x)? {
+        Some(c) => {
+            scratch.resize(model.n_clusters(), 0.0);
+            model.distances_into(x, scratch)?;
+            let d = scratch.get(c).copied().ok_or_else(|| {
+                Error::Unsupported(format!(
+                    "the clusterer predicted cluster {c} of {}",
+                    scratch.len()
+                ))
+            })?;
+            Some((c, d * d))
+        }
+        None => None,
+    };
+    model.learn_one(x, weight)?;
+    Ok(scored)
 }
 
 /// Checks an output buffer's length.

@@ -202,6 +202,14 @@ macro_rules! model_table {
             fn learn_many(&mut self, x: Batch<'_>, weights: Option<&[f64]>) -> Result<()> {
                 each_clusterer!(self, m => m.learn_many(x, weights))
             }
+            fn predict_then_learn(
+                &mut self,
+                x: Row<'_>,
+                weight: Option<f64>,
+                scratch: &mut Vec<f64>,
+            ) -> Result<Option<(usize, f64)>> {
+                each_clusterer!(self, m => m.predict_then_learn(x, weight, scratch))
+            }
             fn predict_one(&self, x: Row<'_>) -> Result<Option<usize>> {
                 each_clusterer!(self, m => m.predict_one(x))
             }

@@ -504,6 +504,17 @@ impl KMeans {
     }
 }
 
+impl KMeans {
+    /// Moves center `c` toward `x` by its share `w / count` of the center's weight, after
+    /// adding `w` to that weight.
+    fn move_center(&mut self, c: usize, x: Row<'_>, w: f64) {
+        let d = x.dim();
+        self.counts[c] += w;
+        let rate = w / self.counts[c];
+        move_toward(&mut self.centers[c * d..(c + 1) * d], x, rate);
+    }
+}
+
 impl Clusterer for KMeans {
     fn n_features(&self) -> Option<usize> {
         self.d
@@ -540,10 +551,28 @@ impl Clusterer for KMeans {
             return Ok(());
         }
         let (c, _) = nearest(x, &self.centers, d);
-        self.counts[c] += w;
-        let rate = w / self.counts[c];
-        move_toward(&mut self.centers[c * d..(c + 1) * d], x, rate);
+        self.move_center(c, x, w);
         Ok(())
+    }
+
+    /// The nearest center found once: scored, then moved (when it exists) as
+    /// [`learn_one`](Clusterer::learn_one) moves it.
+    fn predict_then_learn(
+        &mut self,
+        x: Row<'_>,
+        weight: Option<f64>,
+        scratch: &mut Vec<f64>,
+    ) -> Result<Option<(usize, f64)>> {
+        let Some(d) = self.d.filter(|_| self.n_clusters() > 0) else {
+            return tidewater_core::traits::clusterer_step(self, x, weight, scratch);
+        };
+        self.check_row(x)?;
+        let w = check_weight(weight)?;
+        let (c, squared) = nearest(x, &self.centers, d);
+        if w > 0.0 {
+            self.move_center(c, x, w);
+        }
+        Ok(Some((c, squared)))
     }
 
     fn predict_one(&self, x: Row<'_>) -> Result<Option<usize>> {

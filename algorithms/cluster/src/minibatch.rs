@@ -380,6 +380,23 @@ impl Clusterer for MiniBatchKMeans {
         Ok(())
     }
 
+    /// The nearest center found once, then the row buffered.
+    fn predict_then_learn(
+        &mut self,
+        x: Row<'_>,
+        weight: Option<f64>,
+        _scratch: &mut Vec<f64>,
+    ) -> Result<Option<(usize, f64)>> {
+        self.check_row(x)?;
+        let w = check_weight(weight)?;
+        let scored = match self.d {
+            Some(d) if !self.centers.is_empty() => Some(nearest(x, &self.centers, d)),
+            _ => None,
+        };
+        self.push(x, w);
+        Ok(scored)
+    }
+
     fn predict_one(&self, x: Row<'_>) -> Result<Option<usize>> {
         self.check_row(x)?;
         Ok(match self.d {

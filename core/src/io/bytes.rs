@@ -220,6 +220,14 @@ mod tests {
             prop_assert_eq!(key(parse_number(s.as_bytes())), key(s.parse::<f64>().ok()), "{:?}", s);
         }
 
+        /// Plain decimals of every length read as `str::parse::<f64>` reads them, bit for
+        /// bit.
+        #[test]
+        fn plain_decimals_are_str_parse(s in "[-+]?[0-9]{0,21}(\\.[0-9]{0,21})?") {
+            let key = |v: Option<f64>| v.map(f64::to_bits);
+            prop_assert_eq!(key(parse_number(s.as_bytes())), key(s.parse::<f64>().ok()), "{:?}", s);
+        }
+
         /// Eight digits at a time give what a digit-by-digit loop gives, on any bytes.
         #[test]
         fn leading_digits_equals_the_scalar_loop(bytes in prop::collection::vec(prop_oneof![4 => 48u8..58, 1 => any::<u8>()], 0..40)) {

@@ -58,13 +58,54 @@ enum Field<'a> {
 }
 
 /// A field's bytes without surrounding whitespace (what `str::trim` removes).
+#[inline]
 fn trim_field(b: &[u8]) -> std::result::Result<&[u8], std::str::Utf8Error> {
+    if let (Some(first), Some(last)) = (b.first(), b.last())
+        && first.is_ascii_graphic()
+        && last.is_ascii_graphic()
+    {
+        // Printable ASCII at both ends (the common case): nothing to trim.
+        return Ok(b);
+    }
     let t = b.trim_ascii();
     if t.first().is_some_and(|c| !c.is_ascii()) || t.last().is_some_and(|c| !c.is_ascii()) {
         // Unicode whitespace may stand at an end: trim as text.
         return std::str::from_utf8(t).map(|s| s.trim().as_bytes());
     }
     Ok(t)
+}
+
+/// The fields of a line without quotes, as byte ranges between its commas, into `fields`.
+/// Eight bytes at a time: a lane holds a comma exactly when its byte XOR `,` is zero, found
+/// without carries between lanes.
+#[inline]
+fn split_commas(bytes: &[u8], fields: &mut Vec<(usize, usize)>) {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const COMMAS: u64 = 0x2C2C_2C2C_2C2C_2C2C;
+    let mut start = 0;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ COMMAS;
+        // The high bit of each lane set exactly when the lane is zero.
+        let mut zero = !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
+        while zero != 0 {
+            let i = base + (zero.trailing_zeros() / 8) as usize;
+            fields.push((start, i));
+            start = i + 1;
+            zero &= zero - 1;
+        }
+        base += 8;
+    }
+    for (k, &b) in chunks.remainder().iter().enumerate() {
+        if b == b',' {
+            fields.push((start, base + k));
+            start = base + k + 1;
+        }
+    }
+    fields.push((start, bytes.len()));
 }
 
 /// What a trimmed field holds: missing (empty, `NaN`, `nan`), a finite number, a
@@ -249,6 +290,13 @@ impl<R: Read> CsvReader<R> {
             let (a, b) = self.fields[i];
             let bad_utf8 = || parse_error(&self.name, line, (i + 1).to_string(), "invalid UTF-8");
             let field = trim_field(&self.row[a..b]).map_err(|_| bad_utf8())?;
+            if self.kinds[i] == ColumnKind::Numeric
+                && let Some(v) = super::bytes::parse_finite(field)
+            {
+                // The common case first: a finite number in a numeric column.
+                *cell = Cell::Num(v);
+                continue;
+            }
             match (classify(field).map_err(|_| bad_utf8())?, self.kinds[i]) {
                 (Field::Missing, _) => *cell = Cell::Missing,
                 (Field::NotFinite, _) => {
@@ -303,16 +351,10 @@ impl<R: Read> CsvReader<R> {
             self.line = n;
             self.fields.clear();
             self.row.clear();
-            if !bytes.contains(&b'"') {
+            // A line without a quote is split at its commas.
+            if !memchr::memchr(b'"', bytes).is_some() {
+                split_commas(bytes, &mut self.fields);
                 self.row.extend_from_slice(bytes);
-                let mut start = 0;
-                for (i, &b) in bytes.iter().enumerate() {
-                    if b == b',' {
-                        self.fields.push((start, i));
-                        start = i + 1;
-                    }
-                }
-                self.fields.push((start, bytes.len()));
                 return Ok(true);
             }
             let mut input = Vec::with_capacity(bytes.len() + 2);
@@ -695,6 +737,23 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Eight bytes at a time split a line as a byte-by-byte split at its commas does.
+        #[test]
+        fn split_commas_is_the_plain_split(line in prop::collection::vec(prop_oneof![3 => Just(b','), 1 => Just(0xACu8), 1 => Just(0x2Du8), 4 => any::<u8>()], 0..70)) {
+            let mut fields = Vec::new();
+            split_commas(&line, &mut fields);
+            let mut expected = Vec::new();
+            let mut start = 0;
+            for (i, &b) in line.iter().enumerate() {
+                if b == b',' {
+                    expected.push((start, i));
+                    start = i + 1;
+                }
+            }
+            expected.push((start, line.len()));
+            prop_assert_eq!(fields, expected);
+        }
 
         /// A plain column reads as the general reader reads it, or is left to it.
         #[test]
