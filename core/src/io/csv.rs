@@ -352,7 +352,7 @@ impl<R: Read> CsvReader<R> {
             self.fields.clear();
             self.row.clear();
             // A line without a quote is split at its commas.
-            if !memchr::memchr(b'"', bytes).is_some() {
+            if memchr::memchr(b'"', bytes).is_none() {
                 split_commas(bytes, &mut self.fields);
                 self.row.extend_from_slice(bytes);
                 return Ok(true);
