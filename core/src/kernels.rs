@@ -193,6 +193,159 @@ pub fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
     pulp::Arch::new().dispatch(SquaredDistanceOp { a, b })
 }
 
+/// The nearest of the centers stored row by row in `centers` (each `x.len()` long) to `x`:
+/// its index (the first on ties) and the squared distance, exactly as the argmin over the
+/// centers of [`squared_distance`] gives them (`(0, inf)` for no center).
+///
+/// Short rows (where [`squared_distance`] sums feature by feature in one chain) take eight
+/// centers at a time, each center's sum still in feature order, so that the eight chains of
+/// additions run side by side instead of one after the other: the same values, several
+/// times sooner.
+pub fn nearest_center(x: &[f64], centers: &[f64]) -> (usize, f64) {
+    let d = x.len();
+    let mut best = (0, f64::INFINITY);
+    if d == 0 {
+        if !centers.is_empty() {
+            best.1 = 0.0;
+        }
+        return best;
+    }
+    if d >= SMALL {
+        for (c, center) in centers.chunks_exact(d).enumerate() {
+            let s = squared_distance(x, center);
+            if s < best.1 {
+                best = (c, s);
+            }
+        }
+        return best;
+    }
+    for (b, block) in centers.chunks(BLOCK * d).enumerate() {
+        let m = block.len() / d;
+        let mut acc = [0.0f64; BLOCK];
+        if m == BLOCK {
+            for (j, &xj) in x.iter().enumerate() {
+                for (c, a) in acc.iter_mut().enumerate() {
+                    let t = xj - block[c * d + j];
+                    *a += t * t;
+                }
+            }
+        } else {
+            for (j, &xj) in x.iter().enumerate() {
+                for (c, a) in acc[..m].iter_mut().enumerate() {
+                    let t = xj - block[c * d + j];
+                    *a += t * t;
+                }
+            }
+        }
+        for (c, &s) in acc[..m].iter().enumerate() {
+            if s < best.1 {
+                best = (b * BLOCK + c, s);
+            }
+        }
+    }
+    best
+}
+
+/// Centers laid out for many [`nearest`](CenterBlocks::nearest) queries: for short rows,
+/// blocks of eight centers with each feature's eight values side by side (the last block
+/// padded with infinities, which are never nearest), so that one row's eight sums run as
+/// vector lanes; for long rows, the centers as given. Build it once per set of centers (a
+/// k-means iteration, a mini-batch step) and query it for every row.
+///
+/// [`nearest`](CenterBlocks::nearest) gives exactly what [`nearest_center`] gives.
+#[derive(Clone, Debug, Default)]
+pub struct CenterBlocks {
+    d: usize,
+    k: usize,
+    /// Blocked (short rows) or as given (long rows).
+    data: Vec<f64>,
+    #[cfg(target_arch = "x86_64")]
+    avx: bool,
+}
+
+const BLOCK: usize = 8;
+
+impl CenterBlocks {
+    /// The layout of `centers` (`k * d` values, center after center) for rows of `d` values.
+    pub fn new(centers: &[f64], d: usize) -> Self {
+        let mut b = CenterBlocks::default();
+        b.set(centers, d);
+        b
+    }
+
+    /// Lays out new centers, reusing the buffer.
+    pub fn set(&mut self, centers: &[f64], d: usize) {
+        self.d = d;
+        self.k = centers.len().checked_div(d).unwrap_or(0);
+        self.data.clear();
+        #[cfg(target_arch = "x86_64")]
+        {
+            self.avx = std::is_x86_feature_detected!("avx");
+        }
+        if d == 0 || d >= SMALL {
+            self.data.extend_from_slice(&centers[..self.k * d]);
+            return;
+        }
+        let blocks = self.k.div_ceil(BLOCK);
+        self.data.resize(blocks * BLOCK * d, f64::INFINITY);
+        for c in 0..self.k {
+            let (b, lane) = (c / BLOCK, c % BLOCK);
+            for j in 0..d {
+                self.data[(b * d + j) * BLOCK + lane] = centers[c * d + j];
+            }
+        }
+    }
+
+    /// The nearest center to `x` (of the width given to [`set`](Self::set)) and its squared
+    /// distance, the first on ties: [`nearest_center`] on the centers as given.
+    #[inline]
+    pub fn nearest(&self, x: &[f64]) -> (usize, f64) {
+        debug_assert_eq!(x.len(), self.d, "the row's width is not the centers'");
+        let d = self.d;
+        if d == 0 || d >= SMALL {
+            return nearest_center(x, &self.data);
+        }
+        #[cfg(target_arch = "x86_64")]
+        if self.avx {
+            // SAFETY: `blocked_avx` only requires the `avx` target feature, detected on the
+            // running CPU when the layout was made.
+            return unsafe { blocked_avx(&self.data, self.k, x) };
+        }
+        blocked(&self.data, self.k, x)
+    }
+}
+
+/// The blocked search: per block, eight sums in feature order, one lane per center (each
+/// lane's arithmetic that of [`reference::squared_distance`], multiply then add).
+#[inline(always)]
+fn blocked(data: &[f64], k: usize, x: &[f64]) -> (usize, f64) {
+    let d = x.len();
+    let mut best = (0, f64::INFINITY);
+    for (b, block) in data.chunks_exact(BLOCK * d).enumerate() {
+        let mut acc = [0.0f64; BLOCK];
+        for (&xj, col) in x.iter().zip(block.chunks_exact(BLOCK)) {
+            for (a, &cj) in acc.iter_mut().zip(col) {
+                let t = xj - cj;
+                *a += t * t;
+            }
+        }
+        let m = k.saturating_sub(b * BLOCK).min(BLOCK);
+        for (c, &s) in acc[..m].iter().enumerate() {
+            if s < best.1 {
+                best = (b * BLOCK + c, s);
+            }
+        }
+    }
+    best
+}
+
+/// [`blocked`] compiled with AVX (256-bit lanes; no FMA, so the values are the same).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn blocked_avx(data: &[f64], k: usize, x: &[f64]) -> (usize, f64) {
+    blocked(data, k, x)
+}
+
 // ---------------------------------------------------------------------------------------------
 // axpy.
 // ---------------------------------------------------------------------------------------------

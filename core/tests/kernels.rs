@@ -182,6 +182,45 @@ fn sparse_case() -> impl Strategy<Value = SparseCase> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
+    /// The nearest center is the argmin (first on ties) of `squared_distance`, bit for bit,
+    /// for short rows (blocked by eight centers) and long ones, with any number of centers.
+    #[test]
+    fn nearest_center_is_the_argmin_of_squared_distance(
+        d in 1usize..24,
+        k in 0usize..20,
+        seed in any::<u64>(),
+        ties in any::<bool>(),
+    ) {
+        let mut state = seed | 1;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 * 20.0 - 10.0
+        };
+        let x: Vec<f64> = (0..d).map(|_| next()).collect();
+        let mut centers: Vec<f64> = (0..k * d).map(|_| next()).collect();
+        if ties && k >= 3 {
+            // Two equal centers: the first must win.
+            let (a, b) = centers.split_at_mut(2 * d);
+            b[..d].copy_from_slice(&a[d..2 * d]);
+        }
+        let mut expected = (0usize, f64::INFINITY);
+        for (c, center) in centers.chunks_exact(d).enumerate() {
+            let s = kernels::squared_distance(&x, center);
+            if s < expected.1 {
+                expected = (c, s);
+            }
+        }
+        let got = kernels::nearest_center(&x, &centers);
+        prop_assert_eq!(got.0, expected.0);
+        prop_assert_eq!(got.1.to_bits(), expected.1.to_bits());
+        let blocks = kernels::CenterBlocks::new(&centers, d);
+        let got = blocks.nearest(&x);
+        prop_assert_eq!(got.0, expected.0);
+        prop_assert_eq!(got.1.to_bits(), expected.1.to_bits());
+    }
+
     #[test]
     fn dot_agrees_with_reference((a, b) in pair()) {
         let want = reference::dot(&a, &b);

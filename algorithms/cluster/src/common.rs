@@ -87,6 +87,11 @@ impl Rows for BatchRows<'_> {
 /// distance; the first one on ties.
 #[inline]
 pub(crate) fn nearest(x: Row<'_>, centers: &[f64], d: usize) -> (usize, f64) {
+    if let Row::Dense(v) = x
+        && v.len() == d
+    {
+        return tidewater_core::kernels::nearest_center(v, centers);
+    }
     let mut best = (0, f64::INFINITY);
     for (c, center) in centers.chunks_exact(d).enumerate() {
         let s = x.squared_distance(center);

@@ -3,6 +3,7 @@
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use tidewater_core::kernels::CenterBlocks;
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::traits::{check_batch, check_out_len};
@@ -261,6 +262,7 @@ fn assign(
     labels: &mut [usize],
     dist: &mut [f64],
 ) {
+    let blocks = CenterBlocks::new(centers, d);
     labels
         .par_chunks_mut(pass_rows)
         .zip(dist.par_chunks_mut(pass_rows))
@@ -268,13 +270,21 @@ fn assign(
         .for_each(|(t, (l, s))| {
             let start = t * pass_rows;
             for (o, (l, s)) in l.iter_mut().zip(s.iter_mut()).enumerate() {
-                (*l, *s) = nearest(rows.row(start + o), centers, d);
+                (*l, *s) = match rows.row(start + o) {
+                    Row::Dense(x) if x.len() == d => blocks.nearest(x),
+                    x => nearest(x, centers, d),
+                };
             }
         });
 }
 
-/// The new centers from the labels: each center's weighted sum of its rows, taken in row
-/// order (the centers in parallel), divided by their weight. A cluster left empty takes the
+/// Rows per block of the centers' sums (fixed, so that the sums do not depend on the
+/// threads or on `pass_rows`).
+const SUM_ROWS: usize = 4096;
+
+/// The new centers from the labels: each center's weighted sum of its rows (summed in row
+/// order within blocks of [`SUM_ROWS`] rows, the blocks in parallel, their sums then added
+/// in block order), divided by their weight. A cluster left empty takes the
 /// row farthest from its center (scikit-learn's relocation: the empty clusters in order
 /// take the rows of largest distance, in decreasing order, each removed from its cluster's
 /// sums); a cluster of no weight even then keeps its center. Returns the centers and the
@@ -288,32 +298,29 @@ fn update(
 ) -> (Vec<f64>, Vec<f64>) {
     let k = old.len() / d;
     let n = labels.len();
-    // The rows of each cluster, in row order (a counting sort).
-    let mut start = vec![0usize; k + 1];
-    for &l in labels {
-        start[l + 1] += 1;
-    }
-    for c in 0..k {
-        start[c + 1] += start[c];
-    }
-    let mut next = start.clone();
-    let mut order = vec![0usize; n];
-    for (i, &l) in labels.iter().enumerate() {
-        order[next[l]] = i;
-        next[l] += 1;
-    }
+    // Each block's sums in parallel (rows in order within it), then the blocks' sums in
+    // block order: reading the rows in their order, whatever the labels.
+    let partial: Vec<(Vec<f64>, Vec<f64>)> = labels
+        .par_chunks(SUM_ROWS)
+        .enumerate()
+        .map(|(t, block)| {
+            let mut s = vec![0.0; k * d];
+            let mut w = vec![0.0; k];
+            for (o, &c) in block.iter().enumerate() {
+                let i = t * SUM_ROWS + o;
+                let wi = rows.weight(i);
+                rows.row(i).axpy_into(wi, &mut s[c * d..(c + 1) * d]);
+                w[c] += wi;
+            }
+            (s, w)
+        })
+        .collect();
     let mut sums = vec![0.0; k * d];
     let mut weight = vec![0.0; k];
-    sums.par_chunks_mut(d)
-        .zip(weight.par_iter_mut())
-        .enumerate()
-        .for_each(|(c, (s, ws))| {
-            for &i in &order[start[c]..start[c + 1]] {
-                let w = rows.weight(i);
-                rows.row(i).axpy_into(w, s);
-                *ws += w;
-            }
-        });
+    for (s, w) in &partial {
+        sums.iter_mut().zip(s).for_each(|(a, b)| *a += b);
+        weight.iter_mut().zip(w).for_each(|(a, b)| *a += b);
+    }
     let empty: Vec<usize> = (0..k).filter(|&c| weight[c] == 0.0).collect();
     if !empty.is_empty() {
         // Each row's squared distance to its center before the update (Lloyd's pass has
@@ -441,8 +448,9 @@ fn lloyd(
 /// k-means++ (greedy, scikit-learn's rule with `2 + ln k` candidates per center), random
 /// rows, the first rows or given centers, `n_init` times, keeping the lowest inertia. The
 /// distance pass runs over the rows in parallel (rayon), each row's label and distance a
-/// function of that row alone; each center's new position sums its rows in row order; the
-/// inertia is summed in row order. So the result does not depend on the number of threads
+/// function of that row alone; each center's new position sums its rows in row order within
+/// fixed blocks of 4096 rows, the blocks' sums added in block order; the inertia is summed
+/// in row order. So the result does not depend on the number of threads
 /// or on how the rows are split into tasks, bit for bit. The draws come from ChaCha8 seeded
 /// by `seed` (each run from its own seed, drawn in turn), not numpy's: the same seed does not
 /// give scikit-learn's initial centers, but a given start gives its iterations.

@@ -307,10 +307,14 @@ impl MiniBatchKMeans {
         let k = self.params.n_clusters;
         let mut sums = vec![0.0; k * d];
         let mut weight = vec![0.0; k];
+        let blocks = tidewater_core::kernels::CenterBlocks::new(&self.centers, d);
         for j in 0..self.pending.len() {
             let x = self.pending.row(j);
             let w = self.pending.weights[j];
-            let (c, _) = nearest(x, &self.centers, d);
+            let (c, _) = match x {
+                Row::Dense(v) if v.len() == d => blocks.nearest(v),
+                x => nearest(x, &self.centers, d),
+            };
             x.axpy_into(w, &mut sums[c * d..(c + 1) * d]);
             weight[c] += w;
         }
