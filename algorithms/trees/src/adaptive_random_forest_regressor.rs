@@ -16,7 +16,7 @@ use crate::cart::MaxFeatures;
 use crate::growth;
 use crate::hoeffding_tree::{with_buf, with_dense};
 use crate::hoeffding_tree_regressor::{HoeffdingTreeRegressor, HoeffdingTreeRegressorParams};
-use crate::pyrandom::PyRandom;
+use tidewater_core::pyrandom::PyRandom;
 use crate::stats::Var;
 
 /// How a forest of regressors combines its trees' predictions.

@@ -16,7 +16,7 @@ use crate::growth;
 use crate::hoeffding_tree::{
     HoeffdingTreeClassifier, HoeffdingTreeClassifierParams, Leaf, Node, with_buf, with_dense,
 };
-use crate::pyrandom::PyRandom;
+use tidewater_core::pyrandom::PyRandom;
 use crate::stats::ClassDist;
 
 /// Hyper-parameters of [`HoeffdingAdaptiveTreeClassifier`] (River's names and defaults; the

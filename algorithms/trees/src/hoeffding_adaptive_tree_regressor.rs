@@ -16,7 +16,7 @@ use crate::hoeffding_tree::with_dense;
 use crate::hoeffding_tree_regressor::{
     HoeffdingTreeRegressor, HoeffdingTreeRegressorParams, RegNode,
 };
-use crate::pyrandom::PyRandom;
+use tidewater_core::pyrandom::PyRandom;
 use crate::stats::Var;
 
 /// Hyper-parameters of [`HoeffdingAdaptiveTreeRegressor`] (River's names and defaults; the

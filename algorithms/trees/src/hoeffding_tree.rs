@@ -13,7 +13,7 @@ use tidewater_core::{
 
 use crate::criterion::SplitCriterion;
 use crate::growth::{self, Branch, GrowingLeaf, Growth, Limits};
-use crate::pyrandom::PyRandom;
+use tidewater_core::pyrandom::PyRandom;
 use crate::splitter::{
     Evaluation, ExhaustiveObserver, GaussTable, HistogramObserver, NominalObserver, Suggestion,
     Test, Watch, gaussian_best_split,
