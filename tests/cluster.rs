@@ -691,3 +691,121 @@ fn rows_without_features_are_refused() {
     assert!(m.learn_one(Row::Dense(&[]), None).is_err());
     assert_eq!(m.n_features(), None);
 }
+
+// ---------------------------------------------------------------------------------------
+// The stream clusterers against River 0.26.1 (`reference/stream_cluster.py`).
+// ---------------------------------------------------------------------------------------
+
+/// The rows of `reference/stream_cluster.csv` (two features) and the blob of each.
+fn stream_rows() -> (Array2<f64>, Vec<usize>) {
+    let path = common::fixtures_dir().join("reference/stream_cluster.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut values = Vec::new();
+    let mut blobs = Vec::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        values.push(f[0].parse::<f64>().unwrap());
+        values.push(f[1].parse::<f64>().unwrap());
+        blobs.push(f[2].parse::<usize>().unwrap());
+    }
+    let n = blobs.len();
+    (Array2::from_shape_vec((n, 2), values).unwrap(), blobs)
+}
+
+/// Every row predicted (before it is learned), then learned.
+fn prequential(m: &mut dyn Clusterer, x: &Array2<f64>) -> Vec<Option<usize>> {
+    (0..x.nrows())
+        .map(|i| {
+            let p = m.predict_one(row(x, i)).unwrap();
+            m.learn_one(row(x, i), None).unwrap();
+            p
+        })
+        .collect()
+}
+
+/// DBSTREAM is deterministic and performs River's arithmetic in River's order, so the
+/// tolerance is none: every prediction of the 2000 rows (the macro cluster River's
+/// `predict_one` gives before the row is learned; River says 0 where there is no macro
+/// cluster yet, only before the first row here), the final micro-clusters (ids, centers,
+/// weights) and macro clusters are River's, bit for bit. Two cases: River's defaults, and
+/// wider micro-clusters with faster fading, rarer clean-ups and a minimum weight of 2 (so
+/// noise micro-clusters start no macro cluster). The rows drift at row 1000, so fading and
+/// clean-up remove micro-clusters on the way.
+#[test]
+fn dbstream_reproduces_river_row_for_row() {
+    use tidewater::cluster::DBStreamParams;
+    let f = fixture("stream_cluster.json");
+    assert_eq!(f["river"], "0.26.1");
+    let (x, _) = stream_rows();
+    for name in ["dbstream_defaults", "dbstream_wide"] {
+        let case = &f["cases"][name];
+        let p = &case["params"];
+        let mut params = DBStreamParams::default();
+        if let Some(v) = p["clustering_threshold"].as_f64() {
+            params = params.clustering_threshold(v);
+        }
+        if let Some(v) = p["fading_factor"].as_f64() {
+            params = params.fading_factor(v);
+        }
+        if let Some(v) = p["cleanup_interval"].as_f64() {
+            params = params.cleanup_interval(v);
+        }
+        if let Some(v) = p["intersection_factor"].as_f64() {
+            params = params.intersection_factor(v);
+        }
+        if let Some(v) = p["minimum_weight"].as_f64() {
+            params = params.minimum_weight(v);
+        }
+        let mut m = params.build().unwrap();
+        let got = prequential(&mut m, &x);
+        let want: Vec<usize> = floats(&case["predictions"])
+            .iter()
+            .map(|&v| v as usize)
+            .collect();
+        assert_eq!(got[0], None, "{name}: no cluster before the first row");
+        let got: Vec<usize> = got.iter().map(|p| p.unwrap_or(0)).collect();
+        assert_eq!(got.len(), want.len());
+        let first_diff = got.iter().zip(&want).position(|(a, b)| a != b);
+        assert_eq!(first_diff, None, "{name}: first differing row");
+        assert_eq!(
+            m.n_micro_clusters() as u64,
+            case["n_micro_clusters"].as_u64().unwrap(),
+            "{name}"
+        );
+        assert_eq!(
+            m.n_clusters() as u64,
+            case["n_macro_clusters"].as_u64().unwrap(),
+            "{name}"
+        );
+        let ids: Vec<u64> = floats(&case["micro_ids"])
+            .iter()
+            .map(|&v| v as u64)
+            .collect();
+        assert_eq!(m.micro_cluster_ids(), &ids[..], "{name}");
+        assert_eq!(
+            m.micro_cluster_weights(),
+            &floats(&case["micro_weights"])[..],
+            "{name}"
+        );
+        let centers: Vec<Vec<f64>> = m
+            .micro_cluster_centers()
+            .rows()
+            .into_iter()
+            .map(|r| r.to_vec())
+            .collect();
+        assert_eq!(centers, matrix(&case["micro_centers"]), "{name}");
+        let macros: Vec<Vec<f64>> = m
+            .cluster_centers()
+            .rows()
+            .into_iter()
+            .map(|r| r.to_vec())
+            .collect();
+        assert_eq!(macros, matrix(&case["macro_centers"]), "{name}");
+        println!(
+            "{name}: {} predictions, {} micro-clusters, {} macro clusters, as River's",
+            got.len(),
+            m.n_micro_clusters(),
+            m.n_clusters()
+        );
+    }
+}

@@ -15,11 +15,13 @@
 //! not depend on the number of threads either.
 
 mod common;
+mod dbstream;
 mod elkan;
 mod kmeans;
 mod minibatch;
 
 pub use common::KMeansInit;
+pub use dbstream::{DBStream, DBStreamParams};
 pub use kmeans::{KMeans, KMeansAlgorithm, KMeansParams};
 pub use minibatch::{MiniBatchKMeans, MiniBatchKMeansParams};
 /// The error type of this crate: the core one, since every failure here is a core kind.
