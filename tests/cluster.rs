@@ -809,3 +809,92 @@ fn dbstream_reproduces_river_row_for_row() {
         );
     }
 }
+
+/// CluStream with `offline = incremental` and a seed makes River's draws (Python's Mersenne
+/// Twister and Box-Muller, as River's `KMeans` takes them) and River's arithmetic in River's
+/// order, so the tolerance is none here either: every prediction of the 2000 rows, the final
+/// micro-clusters (centers, weights) and macro centers are River's, bit for bit. River's
+/// `predict_one` says 0 before its first offline step; tidewater says `None`, and the
+/// fixture records, row by row, whether River's k-means existed. Two cases: River's
+/// defaults (seed 42: 100 micro-clusters, an offline step every 100 rows), and a small one
+/// (30 micro-clusters, a time window of 200 rows so old micro-clusters are replaced after
+/// the drift at row 1000, an offline step every 50 rows, other k-means parameters).
+#[test]
+fn clustream_reproduces_river_row_for_row() {
+    use tidewater::cluster::CluStreamParams;
+    let f = fixture("stream_cluster.json");
+    let (x, _) = stream_rows();
+    for name in ["clustream_seed_42", "clustream_small"] {
+        let case = &f["cases"][name];
+        let p = &case["params"];
+        let mut params = CluStreamParams::default().seed(p["seed"].as_u64().unwrap());
+        if let Some(v) = p["n_macro_clusters"].as_u64() {
+            params = params.n_macro_clusters(v as usize);
+        }
+        if let Some(v) = p["max_micro_clusters"].as_u64() {
+            params = params.max_micro_clusters(v as usize);
+        }
+        if let Some(v) = p["time_window"].as_u64() {
+            params = params.time_window(v);
+        }
+        if let Some(v) = p["time_gap"].as_u64() {
+            params = params.time_gap(v);
+        }
+        if let Some(v) = p["halflife"].as_f64() {
+            params = params.halflife(v);
+        }
+        if let Some(v) = p["sigma"].as_f64() {
+            params = params.sigma(v);
+        }
+        let mut m = params.build().unwrap();
+        let got = prequential(&mut m, &x);
+        let want: Vec<usize> = floats(&case["predictions"])
+            .iter()
+            .map(|&v| v as usize)
+            .collect();
+        let has_macro: Vec<bool> = case["macro"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_bool().unwrap())
+            .collect();
+        assert_eq!(got.len(), want.len());
+        for (i, g) in got.iter().enumerate() {
+            assert_eq!(g.is_some(), has_macro[i], "{name}, row {i}: macro clusters");
+            assert_eq!(g.unwrap_or(0), want[i], "{name}, row {i}");
+        }
+        assert_eq!(
+            m.n_micro_clusters() as u64,
+            case["n_micro_clusters"].as_u64().unwrap()
+        );
+        assert_eq!(
+            m.n_clusters() as u64,
+            case["n_macro_clusters"].as_u64().unwrap()
+        );
+        assert_eq!(
+            m.micro_cluster_weights(),
+            &floats(&case["micro_weights"])[..],
+            "{name}"
+        );
+        let centers: Vec<Vec<f64>> = m
+            .micro_cluster_centers()
+            .rows()
+            .into_iter()
+            .map(|r| r.to_vec())
+            .collect();
+        assert_eq!(centers, matrix(&case["micro_centers"]), "{name}");
+        let macros: Vec<Vec<f64>> = m
+            .cluster_centers()
+            .rows()
+            .into_iter()
+            .map(|r| r.to_vec())
+            .collect();
+        assert_eq!(macros, matrix(&case["macro_centers"]), "{name}");
+        let first = has_macro.iter().position(|&b| b).unwrap();
+        println!(
+            "{name}: {} predictions as River's (macro clusters from row {first}), {} micro-clusters",
+            got.len(),
+            m.n_micro_clusters()
+        );
+    }
+}

@@ -14,12 +14,14 @@
 //! every machine, and the parallel passes over rows are reduced in a fixed order, so it does
 //! not depend on the number of threads either.
 
+mod clustream;
 mod common;
 mod dbstream;
 mod elkan;
 mod kmeans;
 mod minibatch;
 
+pub use clustream::{CluStream, CluStreamOffline, CluStreamParams};
 pub use common::KMeansInit;
 pub use dbstream::{DBStream, DBStreamParams};
 pub use kmeans::{KMeans, KMeansAlgorithm, KMeansParams};
