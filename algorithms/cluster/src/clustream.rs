@@ -27,9 +27,12 @@ pub enum CluStreamOffline {
     /// micro-cluster's center once, in order, moving its nearest center by `halflife`
     /// toward it. The micro-clusters' weights play no part.
     Incremental,
-    /// The paper's: this crate's [`KMeans`](crate::KMeans) (k-means++ seeded by `seed`,
-    /// then Lloyd's iterations) on the micro-clusters' centers, each weighted by its
-    /// micro-cluster's weight. Needs `max_micro_clusters >= n_macro_clusters`.
+    /// The paper's: this crate's [`KMeans`](crate::KMeans) on the micro-clusters' centers,
+    /// each weighted by its micro-cluster's weight: Lloyd's iterations from k-means++
+    /// (seeded by `seed`) at the first step, and from the previous step's macro centers
+    /// afterwards, so that a cluster keeps its number while the stream moves (k-means++
+    /// afresh at every step would renumber the clusters at random). Needs
+    /// `max_micro_clusters >= n_macro_clusters`.
     Lloyd,
 }
 
@@ -487,14 +490,20 @@ impl CluStream {
                 // The micro-clusters' weights are positive and finite, and there are at
                 // least n_macro_clusters of them (checked with the parameters), so k-means
                 // takes them; should a weight overflow, the previous centers stay.
+                // The first step starts from k-means++; later ones from the previous macro
+                // centers, so that cluster numbers keep their meaning as the stream goes.
+                let mut params = KMeansParams::default().n_clusters(k).seed(self.seed);
+                if self.macro_centers.len() == k * d {
+                    params = params.initial_centers(
+                        self.macro_centers
+                            .chunks_exact(d)
+                            .map(<[f64]>::to_vec)
+                            .collect(),
+                    );
+                }
                 let fitted = Dataset::new(FeatureMatrix::Dense(x), vec![], schema)
                     .and_then(|ds| ds.with_weights(self.micro.weight.clone()))
-                    .and_then(|ds| {
-                        KMeansParams::default()
-                            .n_clusters(k)
-                            .seed(self.seed)
-                            .fit(&ds)
-                    });
+                    .and_then(|ds| params.fit(&ds));
                 if let Ok(km) = fitted {
                     self.macro_centers.clear();
                     self.macro_centers
