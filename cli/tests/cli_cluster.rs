@@ -1,7 +1,7 @@
 //! The clusterers through the `tidewater` program: scikit-learn's Lloyd run on standardised
-//! iris by `fit` then `predict` and `transform`, `eval`'s inertia and ARI against the
-//! library's own prequential loop, a scaler in front of k-means, and errors that name what
-//! is wrong.
+//! iris by `fit` then `predict` and `transform`, `eval`'s inertia, ARI and silhouette against
+//! the library's own prequential loop, a scaler in front of k-means, and errors that name
+//! what is wrong.
 
 use serde_json::Value;
 use tidewater::core::metrics::ClusteringMetrics;
@@ -107,8 +107,9 @@ fn dataset(x: &[Vec<f64>]) -> tidewater::Dataset {
     .unwrap()
 }
 
-/// The library's prequential loop: predict, score, then learn each row.
-fn prequential(spec: &str, with_labels: bool) -> (f64, Option<f64>) {
+/// The library's prequential loop: predict, score, then learn each row; the inertia, the
+/// ARI and the silhouette.
+fn prequential(spec: &str, with_labels: bool) -> (f64, Option<f64>, Option<f64>) {
     let (x, y) = blobs();
     let AnyModel::Clusterer(mut m) = registry::build(spec).unwrap() else {
         panic!("a clusterer pipeline")
@@ -122,13 +123,13 @@ fn prequential(spec: &str, with_labels: bool) -> (f64, Option<f64>) {
         let sq = p.map_or(0.0, |c| d[c] * d[c]);
         m.learn_one(row, None).unwrap();
         let truth = Label::from(*l);
-        metrics.update(p, sq, with_labels.then_some(&truth));
+        metrics.update(row, p, sq, with_labels.then_some(&truth));
     }
-    (metrics.inertia(), metrics.ari())
+    (metrics.inertia(), metrics.ari(), metrics.silhouette())
 }
 
 #[test]
-fn eval_reports_inertia_and_ari_as_the_library_scores_them() {
+fn eval_reports_inertia_ari_and_silhouette_as_the_library_scores_them() {
     let dir = TempDir::new("kmeans-eval");
     let data = write_blobs(&dir, "blobs.csv", true);
     for spec in [
@@ -151,7 +152,7 @@ fn eval_reports_inertia_and_ari_as_the_library_scores_them() {
             assert!(out.get(k).is_some(), "{spec}: no `{k}` in {out}");
         }
         assert_eq!(out["rows"], 60);
-        let (inertia, ari) = prequential(spec, true);
+        let (inertia, ari, silhouette) = prequential(spec, true);
         close_one(
             out["metrics"]["inertia"].as_f64().unwrap(),
             inertia,
@@ -161,6 +162,12 @@ fn eval_reports_inertia_and_ari_as_the_library_scores_them() {
         close_one(
             out["metrics"]["ari"].as_f64().unwrap(),
             ari.unwrap(),
+            1e-12,
+            spec,
+        );
+        close_one(
+            out["metrics"]["silhouette"].as_f64().unwrap(),
+            silhouette.unwrap(),
             1e-12,
             spec,
         );
@@ -190,7 +197,10 @@ fn eval_reports_inertia_and_ari_as_the_library_scores_them() {
     ])
     .ok()
     .to_owned();
-    assert!(text.contains("inertia") && text.contains("ari"), "{text}");
+    assert!(
+        text.contains("inertia") && text.contains("ari") && text.contains("silhouette"),
+        "{text}"
+    );
     // Without a target, every column is a feature and there is no ARI.
     let plain = write_blobs(&dir, "plain.csv", false);
     let out = tw(&[
@@ -203,12 +213,17 @@ fn eval_reports_inertia_and_ari_as_the_library_scores_them() {
     ])
     .json();
     assert_eq!(out["metrics"]["ari"], Value::Null);
+    let (inertia, _, silhouette) = prequential("kmeans(n_clusters=3)", false);
     close_one(
         out["metrics"]["inertia"].as_f64().unwrap(),
-        prequential("kmeans(n_clusters=3)", false).0,
+        inertia,
         1e-12,
         "inertia without labels",
     );
+    // The silhouette needs no labels; well-separated blobs score high.
+    let s = out["metrics"]["silhouette"].as_f64().unwrap();
+    close_one(s, silhouette.unwrap(), 1e-12, "silhouette without labels");
+    assert!(s > 0.7, "{out}");
 }
 
 #[test]
