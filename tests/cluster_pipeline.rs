@@ -127,13 +127,18 @@ fn the_batch_path_fits_the_scaler_then_kmeans_on_the_scaled_rows() {
     for i in 3..n {
         assert_eq!(labels[i], labels[i % 3], "row {i}");
     }
-    // The catalogue knows both clusterers by role, and their saved tags are their own.
-    for name in ["kmeans", "minibatch_kmeans"] {
+    // The catalogue knows every clusterer by role, and their saved tags are their own.
+    for name in ["kmeans", "minibatch_kmeans", "clustream", "dbstream"] {
         assert_eq!(registry::entry(name).unwrap().role, Role::Clusterer);
     }
     assert_eq!(
         AnyClusterer::TAGS,
-        &[("KMeans", 0), ("MiniBatchKMeans", 1)][..]
+        &[
+            ("KMeans", 0),
+            ("MiniBatchKMeans", 1),
+            ("CluStream", 2),
+            ("DBStream", 3)
+        ][..]
     );
 }
 

@@ -1,7 +1,7 @@
 //! The clusterers through the `tidewater` program: scikit-learn's Lloyd run on standardised
 //! iris by `fit` then `predict` and `transform`, `eval`'s inertia, ARI and silhouette against
-//! the library's own prequential loop, a scaler in front of k-means, and errors that name
-//! what is wrong.
+//! the library's own prequential loop, a scaler in front of k-means, the stream clusterers
+//! (CluStream, DBSTREAM) through every command, and errors that name what is wrong.
 
 use serde_json::Value;
 use tidewater::core::metrics::ClusteringMetrics;
@@ -136,6 +136,8 @@ fn eval_reports_inertia_ari_and_silhouette_as_the_library_scores_them() {
         "kmeans(n_clusters=3)",
         "standard_scaler|kmeans(n_clusters=3)",
         "minibatch_kmeans(n_clusters=3,batch_size=5,seed=3)",
+        "clustream(n_macro_clusters=3,max_micro_clusters=10,time_gap=10,seed=4)",
+        "dbstream",
     ] {
         let out = tw(&[
             "eval", "--model", spec, "--data", &data, "--target", "label", "--json",
@@ -361,4 +363,107 @@ fn bad_input_to_a_clusterer_is_a_one_line_error_naming_it() {
         .input_error(&["--proba", "not a classifier"]);
     let inspect = tw(&["inspect", "--load", &save, "--json"]).json();
     assert_eq!(inspect["role"], "clusterer");
+}
+
+/// CluStream and DBSTREAM through every command: `fit` is the library's row loop, `predict`
+/// and `transform` give the library's clusters and distances to the macro centers, `learn`
+/// then `learn --load` equals one `learn` over both files, `inspect` says clusterer, and
+/// bad parameters are one-line errors naming them.
+#[test]
+fn the_stream_clusterers_work_through_every_command() {
+    let dir = TempDir::new("stream-clusterers");
+    let plain = write_blobs(&dir, "plain.csv", false);
+    let (x, _) = blobs();
+    for (name, spec) in [
+        (
+            "clustream",
+            "clustream(n_macro_clusters=3,max_micro_clusters=10,time_gap=10,seed=4)",
+        ),
+        ("dbstream", "dbstream"),
+        (
+            "clustream_lloyd",
+            "clustream(n_macro_clusters=3,max_micro_clusters=10,time_gap=10,seed=4,offline=lloyd)",
+        ),
+    ] {
+        let model = dir.path(&format!("{name}.tw"));
+        tw(&["fit", "--model", spec, "--data", &plain, "--save", &model]).ok();
+        let lib = registry::fit(spec, &dataset(&x)).unwrap();
+        let AnyModel::Clusterer(m) = &lib else {
+            panic!("a clusterer pipeline")
+        };
+        let k = m.n_clusters();
+        assert!(k > 0, "{spec}: no macro clusters after 60 rows");
+        let out = tw(&["predict", "--load", &model, "--data", &plain, "--json"]).json();
+        let want: Vec<usize> = x
+            .iter()
+            .map(|r| m.predict_one(Row::Dense(r)).unwrap().unwrap())
+            .collect();
+        assert_eq!(indices(&out["predictions"]), want, "{spec}");
+        // Three well-separated blobs: the macro clusters find them.
+        let mut seen = want.clone();
+        seen.sort_unstable();
+        seen.dedup();
+        assert!(seen.len() >= 3, "{spec}: clusters {seen:?}");
+        let t = tw(&["transform", "--load", &model, "--data", &plain, "--json"]).json();
+        let columns: Vec<String> = (0..k).map(|j| format!("d{j}")).collect();
+        assert_eq!(t["columns"], serde_json::json!(columns), "{spec}");
+        let values = matrix(&t["values"]);
+        for (r, got) in x.iter().zip(&values) {
+            let mut d = vec![0.0; k];
+            m.distances_into(Row::Dense(r), &mut d).unwrap();
+            assert_eq!(got, &d, "{spec}");
+        }
+        let inspect = tw(&["inspect", "--load", &model, "--json"]).json();
+        assert_eq!(inspect["role"], "clusterer", "{spec}");
+        // learn, then learn --load, is one learn over both files.
+        let (a, b, c) = (
+            dir.path(&format!("{name}-a.tw")),
+            dir.path(&format!("{name}-b.tw")),
+            dir.path(&format!("{name}-c.tw")),
+        );
+        tw(&["learn", "--model", spec, "--data", &plain, "--save", &a]).ok();
+        tw(&["learn", "--load", &a, "--data", &plain, "--save", &b]).ok();
+        tw(&[
+            "learn", "--model", spec, "--data", &plain, &plain, "--save", &c,
+        ])
+        .ok();
+        let pb = tw(&["transform", "--load", &b, "--data", &plain])
+            .ok()
+            .to_owned();
+        let pc = tw(&["transform", "--load", &c, "--data", &plain])
+            .ok()
+            .to_owned();
+        assert_eq!(pb, pc, "{spec}");
+    }
+    let save = dir.path("bad.tw");
+    tw(&[
+        "fit",
+        "--model",
+        "dbstream(fading_factor=0)",
+        "--data",
+        &plain,
+        "--save",
+        &save,
+    ])
+    .input_error(&["fading_factor"]);
+    tw(&[
+        "fit",
+        "--model",
+        "clustream(offline=lloyd,n_macro_clusters=20,max_micro_clusters=10)",
+        "--data",
+        &plain,
+        "--save",
+        &save,
+    ])
+    .input_error(&["n_macro_clusters", "max_micro_clusters"]);
+    tw(&[
+        "fit",
+        "--model",
+        "clustream(offline=batch)",
+        "--data",
+        &plain,
+        "--save",
+        &save,
+    ])
+    .input_error(&["offline", "incremental", "lloyd"]);
 }
