@@ -1,6 +1,7 @@
 //! Clustering: the k-means reference fixtures through the library, k-means++ against
-//! scikit-learn's inertia, and the laws (thread count and chunking, the documented
-//! mini-batch update, refused rows, round trip mid-stream) as property tests.
+//! scikit-learn's inertia, CluStream and DBSTREAM against River 0.26.1 row for row, and the
+//! laws (thread count and chunking, the documented mini-batch update, refused rows, round
+//! trip mid-stream, for the stream clusterers too) as property tests.
 
 use ndarray::{Array2, s};
 use proptest::prelude::*;
@@ -929,4 +930,202 @@ fn clustream_lloyd_offline_step_follows_the_blobs_better_than_river_s() {
     println!("prequential ARI: incremental (River's) {river:.3}, lloyd {lloyd:.3}");
     assert!(lloyd > 0.75, "{lloyd}");
     assert!(lloyd > river + 0.1, "{lloyd} against {river}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Laws of the stream clusterers.
+// ---------------------------------------------------------------------------------------
+
+fn clustream_params() -> impl Strategy<Value = tidewater::cluster::CluStreamParams> {
+    use tidewater::cluster::{CluStreamOffline, CluStreamParams};
+    (
+        1usize..4,
+        4usize..12,
+        1u64..15,
+        3u64..60,
+        0.5f64..3.0,
+        prop::sample::select(vec![CluStreamOffline::Incremental, CluStreamOffline::Lloyd]),
+        0u64..100,
+    )
+        .prop_map(|(k, m, gap, window, r, offline, seed)| {
+            CluStreamParams::default()
+                .n_macro_clusters(k)
+                .max_micro_clusters(m)
+                .time_gap(gap)
+                .time_window(window)
+                .micro_cluster_r_factor(r)
+                .offline(offline)
+                .seed(seed)
+        })
+}
+
+fn dbstream_params() -> impl Strategy<Value = tidewater::cluster::DBStreamParams> {
+    use tidewater::cluster::DBStreamParams;
+    (
+        0.5f64..5.0,
+        0.001f64..0.5,
+        prop::sample::select(vec![1.0, 2.0, 3.0, 4.5]),
+        0.0f64..1.0,
+        0.0f64..3.0,
+    )
+        .prop_map(|(r, fading, cleanup, alpha, minimum)| {
+            DBStreamParams::default()
+                .clustering_threshold(r)
+                .fading_factor(fading)
+                .cleanup_interval(cleanup)
+                .intersection_factor(alpha)
+                .minimum_weight(minimum)
+        })
+}
+
+/// Every prediction (cluster, then distances) of every row of `x`.
+fn predictions(m: &dyn Clusterer, x: &Array2<f64>) -> Vec<(Option<usize>, Vec<u64>)> {
+    (0..x.nrows())
+        .map(|i| {
+            let mut d = vec![0.0; m.n_clusters()];
+            m.distances_into(row(x, i), &mut d).unwrap();
+            let bits = d.iter().map(|v| v.to_bits()).collect();
+            (m.predict_one(row(x, i)).unwrap(), bits)
+        })
+        .collect()
+}
+
+/// Rows `0..cut` learned (one at least), then a row with a NaN or an infinity (alone, and inside a batch of
+/// good rows), a row of the wrong width and a bad weight are refused, naming the feature or
+/// row, and leave the model bit-identical (its bytes and its predictions).
+fn refuses_bad_rows<M>(
+    mut m: M,
+    b: &Blobs,
+    cut: usize,
+    at: usize,
+    bad: f64,
+) -> Result<(), TestCaseError>
+where
+    M: Clusterer + serde::Serialize,
+{
+    let (n, d) = b.x.dim();
+    let w = b.w.as_deref();
+    // At least one row, so the model knows its width.
+    for i in 0..cut.clamp(1, n) {
+        m.learn_one(row(&b.x, i), w.map(|w| w[i])).unwrap();
+    }
+    let before = bytes(&m);
+    let preds = predictions(&m, &b.x);
+    let mut bad_x = b.x.clone();
+    let at = at % n;
+    bad_x[[at, d - 1]] = bad;
+    let err = m.learn_one(row(&bad_x, at), None).unwrap_err().to_string();
+    prop_assert!(err.contains(&format!("feature {}", d - 1)), "{}", err);
+    let err = m
+        .learn_many(Batch::Dense(bad_x.view()), w)
+        .unwrap_err()
+        .to_string();
+    prop_assert!(err.contains(&format!("row {at}")), "{}", err);
+    prop_assert!(m.predict_one(row(&bad_x, at)).is_err());
+    prop_assert!(m.learn_one(Row::Dense(&vec![0.0; d + 1]), None).is_err());
+    prop_assert!(m.learn_one(row(&b.x, 0), Some(f64::NAN)).is_err());
+    prop_assert!(m.learn_one(row(&b.x, 0), Some(-1.0)).is_err());
+    prop_assert_eq!(bytes(&m), before);
+    prop_assert_eq!(predictions(&m, &b.x), preds);
+    Ok(())
+}
+
+/// Saved and loaded after `cut` rows, the model equals the original, predicts as it does,
+/// and, learning the remaining rows, stays equal to it row after row.
+fn round_trips<M>(mut m: M, b: &Blobs, cut: usize) -> Result<(), TestCaseError>
+where
+    M: Clusterer + serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let n = b.x.nrows();
+    let w = b.w.as_deref();
+    let cut = cut.min(n);
+    for i in 0..cut {
+        m.learn_one(row(&b.x, i), w.map(|w| w[i])).unwrap();
+    }
+    let mut back: M = postcard::from_bytes(&bytes(&m)).unwrap();
+    prop_assert_eq!(&back, &m);
+    prop_assert_eq!(predictions(&back, &b.x), predictions(&m, &b.x));
+    for i in cut..n {
+        m.learn_one(row(&b.x, i), w.map(|w| w[i])).unwrap();
+        back.learn_one(row(&b.x, i), w.map(|w| w[i])).unwrap();
+        prop_assert_eq!(
+            back.predict_one(row(&b.x, i)).unwrap(),
+            m.predict_one(row(&b.x, i)).unwrap()
+        );
+    }
+    prop_assert_eq!(bytes(&back), bytes(&m));
+    prop_assert_eq!(predictions(&back, &b.x), predictions(&m, &b.x));
+    Ok(())
+}
+
+/// `learn_many` over chunks cut at `fractions` of the rows is the row loop, bit for bit.
+fn chunking_is_the_row_loop<M>(
+    mut rows: M,
+    mut chunks: M,
+    b: &Blobs,
+    fractions: &[f64],
+) -> Result<(), TestCaseError>
+where
+    M: Clusterer + serde::Serialize,
+{
+    let n = b.x.nrows();
+    let w = b.w.as_deref();
+    for i in 0..n {
+        rows.learn_one(row(&b.x, i), w.map(|w| w[i])).unwrap();
+    }
+    for pair in cuts(n, fractions).windows(2) {
+        let part = b.x.slice(s![pair[0]..pair[1], ..]);
+        chunks
+            .learn_many(Batch::Dense(part), w.map(|w| &w[pair[0]..pair[1]]))
+            .unwrap();
+    }
+    prop_assert_eq!(bytes(&chunks), bytes(&rows));
+    prop_assert_eq!(predictions(&chunks, &b.x), predictions(&rows, &b.x));
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// No poisoning: CluStream and DBSTREAM refuse a NaN or infinite row (alone or in a
+    /// batch), a row of the wrong width and a bad weight, mid-stream, unchanged.
+    #[test]
+    fn stream_clusterers_refuse_bad_rows_unchanged(
+        b in blobs(8),
+        cut in 0usize..120,
+        at in 0usize..120,
+        bad in prop::sample::select(vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY]),
+        cp in clustream_params(),
+        dp in dbstream_params(),
+    ) {
+        refuses_bad_rows(cp.build().unwrap(), &b, cut, at, bad)?;
+        refuses_bad_rows(dp.build().unwrap(), &b, cut, at, bad)?;
+    }
+
+    /// Round trip: saved and loaded at any point of the stream, CluStream and DBSTREAM
+    /// predict and keep learning identically.
+    #[test]
+    fn stream_clusterers_continue_identically_after_a_round_trip(
+        b in blobs(4),
+        cut in 0usize..120,
+        cp in clustream_params(),
+        dp in dbstream_params(),
+    ) {
+        round_trips(cp.build().unwrap(), &b, cut)?;
+        round_trips(dp.build().unwrap(), &b, cut)?;
+    }
+
+    /// Chunking: `learn_many` over any split of the rows (with their weights) is
+    /// `learn_one` row after row, bit for bit (DBSTREAM reclusters once per batch, which
+    /// gives the same macro clusters).
+    #[test]
+    fn stream_clusterers_learn_many_over_any_chunking_is_the_row_loop(
+        b in blobs(4),
+        fractions in prop::collection::vec(0.0f64..1.0, 0..6),
+        cp in clustream_params(),
+        dp in dbstream_params(),
+    ) {
+        chunking_is_the_row_loop(cp.build().unwrap(), cp.build().unwrap(), &b, &fractions)?;
+        chunking_is_the_row_loop(dp.build().unwrap(), dp.build().unwrap(), &b, &fractions)?;
+    }
 }
