@@ -1,5 +1,6 @@
 //! Hot paths allocate nothing per call: `learn_one`, `predict_one`, `predict_proba_into` and
-//! `transform_one` of the models so far, and a pipeline around them, once warmed up.
+//! `transform_one` of the models so far, and a pipeline around them, once warmed up; the
+//! stream clusterers' learning and predictions (CluStream) and predictions (DBSTREAM).
 //!
 //! A counting global allocator counts allocations made by this thread while a closure runs.
 
@@ -172,4 +173,52 @@ fn a_hoeffding_tree_learns_and_predicts_without_allocating_between_split_attempt
         });
         assert_eq!(n, 0, "nominal {nominal:?}: {n} allocations in 200 rounds");
     }
+}
+
+#[test]
+fn the_stream_clusterers_hot_paths_allocate_nothing_once_warm() {
+    use tidewater::cluster::{CluStreamParams, DBStreamParams};
+    let data = rows();
+    // CluStream with River's offline step: once its micro-clusters exist and its first
+    // offline step has drawn the starting centers, learning (offline steps included) and
+    // predicting allocate nothing.
+    let mut m = CluStreamParams::default()
+        .n_macro_clusters(3)
+        .max_micro_clusters(20)
+        .time_gap(10)
+        .seed(1)
+        .build()
+        .unwrap();
+    for (x, _) in &data[..40] {
+        m.learn_one(Row::Dense(x), None).unwrap();
+    }
+    assert_eq!(m.n_clusters(), 3);
+    let mut out = vec![0.0; 3];
+    let n = allocations(|| {
+        for (x, _) in &data[40..] {
+            m.learn_one(Row::Dense(x), Some(0.5)).unwrap();
+            let _ = m.predict_one(Row::Dense(x)).unwrap();
+            m.distances_into(Row::Dense(x), &mut out).unwrap();
+        }
+    });
+    assert_eq!(
+        n, 0,
+        "CluStream: {n} allocations in 160 rows (16 offline steps)"
+    );
+    // DBSTREAM: its predictions allocate nothing (its learning grows vectors when a
+    // micro-cluster or a shared density is new).
+    let mut m = DBStreamParams::default().build().unwrap();
+    for (x, _) in &data {
+        m.learn_one(Row::Dense(x), None).unwrap();
+    }
+    let k = m.n_clusters();
+    assert!(k > 0);
+    let mut out = vec![0.0; k];
+    let n = allocations(|| {
+        for (x, _) in &data {
+            let _ = m.predict_one(Row::Dense(x)).unwrap();
+            m.distances_into(Row::Dense(x), &mut out).unwrap();
+        }
+    });
+    assert_eq!(n, 0, "DBSTREAM: {n} allocations in 200 predictions");
 }

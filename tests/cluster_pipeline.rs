@@ -127,25 +127,31 @@ fn the_batch_path_fits_the_scaler_then_kmeans_on_the_scaled_rows() {
     for i in 3..n {
         assert_eq!(labels[i], labels[i % 3], "row {i}");
     }
-    // The catalogue knows both clusterers by role, and their saved tags are their own.
-    for name in ["kmeans", "minibatch_kmeans"] {
+    // The catalogue knows every clusterer by role, and their saved tags are their own.
+    for name in ["kmeans", "minibatch_kmeans", "clustream", "dbstream"] {
         assert_eq!(registry::entry(name).unwrap().role, Role::Clusterer);
     }
     assert_eq!(
         AnyClusterer::TAGS,
-        &[("KMeans", 0), ("MiniBatchKMeans", 1)][..]
+        &[
+            ("KMeans", 0),
+            ("MiniBatchKMeans", 1),
+            ("CluStream", 2),
+            ("DBStream", 3)
+        ][..]
     );
 }
 
 #[test]
 fn the_clustering_evaluator_scores_each_row_before_learning_it() {
     use tidewater::core::eval::ClusteringEvaluator;
-    use tidewater::metrics::{ClusteringMetrics, adjusted_rand_index};
+    use tidewater::metrics::{ClusteringMetrics, adjusted_rand_index, silhouette_score};
     let mut a = Pipeline::new(vec![scaler()], kmeans());
     let mut b = a.clone();
     let mut ev = ClusteringEvaluator::new();
     let mut by_hand = ClusteringMetrics::new();
     let (mut preds, mut truths) = (Vec::new(), Vec::new());
+    let (mut clustered, mut clustered_labels) = (Vec::new(), Vec::new());
     let mut d = [0.0; 3];
     for i in 0..90 {
         let x = row(i);
@@ -160,7 +166,11 @@ fn the_clustering_evaluator_scores_each_row_before_learning_it() {
             None => 0.0,
         };
         b.learn_one(Row::Dense(&x), None).unwrap();
-        by_hand.update(p, sq, Some(&truth));
+        by_hand.update(Row::Dense(&x), p, sq, Some(&truth));
+        if let Some(c) = p {
+            clustered.extend_from_slice(&x);
+            clustered_labels.push(c);
+        }
         preds.push(p.unwrap_or(usize::MAX));
         truths.push(i % 3);
     }
@@ -178,6 +188,15 @@ fn the_clustering_evaluator_scores_each_row_before_learning_it() {
     assert_eq!(r.metric("inertia"), Some(by_hand.inertia()));
     assert_eq!(r.metric("ari"), by_hand.ari());
     assert_eq!(r.metric("ari"), adjusted_rand_index(&truths, &preds));
+    // The silhouette: of every row given a cluster (fewer than the sample holds), in the
+    // features as given (before the scaler), with the cluster predicted for it.
+    let n = clustered_labels.len();
+    assert_eq!(n, 87, "k-means' first three rows have no cluster");
+    let x = ndarray::Array2::from_shape_vec((n, 3), clustered).unwrap();
+    let want = silhouette_score(Batch::Dense(x.view()), &clustered_labels);
+    assert!(want.is_some());
+    assert_eq!(r.metric("silhouette"), want);
+    assert_eq!(r.metric("silhouette"), by_hand.silhouette());
     // The scaler's state moves under k-means' first centers, so the score is modest; it is
     // what the two loops agree on that matters here.
     let ari = r.metric("ari").unwrap();

@@ -1,7 +1,7 @@
 //! The clusterers through the `tidewater` program: scikit-learn's Lloyd run on standardised
-//! iris by `fit` then `predict` and `transform`, `eval`'s inertia and ARI against the
-//! library's own prequential loop, a scaler in front of k-means, and errors that name what
-//! is wrong.
+//! iris by `fit` then `predict` and `transform`, `eval`'s inertia, ARI and silhouette against
+//! the library's own prequential loop, a scaler in front of k-means, the stream clusterers
+//! (CluStream, DBSTREAM) through every command, and errors that name what is wrong.
 
 use serde_json::Value;
 use tidewater::core::metrics::ClusteringMetrics;
@@ -107,8 +107,9 @@ fn dataset(x: &[Vec<f64>]) -> tidewater::Dataset {
     .unwrap()
 }
 
-/// The library's prequential loop: predict, score, then learn each row.
-fn prequential(spec: &str, with_labels: bool) -> (f64, Option<f64>) {
+/// The library's prequential loop: predict, score, then learn each row; the inertia, the
+/// ARI and the silhouette.
+fn prequential(spec: &str, with_labels: bool) -> (f64, Option<f64>, Option<f64>) {
     let (x, y) = blobs();
     let AnyModel::Clusterer(mut m) = registry::build(spec).unwrap() else {
         panic!("a clusterer pipeline")
@@ -122,19 +123,21 @@ fn prequential(spec: &str, with_labels: bool) -> (f64, Option<f64>) {
         let sq = p.map_or(0.0, |c| d[c] * d[c]);
         m.learn_one(row, None).unwrap();
         let truth = Label::from(*l);
-        metrics.update(p, sq, with_labels.then_some(&truth));
+        metrics.update(row, p, sq, with_labels.then_some(&truth));
     }
-    (metrics.inertia(), metrics.ari())
+    (metrics.inertia(), metrics.ari(), metrics.silhouette())
 }
 
 #[test]
-fn eval_reports_inertia_and_ari_as_the_library_scores_them() {
+fn eval_reports_inertia_ari_and_silhouette_as_the_library_scores_them() {
     let dir = TempDir::new("kmeans-eval");
     let data = write_blobs(&dir, "blobs.csv", true);
     for spec in [
         "kmeans(n_clusters=3)",
         "standard_scaler|kmeans(n_clusters=3)",
         "minibatch_kmeans(n_clusters=3,batch_size=5,seed=3)",
+        "clustream(n_macro_clusters=3,max_micro_clusters=10,time_gap=10,seed=4)",
+        "dbstream",
     ] {
         let out = tw(&[
             "eval", "--model", spec, "--data", &data, "--target", "label", "--json",
@@ -151,7 +154,7 @@ fn eval_reports_inertia_and_ari_as_the_library_scores_them() {
             assert!(out.get(k).is_some(), "{spec}: no `{k}` in {out}");
         }
         assert_eq!(out["rows"], 60);
-        let (inertia, ari) = prequential(spec, true);
+        let (inertia, ari, silhouette) = prequential(spec, true);
         close_one(
             out["metrics"]["inertia"].as_f64().unwrap(),
             inertia,
@@ -161,6 +164,12 @@ fn eval_reports_inertia_and_ari_as_the_library_scores_them() {
         close_one(
             out["metrics"]["ari"].as_f64().unwrap(),
             ari.unwrap(),
+            1e-12,
+            spec,
+        );
+        close_one(
+            out["metrics"]["silhouette"].as_f64().unwrap(),
+            silhouette.unwrap(),
             1e-12,
             spec,
         );
@@ -190,7 +199,10 @@ fn eval_reports_inertia_and_ari_as_the_library_scores_them() {
     ])
     .ok()
     .to_owned();
-    assert!(text.contains("inertia") && text.contains("ari"), "{text}");
+    assert!(
+        text.contains("inertia") && text.contains("ari") && text.contains("silhouette"),
+        "{text}"
+    );
     // Without a target, every column is a feature and there is no ARI.
     let plain = write_blobs(&dir, "plain.csv", false);
     let out = tw(&[
@@ -203,12 +215,17 @@ fn eval_reports_inertia_and_ari_as_the_library_scores_them() {
     ])
     .json();
     assert_eq!(out["metrics"]["ari"], Value::Null);
+    let (inertia, _, silhouette) = prequential("kmeans(n_clusters=3)", false);
     close_one(
         out["metrics"]["inertia"].as_f64().unwrap(),
-        prequential("kmeans(n_clusters=3)", false).0,
+        inertia,
         1e-12,
         "inertia without labels",
     );
+    // The silhouette needs no labels; well-separated blobs score high.
+    let s = out["metrics"]["silhouette"].as_f64().unwrap();
+    close_one(s, silhouette.unwrap(), 1e-12, "silhouette without labels");
+    assert!(s > 0.7, "{out}");
 }
 
 #[test]
@@ -346,4 +363,107 @@ fn bad_input_to_a_clusterer_is_a_one_line_error_naming_it() {
         .input_error(&["--proba", "not a classifier"]);
     let inspect = tw(&["inspect", "--load", &save, "--json"]).json();
     assert_eq!(inspect["role"], "clusterer");
+}
+
+/// CluStream and DBSTREAM through every command: `fit` is the library's row loop, `predict`
+/// and `transform` give the library's clusters and distances to the macro centers, `learn`
+/// then `learn --load` equals one `learn` over both files, `inspect` says clusterer, and
+/// bad parameters are one-line errors naming them.
+#[test]
+fn the_stream_clusterers_work_through_every_command() {
+    let dir = TempDir::new("stream-clusterers");
+    let plain = write_blobs(&dir, "plain.csv", false);
+    let (x, _) = blobs();
+    for (name, spec) in [
+        (
+            "clustream",
+            "clustream(n_macro_clusters=3,max_micro_clusters=10,time_gap=10,seed=4)",
+        ),
+        ("dbstream", "dbstream"),
+        (
+            "clustream_lloyd",
+            "clustream(n_macro_clusters=3,max_micro_clusters=10,time_gap=10,seed=4,offline=lloyd)",
+        ),
+    ] {
+        let model = dir.path(&format!("{name}.tw"));
+        tw(&["fit", "--model", spec, "--data", &plain, "--save", &model]).ok();
+        let lib = registry::fit(spec, &dataset(&x)).unwrap();
+        let AnyModel::Clusterer(m) = &lib else {
+            panic!("a clusterer pipeline")
+        };
+        let k = m.n_clusters();
+        assert!(k > 0, "{spec}: no macro clusters after 60 rows");
+        let out = tw(&["predict", "--load", &model, "--data", &plain, "--json"]).json();
+        let want: Vec<usize> = x
+            .iter()
+            .map(|r| m.predict_one(Row::Dense(r)).unwrap().unwrap())
+            .collect();
+        assert_eq!(indices(&out["predictions"]), want, "{spec}");
+        // Three well-separated blobs: the macro clusters find them.
+        let mut seen = want.clone();
+        seen.sort_unstable();
+        seen.dedup();
+        assert!(seen.len() >= 3, "{spec}: clusters {seen:?}");
+        let t = tw(&["transform", "--load", &model, "--data", &plain, "--json"]).json();
+        let columns: Vec<String> = (0..k).map(|j| format!("d{j}")).collect();
+        assert_eq!(t["columns"], serde_json::json!(columns), "{spec}");
+        let values = matrix(&t["values"]);
+        for (r, got) in x.iter().zip(&values) {
+            let mut d = vec![0.0; k];
+            m.distances_into(Row::Dense(r), &mut d).unwrap();
+            assert_eq!(got, &d, "{spec}");
+        }
+        let inspect = tw(&["inspect", "--load", &model, "--json"]).json();
+        assert_eq!(inspect["role"], "clusterer", "{spec}");
+        // learn, then learn --load, is one learn over both files.
+        let (a, b, c) = (
+            dir.path(&format!("{name}-a.tw")),
+            dir.path(&format!("{name}-b.tw")),
+            dir.path(&format!("{name}-c.tw")),
+        );
+        tw(&["learn", "--model", spec, "--data", &plain, "--save", &a]).ok();
+        tw(&["learn", "--load", &a, "--data", &plain, "--save", &b]).ok();
+        tw(&[
+            "learn", "--model", spec, "--data", &plain, &plain, "--save", &c,
+        ])
+        .ok();
+        let pb = tw(&["transform", "--load", &b, "--data", &plain])
+            .ok()
+            .to_owned();
+        let pc = tw(&["transform", "--load", &c, "--data", &plain])
+            .ok()
+            .to_owned();
+        assert_eq!(pb, pc, "{spec}");
+    }
+    let save = dir.path("bad.tw");
+    tw(&[
+        "fit",
+        "--model",
+        "dbstream(fading_factor=0)",
+        "--data",
+        &plain,
+        "--save",
+        &save,
+    ])
+    .input_error(&["fading_factor"]);
+    tw(&[
+        "fit",
+        "--model",
+        "clustream(offline=lloyd,n_macro_clusters=20,max_micro_clusters=10)",
+        "--data",
+        &plain,
+        "--save",
+        &save,
+    ])
+    .input_error(&["n_macro_clusters", "max_micro_clusters"]);
+    tw(&[
+        "fit",
+        "--model",
+        "clustream(offline=batch)",
+        "--data",
+        &plain,
+        "--save",
+        &save,
+    ])
+    .input_error(&["offline", "incremental", "lloyd"]);
 }

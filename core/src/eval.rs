@@ -266,8 +266,9 @@ impl RegressionEvaluator {
 }
 
 /// Prequential evaluation of a clusterer, one row at a time: each row's cluster is predicted
-/// before the row is learned, and scored by inertia and, when the rows have true labels, the
-/// adjusted Rand index (see [`ClusteringMetrics`]).
+/// before the row is learned, and scored by inertia, the silhouette of a sample of the rows
+/// (as given, before any transformer of a pipeline) with their predicted clusters and, when
+/// the rows have true labels, the adjusted Rand index (see [`ClusteringMetrics`]).
 #[derive(Debug, Clone, Default)]
 pub struct ClusteringEvaluator {
     metrics: ClusteringMetrics,
@@ -277,9 +278,19 @@ pub struct ClusteringEvaluator {
 }
 
 impl ClusteringEvaluator {
-    /// An evaluator that has scored nothing.
+    /// An evaluator that has scored nothing (the silhouette on a sample of
+    /// [`SILHOUETTE_SAMPLE`](crate::metrics::SILHOUETTE_SAMPLE) rows, seed 0).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An evaluator that has scored nothing, whose silhouette is computed on a sample of
+    /// `rows` rows (0: none) drawn with seed `seed` (see [`ClusteringMetrics`]).
+    pub fn with_silhouette_sample(rows: usize, seed: u64) -> Self {
+        ClusteringEvaluator {
+            metrics: ClusteringMetrics::with_silhouette_sample(rows, seed),
+            ..Self::default()
+        }
     }
 
     /// Tests then trains on one row: checks the row and the weight, predicts its cluster and
@@ -299,7 +310,7 @@ impl ClusteringEvaluator {
             Some((c, squared)) => (Some(c), squared),
             None => (None, 0.0),
         };
-        self.metrics.update(prediction, squared, truth);
+        self.metrics.update(x, prediction, squared, truth);
         self.rows += 1;
         Ok(())
     }

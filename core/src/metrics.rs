@@ -34,8 +34,18 @@
 //!   computed exactly from the contingency table as scikit-learn's `adjusted_rand_score`
 //!   (1 for identical partitions, about 0 for independent ones, 1 as well when both put every
 //!   row in one cluster or every row in its own).
+//! * `silhouette`: the mean silhouette coefficient (scikit-learn's `silhouette_score`,
+//!   Euclidean: for each row, `(b - a) / max(a, b)` with `a` its mean distance to the other
+//!   rows of its cluster and `b` the smallest mean distance to the rows of another cluster;
+//!   0 for a row alone in its cluster or where `a = b = 0`), computed on a seeded reservoir
+//!   sample of the rows with their predicted clusters ([`silhouette_score`] for a whole set).
 
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{Rng, SeedableRng};
+
+use crate::dataset::Batch;
 use crate::label::{ClassSet, Label};
+use crate::row::{FeatureVector, Row, SparseRow};
 
 /// Probabilities are clipped to `[EPS, 1 - EPS]` before the logarithm of the log loss.
 const EPS: f64 = 1e-15;
@@ -690,35 +700,275 @@ impl Contingency {
     }
 }
 
+/// The silhouette score of labelled rows: scikit-learn's `silhouette_score` (Euclidean
+/// distances), the mean over the rows of `s = (b - a) / max(a, b)`, where `a` is the mean
+/// distance from the row to the other rows of its cluster and `b` the smallest mean distance
+/// from the row to the rows of another cluster; `s = 0` for a row alone in its cluster, and
+/// where `a = b = 0`. The distances are taken from the differences of the rows (exact to the
+/// last bits; scikit-learn's come from `|x|^2 - 2 x.y + |y|^2`). `None`, as scikit-learn
+/// refuses, unless there are between 2 and `n - 1` clusters, and when `labels` is not one
+/// label per row or a row cannot be read. `O(n^2 d)`: sample large sets first.
+pub fn silhouette_score(x: Batch<'_>, labels: &[usize]) -> Option<f64> {
+    if x.n_rows() != labels.len() {
+        return None;
+    }
+    let rows: Vec<Row<'_>> = (0..x.n_rows())
+        .map(|i| x.row(i))
+        .collect::<crate::Result<_>>()
+        .ok()?;
+    silhouette(&rows, labels)
+}
+
+/// [`silhouette_score`] over rows.
+fn silhouette(rows: &[Row<'_>], labels: &[usize]) -> Option<f64> {
+    let n = rows.len();
+    if n != labels.len() {
+        return None;
+    }
+    // Clusters numbered densely, in order of first appearance.
+    let mut ids = std::collections::HashMap::new();
+    let dense: Vec<usize> = labels
+        .iter()
+        .map(|&l| {
+            let k = ids.len();
+            *ids.entry(l).or_insert(k)
+        })
+        .collect();
+    let k = ids.len();
+    if k < 2 || k + 1 > n {
+        return None;
+    }
+    let mut size = vec![0usize; k];
+    for &c in &dense {
+        size[c] += 1;
+    }
+    // sums[i * k + c]: the distances from row i to the rows of cluster c, added in row order.
+    let mut sums = vec![0.0; n * k];
+    for i in 0..n {
+        for j in 0..i {
+            let d = row_distance(rows[i], rows[j]);
+            sums[i * k + dense[j]] += d;
+            sums[j * k + dense[i]] += d;
+        }
+    }
+    let mut total = 0.0;
+    for i in 0..n {
+        let own = dense[i];
+        if size[own] < 2 {
+            continue;
+        }
+        let a = sums[i * k + own] / (size[own] - 1) as f64;
+        let b = (0..k)
+            .filter(|&c| c != own)
+            .map(|c| sums[i * k + c] / size[c] as f64)
+            .fold(f64::INFINITY, f64::min);
+        let m = a.max(b);
+        if m > 0.0 {
+            total += (b - a) / m;
+        }
+    }
+    Some(total / n as f64)
+}
+
+/// The Euclidean distance between two rows of the same width, from their differences (the
+/// absent entries of a sparse row are zeros).
+fn row_distance(a: Row<'_>, b: Row<'_>) -> f64 {
+    let mut acc = 0.0;
+    let mut add = |d: f64| acc += d * d;
+    match (a, b) {
+        (Row::Dense(x), Row::Dense(y)) => x.iter().zip(y).for_each(|(p, q)| add(p - q)),
+        (Row::Dense(x), Row::Sparse(s)) | (Row::Sparse(s), Row::Dense(x)) => {
+            let (idx, val) = (s.indices(), s.values());
+            let mut k = 0;
+            for (j, &v) in x.iter().enumerate() {
+                let w = if k < idx.len() && idx[k] as usize == j {
+                    k += 1;
+                    val[k - 1]
+                } else {
+                    0.0
+                };
+                add(v - w);
+            }
+        }
+        (Row::Sparse(s), Row::Sparse(t)) => {
+            let (si, sv, ti, tv) = (s.indices(), s.values(), t.indices(), t.values());
+            let (mut p, mut q) = (0, 0);
+            while p < si.len() || q < ti.len() {
+                if q == ti.len() || (p < si.len() && si[p] < ti[q]) {
+                    add(sv[p]);
+                    p += 1;
+                } else if p == si.len() || ti[q] < si[p] {
+                    add(tv[q]);
+                    q += 1;
+                } else {
+                    add(sv[p] - tv[q]);
+                    p += 1;
+                    q += 1;
+                }
+            }
+        }
+    }
+    acc.sqrt()
+}
+
+/// A row kept in the reservoir: dense values, or a sparse row's entries.
+#[derive(Clone, Debug)]
+struct Kept {
+    values: Vec<f64>,
+    indices: Vec<u32>,
+    sparse: bool,
+    dim: usize,
+    cluster: usize,
+}
+
+impl Kept {
+    fn set(&mut self, x: Row<'_>, cluster: usize) {
+        self.values.clear();
+        self.indices.clear();
+        self.dim = x.dim();
+        self.cluster = cluster;
+        match x {
+            Row::Dense(v) => {
+                self.sparse = false;
+                self.values.extend_from_slice(v);
+            }
+            Row::Sparse(s) => {
+                self.sparse = true;
+                self.values.extend_from_slice(s.values());
+                self.indices.extend_from_slice(s.indices());
+            }
+        }
+    }
+
+    fn row(&self) -> Row<'_> {
+        if self.sparse {
+            Row::Sparse(
+                SparseRow::new(self.dim, &self.indices, &self.values)
+                    .expect("a sparse row's entries were valid when kept"),
+            )
+        } else {
+            Row::Dense(&self.values)
+        }
+    }
+}
+
+/// A uniform sample of at most `capacity` of the rows given (Vitter's algorithm R, draws
+/// from ChaCha8 seeded by `seed`: the `i`-th row, from 0, replaces a kept one, chosen
+/// uniformly, with probability `capacity / (i + 1)`).
+#[derive(Clone, Debug)]
+struct Reservoir {
+    capacity: usize,
+    seen: u64,
+    rng: ChaCha8Rng,
+    kept: Vec<Kept>,
+}
+
+impl Reservoir {
+    fn new(capacity: usize, seed: u64) -> Self {
+        Reservoir {
+            capacity,
+            seen: 0,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            kept: Vec::new(),
+        }
+    }
+
+    fn offer(&mut self, x: Row<'_>, cluster: usize) {
+        let i = self.seen;
+        self.seen += 1;
+        if self.kept.len() < self.capacity {
+            let mut k = Kept {
+                values: Vec::new(),
+                indices: Vec::new(),
+                sparse: false,
+                dim: 0,
+                cluster,
+            };
+            k.set(x, cluster);
+            self.kept.push(k);
+            return;
+        }
+        // Uniform on 0..=i by multiply and shift.
+        let j = ((u128::from(self.rng.next_u64()) * (u128::from(i) + 1)) >> 64) as usize;
+        if j < self.capacity {
+            self.kept[j].set(x, cluster);
+        }
+    }
+
+    fn silhouette(&self) -> Option<f64> {
+        let rows: Vec<Row<'_>> = self.kept.iter().map(Kept::row).collect();
+        let labels: Vec<usize> = self.kept.iter().map(|k| k.cluster).collect();
+        silhouette(&rows, &labels)
+    }
+}
+
 /// Names of the clustering metrics, in the order of [`ClusteringMetrics::values`].
-pub const CLUSTERING_METRICS: [&str; 2] = ["inertia", "ari"];
+pub const CLUSTERING_METRICS: [&str; 3] = ["inertia", "ari", "silhouette"];
+
+/// Rows the silhouette sample of [`ClusteringMetrics::new`] keeps.
+pub const SILHOUETTE_SAMPLE: usize = 1000;
 
 /// Prequential clustering scores: each row's predicted cluster (before the row is learned)
 /// and its squared distance to that cluster's center, and its true label when the data has
 /// one. See the module documentation for the definitions.
 ///
 /// A row predicted before any center exists has no cluster: it adds nothing to the inertia
-/// and counts, for the ARI, in one extra cluster of its own ("none").
-#[derive(Clone, Debug, Default)]
+/// and counts, for the ARI, in one extra cluster of its own ("none"); it is not in the
+/// silhouette's sample.
+///
+/// The silhouette is computed, when asked for, on a uniform sample of the rows that have a
+/// cluster (a reservoir of [`SILHOUETTE_SAMPLE`] rows by default, seeded, so the same rows
+/// give the same score), each with the cluster predicted for it, in the features the
+/// metrics were given (for a pipeline, the rows before any transformer). A stream
+/// clusterer may renumber its clusters as it learns (DBSTREAM does); the sample takes each
+/// row's number as it was predicted. `None` while the sample holds fewer than 2 clusters or
+/// as many clusters as rows.
+#[derive(Clone, Debug)]
 pub struct ClusteringMetrics {
     inertia: f64,
     table: Contingency,
     classes: std::collections::HashMap<Label, usize>,
     labelled: bool,
+    sample: Reservoir,
+}
+
+impl Default for ClusteringMetrics {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl ClusteringMetrics {
-    /// Scores no row yet.
+    /// Scores no row yet; the silhouette on a sample of [`SILHOUETTE_SAMPLE`] rows, seed 0.
     pub fn new() -> Self {
-        Self::default()
+        Self::with_silhouette_sample(SILHOUETTE_SAMPLE, 0)
     }
 
-    /// Adds a row: its predicted cluster (`None` before any center exists), its squared
+    /// Scores no row yet; the silhouette on a sample of `rows` rows (0: no silhouette),
+    /// drawn with ChaCha8 seeded by `seed`.
+    pub fn with_silhouette_sample(rows: usize, seed: u64) -> Self {
+        ClusteringMetrics {
+            inertia: 0.0,
+            table: Contingency::default(),
+            classes: std::collections::HashMap::new(),
+            labelled: false,
+            sample: Reservoir::new(rows, seed),
+        }
+    }
+
+    /// Adds a row `x`: its predicted cluster (`None` before any center exists), its squared
     /// distance to that cluster's center, and its true label, if the data has labels (give
     /// one for every row or for none).
-    pub fn update(&mut self, pred: Option<usize>, squared_distance: f64, truth: Option<&Label>) {
-        if pred.is_some() {
+    pub fn update(
+        &mut self,
+        x: Row<'_>,
+        pred: Option<usize>,
+        squared_distance: f64,
+        truth: Option<&Label>,
+    ) {
+        if let Some(c) = pred {
             self.inertia += squared_distance;
+            self.sample.offer(x, c);
         }
         if let Some(t) = truth {
             self.labelled = true;
@@ -750,11 +1000,23 @@ impl ClusteringMetrics {
         }
     }
 
+    /// The silhouette score of the sample of rows kept so far (see the type's
+    /// documentation); `O(s^2 d)` for a sample of `s` rows.
+    pub fn silhouette(&self) -> Option<f64> {
+        self.sample.silhouette()
+    }
+
+    /// The rows in the silhouette's sample.
+    pub fn silhouette_rows(&self) -> usize {
+        self.sample.kept.len()
+    }
+
     /// The metrics in the order of [`CLUSTERING_METRICS`].
     pub fn values(&self) -> Vec<(&'static str, Option<f64>)> {
         vec![
             (CLUSTERING_METRICS[0], Some(self.inertia)),
             (CLUSTERING_METRICS[1], self.ari()),
+            (CLUSTERING_METRICS[2], self.silhouette()),
         ]
     }
 }
@@ -775,6 +1037,32 @@ mod tests {
     fn num(v: i64) -> Label {
         Label::from(v)
     }
+
+    #[test]
+    fn the_reservoir_keeps_a_uniform_seeded_sample() {
+        let kept = |seed: u64| {
+            let mut r = Reservoir::new(5, seed);
+            for i in 0..20 {
+                r.offer(Row::Dense(&[i as f64]), i);
+            }
+            r.kept.iter().map(|k| k.cluster).collect::<Vec<usize>>()
+        };
+        // ChaCha8 seeded by 0: a change of stream or of the rule shows here.
+        assert_eq!(kept(0), PINNED);
+        // Each of the 20 rows is kept with probability 5/20: over 2000 seeds, 500 times
+        // each, with a standard deviation of about 19.
+        let mut times = [0usize; 20];
+        for seed in 0..2000 {
+            for i in kept(seed) {
+                times[i] += 1;
+            }
+        }
+        for (i, &t) in times.iter().enumerate() {
+            assert!((400..=600).contains(&t), "row {i} kept {t} times");
+        }
+    }
+
+    const PINNED: [usize; 5] = [8, 1, 14, 6, 5];
 
     #[test]
     fn binary_matches_scikit_learn() {

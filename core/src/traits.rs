@@ -374,8 +374,9 @@ pub trait Clusterer {
         Ok(())
     }
 
-    /// The index of the cluster `x` belongs to (its nearest center), or `None` before any
-    /// center exists.
+    /// The index of the cluster `x` belongs to (its nearest center, unless the model
+    /// documents another rule: CluStream's is the cluster of `x`'s nearest micro-cluster),
+    /// or `None` before any center exists.
     fn predict_one(&self, x: Row<'_>) -> Result<Option<usize>>;
 
     /// Writes the Euclidean distance from `x` to each cluster's center, in cluster order,

@@ -61,6 +61,8 @@ model_table! {$
     clusterers {
         0 => KMeans(KMeans, KMeansParams),
         1 => MiniBatchKMeans(MiniBatchKMeans, MiniBatchKMeansParams),
+        2 => CluStream(CluStream, CluStreamParams),
+        3 => DBStream(DBStream, DBStreamParams),
     }
     union 10
     records {

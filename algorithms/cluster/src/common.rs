@@ -134,6 +134,61 @@ pub(crate) fn move_toward(center: &mut [f64], x: Row<'_>, rate: f64) {
     }
 }
 
+/// `sum_j (c_j - x_j)^2` in feature order, one plain addition after another, the absent
+/// features of a sparse row zeros: River's arithmetic (no lanes, no fused multiply-add), for
+/// the models that reproduce River's results bit for bit.
+pub(crate) fn plain_squared_distance(x: Row<'_>, c: &[f64]) -> f64 {
+    match x {
+        Row::Dense(v) => plain_squared_distance_dense(c, v),
+        Row::Sparse(s) => {
+            let (idx, val) = (s.indices(), s.values());
+            let mut k = 0;
+            let mut acc = 0.0;
+            for (j, &cj) in c.iter().enumerate() {
+                let v = if k < idx.len() && idx[k] as usize == j {
+                    k += 1;
+                    val[k - 1]
+                } else {
+                    0.0
+                };
+                let d = cj - v;
+                acc += d * d;
+            }
+            acc
+        }
+    }
+}
+
+/// [`plain_squared_distance`] between two dense vectors of the same length.
+pub(crate) fn plain_squared_distance_dense(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = 0.0;
+    for (&x, &y) in a.iter().zip(b) {
+        let d = x - y;
+        acc += d * d;
+    }
+    acc
+}
+
+/// `x ** y` as Python computes it for floats: the C library's `pow`, never folded by the
+/// compiler into a multiplication, a square root or an `exp2` (which round differently in the
+/// last bit now and then).
+#[inline]
+pub(crate) fn py_pow(x: f64, y: f64) -> f64 {
+    std::hint::black_box(x).powf(std::hint::black_box(y))
+}
+
+/// Working buffers a model keeps between calls so that its hot path does not allocate. They
+/// are not part of the model: not saved (a loaded model starts with empty ones) and equal
+/// whatever they hold.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Scratch<T>(pub(crate) T);
+
+impl<T> PartialEq for Scratch<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
 /// The error for a row with no features.
 pub(crate) fn no_features() -> Error {
     Error::Empty("rows have no features: there is nothing to cluster".into())

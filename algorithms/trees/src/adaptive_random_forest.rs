@@ -16,7 +16,7 @@ use crate::growth;
 use crate::hoeffding_tree::{
     HoeffdingTreeClassifier, HoeffdingTreeClassifierParams, with_buf, with_dense,
 };
-use crate::pyrandom::PyRandom;
+use tidewater_core::pyrandom::PyRandom;
 
 /// Hyper-parameters of [`AdaptiveRandomForestClassifier`] (River's `ARFClassifier` names and
 /// defaults; its trees' are the Hoeffding tree's with River's forest defaults: grace period

@@ -16,8 +16,8 @@ use crate::cart::MaxFeatures;
 use crate::growth;
 use crate::hoeffding_tree::{with_buf, with_dense};
 use crate::hoeffding_tree_regressor::{HoeffdingTreeRegressor, HoeffdingTreeRegressorParams};
-use crate::pyrandom::PyRandom;
 use crate::stats::Var;
+use tidewater_core::pyrandom::PyRandom;
 
 /// How a forest of regressors combines its trees' predictions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,8 +16,8 @@ use crate::growth;
 use crate::hoeffding_tree::{
     HoeffdingTreeClassifier, HoeffdingTreeClassifierParams, Leaf, Node, with_buf, with_dense,
 };
-use crate::pyrandom::PyRandom;
 use crate::stats::ClassDist;
+use tidewater_core::pyrandom::PyRandom;
 
 /// Hyper-parameters of [`HoeffdingAdaptiveTreeClassifier`] (River's names and defaults; the
 /// tree's own are the Hoeffding tree's).

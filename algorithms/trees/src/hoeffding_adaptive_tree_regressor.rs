@@ -16,8 +16,8 @@ use crate::hoeffding_tree::with_dense;
 use crate::hoeffding_tree_regressor::{
     HoeffdingTreeRegressor, HoeffdingTreeRegressorParams, RegNode,
 };
-use crate::pyrandom::PyRandom;
 use crate::stats::Var;
+use tidewater_core::pyrandom::PyRandom;
 
 /// Hyper-parameters of [`HoeffdingAdaptiveTreeRegressor`] (River's names and defaults; the
 /// tree's own are the Hoeffding tree regressor's).

@@ -13,12 +13,12 @@ use tidewater_core::{
 
 use crate::criterion::SplitCriterion;
 use crate::growth::{self, Branch, GrowingLeaf, Growth, Limits};
-use crate::pyrandom::PyRandom;
 use crate::splitter::{
     Evaluation, ExhaustiveObserver, GaussTable, HistogramObserver, NominalObserver, Suggestion,
     Test, Watch, gaussian_best_split,
 };
 use crate::stats::ClassDist;
+use tidewater_core::pyrandom::PyRandom;
 
 /// What a leaf predicts with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

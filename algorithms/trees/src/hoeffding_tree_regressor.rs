@@ -17,10 +17,10 @@ use tidewater_preprocessing::StandardScaler;
 
 use crate::growth::{self, Branch, GrowingLeaf, Growth, Limits};
 use crate::hoeffding_tree::{hoeffding_bound, with_dense};
-use crate::pyrandom::PyRandom;
 use crate::regression_splitter::{Ebst, NominalRegObserver, round_decimal};
 use crate::splitter::Suggestion;
 use crate::stats::Var;
+use tidewater_core::pyrandom::PyRandom;
 
 /// What a leaf of a regression tree predicts with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -33,7 +33,6 @@ mod hoeffding_adaptive_tree;
 mod hoeffding_adaptive_tree_regressor;
 mod hoeffding_tree;
 mod hoeffding_tree_regressor;
-mod pyrandom;
 mod random_forest;
 mod random_forest_regressor;
 mod regression_splitter;

@@ -1,7 +1,8 @@
 //! Python's `random.Random`, draw for draw: the Mersenne Twister (MT19937) seeded as Python
-//! seeds it, and the few draws River's adaptive trees and forests make (uniforms, bounded
-//! integers, samples, Poisson counts). With the same seed, a tree here makes River's random
-//! choices, so its results can be compared with River's exactly.
+//! seeds it, and the few draws River's models make (uniforms, bounded integers, samples,
+//! Poisson counts, Gaussians). With the same seed, a model here makes River's random choices
+//! (the adaptive trees and forests, CluStream's macro step), so its results can be compared
+//! with River's exactly.
 //!
 //! The generator is written here rather than taken from `rand_mt` because a model's
 //! checkpoint must carry its state, and that crate's state cannot be serialised; `rand_mt`
@@ -14,7 +15,7 @@ const M: usize = 397;
 
 /// MT19937 with Python's seeding, and Python's draws on top of it.
 #[derive(Clone, Serialize, Deserialize)]
-pub(crate) struct PyRandom {
+pub struct PyRandom {
     state: Vec<u32>,
     idx: usize,
 }
@@ -33,16 +34,23 @@ impl PartialEq for PyRandom {
 
 impl PyRandom {
     /// `random.Random(seed)`: the key is the seed's 32-bit words, low first (`[0]` for 0).
-    pub(crate) fn new(seed: u64) -> Self {
-        let (lo, hi) = (seed as u32, (seed >> 32) as u32);
-        let key: &[u32] = if hi == 0 { &[lo] } else { &[lo, hi] };
+    pub fn new(seed: u64) -> Self {
         let mut mt = PyRandom {
             state: vec![0; N],
             idx: N,
         };
-        mt.init_genrand(19_650_218);
-        mt.init_by_array(key);
+        mt.reseed(seed);
         mt
+    }
+
+    /// `seed(seed)` on this generator: the state of [`new`](Self::new)`(seed)`, written in
+    /// place (no allocation).
+    pub fn reseed(&mut self, seed: u64) {
+        let (lo, hi) = (seed as u32, (seed >> 32) as u32);
+        let key: &[u32] = if hi == 0 { &[lo] } else { &[lo, hi] };
+        self.state.resize(N, 0);
+        self.init_genrand(19_650_218);
+        self.init_by_array(key);
     }
 
     fn init_genrand(&mut self, s: u32) {
@@ -99,7 +107,7 @@ impl PyRandom {
     }
 
     /// The next 32 random bits.
-    pub(crate) fn next_u32(&mut self) -> u32 {
+    pub fn next_u32(&mut self) -> u32 {
         if self.idx >= N {
             self.twist();
         }
@@ -112,14 +120,14 @@ impl PyRandom {
     }
 
     /// `random()`: a uniform in [0, 1) with 53 random bits.
-    pub(crate) fn random(&mut self) -> f64 {
+    pub fn random(&mut self) -> f64 {
         let a = (self.next_u32() >> 5) as f64;
         let b = (self.next_u32() >> 6) as f64;
         (a * 67_108_864.0 + b) / 9_007_199_254_740_992.0
     }
 
     /// `_randbelow(n)` for `n >= 1` up to 2^32: rejection over `bit_length(n)` bits.
-    pub(crate) fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         debug_assert!(n >= 1 && n as u64 <= 1 << 32);
         let k = usize::BITS - n.leading_zeros();
         loop {
@@ -132,7 +140,7 @@ impl PyRandom {
 
     /// `sample(range(n), k)` for `k <= n` (the pool method, which Python uses for the small
     /// populations of feature sets): `k` distinct indices in draw order.
-    pub(crate) fn sample(&mut self, n: usize, k: usize, out: &mut Vec<usize>) {
+    pub fn sample(&mut self, n: usize, k: usize, out: &mut Vec<usize>) {
         out.clear();
         let mut pool: Vec<usize> = (0..n).collect();
         for i in 0..k.min(n) {
@@ -143,7 +151,7 @@ impl PyRandom {
     }
 
     /// River's Poisson draw (Knuth's product of uniforms) of mean `rate`.
-    pub(crate) fn poisson(&mut self, rate: f64) -> u32 {
+    pub fn poisson(&mut self, rate: f64) -> u32 {
         let l = (-rate).exp();
         let (mut k, mut p) = (0u32, 1.0f64);
         while p > l {
@@ -151,6 +159,15 @@ impl PyRandom {
             p *= self.random();
         }
         k - 1
+    }
+
+    /// Python's `gauss()` draws its standard normals in pairs from two uniforms (Box-Muller:
+    /// `cos` first, then `sin` on the next call, kept in `gauss_next`): this returns both, in
+    /// the order `gauss()` gives them. `mu + z * sigma` is then `gauss(mu, sigma)`.
+    pub fn gauss_pair(&mut self) -> (f64, f64) {
+        let x2pi = self.random() * (2.0 * std::f64::consts::PI);
+        let g2rad = (-2.0 * (1.0 - self.random()).ln()).sqrt();
+        (x2pi.cos() * g2rad, x2pi.sin() * g2rad)
     }
 }
 
@@ -205,6 +222,49 @@ mod tests {
         let mut out = Vec::new();
         r.sample(9, 3, &mut out);
         assert_eq!(out, [2, 1, 8]);
+    }
+
+    #[test]
+    fn gaussians_are_python_s() {
+        // random.Random(42).gauss(0, 1) x6 and random.Random(7).gauss(2, 3) x3, Python 3.11.
+        let mut r = PyRandom::new(42);
+        let mut got = Vec::new();
+        for _ in 0..3 {
+            let (a, b) = r.gauss_pair();
+            got.extend([a, b]);
+        }
+        assert_eq!(
+            got,
+            [
+                -0.14409032957792836,
+                -0.1729036003315193,
+                -0.11131586156766246,
+                0.7019837250988631,
+                -0.12758828378288709,
+                -1.4973534143409575
+            ]
+        );
+        let mut r = PyRandom::new(7);
+        let (a, b) = r.gauss_pair();
+        let (c, _) = r.gauss_pair();
+        assert_eq!(
+            [2.0 + a * 3.0, 2.0 + b * 3.0, 2.0 + c * 3.0],
+            [1.2323591346571987, 3.534294537549542, 1.3217115056506858]
+        );
+    }
+
+    #[test]
+    fn reseeding_in_place_is_a_new_generator() {
+        let mut a = PyRandom::new(3);
+        for _ in 0..1500 {
+            a.next_u32();
+        }
+        a.reseed(11);
+        let mut b = PyRandom::new(11);
+        assert_eq!(a, b);
+        for _ in 0..700 {
+            assert_eq!(a.next_u32(), b.next_u32());
+        }
     }
 
     #[test]
