@@ -18,6 +18,8 @@ pub struct Lines<R> {
     ending: &'static [u8],
     /// Bytes of the input consumed so far.
     consumed: u64,
+    /// The length of the line lent from the reader's buffer last, consumed at the next call.
+    lent: usize,
 }
 
 impl<R: Read> Lines<R> {
@@ -35,6 +37,7 @@ impl<R: Read> Lines<R> {
             failed: false,
             ending: b"",
             consumed: 0,
+            lent: 0,
         }
     }
 
@@ -58,23 +61,48 @@ impl<R: Read> Lines<R> {
     /// stream (an error naming `name`, then `None`), so a caller skipping bad rows cannot
     /// loop on it.
     pub fn next_line(&mut self, name: &str) -> Result<Option<(u64, &[u8])>> {
+        if self.lent > 0 {
+            self.inner.consume(self.lent);
+            self.lent = 0;
+        }
         self.buf.clear();
         if self.failed {
             return Ok(None);
         }
-        match self.inner.read_until(b'\n', &mut self.buf) {
-            Ok(0) => return Ok(None),
-            Ok(n) => self.consumed += n as u64,
-            Err(source) => {
-                self.failed = true;
-                return Err(Error::Io {
-                    path: name.to_owned(),
-                    source,
-                });
+        // The common case: the whole line is in the reader's buffer, lent without a copy.
+        // Otherwise (a line across the buffer's end, the last line without an ending, a read
+        // error) `read_until` gathers it.
+        let in_buffer = match self.inner.fill_buf() {
+            Ok(available) => memchr::memchr(b'\n', available),
+            Err(_) => None,
+        };
+        let lent = match in_buffer {
+            Some(i) => {
+                self.lent = i + 1;
+                self.consumed += (i + 1) as u64;
+                true
             }
-        }
+            None => {
+                match self.inner.read_until(b'\n', &mut self.buf) {
+                    Ok(0) => return Ok(None),
+                    Ok(n) => self.consumed += n as u64,
+                    Err(source) => {
+                        self.failed = true;
+                        return Err(Error::Io {
+                            path: name.to_owned(),
+                            source,
+                        });
+                    }
+                }
+                false
+            }
+        };
         self.line += 1;
-        let mut bytes = &self.buf[..];
+        let mut bytes = if lent {
+            &self.inner.buffer()[..self.lent]
+        } else {
+            &self.buf[..]
+        };
         self.ending = b"";
         if let Some(b) = bytes.strip_suffix(b"\n") {
             bytes = b;
