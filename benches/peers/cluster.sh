@@ -33,14 +33,20 @@ echo "after library loops: $(uptime)" >> "$OUT/load.txt"
 : > "$OUT/cli.jsonl"
 for i in 1 2 3; do
     ./target/release/tidewater fit --model "kmeans(init=first_rows,n_init=1)" \
-        --data "$DATA/blobs_1m.csv" --target y --json >> "$OUT/cli.jsonl"
+        --data "$DATA/blobs_1m.csv" --target y --save "$OUT/kmeans.tw" --json >> "$OUT/cli.jsonl"
     ./target/release/tidewater eval --model "minibatch_kmeans(seed=42)" \
         --data "$DATA/blobs_1m.csv" --target y --json >> "$OUT/cli.jsonl"
 done
-# The stream clusterers on the rows River ran (its CluStream runs at about 700 rows/s).
+# The stream clusterers on the rows River ran: CluStream on the first STREAM_ROWS rows (River's
+# runs at under a thousand rows per second), DBSTREAM on all of them.
 head -n "$((${STREAM_ROWS:-20000} + 1))" "$DATA/blobs_1m.csv" > "$OUT/blobs_head.csv"
-for model in "clustream(seed=42)" "dbstream"; do
+for model in "clustream(seed=42)" "clustream(seed=42,n_macro_clusters=8)" \
+    "clustream(seed=42,n_macro_clusters=8,offline=lloyd)"; do
     ./target/release/tidewater eval --model "$model" --data "$OUT/blobs_head.csv" --target y \
+        --json >> "$OUT/cli.jsonl"
+done
+for model in "dbstream" "dbstream(clustering_threshold=4)"; do
+    ./target/release/tidewater eval --model "$model" --data "$DATA/blobs_1m.csv" --target y \
         --json >> "$OUT/cli.jsonl"
 done
 echo "end: $(uptime)" >> "$OUT/load.txt"
