@@ -13,8 +13,8 @@ use tidewater_core::{
 };
 
 use crate::common::{
-    Scratch, distances, nearest, no_features, plain_squared_distance, plain_squared_distance_dense,
-    py_pow,
+    Scratch, check_clusterer_row, distances, nearest, plain_squared_distance,
+    plain_squared_distance_dense, points_view, py_pow,
 };
 use crate::kmeans::KMeansParams;
 
@@ -358,7 +358,7 @@ impl CluStream {
 
     /// The micro-clusters' centers (the means of their rows), one row each.
     pub fn micro_cluster_centers(&self) -> ArrayView2<'_, f64> {
-        view(&self.micro.mean, self.d)
+        points_view(&self.micro.mean, self.d)
     }
 
     /// The micro-clusters' weights (the sums of their rows' weights).
@@ -368,7 +368,7 @@ impl CluStream {
 
     /// The macro clusters' centers, one row each (none before the first offline step).
     pub fn cluster_centers(&self) -> ArrayView2<'_, f64> {
-        view(&self.macro_centers, self.d)
+        points_view(&self.macro_centers, self.d)
     }
 
     /// The nearest micro-cluster to `x` (the first on ties) and its distance; `(0, inf)`
@@ -545,12 +545,6 @@ fn gaussian_centers(seed: u64, n: usize, mu: f64, sigma: f64) -> Vec<f64> {
     out
 }
 
-fn view(values: &[f64], d: Option<usize>) -> ArrayView2<'_, f64> {
-    let d = d.unwrap_or(0);
-    let k = values.len().checked_div(d).unwrap_or(0);
-    ArrayView2::from_shape((k, d), &values[..k * d]).expect("k * d values")
-}
-
 impl Clusterer for CluStream {
     fn n_features(&self) -> Option<usize> {
         self.d
@@ -564,11 +558,7 @@ impl Clusterer for CluStream {
     }
 
     fn check_row(&self, x: Row<'_>) -> Result<()> {
-        x.check(self.d)?;
-        if x.dim() == 0 {
-            return Err(no_features());
-        }
-        Ok(())
+        check_clusterer_row(x, self.d)
     }
 
     fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {

@@ -1,6 +1,7 @@
 //! What the models of this crate share: the seeded generator, the nearest-center search, the
 //! initialisations and a view of rows with their weights.
 
+use ndarray::ArrayView2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -192,6 +193,24 @@ impl<T> PartialEq for Scratch<T> {
 /// The error for a row with no features.
 pub(crate) fn no_features() -> Error {
     Error::Empty("rows have no features: there is nothing to cluster".into())
+}
+
+/// A clusterer's row check: the width it knows (`d`, once known), finite values, and at
+/// least one feature.
+pub(crate) fn check_clusterer_row(x: Row<'_>, d: Option<usize>) -> Result<()> {
+    x.check(d)?;
+    if x.dim() == 0 {
+        return Err(no_features());
+    }
+    Ok(())
+}
+
+/// `values` (points of `d` values, one after another) as a matrix, a row per point (none
+/// while the width is unknown; a trailing partial point is left out).
+pub(crate) fn points_view(values: &[f64], d: Option<usize>) -> ArrayView2<'_, f64> {
+    let d = d.unwrap_or(0);
+    let k = values.len().checked_div(d).unwrap_or(0);
+    ArrayView2::from_shape((k, d), &values[..k * d]).expect("k * d values")
 }
 
 /// Number of rows of positive weight.

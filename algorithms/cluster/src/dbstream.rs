@@ -10,7 +10,8 @@ use tidewater_core::traits::{check_batch, check_out_len, learn_dataset_clusterer
 use tidewater_core::{Batch, Build, Clusterer, Dataset, FeatureVector, Fit, Result, Row};
 
 use crate::common::{
-    Scratch, distances, no_features, plain_squared_distance, plain_squared_distance_dense, py_pow,
+    Scratch, check_clusterer_row, distances, plain_squared_distance, plain_squared_distance_dense,
+    points_view, py_pow,
 };
 
 /// Hyper-parameters of [`DBStream`] (River's names and defaults).
@@ -220,7 +221,7 @@ impl DBStream {
 
     /// The micro-clusters' centers, one row each, in id order.
     pub fn micro_cluster_centers(&self) -> ArrayView2<'_, f64> {
-        view(&self.micro.centers, self.d)
+        points_view(&self.micro.centers, self.d)
     }
 
     /// The micro-clusters' weights as of their last update, in id order.
@@ -230,7 +231,7 @@ impl DBStream {
 
     /// The macro clusters' centers, one row per cluster.
     pub fn cluster_centers(&self) -> ArrayView2<'_, f64> {
-        view(&self.macro_centers, self.d)
+        points_view(&self.macro_centers, self.d)
     }
 
     /// The macro clusters' weights (the sums of their micro-clusters' weights).
@@ -525,12 +526,6 @@ impl DBStream {
     }
 }
 
-fn view(values: &[f64], d: Option<usize>) -> ArrayView2<'_, f64> {
-    let d = d.unwrap_or(0);
-    let k = values.len().checked_div(d).unwrap_or(0);
-    ArrayView2::from_shape((k, d), &values[..k * d]).expect("k * d values")
-}
-
 impl Clusterer for DBStream {
     fn n_features(&self) -> Option<usize> {
         self.d
@@ -541,11 +536,7 @@ impl Clusterer for DBStream {
     }
 
     fn check_row(&self, x: Row<'_>) -> Result<()> {
-        x.check(self.d)?;
-        if x.dim() == 0 {
-            return Err(no_features());
-        }
-        Ok(())
+        check_clusterer_row(x, self.d)
     }
 
     fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {

@@ -10,8 +10,8 @@ use tidewater_core::traits::{check_batch, check_out_len};
 use tidewater_core::{Batch, Build, Clusterer, Dataset, Error, FeatureVector, Fit, Result, Row};
 
 use crate::common::{
-    BatchRows, Draws, KMeansInit, Rows, check_given_centers, distances, initial_centers,
-    move_toward, nearest, no_features, positive_rows,
+    BatchRows, Draws, KMeansInit, Rows, check_clusterer_row, check_given_centers, distances,
+    initial_centers, move_toward, nearest, no_features, points_view, positive_rows,
 };
 use crate::elkan::Bounds;
 
@@ -484,9 +484,7 @@ impl KMeans {
 
     /// The centers, one row per cluster (empty before any center exists).
     pub fn cluster_centers(&self) -> ArrayView2<'_, f64> {
-        let d = self.d.unwrap_or(0);
-        let k = self.centers.len().checked_div(d).unwrap_or(0);
-        ArrayView2::from_shape((k, d), &self.centers).expect("k * d values")
+        points_view(&self.centers, self.d)
     }
 
     /// The weight each center has taken: the fit's rows assigned to it, plus the rows
@@ -536,11 +534,7 @@ impl Clusterer for KMeans {
     }
 
     fn check_row(&self, x: Row<'_>) -> Result<()> {
-        x.check(self.d)?;
-        if x.dim() == 0 {
-            return Err(no_features());
-        }
-        Ok(())
+        check_clusterer_row(x, self.d)
     }
 
     fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {

@@ -11,8 +11,8 @@ use tidewater_core::{
 };
 
 use crate::common::{
-    Draws, KMeansInit, Rows, distances, inertia_of, initial_centers, nearest, no_features,
-    positive_rows,
+    Draws, KMeansInit, Rows, check_clusterer_row, distances, inertia_of, initial_centers, nearest,
+    points_view, positive_rows,
 };
 
 /// Hyper-parameters of [`MiniBatchKMeans`] (scikit-learn's names and defaults, `halflife`
@@ -219,9 +219,7 @@ impl MiniBatchKMeans {
 
     /// The centers, one row per cluster (none before the first step).
     pub fn cluster_centers(&self) -> ArrayView2<'_, f64> {
-        let d = self.d.unwrap_or(0);
-        let k = self.centers.len().checked_div(d).unwrap_or(0);
-        ArrayView2::from_shape((k, d), &self.centers).expect("k * d values")
+        points_view(&self.centers, self.d)
     }
 
     /// The weight each center has taken so far.
@@ -361,11 +359,7 @@ impl Clusterer for MiniBatchKMeans {
     }
 
     fn check_row(&self, x: Row<'_>) -> Result<()> {
-        x.check(self.d)?;
-        if x.dim() == 0 {
-            return Err(no_features());
-        }
-        Ok(())
+        check_clusterer_row(x, self.d)
     }
 
     fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
