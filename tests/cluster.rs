@@ -272,12 +272,7 @@ fn a_short_stream_leaves_minibatch_kmeans_without_centers_until_flushed() {
     m.flush().unwrap();
     assert_eq!(m.n_clusters(), 2);
     assert_eq!(m.n_pending(), 0);
-    let mut c: Vec<Vec<f64>> = m
-        .cluster_centers()
-        .rows()
-        .into_iter()
-        .map(|r| r.to_vec())
-        .collect();
+    let mut c = rows_of(m.cluster_centers());
     c.sort_by(|a, b| a[0].total_cmp(&b[0]));
     assert_eq!(c, vec![vec![1.0, 1.0], vec![3.0, 3.0]]);
 }
@@ -422,12 +417,13 @@ fn reference_minibatch(
     (centers, counts)
 }
 
+/// The rows of a matrix of points (centers) as vectors.
+fn rows_of(points: ndarray::ArrayView2<'_, f64>) -> Vec<Vec<f64>> {
+    points.rows().into_iter().map(|r| r.to_vec()).collect()
+}
+
 fn centers_of(m: &MiniBatchKMeans) -> Vec<Vec<f64>> {
-    m.cluster_centers()
-        .rows()
-        .into_iter()
-        .map(|r| r.to_vec())
-        .collect()
+    rows_of(m.cluster_centers())
 }
 
 fn bytes<T: serde::Serialize>(m: &T) -> Vec<u8> {
@@ -788,19 +784,9 @@ fn dbstream_reproduces_river_row_for_row() {
             &floats(&case["micro_weights"])[..],
             "{name}"
         );
-        let centers: Vec<Vec<f64>> = m
-            .micro_cluster_centers()
-            .rows()
-            .into_iter()
-            .map(|r| r.to_vec())
-            .collect();
+        let centers = rows_of(m.micro_cluster_centers());
         assert_eq!(centers, matrix(&case["micro_centers"]), "{name}");
-        let macros: Vec<Vec<f64>> = m
-            .cluster_centers()
-            .rows()
-            .into_iter()
-            .map(|r| r.to_vec())
-            .collect();
+        let macros = rows_of(m.cluster_centers());
         assert_eq!(macros, matrix(&case["macro_centers"]), "{name}");
         println!(
             "{name}: {} predictions, {} micro-clusters, {} macro clusters, as River's",
@@ -877,19 +863,9 @@ fn clustream_reproduces_river_row_for_row() {
             &floats(&case["micro_weights"])[..],
             "{name}"
         );
-        let centers: Vec<Vec<f64>> = m
-            .micro_cluster_centers()
-            .rows()
-            .into_iter()
-            .map(|r| r.to_vec())
-            .collect();
+        let centers = rows_of(m.micro_cluster_centers());
         assert_eq!(centers, matrix(&case["micro_centers"]), "{name}");
-        let macros: Vec<Vec<f64>> = m
-            .cluster_centers()
-            .rows()
-            .into_iter()
-            .map(|r| r.to_vec())
-            .collect();
+        let macros = rows_of(m.cluster_centers());
         assert_eq!(macros, matrix(&case["macro_centers"]), "{name}");
         let first = has_macro.iter().position(|&b| b).unwrap();
         println!(
