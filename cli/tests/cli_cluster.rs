@@ -26,6 +26,35 @@ fn blobs() -> (Vec<Vec<f64>>, Vec<&'static str>) {
     (x, y)
 }
 
+/// `command`'s output (`predict` or `transform` on `data`) from a model learned on `data` then
+/// resumed with `learn --load` on it again, and from one learned on both copies in one call
+/// (model files named after `tag` in `dir`).
+fn resumed_and_whole(
+    dir: &TempDir,
+    tag: &str,
+    spec: &str,
+    data: &str,
+    command: &str,
+) -> (String, String) {
+    let path = |k: &str| dir.path(&format!("{tag}-{k}.tw"));
+    let (first, resumed, whole) = (path("first"), path("resumed"), path("whole"));
+    tw(&["learn", "--model", spec, "--data", data, "--save", &first]).ok();
+    tw(&[
+        "learn", "--load", &first, "--data", data, "--save", &resumed,
+    ])
+    .ok();
+    tw(&[
+        "learn", "--model", spec, "--data", data, data, "--save", &whole,
+    ])
+    .ok();
+    let out = |model: &str| {
+        tw(&[command, "--load", model, "--data", data])
+            .ok()
+            .to_owned()
+    };
+    (out(&resumed), out(&whole))
+}
+
 fn write_blobs(dir: &TempDir, name: &str, with_label: bool) -> String {
     let (x, y) = blobs();
     let mut header = vec!["a".to_owned(), "b".to_owned()];
@@ -257,20 +286,8 @@ fn the_target_only_scores_and_a_scaler_pipeline_predicts_as_the_library() {
         .collect();
     assert_eq!(indices(&pa["predictions"]), want);
     // learn, then learn --load keeps going: the same as one learn over both files.
-    let (c, d, e) = (dir.path("c.tw"), dir.path("d.tw"), dir.path("e.tw"));
     let spec = "minibatch_kmeans(n_clusters=3,batch_size=7,seed=1)";
-    tw(&["learn", "--model", spec, "--data", &plain, "--save", &c]).ok();
-    tw(&["learn", "--load", &c, "--data", &plain, "--save", &d]).ok();
-    tw(&[
-        "learn", "--model", spec, "--data", &plain, &plain, "--save", &e,
-    ])
-    .ok();
-    let pd = tw(&["predict", "--load", &d, "--data", &plain])
-        .ok()
-        .to_owned();
-    let pe = tw(&["predict", "--load", &e, "--data", &plain])
-        .ok()
-        .to_owned();
+    let (pd, pe) = resumed_and_whole(&dir, "mb", spec, &plain, "predict");
     assert_eq!(pd, pe);
     assert_eq!(pd.lines().next(), Some("prediction"));
 }
@@ -416,23 +433,7 @@ fn the_stream_clusterers_work_through_every_command() {
         let inspect = tw(&["inspect", "--load", &model, "--json"]).json();
         assert_eq!(inspect["role"], "clusterer", "{spec}");
         // learn, then learn --load, is one learn over both files.
-        let (a, b, c) = (
-            dir.path(&format!("{name}-a.tw")),
-            dir.path(&format!("{name}-b.tw")),
-            dir.path(&format!("{name}-c.tw")),
-        );
-        tw(&["learn", "--model", spec, "--data", &plain, "--save", &a]).ok();
-        tw(&["learn", "--load", &a, "--data", &plain, "--save", &b]).ok();
-        tw(&[
-            "learn", "--model", spec, "--data", &plain, &plain, "--save", &c,
-        ])
-        .ok();
-        let pb = tw(&["transform", "--load", &b, "--data", &plain])
-            .ok()
-            .to_owned();
-        let pc = tw(&["transform", "--load", &c, "--data", &plain])
-            .ok()
-            .to_owned();
+        let (pb, pc) = resumed_and_whole(&dir, name, spec, &plain, "transform");
         assert_eq!(pb, pc, "{spec}");
     }
     let save = dir.path("bad.tw");
