@@ -600,3 +600,9 @@ mod tests {
         assert!(s.arrange(&[("zz", Cell::Missing)], &mut r).is_err());
     }
 }
+
+impl crate::check::CheckState for NoRecordStage {
+    fn check_state(&self) -> crate::check::StateResult {
+        match *self {}
+    }
+}
