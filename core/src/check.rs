@@ -117,6 +117,28 @@ pub fn all_nonneg<'a>(what: &str, values: impl IntoIterator<Item = &'a f64>) -> 
     Ok(())
 }
 
+/// Every value a number (infinities allowed: a sum of finite inputs can overflow, and the
+/// model copes with it; NaN it cannot).
+pub fn all_not_nan<'a>(what: &str, values: impl IntoIterator<Item = &'a f64>) -> StateResult {
+    for (i, &v) in values.into_iter().enumerate() {
+        ensure(!v.is_nan(), || format!("{what}[{i}]: NaN"))?;
+    }
+    Ok(())
+}
+
+/// A number, not NaN (see [`all_not_nan`]).
+pub fn not_nan(what: &str, v: f64) -> StateResult {
+    ensure(!v.is_nan(), || format!("{what}: NaN"))
+}
+
+/// Every value at least 0 (infinity allowed, NaN not: see [`all_not_nan`]).
+pub fn all_at_least_zero<'a>(what: &str, values: impl IntoIterator<Item = &'a f64>) -> StateResult {
+    for (i, &v) in values.into_iter().enumerate() {
+        ensure(v >= 0.0, || format!("{what}[{i}]: {v} is below 0 or NaN"))?;
+    }
+    Ok(())
+}
+
 /// An index below `len`.
 pub fn index(what: &str, i: usize, len: usize) -> StateResult {
     ensure(i < len, || {

@@ -197,7 +197,7 @@ impl crate::check::CheckState for PriorClassifier {
         use crate::check::*;
         self.classes.check_state()?;
         same_len("counts", self.counts.len(), self.classes.len())?;
-        all_nonneg("counts", &self.counts)
+        all_at_least_zero("counts", &self.counts)
     }
 }
 
@@ -217,7 +217,9 @@ impl crate::check::CheckState for NoChangeClassifier {
 impl crate::check::CheckState for MeanRegressor {
     fn check_state(&self) -> crate::check::StateResult {
         use crate::check::*;
-        nonneg("weight", self.weight)?;
-        finite("mean", self.mean)
+        ensure(self.weight >= 0.0, || {
+            format!("weight: {} is below 0 or NaN", self.weight)
+        })?;
+        not_nan("mean", self.mean)
     }
 }

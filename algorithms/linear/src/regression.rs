@@ -218,6 +218,37 @@ impl Default for LinearRegression {
     }
 }
 
+impl tidewater_core::check::CheckState for LinearRegression {
+    fn check_state(&self) -> tidewater_core::check::StateResult {
+        self.params.check_state()?;
+        self.glm.check(self.params.config().optimizer)
+    }
+}
+
+impl tidewater_core::check::CheckState for Ridge {
+    /// Means, co-moments and cross-moments sized for `dim` features (at most the largest
+    /// matrix the model accepts), no NaN, the weight not negative.
+    fn check_state(&self) -> tidewater_core::check::StateResult {
+        use tidewater_core::check::*;
+        self.params.check_state()?;
+        let d = self.dim.unwrap_or(0);
+        ensure(
+            d.checked_mul(d).is_some_and(|dd| dd <= MAX_RIDGE_ENTRIES),
+            || format!("dim: {d} features, more than ridge keeps"),
+        )?;
+        same_len("feature means", self.mean_x.len(), d)?;
+        same_len("co-moments", self.cxx.len(), d * d)?;
+        same_len("cross-moments", self.cxy.len(), d)?;
+        ensure(self.weight >= 0.0, || {
+            format!("weight: {} is below 0 or NaN", self.weight)
+        })?;
+        not_nan("target mean", self.mean_y)?;
+        all_not_nan("feature means", &self.mean_x)?;
+        all_not_nan("co-moments", &self.cxx)?;
+        all_not_nan("cross-moments", &self.cxy)
+    }
+}
+
 impl Regressor for LinearRegression {
     fn check_row(&self, x: Row<'_>) -> Result<()> {
         crate::glm::check_row(x, self.n_features())
