@@ -655,9 +655,19 @@ struct SavedModelV1 {
 }
 
 impl SavedModel {
-    /// Writes the model as a checkpoint (atomically).
+    /// Writes the model as a checkpoint (atomically). A model that fails its
+    /// [`CheckState`] check (statistics turned NaN by a diverging learner, say) is not
+    /// written: the error names the part, and the file keeps what it held.
     pub fn save(&self, path: &std::path::Path) -> Result<()> {
+        self.check_before_save(&path.display().to_string())?;
         tidewater_core::persist::save(path, SAVED_MODEL_KIND, self)
+    }
+
+    fn check_before_save(&self, name: &str) -> Result<()> {
+        self.check_state().map_err(|reason| Error::Checkpoint {
+            path: name.into(),
+            reason: format!("not saved: inconsistent model: {reason}"),
+        })
     }
 
     /// Reads a model written by [`save`](Self::save); a file that is not one, is corrupted
@@ -683,8 +693,9 @@ impl SavedModel {
         Ok(saved)
     }
 
-    /// The checkpoint's bytes (what [`save`](Self::save) writes).
+    /// The checkpoint's bytes (what [`save`](Self::save) writes, checked as it checks).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        self.check_before_save("<memory>")?;
         tidewater_core::persist::to_bytes(SAVED_MODEL_KIND, self)
     }
 
