@@ -244,6 +244,21 @@ pub(crate) fn check_extremes(min: &[f64], max: &[f64]) -> StateResult {
     Ok(())
 }
 
+/// An unsupervised dense data set of these rows (for tests of the batch path).
+#[cfg(test)]
+pub(crate) fn dataset(rows: &[&[f64]]) -> tidewater_core::Dataset {
+    let d = rows.first().map_or(0, |r| r.len());
+    let values: Vec<f64> = rows.iter().flat_map(|r| r.iter().copied()).collect();
+    let x = ndarray::Array2::from_shape_vec((rows.len(), d), values).expect("rows of one width");
+    let names = (0..d).map(|j| format!("x{j}")).collect();
+    tidewater_core::Dataset::new(
+        tidewater_core::FeatureMatrix::Dense(x),
+        Vec::new(),
+        tidewater_core::Schema::numeric(names, Vec::new()),
+    )
+    .expect("a consistent data set")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
