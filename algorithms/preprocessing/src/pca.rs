@@ -605,6 +605,14 @@ impl IncrementalPca {
                 x[(r, j)] = f * (self.mean[j] - batch_mean[j]);
             }
         }
+        // The SVD iterates until it converges, which it never does on an infinity or a NaN
+        // (inputs near the largest float overflow the update): an error instead of a hang.
+        if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+            return Err(Error::BadValue {
+                location: tidewater_core::Location::Feature(i / rows),
+                reason: "the incremental update overflows (values too large)".into(),
+            });
+        }
         let svd = x.svd(false, true);
         let vt = svd
             .v_t
@@ -638,7 +646,7 @@ impl IncrementalPca {
     }
 
     fn batch_size(&self, d: usize) -> usize {
-        self.params.batch_size.unwrap_or(5 * d).max(1)
+        self.params.batch_size.unwrap_or(d.saturating_mul(5)).max(1)
     }
 }
 
@@ -669,7 +677,7 @@ impl Transformer for IncrementalPca {
         let start = self.pending.len();
         self.pending.resize(start + d, 0.0);
         x.write_dense(&mut self.pending[start..]);
-        if self.pending.len() >= self.batch_size(d) * d {
+        if self.pending.len() >= self.batch_size(d).saturating_mul(d) {
             let rows = std::mem::take(&mut self.pending);
             let r = self.partial_fit(&rows, d);
             if r.is_err() {
