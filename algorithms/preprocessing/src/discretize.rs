@@ -2,11 +2,10 @@
 //! exact in batch, and online through exact extremes or a mergeable quantile sketch.
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, ensure, within};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::{Batch, Build, Dataset, Error, FeatureVector, Fit, Result, Row, Transformer};
-
-use tidewater_core::check::{CheckState, StateResult, ensure, within};
 
 use crate::common::{
     check_extremes, check_rows, copy_checked, dense, per_feature, same_shape, weighted_columns,

@@ -5,14 +5,13 @@
 
 use nalgebra::{DMatrix, SymmetricEigen};
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{
+    CheckState, StateResult, all_at_least_zero, all_finite, all_not_nan, ensure, not_nan, same_len,
+};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::traits::check_out_len;
 use tidewater_core::{Batch, Build, Dataset, Error, FeatureVector, Fit, Result, Row, Transformer};
-
-use tidewater_core::check::{
-    CheckState, StateResult, all_at_least_zero, all_finite, all_not_nan, ensure, not_nan, same_len,
-};
 
 use crate::common::{
     at_least_zero, bits_eq, check_width, dense, fit_by_learning, not_fitted, opt_text, per_feature,

@@ -1,6 +1,7 @@
 //! [`RobustScaler`]: median and interquartile range, exact in batch and sketched online.
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, all_not_nan, ensure};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::{Batch, Build, Dataset, Error, FeatureVector, Fit, Result, Row, Transformer};
@@ -10,7 +11,6 @@ use crate::common::{
     weighted_quantile,
 };
 use crate::sketch::{DEFAULT_COMPRESSION, MAX_COMPRESSION, QuantileSketch, check_sketches};
-use tidewater_core::check::{CheckState, StateResult, all_not_nan, ensure};
 
 /// Hyper-parameters of [`RobustScaler`] (scikit-learn's names and defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]

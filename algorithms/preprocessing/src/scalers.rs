@@ -5,14 +5,13 @@
 //! exactly, and transforms into a caller's buffer without allocating.
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{
+    CheckState, StateResult, all_at_least_zero, all_nonneg, all_not_nan, ensure,
+};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::traits::check_out_len;
 use tidewater_core::{Build, Error, FeatureVector, Result, Row, Transformer};
-
-use tidewater_core::check::{
-    CheckState, StateResult, all_at_least_zero, all_nonneg, all_not_nan, ensure,
-};
 
 use crate::common::{
     bits_eq, check_extremes, check_width, copy_checked, dense, fit_by_learning, per_feature,

@@ -1,10 +1,10 @@
 use serde::{Deserialize, Serialize};
 use tidewater_core::check::{CheckState, StateResult, all_at_least_zero, all_not_nan};
 use tidewater_core::spec::Params;
-
-use crate::common::{at_least_zero, per_feature};
 use tidewater_core::traits::check_out_len;
 use tidewater_core::{Build, Dataset, Error, FeatureVector, Fit, Result, Row, Transformer};
+
+use crate::common::{at_least_zero, per_feature};
 
 /// Hyper-parameters of [`StandardScaler`] (scikit-learn's and River's names and defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
