@@ -174,6 +174,12 @@ impl Pca {
         if self.dim.is_some() {
             return Ok(());
         }
+        if d == 0 {
+            // Nothing to decompose (and the co-moment rows would be empty chunks).
+            return Err(Error::Unsupported(
+                "PCA needs rows of at least one feature".into(),
+            ));
+        }
         if let Some(k) = self.params.n_components
             && k > d
         {
@@ -313,7 +319,7 @@ impl Transformer for Pca {
 }
 
 impl CheckState for Pca {
-    /// For `d` features (none before the first row): `n_components` at most `d`, `d` means,
+    /// For `d > 0` features (none before the first row): `n_components` at most `d`, `d` means,
     /// a `d x d` co-moment matrix, `k` components of `d` values and `k` explained variances
     /// (`k` the components kept); no NaN, the weight, the co-moment diagonal and the
     /// variances not negative. Sums of large inputs may overflow to infinity: the
@@ -333,6 +339,7 @@ impl CheckState for Pca {
                 ],
             );
         };
+        ensure(d > 0, || "dim: a PCA of no features".into())?;
         let k = self.params.n_components.unwrap_or(d);
         ensure(k <= d, || {
             format!("n_components: {k} components of {d} features")
@@ -902,6 +909,20 @@ mod tests {
         let mut m = ok;
         m.dim = Some(1 << 33);
         refused(m, "dim: 8589934592 features, too many");
+        let m: Pca = serde_json::from_value(serde_json::json!({
+            "params": {"n_components": null, "whiten": false},
+            "dim": 0, "weight": 0.0, "mean": [], "comoment": [], "components": [],
+            "explained_variance": [], "total_variance": 0.0
+        }))
+        .unwrap();
+        refused(m, "dim: a PCA of no features");
+    }
+
+    #[test]
+    fn a_pca_refuses_rows_without_features() {
+        let mut m = PcaParams::default().build().unwrap();
+        assert!(m.learn_one(Row::Dense(&[]), None).is_err());
+        assert_eq!(m, PcaParams::default().build().unwrap());
     }
 
     #[test]
