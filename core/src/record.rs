@@ -501,6 +501,12 @@ impl RecordTransformer for NoRecordStage {
     }
 }
 
+impl crate::check::CheckState for NoRecordStage {
+    fn check_state(&self) -> crate::check::StateResult {
+        match *self {}
+    }
+}
+
 /// Reads a record of numbers into `out`; text or a missing cell is an error naming the
 /// column (`names`, when given) or the feature index. This is what a pipeline without a
 /// record stage does with a record.
@@ -634,11 +640,5 @@ mod tests {
         .unwrap();
         let e = twice.check_state().unwrap_err();
         assert!(e.contains("`a` appears twice (columns 0 and 2)"), "{e}");
-    }
-}
-
-impl crate::check::CheckState for NoRecordStage {
-    fn check_state(&self) -> crate::check::StateResult {
-        match *self {}
     }
 }
