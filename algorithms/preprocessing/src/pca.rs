@@ -693,7 +693,7 @@ impl IncrementalPca {
         self.explained_variance = ev[..k.min(ev.len())].to_vec();
         self.mean = mean;
         self.var = var;
-        self.n_seen += n as u64;
+        self.n_seen = self.n_seen.saturating_add(n as u64);
         Ok(())
     }
 
