@@ -818,8 +818,7 @@ mod tests {
     fn an_output_wider_than_a_row_is_refused() {
         refused(
             |v| {
-                let one_hot = v["encoders"][0].clone();
-                let mut wide = one_hot.clone();
+                let mut wide = v["encoders"][0].clone();
                 wide["OneHot"]["params"]["max_categories"] = (1u64 << 24).into();
                 v["encoders"] = serde_json::Value::Array(vec![wide; 257]);
                 v["sparse"] = false.into();

@@ -121,7 +121,7 @@ impl SketchState {
 
 impl From<SketchState> for QuantileSketch {
     /// The sketch of a decoded state; an empty one holding the fault when the state is not
-    /// one learning could have left (see [`SketchState::check`]).
+    /// one learning could have left (see `SketchState::check`).
     fn from(s: SketchState) -> Self {
         if let Err(fault) = s.check() {
             let mut empty = QuantileSketch::new(s.compression);
