@@ -210,11 +210,24 @@ pub fn exercise(mut saved: SavedModel, seed: &[u8]) {
     if saved.model.record_stage().is_some() {
         return;
     }
-    let dim = match (saved.bits, saved.model.n_features()) {
-        (Some(b), _) => 1usize << b.min(20),
-        (None, Some(n)) => n,
-        (None, None) => saved.features.len().max(1),
-    };
+    let n = saved.model.n_features();
+    if let Some(b) = saved.bits {
+        // Rows of hashed features: sparse, of the model's 2^bits width.
+        let dim = n.unwrap_or(1 << b);
+        let idx: Vec<u32> = [0, 1, dim.saturating_sub(1)]
+            .into_iter()
+            .filter(|&i| i < dim)
+            .map(|i| i as u32)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let vals = vec![1.5; idx.len()];
+        let row = tidewater::core::SparseRow::new(dim, &idx, &vals).expect("a valid row");
+        use_rows(&mut saved.model, &[Row::Sparse(row)]);
+        let _ = saved.to_bytes();
+        return;
+    }
+    let dim = n.unwrap_or_else(|| saved.features.len().max(1));
     if dim > 1 << 20 {
         return;
     }
@@ -224,9 +237,15 @@ pub fn exercise(mut saved: SavedModel, seed: &[u8]) {
             .map(|j| f64::from(seed.get(j % seed.len().max(1)).copied().unwrap_or(3)) - 100.0)
             .collect(),
     );
-    for x in &rows {
-        let x = Row::Dense(x);
-        match &mut saved.model {
+    let rows: Vec<Row<'_>> = rows.iter().map(|x| Row::Dense(x)).collect();
+    use_rows(&mut saved.model, &rows);
+    let _ = saved.to_bytes();
+}
+
+/// Predicts, learns and predicts again on each row, by the model's role.
+fn use_rows(model: &mut AnyModel, rows: &[Row<'_>]) {
+    for &x in rows {
+        match model {
             AnyModel::Classifier(p) => {
                 let _ = p.predict_one(x);
                 let mut out = vec![0.0; p.classes().len()];
@@ -255,5 +274,4 @@ pub fn exercise(mut saved: SavedModel, seed: &[u8]) {
             }
         }
     }
-    let _ = saved.to_bytes();
 }

@@ -736,6 +736,11 @@ impl CheckState for SavedModel {
                     tidewater_core::io::vw::MAX_BITS
                 )
             })?;
+            if let Some(n) = self.model.n_features() {
+                ensure(n <= 1usize << b, || {
+                    format!("{n} features, more than the 2^{b} that {b} hash bits address")
+                })?;
+            }
         } else if self.model.record_stage().is_none()
             && let Some(n) = self.model.n_features()
         {
