@@ -1,7 +1,9 @@
 //! ADWIN: adaptive windowing (Bifet and Gavaldà, 2007), River's algorithm.
 
 use serde::{Deserialize, Serialize};
-use tidewater_core::check::{CheckState, StateResult, ensure, finite, index, nonneg, same_len};
+use tidewater_core::check::{
+    CheckState, StateResult, ensure, finite, index, nonneg, same_len, within,
+};
 use tidewater_core::spec::Params;
 use tidewater_core::{Build, Result};
 
@@ -293,7 +295,7 @@ impl CheckState for Adwin {
         })?;
         let mut held = 0.0;
         for (r, (&head, &count)) in self.heads.iter().zip(&self.counts).enumerate() {
-            index(&format!("bucket row {r}: head"), head, stride)?;
+            within(format_args!("bucket row {r}"), index("head", head, stride))?;
             if r >= self.rows {
                 ensure(count == 0, || {
                     format!(
@@ -311,12 +313,11 @@ impl CheckState for Adwin {
             })?;
             for k in 0..count {
                 let s = self.slot(r, k);
-                finite(
-                    &format!("bucket row {r}, bucket {k}: total"),
-                    self.totals[s],
-                )?;
                 let v = self.variances[s];
-                nonneg(&format!("bucket row {r}, bucket {k}: variance"), v)?;
+                within(
+                    format_args!("bucket row {r}, bucket {k}"),
+                    finite("total", self.totals[s]).and_then(|()| nonneg("variance", v)),
+                )?;
                 ensure(r > 0 || v == 0.0, || {
                     format!("bucket row 0, bucket {k}: variance {v} of a one-value bucket")
                 })?;

@@ -4,7 +4,7 @@
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use tidewater_core::check::{CheckState, StateResult, all_finite, ensure, index, same_len};
+use tidewater_core::check::{CheckState, StateResult, all_finite, ensure, index, same_len, within};
 use tidewater_core::spec::Params;
 use tidewater_core::{Build, Error, Result};
 
@@ -167,7 +167,7 @@ impl CheckState for Kswin {
         let mut seen = vec![false; m];
         for (i, &p) in self.perm.iter().enumerate() {
             let p = p as usize;
-            index(&format!("perm[{i}]"), p, m)?;
+            within(format_args!("perm[{i}]"), index("position", p, m))?;
             ensure(!std::mem::replace(&mut seen[p], true), || {
                 format!("perm[{i}]: position {p} drawn twice")
             })?;
