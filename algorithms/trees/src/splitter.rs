@@ -143,7 +143,9 @@ impl GaussTable {
         let m = self.m();
         self.n += w;
         let n = self.n;
-        let r = w / n;
+        // A row of weight 0 moves no estimate; at a class's first row (no weight yet) the
+        // share would be 0 / 0, whose NaN would stay in the means for good.
+        let r = if n > 0.0 { w / n } else { 0.0 };
         let x = &x[..m];
         let (mean, rest) = self.v.split_at_mut(m);
         let (m2, rest) = rest.split_at_mut(m);
@@ -917,5 +919,15 @@ mod tests {
         assert_eq!(h.density(-1.0), -2.0 / 3.0);
         // Beyond them: the last.
         assert_eq!(h.density(7.0), 1.0 / 3.0);
+    }
+
+    #[test]
+    fn a_zero_weight_first_row_leaves_the_gaussian_table_finite() {
+        let mut t = GaussTable::new(2);
+        t.update(0.0, true, &[1.0, 2.0], 0.0);
+        t.update(1.0, true, &[1.5, 3.0], 1.0);
+        assert!(t.v.iter().all(|v| !v.is_nan()), "{:?}", t.v);
+        assert_eq!(t.gaussian(0).variance(), 0.0);
+        assert_eq!(t.range(1), (2.0, 3.0));
     }
 }
