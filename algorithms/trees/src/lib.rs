@@ -39,6 +39,8 @@ mod regression_splitter;
 mod sklearn_random;
 mod splitter;
 mod stats;
+#[cfg(test)]
+mod testing;
 
 pub use adaptive_random_forest::{
     AdaptiveRandomForestClassifier, AdaptiveRandomForestClassifierParams,
@@ -70,5 +72,13 @@ pub use hoeffding_tree_regressor::{
 };
 pub use random_forest::{RandomForestClassifier, RandomForestClassifierParams};
 pub use random_forest_regressor::{RandomForestRegressor, RandomForestRegressorParams};
+/// A loaded model's parameters, checked as `build` checks them (the first part of every
+/// model's [`CheckState`](tidewater_core::check::CheckState)).
+pub(crate) fn check_params<P: tidewater_core::spec::Params>(
+    p: &P,
+) -> tidewater_core::check::StateResult {
+    p.validate().map_err(|e| format!("params: {e}"))
+}
+
 /// The error type of this crate: the core one, since every failure here is a core kind.
 pub use tidewater_core::{Error, Result};
