@@ -1499,10 +1499,10 @@ impl HoeffdingTreeClassifier {
 
 impl CheckState for HoeffdingTreeClassifier {
     /// Parameters in range; classes, features and nominal flags consistent; the arena a
-    /// tree of at most [`MAX_DEPTH`](growth::MAX_DEPTH) levels, every node reachable from
-    /// the root once, each branch's feature, test and children consistent, each node at its
-    /// depth; every leaf's class weights, counts and observers consistent for the tree's
-    /// classes and features; the leaf counts of memory management the arena's.
+    /// tree of at most 512 levels, every node reachable from the root once, each branch's
+    /// feature, test and children consistent, each node at its depth; every leaf's class
+    /// weights, counts and observers consistent for the tree's classes and features; the
+    /// leaf counts of memory management the arena's.
     fn check_state(&self) -> StateResult {
         self.check_parts(|_| None, true).map(|_| ())
     }

@@ -1024,10 +1024,10 @@ impl HoeffdingTreeRegressor {
 
 impl CheckState for HoeffdingTreeRegressor {
     /// Parameters in range; features and nominal flags consistent; the arena a tree of at
-    /// most [`MAX_DEPTH`](growth::MAX_DEPTH) levels, every node reachable from the root
-    /// once, each branch's feature, test and children consistent, each node at its depth;
-    /// every leaf's statistics, observers (E-BSTs and nominal observers) and model
-    /// consistent for the tree's features; the leaf counts of memory management the arena's.
+    /// most 512 levels, every node reachable from the root once, each branch's feature,
+    /// test and children consistent, each node at its depth; every leaf's statistics,
+    /// observers (E-BSTs and nominal observers) and model consistent for the tree's
+    /// features; the leaf counts of memory management the arena's.
     fn check_state(&self) -> StateResult {
         self.check_parts(|_| None, true).map(|_| ())
     }

@@ -20,6 +20,15 @@
 //! | [`HoeffdingTreeClassifier`], [`HoeffdingTreeRegressor`] | classification, regression |
 //! | [`HoeffdingAdaptiveTreeClassifier`], [`HoeffdingAdaptiveTreeRegressor`] | the same, with ADWIN in every node and alternate subtrees |
 //! | [`AdaptiveRandomForestClassifier`], [`AdaptiveRandomForestRegressor`] | online bagging of such trees on random subspaces, each replaced on drift |
+//!
+//! **A loaded model is checked.** Every model implements
+//! [`CheckState`](tidewater_core::check::CheckState): a checkpoint's tree whose child links
+//! leave the arena, form a cycle or share a node, whose tests, depths, class weights or
+//! observers disagree with each other or with the model's classes and features, or whose
+//! statistics are not finite is refused with a message naming the node and the part, before
+//! a prediction could index out of bounds or loop. The walks of the check keep their own
+//! stacks; an online tree deeper than 512 levels is refused, since some of its own walks
+//! recurse.
 
 mod adaptive_random_forest;
 mod adaptive_random_forest_regressor;
