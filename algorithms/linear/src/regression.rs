@@ -439,6 +439,14 @@ impl Ridge {
             s.intercept = 0.0;
             return;
         }
+        if !self.cxx.iter().chain(&self.cxy).all(|v| v.is_finite()) {
+            // The sums overflowed (inputs near the largest float): no finite system, and an
+            // SVD would iterate for ever on it. The solution is NaN; predictions say so.
+            s.coef.clear();
+            s.coef.resize(d, f64::NAN);
+            s.intercept = f64::NAN;
+            return;
+        }
         let mut m = match s.matrix.take() {
             Some(m) if m.nrows() == d => m,
             _ => DMatrix::zeros(d, d),
@@ -575,6 +583,19 @@ impl Regressor for Ridge {
         if self.dim.is_none() {
             return Ok(0.0);
         }
-        Ok(self.with_solution(|s| crate::glm::dot(x, &s.coef) + s.intercept))
+        let (p, finite) = self.with_solution(|s| {
+            (
+                crate::glm::dot(x, &s.coef) + s.intercept,
+                !s.intercept.is_nan(),
+            )
+        });
+        if !finite {
+            return Err(Error::Unsupported(
+                "ridge: its sums overflowed (inputs too large), the system has no finite \
+                 solution"
+                    .into(),
+            ));
+        }
+        Ok(p)
     }
 }
