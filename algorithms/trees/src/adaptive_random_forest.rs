@@ -248,8 +248,7 @@ impl Slot {
         ensure(self.right <= self.seen, || {
             format!("right: {} of {} rows", self.right, self.seen)
         })?;
-        // TODO(check): `rng` (tidewater_core::pyrandom::PyRandom) has no CheckState yet; its
-        // state length (624 words) and index are not checked here.
+        within("rng", self.rng.check_state())?;
         ensure(self.k <= dim.unwrap_or(0), || {
             format!("k: {} features of {}", self.k, dim.unwrap_or(0))
         })

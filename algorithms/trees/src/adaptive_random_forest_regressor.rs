@@ -181,8 +181,7 @@ impl Slot {
         }
         nonneg("seen", self.seen)?;
         within("norm", self.norm.check_state())?;
-        // TODO(check): `rng` (tidewater_core::pyrandom::PyRandom) has no CheckState yet; its
-        // state length (624 words) and index are not checked here.
+        within("rng", self.rng.check_state())?;
         ensure(self.k <= dim.unwrap_or(0), || {
             format!("k: {} features of {}", self.k, dim.unwrap_or(0))
         })

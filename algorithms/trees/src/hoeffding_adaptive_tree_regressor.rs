@@ -514,8 +514,7 @@ impl CheckState for HoeffdingAdaptiveTreeRegressor {
         }
         let alternates: Vec<Option<usize>> = self.ada.iter().map(|a| a.alternate).collect();
         let reached = self.tree.check_parts(|i| alternates[i], false)?;
-        // TODO(check): `rng` (tidewater_core::pyrandom::PyRandom) has no CheckState yet; its
-        // state length (624 words) and index are not checked here.
+        within("rng", self.rng.check_state())?;
         growth::check_alternates(&self.tree.nodes, &alternates, &reached)
     }
 }

@@ -883,10 +883,8 @@ impl LeafModel {
     /// not yet started, or started on `dim` features with one weight (a mean and a
     /// variance) per feature.
     fn check(&self, dim: usize) -> StateResult {
-        // TODO(check): `LinearRegression` (tidewater-linear) and `StandardScaler`
-        // (tidewater-preprocessing) get their own CheckState in their crates; call their
-        // check_state here once they have it. Until then, what their public API shows.
         let linear = |m: &LinearRegression| -> StateResult {
+            within("linear model", m.check_state())?;
             match m.n_features() {
                 None => ensure(m.coef().is_empty(), || {
                     format!(
@@ -906,6 +904,7 @@ impl LeafModel {
             LeafModel::Raw(m) => linear(m),
             LeafModel::Scaled(sm) => {
                 let (scaler, m) = sm.as_ref();
+                within("scaler", scaler.check_state())?;
                 if let Some(d) = scaler.n_features_in() {
                     ensure(d == dim, || {
                         format!("scaler: {d} features where the tree has {dim}")
