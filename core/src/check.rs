@@ -157,6 +157,19 @@ pub const MAX_NESTING: u32 = 32;
 
 thread_local! {
     static DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// Why the last decode on this thread was refused, when the codec drops the reason
+    /// (postcard reports every custom error as the same variant).
+    static REFUSAL: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Records why decoding was refused, for [`take_refusal`] (the codec may drop the message).
+pub fn note_refusal(why: &str) {
+    REFUSAL.with(|r| *r.borrow_mut() = Some(why.to_owned()));
+}
+
+/// The reason recorded by [`note_refusal`] since the last call, if any.
+pub fn take_refusal() -> Option<String> {
+    REFUSAL.with(|r| r.borrow_mut().take())
 }
 
 /// One level of nesting while a tagged enum decodes (see [`MAX_NESTING`]); the level is left
@@ -170,7 +183,9 @@ impl NestingGuard {
         DEPTH.with(|d| {
             let now = d.get() + 1;
             if now > MAX_NESTING {
-                return Err(format!("{name} nested more than {MAX_NESTING} levels deep"));
+                let why = format!("{name} nested more than {MAX_NESTING} levels deep");
+                note_refusal(&why);
+                return Err(why);
             }
             d.set(now);
             Ok(NestingGuard(()))

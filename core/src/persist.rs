@@ -172,10 +172,17 @@ pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8], name: &str) -> Result<(Head
             reason: "corrupted: checksum mismatch".into(),
         });
     }
+    crate::check::take_refusal();
     let value = match header.codec {
-        Codec::Postcard => postcard::from_bytes(payload).map_err(|e| Error::Checkpoint {
-            path: name.into(),
-            reason: format!("corrupted: cannot decode the {} payload: {e}", header.kind),
+        Codec::Postcard => postcard::from_bytes(payload).map_err(|e| {
+            let why = crate::check::take_refusal().map_or(e.to_string(), |w| format!("{e}: {w}"));
+            Error::Checkpoint {
+                path: name.into(),
+                reason: format!(
+                    "corrupted: cannot decode the {} payload: {why}",
+                    header.kind
+                ),
+            }
         })?,
     };
     Ok((header, value))
