@@ -9,7 +9,10 @@ mod checks;
 
 use std::path::Path;
 
-const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A target's check.
+type Check = fn(&[u8]);
+
+const TARGETS: &[(&str, Check)] = &[
     ("csv", checks::csv),
     ("number", checks::number),
     ("libsvm", checks::libsvm),
@@ -18,7 +21,7 @@ const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("checkpoint", checks::checkpoint),
 ];
 
-fn replay(dir: &Path, check: fn(&[u8])) -> usize {
+fn replay(dir: &Path, check: Check) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };

@@ -3,9 +3,11 @@
 //! fault, or, when it describes a model the library can use, used without a panic; decoding
 //! never allocates more than a small multiple of the file's size and never overflows the
 //! stack. The files are crafted here, from models of every role fitted on shipped data:
-//! every array shortened, lengthened, emptied and reversed, every number negated, blown up,
-//! turned into NaN or into a huge index, plus hand-built payloads (huge declared lengths,
-//! nesting a hundred thousand levels deep). See `docs/reliability.md` (trust model).
+//! bytes of the encoded payload changed (plus one, minus one, 0, 0xFF: lengths, tags,
+//! indices and numbers live in them), and, on the model's JSON form, arrays shortened,
+//! lengthened, emptied and reversed and numbers negated, blown up, turned into NaN or into a
+//! huge index; plus hand-built payloads (huge declared lengths, nesting a hundred thousand
+//! levels deep). See `docs/reliability.md` (trust model).
 
 #[path = "../fuzz/src/checks.rs"]
 #[allow(dead_code)]
@@ -96,29 +98,44 @@ const BASES: &[(&str, &str)] = &[
     ("iris", "hoeffding_adaptive_tree(grace_period=20)"),
     ("iris", "adaptive_random_forest(n_models=2,grace_period=20)"),
     ("iris", "efdt(grace_period=20)"),
-    ("iris", "union(parts=[standard_scaler,pca(n_components=2)])|gaussian_nb"),
+    (
+        "iris",
+        "union(parts=[standard_scaler,pca(n_components=2)])|gaussian_nb",
+    ),
     ("phishing", "logistic_regression"),
-    ("phishing", "logistic_regression(optimizer=adam,l1=0.01)"),
+    ("phishing", "logistic_regression(optimizer=adam,l2=0.01)"),
     ("phishing", "ftrl"),
     ("phishing", "pa_classifier"),
     ("phishing", "perceptron"),
     ("phishing", "multinomial_nb"),
     ("phishing", "bernoulli_nb"),
     ("diabetes", "mean_regressor"),
-    ("diabetes", "standard_scaler|linear_regression(optimizer=adagrad)"),
+    (
+        "diabetes",
+        "standard_scaler|linear_regression(optimizer=adagrad)",
+    ),
     ("diabetes", "ridge"),
     ("diabetes", "pa_regressor"),
     ("diabetes", "decision_tree_regressor"),
     ("diabetes", "random_forest_regressor(n_estimators=2)"),
     ("diabetes", "hoeffding_tree_regressor(grace_period=20)"),
-    ("diabetes", "hoeffding_adaptive_tree_regressor(grace_period=20)"),
-    ("diabetes", "adaptive_random_forest_regressor(n_models=2,grace_period=20)"),
+    (
+        "diabetes",
+        "hoeffding_adaptive_tree_regressor(grace_period=20)",
+    ),
+    (
+        "diabetes",
+        "adaptive_random_forest_regressor(n_models=2,grace_period=20)",
+    ),
     ("wine", "min_max_scaler|max_abs_scaler|robust_scaler"),
     ("wine", "normalizer|adaptive_standard_scaler"),
     ("wine", "k_bins_discretizer|incremental_pca(n_components=3)"),
     ("wine", "kmeans(n_clusters=3)"),
     ("wine", "minibatch_kmeans(n_clusters=3,batch_size=16)"),
-    ("wine", "clustream(n_macro_clusters=3,max_micro_clusters=10)"),
+    (
+        "wine",
+        "clustream(n_macro_clusters=3,max_micro_clusters=10)",
+    ),
     ("wine", "dbstream"),
 ];
 
@@ -158,7 +175,12 @@ fn at<'a>(v: &'a mut Value, path: &[Step]) -> &'a mut Value {
 }
 
 /// Paths to every array and every number in `v`.
-fn paths(v: &Value, here: &mut Vec<Step>, arrays: &mut Vec<Vec<Step>>, numbers: &mut Vec<Vec<Step>>) {
+fn paths(
+    v: &Value,
+    here: &mut Vec<Step>,
+    arrays: &mut Vec<Vec<Step>>,
+    numbers: &mut Vec<Vec<Step>>,
+) {
     match v {
         Value::Array(a) => {
             arrays.push(here.clone());
@@ -179,6 +201,9 @@ fn paths(v: &Value, here: &mut Vec<Step>, arrays: &mut Vec<Vec<Step>>, numbers: 
         _ => {}
     }
 }
+
+/// An edit of a JSON array.
+type ArrayEdit = Box<dyn Fn(&mut Vec<Value>)>;
 
 /// A number the NaN mutation writes first, then replaces by NaN in the encoded payload.
 const NAN_MARK: f64 = 1.234_567_890_123_456_7e-300;
@@ -207,7 +232,10 @@ fn try_mutant(v: &Value, nan: bool, what: &str) -> Outcome {
     match load(&file, what) {
         Err(e) => {
             let msg = e.to_string();
-            assert!(msg.contains("hostile.tw"), "{what}: error without the file: {msg}");
+            assert!(
+                msg.contains("hostile.tw"),
+                "{what}: error without the file: {msg}"
+            );
             Outcome::Refused(msg)
         }
         Ok(saved) => {
@@ -218,17 +246,71 @@ fn try_mutant(v: &Value, nan: bool, what: &str) -> Outcome {
     }
 }
 
-/// Every mutant of one base model: (refused, used) counts.
+/// Every mutant of one base model: (refused, used) counts and the refusals' messages. A
+/// model whose JSON form does not round-trip (infinities become `null` in JSON) gets the
+/// byte-level mutations only.
 fn mutate(label: &str, saved: &SavedModel) -> (usize, usize, Vec<String>) {
+    let (mut refused, mut used, mut messages) = mutate_bytes(label, saved);
+    if let Some((r, u, m)) = mutate_json(label, saved) {
+        refused += r;
+        used += u;
+        messages.extend(m);
+    }
+    (refused, used, messages)
+}
+
+/// Byte-level mutants of the payload: at up to 200 positions spread over it, the byte plus
+/// one, minus one, 0 and 0xFF (lengths, tags, indices and numbers all live in such bytes).
+fn mutate_bytes(label: &str, saved: &SavedModel) -> (usize, usize, Vec<String>) {
+    let payload = postcard::to_stdvec(saved).unwrap();
+    let stride = payload.len().div_ceil(200).max(1);
+    let (mut refused, mut used, mut messages) = (0, 0, Vec::new());
+    for i in (0..payload.len()).step_by(stride) {
+        let b = payload[i];
+        for nb in [b.wrapping_add(1), b.wrapping_sub(1), 0, 0xFF] {
+            if nb == b {
+                continue;
+            }
+            let mut p = payload.clone();
+            p[i] = nb;
+            let what = format!("{label} byte {i}: {b} -> {nb}");
+            match load(&frame(SAVED_MODEL_KIND, &p), &what) {
+                Err(e) => {
+                    let msg = e.to_string();
+                    assert!(
+                        msg.contains("hostile.tw"),
+                        "{what}: error without the file: {msg}"
+                    );
+                    refused += 1;
+                    messages.push(msg);
+                }
+                Ok(m) => {
+                    let r = std::panic::catch_unwind(|| checks::exercise(m, &p));
+                    assert!(r.is_ok(), "{what}: a model that loaded panicked in use");
+                    used += 1;
+                }
+            }
+        }
+    }
+    (refused, used, messages)
+}
+
+/// Mutants made on the model's JSON form (see the module docs); `None` when the JSON form
+/// does not round-trip.
+fn mutate_json(label: &str, saved: &SavedModel) -> Option<(usize, usize, Vec<String>)> {
     let v = serde_json::to_value(saved).unwrap();
-    assert!(
-        serde_json::from_value::<SavedModel>(v.clone()).is_ok(),
-        "{label}: JSON does not round-trip"
-    );
+    if serde_json::from_value::<SavedModel>(v.clone())
+        .ok()
+        .as_ref()
+        != Some(saved)
+    {
+        return None;
+    }
     let (mut arrays, mut numbers) = (Vec::new(), Vec::new());
     paths(&v, &mut Vec::new(), &mut arrays, &mut numbers);
-    // Every array, and up to 400 numbers spread over the model (forests hold thousands).
-    let stride = numbers.len().div_ceil(400).max(1);
+    // Up to 150 arrays and 150 numbers spread over the model (forests hold thousands).
+    let stride = numbers.len().div_ceil(150).max(1);
+    let array_stride = arrays.len().div_ceil(150).max(1);
     let (mut refused, mut used, mut messages) = (0, 0, Vec::new());
     let mut tally = |o: Outcome| match o {
         Outcome::Refused(m) => {
@@ -238,11 +320,12 @@ fn mutate(label: &str, saved: &SavedModel) -> (usize, usize, Vec<String>) {
         Outcome::Used => used += 1,
         Outcome::NotAModel => {}
     };
-    for p in &arrays {
+    for p in arrays.iter().step_by(array_stride) {
         let len = at(&mut v.clone(), p).as_array().unwrap().len();
-        let mut edits: Vec<(&str, Box<dyn Fn(&mut Vec<Value>)>)> = vec![
-            ("longer", Box::new(|a: &mut Vec<Value>| a.push(a.last().cloned().unwrap_or(Value::from(0))))),
-        ];
+        let mut edits: Vec<(&str, ArrayEdit)> = vec![(
+            "longer",
+            Box::new(|a: &mut Vec<Value>| a.push(a.last().cloned().unwrap_or(Value::from(0)))),
+        )];
         if len > 0 {
             edits.push(("shorter", Box::new(|a: &mut Vec<Value>| drop(a.pop()))));
             edits.push(("emptied", Box::new(|a: &mut Vec<Value>| a.clear())));
@@ -260,13 +343,21 @@ fn mutate(label: &str, saved: &SavedModel) -> (usize, usize, Vec<String>) {
         let n = at(&mut v.clone(), p).clone();
         let x = n.as_f64().unwrap_or(0.0);
         let mut edits = vec![
-            ("negated", Value::from(if x == 0.0 { -1.0 } else { -x }), false),
+            (
+                "negated",
+                Value::from(if x == 0.0 { -1.0 } else { -x }),
+                false,
+            ),
             ("huge", Value::from(1e300), false),
             ("nan", Value::from(NAN_MARK), true),
         ];
         if n.is_u64() {
             edits.push(("huge index", Value::from(1u64 << 40), false));
-            edits.push(("plus one", Value::from(n.as_u64().unwrap() + 1), false));
+            edits.push((
+                "plus one",
+                Value::from(n.as_u64().unwrap().wrapping_add(1)),
+                false,
+            ));
         }
         for (name, value, nan) in edits {
             let mut w = v.clone();
@@ -274,7 +365,7 @@ fn mutate(label: &str, saved: &SavedModel) -> (usize, usize, Vec<String>) {
             tally(try_mutant(&w, nan, &format!("{label} {p:?} {name}")));
         }
     }
-    (refused, used, messages)
+    Some((refused, used, messages))
 }
 
 #[test]
@@ -282,7 +373,8 @@ fn every_base_model_passes_its_check_and_survives_a_save() {
     for (d, spec) in BASES {
         let saved = base(d, spec);
         let file = raw_file(&saved);
-        let loaded = load(&file, spec).unwrap_or_else(|e| panic!("{spec}: a fitted model is refused: {e}"));
+        let loaded =
+            load(&file, spec).unwrap_or_else(|e| panic!("{spec}: a fitted model is refused: {e}"));
         assert_eq!(loaded, saved, "{spec}");
         checks::exercise(loaded, &file);
     }
@@ -316,20 +408,38 @@ fn refusal(d: &str, spec: &str, nan: bool, edit: impl FnOnce(&mut Value)) -> Str
 
 /// The final stage of a saved model's pipeline, as JSON.
 fn final_stage(v: &mut Value) -> &mut Value {
-    let role = v["model"].as_object_mut().unwrap().values_mut().next().unwrap();
-    let stage = role["model"].as_object_mut().unwrap().values_mut().next().unwrap();
-    stage
+    let role = v["model"]
+        .as_object_mut()
+        .unwrap()
+        .values_mut()
+        .next()
+        .unwrap();
+    role["model"]
+        .as_object_mut()
+        .unwrap()
+        .values_mut()
+        .next()
+        .unwrap()
 }
 
 #[test]
 fn named_corruptions_are_refused_naming_the_part() {
     let m = refusal("phishing", "logistic_regression", false, |v| {
-        final_stage(v)["state"]["glm"]["weights"].as_array_mut().unwrap().pop();
+        final_stage(v)["state"]["glm"]["weights"]
+            .as_array_mut()
+            .unwrap()
+            .pop();
     });
-    assert!(m.contains("inconsistent model") && m.contains("weights"), "{m}");
+    assert!(
+        m.contains("inconsistent model") && m.contains("weights"),
+        "{m}"
+    );
 
     let m = refusal("iris", "gaussian_nb", false, |v| {
-        final_stage(v)["classes"]["labels"].as_array_mut().unwrap().reverse();
+        final_stage(v)["classes"]["labels"]
+            .as_array_mut()
+            .unwrap()
+            .reverse();
     });
     assert!(m.contains("classes") && m.contains("increasing"), "{m}");
 
@@ -361,7 +471,12 @@ fn huge_declared_lengths_are_refused_without_allocating_them() {
     let spec_len = payload[0] as usize;
     let cases = [
         [&huge[..], &payload[1..]].concat(),
-        [&payload[..1 + spec_len], &huge[..], &payload[2 + spec_len..]].concat(),
+        [
+            &payload[..1 + spec_len],
+            &huge[..],
+            &payload[2 + spec_len..],
+        ]
+        .concat(),
     ];
     for (i, p) in cases.iter().enumerate() {
         let e = load(&frame(SAVED_MODEL_KIND, p), "huge length").unwrap_err();
@@ -376,14 +491,20 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
     let saved = base("wine", "passthrough");
     let mut payload = postcard::to_stdvec(&saved).unwrap();
     // The model is the last part before `bits` (one byte, `None`): a transformer pipeline
-    // (front `None`, no steps) whose final stage is `Passthrough` (tag 9, no fields).
-    // Replace that final stage by 100,000 unions (tag 10) of one part each.
-    assert_eq!(&payload[payload.len() - 2..], &[9, 0], "the layout this test relies on");
-    payload.truncate(payload.len() - 2);
+    // (front `None`, no steps) whose final stage is `Passthrough` (tag 9) of width 13
+    // (`Some(13)`). Replace that final stage by 100,000 unions (tag 10) of one part each
+    // around it.
+    let tail = [9, 1, 13, 0];
+    assert_eq!(
+        &payload[payload.len() - 4..],
+        &tail,
+        "the layout this test relies on"
+    );
+    payload.truncate(payload.len() - 4);
     for _ in 0..100_000 {
         payload.extend_from_slice(&[10, 1]);
     }
-    payload.extend_from_slice(&[9, 0]);
+    payload.extend_from_slice(&tail);
     let e = load(&frame(SAVED_MODEL_KIND, &payload), "deep nesting").unwrap_err();
     assert!(e.to_string().contains("nested more than"), "{e}");
 }

@@ -34,8 +34,13 @@ pub fn csv(data: &[u8]) {
             }
         };
         if complete {
-            let (rows, errors) = general.as_ref().expect("the general reader read the header");
-            assert_eq!(*errors, 0, "the fast reader read a file the general one refuses");
+            let (rows, errors) = general
+                .as_ref()
+                .expect("the general reader read the header");
+            assert_eq!(
+                *errors, 0,
+                "the fast reader read a file the general one refuses"
+            );
             let want: Vec<u64> = rows
                 .iter()
                 .map(|r| match r.as_slice() {
@@ -44,7 +49,10 @@ pub fn csv(data: &[u8]) {
                 })
                 .collect();
             let got: Vec<u64> = fast.iter().map(|v| v.to_bits()).collect();
-            assert_eq!(got, want, "one-column fast reader and general reader differ");
+            assert_eq!(
+                got, want,
+                "one-column fast reader and general reader differ"
+            );
         }
     }
     for targets in [TargetSpec::Last, TargetSpec::None] {
@@ -73,7 +81,10 @@ fn read_general(data: &[u8]) -> Option<(Vec<Vec<Cell>>, usize)> {
             }
             Ok(false) => break,
             Err(e) => {
-                assert!(e.to_string().contains("fuzz.csv"), "an error without the file: {e}");
+                assert!(
+                    e.to_string().contains("fuzz.csv"),
+                    "an error without the file: {e}"
+                );
                 errors += 1;
             }
         }
@@ -120,7 +131,10 @@ fn sparse(
                 assert_eq!(a.indices, b.indices, "line {n}: indices");
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&a.values), bits(&b.values), "line {n}: values");
-                assert!(a.indices.windows(2).all(|w| w[0] < w[1]), "indices not increasing");
+                assert!(
+                    a.indices.windows(2).all(|w| w[0] < w[1]),
+                    "indices not increasing"
+                );
                 assert!(a.values.iter().all(|v| v.is_finite()), "a non-finite value");
             }
             (Ok(false), Ok(false)) | (Err(_), Err(_)) => {}
@@ -205,7 +219,11 @@ pub fn exercise(mut saved: SavedModel, seed: &[u8]) {
     let bytes = saved.to_bytes().expect("a loaded model encodes");
     let again = SavedModel::from_bytes(&bytes, "again.tw")
         .unwrap_or_else(|e| panic!("a model that loaded does not load after a save: {e}"));
-    assert_eq!(again.to_bytes().expect("encodes"), bytes, "save, load, save changed the bytes");
+    assert_eq!(
+        again.to_bytes().expect("encodes"),
+        bytes,
+        "save, load, save changed the bytes"
+    );
     let _ = saved.model.structure(&saved.features);
     if saved.model.record_stage().is_some() {
         return;
@@ -250,7 +268,12 @@ fn use_rows(model: &mut AnyModel, rows: &[Row<'_>]) {
                 let _ = p.predict_one(x);
                 let mut out = vec![0.0; p.classes().len()];
                 let _ = p.predict_proba_into(x, &mut out);
-                let y = p.classes().labels().first().cloned().unwrap_or(Label::Num(1.0));
+                let y = p
+                    .classes()
+                    .labels()
+                    .first()
+                    .cloned()
+                    .unwrap_or(Label::Num(1.0));
                 let _ = p.learn_one(x, &y, None);
                 let _ = p.learn_one(x, &Label::Num(7.0), Some(2.0));
                 let _ = p.predict_one(x);

@@ -716,7 +716,7 @@ impl SavedModel {
                 })
             }
             other => Err(Error::Checkpoint {
-                path: name,
+                path: name.into(),
                 reason: format!("holds a `{other}`, not a tidewater model"),
             }),
         }

@@ -296,7 +296,7 @@ impl KBinsDiscretizer {
 impl CheckState for KBinsDiscretizer {
     /// Extremes and edges per feature, and with the quantile strategy a sketch per feature
     /// (consistent, of the params' compression; none otherwise); extremes unset or finite
-    /// and ordered; each feature's edges as [`check_edges`](Self::check_edges) says.
+    /// and ordered; each feature's edges as `check_edges` says.
     fn check_state(&self) -> StateResult {
         self.params.check_state()?;
         per_feature(
