@@ -29,7 +29,8 @@ pub fn dispatch(cmd: Command) -> Result<(), CliError> {
             window,
             json,
             retrain,
-        } => eval(model, &source, window, json, retrain),
+            print_every,
+        } => eval(model, &source, window, json, retrain, print_every),
         Command::Fit {
             model,
             source,
@@ -233,6 +234,7 @@ fn eval(
     window: usize,
     json: bool,
     retrain: Option<String>,
+    print_every: Option<u64>,
 ) -> Result<(), CliError> {
     let start = Instant::now();
     if window == 0 {
@@ -253,7 +255,8 @@ fn eval(
     let (mut model, cols) = build_bound(&mut feed, &spec, source.target.as_deref())?;
     let records = cols.records;
     let target = cols.target.clone().unwrap_or_default();
-    let progress = Progress::new(json, feed.total(&src, limit));
+    let progress = Progress::new(json, feed.total(&src, limit))
+        .print_every(print_every.map(|n| usize::try_from(n).unwrap_or(usize::MAX)));
     // With --retrain, the model is wrapped in drift retraining and its events reported.
     let events: Option<Vec<tidewater::drift::Event>>;
     // One prequential run, for either evaluator: the model plain or wrapped in drift

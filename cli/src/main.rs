@@ -114,6 +114,10 @@ enum Command {
         /// Wrap the model in drift retraining with this detector.
         #[arg(long, value_name = "DETECTOR")]
         retrain: Option<String>,
+        /// Every N rows, one JSON line on stderr: rows, seconds, rows/s over the last N
+        /// rows, resident memory (River's `print_every`, for long runs).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        print_every: Option<u64>,
     },
     /// Fit on the whole data set (batch path) and save the model.
     Fit {

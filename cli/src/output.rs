@@ -79,6 +79,24 @@ pub enum Total {
 pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
     total: Option<Total>,
+    every: Option<Every>,
+}
+
+/// `eval --print-every N`: a JSON line on stderr every `n` rows.
+struct Every {
+    n: usize,
+    start: std::time::Instant,
+    /// Rows and time at the last line.
+    last: std::cell::Cell<(usize, std::time::Instant)>,
+}
+
+/// The resident memory of this process in bytes (`VmRSS` of `/proc/self/status`), where the
+/// system tells.
+pub fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 impl Progress {
@@ -86,7 +104,11 @@ impl Progress {
     /// when stderr is not a terminal.
     pub fn new(quiet: bool, total: Option<Total>) -> Self {
         if quiet || !std::io::stderr().is_terminal() {
-            return Progress { bar: None, total };
+            return Progress {
+                bar: None,
+                total,
+                every: None,
+            };
         }
         let (bar, template) = match total {
             Some(Total::Rows(n)) => (
@@ -109,12 +131,46 @@ impl Progress {
         Progress {
             bar: Some(bar),
             total,
+            every: None,
         }
+    }
+
+    /// Also writes `{"rows", "seconds", "rows_per_sec", "rss_bytes"}` as one JSON line on
+    /// stderr every `n` rows (`rows_per_sec` over the last `n` rows; `rss_bytes` the
+    /// resident memory, `null` where the system does not tell). The bar, if any, is hidden:
+    /// the lines are the display.
+    pub fn print_every(mut self, n: Option<usize>) -> Self {
+        if let Some(n) = n {
+            if let Some(pb) = self.bar.take() {
+                pb.finish_and_clear();
+            }
+            let now = std::time::Instant::now();
+            self.every = Some(Every {
+                n,
+                start: now,
+                last: std::cell::Cell::new((0, now)),
+            });
+        }
+        self
     }
 
     /// Counts `rows` rows read, `bytes` (asked only when drawn) the input bytes consumed;
     /// draws every 4096 rows.
     pub fn tick(&self, rows: usize, bytes: impl FnOnce() -> u64) {
+        if let Some(e) = &self.every
+            && rows.is_multiple_of(e.n)
+        {
+            let now = std::time::Instant::now();
+            let (r0, t0) = e.last.replace((rows, now));
+            let dt = now.duration_since(t0).as_secs_f64();
+            let line = serde_json::json!({
+                "rows": rows,
+                "seconds": now.duration_since(e.start).as_secs_f64(),
+                "rows_per_sec": if dt > 0.0 { (rows - r0) as f64 / dt } else { 0.0 },
+                "rss_bytes": resident_bytes(),
+            });
+            eprintln!("{line}");
+        }
         if let Some(pb) = &self.bar
             && rows.is_multiple_of(4096)
         {

@@ -191,3 +191,35 @@ impl Regressor for MeanRegressor {
         Ok(self.mean)
     }
 }
+
+impl crate::check::CheckState for PriorClassifier {
+    fn check_state(&self) -> crate::check::StateResult {
+        use crate::check::*;
+        self.classes.check_state()?;
+        same_len("counts", self.counts.len(), self.classes.len())?;
+        all_at_least_zero("counts", &self.counts)
+    }
+}
+
+impl crate::check::CheckState for NoChangeClassifier {
+    fn check_state(&self) -> crate::check::StateResult {
+        use crate::check::*;
+        self.classes.check_state()?;
+        match &self.last {
+            Some(l) => ensure(self.classes.index_of(l).is_some(), || {
+                "last: a label that is not among the classes".into()
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl crate::check::CheckState for MeanRegressor {
+    fn check_state(&self) -> crate::check::StateResult {
+        use crate::check::*;
+        ensure(self.weight >= 0.0, || {
+            format!("weight: {} is below 0 or NaN", self.weight)
+        })?;
+        not_nan("mean", self.mean)
+    }
+}

@@ -13,6 +13,7 @@
 // The name `#[derive(Params)]` writes paths with, inside this crate too.
 extern crate self as tidewater_core;
 
+pub mod check;
 pub mod dataset;
 pub mod dummy;
 pub mod error;
@@ -30,6 +31,7 @@ pub mod spec;
 pub mod tagged;
 pub mod traits;
 
+pub use check::CheckState;
 pub use dataset::{Batch, CsrMatrix, Dataset, FeatureMatrix, Schema, Targets};
 pub use error::{Error, Location, Result};
 pub use label::{ClassSet, Label};

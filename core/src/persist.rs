@@ -46,6 +46,13 @@ pub fn to_bytes<T: Serialize>(kind: &str, value: &T) -> Result<Vec<u8>> {
         path: "<memory>".into(),
         reason: format!("cannot encode: {e}"),
     })?;
+    Ok(frame(kind, &payload))
+}
+
+/// A checkpoint of the given kind around an already encoded postcard `payload`: the header
+/// with its length and CRC, then the payload. What [`to_bytes`] writes; tests and the fuzz
+/// targets use it to hand the decoder payloads that pass the CRC.
+pub fn frame(kind: &str, payload: &[u8]) -> Vec<u8> {
     let version = env!("CARGO_PKG_VERSION");
     let mut out = Vec::with_capacity(payload.len() + 64);
     out.extend_from_slice(MAGIC);
@@ -56,9 +63,9 @@ pub fn to_bytes<T: Serialize>(kind: &str, value: &T) -> Result<Vec<u8>> {
     out.push(version.len() as u8);
     out.extend_from_slice(version.as_bytes());
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
-    Ok(out)
+    out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    out.extend_from_slice(payload);
+    out
 }
 
 struct Cursor<'a> {
@@ -165,10 +172,17 @@ pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8], name: &str) -> Result<(Head
             reason: "corrupted: checksum mismatch".into(),
         });
     }
+    crate::check::take_refusal();
     let value = match header.codec {
-        Codec::Postcard => postcard::from_bytes(payload).map_err(|e| Error::Checkpoint {
-            path: name.into(),
-            reason: format!("corrupted: cannot decode the {} payload: {e}", header.kind),
+        Codec::Postcard => postcard::from_bytes(payload).map_err(|e| {
+            let why = crate::check::take_refusal().map_or(e.to_string(), |w| format!("{e}: {w}"));
+            Error::Checkpoint {
+                path: name.into(),
+                reason: format!(
+                    "corrupted: cannot decode the {} payload: {why}",
+                    header.kind
+                ),
+            }
         })?,
     };
     Ok((header, value))

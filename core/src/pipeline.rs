@@ -22,6 +22,7 @@
 
 use std::cell::RefCell;
 
+use crate::check::CheckState;
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Batch, Dataset, FeatureMatrix, Schema, Targets};
@@ -1242,4 +1243,59 @@ macro_rules! pipeline {
             ::std::vec![$(::std::boxed::Box::new($step)),*];
         $crate::Pipeline::new(steps, $model)
     }};
+}
+
+impl<T: Transformer + CheckState> CheckState for TransformerUnion<T> {
+    /// At least one part, each consistent, all taking the same number of features.
+    fn check_state(&self) -> crate::check::StateResult {
+        use crate::check::*;
+        ensure(!self.parts.is_empty(), || "a union without parts".into())?;
+        let mut width = None;
+        for (i, p) in self.parts.iter().enumerate() {
+            within(format_args!("part {i}"), p.check_state())?;
+            if let Some(n) = p.n_features_in() {
+                ensure(width.is_none_or(|w| w == n), || {
+                    format!(
+                        "part {i} takes {n} features, an earlier part {}",
+                        width.unwrap_or(0)
+                    )
+                })?;
+                width = Some(n);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<T: Transformer + CheckState, M: CheckState, F: CheckState> CheckState for Pipeline<T, M, F> {
+    /// The record stage, every transformer and the final stage consistent, and each
+    /// transformer giving as many features as the next one takes. (The final stage's width
+    /// is compared by the caller, which knows its role: [`Pipeline::last_width`].)
+    fn check_state(&self) -> crate::check::StateResult {
+        use crate::check::*;
+        within("record stage", self.front.check_state())?;
+        for (i, s) in self.steps.iter().enumerate() {
+            within(format_args!("stage {}", i + 1), s.check_state())?;
+        }
+        for (i, pair) in self.steps.windows(2).enumerate() {
+            if let (Some(out), Some(next)) = (pair[0].n_features_out(), pair[1].n_features_in()) {
+                ensure(out == next, || {
+                    format!(
+                        "stage {} gives {out} features, stage {} takes {next}",
+                        i + 1,
+                        i + 2
+                    )
+                })?;
+            }
+        }
+        within("final stage", self.model.check_state())
+    }
+}
+
+impl<T: Transformer, M, F> Pipeline<T, M, F> {
+    /// The number of features the last transformer gives, when there is one and it knows:
+    /// what the final stage must take.
+    pub fn last_width(&self) -> Option<usize> {
+        self.steps.last().and_then(|s| s.n_features_out())
+    }
 }

@@ -171,6 +171,17 @@ impl PyRandom {
     }
 }
 
+impl crate::check::CheckState for PyRandom {
+    /// MT19937's 624 words and a position in them (624: a twist is due).
+    fn check_state(&self) -> crate::check::StateResult {
+        use crate::check::*;
+        same_len("random state", self.state.len(), N)?;
+        ensure(self.idx <= N, || {
+            format!("random state: position {} past {N}", self.idx)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -155,6 +155,25 @@ impl RecordSchema {
     }
 }
 
+impl crate::check::CheckState for RecordSchema {
+    /// As many kinds as names, and no name twice: what [`RecordSchema::new`] requires, and
+    /// what [`index`](RecordSchema::index) and [`check`](RecordSchema::check) rely on (a
+    /// repeated name would find only its first column; a missing kind would leave a column
+    /// unchecked).
+    fn check_state(&self) -> crate::check::StateResult {
+        crate::check::same_len("column kinds", self.kinds.len(), self.names.len())?;
+        let mut first = std::collections::HashMap::with_capacity(self.names.len());
+        for (i, n) in self.names.iter().enumerate() {
+            if let Some(j) = first.insert(n.as_str(), i) {
+                return Err(format!(
+                    "column names: `{n}` appears twice (columns {j} and {i})"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A table of records (row-major cells with a schema): the batch form of a record stream.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Table {
@@ -482,6 +501,12 @@ impl RecordTransformer for NoRecordStage {
     }
 }
 
+impl crate::check::CheckState for NoRecordStage {
+    fn check_state(&self) -> crate::check::StateResult {
+        match *self {}
+    }
+}
+
 /// Reads a record of numbers into `out`; text or a missing cell is an error naming the
 /// column (`names`, when given) or the feature index. This is what a pipeline without a
 /// record stage does with a record.
@@ -598,5 +623,22 @@ mod tests {
         s.arrange(&[("b", Cell::Text("t".into()))], &mut r).unwrap();
         assert_eq!(r, vec![Cell::Missing, Cell::Text("t".into())]);
         assert!(s.arrange(&[("zz", Cell::Missing)], &mut r).is_err());
+    }
+
+    #[test]
+    fn a_loaded_schema_needs_a_kind_per_name_and_unique_names() {
+        use crate::check::CheckState;
+        let ok = RecordSchema::numeric(vec!["a".into(), "b".into()]).unwrap();
+        assert_eq!(ok.check_state(), Ok(()));
+        let short: RecordSchema =
+            serde_json::from_str(r#"{"names":["a","b"],"kinds":["Numeric"]}"#).unwrap();
+        let e = short.check_state().unwrap_err();
+        assert!(e.starts_with("column kinds: 1 values"), "{e}");
+        let twice: RecordSchema = serde_json::from_str(
+            r#"{"names":["a","b","a"],"kinds":["Numeric","Nominal","Numeric"]}"#,
+        )
+        .unwrap();
+        let e = twice.check_state().unwrap_err();
+        assert!(e.contains("`a` appears twice (columns 0 and 2)"), "{e}");
     }
 }

@@ -62,24 +62,42 @@ impl Visitor<'_> for VariantTag {
 
 /// Declares an enum of newtype variants with explicit checkpoint tags: the enum, `From` for
 /// each variant's type, `Serialize`/`Deserialize` with the tags (postcard writes the tag, JSON
-/// the variant's name), and a dispatch macro `$each!(value, m => expr)` that runs `expr` with
-/// `m` bound to the variant's content.
+/// the variant's name), [`CheckState`](crate::check::CheckState) by the variant's own check,
+/// and a dispatch macro `$each!(value, m => expr)` that runs `expr` with `m` bound to the
+/// variant's content. Decoding counts the enums nested inside each other and refuses more than
+/// [`MAX_NESTING`](crate::check::MAX_NESTING) levels.
 ///
 /// The first token must be `$` (it lets the macro write the dispatch macro):
 ///
 /// ```
 /// # use tidewater_core::tagged_enum;
+/// # use tidewater_core::check::{CheckState, StateResult, finite};
+/// #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// pub struct Num(f64);
+/// impl CheckState for Num {
+///     fn check_state(&self) -> StateResult {
+///         finite("num", self.0)
+///     }
+/// }
+/// #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// pub struct Word(String);
+/// impl CheckState for Word {
+///     fn check_state(&self) -> StateResult {
+///         Ok(())
+///     }
+/// }
 /// tagged_enum! {$
 ///     /// A number or a word.
 ///     pub enum Thing as each_thing {
 ///         /// A number.
-///         0 => Num(f64),
+///         0 => Num(Num),
 ///         /// A word.
-///         1 => Word(String),
+///         1 => Word(Word),
 ///     }
 /// }
-/// let t = Thing::from(2.5);
-/// assert_eq!(each_thing!(&t, x => format!("{x}")), "2.5");
+/// let t = Thing::from(Num(2.5));
+/// assert_eq!(each_thing!(&t, x => format!("{x:?}")), "Num(2.5)");
+/// assert!(Thing::from(Num(f64::NAN)).check_state().is_err());
 /// ```
 ///
 /// Tags are `u32`; a tag used twice is a compile error (an unreachable pattern under
@@ -118,6 +136,14 @@ macro_rules! tagged_enum {
             pub const TAGS: &'static [(&'static str, u32)] = &[$( (stringify!($var), $tag) ),*];
         }
 
+        impl $crate::check::CheckState for $name {
+            fn check_state(&self) -> $crate::check::StateResult {
+                match self {
+                    $( $name::$var(m) => $crate::check::CheckState::check_state(m), )*
+                }
+            }
+        }
+
         impl $crate::__private::serde::Serialize for $name {
             fn serialize<S: $crate::__private::serde::Serializer>(
                 &self,
@@ -139,6 +165,9 @@ macro_rules! tagged_enum {
                 d: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 use $crate::__private::serde::de::{EnumAccess, Error as _, VariantAccess};
+                // Tagged enums nest (a union of unions): bounded before the stack is.
+                let _level = $crate::check::NestingGuard::enter(stringify!($name))
+                    .map_err(D::Error::custom)?;
                 struct Visit;
                 impl<'de> $crate::__private::serde::de::Visitor<'de> for Visit {
                     type Value = $name;

@@ -369,6 +369,13 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     );
 
     Ok(quote! {
+        impl ::tidewater_core::check::CheckState for #ident {
+            /// The parameters' own checks (ranges, combinations), as when they were set.
+            fn check_state(&self) -> ::tidewater_core::check::StateResult {
+                #core::Params::validate(self).map_err(|e| ::std::format!("params: {e}"))
+            }
+        }
+
         impl ::core::default::Default for #ident {
             fn default() -> Self {
                 #default_body

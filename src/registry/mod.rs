@@ -8,6 +8,7 @@
 //! built from and the schema of the columns it learned from.
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult};
 use tidewater_core::pipeline::{TransformerUnion, transform_dataset};
 use tidewater_core::record::{RecordSchema, Table};
 use tidewater_core::spec::{ParamDoc, Params, Spec, Value, unknown_param};
@@ -654,24 +655,56 @@ struct SavedModelV1 {
 }
 
 impl SavedModel {
-    /// Writes the model as a checkpoint (atomically).
+    /// Writes the model as a checkpoint (atomically). A model that fails its
+    /// [`CheckState`] check (statistics turned NaN by a diverging learner, say) is not
+    /// written: the error names the part, and the file keeps what it held.
     pub fn save(&self, path: &std::path::Path) -> Result<()> {
+        self.check_before_save(&path.display().to_string())?;
         tidewater_core::persist::save(path, SAVED_MODEL_KIND, self)
     }
 
-    /// Reads a model written by [`save`](Self::save); a file that is not one, or is
-    /// corrupted or truncated, is an error naming the file.
+    fn check_before_save(&self, name: &str) -> Result<()> {
+        self.check_state().map_err(|reason| Error::Checkpoint {
+            path: name.into(),
+            reason: format!("not saved: inconsistent model: {reason}"),
+        })
+    }
+
+    /// Reads a model written by [`save`](Self::save); a file that is not one, is corrupted
+    /// or truncated, or holds a model that fails its [`CheckState`] check, is an error
+    /// naming the file.
     pub fn load(path: &std::path::Path) -> Result<Self> {
         let name = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|source| Error::Io {
             path: name.clone(),
             source,
         })?;
-        let header = tidewater_core::persist::read_header(&bytes, &name)?;
+        Self::from_bytes(&bytes, &name)
+    }
+
+    /// Decodes a saved model from a checkpoint's bytes (`name` appears in errors) and checks
+    /// it before use: a model file is data (see [`CheckState`]).
+    pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Self> {
+        let saved = Self::decode(bytes, name)?;
+        saved.check_state().map_err(|reason| Error::Checkpoint {
+            path: name.into(),
+            reason: format!("inconsistent model: {reason}"),
+        })?;
+        Ok(saved)
+    }
+
+    /// The checkpoint's bytes (what [`save`](Self::save) writes, checked as it checks).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        self.check_before_save("<memory>")?;
+        tidewater_core::persist::to_bytes(SAVED_MODEL_KIND, self)
+    }
+
+    fn decode(bytes: &[u8], name: &str) -> Result<Self> {
+        let header = tidewater_core::persist::read_header(bytes, name)?;
         match header.kind.as_str() {
-            SAVED_MODEL_KIND => Ok(tidewater_core::persist::from_bytes(&bytes, &name)?.1),
+            SAVED_MODEL_KIND => Ok(tidewater_core::persist::from_bytes(bytes, name)?.1),
             SAVED_MODEL_KIND_V1 => {
-                let (_, m): (_, SavedModelV1) = tidewater_core::persist::from_bytes(&bytes, &name)?;
+                let (_, m): (_, SavedModelV1) = tidewater_core::persist::from_bytes(bytes, name)?;
                 Ok(SavedModel {
                     spec: m.spec,
                     features: m.features,
@@ -683,9 +716,65 @@ impl SavedModel {
                 })
             }
             other => Err(Error::Checkpoint {
-                path: name,
+                path: name.into(),
                 reason: format!("holds a `{other}`, not a tidewater model"),
             }),
         }
+    }
+}
+
+impl CheckState for SavedModel {
+    /// The model's own check, hash bits in range, and as many feature names as a model of
+    /// columns takes.
+    fn check_state(&self) -> StateResult {
+        use tidewater_core::check::*;
+        self.model.check_state()?;
+        if let Some(b) = self.bits {
+            ensure((1..=tidewater_core::io::vw::MAX_BITS).contains(&b), || {
+                format!(
+                    "bits: {b} is not between 1 and {}",
+                    tidewater_core::io::vw::MAX_BITS
+                )
+            })?;
+            if let Some(n) = self.model.n_features() {
+                ensure(n <= 1usize << b, || {
+                    format!("{n} features, more than the 2^{b} that {b} hash bits address")
+                })?;
+            }
+        } else if self.model.record_stage().is_none()
+            && let Some(n) = self.model.n_features()
+        {
+            same_len("features", self.features.len(), n)?;
+        }
+        Ok(())
+    }
+}
+
+impl CheckState for AnyModel {
+    /// The pipeline's check, and its final stage taking as many features as the last
+    /// transformer gives.
+    fn check_state(&self) -> StateResult {
+        let (width, takes) = match self {
+            AnyModel::Classifier(p) => (p.last_width(), p.model().n_features()),
+            AnyModel::Regressor(p) => (p.last_width(), p.model().n_features()),
+            AnyModel::Transformer(p) => (p.last_width(), p.model().n_features_in()),
+            AnyModel::Clusterer(p) => (p.last_width(), p.model().n_features()),
+        };
+        each_model_pipeline(self)?;
+        if let (Some(w), Some(t)) = (width, takes) {
+            tidewater_core::check::ensure(w == t, || {
+                format!("the last transformer gives {w} features, the final stage takes {t}")
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn each_model_pipeline(m: &AnyModel) -> StateResult {
+    match m {
+        AnyModel::Classifier(p) => p.check_state(),
+        AnyModel::Regressor(p) => p.check_state(),
+        AnyModel::Transformer(p) => p.check_state(),
+        AnyModel::Clusterer(p) => p.check_state(),
     }
 }

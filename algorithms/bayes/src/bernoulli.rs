@@ -210,3 +210,10 @@ impl Classifier for BernoulliNB {
         self.predict(x)
     }
 }
+
+impl tidewater_core::check::CheckState for BernoulliNB {
+    fn check_state(&self) -> tidewater_core::check::StateResult {
+        self.params.check_state()?;
+        self.state.counts.check()
+    }
+}

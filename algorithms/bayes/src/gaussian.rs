@@ -1,4 +1,7 @@
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{
+    CheckState, StateResult, all_at_least_zero, all_not_nan, nonneg, same_len, within,
+};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::traits::{check_out_len, learn_dataset};
@@ -289,5 +292,31 @@ impl Classifier for GaussianNB {
             }
         });
         Ok(best.and_then(|(c, _)| self.classes.label(c).cloned()))
+    }
+}
+
+impl Moments {
+    /// `dim` means and second moments, none NaN, the moments and the weight not negative
+    /// (sums of large inputs may overflow to infinity; the model copes with that).
+    fn check(&self, dim: usize) -> StateResult {
+        nonneg("weight", self.weight)?;
+        same_len("means", self.mean.len(), dim)?;
+        same_len("second moments", self.m2.len(), dim)?;
+        all_not_nan("means", &self.mean)?;
+        all_at_least_zero("second moments", &self.m2)
+    }
+}
+
+impl CheckState for GaussianNB {
+    fn check_state(&self) -> StateResult {
+        self.params.check_state()?;
+        self.classes.check_state()?;
+        same_len("class statistics", self.stats.len(), self.classes.len())?;
+        let dim = self.all.mean.len();
+        within("all rows", self.all.check(dim))?;
+        for (c, s) in self.stats.iter().enumerate() {
+            within(format_args!("class {c}"), s.check(dim))?;
+        }
+        Ok(())
     }
 }

@@ -3,6 +3,7 @@
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, all_at_least_zero, ensure, same_len};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::traits::{check_out_len, learn_dataset};
@@ -515,5 +516,38 @@ impl Classifier for MultinomialNB {
             self.check_row(x)?;
         }
         self.predict(x)
+    }
+}
+
+impl Counts {
+    /// Classes in order, a weight per class and `dim` feature counts per class, all finite
+    /// and not negative.
+    pub(crate) fn check(&self) -> StateResult {
+        self.classes.check_state()?;
+        same_len("class counts", self.class_count.len(), self.classes.len())?;
+        all_at_least_zero("class counts", &self.class_count)?;
+        let cells = match self.dim {
+            Some(d) => d.checked_mul(self.class_count.len()),
+            None => Some(0),
+        };
+        ensure(cells == Some(self.feature_count.len()), || {
+            format!(
+                "feature counts: {} values for {} classes of {:?} features",
+                self.feature_count.len(),
+                self.class_count.len(),
+                self.dim
+            )
+        })?;
+        ensure(self.dim.is_some() || self.classes.is_empty(), || {
+            "classes without a feature count".into()
+        })?;
+        all_at_least_zero("feature counts", &self.feature_count)
+    }
+}
+
+impl CheckState for MultinomialNB {
+    fn check_state(&self) -> StateResult {
+        self.params.check_state()?;
+        self.state.counts.check()
     }
 }

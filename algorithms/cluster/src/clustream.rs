@@ -545,6 +545,42 @@ fn gaussian_centers(seed: u64, n: usize, mu: f64, sigma: f64) -> Vec<f64> {
     out
 }
 
+impl tidewater_core::check::CheckState for CluStream {
+    /// At most `max_micro_clusters` micro-clusters, each a weight, `dim` means and second
+    /// moments, a time mean and second moment (moments and weights not negative); the macro
+    /// centers whole rows of `dim`; nothing NaN.
+    fn check_state(&self) -> tidewater_core::check::StateResult {
+        use tidewater_core::check::*;
+        self.params.check_state()?;
+        crate::common::check_width(self.d)?;
+        let m = &self.micro;
+        let k = m.weight.len();
+        ensure(k <= self.params.max_micro_clusters, || {
+            format!(
+                "micro-clusters: {k}, more than max_micro_clusters {}",
+                self.params.max_micro_clusters
+            )
+        })?;
+        ensure(
+            self.d.is_some() || k == 0 && self.macro_centers.is_empty(),
+            || "clusters without a feature count".into(),
+        )?;
+        let d = self.d.unwrap_or(1);
+        same_len("micro-cluster means", m.mean.len(), k * d)?;
+        same_len("micro-cluster second moments", m.m2.len(), k * d)?;
+        same_len("micro-cluster time means", m.time_mean.len(), k)?;
+        same_len("micro-cluster time second moments", m.time_m2.len(), k)?;
+        all_at_least_zero("micro-cluster weights", &m.weight)?;
+        all_not_nan("micro-cluster means", m.mean.iter().chain(&m.time_mean))?;
+        all_at_least_zero(
+            "micro-cluster second moments",
+            m.m2.iter().chain(&m.time_m2),
+        )?;
+        all_not_nan("initial centers", &self.initial)?;
+        crate::common::check_rows("macro centers", &self.macro_centers, d)
+    }
+}
+
 impl Clusterer for CluStream {
     fn n_features(&self) -> Option<usize> {
         self.d

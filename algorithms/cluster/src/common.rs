@@ -394,6 +394,25 @@ pub(crate) fn check_given_centers(centers: &[Vec<f64>], d: Option<usize>) -> Res
     Ok(())
 }
 
+/// Checks shared by the clusterers' [`CheckState`](tidewater_core::check::CheckState):
+/// `values` holds whole rows of `d` (at least one feature) values, none NaN.
+pub(crate) fn check_rows(
+    what: &str,
+    values: &[f64],
+    d: usize,
+) -> tidewater_core::check::StateResult {
+    use tidewater_core::check::*;
+    ensure(d > 0 && values.len().is_multiple_of(d), || {
+        format!("{what}: {} values are not whole rows of {d}", values.len())
+    })?;
+    all_not_nan(what, values)
+}
+
+/// The width of a clusterer's rows: none before the first row, then at least one feature.
+pub(crate) fn check_width(d: Option<usize>) -> tidewater_core::check::StateResult {
+    tidewater_core::check::ensure(d != Some(0), || "dim: 0 features".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

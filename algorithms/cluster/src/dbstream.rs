@@ -526,6 +526,64 @@ impl DBStream {
     }
 }
 
+impl tidewater_core::check::CheckState for DBStream {
+    /// Micro-cluster ids increasing, a center of `dim`, a weight (not negative) and a last
+    /// update time (not after now) each; shared densities not from the future; macro
+    /// centers whole rows of `dim` with a weight each; nothing NaN.
+    fn check_state(&self) -> tidewater_core::check::StateResult {
+        use tidewater_core::check::*;
+        self.params.check_state()?;
+        crate::common::check_width(self.d)?;
+        let m = &self.micro;
+        let n = m.ids.len();
+        ensure(
+            self.d.is_some() || n == 0 && self.macro_weights.is_empty(),
+            || "clusters without a feature count".into(),
+        )?;
+        let d = self.d.unwrap_or(1);
+        ensure(m.ids.windows(2).all(|w| w[0] < w[1]), || {
+            "micro-cluster ids: not increasing".into()
+        })?;
+        ensure(m.ids.last().is_none_or(|&i| i < u64::MAX), || {
+            "micro-cluster ids: no id left for the next".into()
+        })?;
+        same_len("micro-cluster centers", m.centers.len(), n * d)?;
+        same_len("micro-cluster weights", m.weights.len(), n)?;
+        same_len("micro-cluster times", m.last.len(), n)?;
+        all_not_nan("micro-cluster centers", &m.centers)?;
+        all_at_least_zero("micro-cluster weights", &m.weights)?;
+        if let Some(t) = m.last.iter().find(|&&t| t > self.time) {
+            return Err(format!(
+                "micro-cluster times: {t} after now ({})",
+                self.time
+            ));
+        }
+        for row in &self.shared {
+            for e in &row.entries {
+                ensure(e.time <= self.time, || {
+                    format!(
+                        "shared density ({}, {}): time {} after now",
+                        row.i, e.j, e.time
+                    )
+                })?;
+                ensure(e.value >= 0.0, || {
+                    format!(
+                        "shared density ({}, {}): {} is below 0 or NaN",
+                        row.i, e.j, e.value
+                    )
+                })?;
+            }
+        }
+        crate::common::check_rows("macro centers", &self.macro_centers, d)?;
+        same_len(
+            "macro weights",
+            self.macro_weights.len(),
+            self.macro_centers.len() / d,
+        )?;
+        all_not_nan("macro weights", &self.macro_weights)
+    }
+}
+
 impl Clusterer for DBStream {
     fn n_features(&self) -> Option<usize> {
         self.d

@@ -521,6 +521,34 @@ impl KMeans {
     }
 }
 
+impl tidewater_core::check::CheckState for KMeans {
+    /// Centers as whole rows of `dim`, one count per center (none, or `n_clusters`), the
+    /// counts not negative, the training labels naming centers, nothing NaN.
+    fn check_state(&self) -> tidewater_core::check::StateResult {
+        use tidewater_core::check::*;
+        self.params.check_state()?;
+        crate::common::check_width(self.d)?;
+        let d = self.d.unwrap_or(1);
+        crate::common::check_rows("centers", &self.centers, d)?;
+        let k = self.centers.len() / d;
+        same_len("counts", self.counts.len(), k)?;
+        ensure(k == 0 || k == self.params.n_clusters, || {
+            format!(
+                "centers: {k} where the model has {}",
+                self.params.n_clusters
+            )
+        })?;
+        ensure(self.d.is_some() || k == 0, || {
+            "centers without a feature count".into()
+        })?;
+        all_at_least_zero("counts", &self.counts)?;
+        if let Some(&l) = self.labels.iter().find(|&&l| l >= k) {
+            return Err(format!("labels: center {l} out of range (0..{k})"));
+        }
+        self.inertia.map_or(Ok(()), |v| not_nan("inertia", v))
+    }
+}
+
 impl Clusterer for KMeans {
     fn n_features(&self) -> Option<usize> {
         self.d

@@ -130,6 +130,82 @@ impl Pending {
     }
 }
 
+impl Pending {
+    /// Each buffered row where the next one starts, of `dim` features (a sparse row's
+    /// indices increasing and below `dim`), weights not negative, nothing NaN.
+    fn check(&self, d: Option<usize>) -> tidewater_core::check::StateResult {
+        use tidewater_core::check::*;
+        same_len("buffered row starts", self.starts.len(), self.weights.len())?;
+        all_nonneg("buffered weights", &self.weights)?;
+        all_not_nan("buffered values", &self.values)?;
+        if self.weights.is_empty() {
+            return Ok(());
+        }
+        ensure(d == Some(self.dim), || {
+            format!("buffered rows of {} features, the model's {d:?}", self.dim)
+        })?;
+        let mut next_index = 0;
+        for (i, &(v0, ix)) in self.starts.iter().enumerate() {
+            let v1 = self.starts.get(i + 1).map_or(self.values.len(), |s| s.0);
+            ensure(v0 <= v1 && v1 <= self.values.len(), || {
+                format!("buffered row {i}: values {v0}..{v1} out of order or range")
+            })?;
+            match ix {
+                None => same_len(&format!("buffered row {i}"), v1 - v0, self.dim)?,
+                Some(i0) => {
+                    ensure(
+                        i0 == next_index && i0 + (v1 - v0) <= self.indices.len(),
+                        || format!("buffered row {i}: indices from {i0} out of order or range"),
+                    )?;
+                    next_index = i0 + (v1 - v0);
+                    SparseRow::new(
+                        self.dim,
+                        &self.indices[i0..next_index],
+                        &self.values[v0..v1],
+                    )
+                    .map_err(|e| format!("buffered row {i}: {e}"))?;
+                }
+            }
+        }
+        same_len("buffered indices", self.indices.len(), next_index)
+    }
+}
+
+impl tidewater_core::check::CheckState for MiniBatchKMeans {
+    /// `n_clusters` centers of `dim` features (none before the first step) with a count
+    /// each, not negative, and the buffered rows consistent.
+    fn check_state(&self) -> tidewater_core::check::StateResult {
+        use tidewater_core::check::*;
+        self.params.check_state()?;
+        crate::common::check_width(self.d)?;
+        if !self.centers.is_empty() {
+            let d = self.d.ok_or("centers without a feature count")?;
+            ensure(
+                self.params.n_clusters.checked_mul(d) == Some(self.centers.len()),
+                || {
+                    format!(
+                        "centers: {} values for {} clusters of {d}",
+                        self.centers.len(),
+                        self.params.n_clusters
+                    )
+                },
+            )?;
+            crate::common::check_rows("centers", &self.centers, d)?;
+        }
+        same_len(
+            "counts",
+            self.counts.len(),
+            if self.centers.is_empty() {
+                0
+            } else {
+                self.params.n_clusters
+            },
+        )?;
+        all_at_least_zero("counts", &self.counts)?;
+        self.pending.check(self.d)
+    }
+}
+
 impl Rows for Pending {
     fn n(&self) -> usize {
         self.len()

@@ -1,6 +1,9 @@
 //! ADWIN: adaptive windowing (Bifet and Gavaldà, 2007), River's algorithm.
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{
+    CheckState, StateResult, ensure, finite, index, nonneg, same_len, within,
+};
 use tidewater_core::spec::Params;
 use tidewater_core::{Build, Result};
 
@@ -253,6 +256,90 @@ impl PartialEq for Adwin {
 impl Default for Adwin {
     fn default() -> Self {
         Adwin::new()
+    }
+}
+
+/// The most bucket rows a window can use: row `r` holds buckets of `2^r` values, and a window
+/// counts its values in an `f64` (exact below `2^53`), so a window needs far fewer.
+const MAX_ROWS: usize = 64;
+
+impl CheckState for Adwin {
+    /// Parameters in range; the bucket rows sized as the layout says (`max_buckets + 1`
+    /// slots a row, a head and a count per row); rows in use at least 1 and at most 64; every
+    /// head inside its ring, every row in use holding at most `max_buckets` buckets and the
+    /// rows past them none; the buckets' totals finite and variances finite and not negative
+    /// (row 0's, one-value buckets, 0); the width the number of values the buckets hold; the
+    /// window's total and variance finite (the variance may be a rounding below 0: removals
+    /// subtract); the next test between 1 and `clock` updates away.
+    fn check_state(&self) -> StateResult {
+        crate::check_params(&self.params)?;
+        let stride = self.stride();
+        let allocated = self.counts.len();
+        same_len("heads", self.heads.len(), allocated)?;
+        let slots = allocated
+            .checked_mul(stride)
+            .ok_or_else(|| format!("counts: {allocated} bucket rows of {stride} slots overflow"))?;
+        same_len("totals", self.totals.len(), slots)?;
+        same_len("variances", self.variances.len(), slots)?;
+        ensure(self.rows >= 1 && self.rows <= allocated, || {
+            format!(
+                "rows: {} bucket rows in use, {allocated} allocated (at least 1 is)",
+                self.rows
+            )
+        })?;
+        ensure(self.rows <= MAX_ROWS, || {
+            format!(
+                "rows: {} bucket rows in use, more than the {MAX_ROWS} a window can fill",
+                self.rows
+            )
+        })?;
+        let mut held = 0.0;
+        for (r, (&head, &count)) in self.heads.iter().zip(&self.counts).enumerate() {
+            within(format_args!("bucket row {r}"), index("head", head, stride))?;
+            if r >= self.rows {
+                ensure(count == 0, || {
+                    format!(
+                        "bucket row {r}: {count} buckets in a row past the {} in use",
+                        self.rows
+                    )
+                })?;
+                continue;
+            }
+            ensure(count <= self.params.max_buckets, || {
+                format!(
+                    "bucket row {r}: {count} buckets, more than max_buckets ({})",
+                    self.params.max_buckets
+                )
+            })?;
+            for k in 0..count {
+                let s = self.slot(r, k);
+                let v = self.variances[s];
+                within(
+                    format_args!("bucket row {r}, bucket {k}"),
+                    finite("total", self.totals[s]).and_then(|()| nonneg("variance", v)),
+                )?;
+                ensure(r > 0 || v == 0.0, || {
+                    format!("bucket row 0, bucket {k}: variance {v} of a one-value bucket")
+                })?;
+            }
+            held += count as f64 * pow2(r);
+        }
+        ensure(self.width == held, || {
+            format!(
+                "width: {} values, where the buckets hold {held}",
+                self.width
+            )
+        })?;
+        finite("total", self.total)?;
+        // Not checked for sign: removing the oldest bucket subtracts a rounded term, which
+        // can leave a window of nearly equal values slightly below 0 (as River's does).
+        finite("variance", self.variance)?;
+        ensure((1..=self.params.clock).contains(&self.until_check), || {
+            format!(
+                "until_check: {} updates to the next test, not between 1 and clock ({})",
+                self.until_check, self.params.clock
+            )
+        })
     }
 }
 
@@ -997,5 +1084,48 @@ mod tests {
         let before = a.clone();
         assert!(a.update(f64::NAN).is_err());
         assert_eq!(a, before);
+    }
+
+    fn learned() -> Adwin {
+        let mut a = AdwinParams::default().clock(4).build().unwrap();
+        for i in 0..500 {
+            a.update(if i < 300 { 0.0 } else { 5.0 } + (i % 7) as f64)
+                .unwrap();
+        }
+        a.check_state().unwrap();
+        a
+    }
+
+    #[test]
+    fn corrupted_windows_are_refused_naming_the_part() {
+        let refused = |a: Adwin, part: &str| {
+            let e = a.check_state().unwrap_err();
+            assert!(e.contains(part), "{part}: {e}");
+        };
+        let mut a = learned();
+        a.width += 1.0;
+        refused(a, "width");
+        let mut a = learned();
+        a.heads[0] = a.stride();
+        refused(a, "bucket row 0: head");
+        let mut a = learned();
+        a.counts[1] = a.params.max_buckets + 1;
+        refused(a, "bucket row 1");
+        let mut a = learned();
+        a.until_check = 0;
+        refused(a, "until_check");
+        let mut a = learned();
+        a.totals.pop();
+        refused(a, "totals");
+        let mut a = learned();
+        a.rows = a.counts.len() + 1;
+        refused(a, "rows");
+        let mut a = learned();
+        let s = a.slot(1, 0);
+        a.variances[s] = -1.0;
+        refused(a, "bucket row 1, bucket 0: variance");
+        let mut a = learned();
+        a.params.delta = 2.0;
+        refused(a, "params: invalid parameter `delta`");
     }
 }

@@ -1,6 +1,7 @@
 //! DDM: the drift detection method of Gama et al. (2004), River's algorithm.
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, ensure, finite, nonneg};
 use tidewater_core::spec::Params;
 use tidewater_core::{Build, Result};
 
@@ -67,6 +68,22 @@ pub struct Ddm {
     ps_min: f64,
     drift: bool,
     warning: bool,
+}
+
+impl CheckState for Ddm {
+    /// Parameters in range; the count a whole number not below 0; the error rate finite; the
+    /// best point's rate, deviation and sum finite, or all `+inf` before the first test.
+    fn check_state(&self) -> StateResult {
+        crate::check_params(&self.params)?;
+        nonneg("n", self.n)?;
+        ensure(self.n.fract() == 0.0, || {
+            format!("n: {} is not a whole count", self.n)
+        })?;
+        finite("p", self.p)?;
+        crate::finite_or_inf("p_min", self.p_min)?;
+        crate::finite_or_inf("s_min", self.s_min)?;
+        crate::finite_or_inf("ps_min", self.ps_min)
+    }
 }
 
 impl Default for Ddm {
@@ -259,5 +276,23 @@ mod tests {
         let e = d.update_many(&[0.0, 1.0, 3.0]).unwrap_err().to_string();
         assert!(e.starts_with("row 2"), "{e}");
         assert_eq!(d, before);
+    }
+
+    #[test]
+    fn corrupted_state_is_refused_naming_the_part() {
+        let mut d = DdmParams::default().warm_start(5).build().unwrap();
+        for i in 0..100 {
+            d.update(f64::from(i % 3 == 0)).unwrap();
+        }
+        d.check_state().unwrap();
+        let mut bad = d.clone();
+        bad.n = 2.5;
+        assert!(bad.check_state().unwrap_err().contains("n: 2.5"));
+        let mut bad = d.clone();
+        bad.p_min = f64::NAN;
+        assert!(bad.check_state().unwrap_err().contains("p_min"));
+        let mut bad = d.clone();
+        bad.params.drift_threshold = -1.0;
+        assert!(bad.check_state().unwrap_err().contains("`drift_threshold`"));
     }
 }

@@ -4,6 +4,7 @@
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, ensure};
 use tidewater_core::spec::Params;
 use tidewater_core::{Build, Error, Result};
 
@@ -39,6 +40,13 @@ impl NoDrift {
 
     #[inline(always)]
     fn step(&mut self, _x: f64) {}
+}
+
+impl CheckState for NoDrift {
+    /// Nothing to check: the detector has no state.
+    fn check_state(&self) -> StateResult {
+        Ok(())
+    }
 }
 
 crate::impl_detector!(NoDrift, "no_drift", Real, warning = false);
@@ -195,6 +203,34 @@ impl DummyDrift {
     }
 }
 
+impl CheckState for DummyDrift {
+    /// Parameters in range; with the fixed trigger, the count below the warm-up while it
+    /// lasts (a warm-up of 1 to `w + 1` values) and below `t_0` after it.
+    fn check_state(&self) -> StateResult {
+        crate::check_params(&self.params)?;
+        if self.params.trigger_method == TriggerMethod::Random {
+            return Ok(());
+        }
+        if self.warmup_done {
+            let t_0 = self.params.t_0 as u64;
+            ensure(self.n < t_0.max(1), || {
+                format!("n: {} values since the last drift, t_0 is {t_0}", self.n)
+            })
+        } else {
+            let most = (self.params.w as u64).saturating_add(1);
+            ensure((1..=most).contains(&self.warmup), || {
+                format!(
+                    "warmup: {} values, not between 1 and w + 1 ({most})",
+                    self.warmup
+                )
+            })?;
+            ensure(self.n < self.warmup, || {
+                format!("n: {} values into a warm-up of {}", self.n, self.warmup)
+            })
+        }
+    }
+}
+
 crate::impl_detector!(DummyDrift, "dummy_drift", Real, warning = false);
 
 #[cfg(test)]
@@ -223,5 +259,29 @@ mod tests {
         let b = p.build().unwrap().update_many(&[0.0; 3000]).unwrap();
         assert_eq!(a, b);
         assert!(a.drifts.len() > 3, "{a:?}");
+    }
+
+    #[test]
+    fn corrupted_schedules_are_refused_naming_the_part() {
+        let mut d = DummyDriftParams::default()
+            .t_0(40)
+            .w(30)
+            .seed(Some(9))
+            .build()
+            .unwrap();
+        assert!(NoDrift::new().check_state().is_ok());
+        d.check_state().unwrap();
+        let mut bad = d.clone();
+        bad.warmup = 0;
+        assert!(bad.check_state().unwrap_err().contains("warmup"));
+        d.update_many(&[0.0; 150]).unwrap();
+        d.check_state().unwrap();
+        let mut bad = d.clone();
+        bad.n = 40;
+        assert!(bad.check_state().unwrap_err().contains("n: 40"));
+        let mut bad = d.clone();
+        bad.params.trigger_method = TriggerMethod::Random;
+        bad.params.w = 0;
+        assert!(bad.check_state().unwrap_err().contains("`w`"));
     }
 }

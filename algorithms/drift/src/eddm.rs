@@ -1,6 +1,7 @@
 //! EDDM: the early drift detection method of Baena-García et al. (2006), River's algorithm.
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, ensure, finite, nonneg};
 use tidewater_core::spec::Params;
 use tidewater_core::{Build, Error, Result};
 
@@ -84,6 +85,34 @@ pub struct Eddm {
     warning: bool,
 }
 
+impl CheckState for Eddm {
+    /// Parameters in range; the last error and the number of errors not beyond the values
+    /// seen (the distance to the last error is `n - last_error`); the distances' count the
+    /// number of errors, their mean and second moment finite and not negative; the best
+    /// `p' + 2 s'` finite.
+    fn check_state(&self) -> StateResult {
+        crate::check_params(&self.params)?;
+        ensure(self.last_error <= self.n, || {
+            format!(
+                "last_error: value {} is after the {} values seen",
+                self.last_error, self.n
+            )
+        })?;
+        ensure(self.n_errors <= self.n, || {
+            format!("n_errors: {} errors in {} values", self.n_errors, self.n)
+        })?;
+        ensure(self.dist_n == self.n_errors as f64, || {
+            format!(
+                "dist_n: {} distances for {} errors",
+                self.dist_n, self.n_errors
+            )
+        })?;
+        nonneg("dist_mean", self.dist_mean)?;
+        nonneg("dist_s", self.dist_s)?;
+        finite("p2s_max", self.p2s_max)
+    }
+}
+
 impl Default for Eddm {
     fn default() -> Self {
         Eddm::new()
@@ -155,3 +184,28 @@ impl Eddm {
 }
 
 crate::impl_detector!(Eddm, "eddm", Binary, warning = true);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DriftDetector;
+
+    #[test]
+    fn corrupted_state_is_refused_naming_the_part() {
+        let mut d = EddmParams::default().warm_start(5).build().unwrap();
+        for i in 0..200 {
+            d.update(f64::from(i % 4 == 0)).unwrap();
+        }
+        d.check_state().unwrap();
+        let mut bad = d.clone();
+        bad.last_error = bad.n + 1;
+        // The next error would measure a negative distance.
+        assert!(bad.check_state().unwrap_err().contains("last_error"));
+        let mut bad = d.clone();
+        bad.dist_n += 1.0;
+        assert!(bad.check_state().unwrap_err().contains("dist_n"));
+        let mut bad = d.clone();
+        bad.p2s_max = f64::INFINITY;
+        assert!(bad.check_state().unwrap_err().contains("p2s_max"));
+    }
+}

@@ -2,6 +2,7 @@
 //! River's algorithm, with its stacking short window.
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, ensure, finite, index, nonneg, same_len};
 use tidewater_core::spec::Params;
 use tidewater_core::{Build, Error, Result};
 
@@ -95,6 +96,35 @@ pub struct Fhddm {
     drift: bool,
 }
 
+impl CheckState for Fhddm {
+    /// Parameters in range; the ring as long as the window, its start inside it and fewer
+    /// values in it than its size (a full window is tested and drops its oldest value); every
+    /// slot in \[0, 1\] (the input's range); the sum and the best means finite; the bounds
+    /// finite and not negative.
+    fn check_state(&self) -> StateResult {
+        crate::check_params(&self.params)?;
+        let size = self.params.sliding_window_size;
+        same_len("window", self.window.len(), size)?;
+        index("start", self.start, size)?;
+        ensure(self.len < size, || {
+            format!(
+                "len: {} values in a window of {size} (a full window is tested and shrinks)",
+                self.len
+            )
+        })?;
+        for (i, &v) in self.window.iter().enumerate() {
+            ensure((0.0..=1.0).contains(&v), || {
+                format!("window[{i}]: {v} is outside [0, 1]")
+            })?;
+        }
+        finite("n_one", self.n_one)?;
+        finite("u_max", self.u_max)?;
+        finite("u_short_max", self.u_short_max)?;
+        nonneg("epsilon", self.epsilon)?;
+        nonneg("epsilon_s", self.epsilon_s)
+    }
+}
+
 impl Default for Fhddm {
     fn default() -> Self {
         Fhddm::new()
@@ -174,3 +204,35 @@ impl Fhddm {
 }
 
 crate::impl_detector!(Fhddm, "fhddm", Binary, warning = false, successes = true);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DriftDetector;
+
+    #[test]
+    fn corrupted_state_is_refused_naming_the_part() {
+        let mut d = FhddmParams::default()
+            .sliding_window_size(20)
+            .short_window_size(Some(5))
+            .build()
+            .unwrap();
+        for i in 0..75 {
+            d.update(f64::from(i % 3 != 0)).unwrap();
+        }
+        d.check_state().unwrap();
+        let mut bad = d.clone();
+        // A full window is never left full: the next update would write past the ring.
+        bad.len = 20;
+        assert!(bad.check_state().unwrap_err().contains("len: 20"));
+        let mut bad = d.clone();
+        bad.window.pop();
+        assert!(bad.check_state().unwrap_err().contains("window: 19"));
+        let mut bad = d.clone();
+        bad.window[3] = 2.0;
+        assert!(bad.check_state().unwrap_err().contains("window[3]"));
+        let mut bad = d.clone();
+        bad.start = 20;
+        assert!(bad.check_state().unwrap_err().contains("start"));
+    }
+}

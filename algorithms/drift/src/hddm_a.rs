@@ -2,6 +2,7 @@
 //! 2014), River's algorithm.
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, ensure, finite, nonneg};
 use tidewater_core::spec::Params;
 use tidewater_core::{Build, Result};
 
@@ -96,6 +97,40 @@ pub struct HddmA {
     x_max: Mean,
     drift: bool,
     warning: bool,
+}
+
+impl Mean {
+    /// A count finite and not negative, a finite mean.
+    fn check(&self, what: &str) -> StateResult {
+        nonneg(&format!("{what}.n"), self.n)?;
+        finite(&format!("{what}.mean"), self.mean)
+    }
+}
+
+impl CheckState for HddmA {
+    /// Parameters in range; the logarithms of the confidences finite and positive; the
+    /// running means consistent, the two remembered ones taken at or before the current one.
+    fn check_state(&self) -> StateResult {
+        crate::check_params(&self.params)?;
+        for (what, v) in [
+            ("log_drift", self.log_drift),
+            ("log2_drift", self.log2_drift),
+            ("log2_warning", self.log2_warning),
+        ] {
+            ensure(v.is_finite() && v > 0.0, || {
+                format!("{what}: {v} is not a finite positive number")
+            })?;
+        }
+        self.z.check("z")?;
+        self.x_min.check("x_min")?;
+        self.x_max.check("x_max")?;
+        for (what, m) in [("x_min", &self.x_min), ("x_max", &self.x_max)] {
+            ensure(m.n <= self.z.n, || {
+                format!("{what}.n: {} values, more than the {} seen", m.n, self.z.n)
+            })?;
+        }
+        Ok(())
+    }
 }
 
 impl Default for HddmA {
@@ -237,5 +272,21 @@ mod tests {
         // MOA's variant still sees increases.
         let up = stream(0.05, 0.5);
         assert!(!moa.update_many(&up).unwrap().drifts.is_empty());
+    }
+
+    #[test]
+    fn corrupted_state_is_refused_naming_the_part() {
+        let mut d = HddmA::new();
+        d.update_many(&stream(0.2, 0.6)[..500]).unwrap();
+        d.check_state().unwrap();
+        let mut bad = d.clone();
+        bad.x_min.n = bad.z.n + 1.0;
+        assert!(bad.check_state().unwrap_err().contains("x_min.n"));
+        let mut bad = d.clone();
+        bad.log_drift = f64::NAN;
+        assert!(bad.check_state().unwrap_err().contains("log_drift"));
+        let mut bad = d.clone();
+        bad.z.mean = f64::INFINITY;
+        assert!(bad.check_state().unwrap_err().contains("z.mean"));
     }
 }

@@ -2,6 +2,7 @@
 //! (Frías-Blanco et al., 2014), River's algorithm.
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, ensure, finite, nonneg};
 use tidewater_core::spec::Params;
 use tidewater_core::{Build, Result};
 
@@ -108,6 +109,46 @@ pub struct HddmW {
     decr_cut: f64,
     drift: bool,
     warning: bool,
+}
+
+impl Sample {
+    /// A finite average, a finite bound term not below 0.
+    fn check(&self, what: &str) -> StateResult {
+        finite(&format!("{what}.ewma"), self.ewma)?;
+        nonneg(&format!("{what}.ibc"), self.ibc)
+    }
+}
+
+impl CheckState for HddmW {
+    /// Parameters in range; the constants derived from them finite (the logarithms
+    /// positive, the squares in \[0, 1\]); every sample consistent; the cut points finite or
+    /// at their starting infinities.
+    fn check_state(&self) -> StateResult {
+        crate::check_params(&self.params)?;
+        for (what, v) in [
+            ("lambda_sq", self.lambda_sq),
+            ("c_lambda_sq", self.c_lambda_sq),
+        ] {
+            ensure((0.0..=1.0).contains(&v), || {
+                format!("{what}: {v} is outside [0, 1]")
+            })?;
+        }
+        for (what, v) in [
+            ("log_drift", self.log_drift),
+            ("log_warning", self.log_warning),
+        ] {
+            ensure(v.is_finite() && v > 0.0, || {
+                format!("{what}: {v} is not a finite positive number")
+            })?;
+        }
+        self.total.check("total")?;
+        self.s1_incr.check("s1_incr")?;
+        self.s2_incr.check("s2_incr")?;
+        self.s1_decr.check("s1_decr")?;
+        self.s2_decr.check("s2_decr")?;
+        crate::finite_or_inf("incr_cut", self.incr_cut)?;
+        crate::finite_or_neg_inf("decr_cut", self.decr_cut)
+    }
 }
 
 impl Default for HddmW {
@@ -227,3 +268,27 @@ impl HddmW {
 }
 
 crate::impl_detector!(HddmW, "hddm_w", Binary, warning = true);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DriftDetector;
+
+    #[test]
+    fn corrupted_state_is_refused_naming_the_part() {
+        let mut d = HddmWParams::default().two_sided_test(true).build().unwrap();
+        for i in 0..300 {
+            d.update(f64::from(i % 5 == 0)).unwrap();
+        }
+        d.check_state().unwrap();
+        let mut bad = d.clone();
+        bad.s1_incr.ibc = -1.0;
+        assert!(bad.check_state().unwrap_err().contains("s1_incr.ibc"));
+        let mut bad = d.clone();
+        bad.incr_cut = f64::NAN;
+        assert!(bad.check_state().unwrap_err().contains("incr_cut"));
+        let mut bad = d.clone();
+        bad.params.lambda_val = 2.0;
+        assert!(bad.check_state().unwrap_err().contains("`lambda_val`"));
+    }
+}

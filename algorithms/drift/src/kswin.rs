@@ -4,6 +4,7 @@
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, all_finite, ensure, index, same_len, within};
 use tidewater_core::spec::Params;
 use tidewater_core::{Build, Error, Result};
 
@@ -143,6 +144,43 @@ impl PartialEq for Kswin {
             && self.p_value.to_bits() == o.p_value.to_bits()
             && self.n == o.n
             && self.drift == o.drift
+    }
+}
+
+impl CheckState for Kswin {
+    /// Parameters in range; the ring as long as the window, its start inside it and at most
+    /// that many values in it, every value finite; the sampling permutation a permutation of
+    /// the older `window_size - stat_size` positions; the p-value table one value per
+    /// statistic `0..=stat_size`, each in \[0, 1\], as is the last p-value.
+    fn check_state(&self) -> StateResult {
+        crate::check_params(&self.params)?;
+        let size = self.params.window_size;
+        let r = self.params.stat_size;
+        same_len("window", self.window.len(), size)?;
+        index("start", self.start, size)?;
+        ensure(self.len <= size, || {
+            format!("len: {} values in a window of {size}", self.len)
+        })?;
+        all_finite("window", &self.window)?;
+        let m = size - r;
+        same_len("perm", self.perm.len(), m)?;
+        let mut seen = vec![false; m];
+        for (i, &p) in self.perm.iter().enumerate() {
+            let p = p as usize;
+            within(format_args!("perm[{i}]"), index("position", p, m))?;
+            ensure(!std::mem::replace(&mut seen[p], true), || {
+                format!("perm[{i}]: position {p} drawn twice")
+            })?;
+        }
+        same_len("p_values", self.p_values.len(), r + 1)?;
+        for (h, &p) in self.p_values.iter().enumerate() {
+            ensure((0.0..=1.0).contains(&p), || {
+                format!("p_values[{h}]: {p} is outside [0, 1]")
+            })?;
+        }
+        ensure((0.0..=1.0).contains(&self.p_value), || {
+            format!("p_value: {} is outside [0, 1]", self.p_value)
+        })
     }
 }
 
@@ -365,5 +403,30 @@ mod tests {
                 assert_eq!(g.to_bits(), w.to_bits(), "n = {n}, h = {h}: {g} vs {w}");
             }
         }
+    }
+
+    #[test]
+    fn corrupted_state_is_refused_naming_the_part() {
+        let mut d = Kswin::with_seed(5);
+        for i in 0..300 {
+            d.update((i % 13) as f64).unwrap();
+        }
+        d.check_state().unwrap();
+        let mut bad = d.clone();
+        bad.perm[1] = bad.perm[0];
+        assert!(bad.check_state().unwrap_err().contains("perm[1]"));
+        let mut bad = d.clone();
+        bad.perm[0] = 70;
+        assert!(bad.check_state().unwrap_err().contains("perm[0]"));
+        let mut bad = d.clone();
+        bad.p_values.pop();
+        // The statistic indexes the table up to stat_size.
+        assert!(bad.check_state().unwrap_err().contains("p_values: 30"));
+        let mut bad = d.clone();
+        bad.len = 101;
+        assert!(bad.check_state().unwrap_err().contains("len: 101"));
+        let mut bad = d.clone();
+        bad.window[7] = f64::NAN;
+        assert!(bad.check_state().unwrap_err().contains("window[7]"));
     }
 }

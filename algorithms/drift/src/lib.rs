@@ -55,6 +55,12 @@
 //!   MOA's behaviour. MOA's HDDM_A is two-sided by default, River's one-sided.
 //! - DDM: MOA allows detection one value earlier than River (its counter is one ahead).
 //!
+//! **A loaded detector is checked.** Every detector implements
+//! [`CheckState`](tidewater_core::check::CheckState) (and so does [`AnyDetector`]): a
+//! checkpoint's detector whose parameters are out of range, whose buffers disagree with its
+//! parameters or whose statistics are not finite is refused with a message naming the part,
+//! before an update could index out of bounds or loop.
+//!
 //! ## Retraining
 //!
 //! [`DriftRetrain`] feeds a detector the wrapped model's own prequential errors and swaps in
@@ -296,6 +302,28 @@ fn reciprocals_avx512(n: f64, out: &mut [f64]) {
 
 /// Values processed together by the batch paths.
 pub(crate) const BLOCK: usize = 64;
+
+/// A loaded detector's parameters, checked as `build` checks them (the first part of every
+/// detector's [`CheckState`](tidewater_core::check::CheckState)).
+pub(crate) fn check_params<P: tidewater_core::spec::Params>(
+    p: &P,
+) -> tidewater_core::check::StateResult {
+    p.validate().map_err(|e| format!("params: {e}"))
+}
+
+/// A finite number or `+inf` (a running minimum before its first value).
+pub(crate) fn finite_or_inf(what: &str, v: f64) -> tidewater_core::check::StateResult {
+    tidewater_core::check::ensure(v.is_finite() || v == f64::INFINITY, || {
+        format!("{what}: {v} is neither finite nor +inf")
+    })
+}
+
+/// A finite number or `-inf` (a running maximum before its first value).
+pub(crate) fn finite_or_neg_inf(what: &str, v: f64) -> tidewater_core::check::StateResult {
+    tidewater_core::check::ensure(v.is_finite() || v == f64::NEG_INFINITY, || {
+        format!("{what}: {v} is neither finite nor -inf")
+    })
+}
 
 fn bad_value(name: &str, reason: String) -> Error {
     Error::BadValue {

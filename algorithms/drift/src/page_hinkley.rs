@@ -1,6 +1,7 @@
 //! Page-Hinkley test, River's two-sided variant with a fading factor.
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, finite, nonneg};
 use tidewater_core::spec::Params;
 use tidewater_core::{Build, Result};
 
@@ -88,6 +89,20 @@ pub struct PageHinkley {
     min_increase: f64,
     max_decrease: f64,
     drift: bool,
+}
+
+impl CheckState for PageHinkley {
+    /// Parameters in range; the count not negative; the mean and the sums finite; the
+    /// smallest increase finite or `+inf` before the first value, the largest decrease finite.
+    fn check_state(&self) -> StateResult {
+        crate::check_params(&self.params)?;
+        nonneg("n", self.n)?;
+        finite("mean", self.mean)?;
+        finite("sum_increase", self.sum_increase)?;
+        finite("sum_decrease", self.sum_decrease)?;
+        crate::finite_or_inf("min_increase", self.min_increase)?;
+        finite("max_decrease", self.max_decrease)
+    }
 }
 
 impl Default for PageHinkley {
@@ -241,5 +256,26 @@ mod tests {
         let spec = tidewater_core::spec::parse_spec("page_hinkley(mode=sideways)").unwrap();
         let e = PageHinkleyParams::from_spec(&spec).unwrap_err().to_string();
         assert!(e.contains("mode"), "{e}");
+    }
+
+    #[test]
+    fn corrupted_state_is_refused_naming_the_part() {
+        let mut d = PageHinkley::new();
+        for i in 0..100 {
+            d.update((i % 5) as f64).unwrap();
+        }
+        d.check_state().unwrap();
+        let mut bad = d.clone();
+        bad.mean = f64::NAN;
+        assert!(bad.check_state().unwrap_err().contains("mean"));
+        let mut bad = d.clone();
+        bad.min_increase = f64::NEG_INFINITY;
+        assert!(bad.check_state().unwrap_err().contains("min_increase"));
+        let mut bad = d.clone();
+        bad.n = -1.0;
+        assert!(bad.check_state().unwrap_err().contains("n: -1"));
+        let mut bad = d.clone();
+        bad.params.alpha = 1.5;
+        assert!(bad.check_state().unwrap_err().contains("`alpha`"));
     }
 }

@@ -172,6 +172,17 @@ impl BinaryClasses {
     }
 }
 
+impl BinaryClasses {
+    /// At most two classes, in order.
+    pub(crate) fn check(&self) -> tidewater_core::check::StateResult {
+        use tidewater_core::check::*;
+        self.classes.check_state()?;
+        ensure(self.classes.len() <= 2, || {
+            format!("classes: {} in a binary model", self.classes.len())
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -223,6 +223,29 @@ impl Default for Ftrl {
     }
 }
 
+impl Coord {
+    fn check(&self) -> tidewater_core::check::StateResult {
+        use tidewater_core::check::*;
+        all_not_nan("z, n, sqrt(n), w", &[self.z, self.n, self.sqrt_n, self.w])?;
+        all_at_least_zero("n, sqrt(n)", &[self.n, self.sqrt_n])
+    }
+}
+
+impl tidewater_core::check::CheckState for Ftrl {
+    /// A coordinate per feature (none before the first row), each without NaN and with its
+    /// squared-gradient sum not negative.
+    fn check_state(&self) -> tidewater_core::check::StateResult {
+        use tidewater_core::check::*;
+        self.params.check_state()?;
+        self.classes.check()?;
+        same_len("coordinates", self.coords.len(), self.dim.unwrap_or(0))?;
+        for (i, c) in self.coords.iter().enumerate() {
+            within(format_args!("coordinate {i}"), c.check())?;
+        }
+        within("bias", self.bias.check())
+    }
+}
+
 impl Classifier for Ftrl {
     fn check_row(&self, x: Row<'_>) -> Result<()> {
         crate::glm::check_row(x, self.n_features())

@@ -301,3 +301,28 @@ pub(crate) fn check_rows(data: &tidewater_core::Dataset) -> Result<()> {
     }
     Ok(())
 }
+
+impl Glm {
+    /// `dim` weights (none before the first row), the optimizer's state to match, the L1
+    /// totals empty or one per weight, and no NaN (weights may overflow to infinity when
+    /// SGD diverges; predictions then are infinite, not a panic).
+    pub(crate) fn check(&self, opt: &Optimizer) -> tidewater_core::check::StateResult {
+        use tidewater_core::check::*;
+        same_len("weights", self.weights.len(), self.dim.unwrap_or(0))?;
+        all_not_nan("weights", &self.weights)?;
+        not_nan("intercept", self.intercept)?;
+        self.opt.check(opt, self.dim)?;
+        ensure(
+            self.cum_l1.is_empty() || self.cum_l1.len() == self.weights.len(),
+            || {
+                format!(
+                    "L1 totals: {} values for {} weights",
+                    self.cum_l1.len(),
+                    self.weights.len()
+                )
+            },
+        )?;
+        all_not_nan("L1 totals", &self.cum_l1)?;
+        not_nan("L1 total", self.max_cum_l1)
+    }
+}

@@ -437,6 +437,14 @@ impl Default for LogisticRegression {
 /// under its params' `config()`.
 macro_rules! binary_glm_classifier {
     ($model:ty, $params:ty, $loss:expr) => {
+        impl tidewater_core::check::CheckState for $model {
+            fn check_state(&self) -> tidewater_core::check::StateResult {
+                self.params.check_state()?;
+                self.state.classes.check()?;
+                self.state.glm.check(self.params.config().optimizer)
+            }
+        }
+
         impl Classifier for $model {
             fn check_row(&self, x: Row<'_>) -> Result<()> {
                 crate::glm::check_row(x, self.n_features())

@@ -421,6 +421,33 @@ impl ParamValue for Optimizer {
     }
 }
 
+impl OptState {
+    /// The optimizer's per-coordinate state for `d` features (empty before the first row,
+    /// `d` = `None`), no NaN, the accumulated squares not negative.
+    pub(crate) fn check(
+        &self,
+        opt: &Optimizer,
+        d: Option<usize>,
+    ) -> tidewater_core::check::StateResult {
+        use tidewater_core::check::*;
+        let (na, nb) = match (opt, d) {
+            (_, None) | (Optimizer::Sgd { .. }, _) => (0, 0),
+            (Optimizer::AdaGrad { .. }, Some(d)) => (d, 0),
+            (Optimizer::Adam { .. } | Optimizer::Ftrl { .. }, Some(d)) => (d, d),
+        };
+        same_len("optimizer state", self.a.len(), na)?;
+        same_len("optimizer state", self.b.len(), nb)?;
+        all_not_nan("optimizer state", self.a.iter().chain(&self.b))?;
+        match opt {
+            Optimizer::AdaGrad { .. } => all_at_least_zero("squared gradients", &self.a),
+            Optimizer::Adam { .. } | Optimizer::Ftrl { .. } => {
+                all_at_least_zero("squared gradients", &self.b)
+            }
+            Optimizer::Sgd { .. } => Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -145,6 +145,31 @@ impl Default for PAClassifier {
     }
 }
 
+impl PaState {
+    /// A weight per feature (none before the first row), no NaN.
+    fn check(&self) -> tidewater_core::check::StateResult {
+        use tidewater_core::check::*;
+        same_len("weights", self.weights.len(), self.dim.unwrap_or(0))?;
+        all_not_nan("weights", &self.weights)?;
+        not_nan("intercept", self.intercept)
+    }
+}
+
+impl tidewater_core::check::CheckState for PAClassifier {
+    fn check_state(&self) -> tidewater_core::check::StateResult {
+        self.params.check_state()?;
+        self.classes.check()?;
+        self.state.check()
+    }
+}
+
+impl tidewater_core::check::CheckState for PARegressor {
+    fn check_state(&self) -> tidewater_core::check::StateResult {
+        self.params.check_state()?;
+        self.state.check()
+    }
+}
+
 impl Classifier for PAClassifier {
     fn check_row(&self, x: Row<'_>) -> Result<()> {
         crate::glm::check_row(x, self.n_features())

@@ -218,6 +218,37 @@ impl Default for LinearRegression {
     }
 }
 
+impl tidewater_core::check::CheckState for LinearRegression {
+    fn check_state(&self) -> tidewater_core::check::StateResult {
+        self.params.check_state()?;
+        self.glm.check(self.params.config().optimizer)
+    }
+}
+
+impl tidewater_core::check::CheckState for Ridge {
+    /// Means, co-moments and cross-moments sized for `dim` features (at most the largest
+    /// matrix the model accepts), no NaN, the weight not negative.
+    fn check_state(&self) -> tidewater_core::check::StateResult {
+        use tidewater_core::check::*;
+        self.params.check_state()?;
+        let d = self.dim.unwrap_or(0);
+        ensure(
+            d.checked_mul(d).is_some_and(|dd| dd <= MAX_RIDGE_ENTRIES),
+            || format!("dim: {d} features, more than ridge keeps"),
+        )?;
+        same_len("feature means", self.mean_x.len(), d)?;
+        same_len("co-moments", self.cxx.len(), d * d)?;
+        same_len("cross-moments", self.cxy.len(), d)?;
+        ensure(self.weight >= 0.0, || {
+            format!("weight: {} is below 0 or NaN", self.weight)
+        })?;
+        not_nan("target mean", self.mean_y)?;
+        all_not_nan("feature means", &self.mean_x)?;
+        all_not_nan("co-moments", &self.cxx)?;
+        all_not_nan("cross-moments", &self.cxy)
+    }
+}
+
 impl Regressor for LinearRegression {
     fn check_row(&self, x: Row<'_>) -> Result<()> {
         crate::glm::check_row(x, self.n_features())
@@ -408,6 +439,14 @@ impl Ridge {
             s.intercept = 0.0;
             return;
         }
+        if !self.cxx.iter().chain(&self.cxy).all(|v| v.is_finite()) {
+            // The sums overflowed (inputs near the largest float): no finite system, and an
+            // SVD would iterate for ever on it. The solution is NaN; predictions say so.
+            s.coef.clear();
+            s.coef.resize(d, f64::NAN);
+            s.intercept = f64::NAN;
+            return;
+        }
         let mut m = match s.matrix.take() {
             Some(m) if m.nrows() == d => m,
             _ => DMatrix::zeros(d, d),
@@ -544,6 +583,19 @@ impl Regressor for Ridge {
         if self.dim.is_none() {
             return Ok(0.0);
         }
-        Ok(self.with_solution(|s| crate::glm::dot(x, &s.coef) + s.intercept))
+        let (p, finite) = self.with_solution(|s| {
+            (
+                crate::glm::dot(x, &s.coef) + s.intercept,
+                !s.intercept.is_nan(),
+            )
+        });
+        if !finite {
+            return Err(Error::Unsupported(
+                "ridge: its sums overflowed (inputs too large), the system has no finite \
+                 solution"
+                    .into(),
+            ));
+        }
+        Ok(p)
     }
 }

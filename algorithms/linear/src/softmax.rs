@@ -249,6 +249,34 @@ impl Default for SoftmaxRegression {
     }
 }
 
+impl tidewater_core::check::CheckState for SoftmaxRegression {
+    /// Per class a row of `dim` weights, an intercept and an optimizer state; no NaN.
+    fn check_state(&self) -> tidewater_core::check::StateResult {
+        use tidewater_core::check::*;
+        self.params.check_state()?;
+        self.classes.check_state()?;
+        let k = self.classes.len();
+        let d = self.dim.unwrap_or(0);
+        ensure(d.checked_mul(k) == Some(self.weights.len()), || {
+            format!(
+                "weights: {} values for {k} classes of {d} features",
+                self.weights.len()
+            )
+        })?;
+        same_len("intercepts", self.intercepts.len(), k)?;
+        same_len("optimizer states", self.opts.len(), k)?;
+        all_not_nan("weights", &self.weights)?;
+        all_not_nan("intercepts", &self.intercepts)?;
+        for (c, o) in self.opts.iter().enumerate() {
+            within(
+                format_args!("class {c}"),
+                o.check(&self.params.optimizer, self.dim),
+            )?;
+        }
+        Ok(())
+    }
+}
+
 impl Classifier for SoftmaxRegression {
     fn check_row(&self, x: Row<'_>) -> Result<()> {
         crate::glm::check_row(x, self.n_features())

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, ensure, within};
 use tidewater_core::record::{
     Cell, ColumnKind, FeatureBuf, RecordSchema, RecordTransformer, Table, check_table,
 };
@@ -12,6 +13,7 @@ use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::{Error, Location, Result};
 
+use crate::common::MAX_WIDTH;
 use crate::encode::{OneHotEncoder, OneHotEncoderParams, OrdinalEncoder, OrdinalEncoderParams};
 use crate::hashing::{FeatureHasher, FeatureHasherParams};
 use crate::impute::{Imputer, PreviousImputerParams, StatImputerParams};
@@ -141,6 +143,30 @@ impl Encoder {
             Encoder::Ordinal(e) => e.finish_batch(),
             _ => {}
         }
+    }
+
+    /// The encoder's own check, then its columns against the stage's schema; errors name
+    /// the kind of encoder.
+    fn check_bound(&self, schema: &RecordSchema) -> StateResult {
+        let (name, r) = match self {
+            Encoder::OneHot(e) => (
+                OneHotEncoderParams::NAME,
+                e.check_state().and_then(|()| e.check_columns(schema)),
+            ),
+            Encoder::Ordinal(e) => (
+                OrdinalEncoderParams::NAME,
+                e.check_state().and_then(|()| e.check_columns(schema)),
+            ),
+            Encoder::Hasher(e) => (
+                FeatureHasherParams::NAME,
+                e.check_state().and_then(|()| e.check_columns(schema)),
+            ),
+            Encoder::Text(e) => (
+                e.kind(),
+                e.check_state().and_then(|()| e.check_columns(schema)),
+            ),
+        };
+        within(name, r)
     }
 }
 
@@ -462,11 +488,342 @@ impl RecordTransformer for ColumnTransformer {
     }
 }
 
+impl CheckState for ColumnTransformer {
+    /// The schema (a kind per name, no name twice); each imputer and encoder consistent and
+    /// bound to columns of the schema, under their schema names (see their checks); the
+    /// passed-through columns numeric columns of the schema, in increasing order, once
+    /// each; the output sparse exactly when an encoder writes sparse features; and the
+    /// output no wider than a row can be (a record is encoded into a buffer of that width).
+    fn check_state(&self) -> StateResult {
+        within("schema", self.schema.check_state())?;
+        for (i, imp) in self.imputers.iter().enumerate() {
+            within(
+                format_args!("imputer {i}"),
+                imp.check_state()
+                    .and_then(|()| imp.check_columns(&self.schema)),
+            )?;
+        }
+        for (i, e) in self.encoders.iter().enumerate() {
+            within(format_args!("encoder {i}"), e.check_bound(&self.schema))?;
+        }
+        let n = self.schema.len();
+        for (i, &j) in self.passthrough.iter().enumerate() {
+            ensure(j < n, || {
+                format!("passthrough: column {j} out of range (0..{n})")
+            })?;
+            ensure(i == 0 || self.passthrough[i - 1] < j, || {
+                format!("passthrough: column {j} out of order (at {i})")
+            })?;
+            ensure(self.schema.kinds()[j] == ColumnKind::Numeric, || {
+                format!(
+                    "passthrough: column `{}` holds text",
+                    self.schema.names()[j]
+                )
+            })?;
+        }
+        let sparse = self.encoders.iter().any(Encoder::sparse);
+        ensure(self.sparse == sparse, || {
+            format!(
+                "sparse: {}, but {} encoder writes sparse features",
+                self.sparse,
+                if sparse { "an" } else { "no" }
+            )
+        })?;
+        let width = self
+            .encoders
+            .iter()
+            .fold(self.passthrough.len() as u64, |w, e| {
+                w.saturating_add(e.width() as u64)
+            });
+        ensure(width <= MAX_WIDTH, || {
+            format!("{width} output features, more than a row can have ({MAX_WIDTH})")
+        })
+    }
+}
+
 #[doc(hidden)]
 impl ColumnTransformer {
     /// The record after imputation with the current state (for tests and inspection).
     pub fn impute(&self, x: &[Cell]) -> Result<Vec<Cell>> {
         self.schema.check(x)?;
         self.fill_or_name(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::impute::Strategy;
+
+    fn text(s: &str) -> Cell {
+        Cell::Text(s.into())
+    }
+
+    /// Columns `x`, `y` (numeric), `c`, `t` (text), `z` (numeric): every kind of step.
+    fn stage() -> ColumnTransformer {
+        let schema = RecordSchema::new(
+            ["x", "y", "c", "t", "z"].map(String::from).to_vec(),
+            vec![
+                ColumnKind::Numeric,
+                ColumnKind::Numeric,
+                ColumnKind::Nominal,
+                ColumnKind::Nominal,
+                ColumnKind::Numeric,
+            ],
+        )
+        .unwrap();
+        let steps = [
+            RecordStepParams::StatImputer(StatImputerParams::default().columns(["x"])),
+            RecordStepParams::StatImputer(
+                StatImputerParams::default()
+                    .columns(["y"])
+                    .strategy(Strategy::Median),
+            ),
+            RecordStepParams::StatImputer(
+                StatImputerParams::default()
+                    .columns(["c"])
+                    .strategy(Strategy::MostFrequent),
+            ),
+            RecordStepParams::PreviousImputer(PreviousImputerParams::default().columns(["t"])),
+            RecordStepParams::OneHot(OneHotEncoderParams::default().columns(["c"])),
+            RecordStepParams::Ordinal(
+                OrdinalEncoderParams::default()
+                    .columns(["c"])
+                    .max_categories(Some(3)),
+            ),
+            RecordStepParams::Hasher(
+                FeatureHasherParams::default()
+                    .columns(["c", "z"])
+                    .n_features(16),
+            ),
+            RecordStepParams::TfIdf(TfIdfParams::default().columns(["t"])),
+        ];
+        let mut ct = ColumnTransformer::new(schema, &steps).unwrap();
+        let records = [
+            [
+                Cell::Num(1.0),
+                Cell::Num(2.0),
+                text("a"),
+                text("red fox"),
+                Cell::Num(0.5),
+            ],
+            [
+                Cell::Missing,
+                Cell::Num(4.0),
+                text("b"),
+                text("lazy dog"),
+                Cell::Num(1.0),
+            ],
+            [
+                Cell::Num(3.0),
+                Cell::Missing,
+                Cell::Missing,
+                Cell::Missing,
+                Cell::Num(2.0),
+            ],
+            [
+                Cell::Num(5.0),
+                Cell::Num(1.0),
+                text("b"),
+                text("red dog"),
+                Cell::Num(0.0),
+            ],
+        ];
+        for r in &records {
+            ct.learn_one(r, None).unwrap();
+        }
+        ct
+    }
+
+    /// The stage's serialised form with `edit` applied, decoded again, and its check's
+    /// message, which must start with `want`.
+    fn refused(edit: impl FnOnce(&mut serde_json::Value), want: &str) {
+        let mut v = serde_json::to_value(stage()).unwrap();
+        edit(&mut v);
+        let ct: ColumnTransformer = serde_json::from_value(v).unwrap();
+        let e = ct.check_state().unwrap_err();
+        assert!(e.starts_with(want), "{e}\nwanted: {want}");
+    }
+
+    #[test]
+    fn learned_and_fitted_record_stages_pass() {
+        let ct = stage();
+        assert_eq!(ct.check_state(), Ok(()));
+        let mut table = Table::new(ct.schema().clone());
+        table
+            .push(&[
+                Cell::Num(1.0),
+                Cell::Num(2.0),
+                text("a"),
+                text("b c"),
+                Cell::Num(1.0),
+            ])
+            .unwrap();
+        let mut fitted = ct.clone();
+        fitted.fit_table(&table, None).unwrap();
+        assert_eq!(fitted.check_state(), Ok(()));
+        let back: ColumnTransformer =
+            serde_json::from_value(serde_json::to_value(&ct).unwrap()).unwrap();
+        assert_eq!(back, ct);
+        assert_eq!(back.check_state(), Ok(()));
+    }
+
+    #[test]
+    fn corrupt_schemas_and_passthroughs_are_refused_by_name() {
+        refused(
+            |v| v["schema"]["names"][1] = "x".into(),
+            "schema: column names: `x` appears twice (columns 0 and 1)",
+        );
+        refused(
+            |v| v["schema"]["kinds"] = serde_json::json!(["Numeric"]),
+            "schema: column kinds: 1 values where the model needs 5",
+        );
+        refused(
+            |v| v["passthrough"] = serde_json::json!([0, 9]),
+            "passthrough: column 9 out of range (0..5)",
+        );
+        refused(
+            |v| v["passthrough"] = serde_json::json!([1, 0]),
+            "passthrough: column 0 out of order (at 1)",
+        );
+        refused(
+            |v| v["passthrough"] = serde_json::json!([0, 0]),
+            "passthrough: column 0 out of order (at 1)",
+        );
+        refused(
+            |v| v["passthrough"] = serde_json::json!([2]),
+            "passthrough: column `c` holds text",
+        );
+        refused(
+            |v| v["sparse"] = false.into(),
+            "sparse: false, but an encoder writes sparse features",
+        );
+    }
+
+    #[test]
+    fn corrupt_imputers_are_refused_by_name() {
+        refused(
+            |v| v["imputers"][0]["cols"][0] = 7.into(),
+            "imputer 0: column 7 out of range (0..5)",
+        );
+        refused(
+            |v| v["imputers"][0]["names"][0] = "y".into(),
+            "imputer 0: column 0 is `x` in the schema, `y` here",
+        );
+        refused(
+            |v| v["imputers"][0]["stats"] = serde_json::json!([]),
+            "imputer 0: statistics: 0 values where the model needs 1",
+        );
+        refused(
+            |v| v["imputers"][0]["stats"][0]["Mean"]["weight"] = (-1.0).into(),
+            "imputer 0: column `x`: weight: -1 is below 0 or NaN",
+        );
+        refused(
+            |v| v["imputers"][1]["stats"][0]["Median"]["sketch"]["compression"] = 0.into(),
+            "imputer 1: column `y`: sketch: compression: 0",
+        );
+        refused(
+            |v| v["imputers"][2]["stats"][0]["Frequent"][1][0] = serde_json::json!({"Text": "a"}),
+            "imputer 2: column `c`: counts: `a` appears twice (at 0 and 1)",
+        );
+        refused(
+            |v| v["imputers"][2]["stats"][0]["Frequent"][0][1] = (-2.0).into(),
+            "imputer 2: column `c`: counts[0]: weight: -2",
+        );
+        refused(
+            |v| v["imputers"][3]["stats"][0]["Previous"] = "Missing".into(),
+            "imputer 3: column `t`: previous: a missing value",
+        );
+        // A statistic binding would not put on the column's kind.
+        refused(
+            |v| {
+                v["imputers"][0]["cols"][0] = 2.into();
+                v["imputers"][0]["names"][0] = "c".into();
+            },
+            "imputer 0: column `c`: a mean or a median of a text column",
+        );
+        refused(
+            |v| {
+                v["imputers"][3]["cols"][0] = 4.into();
+                v["imputers"][3]["names"][0] = "z".into();
+            },
+            "imputer 3: column `z`: text `red dog` to fill a numeric column with",
+        );
+    }
+
+    #[test]
+    fn corrupt_encoders_are_refused_by_name() {
+        refused(
+            |v| v["encoders"][0]["OneHot"]["cols"][0] = 5.into(),
+            "encoder 0: one_hot_encoder: column 5 out of range (0..5)",
+        );
+        refused(
+            |v| v["encoders"][0]["OneHot"]["cats"][0] = serde_json::json!(["a", "b", "a"]),
+            "encoder 0: one_hot_encoder: column `c`: categories: `a` appears twice (at 0 and 2)",
+        );
+        refused(
+            |v| v["encoders"][0]["OneHot"]["cats"] = serde_json::json!([]),
+            "encoder 0: one_hot_encoder: categories: 0 values where the model needs 1",
+        );
+        refused(
+            |v| v["encoders"][1]["Ordinal"]["cats"][0] = serde_json::json!(["a", "b", "c", "d"]),
+            "encoder 1: ordinal_encoder: column `c`: categories: 4 where the most is 3",
+        );
+        refused(
+            |v| v["encoders"][1]["Ordinal"]["names"] = serde_json::json!([]),
+            "encoder 1: ordinal_encoder: column names: 0 values where the model needs 1",
+        );
+        refused(
+            |v| v["encoders"][2]["Hasher"]["params"]["n_features"] = 12.into(),
+            "encoder 2: feature_hasher: params: ",
+        );
+        refused(
+            |v| v["encoders"][2]["Hasher"]["names"][1] = "x".into(),
+            "encoder 2: feature_hasher: column 4 is `z` in the schema, `x` here",
+        );
+        refused(
+            |v| v["encoders"][3]["Text"]["vocab"][0][3] = "red".into(),
+            "encoder 3: tfidf: column `t`: vocabulary: `red` appears twice (at 0 and 3)",
+        );
+        refused(
+            |v| v["encoders"][3]["Text"]["df"][0] = serde_json::json!([1.0]),
+            "encoder 3: tfidf: column `t`: document frequencies: 1 values where the model needs 4",
+        );
+        refused(
+            |v| v["encoders"][3]["Text"]["df"][0][2] = (-1.0).into(),
+            "encoder 3: tfidf: column `t`: document frequencies[2]: -1",
+        );
+        refused(
+            |v| v["encoders"][3]["Text"]["n_docs"] = (-4.0).into(),
+            "encoder 3: tfidf: documents: -4",
+        );
+        refused(
+            |v| v["encoders"][3]["Text"]["params"]["max_vocabulary"] = 3.into(),
+            "encoder 3: tfidf: column `t`: vocabulary: 4 where the most is 3",
+        );
+        refused(
+            |v| {
+                v["encoders"][3]["Text"]["cols"][0] = 0.into();
+                v["encoders"][3]["Text"]["names"][0] = "x".into();
+            },
+            "encoder 3: tfidf: column `x` is numeric, not text",
+        );
+        refused(
+            |v| v["encoders"][0]["OneHot"]["params"]["max_categories"] = (1u64 << 40).into(),
+            "encoder 0: one_hot_encoder: params: ",
+        );
+    }
+
+    #[test]
+    fn an_output_wider_than_a_row_is_refused() {
+        refused(
+            |v| {
+                let mut wide = v["encoders"][0].clone();
+                wide["OneHot"]["params"]["max_categories"] = (1u64 << 24).into();
+                v["encoders"] = serde_json::Value::Array(vec![wide; 257]);
+                v["sparse"] = false.into();
+            },
+            "4311744514 output features, more than a row can have",
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Helpers shared by the transformers of this crate.
 
+use tidewater_core::check::{StateResult, ensure, same_len};
 use tidewater_core::row::check_weight;
 use tidewater_core::traits::check_out_len;
 use tidewater_core::{Batch, Error, FeatureVector, Result, Row, Transformer};
@@ -193,6 +194,69 @@ pub(crate) fn check_capacity(name: &str, v: Option<usize>) -> Result<()> {
         )),
         _ => Ok(()),
     }
+}
+
+// ------------------------------------------------------------------------------------------
+// Checks of a loaded model's state (`tidewater_core::check`), shared by the transformers.
+
+/// The widest row a transformer whose width is not tied to a stored vector (the normalizer,
+/// the identity, an incremental PCA before its first batch) may declare: `2^32`, the most
+/// features a row's `u32` indices can address. A pipeline sizes its buffers by the declared
+/// width, so a larger one in a model file would ask for an absurd allocation.
+pub(crate) const MAX_WIDTH: u64 = 1 << 32;
+
+/// A declared width not above [`MAX_WIDTH`].
+pub(crate) fn check_width(what: &str, dim: Option<usize>) -> StateResult {
+    let d = dim.unwrap_or(0);
+    ensure(d as u64 <= MAX_WIDTH, || {
+        format!("{what}: {d} features, more than a row can have ({MAX_WIDTH})")
+    })
+}
+
+/// One value per feature in each named vector: `dim` values each (none before the first
+/// row, `dim` = `None`).
+pub(crate) fn per_feature(dim: Option<usize>, vectors: &[(&str, usize)]) -> StateResult {
+    let d = dim.unwrap_or(0);
+    vectors
+        .iter()
+        .try_for_each(|&(what, len)| same_len(what, len, d))
+}
+
+/// A number at least 0; infinity allowed (a total of finite weights can overflow), NaN not.
+pub(crate) fn at_least_zero(what: &str, v: f64) -> StateResult {
+    ensure(v >= 0.0, || format!("{what}: {v} is below 0 or NaN"))
+}
+
+/// Running extremes of each feature: `+inf` and `-inf` where nothing was learned, else
+/// finite with the smallest not above the largest (learning keeps both states).
+pub(crate) fn check_extremes(min: &[f64], max: &[f64]) -> StateResult {
+    for (j, (&lo, &hi)) in min.iter().zip(max).enumerate() {
+        let empty = lo == f64::INFINITY && hi == f64::NEG_INFINITY;
+        ensure(
+            empty || (lo.is_finite() && hi.is_finite() && lo <= hi),
+            || {
+                format!(
+                    "feature {j}: extremes [{lo}, {hi}] are neither finite and ordered nor unset"
+                )
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// An unsupervised dense data set of these rows (for tests of the batch path).
+#[cfg(test)]
+pub(crate) fn dataset(rows: &[&[f64]]) -> tidewater_core::Dataset {
+    let d = rows.first().map_or(0, |r| r.len());
+    let values: Vec<f64> = rows.iter().flat_map(|r| r.iter().copied()).collect();
+    let x = ndarray::Array2::from_shape_vec((rows.len(), d), values).expect("rows of one width");
+    let names = (0..d).map(|j| format!("x{j}")).collect();
+    tidewater_core::Dataset::new(
+        tidewater_core::FeatureMatrix::Dense(x),
+        Vec::new(),
+        tidewater_core::Schema::numeric(names, Vec::new()),
+    )
+    .expect("a consistent data set")
 }
 
 #[cfg(test)]

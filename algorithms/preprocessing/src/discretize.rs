@@ -2,14 +2,16 @@
 //! exact in batch, and online through exact extremes or a mergeable quantile sketch.
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, ensure, within};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::{Batch, Build, Dataset, Error, FeatureVector, Fit, Result, Row, Transformer};
 
 use crate::common::{
-    check_rows, copy_checked, dense, same_shape, weighted_columns, weighted_quantile,
+    check_extremes, check_rows, copy_checked, dense, per_feature, same_shape, weighted_columns,
+    weighted_quantile,
 };
-use crate::sketch::{DEFAULT_COMPRESSION, MAX_COMPRESSION, QuantileSketch};
+use crate::sketch::{DEFAULT_COMPRESSION, MAX_COMPRESSION, QuantileSketch, check_sketches};
 
 /// How a [`KBinsDiscretizer`] places its bin edges.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,13 +128,23 @@ impl Fit for KBinsDiscretizerParams {
                     .map(|i| weighted_quantile(col, i as f64 / k as f64))
                     .collect();
                 if let Some(e) = edges {
-                    m.edges[j] = e;
+                    m.edges[j] = non_decreasing(e);
                 }
             }
             m.exact = true;
         }
         Ok(m)
     }
+}
+
+/// Quantile estimates as bin edges: each at least the one before. Interpolated quantiles
+/// can fall an ulp below the previous one where two interpolation segments meet; binning
+/// needs sorted edges, and a checkpoint is checked for them.
+fn non_decreasing(mut edges: Vec<f64>) -> Vec<f64> {
+    for i in 1..edges.len() {
+        edges[i] = edges[i].max(edges[i - 1]);
+    }
+    edges
 }
 
 /// Replaces each feature by the number of its bin (0 to `n_bins - 1`), scikit-learn's
@@ -233,7 +245,7 @@ impl KBinsDiscretizer {
             BinStrategy::Quantile => {
                 let qs: Vec<f64> = (1..k).map(|i| i as f64 / k as f64).collect();
                 if let Some(v) = self.sketches[j].quantiles(&qs) {
-                    self.edges[j] = v;
+                    self.edges[j] = non_decreasing(v);
                 }
             }
         }
@@ -247,6 +259,65 @@ impl KBinsDiscretizer {
                 self.sketches[j].add(v, w);
             }
         }
+    }
+}
+
+impl KBinsDiscretizer {
+    /// One feature's inner edges: the fixed ones, or none (nothing learned, or a constant
+    /// feature) or `n_bins - 1` learned ones; no NaN, in order (binning searches them).
+    fn check_edges(&self, e: &[f64]) -> StateResult {
+        match (&self.params.edges, self.params.strategy) {
+            (Some(fixed), BinStrategy::Fixed) => ensure(e == fixed.as_slice(), || {
+                "bin edges: not the fixed edges of the params".into()
+            })?,
+            _ => {
+                let k = self.params.n_bins;
+                ensure(e.is_empty() || e.len() + 1 == k, || {
+                    format!(
+                        "bin edges: {} where {k} bins have {}",
+                        e.len(),
+                        k.saturating_sub(1)
+                    )
+                })?;
+            }
+        }
+        for (i, v) in e.iter().enumerate() {
+            ensure(!v.is_nan(), || format!("bin edges[{i}]: NaN"))?;
+        }
+        for (i, w) in e.windows(2).enumerate() {
+            ensure(w[0] <= w[1], || {
+                format!("bin edges not increasing at {}", i + 1)
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl CheckState for KBinsDiscretizer {
+    /// Extremes and edges per feature, and with the quantile strategy a sketch per feature
+    /// (consistent, of the params' compression; none otherwise); extremes unset or finite
+    /// and ordered; each feature's edges as `check_edges` says.
+    fn check_state(&self) -> StateResult {
+        self.params.check_state()?;
+        per_feature(
+            self.dim,
+            &[
+                ("minima", self.min.len()),
+                ("maxima", self.max.len()),
+                ("bin edges", self.edges.len()),
+            ],
+        )?;
+        let quantile = self.params.strategy == BinStrategy::Quantile;
+        per_feature(
+            self.dim.filter(|_| quantile),
+            &[("sketches", self.sketches.len())],
+        )?;
+        check_extremes(&self.min, &self.max)?;
+        check_sketches(&self.sketches, self.params.compression)?;
+        for (j, e) in self.edges.iter().enumerate() {
+            within(format_args!("feature {j}"), self.check_edges(e))?;
+        }
+        Ok(())
     }
 }
 
@@ -320,5 +391,80 @@ mod tests {
             m.transform_one(Row::Dense(&[v]), &mut out).unwrap();
             assert_eq!(out[0], bin, "{v}");
         }
+    }
+
+    fn learned(strategy: BinStrategy) -> KBinsDiscretizer {
+        let p = KBinsDiscretizerParams::default().n_bins(4);
+        let p = match strategy {
+            BinStrategy::Fixed => p.edges(vec![-1.0, 2.0]),
+            s => p.strategy(s),
+        };
+        let mut m = p.build().unwrap();
+        for i in 0..40 {
+            let v = f64::from(i);
+            m.learn_one(Row::Dense(&[v, (v * 7.0) % 11.0, 3.0]), None)
+                .unwrap();
+        }
+        m
+    }
+
+    #[test]
+    fn learned_and_fitted_discretizers_pass() {
+        for s in [
+            BinStrategy::Uniform,
+            BinStrategy::Quantile,
+            BinStrategy::Fixed,
+        ] {
+            assert_eq!(learned(s).check_state(), Ok(()), "{s:?}");
+            let p = KBinsDiscretizerParams::default().strategy(s);
+            let p = if s == BinStrategy::Fixed {
+                p.edges(vec![0.5])
+            } else {
+                p
+            };
+            assert_eq!(p.build().unwrap().check_state(), Ok(()));
+            let data = crate::common::dataset(&[&[1.0, 2.0], &[4.0, 2.0], &[0.0, 2.5]]);
+            assert_eq!(p.fit(&data).unwrap().check_state(), Ok(()), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn corrupt_discretizers_are_refused_by_name() {
+        let refused = |m: KBinsDiscretizer, want: &str| {
+            let e = m.check_state().unwrap_err();
+            assert!(e.starts_with(want), "{e}");
+        };
+        let mut m = learned(BinStrategy::Quantile);
+        m.edges[1].swap(0, 2);
+        refused(m, "feature 1: bin edges not increasing at 1");
+        let mut m = learned(BinStrategy::Uniform);
+        m.edges[0].push(100.0);
+        refused(m, "feature 0: bin edges: 4 where 4 bins have 3");
+        let mut m = learned(BinStrategy::Uniform);
+        m.edges[0][1] = f64::NAN;
+        refused(m, "feature 0: bin edges[1]: NaN");
+        let mut m = learned(BinStrategy::Fixed);
+        m.edges[2] = vec![-1.0, 3.0];
+        refused(m, "feature 2: bin edges: not the fixed edges");
+        let mut m = learned(BinStrategy::Quantile);
+        m.sketches.pop();
+        refused(m, "sketches: 2 values where the model needs 3");
+        let mut m = learned(BinStrategy::Uniform);
+        m.sketches = vec![QuantileSketch::default(); 3];
+        refused(m, "sketches: 3 values where the model needs 0");
+        let mut m = learned(BinStrategy::Uniform);
+        m.min[2] = 4.0;
+        refused(m, "feature 2: extremes [4, 3]");
+        let mut m = learned(BinStrategy::Quantile);
+        m.edges.truncate(1);
+        refused(m, "bin edges: 1 values where the model needs 3");
+    }
+
+    #[test]
+    fn quantile_edges_never_decrease() {
+        assert_eq!(
+            non_decreasing(vec![1.0, 0.9999999999999999, 2.0]),
+            vec![1.0, 1.0, 2.0]
+        );
     }
 }

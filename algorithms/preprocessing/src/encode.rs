@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, ensure, same_len};
 use tidewater_core::record::{Cell, ColumnKind, FeatureBuf, RecordSchema};
 use tidewater_core::spec::Params;
 use tidewater_core::{Error, Location, Result};
@@ -100,6 +101,31 @@ impl CategorySet {
         self.index.insert(k.to_owned(), i);
         Some(i)
     }
+    /// Each category once, and the lookup index agreeing with the list (it is rebuilt from
+    /// the list on load, so a repeated category is where they disagree): a repeat would
+    /// take an output slot that no value ever reaches.
+    pub(crate) fn check(&self) -> StateResult {
+        for (i, k) in self.list.iter().enumerate() {
+            match self.index.get(k) {
+                Some(&j) if j == i => {}
+                Some(&j) => return Err(format!("`{k}` appears twice (at {i} and {j})")),
+                None => return Err(format!("`{k}` (at {i}) is not in the index")),
+            }
+        }
+        same_len("index", self.index.len(), self.list.len())
+    }
+
+    /// [`check`](Self::check), and at most `cap` categories when there is a limit (learning
+    /// adds none past it; the output has room for no more).
+    pub(crate) fn check_capped(&self, cap: Option<usize>) -> StateResult {
+        if let Some(c) = cap {
+            ensure(self.list.len() <= c, || {
+                format!("{} where the most is {c}", self.list.len())
+            })?;
+        }
+        self.check()
+    }
+
     /// Sorts the categories: numerically when every one is a number, else lexically.
     pub(crate) fn sort(&mut self) {
         let nums: Option<Vec<f64>> = self.list.iter().map(|s| s.parse::<f64>().ok()).collect();
@@ -144,6 +170,42 @@ pub(crate) fn bind_columns(
     };
     let names = idx.iter().map(|&i| schema.names()[i].clone()).collect();
     Ok((idx, names))
+}
+
+/// The columns a bound step takes against the record schema: a name per column, each
+/// column in the schema and named as the schema names it (steps index records by these
+/// columns, and their errors name them).
+pub(crate) fn check_bound_columns(
+    cols: &[usize],
+    names: &[String],
+    schema: &RecordSchema,
+) -> StateResult {
+    same_len("column names", names.len(), cols.len())?;
+    let n = schema.len();
+    for (&j, name) in cols.iter().zip(names) {
+        ensure(j < n, || format!("column {j} out of range (0..{n})"))?;
+        let want = &schema.names()[j];
+        ensure(name == want, || {
+            format!("column {j} is `{want}` in the schema, `{name}` here")
+        })?;
+    }
+    Ok(())
+}
+
+/// One category set per column (named by `names`), each checked, none past `cap`: errors
+/// read ``column `c`: <what>: ...``.
+pub(crate) fn check_category_sets(
+    what: &str,
+    names: &[String],
+    sets: &[CategorySet],
+    cap: Option<usize>,
+) -> StateResult {
+    same_len(what, sets.len(), names.len())?;
+    for (n, c) in names.iter().zip(sets) {
+        c.check_capped(cap)
+            .map_err(|e| format!("column `{n}`: {what}: {e}"))?;
+    }
+    Ok(())
 }
 
 fn missing(column: &str) -> Error {
@@ -217,6 +279,31 @@ macro_rules! bound_encoder {
                 if let Some(key) = key(&x[j]) {
                     self.cats[k].insert(&key, self.params.max_categories);
                 }
+            }
+        }
+
+        /// Its columns against the record stage's schema (see [`check_bound_columns`]).
+        pub(crate) fn check_columns(&self, schema: &RecordSchema) -> StateResult {
+            check_bound_columns(&self.cols, &self.names, schema)
+        }
+    };
+}
+
+/// [`CheckState`] for an encoder of [`bound_encoder!`]: its params, a name and a category
+/// set per column, each set without repeats and within `max_categories`. (Its columns are
+/// checked against the schema by the record stage, which holds the schema.)
+macro_rules! check_bound_encoder {
+    ($encoder:ty) => {
+        impl CheckState for $encoder {
+            fn check_state(&self) -> StateResult {
+                self.params.check_state()?;
+                same_len("column names", self.names.len(), self.cols.len())?;
+                check_category_sets(
+                    "categories",
+                    &self.names,
+                    &self.cats,
+                    self.params.max_categories,
+                )
             }
         }
     };
@@ -365,6 +452,8 @@ impl OneHotEncoder {
     }
 }
 
+check_bound_encoder!(OneHotEncoder);
+
 /// An ordinal encoder bound to its columns: one output per column, the category's number in
 /// order of first appearance (or sorted, in batch); from 1 with `handle_unknown=reserve`
 /// (0 is the unknown code), else from 0 (unknown categories get `unknown_value` with
@@ -412,3 +501,5 @@ impl OrdinalEncoder {
         }
     }
 }
+
+check_bound_encoder!(OrdinalEncoder);

@@ -4,11 +4,12 @@
 use std::io::Read;
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, same_len};
 use tidewater_core::record::{Cell, FeatureBuf, RecordSchema};
 use tidewater_core::spec::Params;
 use tidewater_core::{Error, Location, Result};
 
-use crate::encode::bind_columns;
+use crate::encode::{bind_columns, check_bound_columns};
 
 /// Hyper-parameters of the feature hasher of a record stage (scikit-learn's names).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
@@ -135,5 +136,19 @@ impl FeatureHasher {
 
     pub(crate) fn feature_names(&self, out: &mut Vec<String>) {
         out.extend((0..self.params.n_features).map(|i| format!("hash{i}")));
+    }
+
+    /// Its columns against the record stage's schema (see [`check_bound_columns`]).
+    pub(crate) fn check_columns(&self, schema: &RecordSchema) -> StateResult {
+        check_bound_columns(&self.cols, &self.names, schema)
+    }
+}
+
+impl CheckState for FeatureHasher {
+    /// Its params (a power of two features, at most `2^24`) and a name per column. (Its
+    /// columns are checked against the schema by the record stage, which holds it.)
+    fn check_state(&self) -> StateResult {
+        self.params.check_state()?;
+        same_len("column names", self.names.len(), self.cols.len())
     }
 }

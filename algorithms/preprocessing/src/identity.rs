@@ -5,7 +5,7 @@ use tidewater_core::row::check_weight;
 use tidewater_core::traits::check_out_len;
 use tidewater_core::{Build, FeatureVector, Result, Row, Transformer};
 
-use crate::common::{fit_by_learning, not_fitted};
+use crate::common::{check_width, fit_by_learning, not_fitted};
 use tidewater_core::spec::Params;
 
 /// Hyper-parameters of [`Passthrough`] (none).
@@ -59,5 +59,34 @@ impl Transformer for Passthrough {
         check_out_len("output buffer", x.dim(), out.len())?;
         x.write_dense(out);
         Ok(())
+    }
+}
+
+impl tidewater_core::check::CheckState for Passthrough {
+    /// The width of the last row no wider than a row can be (it is tied to no stored
+    /// vector, and a pipeline sizes its buffers by it).
+    fn check_state(&self) -> tidewater_core::check::StateResult {
+        check_width("dim", self.dim)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tidewater_core::check::CheckState;
+
+    #[test]
+    fn a_passthrough_of_a_possible_width_passes() {
+        assert_eq!(Passthrough::default().check_state(), Ok(()));
+        let mut p = Passthrough::default();
+        p.learn_one(Row::Dense(&[1.0, 2.0]), None).unwrap();
+        assert_eq!(p.check_state(), Ok(()));
+        let wide: Passthrough = serde_json::from_str(r#"{"dim":4294967296}"#).unwrap();
+        assert_eq!(wide.check_state(), Ok(()));
+        let absurd: Passthrough = serde_json::from_str(r#"{"dim":4294967297}"#).unwrap();
+        let e = absurd.check_state().unwrap_err();
+        assert!(e.starts_with("dim: 4294967297 features, more than"), "{e}");
+        let max: Passthrough = serde_json::from_str(r#"{"dim":18446744073709551615}"#).unwrap();
+        assert!(max.check_state().is_err());
     }
 }

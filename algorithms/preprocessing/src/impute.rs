@@ -10,11 +10,12 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, ensure, not_nan, same_len, within};
 use tidewater_core::record::{Cell, ColumnKind, RecordSchema};
 use tidewater_core::spec::{ParamValue, Params};
 use tidewater_core::{Error, Location, Result};
 
-use crate::common::weighted_quantile;
+use crate::common::{at_least_zero, weighted_quantile};
 use crate::encode::key;
 use crate::sketch::{DEFAULT_COMPRESSION, MAX_COMPRESSION, QuantileSketch};
 
@@ -167,7 +168,84 @@ impl Counts {
     }
 }
 
+/// A value an imputer keeps to fill with: a finite number or text, never a missing value
+/// (it would fill nothing) nor a number a record cannot hold.
+fn check_cell(what: &str, c: &Cell) -> StateResult {
+    match c {
+        Cell::Missing => Err(format!("{what}: a missing value")),
+        Cell::Num(v) => ensure(v.is_finite(), || format!("{what}: {v} is not finite")),
+        Cell::Text(_) => Ok(()),
+    }
+}
+
+impl Counts {
+    /// Each value a cell to fill with, counted by a weight not negative nor NaN (weighted
+    /// sums may overflow to infinity), once: the lookup index, rebuilt from the list on
+    /// load, agrees with it.
+    fn check(&self) -> StateResult {
+        for (i, (c, w)) in self.values.iter().enumerate() {
+            within(
+                format_args!("counts[{i}]"),
+                check_cell("value", c).and_then(|()| at_least_zero("weight", *w)),
+            )?;
+            let k = key(c).unwrap_or_default();
+            match self.index.get(k.as_ref()) {
+                Some(&j) if j == i => {}
+                Some(&j) => return Err(format!("counts: `{k}` appears twice (at {i} and {j})")),
+                None => return Err(format!("counts: `{k}` (at {i}) is not in the index")),
+            }
+        }
+        same_len("counts: index", self.index.len(), self.values.len())
+    }
+}
+
 impl ColumnStat {
+    /// The statistic's own state: a mean's weight not negative and no NaN (a running mean of
+    /// large values may overflow to infinity); a median's sketch consistent and its value
+    /// not NaN; counts as [`Counts::check`]; a constant or previous value a cell to fill
+    /// with.
+    fn check(&self) -> StateResult {
+        match self {
+            ColumnStat::Mean { weight, mean } => {
+                at_least_zero("weight", *weight)?;
+                not_nan("mean", *mean)
+            }
+            ColumnStat::Median { sketch, value } => {
+                within("sketch", sketch.check_state())?;
+                value.map_or(Ok(()), |v| not_nan("median", v))
+            }
+            ColumnStat::Frequent(c) => c.check(),
+            ColumnStat::Constant(c) => check_cell("constant", c),
+            ColumnStat::Previous(c) => c.as_ref().map_or(Ok(()), |c| check_cell("previous", c)),
+        }
+    }
+
+    /// What binding allows on a column of `kind`: a mean or a median only of a numeric
+    /// column, and no text to fill a numeric one with.
+    fn check_kind(&self, kind: ColumnKind) -> StateResult {
+        if kind == ColumnKind::Nominal {
+            return match self {
+                ColumnStat::Mean { .. } | ColumnStat::Median { .. } => {
+                    Err("a mean or a median of a text column".into())
+                }
+                _ => Ok(()),
+            };
+        }
+        let text = match self {
+            ColumnStat::Constant(c) | ColumnStat::Previous(Some(c)) => Some(c),
+            ColumnStat::Frequent(counts) => counts
+                .values
+                .iter()
+                .map(|(c, _)| c)
+                .find(|c| matches!(c, Cell::Text(_))),
+            _ => None,
+        };
+        match text {
+            Some(Cell::Text(t)) => Err(format!("text `{t}` to fill a numeric column with")),
+            _ => Ok(()),
+        }
+    }
+
     fn learn(&mut self, c: &Cell, w: f64) {
         if w <= 0.0 {
             return;
@@ -384,6 +462,36 @@ impl Imputer {
                 *value = weighted_quantile(&mut vals, 0.5);
             }
         }
+    }
+}
+
+impl Imputer {
+    /// Its columns against the record stage's schema (see
+    /// [`check_bound_columns`](crate::encode::check_bound_columns)), and each statistic one
+    /// binding allows on its column's kind.
+    pub(crate) fn check_columns(&self, schema: &RecordSchema) -> StateResult {
+        crate::encode::check_bound_columns(&self.cols, &self.names, schema)?;
+        for ((s, &j), n) in self.stats.iter().zip(&self.cols).zip(&self.names) {
+            within(
+                format_args!("column `{n}`"),
+                s.check_kind(schema.kinds()[j]),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl CheckState for Imputer {
+    /// A name and a statistic per column, each statistic consistent (see the statistics'
+    /// checks). (Its columns are checked against the schema by the record stage, which
+    /// holds it.)
+    fn check_state(&self) -> StateResult {
+        same_len("column names", self.names.len(), self.cols.len())?;
+        same_len("statistics", self.stats.len(), self.cols.len())?;
+        for (s, n) in self.stats.iter().zip(&self.names) {
+            within(format_args!("column `{n}`"), s.check())?;
+        }
+        Ok(())
     }
 }
 

@@ -24,6 +24,8 @@
 //! pipeline's stage first learns the row, then transforms it with its updated state for the
 //! next stage; prediction and `transform_one` learn nothing.
 
+#[cfg(test)]
+mod check_fuzz;
 mod columns;
 mod common;
 mod discretize;

@@ -5,12 +5,17 @@
 
 use nalgebra::{DMatrix, SymmetricEigen};
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{
+    CheckState, StateResult, all_at_least_zero, all_finite, all_not_nan, ensure, not_nan, same_len,
+};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::traits::check_out_len;
 use tidewater_core::{Batch, Build, Dataset, Error, FeatureVector, Fit, Result, Row, Transformer};
 
-use crate::common::{bits_eq, dense, fit_by_learning, not_fitted, opt_text};
+use crate::common::{
+    at_least_zero, bits_eq, check_width, dense, fit_by_learning, not_fitted, opt_text, per_feature,
+};
 
 /// Makes each row of a `k x d` row-major matrix have its largest-magnitude entry positive
 /// (scikit-learn's `svd_flip` on the components), so that signs are deterministic.
@@ -169,6 +174,12 @@ impl Pca {
         if self.dim.is_some() {
             return Ok(());
         }
+        if d == 0 {
+            // Nothing to decompose (and the co-moment rows would be empty chunks).
+            return Err(Error::Unsupported(
+                "PCA needs rows of at least one feature".into(),
+            ));
+        }
         if let Some(k) = self.params.n_components
             && k > d
         {
@@ -304,6 +315,47 @@ impl Transformer for Pca {
             )
         });
         Ok(())
+    }
+}
+
+impl CheckState for Pca {
+    /// For `d > 0` features (none before the first row): `n_components` at most `d`, `d` means,
+    /// a `d x d` co-moment matrix, `k` components of `d` values and `k` explained variances
+    /// (`k` the components kept); no NaN, the weight, the co-moment diagonal and the
+    /// variances not negative. Sums of large inputs may overflow to infinity: the
+    /// eigendecomposition still ends, and the pipeline reports the infinite output.
+    fn check_state(&self) -> StateResult {
+        self.params.check_state()?;
+        at_least_zero("weight", self.weight)?;
+        not_nan("total variance", self.total_variance)?;
+        let Some(d) = self.dim else {
+            return per_feature(
+                None,
+                &[
+                    ("means", self.mean.len()),
+                    ("co-moments", self.comoment.len()),
+                    ("components", self.components.len()),
+                    ("explained variances", self.explained_variance.len()),
+                ],
+            );
+        };
+        ensure(d > 0, || "dim: a PCA of no features".into())?;
+        let k = self.params.n_components.unwrap_or(d);
+        ensure(k <= d, || {
+            format!("n_components: {k} components of {d} features")
+        })?;
+        let dd = d
+            .checked_mul(d)
+            .ok_or_else(|| format!("dim: {d} features, too many for a co-moment matrix"))?;
+        same_len("means", self.mean.len(), d)?;
+        same_len("co-moments", self.comoment.len(), dd)?;
+        same_len("components", self.components.len(), k * d)?;
+        same_len("explained variances", self.explained_variance.len(), k)?;
+        all_not_nan("means", &self.mean)?;
+        all_not_nan("co-moments", &self.comoment)?;
+        all_at_least_zero("co-moment diagonal", self.comoment.iter().step_by(d + 1))?;
+        all_not_nan("components", &self.components)?;
+        all_at_least_zero("explained variances", &self.explained_variance)
     }
 }
 
@@ -605,6 +657,14 @@ impl IncrementalPca {
                 x[(r, j)] = f * (self.mean[j] - batch_mean[j]);
             }
         }
+        // The SVD iterates until it converges, which it never does on an infinity or a NaN
+        // (inputs near the largest float overflow the update): an error instead of a hang.
+        if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+            return Err(Error::BadValue {
+                location: tidewater_core::Location::Feature(i / rows),
+                reason: "the incremental update overflows (values too large)".into(),
+            });
+        }
         let svd = x.svd(false, true);
         let vt = svd
             .v_t
@@ -633,12 +693,12 @@ impl IncrementalPca {
         self.explained_variance = ev[..k.min(ev.len())].to_vec();
         self.mean = mean;
         self.var = var;
-        self.n_seen += n as u64;
+        self.n_seen = self.n_seen.saturating_add(n as u64);
         Ok(())
     }
 
     fn batch_size(&self, d: usize) -> usize {
-        self.params.batch_size.unwrap_or(5 * d).max(1)
+        self.params.batch_size.unwrap_or(d.saturating_mul(5)).max(1)
     }
 }
 
@@ -669,7 +729,7 @@ impl Transformer for IncrementalPca {
         let start = self.pending.len();
         self.pending.resize(start + d, 0.0);
         x.write_dense(&mut self.pending[start..]);
-        if self.pending.len() >= self.batch_size(d) * d {
+        if self.pending.len() >= self.batch_size(d).saturating_mul(d) {
             let rows = std::mem::take(&mut self.pending);
             let r = self.partial_fit(&rows, d);
             if r.is_err() {
@@ -705,6 +765,82 @@ impl Transformer for IncrementalPca {
     }
 }
 
+impl CheckState for IncrementalPca {
+    /// Before the first update (no row used): no statistics or components, and the
+    /// dimension, tied to no vector yet, no wider than a row can be. After it: `d`
+    /// features, `1 <= k <= d` components (the params' `n_components` when given), `d` means
+    /// and variances, `k` components of `d` values, `k` singular values, explained
+    /// variances and ratios. Always: the buffer whole rows, fewer than a batch, finite; no
+    /// NaN in what the next update decomposes (means, components, singular values) nor in
+    /// the variances. (Explained variances, their ratios and the noise variance are not
+    /// checked: they are legitimately 0/0 after a first batch of one row or of constant
+    /// rows, and whitening leaves a component whose variance is not positive unscaled.)
+    fn check_state(&self) -> StateResult {
+        self.params.check_state()?;
+        let fitted = self.n_seen > 0;
+        check_width("dim", self.dim)?;
+        match self.dim {
+            None => {
+                ensure(!fitted, || {
+                    format!("rows used: {} before any row", self.n_seen)
+                })?;
+                ensure(self.k == self.params.n_components, || {
+                    "components: a number chosen before any row".into()
+                })?;
+            }
+            Some(d) => {
+                if let Some(k) = self.k {
+                    ensure((1..=d).contains(&k), || {
+                        format!("components: {k} for {d} features")
+                    })?;
+                }
+                if let Some(n) = self.params.n_components {
+                    ensure(n <= d, || {
+                        format!("n_components: {n} components of {d} features")
+                    })?;
+                    ensure(self.k.is_none_or(|k| k == n), || {
+                        format!(
+                            "components: {} where the params ask {n}",
+                            self.k.unwrap_or(0)
+                        )
+                    })?;
+                }
+                ensure(!fitted || self.k.is_some(), || {
+                    "components: none chosen, but rows were used".into()
+                })?;
+            }
+        }
+        let d = self.dim.unwrap_or(0);
+        let k = if fitted { self.k.unwrap_or(0) } else { 0 };
+        per_feature(
+            fitted.then_some(d),
+            &[("means", self.mean.len()), ("variances", self.var.len())],
+        )?;
+        let dk = k
+            .checked_mul(d)
+            .ok_or_else(|| format!("components: {k} of {d} features, too many"))?;
+        same_len("components", self.components.len(), dk)?;
+        same_len("singular values", self.singular_values.len(), k)?;
+        same_len("explained variances", self.explained_variance.len(), k)?;
+        same_len(
+            "explained variance ratios",
+            self.explained_variance_ratio.len(),
+            k,
+        )?;
+        all_not_nan("means", &self.mean)?;
+        all_not_nan("variances", &self.var)?;
+        all_not_nan("components", &self.components)?;
+        all_not_nan("singular values", &self.singular_values)?;
+        let p = self.pending.len();
+        let batch = self.batch_size(d).saturating_mul(d);
+        ensure(
+            p == 0 || (d > 0 && p.is_multiple_of(d) && p < batch),
+            || format!("buffer: {p} values, not whole rows of {d} fewer than a batch ({batch})"),
+        )?;
+        all_finite("buffer", &self.pending)
+    }
+}
+
 impl std::fmt::Display for IncrementalPcaParams {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -713,5 +849,140 @@ impl std::fmt::Display for IncrementalPcaParams {
             opt_text(&self.n_components),
             opt_text(&self.batch_size)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows() -> Vec<[f64; 3]> {
+        (0..12)
+            .map(|i| {
+                let v = f64::from(i);
+                [v, (v * 7.0) % 5.0, 2.0 * v - 1.0 + (v * 3.0) % 2.0]
+            })
+            .collect()
+    }
+
+    fn learned<T: Transformer>(mut t: T, n: usize) -> T {
+        for x in rows().iter().take(n) {
+            t.learn_one(Row::Dense(x), None).unwrap();
+        }
+        t
+    }
+
+    #[test]
+    fn pcas_pass_on_both_paths_and_corruptions_are_named() {
+        let p = PcaParams::default().n_components(2);
+        assert_eq!(p.build().unwrap().check_state(), Ok(()));
+        let ok = learned(p.build().unwrap(), 12);
+        assert_eq!(ok.check_state(), Ok(()));
+        let r = rows();
+        let data = crate::common::dataset(&r.iter().map(|x| &x[..]).collect::<Vec<_>>());
+        assert_eq!(
+            PcaParams::default().fit(&data).unwrap().check_state(),
+            Ok(())
+        );
+        let refused = |m: Pca, want: &str| {
+            let e = m.check_state().unwrap_err();
+            assert!(e.starts_with(want), "{e}");
+        };
+        let mut m = ok.clone();
+        m.params.n_components = Some(4);
+        refused(m, "n_components: 4 components of 3 features");
+        let mut m = ok.clone();
+        m.comoment.pop();
+        refused(m, "co-moments: 8 values where the model needs 9");
+        let mut m = ok.clone();
+        m.components.truncate(3);
+        refused(m, "components: 3 values where the model needs 6");
+        let mut m = ok.clone();
+        m.mean[2] = f64::NAN;
+        refused(m, "means[2]: NaN");
+        let mut m = ok.clone();
+        m.comoment[4] = -1.0;
+        refused(m, "co-moment diagonal[1]: -1");
+        let mut m = ok.clone();
+        m.weight = f64::NAN;
+        refused(m, "weight: NaN");
+        let mut m = ok;
+        m.dim = Some(1 << 33);
+        refused(m, "dim: 8589934592 features, too many");
+        let m: Pca = serde_json::from_value(serde_json::json!({
+            "params": {"n_components": null, "whiten": false},
+            "dim": 0, "weight": 0.0, "mean": [], "comoment": [], "components": [],
+            "explained_variance": [], "total_variance": 0.0
+        }))
+        .unwrap();
+        refused(m, "dim: a PCA of no features");
+    }
+
+    #[test]
+    fn a_pca_refuses_rows_without_features() {
+        let mut m = PcaParams::default().build().unwrap();
+        assert!(m.learn_one(Row::Dense(&[]), None).is_err());
+        assert_eq!(m, PcaParams::default().build().unwrap());
+    }
+
+    #[test]
+    fn incremental_pcas_pass_at_every_stage_and_corruptions_are_named() {
+        let p = IncrementalPcaParams::default().batch_size(4);
+        for n in [0, 1, 4, 6, 12] {
+            assert_eq!(learned(p.build().unwrap(), n).check_state(), Ok(()), "{n}");
+        }
+        let one = IncrementalPcaParams::default().batch_size(1);
+        assert_eq!(learned(one.build().unwrap(), 3).check_state(), Ok(()));
+        let r = rows();
+        let data = crate::common::dataset(&r.iter().map(|x| &x[..]).collect::<Vec<_>>());
+        let fitted = IncrementalPcaParams::default().n_components(2).fit(&data);
+        assert_eq!(fitted.unwrap().check_state(), Ok(()));
+
+        let ok = learned(p.build().unwrap(), 6);
+        assert_eq!(ok.pending.len(), 6);
+        let refused = |m: IncrementalPca, want: &str| {
+            let e = m.check_state().unwrap_err();
+            assert!(e.starts_with(want), "{e}");
+        };
+        let mut m = ok.clone();
+        m.singular_values.pop();
+        refused(m, "singular values: 2 values where the model needs 3");
+        let mut m = ok.clone();
+        m.params.n_components = Some(2);
+        refused(m, "components: 3 where the params ask 2");
+        let mut m = ok.clone();
+        m.pending.push(1.0);
+        refused(m, "buffer: 7 values, not whole rows of 3");
+        let mut m = ok.clone();
+        m.pending.extend([1.0; 6]);
+        refused(m, "buffer: 12 values");
+        let mut m = ok.clone();
+        m.components[1] = f64::NAN;
+        refused(m, "components[1]: NaN");
+        let mut m = ok.clone();
+        m.n_seen = 0;
+        refused(m, "means: 3 values where the model needs 0");
+        let mut m = ok.clone();
+        m.mean.clear();
+        refused(m, "means: 0 values where the model needs 3");
+        let mut m = learned(p.build().unwrap(), 2);
+        m.dim = Some(usize::MAX);
+        refused(m, "dim: 18446744073709551615 features");
+        let mut m = learned(p.build().unwrap(), 0);
+        m.n_seen = 5;
+        refused(m, "rows used: 5 before any row");
+    }
+
+    #[test]
+    fn an_overflowing_incremental_update_is_an_error_not_a_hang() {
+        let mut m = IncrementalPcaParams::default()
+            .batch_size(2)
+            .build()
+            .unwrap();
+        // The batch's sum overflows, and so does its centring.
+        m.learn_one(Row::Dense(&[1e308, 0.0]), None).unwrap();
+        let e = m.learn_one(Row::Dense(&[1e308, 1.0]), None).unwrap_err();
+        assert!(e.to_string().contains("overflows"), "{e}");
+        assert_eq!(m.check_state(), Ok(()));
     }
 }

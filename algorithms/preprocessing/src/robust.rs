@@ -1,14 +1,16 @@
 //! [`RobustScaler`]: median and interquartile range, exact in batch and sketched online.
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, all_not_nan, ensure};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::{Batch, Build, Dataset, Error, FeatureVector, Fit, Result, Row, Transformer};
 
 use crate::common::{
-    bits_eq, check_rows, copy_checked, dense, same_shape, weighted_columns, weighted_quantile,
+    bits_eq, check_rows, copy_checked, dense, per_feature, same_shape, weighted_columns,
+    weighted_quantile,
 };
-use crate::sketch::{DEFAULT_COMPRESSION, MAX_COMPRESSION, QuantileSketch};
+use crate::sketch::{DEFAULT_COMPRESSION, MAX_COMPRESSION, QuantileSketch, check_sketches};
 
 /// Hyper-parameters of [`RobustScaler`] (scikit-learn's names and defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
@@ -247,5 +249,73 @@ impl Transformer for RobustScaler {
             *o = (*o - c) / s;
         }
         Ok(())
+    }
+}
+
+impl CheckState for RobustScaler {
+    /// A sketch, a centre and a scale per feature; each sketch consistent and of the params'
+    /// compression; no NaN, and no zero scale (a zero range is stored as 1, since the scale
+    /// divides). Centres and scales may be infinite: a range of large values overflows.
+    fn check_state(&self) -> StateResult {
+        self.params.check_state()?;
+        per_feature(
+            self.dim,
+            &[
+                ("sketches", self.sketches.len()),
+                ("centres", self.center.len()),
+                ("scales", self.scale.len()),
+            ],
+        )?;
+        check_sketches(&self.sketches, self.params.compression)?;
+        all_not_nan("centres", &self.center)?;
+        for (j, &s) in self.scale.iter().enumerate() {
+            ensure(!s.is_nan() && s != 0.0, || {
+                format!("scales[{j}]: {s} is 0 or NaN")
+            })?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn learned() -> RobustScaler {
+        let mut s = RobustScaler::default();
+        for i in 0..30 {
+            let v = f64::from(i);
+            s.learn_one(Row::Dense(&[v, (v * 7.0) % 11.0]), None)
+                .unwrap();
+        }
+        s
+    }
+
+    #[test]
+    fn a_robust_scaler_passes_on_both_paths_and_corruptions_are_named() {
+        assert_eq!(RobustScaler::default().check_state(), Ok(()));
+        assert_eq!(learned().check_state(), Ok(()));
+        let data = crate::common::dataset(&[&[1.0, 2.0], &[4.0, 2.0], &[0.0, 2.0]]);
+        let fitted = RobustScalerParams::default().fit(&data).unwrap();
+        assert_eq!(fitted.check_state(), Ok(()));
+        let mut s = learned();
+        s.sketches.pop();
+        let e = s.check_state().unwrap_err();
+        assert_eq!(e, "sketches: 1 values where the model needs 2");
+        let mut s = learned();
+        s.scale[1] = 0.0;
+        assert_eq!(s.check_state().unwrap_err(), "scales[1]: 0 is 0 or NaN");
+        let mut s = learned();
+        s.center[0] = f64::NAN;
+        assert_eq!(s.check_state().unwrap_err(), "centres[0]: NaN");
+        let mut s = learned();
+        s.sketches[1] = QuantileSketch::new(50);
+        let e = s.check_state().unwrap_err();
+        assert!(e.starts_with("feature 1: sketch: compression 50"), "{e}");
+        let mut v = serde_json::to_value(learned()).unwrap();
+        v["sketches"][0]["compression"] = 0.into();
+        let s: RobustScaler = serde_json::from_value(v).unwrap();
+        let e = s.check_state().unwrap_err();
+        assert!(e.starts_with("feature 0: sketch: compression: 0"), "{e}");
     }
 }

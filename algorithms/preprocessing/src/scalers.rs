@@ -5,12 +5,18 @@
 //! exactly, and transforms into a caller's buffer without allocating.
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{
+    CheckState, StateResult, all_at_least_zero, all_nonneg, all_not_nan, ensure,
+};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::traits::check_out_len;
 use tidewater_core::{Build, Error, FeatureVector, Result, Row, Transformer};
 
-use crate::common::{bits_eq, copy_checked, dense, fit_by_learning, same_shape};
+use crate::common::{
+    bits_eq, check_extremes, check_width, copy_checked, dense, fit_by_learning, per_feature,
+    same_shape,
+};
 
 // ------------------------------------------------------------------------------------------
 // MinMaxScaler
@@ -157,6 +163,31 @@ impl Transformer for MinMaxScaler {
     }
 }
 
+impl CheckState for MinMaxScaler {
+    /// Extremes per feature; before a row of positive weight all unset (`+inf`, `-inf`),
+    /// after it all finite with the smallest not above the largest.
+    fn check_state(&self) -> StateResult {
+        self.params.check_state()?;
+        per_feature(
+            self.dim,
+            &[("minima", self.min.len()), ("maxima", self.max.len())],
+        )?;
+        check_extremes(&self.min, &self.max)?;
+        let unset = self.min.iter().filter(|v| v.is_infinite()).count();
+        ensure(unset == if self.seen { 0 } else { self.min.len() }, || {
+            format!(
+                "extremes: {unset} of {} features unset, but {}",
+                self.min.len(),
+                if self.seen {
+                    "rows were learned"
+                } else {
+                    "no row was learned"
+                }
+            )
+        })
+    }
+}
+
 // ------------------------------------------------------------------------------------------
 // MaxAbsScaler
 
@@ -229,6 +260,14 @@ impl Transformer for MaxAbsScaler {
             *o /= if m == 0.0 { 1.0 } else { m };
         }
         Ok(())
+    }
+}
+
+impl CheckState for MaxAbsScaler {
+    /// One largest absolute value per feature, each finite and not negative.
+    fn check_state(&self) -> StateResult {
+        per_feature(self.dim, &[("largest absolute values", self.max_abs.len())])?;
+        all_nonneg("largest absolute values", &self.max_abs)
     }
 }
 
@@ -320,6 +359,15 @@ impl Transformer for Normalizer {
             out.iter_mut().for_each(|o| *o /= norm);
         }
         Ok(())
+    }
+}
+
+impl CheckState for Normalizer {
+    /// The width of the rows it takes no wider than a row can be (it is tied to no stored
+    /// vector, and a pipeline sizes its buffers by it).
+    fn check_state(&self) -> StateResult {
+        self.params.check_state()?;
+        check_width("dim", self.dim)
     }
 }
 
@@ -468,6 +516,23 @@ impl Transformer for AdaptiveStandardScaler {
     }
 }
 
+impl CheckState for AdaptiveStandardScaler {
+    /// A mean and a mean square per feature, no NaN, the mean squares not negative (they
+    /// may overflow to infinity; the variance is then infinite and the output 0).
+    fn check_state(&self) -> StateResult {
+        self.params.check_state()?;
+        per_feature(
+            self.dim,
+            &[
+                ("means", self.mean.len()),
+                ("mean squares", self.mean_sq.len()),
+            ],
+        )?;
+        all_not_nan("means", &self.mean)?;
+        all_at_least_zero("mean squares", &self.mean_sq)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -512,5 +577,101 @@ mod tests {
         assert_eq!(out, [0.6, 0.8]);
         n.transform_one(Row::Dense(&[0.0, 0.0]), &mut out).unwrap();
         assert_eq!(out, [0.0, 0.0]);
+    }
+
+    fn rows() -> [[f64; 2]; 3] {
+        [[1.0, 5.0], [3.0, -5.0], [2.0, 0.5]]
+    }
+
+    fn learn<T: Transformer>(mut t: T) -> T {
+        for x in rows() {
+            t.learn_one(Row::Dense(&x), None).unwrap();
+        }
+        t
+    }
+
+    #[test]
+    fn a_learned_min_max_scaler_passes_and_corruptions_are_named() {
+        assert_eq!(MinMaxScaler::new().check_state(), Ok(()));
+        let ok = learn(MinMaxScaler::new());
+        assert_eq!(ok.check_state(), Ok(()));
+        let mut s = ok.clone();
+        s.max.push(1.0);
+        let e = s.check_state().unwrap_err();
+        assert_eq!(e, "maxima: 3 values where the model needs 2");
+        let mut s = ok.clone();
+        s.min[1] = 9.0;
+        let e = s.check_state().unwrap_err();
+        assert!(e.starts_with("feature 1: extremes [9, 5]"), "{e}");
+        let mut s = ok.clone();
+        s.max[0] = f64::NAN;
+        assert!(s.check_state().unwrap_err().starts_with("feature 0:"));
+        let mut s = ok;
+        s.seen = false;
+        let e = s.check_state().unwrap_err();
+        assert!(e.contains("no row was learned"), "{e}");
+        let mut s = MinMaxScaler::new();
+        s.learn_one(Row::Dense(&[1.0, 2.0]), Some(0.0)).unwrap();
+        assert_eq!(s.check_state(), Ok(()));
+        s.seen = true;
+        assert!(s.check_state().unwrap_err().contains("rows were learned"));
+    }
+
+    #[test]
+    fn a_learned_max_abs_scaler_passes_and_corruptions_are_named() {
+        let ok = learn(MaxAbsScaler::new());
+        assert_eq!(ok.check_state(), Ok(()));
+        let mut s = ok.clone();
+        s.max_abs.pop();
+        let e = s.check_state().unwrap_err();
+        assert_eq!(
+            e,
+            "largest absolute values: 1 values where the model needs 2"
+        );
+        let mut s = ok;
+        s.max_abs[1] = -2.0;
+        let e = s.check_state().unwrap_err();
+        assert!(e.starts_with("largest absolute values[1]: -2"), "{e}");
+        // A dimension without values would index past the end when learning.
+        let bad: MaxAbsScaler = serde_json::from_str(r#"{"dim":4,"max_abs":[]}"#).unwrap();
+        assert!(bad.check_state().is_err());
+    }
+
+    #[test]
+    fn a_normalizer_of_a_possible_width_passes() {
+        let ok = learn(Normalizer::default());
+        assert_eq!(ok.check_state(), Ok(()));
+        let mut n = ok.clone();
+        n.dim = Some(usize::MAX);
+        let e = n.check_state().unwrap_err();
+        assert!(e.starts_with("dim: 18446744073709551615 features"), "{e}");
+        let mut v = serde_json::to_value(&ok).unwrap();
+        v["dim"] = serde_json::json!(1u64 << 33);
+        let n: Normalizer = serde_json::from_value(v).unwrap();
+        assert!(
+            n.check_state()
+                .unwrap_err()
+                .starts_with("dim: 8589934592 features")
+        );
+    }
+
+    #[test]
+    fn a_learned_adaptive_scaler_passes_and_corruptions_are_named() {
+        assert_eq!(AdaptiveStandardScaler::default().check_state(), Ok(()));
+        let ok = learn(AdaptiveStandardScaler::default());
+        assert_eq!(ok.check_state(), Ok(()));
+        let mut s = ok.clone();
+        s.mean_sq.clear();
+        let e = s.check_state().unwrap_err();
+        assert_eq!(e, "mean squares: 0 values where the model needs 2");
+        let mut s = ok.clone();
+        s.mean[0] = f64::NAN;
+        assert_eq!(s.check_state().unwrap_err(), "means[0]: NaN");
+        let mut s = ok.clone();
+        s.mean_sq[1] = -1.0;
+        assert!(s.check_state().unwrap_err().starts_with("mean squares[1]"));
+        let mut s = ok;
+        s.params.fading_factor = 2.0;
+        assert!(s.check_state().unwrap_err().starts_with("params: "));
     }
 }

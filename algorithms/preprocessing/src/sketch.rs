@@ -12,6 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 use tdigest::{Centroid, TDigest};
+use tidewater_core::check::{CheckState, StateResult, ensure};
 
 /// The default compression (the digest's maximum number of centroids).
 pub const DEFAULT_COMPRESSION: usize = 200;
@@ -21,11 +22,14 @@ pub const MAX_COMPRESSION: usize = 100_000;
 
 /// A weighted, mergeable quantile sketch (t-digest with an exact buffer).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(into = "SketchState", try_from = "SketchState")]
+#[serde(into = "SketchState", from = "SketchState")]
 pub struct QuantileSketch {
     digest: TDigest,
     pending: Vec<(f64, f64)>,
     compression: usize,
+    /// What is wrong with a decoded state the digest cannot hold (the sketch is then empty),
+    /// for [`CheckState`] to report by name: a model holding it is refused on load.
+    fault: Option<String>,
 }
 
 /// The serialised form: the digest's centroids and summary, and the buffer.
@@ -59,37 +63,107 @@ impl From<QuantileSketch> for SketchState {
     }
 }
 
-impl TryFrom<SketchState> for QuantileSketch {
-    type Error = String;
-    fn try_from(s: SketchState) -> Result<Self, String> {
-        let finite = |v: f64| v.is_finite();
-        let ok = s.compression > 0
-            && s.centroids
-                .iter()
-                .all(|&(m, w)| finite(m) && finite(w) && w > 0.0)
-            && s.pending
-                .iter()
-                .all(|&(m, w)| finite(m) && finite(w) && w > 0.0)
-            && (s.centroids.is_empty() || (s.min.is_some_and(finite) && s.max.is_some_and(finite)))
-            && finite(s.count)
-            && {
-                let total: f64 = s.centroids.iter().map(|c| c.1).sum();
-                (total - s.count).abs() <= 1e-9 * total.max(1.0)
-            };
-        if !ok {
-            return Err("corrupt quantile sketch".into());
+/// Weighted values (centroids or buffered values) with finite means and finite positive
+/// weights.
+fn check_weighted(what: &str, values: &[(f64, f64)]) -> StateResult {
+    for (i, &(v, w)) in values.iter().enumerate() {
+        ensure(v.is_finite(), || {
+            format!("{what} {i}: value {v} is not finite")
+        })?;
+        ensure(w.is_finite() && w > 0.0, || {
+            format!("{what} {i}: weight {w} is not a finite number above 0")
+        })?;
+    }
+    Ok(())
+}
+
+impl SketchState {
+    /// What learning keeps, and what the digest needs not to panic: a compression from 1 to
+    /// [`MAX_COMPRESSION`], finite centroids and buffered values of positive weight, a buffer
+    /// shorter than the `5 * compression` values that make it merge, a count equal to the
+    /// centroids' weight (up to rounding), and finite ordered extremes exactly when there
+    /// are centroids. (`sum` is not checked: only the digest's mean reads it, and a sum of
+    /// large values may legitimately overflow, even to NaN.)
+    fn check(&self) -> StateResult {
+        let c = self.compression;
+        ensure((1..=MAX_COMPRESSION).contains(&c), || {
+            format!("compression: {c} is not between 1 and {MAX_COMPRESSION}")
+        })?;
+        check_weighted("centroid", &self.centroids)?;
+        check_weighted("buffered value", &self.pending)?;
+        ensure(self.pending.len() < 5 * c, || {
+            format!(
+                "buffer: {} values, but a sketch of compression {c} merges them at {}",
+                self.pending.len(),
+                5 * c
+            )
+        })?;
+        let total: f64 = self.centroids.iter().map(|c| c.1).sum();
+        let count = self.count;
+        ensure(
+            count.is_finite() && (total - count).abs() <= 1e-9 * total.max(1.0),
+            || format!("count: {count} where the centroids weigh {total}"),
+        )?;
+        match (self.centroids.is_empty(), self.min, self.max) {
+            (true, None, None) => ensure(count == 0.0, || {
+                format!("count: {count} in a digest without centroids")
+            }),
+            (false, Some(lo), Some(hi)) => {
+                ensure(lo.is_finite() && hi.is_finite() && lo <= hi, || {
+                    format!("extremes: [{lo}, {hi}] are not finite and ordered")
+                })
+            }
+            (true, _, _) => Err("extremes: given for a digest without centroids".into()),
+            (false, _, _) => Err("extremes: missing for a digest with centroids".into()),
+        }
+    }
+}
+
+impl From<SketchState> for QuantileSketch {
+    /// The sketch of a decoded state; an empty one holding the fault when the state is not
+    /// one learning could have left (see `SketchState::check`).
+    fn from(s: SketchState) -> Self {
+        if let Err(fault) = s.check() {
+            let mut empty = QuantileSketch::new(s.compression);
+            empty.fault = Some(fault);
+            return empty;
         }
         let centroids = s
             .centroids
             .iter()
             .map(|&(m, w)| Centroid::new(m, w))
             .collect();
-        Ok(QuantileSketch {
+        QuantileSketch {
             digest: TDigest::new(centroids, s.sum, s.count, s.max, s.min, s.compression),
             pending: s.pending,
             compression: s.compression,
-        })
+            fault: None,
+        }
     }
+}
+
+impl CheckState for QuantileSketch {
+    /// The decoded state was one learning could have left (see [`QuantileSketch`]'s
+    /// serialised form): otherwise the fault found while decoding, naming the part.
+    fn check_state(&self) -> StateResult {
+        self.fault.clone().map_or(Ok(()), Err)
+    }
+}
+
+/// One sketch per feature, each consistent and of the owner's `compression` (the one it
+/// was made with; an owner never changes it).
+pub(crate) fn check_sketches(sketches: &[QuantileSketch], compression: usize) -> StateResult {
+    for (j, s) in sketches.iter().enumerate() {
+        s.check_state()
+            .map_err(|e| format!("feature {j}: sketch: {e}"))?;
+        ensure(s.compression == compression, || {
+            format!(
+                "feature {j}: sketch: compression {} where the params say {compression}",
+                s.compression
+            )
+        })?;
+    }
+    Ok(())
 }
 
 impl PartialEq for QuantileSketch {
@@ -99,7 +173,8 @@ impl PartialEq for QuantileSketch {
         let bits = |v: &[(f64, f64)]| -> Vec<(u64, u64)> {
             v.iter().map(|(x, y)| (x.to_bits(), y.to_bits())).collect()
         };
-        a.compression == b.compression
+        self.fault == other.fault
+            && a.compression == b.compression
             && bits(&a.centroids) == bits(&b.centroids)
             && bits(&a.pending) == bits(&b.pending)
             && a.count.to_bits() == b.count.to_bits()
@@ -113,15 +188,21 @@ impl Default for QuantileSketch {
 }
 
 impl QuantileSketch {
-    /// An empty sketch; `compression` (at least 1; larger is more accurate) bounds the number
-    /// of centroids.
+    /// An empty sketch; `compression` (from 1 to [`MAX_COMPRESSION`], to which it is
+    /// clamped; larger is more accurate) bounds the number of centroids.
     pub fn new(compression: usize) -> Self {
-        let compression = compression.max(1);
+        let compression = compression.clamp(1, MAX_COMPRESSION);
         QuantileSketch {
             digest: TDigest::new_with_size(compression),
             pending: Vec::new(),
             compression,
+            fault: None,
         }
+    }
+
+    /// The compression (the digest's maximum number of centroids).
+    pub fn compression(&self) -> usize {
+        self.compression
     }
 
     /// Adds a value with a weight (values and weights must be finite; weight 0 is ignored).
@@ -236,5 +317,85 @@ mod tests {
         let bytes = serde_json::to_string(&all).unwrap();
         let back: QuantileSketch = serde_json::from_str(&bytes).unwrap();
         assert_eq!(back, all);
+    }
+
+    fn learned() -> QuantileSketch {
+        let mut s = QuantileSketch::new(10);
+        for i in 0..73 {
+            s.add(f64::from(i % 17), 1.0 + f64::from(i % 3));
+        }
+        s
+    }
+
+    /// The sketch's serialised form with `edit` applied, decoded again.
+    fn edited(edit: impl FnOnce(&mut serde_json::Value)) -> QuantileSketch {
+        let mut v = serde_json::to_value(learned()).unwrap();
+        edit(&mut v);
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_learned_sketch_passes_and_corrupt_ones_are_refused_by_name() {
+        let s = learned();
+        assert!(!s.pending.is_empty() && !s.digest.centroids().is_empty());
+        assert_eq!(s.check_state(), Ok(()));
+        assert_eq!(QuantileSketch::default().check_state(), Ok(()));
+        assert_eq!(edited(|_| {}), s);
+        let refused = |edit: fn(&mut serde_json::Value), want: &str| {
+            let e = edited(edit).check_state().unwrap_err();
+            assert!(e.starts_with(want), "{e}");
+        };
+        refused(
+            |v| v["centroids"][1][1] = (-2.0).into(),
+            "centroid 1: weight -2",
+        );
+        refused(
+            |v| v["pending"][0][1] = 0.0.into(),
+            "buffered value 0: weight 0",
+        );
+        refused(|v| v["compression"] = 0.into(), "compression: 0");
+        refused(
+            |v| v["compression"] = 1_000_000.into(),
+            "compression: 1000000",
+        );
+        refused(
+            |v| v["count"] = 1.0.into(),
+            "count: 1 where the centroids weigh",
+        );
+        refused(|v| v["min"] = 99.0.into(), "extremes: [99, 16]");
+        refused(|v| v["max"] = serde_json::Value::Null, "extremes: missing");
+        refused(
+            |v| {
+                let p = v["pending"][0].clone();
+                v["pending"] = vec![p; 50].into();
+            },
+            "buffer: 50 values",
+        );
+        refused(
+            |v| {
+                v["centroids"] = Vec::<f64>::new().into();
+                v["count"] = 0.0.into();
+            },
+            "extremes: given for a digest without centroids",
+        );
+        // A refused sketch is empty and usable: nothing panics before the model is refused.
+        // (NaN, which JSON cannot carry, through the serialised form directly.)
+        let mut state = SketchState::from(learned());
+        state.centroids[2].0 = f64::NAN;
+        let mut bad = QuantileSketch::from(state);
+        let e = bad.check_state().unwrap_err();
+        assert_eq!(e, "centroid 2: value NaN is not finite");
+        assert!(bad.is_empty());
+        bad.add(1.0, 1.0);
+        assert_eq!(bad.quantiles(&[0.5]), Some(vec![1.0]));
+    }
+
+    #[test]
+    fn compression_is_clamped_to_what_a_checkpoint_accepts() {
+        assert_eq!(QuantileSketch::new(0).compression(), 1);
+        assert_eq!(
+            QuantileSketch::new(usize::MAX).compression(),
+            MAX_COMPRESSION
+        );
     }
 }

@@ -1,7 +1,10 @@
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, all_at_least_zero, all_not_nan};
 use tidewater_core::spec::Params;
 use tidewater_core::traits::check_out_len;
 use tidewater_core::{Build, Dataset, Error, FeatureVector, Fit, Result, Row, Transformer};
+
+use crate::common::{at_least_zero, per_feature};
 
 /// Hyper-parameters of [`StandardScaler`] (scikit-learn's and River's names and defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Params)]
@@ -217,6 +220,19 @@ impl Transformer for StandardScaler {
     }
 }
 
+impl CheckState for StandardScaler {
+    /// A second moment per mean, the total weight and the moments not negative, and no NaN
+    /// (sums of large inputs may overflow to infinity: the outputs are then infinite or 0,
+    /// which the pipeline reports, never a panic).
+    fn check_state(&self) -> StateResult {
+        self.params.check_state()?;
+        per_feature(Some(self.mean.len()), &[("second moments", self.m2.len())])?;
+        at_least_zero("weight", self.weight)?;
+        all_not_nan("means", &self.mean)?;
+        all_at_least_zero("second moments", &self.m2)
+    }
+}
+
 /// The dimension and finiteness check of a dense row, on the fast kernel.
 fn check_dense(xs: &[f64], d: Option<usize>) -> Result<()> {
     if let Some(d) = d
@@ -368,5 +384,45 @@ mod kernels {
             return unsafe { standardise_avx(xs, out, mean, m2, k, centre) };
         }
         standardise_body(xs, out, mean, m2, k, centre)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn learned() -> StandardScaler {
+        let mut s = StandardScaler::new();
+        for x in [[1.0, 2.0], [3.0, -1.0], [0.5, 4.0]] {
+            s.learn_one(Row::Dense(&x), None).unwrap();
+        }
+        s
+    }
+
+    #[test]
+    fn a_learned_scaler_passes_and_corruptions_are_named() {
+        assert_eq!(StandardScaler::new().check_state(), Ok(()));
+        assert_eq!(learned().check_state(), Ok(()));
+        let mut s = learned();
+        s.m2.pop();
+        let e = s.check_state().unwrap_err();
+        assert_eq!(e, "second moments: 1 values where the model needs 2");
+        let mut s = learned();
+        s.mean[1] = f64::NAN;
+        assert_eq!(s.check_state().unwrap_err(), "means[1]: NaN");
+        let mut s = learned();
+        s.m2[0] = -1.0;
+        assert!(
+            s.check_state()
+                .unwrap_err()
+                .starts_with("second moments[0]")
+        );
+        let mut s = learned();
+        s.weight = -3.0;
+        assert!(s.check_state().unwrap_err().starts_with("weight: -3"));
+        // Overflowed moments are a state the scaler copes with.
+        let mut s = learned();
+        s.m2[0] = f64::INFINITY;
+        assert_eq!(s.check_state(), Ok(()));
     }
 }

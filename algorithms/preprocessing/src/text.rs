@@ -2,12 +2,13 @@
 //! document frequencies, for record stages.
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, all_at_least_zero, ensure, same_len, within};
 use tidewater_core::record::{Cell, ColumnKind, FeatureBuf, RecordSchema};
 use tidewater_core::spec::Params;
 use tidewater_core::{Error, Location, Result};
 
-use crate::common::MAX_CAPACITY;
-use crate::encode::{CategorySet, bind_columns};
+use crate::common::{MAX_CAPACITY, at_least_zero};
+use crate::encode::{CategorySet, bind_columns, check_bound_columns, check_category_sets};
 
 /// Splits text into tokens as scikit-learn's and River's default pattern `(?u)\b\w\w+\b`
 /// does: maximal runs of word characters (Unicode letters, digits and `_`) of at least two
@@ -192,6 +193,11 @@ impl TextVectorizer {
         })
     }
 
+    /// The component's name: `tfidf` or `bag_of_words`.
+    pub(crate) fn kind(&self) -> &'static str {
+        if self.tfidf { "tfidf" } else { "bag_of_words" }
+    }
+
     fn tokenizer(&self) -> Tokenizer {
         Tokenizer {
             lowercase: self.params.lowercase,
@@ -328,6 +334,46 @@ impl TextVectorizer {
     /// The document frequency of each token of each column (weighted).
     pub fn document_frequencies(&self) -> &[Vec<f64>] {
         &self.df
+    }
+
+    /// Its columns against the record stage's schema (see [`check_bound_columns`]), each a
+    /// text column (binding refuses numeric ones).
+    pub(crate) fn check_columns(&self, schema: &RecordSchema) -> StateResult {
+        check_bound_columns(&self.cols, &self.names, schema)?;
+        for (&j, n) in self.cols.iter().zip(&self.names) {
+            ensure(schema.kinds()[j] == ColumnKind::Nominal, || {
+                format!("column `{n}` is numeric, not text")
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl CheckState for TextVectorizer {
+    /// `max_vocabulary` within the capacity; a name, a vocabulary and document frequencies
+    /// per column; each vocabulary without repeats and within `max_vocabulary`, with one
+    /// frequency per token (learning adds both together); frequencies and the document
+    /// count not negative nor NaN (weighted sums may overflow to infinity). (Its columns
+    /// are checked against the schema by the record stage, which holds it.)
+    fn check_state(&self) -> StateResult {
+        crate::common::check_capacity("max_vocabulary", self.params.max_vocabulary)
+            .map_err(|e| format!("params: {e}"))?;
+        same_len("column names", self.names.len(), self.cols.len())?;
+        check_category_sets(
+            "vocabulary",
+            &self.names,
+            &self.vocab,
+            self.params.max_vocabulary,
+        )?;
+        same_len("document frequencies", self.df.len(), self.cols.len())?;
+        for ((n, v), df) in self.names.iter().zip(&self.vocab).zip(&self.df) {
+            within(
+                format_args!("column `{n}`"),
+                same_len("document frequencies", df.len(), v.len())
+                    .and_then(|()| all_at_least_zero("document frequencies", df)),
+            )?;
+        }
+        at_least_zero("documents", self.n_docs)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, ensure, nonneg, same_len, within};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::traits::{check_batch, check_out_len, learn_dataset};
@@ -198,6 +199,62 @@ impl Slot {
 /// falls as it learns is replaced again and again after a drift (on `agrawal_1m`, from
 /// `../shared/peers`, River's rule leaves the forest at 0.973 accuracy, below a single
 /// Hoeffding tree's 0.996; MOA's forest reaches 0.9995).
+impl Slot {
+    /// A loaded slot of a forest of `dim` features (none before the first row) and classes
+    /// `classes`: its tree and background tree consistent (see
+    /// [`HoeffdingTreeClassifier`]'s check), of the forest's width and classes; a detector
+    /// exactly where the parameters ask for one (a drift replaces it from them), each
+    /// consistent; the accuracy's counts finite, not negative, the right at most the seen;
+    /// the subspace size at most the features.
+    fn check(
+        &self,
+        p: &AdaptiveRandomForestClassifierParams,
+        dim: Option<usize>,
+        classes: &ClassSet,
+    ) -> StateResult {
+        let tree = |what: &str, t: &HoeffdingTreeClassifier| -> StateResult {
+            within(what, t.check_state())?;
+            ensure(t.dim.is_none() || t.dim == dim, || {
+                format!("{what}: {:?} features, the forest {dim:?}", t.dim)
+            })?;
+            for label in t.classes.labels() {
+                ensure(classes.index_of(label).is_some(), || {
+                    format!("{what}: class {label} is not among the forest's")
+                })?;
+            }
+            Ok(())
+        };
+        tree("tree", &self.tree)?;
+        if let Some(bg) = &self.background {
+            tree("background tree", bg)?;
+        }
+        for (what, d, delta) in [
+            ("drift detector", &self.drift, p.drift_delta),
+            ("warning detector", &self.warning, p.warning_delta),
+        ] {
+            ensure(d.is_some() == delta.is_some(), || {
+                format!(
+                    "{what}: {} where the parameters ask for {}",
+                    if d.is_some() { "one" } else { "none" },
+                    if delta.is_some() { "one" } else { "none" }
+                )
+            })?;
+            if let Some(d) = d {
+                within(what, d.check_state())?;
+            }
+        }
+        nonneg("seen", self.seen)?;
+        nonneg("right", self.right)?;
+        ensure(self.right <= self.seen, || {
+            format!("right: {} of {} rows", self.right, self.seen)
+        })?;
+        within("rng", self.rng.check_state())?;
+        ensure(self.k <= dim.unwrap_or(0), || {
+            format!("k: {} features of {}", self.k, dim.unwrap_or(0))
+        })
+    }
+}
+
 fn error_rose(detector: &mut Adwin, err: f64) -> bool {
     let before = detector.estimation();
     detector.update(err).expect("a 0/1 error is a valid input");
@@ -357,6 +414,25 @@ impl AdaptiveRandomForestClassifier {
     }
 }
 
+impl CheckState for AdaptiveRandomForestClassifier {
+    /// Parameters in range (`max_features` too); the classes consistent; one slot per
+    /// model, each consistent with the forest (see `Slot::check`): trees of the forest's
+    /// width and classes, detectors where the parameters ask for them.
+    fn check_state(&self) -> StateResult {
+        crate::check_params(&self.params)?;
+        within("params.max_features", self.params.max_features.check())?;
+        self.classes.check_state()?;
+        same_len("slots", self.slots.len(), self.params.n_models)?;
+        for (i, s) in self.slots.iter().enumerate() {
+            within(
+                format_args!("slot {i}"),
+                s.check(&self.params, self.dim, &self.classes),
+            )?;
+        }
+        Ok(())
+    }
+}
+
 impl std::fmt::Display for AdaptiveRandomForestClassifier {
     /// The forest as text, features named `x<j>` (see [`Self::to_text_with`]).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -492,5 +568,76 @@ mod tests {
         // ADWIN finds both changes; the forest acts on the rise only.
         assert_eq!(signals(0.0, 1.0), (true, true));
         assert_eq!(signals(1.0, 0.0), (false, true));
+    }
+
+    fn learned() -> AdaptiveRandomForestClassifier {
+        let mut p = AdaptiveRandomForestClassifierParams::default()
+            .n_models(3)
+            .seed(Some(11));
+        p.tree.grace_period = 30;
+        p.tree.delta = 0.05;
+        let mut m = p.build().unwrap();
+        m.set_nominal_features(&crate::testing::CLASS_NOMINAL);
+        let rows = crate::testing::class_rows(3000);
+        for (i, (x, y)) in rows.iter().enumerate() {
+            m.learn_one(Row::Dense(x), y, None).unwrap();
+            if i % 300 == 0 {
+                m.check_state()
+                    .unwrap_or_else(|e| panic!("after row {i}: {e}"));
+            }
+        }
+        m.check_state().unwrap();
+        assert!(
+            m.n_drifts() + m.n_warnings() > 0,
+            "the drift should be seen"
+        );
+        assert!(m.trees().any(|t| t.n_nodes() > 1), "the trees should grow");
+        m
+    }
+
+    #[test]
+    fn a_learned_forest_passes_and_corrupted_ones_are_refused_naming_the_part() {
+        use crate::testing::refused;
+        let m = learned();
+        // One slot short of n_models.
+        let mut bad = m.clone();
+        bad.slots.pop();
+        refused(bad.check_state(), "slots: 2 values where the model needs 3");
+        // A warning detector the parameters do not ask for (a drift would rebuild it from
+        // them, and fail).
+        let mut bad = m.clone();
+        bad.params.warning_delta = None;
+        refused(bad.check_state(), "slot 0: warning detector: one where");
+        // A tree whose child link points past its arena.
+        let mut bad = m.clone();
+        let t = &mut bad.slots[1].tree;
+        let len = t.nodes.len();
+        let b = t
+            .nodes
+            .iter()
+            .position(|n| matches!(n, crate::hoeffding_tree::Node::Branch(_)))
+            .expect("a branch");
+        if let crate::hoeffding_tree::Node::Branch(br) = &mut t.nodes[b] {
+            br.set_child(0, len);
+        }
+        refused(
+            bad.check_state(),
+            &format!("slot 1: tree: node {b}: child {len} out of range (0..{len})"),
+        );
+        // A tree's class that the forest does not have.
+        let mut bad = m.clone();
+        bad.classes = ClassSet::from_labels(&[Label::Num(0.0)]);
+        refused(bad.check_state(), "is not among the forest's");
+        // A subspace wider than the features.
+        let mut bad = m.clone();
+        bad.slots[2].k = 10;
+        refused(bad.check_state(), "slot 2: k: 10 features of 9");
+        // max_features out of range.
+        let mut bad = m.clone();
+        bad.params.max_features = MaxFeatures::Fraction(1.5);
+        refused(bad.check_state(), "params.max_features");
+        let mut bad = m.clone();
+        bad.params.n_models = 0;
+        refused(bad.check_state(), "`n_models`");
     }
 }

@@ -4,6 +4,7 @@
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, ensure, nonneg, same_len, within};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::traits::{check_batch, learn_dataset_regressor};
@@ -145,6 +146,48 @@ fn adwin(delta: Option<f64>) -> Option<Adwin> {
 
 /// A new tree of the forest: the Hoeffding tree regressor whose leaves watch `k` random
 /// features (0 before the forest's first row, when the trees are made).
+impl Slot {
+    /// A loaded slot of a forest of `dim` features (none before the first row): its tree
+    /// and background tree consistent (see [`HoeffdingTreeRegressor`]'s check) and of the
+    /// forest's width; a detector exactly where the parameters ask for one (a drift
+    /// replaces it from them), each consistent; the rows seen finite and not negative, the
+    /// errors' statistics consistent (the squared error itself may be infinite or NaN: a
+    /// leaf model on raw features can diverge); the subspace size at most the features.
+    fn check(&self, p: &AdaptiveRandomForestRegressorParams, dim: Option<usize>) -> StateResult {
+        let tree = |what: &str, t: &HoeffdingTreeRegressor| -> StateResult {
+            within(what, t.check_state())?;
+            ensure(t.dim.is_none() || t.dim == dim, || {
+                format!("{what}: {:?} features, the forest {dim:?}", t.dim)
+            })
+        };
+        tree("tree", &self.tree)?;
+        if let Some(bg) = &self.background {
+            tree("background tree", bg)?;
+        }
+        for (what, d, delta) in [
+            ("drift detector", &self.drift, p.drift_delta),
+            ("warning detector", &self.warning, p.warning_delta),
+        ] {
+            ensure(d.is_some() == delta.is_some(), || {
+                format!(
+                    "{what}: {} where the parameters ask for {}",
+                    if d.is_some() { "one" } else { "none" },
+                    if delta.is_some() { "one" } else { "none" }
+                )
+            })?;
+            if let Some(d) = d {
+                within(what, d.check_state())?;
+            }
+        }
+        nonneg("seen", self.seen)?;
+        within("norm", self.norm.check_state())?;
+        within("rng", self.rng.check_state())?;
+        ensure(self.k <= dim.unwrap_or(0), || {
+            format!("k: {} features of {}", self.k, dim.unwrap_or(0))
+        })
+    }
+}
+
 fn new_tree(p: &AdaptiveRandomForestRegressorParams, k: usize) -> HoeffdingTreeRegressor {
     let mut t = p.tree.build().expect("checked parameters");
     t.subspace = (k > 0).then_some(k);
@@ -384,6 +427,20 @@ impl AdaptiveRandomForestRegressor {
     }
 }
 
+impl CheckState for AdaptiveRandomForestRegressor {
+    /// Parameters in range (`max_features` too); one slot per model (the aggregation reads
+    /// them all), each consistent with the forest (see `Slot::check`).
+    fn check_state(&self) -> StateResult {
+        crate::check_params(&self.params)?;
+        within("params.max_features", self.params.max_features.check())?;
+        same_len("slots", self.slots.len(), self.params.n_models)?;
+        for (i, s) in self.slots.iter().enumerate() {
+            within(format_args!("slot {i}"), s.check(&self.params, self.dim))?;
+        }
+        Ok(())
+    }
+}
+
 impl std::fmt::Display for AdaptiveRandomForestRegressor {
     /// The forest as text, features named `x<j>` (see [`Self::to_text_with`]).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -471,5 +528,62 @@ impl Regressor for AdaptiveRandomForestRegressor {
             return Ok(0.0);
         }
         Ok(with_dense(x, |x| self.predict_dense(x)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{VALUE_NOMINAL, refused, value_rows};
+
+    fn learned() -> AdaptiveRandomForestRegressor {
+        let mut p = AdaptiveRandomForestRegressorParams::default()
+            .n_models(3)
+            .seed(Some(13));
+        p.tree.grace_period = 50;
+        p.tree.delta = 0.01;
+        let mut m = p.build().unwrap();
+        m.set_nominal_features(&VALUE_NOMINAL);
+        for (i, (x, y)) in value_rows(3000).iter().enumerate() {
+            m.learn_one(Row::Dense(x), *y, None).unwrap();
+            if i % 300 == 0 {
+                m.check_state()
+                    .unwrap_or_else(|e| panic!("after row {i}: {e}"));
+            }
+        }
+        m.check_state().unwrap();
+        assert!(m.trees().any(|t| t.n_nodes() > 1), "the trees should grow");
+        m
+    }
+
+    #[test]
+    fn a_learned_forest_passes_and_corrupted_ones_are_refused_naming_the_part() {
+        let m = learned();
+        // No slot at all: the median of no tree would index an empty buffer.
+        let mut bad = m.clone();
+        bad.slots.clear();
+        refused(bad.check_state(), "slots: 0 values where the model needs 3");
+        // A tree of another width than the forest's.
+        let mut bad = m.clone();
+        bad.dim = Some(4);
+        refused(
+            bad.check_state(),
+            "slot 0: tree: Some(10) features, the forest Some(4)",
+        );
+        // A drift detector where the parameters ask for none.
+        let mut bad = m.clone();
+        bad.params.drift_delta = None;
+        refused(bad.check_state(), "slot 0: drift detector: one where");
+        // A detector whose window total overflowed.
+        let mut bad = m.clone();
+        let mut a = adwin(Some(0.5)).unwrap();
+        a.update(f64::MAX).unwrap();
+        a.update(f64::MAX).unwrap();
+        bad.slots[1].drift = Some(a);
+        refused(bad.check_state(), "slot 1: drift detector: total: inf");
+        // The errors' statistics not numbers.
+        let mut bad = m.clone();
+        bad.slots[2].norm.mean = f64::NAN;
+        refused(bad.check_state(), "slot 2: norm: mean");
     }
 }

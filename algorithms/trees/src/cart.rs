@@ -17,6 +17,9 @@
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{
+    StateResult, all_finite, ensure, finite, index, nonneg, same_len, within,
+};
 use tidewater_core::error::Location;
 use tidewater_core::spec::{ParamValue, Value};
 use tidewater_core::{Dataset, Error, FeatureMatrix, FeatureVector, Result, Row};
@@ -73,6 +76,20 @@ impl MaxFeatures {
             MaxFeatures::Fraction(f) => ((f * d as f64) as usize).max(1),
         };
         Ok(k)
+    }
+}
+
+impl MaxFeatures {
+    /// A loaded value's check: a count at least 1, a fraction strictly between 0 and 1 (what
+    /// the parameter's parser takes).
+    pub(crate) fn check(&self) -> StateResult {
+        match *self {
+            MaxFeatures::Count(0) => Err("a count of 0 features".into()),
+            MaxFeatures::Fraction(f) if !(f > 0.0 && f < 1.0) => {
+                Err(format!("a fraction {f} not strictly between 0 and 1"))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -594,7 +611,98 @@ impl Tree {
     }
 }
 
-/// A feature's name: the data set's, or `x<j>` when it had none.
+impl Tree {
+    /// A loaded tree's check, for nodes of `width` values (the classes, or 1 for a
+    /// regressor): at least the root; grown on 1 to 2^30 features (what `fit` takes); a
+    /// value block per node, every value finite; every node in preorder from the root (a
+    /// node, its left subtree, its right subtree: what the builder writes), which makes the
+    /// child links a tree reaching every node once, walked with an explicit stack; a leaf
+    /// with no children, a branch with two, a feature among the tree's and a finite
+    /// threshold; impurities finite, weights finite and not negative; the depth the deepest
+    /// node's.
+    pub(crate) fn check(&self, width: usize) -> StateResult {
+        let len = self.nodes.len();
+        ensure(len > 0, || {
+            "nodes: a grown tree has at least its root".into()
+        })?;
+        ensure(self.width == width, || {
+            format!(
+                "width: {} values a node where the model needs {width}",
+                self.width
+            )
+        })?;
+        ensure((1..=MAX_VALUES).contains(&self.n_features), || {
+            format!(
+                "n_features: {} is not between 1 and {MAX_VALUES}",
+                self.n_features
+            )
+        })?;
+        let values = len
+            .checked_mul(width)
+            .ok_or_else(|| format!("values: {len} nodes of {width} values overflow"))?;
+        same_len("values", self.values.len(), values)?;
+        all_finite("values", &self.values)?;
+        for (i, n) in self.nodes.iter().enumerate() {
+            within(format_args!("node {i}"), self.check_node(n))?;
+        }
+        // Preorder: the k-th node popped must be node k. A node met again, a link to an
+        // earlier node, or one that skips a node all break the sequence.
+        let mut stack = vec![(0usize, 0usize, LEAF)];
+        let (mut next, mut deepest) = (0usize, 0usize);
+        while let Some((i, depth, parent)) = stack.pop() {
+            if i != next {
+                return Err(if i < next {
+                    format!(
+                        "node {i}: reached again from node {parent} (the child links form a \
+                         cycle or share a node)"
+                    )
+                } else {
+                    format!(
+                        "node {i}: a child of node {parent} out of preorder (node {next} \
+                         expected)"
+                    )
+                });
+            }
+            next += 1;
+            deepest = deepest.max(depth);
+            let n = &self.nodes[i];
+            if !n.is_leaf() {
+                for c in [n.right, n.left] {
+                    ensure(c < len, || {
+                        format!("node {i}: child {c} out of range (0..{len})")
+                    })?;
+                    stack.push((c, depth + 1, i));
+                }
+            }
+        }
+        ensure(next == len, || {
+            format!("nodes: {len} stored, {next} reachable from the root")
+        })?;
+        ensure(self.depth == deepest, || {
+            format!(
+                "depth: {}, where the deepest node is at depth {deepest}",
+                self.depth
+            )
+        })
+    }
+
+    /// One node: a leaf's children both [`LEAF`], a branch's neither, its feature among the
+    /// tree's and its threshold finite; the impurity finite, the weight finite and not
+    /// negative.
+    fn check_node(&self, n: &Node) -> StateResult {
+        ensure((n.left == LEAF) == (n.right == LEAF), || {
+            "one child where a node has none or two".into()
+        })?;
+        if !n.is_leaf() {
+            index("feature", n.feature, self.n_features)?;
+            finite("threshold", n.threshold)?;
+        }
+        finite("impurity", n.impurity)?;
+        nonneg("weight", n.weight)
+    }
+}
+
+/// A feature's name: the data set's, or `x<j>` when it had none./// A feature's name: the data set's, or `x<j>` when it had none.
 pub(crate) fn feature_name(names: &[String], j: usize) -> String {
     names.get(j).cloned().unwrap_or_else(|| format!("x{j}"))
 }

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, ensure, within};
 use tidewater_core::spec::Params;
 use tidewater_core::traits::check_out_len;
 use tidewater_core::{
@@ -240,6 +241,24 @@ impl DecisionTreeClassifier {
     }
 }
 
+impl CheckState for DecisionTreeClassifier {
+    /// Parameters in range (`max_features` too); the classes consistent; a grown tree, when
+    /// there is one, consistent with a value per class (see the CART tree's check), and at
+    /// least one class.
+    fn check_state(&self) -> StateResult {
+        crate::check_params(&self.params)?;
+        within("params.max_features", self.params.max_features.check())?;
+        self.classes.check_state()?;
+        if let Some(tree) = &self.tree {
+            ensure(!self.classes.is_empty(), || {
+                "classes: none for a grown tree".into()
+            })?;
+            within("tree", tree.check(self.classes.len()))?;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for DecisionTreeClassifier {
     /// The tree as text, a line per test and per leaf, children indented under their test;
     /// a leaf shows its class, rows and class fractions.
@@ -326,5 +345,78 @@ impl Classifier for DecisionTreeClassifier {
         };
         cart::check_row(x, tree.n_features)?;
         Ok(self.classes.label(cart::argmax(tree.predict(x))).cloned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{dataset, refused};
+
+    fn tree(m: &mut DecisionTreeClassifier) -> &mut Tree {
+        m.tree.as_mut().unwrap()
+    }
+
+    #[test]
+    fn a_fitted_tree_passes_and_corrupted_ones_are_refused_naming_the_part() {
+        let data = dataset("sea(seed=3)", 400);
+        let m = DecisionTreeClassifierParams::default()
+            .max_depth(Some(6))
+            .fit(&data)
+            .unwrap();
+        m.check_state().unwrap();
+        DecisionTreeClassifierParams::default()
+            .build()
+            .unwrap()
+            .check_state()
+            .unwrap();
+        let len = m.n_nodes();
+        assert!(len > 3);
+        // A child link back to the root: the descent would loop.
+        let mut bad = m.clone();
+        let b = (1..len)
+            .find(|&i| !tree(&mut bad).nodes[i].is_leaf())
+            .unwrap();
+        tree(&mut bad).nodes[b].right = 0;
+        refused(
+            bad.check_state(),
+            &format!("tree: node 0: reached again from node {b}"),
+        );
+        // A child past the nodes.
+        let mut bad = m.clone();
+        tree(&mut bad).nodes[0].left = len + 7;
+        refused(
+            bad.check_state(),
+            &format!("tree: node 0: child {} out of range (0..{len})", len + 7),
+        );
+        // Values for another number of classes than the model's.
+        let mut bad = m.clone();
+        tree(&mut bad).width = 3;
+        refused(
+            bad.check_state(),
+            "tree: width: 3 values a node where the model needs 2",
+        );
+        let mut bad = m.clone();
+        tree(&mut bad).values.pop();
+        refused(bad.check_state(), "tree: values");
+        // A depth that is not the deepest node's.
+        let mut bad = m.clone();
+        tree(&mut bad).depth += 1;
+        refused(bad.check_state(), "tree: depth");
+        // A branch on a feature past the tree's.
+        let mut bad = m.clone();
+        tree(&mut bad).nodes[0].feature = 3;
+        refused(bad.check_state(), "tree: node 0: feature");
+        // A grown tree without classes.
+        let mut bad = m.clone();
+        bad.classes = ClassSet::new();
+        refused(bad.check_state(), "classes: none for a grown tree");
+        // Parameters out of range.
+        let mut bad = m.clone();
+        bad.params.min_samples_split = 1;
+        refused(bad.check_state(), "`min_samples_split`");
+        let mut bad = m.clone();
+        bad.params.max_features = MaxFeatures::Count(0);
+        refused(bad.check_state(), "params.max_features: a count of 0");
     }
 }

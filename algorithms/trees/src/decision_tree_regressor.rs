@@ -3,6 +3,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, within};
 use tidewater_core::spec::Params;
 use tidewater_core::{Batch, Build, Dataset, Fit, Regressor, Result, Row, Structure};
 
@@ -188,6 +189,19 @@ impl DecisionTreeRegressor {
     }
 }
 
+impl CheckState for DecisionTreeRegressor {
+    /// Parameters in range (`max_features` too); a grown tree, when there is one,
+    /// consistent with one value a node (see the CART tree's check).
+    fn check_state(&self) -> StateResult {
+        crate::check_params(&self.params)?;
+        within("params.max_features", self.params.max_features.check())?;
+        match &self.tree {
+            Some(tree) => within("tree", tree.check(1)),
+            None => Ok(()),
+        }
+    }
+}
+
 impl fmt::Display for DecisionTreeRegressor {
     /// The tree as text, a line per test and per leaf, children indented under their test;
     /// a leaf shows its prediction and rows.
@@ -252,5 +266,56 @@ impl Regressor for DecisionTreeRegressor {
         };
         cart::check_row(x, tree.n_features)?;
         Ok(tree.predict(x)[0])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{dataset, refused};
+
+    fn tree(m: &mut DecisionTreeRegressor) -> &mut Tree {
+        m.tree.as_mut().unwrap()
+    }
+
+    #[test]
+    fn a_fitted_tree_passes_and_corrupted_ones_are_refused_naming_the_part() {
+        let data = dataset("friedman(seed=3)", 400);
+        let m = DecisionTreeRegressorParams::default()
+            .max_depth(Some(8))
+            .fit(&data)
+            .unwrap();
+        m.check_state().unwrap();
+        let len = m.n_nodes();
+        // Node 1 (the root's left child) linked to itself.
+        let mut bad = m.clone();
+        tree(&mut bad).nodes[1].left = 1;
+        refused(bad.check_state(), "tree: node 1: reached again from node 1");
+        // A link that skips a node out of preorder.
+        let mut bad = m.clone();
+        tree(&mut bad).nodes[0].left = 2;
+        refused(
+            bad.check_state(),
+            "tree: node 2: a child of node 0 out of preorder",
+        );
+        // A child past the nodes.
+        let mut bad = m.clone();
+        tree(&mut bad).nodes[0].right = len;
+        refused(
+            bad.check_state(),
+            &format!("tree: node 0: child {len} out of range (0..{len})"),
+        );
+        // A threshold that is not a number.
+        let mut bad = m.clone();
+        tree(&mut bad).nodes[0].threshold = f64::NAN;
+        refused(bad.check_state(), "tree: node 0: threshold");
+        // A node with a single child.
+        let mut bad = m.clone();
+        tree(&mut bad).nodes[0].right = crate::cart::LEAF;
+        refused(bad.check_state(), "tree: node 0: one child");
+        // A number of features no data set could have had.
+        let mut bad = m.clone();
+        tree(&mut bad).n_features = usize::MAX;
+        refused(bad.check_state(), "tree: n_features");
     }
 }

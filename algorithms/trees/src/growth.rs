@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use tidewater_core::Structure;
+use tidewater_core::check::{StateResult, ensure, index, nonneg, within};
 
 use crate::splitter::Test;
 
@@ -79,6 +80,117 @@ impl Branch {
         }
         self.children.push(node);
     }
+}
+
+impl Branch {
+    /// A loaded branch's check in an arena of `len` nodes, for rows of `dim` features (none
+    /// before the first row): its feature among them, its test consistent with its children
+    /// (see [`Test::check`]), every child in range, and the first two children repeated in
+    /// `pair` (what a binary test reads).
+    fn check(&self, len: usize, dim: Option<usize>) -> StateResult {
+        let d = dim.ok_or_else(|| "a branch in a tree that has seen no row".to_string())?;
+        index("feature", self.feature, d)?;
+        self.test.check(self.children.len())?;
+        for &c in &self.children {
+            ensure(c < len, || format!("child {c} out of range (0..{len})"))?;
+        }
+        for (k, (&p, &c)) in self.pair.iter().zip(&self.children).enumerate() {
+            ensure(p == c, || {
+                format!("pair[{k}]: node {p}, where child {k} is node {c}")
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// The deepest an online tree's node may be. Predicting and learning walk some paths by
+/// recursion ([`weight_below`]; the adaptive trees learn a row by recursion, about 1.4 KiB
+/// of stack a level in an unoptimised build), so a loaded tree deeper than this is refused
+/// rather than overflow a 2 MiB thread stack (a test's, a rayon worker's); a tree learned
+/// from a stream is far shallower (each level costs a grace period of weight).
+pub(crate) const MAX_DEPTH: usize = 512;
+
+/// A loaded arena's check (shared by the online trees): `root` in range (0 for an empty
+/// arena); every branch consistent ([`Branch::check`]), reachable or not; and from the root,
+/// following the children and, when `alternate` names one for a node, its alternate
+/// subtree, every node reached at most once (no cycle, no shared node), at a depth its
+/// `depth` field says (`leaf_depth` reads a leaf's): a child one deeper than its parent, an
+/// alternate as deep as its owner, none deeper than [`MAX_DEPTH`]. The walk keeps its own
+/// stack, so a hostile deep tree cannot overflow the thread's.
+///
+/// Returns whether each node was reached (nodes cut loose by an adaptive tree may remain).
+pub(crate) fn check_arena<L>(
+    nodes: &[Node<L>],
+    root: usize,
+    dim: Option<usize>,
+    leaf_depth: impl Fn(&L) -> usize,
+    alternate: impl Fn(usize) -> Option<usize>,
+) -> Result<Vec<bool>, String> {
+    let len = nodes.len();
+    if len == 0 {
+        ensure(root == 0, || format!("root: node {root} of an empty tree"))?;
+        return Ok(Vec::new());
+    }
+    index("root", root, len)?;
+    for (i, node) in nodes.iter().enumerate() {
+        if let Node::Branch(b) = node {
+            within(format_args!("node {i}"), b.check(len, dim))?;
+        }
+    }
+    let mut reached = vec![false; len];
+    let mut stack = vec![(root, 0usize)];
+    while let Some((i, depth)) = stack.pop() {
+        ensure(!std::mem::replace(&mut reached[i], true), || {
+            format!("node {i}: reached twice from the root (a cycle or a shared node)")
+        })?;
+        ensure(depth <= MAX_DEPTH, || {
+            format!("node {i}: deeper than the {MAX_DEPTH} levels a loaded tree may have")
+        })?;
+        let stored = match &nodes[i] {
+            Node::Leaf(l) => leaf_depth(l),
+            Node::Branch(b) => b.depth,
+        };
+        ensure(stored == depth, || {
+            format!("node {i}: depth {stored}, where its place in the tree is at depth {depth}")
+        })?;
+        if let Some(a) = alternate(i) {
+            ensure(a < len, || {
+                format!("node {i}: alternate {a} out of range (0..{len})")
+            })?;
+            stack.push((a, depth));
+        }
+        if let Node::Branch(b) = &nodes[i] {
+            stack.extend(b.children.iter().map(|&c| (c, depth + 1)));
+        }
+    }
+    Ok(reached)
+}
+
+/// The alternates of a loaded adaptive tree (`alternates[i]`, node `i`'s), shared by the
+/// classifier and the regressor: each in range, and, for the nodes `reached` from the root,
+/// only under a branch and only a leaf (an alternate that splits takes its owner's place at
+/// once, and prediction reads an alternate as a leaf).
+pub(crate) fn check_alternates<L>(
+    nodes: &[Node<L>],
+    alternates: &[Option<usize>],
+    reached: &[bool],
+) -> StateResult {
+    for (i, a) in alternates.iter().enumerate() {
+        let Some(a) = *a else { continue };
+        ensure(a < nodes.len(), || {
+            format!("node {i}: alternate {a} out of range (0..{})", nodes.len())
+        })?;
+        if !reached[i] {
+            continue;
+        }
+        ensure(matches!(nodes[i], Node::Branch(_)), || {
+            format!("node {i}: an alternate under a leaf")
+        })?;
+        ensure(matches!(nodes[a], Node::Leaf(_)), || {
+            format!("node {i}: alternate {a} is a branch (a growing alternate replaces its owner)")
+        })?;
+    }
+    Ok(())
 }
 
 /// What the shared mechanics need of a leaf.
@@ -214,6 +326,30 @@ impl Default for Growth {
 }
 
 impl Growth {
+    /// A loaded record's check: the sizes finite and not negative; with `leaves` (the
+    /// active and inactive leaves of the arena, for a tree whose counts learning keeps
+    /// exact), the counts those (memory management subtracts from them).
+    pub(crate) fn check(&self, leaves: Option<(usize, usize)>) -> StateResult {
+        nonneg("active_leaf_bytes", self.active_leaf_bytes)?;
+        nonneg("inactive_leaf_bytes", self.inactive_leaf_bytes)?;
+        nonneg("overhead", self.overhead)?;
+        if let Some((active, inactive)) = leaves {
+            ensure(self.n_active == active, || {
+                format!(
+                    "n_active: {} active leaves counted, {active} in the tree",
+                    self.n_active
+                )
+            })?;
+            ensure(self.n_inactive == inactive, || {
+                format!(
+                    "n_inactive: {} inactive leaves counted, {inactive} in the tree",
+                    self.n_inactive
+                )
+            })?;
+        }
+        Ok(())
+    }
+
     /// Leaf `leaf` stops learning splits (counted).
     pub(crate) fn deactivate<L: GrowingLeaf>(&mut self, leaf: &mut L) {
         leaf.deactivate();

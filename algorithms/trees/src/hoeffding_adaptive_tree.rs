@@ -4,6 +4,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, finite, nonneg, same_len, within};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::traits::{check_out_len, learn_dataset};
@@ -558,6 +559,33 @@ impl HoeffdingAdaptiveTreeClassifier {
     }
 }
 
+impl Ada {
+    /// The detector consistent, the error mean's count not negative and the mean finite.
+    fn check(&self) -> StateResult {
+        within("adwin", self.adwin.check_state())?;
+        nonneg("n", self.n)?;
+        finite("mean", self.mean)
+    }
+}
+
+impl CheckState for HoeffdingAdaptiveTreeClassifier {
+    /// Parameters in range; an error monitor per node, each consistent; the tree consistent
+    /// (see [`HoeffdingTreeClassifier`]'s check; subtrees cut loose may remain stored, and
+    /// the leaf counts are River's approximate ones), its alternate subtrees included;
+    /// alternates leaves under reachable branches.
+    fn check_state(&self) -> StateResult {
+        crate::check_params(&self.params)?;
+        same_len("ada", self.ada.len(), self.tree.nodes.len())?;
+        for (i, a) in self.ada.iter().enumerate() {
+            within(format_args!("node {i}: monitor"), a.check())?;
+        }
+        let alternates: Vec<Option<usize>> = self.ada.iter().map(|a| a.alternate).collect();
+        let reached = self.tree.check_parts(|i| alternates[i], false)?;
+        within("rng", self.rng.check_state())?;
+        growth::check_alternates(&self.tree.nodes, &alternates, &reached)
+    }
+}
+
 impl Default for HoeffdingAdaptiveTreeClassifier {
     fn default() -> Self {
         Self::new()
@@ -629,5 +657,136 @@ impl Classifier for HoeffdingAdaptiveTreeClassifier {
             })
         });
         Ok(self.tree.classes.labels().get(best).cloned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::growth::{Branch, MAX_DEPTH};
+    use crate::splitter::Test;
+    use crate::testing::{CLASS_NOMINAL, class_rows, refused};
+
+    fn learned() -> HoeffdingAdaptiveTreeClassifier {
+        let mut p = HoeffdingAdaptiveTreeClassifierParams::default().seed(Some(3));
+        p.tree.grace_period = 100;
+        p.tree.delta = 0.05;
+        p.drift_window_threshold = 100;
+        p.bootstrap_sampling = false;
+        let mut m = p.build().unwrap();
+        m.set_nominal_features(&CLASS_NOMINAL);
+        for (i, (x, y)) in class_rows(10_000).iter().enumerate() {
+            m.learn_one(Row::Dense(x), y, None).unwrap();
+            if i % 200 == 0 {
+                m.check_state()
+                    .unwrap_or_else(|e| panic!("after row {i}: {e}"));
+            }
+        }
+        m.check_state().unwrap();
+        assert!(m.n_nodes() > 1, "the tree should have grown");
+        m
+    }
+
+    /// A tree whose root is a chain of `depth` multiway branches on feature 0 (value 0.5 goes
+    /// down the chain, 0.7 to a leaf beside it).
+    fn chain(depth: usize) -> HoeffdingAdaptiveTreeClassifier {
+        let mut m = HoeffdingAdaptiveTreeClassifierParams::default()
+            .seed(Some(1))
+            .build()
+            .unwrap();
+        m.learn_one(Row::Dense(&[0.0, 0.0]), &Label::Num(0.0), None)
+            .unwrap();
+        m.learn_one(Row::Dense(&[1.0, 0.0]), &Label::Num(1.0), None)
+            .unwrap();
+        let mut nodes: Vec<Node> = Vec::new();
+        for d in 0..depth {
+            let (down, beside) = (2 * (d + 1), 2 * d + 1);
+            let mut b = Branch::new(0, Test::Multi(vec![0.5, 0.7]), down, 1, d);
+            b.push_child(beside);
+            nodes.push(Node::Branch(b));
+            nodes.push(Node::Leaf(Box::new(Leaf::new(ClassDist::default(), d + 1))));
+        }
+        nodes.push(Node::Leaf(Box::new(Leaf::new(ClassDist::default(), depth))));
+        m.tree.nodes = nodes;
+        m.tree.root = 0;
+        m.ada.clear();
+        m.sync();
+        m
+    }
+
+    #[test]
+    fn a_learned_tree_passes_and_corrupted_ones_are_refused_naming_the_part() {
+        let m = learned();
+        assert!(
+            m.n_switches() > 0,
+            "the drift should grow an alternate that takes over"
+        );
+        let b = m.tree.root;
+        // A monitor short.
+        let mut bad = m.clone();
+        bad.ada.pop();
+        refused(bad.check_state(), "ada");
+        // An alternate sharing its owner's children.
+        let mut bad = m.clone();
+        let copy = bad.tree.nodes.len();
+        bad.tree.nodes.push(bad.tree.nodes[b].clone());
+        bad.sync();
+        bad.ada[b].alternate = Some(copy);
+        refused(bad.check_state(), "reached twice");
+        // An alternate that is a branch (prediction reads an alternate as a leaf).
+        let mut bad = m.clone();
+        let first = bad.tree.nodes.len();
+        for _ in 0..2 {
+            bad.tree
+                .nodes
+                .push(Node::Leaf(Box::new(Leaf::new(ClassDist::default(), 1))));
+        }
+        let twig = bad.tree.nodes.len();
+        bad.tree
+            .nodes
+            .push(Node::Branch(Branch::new(0, Test::Le(0.5), first, 2, 0)));
+        bad.sync();
+        bad.ada[b].alternate = Some(twig);
+        refused(
+            bad.check_state(),
+            &format!("node {b}: alternate {twig} is a branch"),
+        );
+        // An alternate past the arena.
+        let mut bad = m.clone();
+        bad.ada[b].alternate = Some(bad.tree.nodes.len() + 1);
+        refused(bad.check_state(), &format!("node {b}: alternate"));
+        // A monitor's detector corrupted.
+        let mut bad = m.clone();
+        bad.ada[b].mean = f64::NAN;
+        refused(bad.check_state(), &format!("node {b}: monitor: mean"));
+        // Its own parameters, out of range.
+        let mut bad = m.clone();
+        bad.params.adwin_delta = 0.0;
+        refused(bad.check_state(), "`adwin_delta`");
+    }
+
+    #[test]
+    fn a_tree_as_deep_as_allowed_learns_on_a_small_stack_and_a_deeper_one_is_refused() {
+        let m = chain(MAX_DEPTH);
+        m.check_state().unwrap();
+        // Learning recurses down the chain: it must fit in a 2 MiB thread stack.
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let mut m = m;
+                // An unseen value: the heaviest child, by the recursive weight below it.
+                m.predict_one(Row::Dense(&[3.0, 0.0])).unwrap();
+                for y in [0.0, 1.0, 0.0] {
+                    m.learn_one(Row::Dense(&[0.5, 0.0]), &Label::Num(y), None)
+                        .unwrap();
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        refused(
+            chain(MAX_DEPTH + 1).check_state(),
+            &format!("deeper than the {MAX_DEPTH} levels"),
+        );
     }
 }

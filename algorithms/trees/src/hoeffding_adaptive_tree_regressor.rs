@@ -5,6 +5,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, same_len, within};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::traits::learn_dataset_regressor;
@@ -492,6 +493,32 @@ impl HoeffdingAdaptiveTreeRegressor {
     }
 }
 
+impl CheckState for HoeffdingAdaptiveTreeRegressor {
+    /// Parameters in range; an error monitor per node, its detector and error statistics
+    /// consistent; the tree consistent (see [`HoeffdingTreeRegressor`]'s check; subtrees cut
+    /// loose may remain stored, and the leaf counts are River's approximate ones), its
+    /// alternate subtrees included; alternates leaves under reachable branches (prediction
+    /// reads an alternate as a leaf).
+    fn check_state(&self) -> StateResult {
+        crate::check_params(&self.params)?;
+        same_len("ada", self.ada.len(), self.tree.nodes.len())?;
+        for (i, a) in self.ada.iter().enumerate() {
+            within(
+                format_args!("node {i}: monitor: adwin"),
+                a.adwin.check_state(),
+            )?;
+            within(
+                format_args!("node {i}: monitor: errors"),
+                a.errors.check_state(),
+            )?;
+        }
+        let alternates: Vec<Option<usize>> = self.ada.iter().map(|a| a.alternate).collect();
+        let reached = self.tree.check_parts(|i| alternates[i], false)?;
+        within("rng", self.rng.check_state())?;
+        growth::check_alternates(&self.tree.nodes, &alternates, &reached)
+    }
+}
+
 impl Default for HoeffdingAdaptiveTreeRegressor {
     fn default() -> Self {
         Self::new()
@@ -549,5 +576,72 @@ impl Regressor for HoeffdingAdaptiveTreeRegressor {
             return Ok(0.0);
         }
         Ok(with_dense(x, |x| self.predict_dense(x)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::growth::Branch;
+    use crate::splitter::Test;
+    use crate::testing::{VALUE_NOMINAL, refused, value_rows};
+
+    fn learned() -> HoeffdingAdaptiveTreeRegressor {
+        let mut p = HoeffdingAdaptiveTreeRegressorParams::default().seed(Some(5));
+        p.tree.grace_period = 50;
+        p.tree.delta = 0.01;
+        p.drift_window_threshold = 50;
+        let mut m = p.build().unwrap();
+        m.set_nominal_features(&VALUE_NOMINAL);
+        for (i, (x, y)) in value_rows(6000).iter().enumerate() {
+            m.learn_one(Row::Dense(x), *y, None).unwrap();
+            if i % 250 == 0 {
+                m.check_state()
+                    .unwrap_or_else(|e| panic!("after row {i}: {e}"));
+            }
+        }
+        m.check_state().unwrap();
+        assert!(m.n_nodes() > 1, "the tree should have grown");
+        assert!(
+            m.n_alternate_trees() > 0,
+            "the drift should grow alternates"
+        );
+        m
+    }
+
+    #[test]
+    fn a_learned_tree_passes_and_corrupted_ones_are_refused_naming_the_part() {
+        let m = learned();
+        let b = m.tree.root;
+        // An alternate that is a branch: prediction reads an alternate as a leaf.
+        let mut bad = m.clone();
+        let first = bad.push_leaf(1);
+        bad.push_leaf(1);
+        let twig = bad.tree.nodes.len();
+        bad.tree
+            .nodes
+            .push(RegNode::Branch(Branch::new(0, Test::Le(0.5), first, 2, 0)));
+        bad.sync();
+        bad.ada[b].alternate = Some(twig);
+        refused(
+            bad.check_state(),
+            &format!("node {b}: alternate {twig} is a branch"),
+        );
+        // An alternate that is the owner's own child.
+        let mut bad = m.clone();
+        let child = match &bad.tree.nodes[b] {
+            RegNode::Branch(br) => br.children[0],
+            RegNode::Leaf(_) => unreachable!("a branch"),
+        };
+        bad.ada[b].alternate = Some(child);
+        refused(bad.check_state(), "reached twice");
+        // Error statistics that are not numbers.
+        let mut bad = m.clone();
+        bad.ada[b].errors.n = f64::NAN;
+        refused(bad.check_state(), &format!("node {b}: monitor: errors: n"));
+        // A monitor short.
+        let mut bad = m.clone();
+        bad.ada.pop();
+        refused(bad.check_state(), "ada");
     }
 }

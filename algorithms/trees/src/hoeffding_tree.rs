@@ -4,6 +4,7 @@ use std::cell::RefCell;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, ensure, index, nonneg, same_len, within};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::traits::{check_out_len, learn_dataset};
@@ -1302,5 +1303,439 @@ impl Classifier for HoeffdingTreeClassifier {
             best
         });
         Ok(prediction)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The check of a loaded tree.
+
+impl LeafObs {
+    /// A loaded leaf's observers, for rows of `dim` features and `n_classes` classes: none
+    /// yet (made at the leaf's first row), or a watch per feature; each Gaussian column the
+    /// column of its feature (the columns' features increasing, the tables as wide as
+    /// them); `all_gauss` only when every feature is watched by its own column (the votes
+    /// then read the row straight through); at most a table per class; every observer
+    /// consistent.
+    pub(crate) fn check(&self, dim: usize, n_classes: usize) -> StateResult {
+        if self.watch.is_empty() {
+            ensure(
+                self.gauss_features.is_empty() && self.tables.is_empty(),
+                || "Gaussian columns or tables before the leaf's first row".into(),
+            )?;
+            return Ok(());
+        }
+        ensure(self.watch.len() == dim, || {
+            format!(
+                "watches for {} features where the tree has {dim}",
+                self.watch.len()
+            )
+        })?;
+        let m = self.gauss_features.len();
+        for (c, &f) in self.gauss_features.iter().enumerate() {
+            within(
+                format_args!("gauss_features[{c}]"),
+                index("feature", f, dim),
+            )?;
+            ensure(c == 0 || self.gauss_features[c - 1] < f, || {
+                format!("gauss_features: not increasing at column {c}")
+            })?;
+            ensure(
+                matches!(self.watch[f], Watch::Gaussian(k) if k == c)
+                    || matches!(self.watch[f], Watch::Off),
+                || format!("gauss_features[{c}]: feature {f} is not watched by column {c}"),
+            )?;
+        }
+        for (f, w) in self.watch.iter().enumerate() {
+            within(
+                format_args!("feature {f}"),
+                match w {
+                    Watch::Gaussian(c) => ensure(*c < m && self.gauss_features[*c] == f, || {
+                        format!("Gaussian column {c} is not this feature's")
+                    }),
+                    Watch::Nominal(o) => o.check(n_classes),
+                    Watch::Exhaustive(o) => o.check(n_classes),
+                    Watch::Histogram(o) => o.check(n_classes),
+                    Watch::Off => Ok(()),
+                },
+            )?;
+        }
+        if self.all_gauss {
+            ensure(
+                m == dim && self.watch.iter().all(|w| matches!(w, Watch::Gaussian(_))),
+                || "all_gauss: set where some feature has no Gaussian column".into(),
+            )?;
+        }
+        ensure(self.tables.len() <= n_classes, || {
+            format!(
+                "Gaussian tables for {} classes where the tree has {n_classes}",
+                self.tables.len()
+            )
+        })?;
+        for (id, t) in self.tables.iter().enumerate() {
+            if let Some(t) = t {
+                within(format_args!("class {id}'s Gaussian table"), t.check(m))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Leaf {
+    /// A loaded leaf, for rows of `dim` features and `n_classes` classes: its class weights
+    /// consistent, the count of present classes of weight 0 right (naive Bayes decrements
+    /// it), their log total not NaN nor `+inf`, its counters finite and not negative, its
+    /// observers consistent.
+    pub(crate) fn check(&self, dim: usize, n_classes: usize) -> StateResult {
+        within("class weights", self.stats.check(n_classes))?;
+        let zeros = self.stats.iter().filter(|(_, w)| *w == 0.0).count();
+        ensure(self.n_zero == zeros, || {
+            format!(
+                "n_zero: {} present classes of weight 0 counted, {zeros} in the class weights",
+                self.n_zero
+            )
+        })?;
+        ensure(
+            !self.ln_total.is_nan() && self.ln_total != f64::INFINITY,
+            || format!("ln_total: {} is NaN or +inf", self.ln_total),
+        )?;
+        nonneg("last_split_attempt_at", self.last_split_attempt_at)?;
+        nonneg("mc_correct", self.mc_correct)?;
+        nonneg("nb_correct", self.nb_correct)?;
+        match &self.obs {
+            Some(obs) => within("observers", obs.check(dim, n_classes)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl HoeffdingTreeClassifier {
+    /// The classes: a consistent class set, a label per class id that is one of them (the
+    /// ids a permutation of the classes), `sorted_ids` the id of each class in label order
+    /// and `pos` its inverse.
+    fn check_classes(&self) -> StateResult {
+        self.classes.check_state()?;
+        let n = self.classes.len();
+        same_len("labels", self.labels.len(), n)?;
+        same_len("sorted_ids", self.sorted_ids.len(), n)?;
+        same_len("pos", self.pos.len(), n)?;
+        for (k, (label, &id)) in self
+            .classes
+            .labels()
+            .iter()
+            .zip(&self.sorted_ids)
+            .enumerate()
+        {
+            within(format_args!("sorted_ids[{k}]"), index("class id", id, n))?;
+            ensure(&self.labels[id] == label, || {
+                format!("sorted_ids[{k}]: class id {id} is not the class {label}")
+            })?;
+            ensure(self.pos[id] == k, || {
+                format!(
+                    "pos[{id}]: {}, where class id {id} is class {k}",
+                    self.pos[id]
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The checks of a loaded tree that the models built on it share: parameters in range,
+    /// classes consistent, the nominal flags one per feature (no node before the first row
+    /// sets the width), the arena a tree ([`growth::check_arena`], following the alternates
+    /// `alternate` names), every leaf consistent, reachable or not, the sizes of memory
+    /// management finite and the weight seen not negative.
+    ///
+    /// With `exact` (a tree that learns on its own, or a forest's), every node is reachable
+    /// and the active and inactive leaf counts are the arena's; the adaptive trees cut
+    /// subtrees loose and count their leaves as River does, only approximately.
+    ///
+    /// Returns whether each node is reachable.
+    pub(crate) fn check_parts(
+        &self,
+        alternate: impl Fn(usize) -> Option<usize>,
+        exact: bool,
+    ) -> Result<Vec<bool>, String> {
+        crate::check_params(&self.params)?;
+        self.check_classes()?;
+        match self.dim {
+            Some(d) => same_len("nominal", self.nominal.len(), d)?,
+            None => {
+                ensure(self.nominal.is_empty() && self.nodes.is_empty(), || {
+                    "nominal flags or nodes before the first row".into()
+                })?;
+            }
+        }
+        let reached = growth::check_arena(
+            &self.nodes,
+            self.root,
+            self.dim,
+            |l: &Leaf| l.depth,
+            alternate,
+        )?;
+        let (dim, k) = (self.dim.unwrap_or(0), self.labels.len());
+        let (mut active, mut inactive) = (0, 0);
+        for (i, node) in self.nodes.iter().enumerate() {
+            if let Node::Leaf(l) = node {
+                within(format_args!("node {i}"), l.check(dim, k))?;
+                if l.is_active() {
+                    active += 1;
+                } else {
+                    inactive += 1;
+                }
+            }
+        }
+        if exact {
+            if let Some(i) = reached.iter().position(|&r| !r) {
+                return Err(format!("node {i}: not reachable from the root"));
+            }
+            within("growth", self.growth.check(Some((active, inactive))))?;
+        } else {
+            within("growth", self.growth.check(None))?;
+        }
+        nonneg("weight_seen", self.weight_seen)?;
+        Ok(reached)
+    }
+}
+
+impl CheckState for HoeffdingTreeClassifier {
+    /// Parameters in range; classes, features and nominal flags consistent; the arena a
+    /// tree of at most 512 levels, every node reachable from the root once, each branch's
+    /// feature, test and children consistent, each node at its depth; every leaf's class
+    /// weights, counts and observers consistent for the tree's classes and features; the
+    /// leaf counts of memory management the arena's.
+    fn check_state(&self) -> StateResult {
+        self.check_parts(|_| None, true).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{CLASS_NOMINAL, class_rows, refused};
+
+    fn learned(p: HoeffdingTreeClassifierParams, n: usize) -> HoeffdingTreeClassifier {
+        let mut m = p.build().unwrap();
+        m.set_nominal_features(&CLASS_NOMINAL);
+        for (i, (x, y)) in class_rows(n).iter().enumerate() {
+            m.learn_one(Row::Dense(x), y, None).unwrap();
+            if i % 250 == 0 {
+                m.check_state()
+                    .unwrap_or_else(|e| panic!("after row {i}: {e}"));
+            }
+        }
+        m.check_state().unwrap();
+        m
+    }
+
+    fn grown() -> HoeffdingTreeClassifier {
+        let m = learned(
+            HoeffdingTreeClassifierParams::default()
+                .grace_period(30)
+                .delta(0.05)
+                .tau(0.1),
+            3000,
+        );
+        assert!(m.depth() > 1, "the tree should have grown: {m}");
+        m
+    }
+
+    /// The first branch below the root.
+    fn inner_branch(m: &HoeffdingTreeClassifier) -> usize {
+        (0..m.nodes.len())
+            .find(|&i| i != m.root && matches!(m.nodes[i], Node::Branch(_)))
+            .expect("a branch below the root")
+    }
+
+    fn branch(m: &mut HoeffdingTreeClassifier, i: usize) -> &mut Branch {
+        match &mut m.nodes[i] {
+            Node::Branch(b) => b,
+            Node::Leaf(_) => panic!("node {i} is a leaf"),
+        }
+    }
+
+    fn first_leaf(m: &mut HoeffdingTreeClassifier) -> &mut Leaf {
+        m.nodes
+            .iter_mut()
+            .find_map(|n| match n {
+                Node::Leaf(l) => Some(l.as_mut()),
+                Node::Branch(_) => None,
+            })
+            .expect("a leaf")
+    }
+
+    #[test]
+    fn learned_trees_pass_their_check_with_every_splitter_and_leaf_model() {
+        for splitter in [
+            NumericSplitter::Gaussian,
+            NumericSplitter::Exhaustive,
+            NumericSplitter::Histogram,
+        ] {
+            for leaf in [
+                LeafPrediction::MajorityClass,
+                LeafPrediction::NaiveBayes,
+                LeafPrediction::NaiveBayesAdaptive,
+            ] {
+                let p = HoeffdingTreeClassifierParams::default()
+                    .grace_period(40)
+                    .delta(0.01)
+                    .splitter(splitter)
+                    .leaf_prediction(leaf)
+                    .remove_poor_attrs(true);
+                let m = learned(p, 1500);
+                assert!(m.n_nodes() > 1, "{splitter:?} {leaf:?} should split");
+            }
+        }
+        // Memory management deactivates leaves: the counts stay the arena's.
+        let m = learned(
+            HoeffdingTreeClassifierParams::default()
+                .grace_period(30)
+                .delta(0.01)
+                .max_size(0.02)
+                .memory_estimate_period(100),
+            2000,
+        );
+        assert!(m.growth.n_inactive > 0, "some leaves should be inactive");
+        // A zero-weight row at a class's first visit leaves the leaf's tables finite.
+        let mut m = HoeffdingTreeClassifier::new();
+        m.learn_one(Row::Dense(&[1.0, 2.0]), &Label::Num(0.0), Some(0.0))
+            .unwrap();
+        m.learn_one(Row::Dense(&[1.5, 3.0]), &Label::Num(0.0), None)
+            .unwrap();
+        m.check_state().unwrap();
+    }
+
+    #[test]
+    fn corrupted_arenas_are_refused_naming_the_node() {
+        let m = grown();
+        let b = inner_branch(&m);
+        // A child link back to the root: a cycle the descent would loop on.
+        let mut bad = m.clone();
+        let root = bad.root;
+        branch(&mut bad, b).set_child(0, root);
+        refused(bad.check_state(), "reached twice");
+        // A child past the arena.
+        let mut bad = m.clone();
+        let len = bad.nodes.len();
+        branch(&mut bad, b).set_child(1, len + 5);
+        refused(
+            bad.check_state(),
+            &format!("node {b}: child {} out of range (0..{len})", len + 5),
+        );
+        // Two branches sharing a child.
+        let mut bad = m.clone();
+        let other = branch(&mut bad, b).children[0];
+        branch(&mut bad, b).set_child(1, other);
+        refused(bad.check_state(), "reached twice");
+        // The pair a binary test reads, out of step with the children.
+        let mut bad = m.clone();
+        branch(&mut bad, b).pair[0] = 0;
+        refused(bad.check_state(), &format!("node {b}: pair[0]"));
+        // A feature the rows do not have.
+        let mut bad = m.clone();
+        branch(&mut bad, b).feature = 9;
+        refused(bad.check_state(), &format!("node {b}: feature"));
+        // A depth that is not its place's.
+        let mut bad = m.clone();
+        branch(&mut bad, b).depth += 1;
+        refused(bad.check_state(), &format!("node {b}: depth"));
+        // A node no path reaches.
+        let mut bad = m.clone();
+        bad.nodes
+            .push(Node::Leaf(Box::new(Leaf::new(ClassDist::default(), 1))));
+        refused(bad.check_state(), "not reachable from the root");
+        // The root past the arena.
+        let mut bad = m.clone();
+        bad.root = bad.nodes.len();
+        refused(bad.check_state(), "root");
+        // A multiway test whose values disagree with its children.
+        let mut bad = m.clone();
+        let k = branch(&mut bad, b).children.len();
+        branch(&mut bad, b).test = Test::Multi((0..=k).map(|v| v as f64).collect());
+        refused(
+            bad.check_state(),
+            &format!(
+                "node {b}: a multiway test of {} values with {k} children",
+                k + 1
+            ),
+        );
+    }
+
+    #[test]
+    fn corrupted_leaves_classes_and_counts_are_refused_naming_the_part() {
+        let m = grown();
+        // Class weights for a class the tree does not have.
+        let mut bad = m.clone();
+        first_leaf(&mut bad).stats.add(2, 1.0);
+        refused(
+            bad.check_state(),
+            "class weights: weights for 3 classes where the tree has 2",
+        );
+        // A negative weight.
+        let mut bad = m.clone();
+        first_leaf(&mut bad).stats.add(0, -1e9);
+        refused(bad.check_state(), "class weights: weights[0]");
+        // The count naive Bayes decrements, off.
+        let mut bad = m.clone();
+        first_leaf(&mut bad).n_zero += 1;
+        refused(bad.check_state(), "n_zero");
+        // A NaN in a Gaussian table.
+        let mut bad = m.clone();
+        let leaf = bad
+            .nodes
+            .iter_mut()
+            .find_map(|n| match n {
+                Node::Leaf(l) if l.obs.as_ref().is_some_and(|o| !o.tables.is_empty()) => {
+                    Some(l.as_mut())
+                }
+                _ => None,
+            })
+            .expect("a leaf with tables");
+        let obs = leaf.obs.as_mut().unwrap();
+        let t = obs.tables.iter_mut().flatten().next().unwrap();
+        *t = GaussTable::new(obs.gauss_features.len() + 1);
+        refused(bad.check_state(), "Gaussian table");
+        // Watches for fewer features than the rows have.
+        let mut bad = m.clone();
+        let leaf = bad
+            .nodes
+            .iter_mut()
+            .find_map(|n| match n {
+                Node::Leaf(l) if l.obs.as_ref().is_some_and(|o| !o.watch.is_empty()) => {
+                    Some(l.as_mut())
+                }
+                _ => None,
+            })
+            .expect("a watching leaf");
+        leaf.obs.as_mut().unwrap().watch.pop();
+        refused(
+            bad.check_state(),
+            "watches for 8 features where the tree has 9",
+        );
+        // The class positions out of step with the labels.
+        let mut bad = m.clone();
+        bad.pos.swap(0, 1);
+        refused(bad.check_state(), "pos[");
+        let mut bad = m.clone();
+        bad.labels.pop();
+        refused(bad.check_state(), "labels");
+        // Leaf counts memory management would underflow.
+        let mut bad = m.clone();
+        bad.growth.n_active = 0;
+        refused(bad.check_state(), "growth: n_active");
+        // Parameters out of their range.
+        let mut bad = m.clone();
+        bad.params.grace_period = 0;
+        refused(
+            bad.check_state(),
+            "params: invalid parameter `grace_period`",
+        );
+        let mut bad = m.clone();
+        bad.params.delta = 1.5;
+        refused(bad.check_state(), "params: invalid parameter `delta`");
+        // Nodes before the first row fixed the width.
+        let mut bad = m.clone();
+        bad.dim = None;
+        bad.nominal.clear();
+        refused(bad.check_state(), "before the first row");
     }
 }

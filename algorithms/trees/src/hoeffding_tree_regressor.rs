@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, ensure, index, nonneg, same_len, within};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::traits::learn_dataset_regressor;
@@ -871,5 +872,295 @@ impl Regressor for HoeffdingTreeRegressor {
             return Ok(0.0);
         }
         Ok(with_dense(x, |x| self.predict_dense(x)))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The check of a loaded tree.
+
+impl LeafModel {
+    /// A loaded leaf model, for rows of `dim` features: the linear model (and the scaler)
+    /// not yet started, or started on `dim` features with one weight (a mean and a
+    /// variance) per feature.
+    fn check(&self, dim: usize) -> StateResult {
+        let linear = |m: &LinearRegression| -> StateResult {
+            within("linear model", m.check_state())?;
+            match m.n_features() {
+                None => ensure(m.coef().is_empty(), || {
+                    format!(
+                        "linear model: {} weights before its first row",
+                        m.coef().len()
+                    )
+                }),
+                Some(d) => {
+                    ensure(d == dim, || {
+                        format!("linear model: {d} features where the tree has {dim}")
+                    })?;
+                    same_len("linear model: weights", m.coef().len(), d)
+                }
+            }
+        };
+        match self {
+            LeafModel::Raw(m) => linear(m),
+            LeafModel::Scaled(sm) => {
+                let (scaler, m) = sm.as_ref();
+                within("scaler", scaler.check_state())?;
+                if let Some(d) = scaler.n_features_in() {
+                    ensure(d == dim, || {
+                        format!("scaler: {d} features where the tree has {dim}")
+                    })?;
+                    same_len("scaler: variances", scaler.var().len(), d)?;
+                }
+                linear(m)
+            }
+        }
+    }
+}
+
+impl RegLeaf {
+    /// A loaded leaf, for rows of `dim` features: its target statistics consistent; its
+    /// watches none yet (made at the leaf's first row) or one per feature, each observer
+    /// consistent and its rounding at most 15 digits; the disabled features among the
+    /// tree's; its counters finite and not negative (the model's error may be infinite or
+    /// NaN: a linear model on raw features can diverge); its model consistent.
+    pub(crate) fn check(&self, dim: usize) -> StateResult {
+        within("stats", self.stats.check_state())?;
+        if let Some(watch) = &self.watch {
+            ensure(watch.is_empty() || watch.len() == dim, || {
+                format!(
+                    "watches for {} features where the tree has {dim}",
+                    watch.len()
+                )
+            })?;
+            for (f, w) in watch.iter().enumerate() {
+                within(
+                    format_args!("feature {f}"),
+                    match w {
+                        RegWatch::Bst(t, digits) => {
+                            if let Some(d) = digits {
+                                ensure(*d <= 15, || format!("digits: {d} is more than 15"))?;
+                            }
+                            t.check_state()
+                        }
+                        RegWatch::Nominal(o) => o.check(),
+                        RegWatch::Off => Ok(()),
+                    },
+                )?;
+            }
+        }
+        for (j, &f) in self.disabled.iter().enumerate() {
+            within(format_args!("disabled[{j}]"), index("feature", f, dim))?;
+        }
+        nonneg("last_split_attempt_at", self.last_split_attempt_at)?;
+        nonneg("fmse_mean", self.fmse_mean)?;
+        ensure(self.fmse_model >= 0.0 || self.fmse_model.is_nan(), || {
+            format!("fmse_model: {} is below 0", self.fmse_model)
+        })?;
+        match &self.model {
+            Some(m) => within("model", m.check(dim)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl HoeffdingTreeRegressor {
+    /// The checks of a loaded tree that the models built on it share: parameters in range,
+    /// the nominal flags one per feature (no node before the first row sets the width), the
+    /// arena a tree ([`growth::check_arena`], following the alternates `alternate` names),
+    /// every leaf consistent, reachable or not, the sizes of memory management finite and
+    /// the weight seen not negative.
+    ///
+    /// With `exact` (a tree that learns on its own, or a forest's), every node is reachable
+    /// and the active and inactive leaf counts are the arena's; the adaptive tree cuts
+    /// subtrees loose and counts their leaves as River does, only approximately.
+    ///
+    /// Returns whether each node is reachable.
+    pub(crate) fn check_parts(
+        &self,
+        alternate: impl Fn(usize) -> Option<usize>,
+        exact: bool,
+    ) -> Result<Vec<bool>, String> {
+        crate::check_params(&self.params)?;
+        match self.dim {
+            Some(d) => same_len("nominal", self.nominal.len(), d)?,
+            None => {
+                ensure(self.nominal.is_empty() && self.nodes.is_empty(), || {
+                    "nominal flags or nodes before the first row".into()
+                })?;
+            }
+        }
+        let reached = growth::check_arena(
+            &self.nodes,
+            self.root,
+            self.dim,
+            |l: &RegLeaf| l.depth,
+            alternate,
+        )?;
+        let dim = self.dim.unwrap_or(0);
+        let (mut active, mut inactive) = (0, 0);
+        for (i, node) in self.nodes.iter().enumerate() {
+            if let RegNode::Leaf(l) = node {
+                within(format_args!("node {i}"), l.check(dim))?;
+                if l.is_active() {
+                    active += 1;
+                } else {
+                    inactive += 1;
+                }
+            }
+        }
+        if exact {
+            if let Some(i) = reached.iter().position(|&r| !r) {
+                return Err(format!("node {i}: not reachable from the root"));
+            }
+            within("growth", self.growth.check(Some((active, inactive))))?;
+        } else {
+            within("growth", self.growth.check(None))?;
+        }
+        nonneg("weight_seen", self.weight_seen)?;
+        Ok(reached)
+    }
+}
+
+impl CheckState for HoeffdingTreeRegressor {
+    /// Parameters in range; features and nominal flags consistent; the arena a tree of at
+    /// most 512 levels, every node reachable from the root once, each branch's feature,
+    /// test and children consistent, each node at its depth; every leaf's statistics,
+    /// observers (E-BSTs and nominal observers) and model consistent for the tree's
+    /// features; the leaf counts of memory management the arena's.
+    fn check_state(&self) -> StateResult {
+        self.check_parts(|_| None, true).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::splitter::Test;
+    use crate::testing::{VALUE_NOMINAL, refused, value_rows};
+
+    fn learned(p: HoeffdingTreeRegressorParams, n: usize) -> HoeffdingTreeRegressor {
+        let mut m = p.build().unwrap();
+        m.set_nominal_features(&VALUE_NOMINAL);
+        for (i, (x, y)) in value_rows(n).iter().enumerate() {
+            m.learn_one(Row::Dense(x), *y, None).unwrap();
+            if i % 250 == 0 {
+                m.check_state()
+                    .unwrap_or_else(|e| panic!("after row {i}: {e}"));
+            }
+        }
+        m.check_state().unwrap();
+        m
+    }
+
+    fn grown() -> HoeffdingTreeRegressor {
+        let m = learned(
+            HoeffdingTreeRegressorParams::default()
+                .grace_period(50)
+                .delta(0.01)
+                .remove_poor_attrs(true),
+            2000,
+        );
+        assert!(m.depth() > 1, "the tree should have grown: {m}");
+        m
+    }
+
+    fn leaf_mut(m: &mut HoeffdingTreeRegressor) -> &mut RegLeaf {
+        m.nodes
+            .iter_mut()
+            .find_map(|n| match n {
+                RegNode::Leaf(l) => Some(l.as_mut()),
+                RegNode::Branch(_) => None,
+            })
+            .expect("a leaf")
+    }
+
+    #[test]
+    fn learned_trees_pass_their_check_with_every_splitter_and_leaf_model() {
+        for splitter in [RegressionSplitter::Tebst, RegressionSplitter::Ebst] {
+            for leaf in [
+                RegressionLeafPrediction::Mean,
+                RegressionLeafPrediction::Model,
+                RegressionLeafPrediction::Adaptive,
+            ] {
+                for scaling in [true, false] {
+                    let p = HoeffdingTreeRegressorParams::default()
+                        .grace_period(50)
+                        .delta(0.01)
+                        .splitter(splitter)
+                        .leaf_prediction(leaf)
+                        .leaf_scaling(scaling);
+                    let m = learned(p, 1200);
+                    assert!(m.n_nodes() > 1, "{splitter:?} {leaf:?} should split");
+                }
+            }
+        }
+        // Memory management deactivates leaves: the counts stay the arena's.
+        let m = learned(
+            HoeffdingTreeRegressorParams::default()
+                .grace_period(30)
+                .delta(0.01)
+                .max_size(0.05)
+                .memory_estimate_period(100),
+            2000,
+        );
+        assert!(m.growth.n_inactive > 0, "some leaves should be inactive");
+    }
+
+    #[test]
+    fn corrupted_trees_are_refused_naming_the_part() {
+        let m = grown();
+        let b = m.root;
+        // A cycle through the root.
+        let mut bad = m.clone();
+        if let RegNode::Branch(br) = &mut bad.nodes[b] {
+            br.set_child(1, b);
+        }
+        refused(bad.check_state(), "reached twice");
+        // A child past the arena.
+        let mut bad = m.clone();
+        let len = bad.nodes.len();
+        if let RegNode::Branch(br) = &mut bad.nodes[b] {
+            br.set_child(0, len + 1);
+        }
+        refused(
+            bad.check_state(),
+            &format!("node {b}: child {} out of range (0..{len})", len + 1),
+        );
+        // A test whose threshold is not a number.
+        let mut bad = m.clone();
+        if let RegNode::Branch(br) = &mut bad.nodes[b] {
+            br.test = Test::Le(f64::NAN);
+        }
+        let e = bad.check_state().unwrap_err();
+        assert!(e.contains(&format!("node {b}: ")), "{e}");
+        // A disabled feature the rows do not have (the next watch would index past them).
+        let mut bad = m.clone();
+        leaf_mut(&mut bad).disabled.push(10);
+        let e = bad.check_state().unwrap_err();
+        assert!(
+            e.contains("disabled[") && e.contains("index 10 out of range (0..10)"),
+            "{e}"
+        );
+        // Leaf statistics that are not numbers.
+        let mut bad = m.clone();
+        leaf_mut(&mut bad).stats.mean = f64::INFINITY;
+        refused(bad.check_state(), "stats: mean");
+        // A leaf model started on other features than the tree's.
+        let mut bad = m.clone();
+        let mut other = LinearRegression::new();
+        other.learn_one(Row::Dense(&[1.0, 2.0]), 1.0, None).unwrap();
+        leaf_mut(&mut bad).model = Some(LeafModel::Raw(Box::new(other)));
+        refused(
+            bad.check_state(),
+            "model: linear model: 2 features where the tree has 10",
+        );
+        // Leaf counts memory management would underflow.
+        let mut bad = m.clone();
+        bad.growth.n_inactive += 3;
+        refused(bad.check_state(), "growth: n_inactive");
+        // Parameters out of range.
+        let mut bad = m.clone();
+        bad.params.digits = 40;
+        refused(bad.check_state(), "`digits`");
     }
 }

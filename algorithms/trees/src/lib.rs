@@ -20,6 +20,15 @@
 //! | [`HoeffdingTreeClassifier`], [`HoeffdingTreeRegressor`] | classification, regression |
 //! | [`HoeffdingAdaptiveTreeClassifier`], [`HoeffdingAdaptiveTreeRegressor`] | the same, with ADWIN in every node and alternate subtrees |
 //! | [`AdaptiveRandomForestClassifier`], [`AdaptiveRandomForestRegressor`] | online bagging of such trees on random subspaces, each replaced on drift |
+//!
+//! **A loaded model is checked.** Every model implements
+//! [`CheckState`](tidewater_core::check::CheckState): a checkpoint's tree whose child links
+//! leave the arena, form a cycle or share a node, whose tests, depths, class weights or
+//! observers disagree with each other or with the model's classes and features, or whose
+//! statistics are not finite is refused with a message naming the node and the part, before
+//! a prediction could index out of bounds or loop. The walks of the check keep their own
+//! stacks; an online tree deeper than 512 levels is refused, since some of its own walks
+//! recurse.
 
 mod adaptive_random_forest;
 mod adaptive_random_forest_regressor;
@@ -39,6 +48,8 @@ mod regression_splitter;
 mod sklearn_random;
 mod splitter;
 mod stats;
+#[cfg(test)]
+mod testing;
 
 pub use adaptive_random_forest::{
     AdaptiveRandomForestClassifier, AdaptiveRandomForestClassifierParams,
@@ -70,5 +81,13 @@ pub use hoeffding_tree_regressor::{
 };
 pub use random_forest::{RandomForestClassifier, RandomForestClassifierParams};
 pub use random_forest_regressor::{RandomForestRegressor, RandomForestRegressorParams};
+/// A loaded model's parameters, checked as `build` checks them (the first part of every
+/// model's [`CheckState`](tidewater_core::check::CheckState)).
+pub(crate) fn check_params<P: tidewater_core::spec::Params>(
+    p: &P,
+) -> tidewater_core::check::StateResult {
+    p.validate().map_err(|e| format!("params: {e}"))
+}
+
 /// The error type of this crate: the core one, since every failure here is a core kind.
 pub use tidewater_core::{Error, Result};

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, ensure, same_len, within};
 use tidewater_core::spec::Params;
 use tidewater_core::traits::check_out_len;
 use tidewater_core::{
@@ -267,6 +268,51 @@ pub(crate) fn forest_structure(
     }
 }
 
+impl CheckState for RandomForestClassifier {
+    /// Parameters in range (`max_features` too); the classes consistent; fitted (a width)
+    /// exactly when there are trees (`n_estimators` of them), each consistent with a value
+    /// per class (see the CART tree's check) and grown on the forest's features.
+    fn check_state(&self) -> StateResult {
+        crate::check_params(&self.params)?;
+        within("params.max_features", self.params.max_features.check())?;
+        self.classes.check_state()?;
+        check_forest(
+            &self.trees,
+            self.n_features,
+            self.params.n_estimators,
+            self.classes.len(),
+        )
+    }
+}
+
+/// The trees of a loaded forest (shared by the classifier and the regressor): none before
+/// `fit` (no width), `n_estimators` after it, each consistent with `width` values a node and
+/// grown on the forest's `n_features`.
+pub(crate) fn check_forest(
+    trees: &[Tree],
+    n_features: Option<usize>,
+    n_estimators: usize,
+    width: usize,
+) -> StateResult {
+    let Some(d) = n_features else {
+        return ensure(trees.is_empty(), || {
+            format!("trees: {} before the forest was fitted", trees.len())
+        });
+    };
+    same_len("trees", trees.len(), n_estimators)?;
+    ensure(width > 0, || "classes: none for a grown forest".into())?;
+    for (i, t) in trees.iter().enumerate() {
+        within(format_args!("tree {i}"), t.check(width))?;
+        ensure(t.n_features == d, || {
+            format!(
+                "tree {i}: grown on {} features, the forest on {d}",
+                t.n_features
+            )
+        })?;
+    }
+    Ok(())
+}
+
 impl fmt::Display for RandomForestClassifier {
     /// A line for the forest, then one per tree: its depth, leaves and nodes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -362,5 +408,54 @@ impl Classifier for RandomForestClassifier {
             cart::argmax(&buf)
         };
         Ok(self.classes.label(best).cloned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{dataset, refused};
+
+    #[test]
+    fn a_fitted_forest_passes_and_corrupted_ones_are_refused_naming_the_part() {
+        let data = dataset("sea(seed=4)", 300);
+        let m = RandomForestClassifierParams::default()
+            .n_estimators(4)
+            .max_depth(Some(5))
+            .fit(&data)
+            .unwrap();
+        m.check_state().unwrap();
+        RandomForestClassifierParams::default()
+            .build()
+            .unwrap()
+            .check_state()
+            .unwrap();
+        // A tree short of n_estimators.
+        let mut bad = m.clone();
+        bad.trees.pop();
+        refused(bad.check_state(), "trees: 3 values where the model needs 4");
+        // A tree grown on other features than the forest's.
+        let mut bad = m.clone();
+        bad.trees[2].n_features = 2;
+        let e = bad.check_state().unwrap_err();
+        assert!(e.starts_with("tree 2: "), "{e}");
+        // A cycle in a tree.
+        let mut bad = m.clone();
+        bad.trees[1].nodes[1].left = 0;
+        refused(
+            bad.check_state(),
+            "tree 1: node 0: reached again from node 1",
+        );
+        // Trees with no width (not fitted).
+        let mut bad = m.clone();
+        bad.n_features = None;
+        refused(bad.check_state(), "trees: 4 before the forest was fitted");
+        // Values of another width than the classes.
+        let mut bad = m.clone();
+        bad.classes = tidewater_core::ClassSet::from_labels(&[Label::Num(0.0)]);
+        refused(
+            bad.check_state(),
+            "tree 0: width: 2 values a node where the model needs 1",
+        );
     }
 }

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, within};
 use tidewater_core::spec::Params;
 use tidewater_core::{Batch, Build, Dataset, Fit, Regressor, Result, Row, Structure};
 
@@ -173,6 +174,22 @@ impl RandomForestRegressor {
     }
 }
 
+impl CheckState for RandomForestRegressor {
+    /// Parameters in range (`max_features` too); fitted (a width) exactly when there are
+    /// trees (`n_estimators` of them), each consistent with one value a node (see the CART
+    /// tree's check) and grown on the forest's features.
+    fn check_state(&self) -> StateResult {
+        crate::check_params(&self.params)?;
+        within("params.max_features", self.params.max_features.check())?;
+        crate::random_forest::check_forest(
+            &self.trees,
+            self.n_features,
+            self.params.n_estimators,
+            1,
+        )
+    }
+}
+
 impl fmt::Display for RandomForestRegressor {
     /// A line for the forest, then one per tree: its depth, leaves and nodes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -235,5 +252,42 @@ impl Regressor for RandomForestRegressor {
             sum += t.predict(x)[0];
         }
         Ok(sum / self.trees.len() as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{dataset, refused};
+
+    #[test]
+    fn a_fitted_forest_passes_and_corrupted_ones_are_refused_naming_the_part() {
+        let data = dataset("friedman(seed=4)", 300);
+        let m = RandomForestRegressorParams::default()
+            .n_estimators(3)
+            .max_depth(Some(6))
+            .fit(&data)
+            .unwrap();
+        m.check_state().unwrap();
+        // A tree whose child link points past its nodes.
+        let mut bad = m.clone();
+        let len = bad.trees[0].nodes.len();
+        bad.trees[0].nodes[0].left = len;
+        refused(
+            bad.check_state(),
+            &format!("tree 0: node 0: child {len} out of range (0..{len})"),
+        );
+        // Two values a node where a regressor's tree has one.
+        let mut bad = m.clone();
+        bad.trees[1].width = 2;
+        refused(bad.check_state(), "tree 1: width");
+        // No tree for a fitted forest.
+        let mut bad = m.clone();
+        bad.trees.clear();
+        refused(bad.check_state(), "trees: 0 values where the model needs 3");
+        // Parameters out of range.
+        let mut bad = m.clone();
+        bad.params.n_estimators = 0;
+        refused(bad.check_state(), "`n_estimators`");
     }
 }

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{CheckState, StateResult, all_finite, ensure, finite, within};
 
 use crate::splitter::{Suggestion, Test};
 use crate::stats::Var;
@@ -370,6 +371,58 @@ impl Ebst {
     }
 }
 
+impl CheckState for Ebst {
+    /// Fewer nodes than the `u32` indices name; every node's value finite and statistics
+    /// consistent; every child index in range; the nodes below the root a tree (each reached
+    /// once: the walks descend until a missing child); the free list a chain of nodes in
+    /// range, each once, none of them in the tree (a free node is overwritten when reused).
+    /// Nodes in neither are allowed: a removed node's left subtree is dropped with it.
+    fn check_state(&self) -> StateResult {
+        let len = self.nodes.len();
+        ensure(len < NIL as usize, || {
+            format!("{len} nodes, more than u32 indices name")
+        })?;
+        let link = |what: &str, c: u32| -> StateResult {
+            ensure(c == NIL || (c as usize) < len, || {
+                format!("{what} {c} out of range (0..{len})")
+            })
+        };
+        let node = |n: &BstNode| -> StateResult {
+            finite("value", n.value)?;
+            within("stats", n.stats.check_state())?;
+            link("left child", n.left)?;
+            link("right child", n.right)
+        };
+        for (i, n) in self.nodes.iter().enumerate() {
+            within(format_args!("node {i}"), node(n))?;
+        }
+        link("root", self.root)?;
+        link("free", self.free)?;
+        let mut seen = vec![false; len];
+        let mut stack: Vec<u32> = Vec::new();
+        if self.root != NIL {
+            stack.push(self.root);
+        }
+        while let Some(i) = stack.pop() {
+            let i = i as usize;
+            ensure(!std::mem::replace(&mut seen[i], true), || {
+                format!("node {i}: reached twice from the root (a cycle or a shared node)")
+            })?;
+            let n = &self.nodes[i];
+            stack.extend([n.left, n.right].into_iter().filter(|&c| c != NIL));
+        }
+        let mut f = self.free;
+        while f != NIL {
+            let i = f as usize;
+            ensure(!std::mem::replace(&mut seen[i], true), || {
+                format!("free node {i}: in the tree or met twice on the free list")
+            })?;
+            f = self.nodes[i].left;
+        }
+        Ok(())
+    }
+}
+
 /// A nominal feature (category codes) in a regression tree: the target statistics of each
 /// value (River's `NominalSplitterReg`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -394,6 +447,28 @@ impl NominalRegObserver {
             }
         };
         self.stats[k].update(y, w);
+    }
+
+    /// A loaded observer's check: the values finite, sorted and distinct (they are binary
+    /// searched), one consistent target variance per value.
+    pub(crate) fn check(&self) -> StateResult {
+        all_finite("values", &self.values)?;
+        for (k, w) in self.values.windows(2).enumerate() {
+            ensure(w[0].total_cmp(&w[1]).is_lt(), || {
+                format!("values: not increasing at positions {k} and {}", k + 1)
+            })?;
+        }
+        ensure(self.stats.len() == self.values.len(), || {
+            format!(
+                "{} variances for {} values",
+                self.stats.len(),
+                self.values.len()
+            )
+        })?;
+        for (k, v) in self.stats.iter().enumerate() {
+            within(format_args!("value {k}"), v.check_state())?;
+        }
+        Ok(())
     }
 
     /// The best split of the feature: one branch per value (unless `binary_only`, and only
@@ -547,5 +622,61 @@ mod tests {
         let binary = o.best_split(&pre, 2, true, 5.0);
         assert_eq!(binary.test, Some(Test::Eq(1.0)));
         assert!(binary.merit <= multi.merit);
+    }
+
+    #[test]
+    fn corrupted_e_bsts_are_refused_naming_the_part() {
+        let mut t = Ebst::default();
+        let mut pre = Var::default();
+        for i in 0..30 {
+            let x = (i * 7 % 30) as f64;
+            let y = if x < 10.0 { 1.0 } else { 4.0 } + 0.1 * (i % 4) as f64;
+            t.update(x, y, 1.0);
+            pre.update(y, 1.0);
+        }
+        t.check_state().unwrap();
+        // Removing bad splits puts nodes on the free list; the tree still passes.
+        let mut pruned = t.clone();
+        pruned.remove_bad_splits(&pre, 5.0, 0.9, 1.0, 0.05);
+        pruned.check_state().unwrap();
+        // A child link back to the root: an update would loop.
+        let mut bad = t.clone();
+        let leaf = (0..bad.nodes.len())
+            .find(|&i| bad.nodes[i].left == NIL && i as u32 != bad.root)
+            .unwrap();
+        bad.nodes[leaf].left = bad.root;
+        assert!(bad.check_state().unwrap_err().contains("reached twice"));
+        // A child past the nodes.
+        let mut bad = t.clone();
+        bad.nodes[leaf].right = 99;
+        assert!(
+            bad.check_state()
+                .unwrap_err()
+                .contains(&format!("node {leaf}: right child 99 out of range (0..30)"))
+        );
+        // A free list into the tree: the next node allocated would overwrite a live one.
+        let mut bad = t.clone();
+        bad.free = bad.root;
+        assert!(bad.check_state().unwrap_err().contains("free node"));
+        // Statistics that are not numbers.
+        let mut bad = t.clone();
+        bad.nodes[3].stats.s = f64::NAN;
+        assert!(bad.check_state().unwrap_err().contains("node 3: stats: s"));
+
+        let mut o = NominalRegObserver::default();
+        for v in [2.0, 0.0, 1.0] {
+            o.update(v, v * 2.0, 1.0);
+        }
+        o.check().unwrap();
+        let mut bad = o.clone();
+        bad.values[0] = f64::INFINITY;
+        assert!(bad.check().unwrap_err().contains("values[0]"));
+        let mut bad = o.clone();
+        bad.stats.pop();
+        assert!(
+            bad.check()
+                .unwrap_err()
+                .contains("2 variances for 3 values")
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! densities naive Bayes leaves predict with.
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{StateResult, all_finite, all_nonneg, ensure, finite, nonneg, within};
 
 use crate::criterion::SplitCriterion;
 use crate::stats::{ClassDist, Gaussian, HALF_LOG_TAU};
@@ -16,6 +17,36 @@ pub(crate) enum Test {
     Eq(f64),
     /// Nominal, one child per value (in this order; values met later get children appended).
     Multi(Vec<f64>),
+}
+
+impl Test {
+    /// A loaded test's check against its branch's `n_children`: a binary test has two
+    /// children, a multiway test one per value (at least one); thresholds and values finite.
+    pub(crate) fn check(&self, n_children: usize) -> StateResult {
+        match self {
+            Test::Le(t) => {
+                finite("test: threshold", *t)?;
+                ensure(n_children == 2, || {
+                    format!("a binary test with {n_children} children")
+                })
+            }
+            Test::Eq(v) => {
+                finite("test: value", *v)?;
+                ensure(n_children == 2, || {
+                    format!("a binary test with {n_children} children")
+                })
+            }
+            Test::Multi(values) => {
+                all_finite("test: values", values)?;
+                ensure(!values.is_empty() && values.len() == n_children, || {
+                    format!(
+                        "a multiway test of {} values with {n_children} children",
+                        values.len()
+                    )
+                })
+            }
+        }
+    }
 }
 
 /// A split candidate: its merit, its feature and test (none for the null split, which keeps
@@ -143,7 +174,9 @@ impl GaussTable {
         let m = self.m();
         self.n += w;
         let n = self.n;
-        let r = w / n;
+        // A row of weight 0 moves no estimate; at a class's first row (no weight yet) the
+        // share would be 0 / 0, whose NaN would stay in the means for good.
+        let r = if n > 0.0 { w / n } else { 0.0 };
         let x = &x[..m];
         let (mean, rest) = self.v.split_at_mut(m);
         let (m2, rest) = rest.split_at_mut(m);
@@ -264,6 +297,43 @@ impl GaussTable {
     pub(crate) fn bytes(&self) -> usize {
         std::mem::size_of::<Self>() + self.v.capacity() * 8
     }
+
+    /// A loaded table's check for a leaf watching `m` numeric features: five blocks of `m`
+    /// values; the weight finite and not negative; each column's mean and second moment
+    /// finite, its range unset (`+inf`, `-inf`) or finite and ordered, its naive Bayes
+    /// term finite and not positive; the vote's constant not NaN nor `+inf` (a class of
+    /// weight 0 has `-inf`).
+    pub(crate) fn check(&self, m: usize) -> StateResult {
+        ensure(self.v.len() == COLS * m, || {
+            format!(
+                "{} values where {m} numeric features take {}",
+                self.v.len(),
+                COLS * m
+            )
+        })?;
+        nonneg("weight", self.n)?;
+        let column = |j: usize| -> StateResult {
+            let at = |block: usize| self.v[block * m + j];
+            finite("mean", at(MEAN))?;
+            finite("second moment", at(M2))?;
+            let (lo, hi) = (at(MIN), at(MAX));
+            ensure(
+                (lo == f64::INFINITY && hi == f64::NEG_INFINITY)
+                    || (lo.is_finite() && hi.is_finite() && lo <= hi),
+                || format!("range [{lo}, {hi}] is neither unset nor finite and ordered"),
+            )?;
+            let c = at(NEG_HALF_INV_VAR);
+            ensure(c.is_finite() && c <= 0.0, || {
+                format!("naive Bayes term {c} is not finite and at most 0")
+            })
+        };
+        for j in 0..m {
+            within(format_args!("column {j}"), column(j))?;
+        }
+        ensure(!self.bias.is_nan() && self.bias != f64::INFINITY, || {
+            format!("bias: {} is NaN or +inf", self.bias)
+        })
+    }
 }
 
 /// The best split of numeric column `col` (feature `feature`) over the classes' tables (by
@@ -353,6 +423,28 @@ impl NominalObserver {
         std::mem::size_of::<Self>()
             + self.values.capacity() * 8
             + self.per_value.iter().map(ClassDist::bytes).sum::<usize>()
+    }
+
+    /// A loaded observer's check: the values finite, sorted and distinct (they are binary
+    /// searched), one class distribution per value, each consistent for `n_classes`.
+    pub(crate) fn check(&self, n_classes: usize) -> StateResult {
+        all_finite("values", &self.values)?;
+        for (k, w) in self.values.windows(2).enumerate() {
+            ensure(w[0].total_cmp(&w[1]).is_lt(), || {
+                format!("values: not increasing at positions {k} and {}", k + 1)
+            })?;
+        }
+        ensure(self.per_value.len() == self.values.len(), || {
+            format!(
+                "{} class distributions for {} values",
+                self.per_value.len(),
+                self.values.len()
+            )
+        })?;
+        for (k, d) in self.per_value.iter().enumerate() {
+            within(format_args!("value {k}"), d.check(n_classes))?;
+        }
+        Ok(())
     }
 
     /// `p(value | class)`: the class's weight at `x` over its weight at every value.
@@ -513,6 +605,50 @@ impl ExhaustiveObserver {
                 .sum::<usize>()
     }
 
+    /// A loaded observer's check: at most `n_classes` classes (the width of every node's
+    /// counts); the nodes a binary search tree from node 0, every child index in range and
+    /// every node reached once (the walks descend until a missing child); every value
+    /// finite and every count finite and not negative, two per class at most.
+    pub(crate) fn check(&self, n_classes: usize) -> StateResult {
+        ensure(self.k <= n_classes, || {
+            format!("k: {} classes where the tree has {n_classes}", self.k)
+        })?;
+        let len = self.nodes.len();
+        let node = |n: &ExhaustiveNode| -> StateResult {
+            finite("value", n.cut)?;
+            ensure(n.counts.len() <= 2 * self.k, || {
+                format!("{} counts for {} classes", n.counts.len(), self.k)
+            })?;
+            all_nonneg("counts", &n.counts)?;
+            for c in [n.left, n.right] {
+                ensure(c == NONE || c < len, || {
+                    format!("child {c} out of range (0..{len})")
+                })?;
+            }
+            Ok(())
+        };
+        for (i, n) in self.nodes.iter().enumerate() {
+            within(format_args!("node {i}"), node(n))?;
+        }
+        if len == 0 {
+            return Ok(());
+        }
+        let mut seen = vec![false; len];
+        let mut stack = vec![0usize];
+        let mut reached = 0;
+        while let Some(i) = stack.pop() {
+            ensure(!std::mem::replace(&mut seen[i], true), || {
+                format!("node {i}: reached twice (a cycle or a shared node)")
+            })?;
+            reached += 1;
+            let n = &self.nodes[i];
+            stack.extend([n.left, n.right].into_iter().filter(|&c| c != NONE));
+        }
+        ensure(reached == len, || {
+            format!("{len} nodes, {reached} reachable from node 0")
+        })
+    }
+
     /// The best split of the feature: each value seen as the threshold `x <= value`, the
     /// first best in [`candidates`](Self::candidates) order kept.
     pub(crate) fn best_split(&self, feature: usize, eval: &Evaluation<'_>) -> Suggestion {
@@ -664,6 +800,37 @@ impl Histogram {
         }
     }
 
+    /// A loaded histogram's check: at most `max_bins` bins, each with finite edges in order
+    /// and a count of at least 1, the bins sorted and disjoint (values are placed by binary
+    /// search), and the number counted the sum of their counts.
+    fn check(&self, max_bins: usize) -> StateResult {
+        ensure(self.bins.len() <= max_bins, || {
+            format!("{} bins, more than {max_bins}", self.bins.len())
+        })?;
+        let mut sum = 0u64;
+        let bin = |b: &Bin| -> StateResult {
+            ensure(
+                b.left.is_finite() && b.right.is_finite() && b.left <= b.right,
+                || format!("edges [{}, {}] are not finite and ordered", b.left, b.right),
+            )?;
+            ensure(b.count >= 1, || "an empty bin".into())
+        };
+        for (j, b) in self.bins.iter().enumerate() {
+            within(format_args!("bin {j}"), bin(b))?;
+            sum = sum
+                .checked_add(b.count)
+                .ok_or_else(|| format!("bin {j}: the counts overflow"))?;
+        }
+        for (j, w) in self.bins.windows(2).enumerate() {
+            ensure(w[0].right < w[1].left, || {
+                format!("bins {j} and {}: not sorted and disjoint", j + 1)
+            })?;
+        }
+        ensure(self.n == sum, || {
+            format!("n: {} values counted, the bins hold {sum}", self.n)
+        })
+    }
+
     /// The distribution function at `x`, from the bins from `cursor.0` on (`cursor`: the
     /// first bin whose right edge is above the previous `x`, and the count before it; `x`
     /// must not decrease from call to call).
@@ -712,6 +879,26 @@ impl HistogramObserver {
             max_bins,
             hists: Vec::new(),
         }
+    }
+
+    /// A loaded observer's check: room for at least one bin, at most one histogram per class
+    /// of the tree (`n_classes`), each consistent.
+    pub(crate) fn check(&self, n_classes: usize) -> StateResult {
+        ensure(self.max_bins >= 1, || {
+            "max_bins: 0 is not at least 1".into()
+        })?;
+        ensure(self.hists.len() <= n_classes, || {
+            format!(
+                "histograms for {} classes where the tree has {n_classes}",
+                self.hists.len()
+            )
+        })?;
+        for (c, h) in self.hists.iter().enumerate() {
+            if let Some(h) = h {
+                within(format_args!("class {c}"), h.check(self.max_bins))?;
+            }
+        }
+        Ok(())
     }
 
     /// Counts value `x` of class `class` `floor(w)` times (River's rule).
@@ -917,5 +1104,90 @@ mod tests {
         assert_eq!(h.density(-1.0), -2.0 / 3.0);
         // Beyond them: the last.
         assert_eq!(h.density(7.0), 1.0 / 3.0);
+    }
+
+    #[test]
+    fn a_zero_weight_first_row_leaves_the_gaussian_table_finite() {
+        let mut t = GaussTable::new(2);
+        t.update(0.0, true, &[1.0, 2.0], 0.0);
+        t.update(1.0, true, &[1.5, 3.0], 1.0);
+        assert!(t.v.iter().all(|v| !v.is_nan()), "{:?}", t.v);
+        assert_eq!(t.gaussian(0).variance(), 0.0);
+        assert_eq!(t.range(1), (2.0, 3.0));
+    }
+
+    #[test]
+    fn corrupted_observers_are_refused_naming_the_part() {
+        let mut o = ExhaustiveObserver::default();
+        for (i, x) in [5.0, 3.0, 4.0, 6.0, 7.0, 1.0].into_iter().enumerate() {
+            o.update(x, i % 2, 1.0);
+        }
+        o.check(2).unwrap();
+        assert!(
+            o.check(1)
+                .unwrap_err()
+                .contains("k: 2 classes where the tree has 1")
+        );
+        // A child link back to the root: an update would loop.
+        let mut bad = o.clone();
+        bad.nodes[3].right = 0;
+        assert!(bad.check(2).unwrap_err().contains("node 0: reached twice"));
+        let mut bad = o.clone();
+        bad.nodes[1].left = 6;
+        assert!(
+            bad.check(2)
+                .unwrap_err()
+                .contains("node 1: child 6 out of range (0..6)")
+        );
+        let mut bad = o.clone();
+        bad.nodes[2].counts = vec![1.0; 5];
+        assert!(
+            bad.check(2)
+                .unwrap_err()
+                .contains("node 2: 5 counts for 2 classes")
+        );
+
+        let mut h = HistogramObserver::new(3);
+        for x in [0.0, 10.0, 11.0, 30.0, 2.0] {
+            h.update(x, 1, 1.0);
+        }
+        h.check(2).unwrap();
+        let mut bad = h.clone();
+        bad.hists[1].as_mut().unwrap().bins.swap(0, 1);
+        assert!(
+            bad.check(2)
+                .unwrap_err()
+                .contains("class 1: bins 0 and 1: not sorted and disjoint")
+        );
+        let mut bad = h.clone();
+        bad.hists[1].as_mut().unwrap().n += 1;
+        assert!(bad.check(2).unwrap_err().contains("class 1: n: 6"));
+        let mut bad = h.clone();
+        bad.max_bins = 2;
+        assert!(bad.check(2).unwrap_err().contains("3 bins, more than 2"));
+
+        let mut n = NominalObserver::default();
+        for (x, c) in [(2.0, 0), (0.0, 1), (1.0, 0)] {
+            n.update(x, c, 1.0);
+        }
+        n.check(2).unwrap();
+        let mut bad = n.clone();
+        bad.values.swap(0, 2);
+        assert!(bad.check(2).unwrap_err().contains("values: not increasing"));
+        let mut bad = n.clone();
+        bad.per_value.pop();
+        assert!(
+            bad.check(2)
+                .unwrap_err()
+                .contains("2 class distributions for 3 values")
+        );
+
+        let t = GaussTable::new(3);
+        t.check(3).unwrap();
+        assert!(
+            t.check(2)
+                .unwrap_err()
+                .contains("15 values where 2 numeric features")
+        );
     }
 }

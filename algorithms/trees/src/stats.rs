@@ -3,6 +3,9 @@
 //! target variances of the regression trees.
 
 use serde::{Deserialize, Serialize};
+use tidewater_core::check::{
+    CheckState, StateResult, all_nonneg, ensure, finite, nonneg, same_len,
+};
 
 /// Weights per class, indexed by the tree's class id (ids in the order classes were first
 /// seen), with presence: a class can be present with weight 0 (a split's share of it was
@@ -111,6 +114,31 @@ impl ClassDist {
     }
 }
 
+impl ClassDist {
+    /// A loaded distribution's check: presence and weights as long as each other and at most
+    /// one per class of the tree (`n_classes`), every weight finite and not negative, an
+    /// absent class's 0, and the total their sum (what [`add`](Self::add) keeps).
+    pub(crate) fn check(&self, n_classes: usize) -> StateResult {
+        same_len("presence", self.present.len(), self.w.len())?;
+        ensure(self.w.len() <= n_classes, || {
+            format!(
+                "weights for {} classes where the tree has {n_classes}",
+                self.w.len()
+            )
+        })?;
+        all_nonneg("weights", &self.w)?;
+        for (id, (&w, &p)) in self.w.iter().zip(&self.present).enumerate() {
+            ensure(p || w == 0.0, || {
+                format!("weights[{id}]: {w} for an absent class")
+            })?;
+        }
+        let sum: f64 = self.w.iter().sum();
+        ensure(self.total == sum, || {
+            format!("total: {} where the weights sum to {sum}", self.total)
+        })
+    }
+}
+
 /// A running normal estimate of a weighted stream of values: Welford's mean and centred
 /// second moment (River's `proba.Gaussian`, a variance with `ddof = 1`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -199,6 +227,16 @@ pub(crate) struct Var {
     pub(crate) mean: f64,
     /// The centred second moment (River's `_S`).
     pub(crate) s: f64,
+}
+
+impl CheckState for Var {
+    /// A weight finite and not negative, a finite mean and second moment (the moment is not
+    /// checked for sign: removals subtract, and rounding can leave it a little below 0).
+    fn check_state(&self) -> StateResult {
+        nonneg("n", self.n)?;
+        finite("mean", self.mean)?;
+        finite("s", self.s)
+    }
 }
 
 impl Var {
@@ -321,5 +359,40 @@ mod tests {
         let mut pure = ClassDist::default();
         pure.add(1, 5.0);
         assert!(pure.is_pure());
+    }
+
+    #[test]
+    fn corrupted_class_weights_are_refused_naming_the_part() {
+        let mut d = ClassDist::default();
+        d.add(2, 3.0);
+        d.add(0, 1.0);
+        d.check(3).unwrap();
+        assert!(
+            d.check(2)
+                .unwrap_err()
+                .contains("weights for 3 classes where the tree has 2")
+        );
+        let mut bad = d.clone();
+        bad.w[1] = 2.0;
+        assert!(
+            bad.check(3)
+                .unwrap_err()
+                .contains("weights[1]: 2 for an absent class")
+        );
+        let mut bad = d.clone();
+        bad.total = 5.0;
+        assert!(
+            bad.check(3)
+                .unwrap_err()
+                .contains("total: 5 where the weights sum to 4")
+        );
+        let mut bad = d.clone();
+        bad.present.pop();
+        assert!(bad.check(3).unwrap_err().contains("presence"));
+        let mut v = Var::default();
+        v.update(1.0, 2.0);
+        v.check_state().unwrap();
+        v.n = -1.0;
+        assert!(v.check_state().unwrap_err().contains("n: -1"));
     }
 }

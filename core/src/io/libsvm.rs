@@ -98,6 +98,18 @@ impl LibSvmParser {
         self.general(name, line, utf8(name, line, text)?, record)
     }
 
+    /// The token-by-token path alone, for any line: the reference the byte-level path is
+    /// held to (by proptests and the fuzz targets), slower but simpler.
+    pub fn parse_line_reference(
+        &mut self,
+        name: &str,
+        line: u64,
+        text: &[u8],
+        record: &mut SparseRecord,
+    ) -> Result<bool> {
+        self.general(name, line, utf8(name, line, text)?, record)
+    }
+
     /// `label index:value ...` with 1-based all-digit indices that fit a `u32`; `None` for
     /// anything else (comments, `qid:`, malformed tokens).
     #[inline(never)]

@@ -211,6 +211,18 @@ impl VwParser {
         self.general(name, line, utf8(name, line, text)?, record)
     }
 
+    /// The token-by-token path alone, for any line: the reference the byte-level path is
+    /// held to (by proptests and the fuzz targets), slower but simpler.
+    pub fn parse_line_reference(
+        &mut self,
+        name: &str,
+        line: u64,
+        text: &[u8],
+        record: &mut SparseRecord,
+    ) -> Result<bool> {
+        self.general(name, line, utf8(name, line, text)?, record)
+    }
+
     /// `label |ns feature[:value] ...` with a plain label, namespaces without scale and
     /// all-digit or hashed names; `None` for anything else. Not inlined into the reading
     /// loop, so its scanning state stays in registers.
