@@ -46,6 +46,8 @@ impl fmt::Display for Value {
                 }
                 f.write_str("]")
             }
+            // `name()`, not `name`: a bare name reads back as text.
+            Value::Spec(s) if s.params.is_empty() => write!(f, "{}()", s.name),
             Value::Spec(s) => write!(f, "{s}"),
         }
     }
@@ -312,6 +314,14 @@ impl Parser<'_> {
                                 c.is_ascii_digit() || matches!(c, '-' | '+' | '.')
                             }) =>
                         {
+                            if !v.is_finite() {
+                                // `1e400`: no parameter takes an infinity, and it would print
+                                // as `inf`, which reads back as text.
+                                self.pos = start;
+                                return Err(self.error(format!(
+                                    "number `{word}` is out of range (beyond ±1.8e308)"
+                                )));
+                            }
                             Value::Num(v)
                         }
                         _ => Value::Text(word.to_owned()),
