@@ -204,7 +204,13 @@ impl VwParser {
         text: &[u8],
         record: &mut SparseRecord,
     ) -> Result<bool> {
-        let label = self.fast_path(text);
+        // The fast path hashes names as bytes: a line that is not UTF-8 goes to the general
+        // path, which refuses it (found by the `vw` fuzz target).
+        let label = if text.is_ascii() || std::str::from_utf8(text).is_ok() {
+            self.fast_path(text)
+        } else {
+            None
+        };
         if take_fast(label, &mut self.fast, line, record)? {
             return Ok(true);
         }
