@@ -151,6 +151,9 @@ pub struct CsvReader<R: Read> {
     row: Vec<u8>,
     /// `csv-core`'s field ends while decoding a quoted row.
     ends: Vec<usize>,
+    /// `csv-core`'s parser, built at the first quoted row (building its DFA costs more than
+    /// decoding a row) and reset for each.
+    quoted: Option<Box<csv_core::Reader>>,
     /// The first data row was read (to decide the kinds) and is not yet returned.
     pending: bool,
     /// The 1-based line where the current row starts.
@@ -181,6 +184,7 @@ impl<R: Read> CsvReader<R> {
             fields: Vec::new(),
             row: Vec::new(),
             ends: Vec::new(),
+            quoted: None,
             pending: false,
             line: 0,
         };
@@ -379,7 +383,10 @@ impl<R: Read> CsvReader<R> {
     /// Decodes a row holding quotes with `csv-core`, reading the lines a quoted field spans.
     fn decode_quoted(&mut self, mut input: Vec<u8>) -> Result<()> {
         use csv_core::ReadRecordResult as R;
-        let mut reader = csv_core::Reader::new();
+        let reader = self
+            .quoted
+            .get_or_insert_with(|| Box::new(csv_core::Reader::new()));
+        reader.reset();
         let (mut pos, mut out, mut nends) = (0, 0, 0);
         self.row.resize(input.len().max(64), 0);
         self.ends.resize(16, 0);
@@ -602,18 +609,29 @@ pub struct NumberColumn<R> {
     end: usize,
     eof: bool,
     header: String,
+    /// A value was read (a file with a header and no value is not plain: the general
+    /// reader refuses it, naming the problem).
+    any: bool,
 }
 
 impl<R: Read> NumberColumn<R> {
-    /// Reads the header; [`NotPlain`] when it is not one plain column name.
+    /// Reads the header; [`NotPlain`] when it is not one plain column name. Reads in blocks
+    /// of 1 MiB.
     pub fn new(reader: R) -> std::result::Result<Self, NotPlain> {
+        Self::with_block(reader, 1 << 20)
+    }
+
+    /// [`new`](Self::new) with blocks of `block` bytes (at least 2); a line longer than a
+    /// block is [`NotPlain`]. Small blocks exercise the refill paths (the fuzz target's).
+    pub fn with_block(reader: R, block: usize) -> std::result::Result<Self, NotPlain> {
         let mut this = NumberColumn {
             reader,
-            buf: vec![0; 1 << 20],
+            buf: vec![0; block.max(2)],
             pos: 0,
             end: 0,
             eof: false,
             header: String::new(),
+            any: false,
         };
         let line = this.next_line()?.ok_or(NotPlain)?;
         let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
@@ -679,6 +697,11 @@ impl<R: Read> NumberColumn<R> {
             let field = trim_field(line).map_err(|_| NotPlain)?;
             out.push(super::bytes::parse_finite(field).ok_or(NotPlain)?);
             n += 1;
+        }
+        if n > 0 {
+            self.any = true;
+        } else if !self.any {
+            return Err(NotPlain);
         }
         Ok(n)
     }
