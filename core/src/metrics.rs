@@ -17,7 +17,9 @@
 //!   predicted) seen before it, with `k` at least 2: `1/2` when none or one was seen.
 //! * `roc_auc`: the exact area under the ROC curve (ties count one half, as with average
 //!   ranks), defined only while exactly two classes have been seen among the true labels. See
-//!   [`ClassificationMetrics`] for the score of each row.
+//!   [`ClassificationMetrics`] for the score of each row. Exact for the first
+//!   [`EXACT_AUC_ROWS`] scored rows (4,194,304); a longer stream's scores are binned
+//!   ([`AUC_BINS`] bins), so memory stays bounded whatever the length.
 //! * `mae`, `rmse`, `r2`: mean absolute error, root mean squared error, and
 //!   `1 - SSE / SST` with `SST` the total sum of squares around the mean of the true values.
 //!
@@ -151,6 +153,138 @@ fn roc_auc(pairs: &mut [(f64, bool)]) -> Option<f64> {
     Some((rank_sum - p * (p + 1.0) / 2.0) / (p * n))
 }
 
+/// Scored rows the ROC AUC keeps exactly (16 bytes each, 64 MiB at most); past them, the
+/// scores are binned (see [`AUC_BINS`]) so that a stream of any length holds bounded memory.
+pub const EXACT_AUC_ROWS: usize = 1 << 22;
+
+/// Equal-width bins of the positive class's probability over `[0, 1]` once the ROC AUC
+/// stops keeping scores exactly: pairs in one bin count one half, as tied scores do, so the
+/// area is exact up to the pairs that share a bin (River's default uses 10 thresholds).
+pub const AUC_BINS: usize = 1 << 16;
+
+/// The bin of a probability (a NaN in the first).
+fn auc_bin(p: f64) -> usize {
+    if p >= 1.0 {
+        AUC_BINS - 1
+    } else if p > 0.0 {
+        ((p * AUC_BINS as f64) as usize).min(AUC_BINS - 1)
+    } else {
+        0
+    }
+}
+
+fn zero_bins() -> Box<[u64]> {
+    vec![0; AUC_BINS].into_boxed_slice()
+}
+
+/// The binary ROC AUC's scored rows: exactly, then binned.
+#[derive(Clone, Debug)]
+enum Scores {
+    /// `(P(positive), y is positive)` per row.
+    Exact(Vec<(f64, bool)>),
+    /// Rows per bin of `P(positive)`, positives and negatives.
+    Binned { pos: Box<[u64]>, neg: Box<[u64]> },
+}
+
+impl Scores {
+    fn push(&mut self, score: f64, positive: bool) {
+        if let Scores::Exact(v) = self
+            && v.len() >= EXACT_AUC_ROWS
+        {
+            let (mut pos, mut neg) = (zero_bins(), zero_bins());
+            for &(p, y) in v.iter() {
+                let bins = if y { &mut pos } else { &mut neg };
+                bins[auc_bin(p)] += 1;
+            }
+            *self = Scores::Binned { pos, neg };
+        }
+        match self {
+            Scores::Exact(v) => v.push((score, positive)),
+            Scores::Binned { pos, neg } => {
+                let bins = if positive { pos } else { neg };
+                bins[auc_bin(score)] += 1;
+            }
+        }
+    }
+
+    fn auc(&self) -> Option<f64> {
+        match self {
+            Scores::Exact(v) => roc_auc(&mut v.clone()),
+            Scores::Binned { pos, neg } => {
+                let (p, n): (u64, u64) = (pos.iter().sum(), neg.iter().sum());
+                if p == 0 || n == 0 {
+                    return None;
+                }
+                // Each positive beats the negatives of the bins below and half of its own.
+                let (mut below, mut wins) = (0u64, 0.0f64);
+                for (&bp, &bn) in pos.iter().zip(neg.iter()) {
+                    wins += bp as f64 * (below as f64 + bn as f64 / 2.0);
+                    below += bn;
+                }
+                Some(wins / (p as f64 * n as f64))
+            }
+        }
+    }
+}
+
+/// The rows scored while one true class has been seen: exactly `(P(first), P(any other))`,
+/// then binned (both probabilities), until the second class decides which one is the score.
+#[derive(Clone, Debug)]
+enum Pending {
+    Exact(Vec<(f64, f64)>),
+    Binned {
+        first: Box<[u64]>,
+        other: Box<[u64]>,
+    },
+}
+
+impl Pending {
+    fn push(&mut self, a: f64, b: f64) {
+        if let Pending::Exact(v) = self
+            && v.len() >= EXACT_AUC_ROWS
+        {
+            let (mut first, mut other) = (zero_bins(), zero_bins());
+            for &(a, b) in v.iter() {
+                first[auc_bin(a)] += 1;
+                other[auc_bin(b)] += 1;
+            }
+            *self = Pending::Binned { first, other };
+        }
+        match self {
+            Pending::Exact(v) => v.push((a, b)),
+            Pending::Binned { first, other } => {
+                first[auc_bin(a)] += 1;
+                other[auc_bin(b)] += 1;
+            }
+        }
+    }
+
+    /// The pending rows as scores, all of the first class: scored by `P(first)` when the
+    /// first class is the positive one, else by `P(any other)`.
+    fn resolve(&self, first_is_pos: bool) -> Scores {
+        match self {
+            Pending::Exact(v) => Scores::Exact(
+                v.iter()
+                    .map(|&(a, b)| (if first_is_pos { a } else { b }, first_is_pos))
+                    .collect(),
+            ),
+            Pending::Binned { first, other } => {
+                if first_is_pos {
+                    Scores::Binned {
+                        pos: first.clone(),
+                        neg: zero_bins(),
+                    }
+                } else {
+                    Scores::Binned {
+                        pos: zero_bins(),
+                        neg: other.clone(),
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The state of the binary ROC AUC, driven by the distinct true labels seen so far.
 #[derive(Clone, Debug)]
 enum Roc {
@@ -158,16 +292,9 @@ enum Roc {
     Empty,
     /// One true class so far. Each row keeps `(P(first), P(any other class))`; once the second
     /// class arrives the one that matches the positive class becomes the row's score.
-    One {
-        first: u32,
-        pending: Vec<(f64, f64)>,
-    },
+    One { first: u32, pending: Pending },
     /// Exactly two true classes: each row's `(P(positive), y is positive)`.
-    Two {
-        pos: u32,
-        neg: u32,
-        scores: Vec<(f64, bool)>,
-    },
+    Two { pos: u32, neg: u32, scores: Scores },
     /// Three or more true classes: ROC AUC is undefined from now on.
     Many,
 }
@@ -432,12 +559,14 @@ impl ClassificationMetrics {
         };
         match &mut self.roc {
             Roc::Empty => {
+                let mut pending = Pending::Exact(Vec::new());
+                pending.push(s.roc, s.roc_other);
                 self.roc = Roc::One {
                     first: y_id,
-                    pending: vec![(s.roc, s.roc_other)],
+                    pending,
                 };
             }
-            Roc::One { first, pending } if *first == y_id => pending.push((s.roc, s.roc_other)),
+            Roc::One { first, pending } if *first == y_id => pending.push(s.roc, s.roc_other),
             Roc::One { first, pending } => {
                 let first = *first;
                 let first_is_pos = self.labels[first as usize] > *y;
@@ -447,9 +576,8 @@ impl ClassificationMetrics {
                     (y_id, first)
                 };
                 let pick = |(a, b): (f64, f64)| if first_is_pos { a } else { b };
-                let mut scores: Vec<(f64, bool)> =
-                    pending.iter().map(|&ab| (pick(ab), first_is_pos)).collect();
-                scores.push((s.roc, !first_is_pos));
+                let mut scores = pending.resolve(first_is_pos);
+                scores.push(s.roc, !first_is_pos);
                 // Every row in the window so far has the first class as its label.
                 for r in self.ring.items_mut() {
                     r.roc = pick((r.roc, r.roc_other));
@@ -459,7 +587,7 @@ impl ClassificationMetrics {
             }
             Roc::Two { pos, neg, scores } => {
                 if y_id == *pos || y_id == *neg {
-                    scores.push((s.roc, y_id == *pos));
+                    scores.push(s.roc, y_id == *pos);
                 } else {
                     self.roc = Roc::Many;
                 }
@@ -493,7 +621,7 @@ impl ClassificationMetrics {
         let f1 = self.counts.f1(positive);
         let ll = cumulative.then(|| self.loss_sum / n);
         let auc = match &self.roc {
-            Roc::Two { scores, .. } => roc_auc(&mut scores.clone()),
+            Roc::Two { scores, .. } => scores.auc(),
             _ => None,
         };
 
@@ -1203,6 +1331,34 @@ mod tests {
         m.update(&num(2), None, None);
         assert_eq!(get(&m.values(), "roc_auc"), None);
         assert_eq!(get(&m.values(), "rolling_roc_auc"), None);
+    }
+
+    #[test]
+    fn roc_auc_past_the_exact_rows_is_binned_bounded_and_close() {
+        let n = EXACT_AUC_ROWS + 1000;
+        let mut scores = Scores::Exact(Vec::new());
+        let mut pairs = Vec::with_capacity(n);
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..n {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let p = (x >> 11) as f64 / (1u64 << 53) as f64;
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let y = ((x >> 11) as f64 / (1u64 << 53) as f64) < p;
+            scores.push(p, y);
+            pairs.push((p, y));
+        }
+        assert!(
+            matches!(scores, Scores::Binned { .. }),
+            "still keeping every score"
+        );
+        let exact = roc_auc(&mut pairs).unwrap();
+        let binned = scores.auc().unwrap();
+        assert!((exact - binned).abs() < 1e-4, "{exact} against {binned}");
+        assert!((exact - 5.0 / 6.0).abs() < 1e-3, "{exact}");
     }
 
     #[test]
