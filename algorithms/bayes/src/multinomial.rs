@@ -204,7 +204,9 @@ impl LogProbs {
         f: impl FnOnce(&Tables) -> Result<R>,
     ) -> Result<R> {
         let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if t.rows.len() != k * d || t.stale.len() != k {
+        // Sized by every table: with no features `rows` is empty whatever `k` (found by the
+        // checkpoint fuzz target: a model of zero features indexed an empty `sums`).
+        if t.rows.len() != k * d || t.stale.len() != k || t.sums.len() != k {
             t.rows.clear();
             t.rows.resize(k * d, 0.0);
             t.sums.clear();
