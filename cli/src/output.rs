@@ -90,6 +90,17 @@ struct Every {
     last: std::cell::Cell<(usize, std::time::Instant)>,
 }
 
+/// The CPU time this process has used, user and system, all threads, in seconds (from
+/// `/proc/self/stat`, whose clock ticks are 1/100 s on Linux), where the system tells.
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces, inside parentheses).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
 /// The resident memory of this process in bytes (`VmRSS` of `/proc/self/status`), where the
 /// system tells.
 pub fn resident_bytes() -> Option<u64> {
@@ -135,9 +146,10 @@ impl Progress {
         }
     }
 
-    /// Also writes `{"rows", "seconds", "rows_per_sec", "rss_bytes"}` as one JSON line on
-    /// stderr every `n` rows (`rows_per_sec` over the last `n` rows; `rss_bytes` the
-    /// resident memory, `null` where the system does not tell). The bar, if any, is hidden:
+    /// Also writes `{"rows", "seconds", "rows_per_sec", "cpu_seconds", "rss_bytes"}` as one
+    /// JSON line on stderr every `n` rows (`rows_per_sec` over the last `n` rows;
+    /// `cpu_seconds` the process's CPU time so far and `rss_bytes` its resident memory,
+    /// `null` where the system does not tell). The bar, if any, is hidden:
     /// the lines are the display.
     pub fn print_every(mut self, n: Option<usize>) -> Self {
         if let Some(n) = n {
@@ -167,6 +179,7 @@ impl Progress {
                 "rows": rows,
                 "seconds": now.duration_since(e.start).as_secs_f64(),
                 "rows_per_sec": if dt > 0.0 { (rows - r0) as f64 / dt } else { 0.0 },
+                "cpu_seconds": cpu_seconds(),
                 "rss_bytes": resident_bytes(),
             });
             eprintln!("{line}");

@@ -56,9 +56,7 @@ pub fn csv(data: &[u8]) {
             );
         }
     }
-    for targets in [TargetSpec::Last, TargetSpec::None] {
-        let _ = read_csv_dataset(data, "fuzz.csv", targets);
-    }
+    let _ = read_csv_dataset(data, "fuzz.csv", TargetSpec::Last);
     number(data);
 }
 
@@ -156,9 +154,11 @@ pub fn libsvm(data: &[u8]) {
     drain(|r| reader.next_record(r));
 }
 
-/// The VW parser and reader at two hash widths (see [`sparse`]).
+/// The VW parser and reader (see [`sparse`]), at 18 hash bits or, when the input's length
+/// is odd, at 4 (collisions, sums of repeated indices).
 pub fn vw(data: &[u8]) {
-    for bits in [18, 4] {
+    {
+        let bits = if data.len() % 2 == 1 { 4 } else { 18 };
         let (mut p, mut q) = (VwParser::new(bits).unwrap(), VwParser::new(bits).unwrap());
         sparse(
             data,
