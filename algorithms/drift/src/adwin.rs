@@ -509,6 +509,15 @@ impl Adwin {
 
     /// Removes the oldest bucket of the window (the first of its last row).
     fn delete_oldest(&mut self) {
+        // With one bucket a row (`max_buckets` 1) merging empties rows below the top, so the
+        // last row left after a deletion can be empty: the oldest bucket is in the highest
+        // row that holds one.
+        while self.rows > 1 && self.counts[self.rows - 1] == 0 {
+            self.rows -= 1;
+        }
+        if self.counts[self.rows - 1] == 0 {
+            return;
+        }
         let last = self.rows - 1;
         let n = pow2(last);
         let s = self.slot(last, 0);
@@ -520,7 +529,7 @@ impl Adwin {
         let inc = v + n * self.width * (mu - mu_window) * (mu - mu_window) / (n + self.width);
         self.variance -= inc;
         self.remove_oldest(last, 1);
-        if self.counts[last] == 0 && self.rows > 1 {
+        while self.rows > 1 && self.counts[self.rows - 1] == 0 {
             self.rows -= 1;
         }
     }
@@ -991,6 +1000,31 @@ impl crate::DriftDetector for Adwin {
 mod tests {
     use super::*;
     use crate::DriftDetector;
+
+    #[test]
+    fn one_bucket_per_row_and_short_windows_do_not_panic() {
+        // max_buckets 1 empties rows below the last as buckets merge upward (found while
+        // writing the state checks: delete_oldest took an empty last row).
+        for (mb, mwl, clock) in [(1, 1, 1), (1, 2, 4), (2, 1, 1), (1, 5, 32)] {
+            let mut d = AdwinParams {
+                max_buckets: mb,
+                min_window_length: mwl,
+                clock,
+                ..AdwinParams::default()
+            }
+            .build()
+            .unwrap();
+            let mut x = 0x2545_f491_4f6c_dd1du64;
+            for i in 0..20_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let v = if i < 10_000 { (x % 2) as f64 } else { (x % 5) as f64 };
+                d.update(v).unwrap();
+                tidewater_core::check::CheckState::check_state(&d).unwrap();
+            }
+        }
+    }
 
     #[test]
     fn pow2_is_exact() {
