@@ -345,7 +345,7 @@ impl ExtremelyFastDecisionTreeClassifier {
         let Node::Branch(b) = &self.tree.nodes[i] else {
             unreachable!("a branch")
         };
-        let (feature, depth) = (b.feature, b.depth);
+        let (feature, depth, n_children) = (b.feature, b.depth, b.children.len());
         let current = s.iter().find(|c| c.feature == Some(feature));
         let total = inner.stats.total();
         let bound = hoeffding_bound(p.split_criterion.range(&inner.stats), p.delta, total);
@@ -380,8 +380,11 @@ impl ExtremelyFastDecisionTreeClassifier {
         }
         let best = s.into_iter().next_back().expect("a best suggestion");
         let test = best.test.expect("a split's test");
-        if best_feature != feature {
-            // Another feature's split is better: a new subtree on it.
+        // A nominal feature's multiway test that has seen new values since has more children
+        // than the branch: its subtree is rebuilt as for another feature (keeping the old
+        // children under the wider test sent a new value past the end of them).
+        if best_feature != feature || best.children.len() != n_children {
+            // Another split is better: a new subtree on it.
             self.drop_subtree(i);
             let k = best.children.len();
             self.tree
@@ -567,9 +570,7 @@ mod tests {
         p.tree.delta = 0.05;
         p.min_samples_reevaluate = 20;
         let mut m = p.build().unwrap();
-        // Numeric features only: re-evaluating a multiway split on a nominal feature keeps
-        // the old children under a test with more values (a learning bug the check refuses:
-        // the next row with a new value would index past the children).
+        // Numeric features (nominal ones: `multiway_splits_on_nominal_features_survive_...`).
         for (i, (x, y)) in class_rows(3000).iter().enumerate() {
             m.learn_one(Row::Dense(x), y, None).unwrap();
             if i % 200 == 0 {
@@ -580,6 +581,32 @@ mod tests {
         m.check_state().unwrap();
         assert!(m.n_nodes() > 1, "the tree should have grown");
         m
+    }
+
+    #[test]
+    fn multiway_splits_on_nominal_features_survive_reevaluation() {
+        // Agrawal's elevel, car and zipcode as nominal features: their multiway tests gain
+        // values between re-evaluations (a new value once indexed past the children).
+        for function in [1, 2, 5] {
+            let mut p = ExtremelyFastDecisionTreeClassifierParams::default();
+            p.tree.grace_period = 30;
+            p.tree.delta = 0.05;
+            p.tree.nominal_attributes = Some(vec![3, 4, 5]);
+            p.min_samples_reevaluate = 20;
+            let mut m = p.build().unwrap();
+            let mut g = tidewater_datasets::synth::from_spec(&format!(
+                "agrawal(classification_function={function},seed=11)"
+            ))
+            .unwrap();
+            let mut x = vec![0.0; g.n_features()];
+            for i in 0..4000 {
+                let s = g.next_into(&mut x).unwrap();
+                let y = Label::Num(if i < 2000 { s.target } else { 1.0 - s.target });
+                m.learn_one(Row::Dense(&x), &y, None).unwrap();
+                m.predict_one(Row::Dense(&x)).unwrap();
+            }
+            m.check_state().unwrap();
+        }
     }
 
     #[test]
