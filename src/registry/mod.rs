@@ -741,10 +741,17 @@ impl CheckState for SavedModel {
                     format!("{n} features, more than the 2^{b} that {b} hash bits address")
                 })?;
             }
-        } else if self.model.record_stage().is_none()
-            && let Some(n) = self.model.n_features()
-        {
-            same_len("features", self.features.len(), n)?;
+        } else if self.model.record_stage().is_none() {
+            if let Some(n) = self.model.n_features() {
+                same_len("features", self.features.len(), n)?;
+            }
+            let most = self.features.len().max(1).saturating_mul(MAX_WIDENING);
+            if let Some(w) = self.model.stated_widths().into_iter().find(|&w| w > most) {
+                return Err(format!(
+                    "a stage states {w} features for a model of {} columns (at most {most})",
+                    self.features.len()
+                ));
+            }
         }
         Ok(())
     }
@@ -769,6 +776,36 @@ impl CheckState for AnyModel {
         Ok(())
     }
 }
+
+impl AnyModel {
+    /// Every width the model states: each transformer's input and output, and the final
+    /// stage's input (those it knows).
+    fn stated_widths(&self) -> Vec<usize> {
+        fn steps<M>(
+            p: &Pipeline<AnyTransformer, M, ColumnTransformer>,
+            last: Option<usize>,
+        ) -> Vec<usize> {
+            p.steps()
+                .iter()
+                .flat_map(|s| [s.n_features_in(), s.n_features_out()])
+                .chain([last])
+                .flatten()
+                .collect()
+        }
+        match self {
+            AnyModel::Classifier(p) => steps(p, p.model().n_features()),
+            AnyModel::Regressor(p) => steps(p, p.model().n_features()),
+            AnyModel::Transformer(p) => steps(p, p.model().n_features_out()),
+            AnyModel::Clusterer(p) => steps(p, p.model().n_features()),
+        }
+    }
+}
+
+/// How many times its input columns a model of columns may widen its rows (unions of
+/// transformers side by side): a larger stated width is refused on load, before a row of that
+/// width is allocated (found by the checkpoint fuzz target: a 959-byte file stating 2^24
+/// features made every prediction allocate gigabytes).
+pub const MAX_WIDENING: usize = 64;
 
 fn each_model_pipeline(m: &AnyModel) -> StateResult {
     match m {
