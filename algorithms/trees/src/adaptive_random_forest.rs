@@ -116,13 +116,40 @@ struct Slot {
     k: usize,
 }
 
-fn adwin(delta: Option<f64>) -> Option<Adwin> {
+/// An ADWIN of confidence `delta`, none without one (a forest's drift and warning
+/// detectors; the regressor's too).
+pub(crate) fn adwin(delta: Option<f64>) -> Option<Adwin> {
     delta.map(|d| {
         AdwinParams::default()
             .delta(d)
             .build()
             .expect("a checked delta")
     })
+}
+
+/// A forest member's drift and warning detectors: present exactly where their confidence
+/// is set, each consistent (the regressor's forest too).
+pub(crate) fn check_detectors(
+    detectors: [&Option<Adwin>; 2],
+    deltas: [Option<f64>; 2],
+) -> StateResult {
+    for ((what, d), delta) in ["drift detector", "warning detector"]
+        .into_iter()
+        .zip(detectors)
+        .zip(deltas)
+    {
+        ensure(d.is_some() == delta.is_some(), || {
+            format!(
+                "{what}: {} where the parameters ask for {}",
+                if d.is_some() { "one" } else { "none" },
+                if delta.is_some() { "one" } else { "none" }
+            )
+        })?;
+        if let Some(d) = d {
+            within(what, d.check_state())?;
+        }
+    }
+    Ok(())
 }
 
 impl Slot {
@@ -228,21 +255,10 @@ impl Slot {
         if let Some(bg) = &self.background {
             tree("background tree", bg)?;
         }
-        for (what, d, delta) in [
-            ("drift detector", &self.drift, p.drift_delta),
-            ("warning detector", &self.warning, p.warning_delta),
-        ] {
-            ensure(d.is_some() == delta.is_some(), || {
-                format!(
-                    "{what}: {} where the parameters ask for {}",
-                    if d.is_some() { "one" } else { "none" },
-                    if delta.is_some() { "one" } else { "none" }
-                )
-            })?;
-            if let Some(d) = d {
-                within(what, d.check_state())?;
-            }
-        }
+        check_detectors(
+            [&self.drift, &self.warning],
+            [p.drift_delta, p.warning_delta],
+        )?;
         nonneg("seen", self.seen)?;
         nonneg("right", self.right)?;
         ensure(self.right <= self.seen, || {

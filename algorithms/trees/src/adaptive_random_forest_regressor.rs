@@ -11,8 +11,9 @@ use tidewater_core::traits::{check_batch, learn_dataset_regressor};
 use tidewater_core::{
     Batch, Build, Dataset, FeatureVector, Fit, Regressor, Result, Row, Structure,
 };
-use tidewater_drift::{Adwin, AdwinParams, DriftDetector};
+use tidewater_drift::{Adwin, DriftDetector};
 
+use crate::adaptive_random_forest::{adwin, check_detectors};
 use crate::cart::MaxFeatures;
 use crate::growth;
 use crate::hoeffding_tree::{with_buf, with_dense};
@@ -135,15 +136,6 @@ struct Slot {
     k: usize,
 }
 
-fn adwin(delta: Option<f64>) -> Option<Adwin> {
-    delta.map(|d| {
-        AdwinParams::default()
-            .delta(d)
-            .build()
-            .expect("a checked delta")
-    })
-}
-
 /// A new tree of the forest: the Hoeffding tree regressor whose leaves watch `k` random
 /// features (0 before the forest's first row, when the trees are made).
 impl Slot {
@@ -164,21 +156,10 @@ impl Slot {
         if let Some(bg) = &self.background {
             tree("background tree", bg)?;
         }
-        for (what, d, delta) in [
-            ("drift detector", &self.drift, p.drift_delta),
-            ("warning detector", &self.warning, p.warning_delta),
-        ] {
-            ensure(d.is_some() == delta.is_some(), || {
-                format!(
-                    "{what}: {} where the parameters ask for {}",
-                    if d.is_some() { "one" } else { "none" },
-                    if delta.is_some() { "one" } else { "none" }
-                )
-            })?;
-            if let Some(d) = d {
-                within(what, d.check_state())?;
-            }
-        }
+        check_detectors(
+            [&self.drift, &self.warning],
+            [p.drift_delta, p.warning_delta],
+        )?;
         nonneg("seen", self.seen)?;
         within("norm", self.norm.check_state())?;
         within("rng", self.rng.check_state())?;
