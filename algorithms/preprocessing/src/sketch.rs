@@ -109,6 +109,11 @@ impl SketchState {
                 format!("count: {count} in a digest without centroids")
             }),
             (false, Some(lo), Some(hi)) => {
+                // The digest merges only digests of positive count (found by the checkpoint
+                // fuzz target: centroids of tiny weight and a count of 0 passed the sum check).
+                ensure(count > 0.0, || {
+                    format!("count: {count} in a digest with centroids")
+                })?;
                 ensure(lo.is_finite() && hi.is_finite() && lo <= hi, || {
                     format!("extremes: [{lo}, {hi}] are not finite and ordered")
                 })
