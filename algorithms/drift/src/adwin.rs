@@ -1019,7 +1019,11 @@ mod tests {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                let v = if i < 10_000 { (x % 2) as f64 } else { (x % 5) as f64 };
+                let v = if i < 10_000 {
+                    (x % 2) as f64
+                } else {
+                    (x % 5) as f64
+                };
                 d.update(v).unwrap();
                 tidewater_core::check::CheckState::check_state(&d).unwrap();
             }

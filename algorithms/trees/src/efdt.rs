@@ -223,7 +223,7 @@ impl ExtremelyFastDecisionTreeClassifier {
                         if let Node::Leaf(l) = &mut self.tree.nodes[i] {
                             l.obs = None;
                         }
-                        self.tree.growth.n_active -= 1;
+                        self.tree.growth.n_active = self.tree.growth.n_active.saturating_sub(1);
                         self.tree.growth.n_inactive += 1;
                     } else if seen - leaf.last_split_attempt_at
                         >= self.tree.params.grace_period as f64
@@ -293,7 +293,7 @@ impl ExtremelyFastDecisionTreeClassifier {
                 if let Node::Leaf(l) = &mut self.tree.nodes[i] {
                     l.obs = None;
                 }
-                self.tree.growth.n_active -= 1;
+                self.tree.growth.n_active = self.tree.growth.n_active.saturating_sub(1);
                 self.tree.growth.n_inactive += 1;
             }
             (Some(feature), Some(test)) => {

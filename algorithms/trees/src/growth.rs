@@ -353,7 +353,7 @@ impl Growth {
     /// Leaf `leaf` stops learning splits (counted).
     pub(crate) fn deactivate<L: GrowingLeaf>(&mut self, leaf: &mut L) {
         leaf.deactivate();
-        self.n_active -= 1;
+        self.n_active = self.n_active.saturating_sub(1);
         self.n_inactive += 1;
     }
 
@@ -416,7 +416,7 @@ impl Growth {
             } else if !leaf.is_active() && leaf.depth() < lim.max_depth {
                 leaf.activate();
                 self.n_active += 1;
-                self.n_inactive -= 1;
+                self.n_inactive = self.n_inactive.saturating_sub(1);
             }
         }
     }
@@ -430,7 +430,7 @@ impl Growth {
             {
                 leaf.activate();
                 self.n_active += 1;
-                self.n_inactive -= 1;
+                self.n_inactive = self.n_inactive.saturating_sub(1);
             }
         }
     }

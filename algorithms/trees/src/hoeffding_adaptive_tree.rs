@@ -366,7 +366,7 @@ impl HoeffdingAdaptiveTreeClassifier {
                 if let Node::Leaf(l) = &mut self.tree.nodes[i] {
                     l.obs = None;
                 }
-                self.tree.growth.n_active -= 1;
+                self.tree.growth.n_active = self.tree.growth.n_active.saturating_sub(1);
                 self.tree.growth.n_inactive += 1;
             }
         } else if leaf.is_active() {

@@ -953,7 +953,7 @@ impl HoeffdingTreeClassifier {
             _ => {
                 // Pre-pruning: "no split" won.
                 leaf.obs = None;
-                self.growth.n_active -= 1;
+                self.growth.n_active = self.growth.n_active.saturating_sub(1);
                 self.growth.n_inactive += 1;
             }
         }
@@ -1094,7 +1094,7 @@ impl HoeffdingTreeClassifier {
             if leaf.is_active() {
                 if leaf.depth >= max_depth {
                     leaf.obs = None;
-                    self.growth.n_active -= 1;
+                    self.growth.n_active = self.growth.n_active.saturating_sub(1);
                     self.growth.n_inactive += 1;
                 } else {
                     let seen = leaf.stats.total();
