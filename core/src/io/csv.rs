@@ -633,7 +633,7 @@ impl<R: Read> NumberColumn<R> {
             header: String::new(),
             any: false,
         };
-        let line = this.next_line()?.ok_or(NotPlain)?;
+        let (line, _) = this.next_line()?.ok_or(NotPlain)?;
         let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
         if line
             .iter()
@@ -687,10 +687,17 @@ impl<R: Read> NumberColumn<R> {
                 n += 1;
                 continue;
             }
-            let Some(line) = self.next_line()? else {
+            let Some((line, terminated)) = self.next_line()? else {
                 break;
             };
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            // A `\r` before the `\n` is part of the line ending (as the general reader
+            // takes it); a last line without `\n` keeps its `\r`, which the general reader
+            // reads as a field.
+            let line = if terminated {
+                line.strip_suffix(b"\r").unwrap_or(line)
+            } else {
+                line
+            };
             if line.is_empty() {
                 continue;
             }
@@ -706,8 +713,9 @@ impl<R: Read> NumberColumn<R> {
         Ok(n)
     }
 
-    /// The next line without its `\n` (refilling the block as needed); `None` at the end.
-    fn next_line(&mut self) -> std::result::Result<Option<&[u8]>, NotPlain> {
+    /// The next line without its `\n`, and whether it had one (the last line may not),
+    /// refilling the block as needed; `None` at the end.
+    fn next_line(&mut self) -> std::result::Result<Option<(&[u8], bool)>, NotPlain> {
         loop {
             if let Some(k) = self.buf[self.pos..self.end]
                 .iter()
@@ -715,7 +723,7 @@ impl<R: Read> NumberColumn<R> {
             {
                 let start = self.pos;
                 self.pos += k + 1;
-                return Ok(Some(&self.buf[start..start + k]));
+                return Ok(Some((&self.buf[start..start + k], true)));
             }
             if self.eof {
                 if self.pos == self.end {
@@ -723,7 +731,7 @@ impl<R: Read> NumberColumn<R> {
                 }
                 let start = self.pos;
                 self.pos = self.end;
-                return Ok(Some(&self.buf[start..self.end]));
+                return Ok(Some((&self.buf[start..self.end], false)));
             }
             // Keep the partial line, refill after it.
             self.buf.copy_within(self.pos..self.end, 0);
