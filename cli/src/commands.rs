@@ -7,12 +7,14 @@ use serde_json::{Value, json};
 use tidewater::core::eval::{
     ClassificationEvaluator, ClusteringEvaluator, RegressionEvaluator, Report,
 };
+use tidewater::core::persist::encoded_size;
 use tidewater::core::record as rec;
 use tidewater::drift::{DriftDetector, DriftRetrain};
 use tidewater::registry::{self, AnyModel, Role, SavedModel};
 use tidewater::spec::{ParamDoc, Value as SpecValue};
 use tidewater::{Classifier, Clusterer, Regressor, Transformer};
 
+use super::chart::{self, Curve};
 use super::data::{Columns, Feed, FeedError, Reading, RowBuf, SourceArg, TargetUse};
 use super::output::{
     Progress, csv_field, io_err, label_json, metrics_json, number_json, print_json,
@@ -30,7 +32,9 @@ pub fn dispatch(cmd: Command) -> Result<(), CliError> {
             json,
             retrain,
             print_every,
-        } => eval(model, &source, window, json, retrain, print_every),
+            plot,
+        } => eval(model, &source, window, json, retrain, print_every, plot),
+        Command::Bench(args) => super::bench::bench(&args),
         Command::Fit {
             model,
             source,
@@ -228,23 +232,61 @@ fn drive(
     Ok(n)
 }
 
-fn eval(
-    model_spec: Option<String>,
+/// One prequential run: what `eval` prints and what `bench` tabulates.
+pub struct EvalRun {
+    /// The data set's name, file name or generator spec.
+    pub source: String,
+    /// The role of the model (classifier, regressor or clusterer).
+    pub role: Role,
+    /// Rows, time and metrics.
+    pub report: Report,
+    /// `--retrain` events.
+    pub events: Option<Vec<tidewater::drift::Event>>,
+    /// The learning curve, when asked for.
+    pub curve: Option<Curve>,
+    /// The trained model's size in bytes (its checkpoint payload; with `--retrain`, the
+    /// model and any background model).
+    pub size_bytes: Option<usize>,
+}
+
+/// The metric a learning curve plots for a role: its name, and whether it lies in `[0, 1]`.
+pub fn curve_metric(role: Role, window: usize) -> (String, bool) {
+    match role {
+        Role::Regressor => (format!("rolling MAE (last {window} rows)"), false),
+        Role::Clusterer => ("inertia per row (cumulative)".to_owned(), false),
+        _ => (format!("rolling accuracy (last {window} rows)"), true),
+    }
+}
+
+/// What an evaluation needs besides the model and the data.
+pub struct EvalOptions<'a> {
+    /// Rows in the rolling metrics' window.
+    pub window: usize,
+    /// The `--retrain` detector spec.
+    pub retrain: Option<&'a str>,
+    /// No progress display.
+    pub quiet: bool,
+    /// `--print-every`.
+    pub print_every: Option<u64>,
+    /// Sample a learning curve.
+    pub curve: bool,
+}
+
+/// Runs `spec` prequentially on `source` (see [`EvalRun`]).
+pub fn run_eval(
+    spec: &str,
     source: &SourceArgs,
-    window: usize,
-    json: bool,
-    retrain: Option<String>,
-    print_every: Option<u64>,
-) -> Result<(), CliError> {
+    opt: &EvalOptions<'_>,
+) -> Result<EvalRun, CliError> {
     let start = Instant::now();
+    let window = opt.window;
     if window == 0 {
         return Err(CliError::input("--window: must be at least 1, got 0"));
     }
-    let spec = model_spec.unwrap_or_else(|| DEFAULT_MODEL.to_owned());
     // Parse (and validate) first so a bad spec is reported before any data is read.
-    registry::parse(&spec, registry::Path::Stream)?;
+    registry::parse(spec, registry::Path::Stream)?;
     // The detector too, before any data is read.
-    let detector = match &retrain {
+    let detector = match opt.retrain {
         Some(d) => Some(
             registry::build_detector(d).map_err(|e| CliError::input(format!("--retrain: {e}")))?,
         ),
@@ -252,17 +294,22 @@ fn eval(
     };
     let (mut feed, src, _) = open(source, Some(DEFAULT_DATASET), None)?;
     let limit = source.limit;
-    let (mut model, cols) = build_bound(&mut feed, &spec, source.target.as_deref())?;
+    let (mut model, cols) = build_bound(&mut feed, spec, source.target.as_deref())?;
+    let role = model.role();
     let records = cols.records;
     let target = cols.target.clone().unwrap_or_default();
-    let progress = Progress::new(json, feed.total(&src, limit))
-        .print_every(print_every.map(|n| usize::try_from(n).unwrap_or(usize::MAX)));
+    let progress = Progress::new(opt.quiet, feed.total(&src, limit)).print_every(
+        opt.print_every
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+    );
+    let mut curve = opt.curve.then(Curve::default);
     // With --retrain, the model is wrapped in drift retraining and its events reported.
     let events: Option<Vec<tidewater::drift::Event>>;
+    let size_bytes: Option<usize>;
     // One prequential run, for either evaluator: the model plain or wrapped in drift
-    // retraining, fed numeric rows or raw records.
+    // retraining, fed numeric rows or raw records; `$rolling` is the curve's metric.
     macro_rules! prequential {
-        ($m:ident, $evaluator:ident, |$b:ident| $target:expr, $y:ident => $arg:expr) => {{
+        ($m:ident, $evaluator:ident, $rolling:ident, |$b:ident| $target:expr, $y:ident => $arg:expr) => {{
             let mut ev = $evaluator::new(window);
             let ev_cell = std::cell::RefCell::new(&mut ev);
             let mut wrapped = detector.map(|d| DriftRetrain::new($m.clone(), d));
@@ -286,17 +333,33 @@ fn eval(
                         (Some(w), false) => ev.step(w, row, $arg, None),
                         (None, true) => ev.step_record($m, $b.record(), $arg, None),
                         (None, false) => ev.step($m, row, $arg, None),
+                    }?;
+                    if let Some(c) = &mut curve {
+                        let m = ev.metrics();
+                        c.offer(m.rows(), || m.$rolling());
                     }
+                    Ok(())
                 },
                 || ev_cell.borrow_mut().skip(),
             )?;
+            if let Some(c) = &mut curve {
+                c.finish(ev.metrics().rows(), ev.metrics().$rolling());
+            }
+            size_bytes = match &wrapped {
+                Some(w) => {
+                    let main = encoded_size(w.model()).ok();
+                    let background = w.background().map_or(Some(0), |b| encoded_size(b).ok());
+                    main.zip(background).map(|(a, b)| a + b)
+                }
+                None => encoded_size(&*$m).ok(),
+            };
             events = wrapped.map(|mut w| w.take_events());
             ev.report(start.elapsed().as_secs_f64())
         }};
     }
     let report: Report = match &mut model {
         AnyModel::Classifier(m) => {
-            prequential!(m, ClassificationEvaluator, |b| b.label(&target)?, y => &y)
+            prequential!(m, ClassificationEvaluator, rolling_accuracy, |b| b.label(&target)?, y => &y)
         }
         AnyModel::Regressor(m) => {
             if let Some(d) = &detector
@@ -308,10 +371,10 @@ fn eval(
                     d.name()
                 )));
             }
-            prequential!(m, RegressionEvaluator, |b| b.value(&target)?, y => y)
+            prequential!(m, RegressionEvaluator, rolling_mae, |b| b.value(&target)?, y => y)
         }
         AnyModel::Clusterer(m) => {
-            if retrain.is_some() {
+            if opt.retrain.is_some() {
                 return Err(CliError::input(format!(
                     "--retrain: `{spec}` is a clusterer; drift retraining needs a classifier or \
                      a regressor"
@@ -320,6 +383,10 @@ fn eval(
             events = None;
             let labelled = cols.target.is_some();
             let ev = std::cell::RefCell::new(ClusteringEvaluator::new());
+            let per_row = |ev: &ClusteringEvaluator| {
+                let rows = ev.rows();
+                (rows > 0).then(|| ev.metrics().inertia() / rows as f64)
+            };
             drive(
                 &mut feed,
                 &cols,
@@ -332,11 +399,21 @@ fn eval(
                     } else {
                         None
                     };
-                    ev.borrow_mut().step(m, row, truth.as_ref(), None)
+                    let mut ev = ev.borrow_mut();
+                    ev.step(m, row, truth.as_ref(), None)?;
+                    if let Some(c) = &mut curve {
+                        c.offer(ev.rows() as u64, || per_row(&ev));
+                    }
+                    Ok(())
                 },
                 || ev.borrow_mut().skip(),
             )?;
-            ev.into_inner().report(start.elapsed().as_secs_f64())
+            let ev = ev.into_inner();
+            if let Some(c) = &mut curve {
+                c.finish(ev.rows() as u64, per_row(&ev));
+            }
+            size_bytes = encoded_size(&*m).ok();
+            ev.report(start.elapsed().as_secs_f64())
         }
         AnyModel::Transformer(_) => {
             return Err(CliError::input(format!(
@@ -346,10 +423,70 @@ fn eval(
         }
     };
     progress.finish();
+    Ok(EvalRun {
+        source: src.display(),
+        role,
+        report,
+        events,
+        curve,
+        size_bytes,
+    })
+}
+
+fn eval(
+    model_spec: Option<String>,
+    source: &SourceArgs,
+    window: usize,
+    json: bool,
+    retrain: Option<String>,
+    print_every: Option<u64>,
+    plot: Option<std::path::PathBuf>,
+) -> Result<(), CliError> {
+    let spec = model_spec.unwrap_or_else(|| DEFAULT_MODEL.to_owned());
+    if let Some(p) = &plot {
+        chart::check_path(p, "--plot")?;
+    }
+    let run = run_eval(
+        &spec,
+        source,
+        &EvalOptions {
+            window,
+            retrain: retrain.as_deref(),
+            quiet: json,
+            print_every,
+            curve: plot.is_some(),
+        },
+    )?;
+    let EvalRun {
+        source: src,
+        report,
+        events,
+        curve,
+        role,
+        ..
+    } = run;
+    if let (Some(path), Some(curve)) = (&plot, &curve) {
+        let (y_label, unit_interval) = curve_metric(role, window);
+        let series = [chart::Series {
+            label: spec.clone(),
+            points: curve.points(),
+            events: events.clone().unwrap_or_default(),
+        }];
+        chart::write(
+            path,
+            &chart::Chart {
+                title: format!("{spec} on {src}"),
+                y_label,
+                unit_interval,
+                series: &series,
+            },
+            "--plot",
+        )?;
+    }
     if json {
         let mut o = json!({
             "model": spec,
-            "dataset": src.display(),
+            "dataset": src,
             "rows": report.rows,
             "skipped": report.skipped,
             "seconds": report.seconds,
@@ -364,7 +501,7 @@ fn eval(
         let mut out = std::io::stdout().lock();
         let mut w = || -> std::io::Result<()> {
             writeln!(out, "model:    {spec}")?;
-            writeln!(out, "dataset:  {}", src.display())?;
+            writeln!(out, "dataset:  {src}")?;
             writeln!(
                 out,
                 "rows:     {} ({} skipped) in {:.3} s, {:.0} rows/s",

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod bench;
+mod chart;
 mod commands;
 mod data;
 mod drift;
@@ -118,7 +120,14 @@ enum Command {
         /// rows, resident memory (River's `print_every`, for long runs).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         print_every: Option<u64>,
+        /// Write the learning curve (the rolling metric against rows, with `--retrain`'s
+        /// events marked) to FILE.svg or FILE.png.
+        #[arg(long, value_name = "FILE")]
+        plot: Option<PathBuf>,
     },
+    /// Several models on several sources, prequential: a table per source, results.json,
+    /// results.md and a learning-curve chart per source in --out.
+    Bench(bench::BenchArgs),
     /// Fit on the whole data set (batch path) and save the model.
     Fit {
         /// Model or pipeline spec.

@@ -320,6 +320,11 @@ impl ClusteringEvaluator {
         self.skipped += 1;
     }
 
+    /// The rows scored so far (skipped rows are not counted).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
     /// The metrics so far.
     pub fn metrics(&self) -> &ClusteringMetrics {
         &self.metrics

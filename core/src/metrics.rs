@@ -607,6 +607,19 @@ impl ClassificationMetrics {
         (self.classes.len() == 2).then(|| self.sorted_ids[1])
     }
 
+    /// The accuracy over the last `window` rows (`rolling_accuracy` of
+    /// [`values`](Self::values)) without the other metrics: one pass over the window, no
+    /// allocation, for learning curves sampled while a stream runs. `None` before the first
+    /// row or with `window = 0`.
+    pub fn rolling_accuracy(&self) -> Option<f64> {
+        let rows = self.ring.items();
+        if rows.is_empty() {
+            return None;
+        }
+        let hits = rows.iter().filter(|r| r.pred == r.y).count();
+        Some(hits as f64 / rows.len() as f64)
+    }
+
     /// The metrics, in this order: `accuracy`, `balanced_accuracy`, `f1`, `log_loss`,
     /// `roc_auc`, then the same five prefixed `rolling_` (the names of
     /// [`CLASSIFICATION_METRICS`]). A metric is `None` where undefined: every metric before the
@@ -730,6 +743,18 @@ impl RegressionMetrics {
         self.mean += d / self.n as f64;
         self.m2 += d * (y - self.mean);
         self.ring.push((y, prediction));
+    }
+
+    /// The mean absolute error over the last `window` rows (`rolling_mae` of
+    /// [`values`](Self::values)) alone: one pass over the window, no allocation. `None` before
+    /// the first row or with `window = 0`.
+    pub fn rolling_mae(&self) -> Option<f64> {
+        let rows = self.ring.items();
+        if rows.is_empty() {
+            return None;
+        }
+        let abs: f64 = rows.iter().map(|&(y, p)| (y - p).abs()).sum();
+        Some(abs / rows.len() as f64)
     }
 
     /// The metrics, in this order: `mae`, `rmse`, `r2`, `rolling_mae`, `rolling_rmse`,
@@ -1191,6 +1216,29 @@ mod tests {
     }
 
     const PINNED: [usize; 5] = [8, 1, 14, 6, 5];
+
+    /// The curve accessors agree with `values()` at every row, missing predictions and
+    /// a window that is not yet full included.
+    #[test]
+    fn rolling_accessors_are_values_rolling_metrics() {
+        let mut c = ClassificationMetrics::new(3);
+        let mut r = RegressionMetrics::new(3);
+        assert_eq!(c.rolling_accuracy(), None);
+        assert_eq!(r.rolling_mae(), None);
+        let cs = ClassSet::from_labels(&[num(0), num(1)]);
+        for i in 0..12i64 {
+            let y = num(i % 2);
+            let pred = num(i64::from(i % 3 == 0));
+            if i % 5 == 4 {
+                c.update(&y, None, None);
+            } else {
+                c.update(&y, Some(&pred), Some((&cs, &[0.5, 0.5])));
+            }
+            assert_eq!(c.rolling_accuracy(), get(&c.values(), "rolling_accuracy"));
+            r.update(i as f64, (i * i) as f64 / 7.0);
+            assert_eq!(r.rolling_mae(), get(&r.values(), "rolling_mae"));
+        }
+    }
 
     #[test]
     fn binary_matches_scikit_learn() {

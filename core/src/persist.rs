@@ -49,6 +49,17 @@ pub fn to_bytes<T: Serialize>(kind: &str, value: &T) -> Result<Vec<u8>> {
     Ok(frame(kind, &payload))
 }
 
+/// The size in bytes of `value`'s checkpoint payload (postcard), counted without writing it:
+/// the model-size figure of `tidewater bench` and `inspect`. It measures what the model has to
+/// remember, not its heap (capacity kept for growth and allocator overhead are not counted);
+/// the checkpoint file adds its header to it.
+pub fn encoded_size<T: Serialize>(value: &T) -> Result<usize> {
+    postcard::experimental::serialized_size(value).map_err(|e| Error::Checkpoint {
+        path: "<memory>".into(),
+        reason: format!("cannot encode: {e}"),
+    })
+}
+
 /// A checkpoint of the given kind around an already encoded postcard `payload`: the header
 /// with its length and CRC, then the payload. What [`to_bytes`] writes; tests and the fuzz
 /// targets use it to hand the decoder payloads that pass the CRC.
@@ -238,6 +249,15 @@ pub fn load<T: DeserializeOwned>(path: &Path) -> Result<(Header, T)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoded_size_is_the_payload_length() {
+        let v: Vec<(u32, f64, String)> = vec![(7, 1.5, "abc".into()), (300, -0.0, String::new())];
+        let framed = to_bytes("test", &v).unwrap();
+        let payload = postcard::to_stdvec(&v).unwrap();
+        assert_eq!(encoded_size(&v).unwrap(), payload.len());
+        assert!(framed.ends_with(&payload));
+    }
 
     #[test]
     fn round_trip_and_every_kind_of_damage_is_a_named_error() {

@@ -316,6 +316,13 @@ impl AnyModel {
         }
     }
 
+    /// The model's size in bytes: its checkpoint payload, counted without writing it (see
+    /// [`encoded_size`](tidewater_core::persist::encoded_size)); what `tidewater bench`
+    /// reports for every model.
+    pub fn size_bytes(&self) -> Result<usize> {
+        tidewater_core::persist::encoded_size(self)
+    }
+
     /// The role of the final stage.
     pub fn role(&self) -> Role {
         match self {
