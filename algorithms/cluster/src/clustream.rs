@@ -51,7 +51,7 @@ tidewater_core::param_choices!(CluStreamOffline {
     row_loop_fit
 )]
 pub struct CluStreamParams {
-    /// Number of macro clusters (the k of the offline k-means).
+    /// Number of macro clusters (the k of the offline k-means); times the number of features, at most 2^24.
     #[param(default = 5, ge = 1)]
     pub n_macro_clusters: usize,
     /// Number of micro-clusters kept (the first rows each start one).
@@ -545,6 +545,27 @@ fn gaussian_centers(seed: u64, n: usize, mu: f64, sigma: f64) -> Vec<f64> {
     out
 }
 
+/// The most values the macro centers may hold (`n_macro_clusters` × features): 2^24, 128 MiB.
+/// Every offline step draws and moves that many values and every prediction reads them, so a
+/// model past it is a mistyped parameter rather than a use; refusing it on the first row is a
+/// clear error where the allocation would end the process.
+pub const MAX_CENTER_VALUES: usize = 1 << 24;
+
+/// Refuses `k` macro clusters of `d` features past [`MAX_CENTER_VALUES`].
+fn check_center_values(k: usize, d: usize) -> Result<()> {
+    if k.saturating_mul(d) > MAX_CENTER_VALUES {
+        return Err(Error::param(
+            "n_macro_clusters",
+            format!(
+                "{k} macro clusters of {d} features would hold {} center values, more than \
+                 2^24 ({MAX_CENTER_VALUES})",
+                k.saturating_mul(d)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl tidewater_core::check::CheckState for CluStream {
     /// At most `max_micro_clusters` micro-clusters, each a weight, `dim` means and second
     /// moments, a time mean and second moment (moments and weights not negative); the macro
@@ -576,6 +597,9 @@ impl tidewater_core::check::CheckState for CluStream {
             "micro-cluster second moments",
             m.m2.iter().chain(&m.time_m2),
         )?;
+        if let Some(d) = self.d {
+            check_center_values(self.params.n_macro_clusters, d).map_err(|e| e.to_string())?;
+        }
         all_not_nan("initial centers", &self.initial)?;
         crate::common::check_rows("macro centers", &self.macro_centers, d)
     }
@@ -599,6 +623,9 @@ impl Clusterer for CluStream {
 
     fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
         self.check_row(x)?;
+        if self.d.is_none() {
+            check_center_values(self.params.n_macro_clusters, x.dim())?;
+        }
         let w = check_weight(weight)?;
         if w == 0.0 {
             return Ok(());
@@ -810,5 +837,29 @@ mod tests {
         let before = m.clone();
         m.learn_one(Row::Dense(&[9.0, 9.0]), Some(0.0)).unwrap();
         assert_eq!(m, before);
+    }
+
+    /// A mistyped cluster count is a named error on the first row, not an allocation that
+    /// ends the process (the checkpoint fuzz target found a model file asking for 513,785,716
+    /// macro clusters); the model is left as it was.
+    #[test]
+    fn too_many_center_values_are_refused_on_the_first_row() {
+        let mut m = CluStreamParams::default()
+            .n_macro_clusters(1 << 22)
+            .seed(1)
+            .build()
+            .unwrap();
+        let before = postcard::to_stdvec(&m).unwrap();
+        let err = m
+            .learn_one(Row::Dense(&[1.0; 8]), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("n_macro_clusters") && err.contains("2^24"),
+            "{err}"
+        );
+        assert_eq!(postcard::to_stdvec(&m).unwrap(), before);
+        m.learn_one(Row::Dense(&[1.0; 4]), None).unwrap();
+        assert_eq!(m.n_features(), Some(4));
     }
 }
