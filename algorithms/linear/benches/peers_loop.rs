@@ -3,7 +3,8 @@
 //! learn) timed alone, as `run_peers.py` times River's. Prints one JSON object per run.
 //!
 //! `PEERS_DATA=/work/peers/data cargo bench -p tidewater-linear --bench peers_loop`
-//! (`PEERS_TASKS=T1,T6` to choose; `PEERS_REPEAT=3` best-of runs).
+//! (`PEERS_TASKS=T1,T6` to choose, `T1S` for the shapes task of `t1_shapes.py`;
+//! `PEERS_REPEAT=3` best-of runs).
 
 // Index loops over rows read more plainly than zipped iterators in tests and benches.
 #![allow(clippy::needless_range_loop)]
@@ -107,6 +108,46 @@ fn lean_static<M: Classifier>(mut model: M, data: &Dataset, y: &[Label]) -> (f64
     }
     let secs = start.elapsed().as_secs_f64();
     score(&stored, y, secs)
+}
+
+/// A loop of the shapes task (T1S): River's two calls (`lean`) or the fused step, over the
+/// rows of a dense matrix in memory, with each row's sample weight when `weights` is given.
+fn shaped<M: Classifier>(
+    mut model: M,
+    data: &Dataset,
+    y: &[Label],
+    weights: Option<&[f64]>,
+    fused: bool,
+) -> (f64, f64, f64) {
+    let (values, d) = dense_values(data);
+    let mut proba = [0.0f64; 2];
+    let mut stored = vec![f64::NAN; y.len()];
+    let start = Instant::now();
+    for (i, (row, yi)) in values.chunks_exact(d).zip(y).enumerate() {
+        let r = tidewater_core::Row::Dense(row);
+        let w = weights.map(|w| w[i]);
+        let k = model.classes().len();
+        if fused {
+            model.predict_then_learn(r, yi, w, &mut proba[..k]).unwrap();
+            if k == 2 {
+                stored[i] = proba[1];
+            }
+        } else {
+            if k == 2 {
+                model.predict_proba_into(r, &mut proba).unwrap();
+                stored[i] = proba[1];
+            }
+            model.learn_one(r, yi, w).unwrap();
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    score(&stored, y, secs)
+}
+
+/// The weight of row `i` in the shapes task: 0.5, 1, 2 in turn (`t1_shapes.py` gives River
+/// the same).
+fn shape_weight(i: usize) -> f64 {
+    [0.5, 1.0, 2.0][i % 3]
 }
 
 /// The fused loop over sparse rows with the concrete type, hinting each next row to the
@@ -273,11 +314,12 @@ fn main() {
     let dir =
         PathBuf::from(std::env::var("PEERS_DATA").unwrap_or_else(|_| "/work/peers/data".into()));
     let tasks = std::env::var("PEERS_TASKS").unwrap_or_else(|_| "T1,T6".into());
+    let tasks: Vec<&str> = tasks.split(',').map(str::trim).collect();
     let repeat: usize = std::env::var("PEERS_REPEAT")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
-    if tasks.contains("T1") {
+    if tasks.contains(&"T1") {
         let path = dir.join("hyperplane_1m.csv");
         let t = Instant::now();
         let data = load_csv(&path, TargetSpec::Last).expect("hyperplane_1m.csv (run make_data.py)");
@@ -323,7 +365,38 @@ fn main() {
             },
         );
     }
-    if tasks.contains("T6") {
+    if tasks.contains(&"T1S") {
+        // Shapes beyond the headline (issue 16): 50 dense features, text labels, sample
+        // weights, so that no fast path fits T1's ten numeric columns only. The file is
+        // written by benches/peers/t1_shapes.py (River's Hyperplane with 50 features).
+        let path = dir.join("hyperplane50_200k.csv");
+        let data = load_csv(&path, TargetSpec::Last)
+            .expect("hyperplane50_200k.csv (run benches/peers/t1_shapes.py)");
+        let y = labels(&data);
+        let text: Vec<Label> = y
+            .iter()
+            .map(|l| Label::from(if *l == Label::Num(1.0) { "pos" } else { "neg" }))
+            .collect();
+        let w: Vec<f64> = (0..y.len()).map(shape_weight).collect();
+        let lr = || LogisticRegressionParams::default().build().unwrap();
+        for (shape, labels, weights) in [
+            ("dense50", &y, None),
+            ("text_labels", &text, None),
+            ("weights", &y, Some(&w[..])),
+        ] {
+            for (loop_name, fused) in [("lean", false), ("fused", true)] {
+                report_best(
+                    &format!("T1S/{shape}"),
+                    "logistic_regression",
+                    loop_name,
+                    labels.len(),
+                    repeat,
+                    || shaped(lr(), &data, labels, weights, fused),
+                );
+            }
+        }
+    }
+    if tasks.contains(&"T6") {
         let path = dir.join("sparse_hashed.vw");
         let t = Instant::now();
         let data = load_vw(&path, 20).expect("sparse_hashed.vw (run make_data.py)");
