@@ -99,6 +99,24 @@ impl Build for PcaParams {
 
 fit_by_learning!(PcaParams, Pca, "PCA");
 
+/// The most features [`Pca`] takes: its co-moment matrix holds `d²` values (8192: 512 MiB).
+pub const PCA_MAX_FEATURES: usize = 8192;
+
+/// The most features [`Pca`] learns row by row: every `learn_one` redoes the `O(d³)`
+/// decomposition, about 0.1 s per row at 512 features; `learn_many` and `fit` decompose once
+/// per call and take up to [`PCA_MAX_FEATURES`].
+pub const PCA_MAX_STREAM_FEATURES: usize = 512;
+
+/// Refuses rows of more than `max` features, naming the bound; `how` says on which path.
+fn check_pca_width(d: usize, max: usize, how: &str) -> Result<()> {
+    if d > max {
+        return Err(Error::Unsupported(format!(
+            "pca takes at most {max} features{how}; got rows of {d}"
+        )));
+    }
+    Ok(())
+}
+
 /// Principal component analysis on the exact running covariance.
 ///
 /// The model keeps the weighted mean and co-moment matrix of the rows (Welford's update,
@@ -106,7 +124,9 @@ fit_by_learning!(PcaParams, Pca, "PCA");
 /// the components are the eigenvectors of the covariance (`co-moment / (weight - 1)`, as
 /// scikit-learn's `ddof = 1`) by decreasing eigenvalue, each signed so that its
 /// largest-magnitude entry is positive (scikit-learn's convention). On the stream path the
-/// decomposition is redone after every row (`O(d³)`; `learn_many` does it once per batch).
+/// decomposition is redone after every row (`O(d³)`; `learn_many` does it once per batch), so
+/// `learn_one` takes rows of at most [`PCA_MAX_STREAM_FEATURES`] features, and every path at
+/// most [`PCA_MAX_FEATURES`] (a clear error instead of a covariance that would not fit).
 /// Output columns are named `pc0, pc1, ...`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Pca {
@@ -174,6 +194,7 @@ impl Pca {
         if self.dim.is_some() {
             return Ok(());
         }
+        check_pca_width(d, PCA_MAX_FEATURES, "")?;
         if d == 0 {
             // Nothing to decompose (and the co-moment rows would be empty chunks).
             return Err(Error::Unsupported(
@@ -256,6 +277,12 @@ impl Transformer for Pca {
     }
     fn learn_one(&mut self, x: Row<'_>, weight: Option<f64>) -> Result<()> {
         self.check_row(x)?;
+        check_pca_width(
+            x.dim(),
+            PCA_MAX_STREAM_FEATURES,
+            " row by row (each row redoes the decomposition, d^3; learn_many or fit takes more, \
+             incremental_pca learns wider streams)",
+        )?;
         let w = check_weight(weight)?;
         self.init(x.dim())?;
         if w > 0.0 {
@@ -340,6 +367,9 @@ impl CheckState for Pca {
             );
         };
         ensure(d > 0, || "dim: a PCA of no features".into())?;
+        ensure(d <= PCA_MAX_FEATURES, || {
+            format!("dim: {d} features, more than {PCA_MAX_FEATURES}")
+        })?;
         let k = self.params.n_components.unwrap_or(d);
         ensure(k <= d, || {
             format!("n_components: {k} components of {d} features")
@@ -908,7 +938,7 @@ mod tests {
         refused(m, "weight: NaN");
         let mut m = ok;
         m.dim = Some(1 << 33);
-        refused(m, "dim: 8589934592 features, too many");
+        refused(m, "dim: 8589934592 features, more than 8192");
         let m: Pca = serde_json::from_value(serde_json::json!({
             "params": {"n_components": null, "whiten": false},
             "dim": 0, "weight": 0.0, "mean": [], "comoment": [], "components": [],
@@ -984,5 +1014,32 @@ mod tests {
         let e = m.learn_one(Row::Dense(&[1e308, 1.0]), None).unwrap_err();
         assert!(e.to_string().contains("overflows"), "{e}");
         assert_eq!(m.check_state(), Ok(()));
+    }
+
+    /// Wide rows are named errors, not a covariance that ends the process (the checkpoint
+    /// fuzz target timed out on a PCA learning rows of 2^13 hashed features): row by row at
+    /// most 512 features, in batches at most 8192; the model is left as it was.
+    #[test]
+    fn wide_rows_are_refused_with_the_bound() {
+        let mut m = PcaParams::default().build().unwrap();
+        let wide = vec![1.0; PCA_MAX_STREAM_FEATURES + 1];
+        let err = m
+            .learn_one(Row::Dense(&wide), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("at most 512 features") && err.contains("513"),
+            "{err}"
+        );
+        assert_eq!(m.n_features_out(), None);
+        let x = ndarray::Array2::<f64>::ones((2, PCA_MAX_FEATURES + 1));
+        let err = m
+            .learn_many(Batch::Dense(x.view()), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("at most 8192 features"), "{err}");
+        let x = ndarray::Array2::<f64>::ones((2, 600));
+        m.learn_many(Batch::Dense(x.view()), None).unwrap();
+        assert_eq!(m.n_features_out(), Some(600));
     }
 }
