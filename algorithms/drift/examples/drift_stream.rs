@@ -9,7 +9,8 @@
 //! Each is the median of `--runs` runs. The two must find the same drifts (the example stops
 //! if they differ). One JSON object per detector on stdout: the `update_many` figures under
 //! `median_seconds` / `ns_per_update` (the names earlier reports read), the per-value figures
-//! under `update_median_seconds` / `update_ns_per_update`, and the detections.
+//! under `update_median_seconds` / `update_ns_per_update`, and the detections scored
+//! against the change point (`change`).
 //!
 //! ```text
 //! cargo run --release -p tidewater-drift --example drift_stream -- FILE [--runs 5] [--change 5000000]
@@ -70,7 +71,7 @@ fn time_detector<D: DriftDetector>(
     let head: Vec<String> = many.iter().take(20).map(|d| d.to_string()).collect();
     let n = xs.len() as f64;
     println!(
-        "{{\"detector\":\"{name}\",\"n\":{},\"runs\":{runs},\
+        "{{\"detector\":\"{name}\",\"n\":{},\"runs\":{runs},\"change\":{change},\
          \"median_seconds\":{many_s},\"ns_per_update\":{:.2},\
          \"update_median_seconds\":{one_s},\"update_ns_per_update\":{:.2},\
          \"same_detections\":true,\"n_detections\":{},\"false_alarms_before_change\":{},\
