@@ -15,7 +15,8 @@
 # each, examples/drift_stream.rs); time
 # `tidewater drift --data <csv> --json` end to end (reading included, median of RUNS); record
 # the load again; compare detections with River's (every index, not only the head) and print
-# the figures and ratios as a markdown section for BENCHMARKS.md.
+# the figures and ratios as a markdown section (OUT/report.md). benches/run.sh runs the
+# tidewater half (SKIP_PEERS=1) and BENCHMARKS.md's T3 tables come from it.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
