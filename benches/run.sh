@@ -5,9 +5,9 @@
 #   PEERS_DATA=/work/peers/data SHARED=../shared OUT=/work/peers/out/all bash benches/run.sh
 #   OUT=/work/peers/out/all bash benches/run.sh --report-only   # re-render from an existing OUT
 #
-# One session, sequential, on an otherwise idle machine (about 45-65 minutes, most of it the
-# peers: run_peers.py ~15 min, its T2J task (MOA's forest) 15-30 min, River's DBSTREAM on 1M
-# rows ~10 min):
+# One session, sequential, on an otherwise idle machine: about an hour after the build, most of
+# it the peers (run_peers.py ~15-20 min for T1-T6 without T2J, T2J (MOA's forest) 15-30 min,
+# cluster_peers.py ~12 min of which River's DBSTREAM on 1M rows ~10), tidewater's sides ~8 min:
 #   1. record the date, the machine, the versions and the command (OUT/meta.json);
 #   2. build every tidewater binary and bench in release, once;
 #   3. the peers, once: run_peers.py --tasks T1,T2,T2J,T3,T4,T5,T6 (PEERS_OUT=OUT/peers), then
@@ -18,7 +18,8 @@
 #   5. python3 benches/report.py OUT > BENCHMARKS.md (also kept as OUT/BENCHMARKS.md).
 # `uptime` is recorded before and after every phase (OUT/load.txt), each phase's output goes to
 # OUT/logs/<phase>.log, and a failed phase is recorded (OUT/phases.txt) without stopping the
-# run: the report then prints "—" for its figures and names the file that lacked them.
+# run (except the build: without it nothing can be measured): the report then prints "—" for
+# its figures and names the file that lacked them.
 #
 # OUT must be new or empty: run_peers.py merges into an existing results/peers.json, and the
 # report must read this run's figures only.
@@ -27,8 +28,8 @@
 # peers/run_peers.py; default ../shared), OUT (default /work/peers/out/all), RUNS (runs per
 # drift median; default 5), TASKS (run_peers.py tasks; default T1,T2,T2J,T3,T4,T5,T6),
 # STREAM_ROWS (rows for CluStream on both sides; default 20000), DB_ROWS (rows for DBSTREAM on
-# both sides; default all 1,000,000; 20000 saves about ten minutes of River),
-# CARGO_BUILD_JOBS (cargo's own; e.g. 1 on a busy machine).
+# both sides; default all 1,000,000; 20000 saves about ten minutes of River; cluster.sh reads
+# it from the environment), CARGO_BUILD_JOBS (cargo's own; e.g. 1 on a busy machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -178,6 +179,8 @@ scaler() {
 }
 
 phase build build
+# Without the binaries every tidewater phase would fail: stop before the peers' 40 minutes.
+grep -q $'^build\tok$' "$OUT/phases.txt" || { echo "the build failed: $OUT/logs/build.log" >&2; exit 1; }
 phase peers peers
 phase cluster_peers cluster_peers
 phase linear linear
