@@ -1,7 +1,9 @@
 //! StandardScaler `learn_one` + `transform_one` on the peers' `hyperplane_1m.csv` (1M rows,
-//! 10 features), the figure BENCHMARKS.md compares with River's `StandardScaler`
-//! (`learn_one` then `transform_one`) and scikit-learn's (`partial_fit` + `transform` per
-//! 1000 rows), both run by `shared/peers/run_peers.py --tasks T5` on the same file.
+//! 10 features), the figure docs/benchmarks-history.md (issue 6) compared with River's
+//! `StandardScaler` (`learn_one` then `transform_one`) and scikit-learn's (`partial_fit` +
+//! `transform` per 1000 rows), both run by `shared/peers/run_peers.py --tasks T5` on the same
+//! file. The generated BENCHMARKS.md takes T5 from tidewater-preprocessing's `peers_loop`
+//! bench instead (a JSON line, best of 3, both protocols).
 //!
 //! The file is read from `$PEERS_DATA/hyperplane_1m.csv` (default `/work/peers/data`) before
 //! timing; without it the bench runs on 1M generated rows of the same shape and says so.

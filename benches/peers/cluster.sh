@@ -5,7 +5,7 @@
 # (benches/peers/cluster_peers.py), then tidewater's loops on the same rows in memory
 # (`cargo bench -p tidewater-cluster --bench peers_loop`) and `tidewater fit` / `eval` end to
 # end from the CSV, in one session. Figures go to $OUT (default /work/peers/out/cluster);
-# BENCHMARKS.md's "Issue 13" section is written from them.
+# benches/run.sh runs the tidewater half (--skip-peers) and BENCHMARKS.md's T4 tables come from it.
 #
 #   PEERS_DATA=/work/peers/data SHARED=../shared bash benches/peers/cluster.sh [--skip-peers]
 set -euo pipefail

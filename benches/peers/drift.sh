@@ -5,15 +5,18 @@
 #   benches/peers/drift.sh
 #
 # Environment: PEERS (the folder with run_peers.py; default ../shared/peers beside the
-# workspace), PEERS_DATA / PEERS_OUT (as for run_peers.py), RUNS (default 5), SKIP_PEERS=1 to
-# reuse the peers' last T3 results, SKIP_EXACT=1 to skip the full River comparison.
+# workspace), PEERS_DATA / PEERS_OUT (as for run_peers.py), OUT (where tidewater's figures go;
+# default $PEERS_OUT/tidewater_drift), RUNS (default 5), SKIP_PEERS=1 to reuse the peers' last
+# T3 results, SKIP_EXACT=1 to skip the full River comparison.
 #
 # Steps: build; write the stream as a one-column CSV (header `x`); record the load; run
 # `run_peers.py --tasks T3` (River in Python, MOA through capymoa's jar with Java); time the
-# library's `update` over the 10M values (median of RUNS, examples/drift_stream.rs); time
+# library's per-value `update` and block `update_many` over the 10M values (median of RUNS
+# each, examples/drift_stream.rs); time
 # `tidewater drift --data <csv> --json` end to end (reading included, median of RUNS); record
 # the load again; compare detections with River's (every index, not only the head) and print
-# the figures and ratios as a markdown section for BENCHMARKS.md.
+# the figures and ratios as a markdown section (OUT/report.md). benches/run.sh runs the
+# tidewater half (SKIP_PEERS=1) and BENCHMARKS.md's T3 tables come from it.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,7 +25,7 @@ export PEERS_DATA=${PEERS_DATA:-$PEERS/data}
 export PEERS_OUT=${PEERS_OUT:-$PEERS}
 RUNS=${RUNS:-5}
 BIN_DATA=$PEERS_DATA/drift_stream_10m.bin
-OUT=$PEERS_OUT/tidewater_drift
+OUT=${OUT:-$PEERS_OUT/tidewater_drift}
 mkdir -p "$OUT"
 CSV=$OUT/drift_stream_10m.csv
 
@@ -60,7 +63,7 @@ for d in adwin page_hinkley ddm; do
 done
 echo "load after: $(uptime)" | tee -a "$OUT/load.txt"
 
-EXACT=--exact
-[ "${SKIP_EXACT:-0}" = 1 ] && EXACT=
+EXACT=(--exact --exact-json "$OUT/exact.json")
+[ "${SKIP_EXACT:-0}" = 1 ] && EXACT=()
 python3 "$ROOT/benches/peers/drift_report.py" "$OUT" "$PEERS_OUT/results/peers.json" "$BIN_DATA" \
-  --runs "$RUNS" $EXACT | tee "$OUT/report.md"
+  --runs "$RUNS" "${EXACT[@]}" | tee "$OUT/report.md"

@@ -5,9 +5,10 @@ BENCHMARKS.md: per-update cost of the library and of `tidewater drift` end to en
 River and MOA, the ratios the issue asks for, and the detections beside River's.
 
 With --exact, River 0.26.1 is run again over the whole stream and every drift index of
-`tidewater drift` is compared with River's (the peers' record keeps only the first 20).
+`tidewater drift` is compared with River's (the peers' record keeps only the first 20);
+--exact-json FILE also writes that comparison as JSON (benches/report.py reads it).
 
-Usage: drift_report.py OUT_DIR PEERS_JSON STREAM_BIN [--runs N] [--exact]
+Usage: drift_report.py OUT_DIR PEERS_JSON STREAM_BIN [--runs N] [--exact [--exact-json FILE]]
 """
 import argparse
 import glob
@@ -49,6 +50,7 @@ def main():
     ap.add_argument("stream_bin")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--exact", action="store_true")
+    ap.add_argument("--exact-json", help="with --exact: write the comparison to this file")
     a = ap.parse_args()
 
     lib = {}
@@ -61,15 +63,17 @@ def main():
 
     print("## Issue 7: drift detectors (ADWIN, Page-Hinkley, DDM) on `drift_stream_10m.bin`\n")
     print("Command: `benches/peers/drift.sh` (peers: `run_peers.py --tasks T3`; library: "
-          f"`examples/drift_stream.rs`, median of {a.runs} runs of `update_many` over the 10M values; "
+          f"`examples/drift_stream.rs`, median of {a.runs} runs of `update` per value and of `update_many` "
+          "over the 10M values; "
           f"end to end: `tidewater drift --detector D --data drift_stream_10m.csv --json`, median of {a.runs} runs, "
           "reading the one-column CSV included).\n")
     for line in load:
         print(f"- {line}")
     print()
     print("| detector | River ns/update | MOA Java ns/update | tidewater `update` ns | vs River | vs MOA "
+          "| `update_many` ns | vs River | vs MOA "
           "| `tidewater drift` ns/row (CSV read incl.) | vs River | asked (lib, CLI) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     rows = []
     for ours, rname, mname, ctor, want_lib, want_cli in DETECTORS:
         r = peers.get(rname, {})
@@ -77,7 +81,8 @@ def main():
         rns = r.get("metrics", {}).get("ns_per_update")
         mns = m.get("metrics", {}).get("ns_per_update")
         l = lib[ours]
-        lns = l["ns_per_update"]
+        lns = l["ns_per_update"]  # update_many
+        uns = l.get("update_ns_per_update")  # per value (absent in outputs before issue 16)
         cli = []
         for p in sorted(glob.glob(os.path.join(a.out, f"cli_{ours}_*.json"))):
             cli.append(json.load(open(p)))
@@ -85,8 +90,8 @@ def main():
         cns = csec / cli[0]["rows"] * 1e9
         fmt = lambda v: "-" if v is None else f"{v:,.1f}"
         ratio = lambda num, den: "-" if num is None or den in (None, 0) else f"{num / den:.1f}x"
-        print(f"| {ours} | {fmt(rns)} | {fmt(mns)} | {lns:.1f} | {ratio(rns, lns)} | {ratio(mns, lns)} "
-              f"| {cns:.1f} | {ratio(rns, cns)} | {want_lib}x / {want_cli}x River"
+        print(f"| {ours} | {fmt(rns)} | {fmt(mns)} | {fmt(uns)} | {ratio(rns, uns)} | {ratio(mns, uns)} "
+              f"| {lns:.1f} | {ratio(rns, lns)} | {ratio(mns, lns)} | {cns:.1f} | {ratio(rns, cns)} | {want_lib}x / {want_cli}x River"
               + (", >= MOA" if ours != "adwin" else "") + " |")
         rows.append((ours, r, m, l, cli))
 
@@ -114,12 +119,19 @@ def main():
                   f"{'all runs identical' if same_cli else 'runs differ'} |")
     if a.exact:
         print("\nEvery drift index of `tidewater drift` against River 0.26.1 rerun over the whole stream:\n")
+        exact = {}
         for ours, r, m, l, cli in rows:
             ctor = [d for d in DETECTORS if d[0] == ours][0][3]
             want = river_full(a.stream_bin, ctor)
             got = cli[0]["drifts"]
+            first = next((i for i, (x, y) in enumerate(zip(want, got)) if x != y), min(len(want), len(got)))
+            exact[ours] = {"river": len(want), "tidewater": len(got), "identical": want == got,
+                           "first_difference": None if want == got else first}
             print(f"- {ours}: River {len(want)} drifts, tidewater {len(got)}: "
-                  + ("identical" if want == got else f"DIFFERENT (first difference at {next((i for i, (x, y) in enumerate(zip(want, got)) if x != y), min(len(want), len(got)))})"))
+                  + ("identical" if want == got else f"DIFFERENT (first difference at {first})"))
+        if a.exact_json:
+            with open(a.exact_json, "w") as f:
+                json.dump(exact, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Issue 5 side by side: the peers (River, scikit-learn, VW) on T1 and T6, then tidewater's
 # learning loops (library, data in memory) and `tidewater eval` end to end from the same
-# files, in one session. Figures go to $OUT (default /work/peers/out/linear); the
-# BENCHMARKS.md section is written from them.
+# files, in one session. Figures go to $OUT (default /work/peers/out/linear). benches/run.sh
+# runs the tidewater half (--skip-peers) and BENCHMARKS.md's T1 and T6 tables come from it.
 #
 #   PEERS_DATA=/work/peers/data bash benches/peers/linear.sh [--skip-peers]
 set -euo pipefail

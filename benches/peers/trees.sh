@@ -3,7 +3,8 @@
 # AdaptiveRandomForest, data in memory) on agrawal_1m and sea_1m, then tidewater's learning
 # loops (library, data in memory, MOA's two calls per row; the fused step beside) and
 # `tidewater eval` end to end from the CSV files, in one session. Figures go to $OUT
-# (default /work/peers/out/trees); BENCHMARKS.md's "Issue 12" section is written from them.
+# (default /work/peers/out/trees). benches/run.sh runs the tidewater half (--skip-peers) and
+# BENCHMARKS.md's T2 tables come from it.
 #
 #   PEERS_DATA=/work/peers/data bash benches/peers/trees.sh [--skip-peers]
 #

@@ -3,7 +3,7 @@
 //! `cargo bench -p tidewater-datasets --bench generators` (criterion reports elements per
 //! second: one element is one row). The issue's target is Agrawal at 5M rows/s or more in
 //! release; `benches/peers/river_agrawal_rate.py` measures River's rate for comparison, and
-//! BENCHMARKS.md records both.
+//! docs/benchmarks-history.md (issue 4) records both.
 
 use std::hint::black_box;
 
