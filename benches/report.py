@@ -424,6 +424,41 @@ def t1(run):
     return "\n".join(out) + lacks_block(run, task)
 
 
+def t1s(run):
+    task = "T1S"
+    rel, prel = "shapes/library.jsonl", "shapes/peers.jsonl"
+    shapes = (("dense50", "50 dense features"),
+              ("text_labels", "text labels (`pos`/`neg`; River is given `y == \"pos\"`)"),
+              ("weights", "sample weights 0.5, 1, 2 in turn"))
+    peers = run.read_jsonl(prel)
+    if peers is None:
+        run.lack(task, f"`{prel}` (missing)")
+        peers = []
+    rows = []
+    for shape, what in shapes:
+        two = run.lib(task, rel, task=f"T1S/{shape}", loop="lean")
+        fused = run.lib(task, rel, task=f"T1S/{shape}", loop="fused")
+        river = next((r for r in peers if r.get("task") == f"T1S/{shape}"), None)
+        if river is None:
+            run.lack(task, f"`{prel}`: no line for {shape}")
+        two_r, fused_r = two and two.get("rows_per_sec"), fused and fused.get("rows_per_sec")
+        river_r = river and river.get("rows_per_sec")
+        rows.append((what, rate(two_r), rate(fused_r), rate(river_r),
+                     f"{num(two and two.get('accuracy'))} / {num(river and river.get('accuracy'))}",
+                     f"{num(two and two.get('log_loss'))} / {num(river and river.get('log_loss'))}",
+                     ratio(two_r, river_r, True), ratio(fused_r, river_r)))
+    out = ["## T1 beyond its headline shape (`hyperplane50_200k.csv`, 200k rows, 50 features)", "",
+           "River's `Hyperplane(seed=42, n_features=50, mag_change=0.001, noise_percentage=0.05)`, "
+           "written once by `benches/peers/t1_shapes.py`, which also times River; tidewater's loops are "
+           "`PEERS_TASKS=T1S cargo bench -p tidewater-linear --bench peers_loop`. Data in memory, "
+           "`LogisticRegression()` on both sides, best of 3.", "",
+           table([("shape", "l"), ("tidewater two calls rows/s", "r"), ("tidewater fused rows/s", "r"),
+                  ("River rows/s", "r"), ("accuracy tidewater / River", "r"),
+                  ("log loss tidewater / River", "r"), ("two calls ÷ River", "r"),
+                  ("fused ÷ River", "r")], rows)]
+    return "\n".join(out) + lacks_block(run, task)
+
+
 def t6(run):
     task, ds, rel = "T6", "sparse_hashed", "linear/library.jsonl"
     lib = {(m, lp): run.lib(task, rel, task=task, model=m, loop=lp)
@@ -842,7 +877,7 @@ def main():
         print(f"{run.out}: no such folder", file=sys.stderr)
         return 2
     # The sections first (they record what is missing), then the header.
-    body = [t1(run), t2(run), t3(run), t4(run), t5(run), t6(run)]
+    body = [t1(run), t1s(run), t2(run), t3(run), t4(run), t5(run), t6(run)]
     print(header(run))
     print("\n\n".join(body))
     return 0

@@ -14,7 +14,8 @@
 #      benches/peers/cluster_peers.py (the T4 peers run_peers.py does not run);
 #   4. tidewater's side of every task: the section scripts with their peers skipped
 #      (benches/peers/linear.sh: T1, T6; trees.sh: T2; drift.sh: T3; cluster.sh: T4), each into
-#      OUT/<section>, and the T5 loop (tidewater-preprocessing's peers_loop bench);
+#      OUT/<section>, the T5 loop (tidewater-preprocessing's peers_loop bench), and T1's other
+#      shapes (benches/peers/t1_shapes.py for River, the linear peers_loop's T1S task);
 #   5. python3 benches/report.py OUT > BENCHMARKS.md (also kept as OUT/BENCHMARKS.md).
 # `uptime` is recorded before and after every phase (OUT/load.txt), each phase's output goes to
 # OUT/logs/<phase>.log, and a failed phase is recorded (OUT/phases.txt) without stopping the
@@ -172,6 +173,12 @@ cluster() {
     OUT="$OUT/cluster" PEERS_DATA="$DATA" SHARED="$SHARED" STREAM_ROWS="$STREAM_ROWS" \
         bash benches/peers/cluster.sh --skip-peers
 }
+shapes() {
+    mkdir -p "$OUT/shapes" &&
+        PEERS_DATA="$DATA" python3 benches/peers/t1_shapes.py > "$OUT/shapes/peers.jsonl" &&
+        PEERS_DATA="$DATA" PEERS_TASKS=T1S PEERS_REPEAT=3 cargo bench -p tidewater-linear \
+            --bench peers_loop -q 2> "$OUT/shapes/loop.stderr" | grep '^{' > "$OUT/shapes/library.jsonl"
+}
 scaler() {
     mkdir -p "$OUT/scaler" &&
         PEERS_DATA="$DATA" PEERS_REPEAT=3 cargo bench -p tidewater-preprocessing --bench peers_loop \
@@ -188,6 +195,7 @@ phase trees trees
 phase drift drift
 phase cluster cluster
 phase scaler scaler
+phase shapes shapes
 python3 - "$OUT/meta.json" <<'PY'
 import datetime, json, sys
 m = json.load(open(sys.argv[1]))
