@@ -549,7 +549,7 @@ fn gaussian_centers(seed: u64, n: usize, mu: f64, sigma: f64) -> Vec<f64> {
 /// Every offline step draws and moves that many values and every prediction reads them, so a
 /// model past it is a mistyped parameter rather than a use; refusing it on the first row is a
 /// clear error where the allocation would end the process.
-pub const MAX_CENTER_VALUES: usize = 1 << 24;
+const MAX_CENTER_VALUES: usize = 1 << 24;
 
 /// Refuses `k` macro clusters of `d` features past [`MAX_CENTER_VALUES`].
 fn check_center_values(k: usize, d: usize) -> Result<()> {

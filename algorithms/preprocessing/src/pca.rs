@@ -100,12 +100,12 @@ impl Build for PcaParams {
 fit_by_learning!(PcaParams, Pca, "PCA");
 
 /// The most features [`Pca`] takes: its co-moment matrix holds `d²` values (8192: 512 MiB).
-pub const PCA_MAX_FEATURES: usize = 8192;
+const PCA_MAX_FEATURES: usize = 8192;
 
 /// The most features [`Pca`] learns row by row: every `learn_one` redoes the `O(d³)`
 /// decomposition, about 0.1 s per row at 512 features; `learn_many` and `fit` decompose once
 /// per call and take up to [`PCA_MAX_FEATURES`].
-pub const PCA_MAX_STREAM_FEATURES: usize = 512;
+const PCA_MAX_STREAM_FEATURES: usize = 512;
 
 /// Refuses rows of more than `max` features, naming the bound; `how` says on which path.
 fn check_pca_width(d: usize, max: usize, how: &str) -> Result<()> {
@@ -125,8 +125,8 @@ fn check_pca_width(d: usize, max: usize, how: &str) -> Result<()> {
 /// scikit-learn's `ddof = 1`) by decreasing eigenvalue, each signed so that its
 /// largest-magnitude entry is positive (scikit-learn's convention). On the stream path the
 /// decomposition is redone after every row (`O(d³)`; `learn_many` does it once per batch), so
-/// `learn_one` takes rows of at most [`PCA_MAX_STREAM_FEATURES`] features, and every path at
-/// most [`PCA_MAX_FEATURES`] (a clear error instead of a covariance that would not fit).
+/// `learn_one` takes rows of at most 512 features, and every path at most 8192 (a clear error
+/// instead of a covariance that would not fit).
 /// Output columns are named `pc0, pc1, ...`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Pca {
