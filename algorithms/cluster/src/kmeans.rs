@@ -47,8 +47,8 @@ pub struct KMeansParams {
     /// How the first centers are chosen: k-means++, random (distinct rows) or first_rows.
     #[param(default = KMeansInit::KMeansPlusPlus)]
     pub init: KMeansInit,
-    /// Runs from different initial centers, the lowest inertia kept (none: 10 for random, 1 otherwise).
-    #[param(default = None, ge = 1, batch_only)]
+    /// Runs from different initial centers, the lowest inertia kept (none: 10 for random, 1 otherwise; at most 1000).
+    #[param(default = None, ge = 1, le = 1000, batch_only)]
     pub n_init: Option<usize>,
     /// Most iterations of one run.
     #[param(default = 300, ge = 1, batch_only)]

@@ -31,8 +31,8 @@ pub struct MiniBatchKMeansParams {
     /// How the first batch chooses the first centers: k-means++, random (distinct rows) or first_rows.
     #[param(default = KMeansInit::KMeansPlusPlus)]
     pub init: KMeansInit,
-    /// Initialisations tried on the first batch, the lowest inertia on it kept (1 for first_rows).
-    #[param(default = 3, ge = 1)]
+    /// Initialisations tried on the first batch, the lowest inertia on it kept (1 for first_rows; at most 1000).
+    #[param(default = 3, ge = 1, le = 1000)]
     pub n_init: usize,
     /// Rows buffered per update (at least n_clusters).
     #[param(default = 1024, ge = 1)]
