@@ -150,15 +150,17 @@ impl PyRandom {
         }
     }
 
-    /// River's Poisson draw (Knuth's product of uniforms) of mean `rate`.
+    /// River's Poisson draw (Knuth's product of uniforms) of mean `rate`. A rate so small
+    /// that `exp(-rate)` rounds to 1 (or not above 0) draws nothing and gives 0, where River's
+    /// gives -1, which its forests take as "do not learn" just as they take 0.
     pub fn poisson(&mut self, rate: f64) -> u32 {
         let l = (-rate).exp();
         let (mut k, mut p) = (0u32, 1.0f64);
         while p > l {
-            k += 1;
+            k = k.saturating_add(1);
             p *= self.random();
         }
-        k - 1
+        k.saturating_sub(1)
     }
 
     /// Python's `gauss()` draws its standard normals in pairs from two uniforms (Box-Muller:
@@ -289,5 +291,16 @@ mod tests {
         for _ in 0..2000 {
             assert_eq!(a.next_u32(), b.next_u32());
         }
+    }
+
+    /// A rate whose `exp(-rate)` rounds to 1 draws nothing: 0, not an underflow (the
+    /// checkpoint fuzz target found it through a forest of `lambda = 1e-300`).
+    #[test]
+    fn a_vanishing_poisson_rate_draws_zero() {
+        let mut r = PyRandom::new(7);
+        for rate in [1e-300, 1e-17, 0.0, -1.0] {
+            assert_eq!(r.poisson(rate), 0, "rate {rate}");
+        }
+        assert!((0..1000).map(|_| r.poisson(6.0)).any(|k| k > 0));
     }
 }
