@@ -600,6 +600,11 @@ impl tidewater_core::check::CheckState for CluStream {
         if let Some(d) = self.d {
             check_center_values(self.params.n_macro_clusters, d).map_err(|e| e.to_string())?;
         }
+        // Macro centers come from an offline step over micro-clusters, which learning never
+        // empties: a prediction goes through a row's nearest micro-cluster.
+        ensure(self.macro_centers.is_empty() || k > 0, || {
+            "macro centers without any micro-cluster".into()
+        })?;
         all_not_nan("initial centers", &self.initial)?;
         crate::common::check_rows("macro centers", &self.macro_centers, d)
     }
@@ -637,7 +642,7 @@ impl Clusterer for CluStream {
     fn predict_one(&self, x: Row<'_>) -> Result<Option<usize>> {
         self.check_row(x)?;
         let Some(d) = self.d else { return Ok(None) };
-        if self.macro_centers.is_empty() {
+        if self.macro_centers.is_empty() || self.micro.len() == 0 {
             return Ok(None);
         }
         let (p, _) = self.nearest_micro(x, d);
@@ -861,5 +866,31 @@ mod tests {
         assert_eq!(postcard::to_stdvec(&m).unwrap(), before);
         m.learn_one(Row::Dense(&[1.0; 4]), None).unwrap();
         assert_eq!(m.n_features(), Some(4));
+    }
+
+    /// A loaded model with macro centers but no micro-cluster is refused, and predicting with
+    /// one built in memory gives no cluster instead of indexing past the micro-clusters (the
+    /// checkpoint fuzz target found the panic).
+    #[test]
+    fn macro_centers_without_micro_clusters_are_refused() {
+        use tidewater_core::check::CheckState;
+        let mut m = CluStreamParams::default()
+            .n_macro_clusters(1)
+            .max_micro_clusters(2)
+            .time_gap(1)
+            .seed(1)
+            .build()
+            .unwrap();
+        for i in 0..5 {
+            m.learn_one(Row::Dense(&[1.0, f64::from(i)]), None).unwrap();
+        }
+        assert!(!m.macro_centers.is_empty());
+        m.micro = Micro::default();
+        assert!(
+            m.check_state()
+                .unwrap_err()
+                .contains("without any micro-cluster")
+        );
+        assert_eq!(m.predict_one(Row::Dense(&[1.0, 2.0])).unwrap(), None);
     }
 }
