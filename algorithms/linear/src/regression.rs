@@ -144,6 +144,17 @@ fn least_squares(
     Ok((coef, intercept))
 }
 
+/// nalgebra's SVD with a bound on its iterations (its `svd` has none, and on a matrix of
+/// extreme finite values it can iterate for ever: the checkpoint fuzz target found a ridge
+/// model whose prediction did not end). `None` when it does not converge within
+/// `1000 + 100 * min(rows, columns)` iterations, far more than a well-scaled matrix needs.
+fn bounded_svd(
+    a: DMatrix<f64>,
+) -> Option<nalgebra::linalg::SVD<f64, nalgebra::Dyn, nalgebra::Dyn>> {
+    let n = a.nrows().min(a.ncols());
+    nalgebra::linalg::SVD::try_new(a, true, true, f64::EPSILON, 1000 + 100 * n)
+}
+
 fn solve_least_squares(a: DMatrix<f64>, b: DVector<f64>) -> Result<Vec<f64>> {
     let (rows, d) = a.shape();
     if d == 0 {
@@ -165,7 +176,9 @@ fn solve_least_squares(a: DMatrix<f64>, b: DVector<f64>) -> Result<Vec<f64>> {
     }
     // Rank deficient (or fewer rows than features): the minimum-norm solution, as LAPACK's
     // gelsd behind scikit-learn, with its default cut-off for small singular values.
-    let svd = a.svd(true, true);
+    let svd = bounded_svd(a).ok_or_else(|| {
+        Error::Unsupported("least squares: the SVD did not converge (extreme values)".into())
+    })?;
     let smax = svd.singular_values.iter().fold(0.0f64, |m, &s| m.max(s));
     let eps = smax * rows.max(d) as f64 * f64::EPSILON;
     let sol = svd
@@ -471,7 +484,15 @@ impl Ridge {
             None => {
                 // Cholesky consumed the matrix: rebuild the system for the SVD.
                 let a = self.system(d);
-                let svd = a.svd(true, true);
+                let Some(svd) = bounded_svd(a) else {
+                    // Extreme (finite) sums the SVD cannot resolve: no solution, and
+                    // predictions say so.
+                    s.coef.clear();
+                    s.coef.resize(d, f64::NAN);
+                    s.intercept = f64::NAN;
+                    s.rhs = Some(rhs);
+                    return;
+                };
                 let smax = svd.singular_values.iter().fold(0.0f64, |m, &v| m.max(v));
                 let eps = smax * d as f64 * f64::EPSILON;
                 match svd.solve(&rhs, eps) {
@@ -591,8 +612,8 @@ impl Regressor for Ridge {
         });
         if !finite {
             return Err(Error::Unsupported(
-                "ridge: its sums overflowed (inputs too large), the system has no finite \
-                 solution"
+                "ridge: its system has no finite solution (sums overflowed on inputs too \
+                 large, or extreme values the SVD cannot resolve)"
                     .into(),
             ));
         }
