@@ -139,7 +139,11 @@ impl fmt::Display for Spec {
 
 /// Parses a pipeline `a|b(c=1)|d` into its stages.
 pub fn parse_pipeline(text: &str) -> Result<Vec<Spec>> {
-    let mut p = Parser { src: text, pos: 0 };
+    let mut p = Parser {
+        src: text,
+        pos: 0,
+        depth: 0,
+    };
     let mut stages = vec![p.spec()?];
     loop {
         p.skip_ws();
@@ -167,9 +171,16 @@ pub fn parse_spec(text: &str) -> Result<Spec> {
     Ok(stages.remove(0))
 }
 
+/// How deep lists and nested specs may go (`[[...]]`, `a(p=b(q=...))`): far past any real
+/// spec, and short of the stack the recursive parser needs (30,000 nested lists overflowed
+/// the stack of the program's main thread).
+pub const MAX_SPEC_NESTING: usize = 64;
+
 struct Parser<'a> {
     src: &'a str,
     pos: usize,
+    /// Lists and specs open around the current position.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -220,7 +231,25 @@ impl Parser<'_> {
         }
     }
 
+    /// Enters a list or a nested spec, refusing one deeper than [`MAX_SPEC_NESTING`].
+    fn enter(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_SPEC_NESTING {
+            return Err(self.error(format!(
+                "lists and specs nested deeper than {MAX_SPEC_NESTING} levels"
+            )));
+        }
+        Ok(())
+    }
+
     fn spec(&mut self) -> Result<Spec> {
+        self.enter()?;
+        let spec = self.spec_inner();
+        self.depth -= 1;
+        spec
+    }
+
+    fn spec_inner(&mut self) -> Result<Spec> {
         let name = self.ident()?;
         let mut params = Vec::new();
         self.skip_ws();
@@ -254,6 +283,17 @@ impl Parser<'_> {
     }
 
     fn value(&mut self) -> Result<Value> {
+        self.skip_ws();
+        if self.peek() == Some('[') {
+            self.enter()?;
+            let list = self.value_inner();
+            self.depth -= 1;
+            return list;
+        }
+        self.value_inner()
+    }
+
+    fn value_inner(&mut self) -> Result<Value> {
         self.skip_ws();
         match self.peek() {
             Some('[') => {
@@ -825,5 +865,19 @@ mod tests {
             let e = parse_pipeline(bad).unwrap_err().to_string();
             assert!(e.contains("spec"), "{bad}: {e}");
         }
+    }
+
+    /// Nesting past 64 levels is a named error, not a stack overflow (30,000 nested lists
+    /// aborted the program); 64 levels still parse.
+    #[test]
+    fn deep_nesting_is_refused_before_the_stack_runs_out() {
+        let deep = format!("a(p={}{})", "[".repeat(30_000), "]".repeat(30_000));
+        let e = parse_spec(&deep).unwrap_err().to_string();
+        assert!(e.contains("nested deeper than 64 levels"), "{e}");
+        let specs = format!("{}b{}", "a(p=".repeat(30_000), ")".repeat(30_000));
+        let e = parse_spec(&specs).unwrap_err().to_string();
+        assert!(e.contains("nested deeper than 64 levels"), "{e}");
+        let ok = format!("a(p={}{})", "[".repeat(63), "]".repeat(63));
+        assert!(parse_spec(&ok).is_ok());
     }
 }
