@@ -402,7 +402,8 @@ impl CluStream {
         xd.resize(d, 0.0);
         x.write_dense(&mut xd);
         let t = self.seen;
-        self.seen += 1;
+        // Saturates: 2^64 rows are never learned, but a loaded count can say so.
+        self.seen = self.seen.saturating_add(1);
         if self.micro.len() < max {
             if self.micro.len() == 0 {
                 self.micro.reserve(max, d);
@@ -892,5 +893,16 @@ mod tests {
                 .contains("without any micro-cluster")
         );
         assert_eq!(m.predict_one(Row::Dense(&[1.0, 2.0])).unwrap(), None);
+    }
+
+    /// A loaded row count at its maximum does not overflow on the next row (the checkpoint
+    /// fuzz target found the panic).
+    #[test]
+    fn a_row_count_at_its_maximum_saturates() {
+        let mut m = CluStreamParams::default().seed(1).build().unwrap();
+        m.learn_one(Row::Dense(&[1.0]), None).unwrap();
+        m.seen = u64::MAX;
+        m.learn_one(Row::Dense(&[2.0]), None).unwrap();
+        assert_eq!(m.seen, u64::MAX);
     }
 }
