@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tidewater::registry::{self, Role};
 
 use super::chart::{self, Chart, Series};
-use super::commands::{EvalOptions, EvalRun, curve_metric, run_eval};
+use super::commands::{EvalOptions, EvalRun, curve_metric, events_json, run_eval};
 use super::output::{io_err, metrics_json, peak_rss_bytes, print_json, reset_peak_rss};
 use super::{CliError, OnError, SourceArgs};
 
@@ -392,12 +392,7 @@ fn results_json(
                         );
                     }
                     if let Some(events) = &m.run.events {
-                        v["events"] = Value::Array(
-                            events
-                                .iter()
-                                .map(|e| json!({"row": e.row, "kind": e.kind.name()}))
-                                .collect(),
-                        );
+                        v["events"] = events_json(events);
                     }
                 }
                 Err(e) => v["error"] = json!(e),

@@ -1241,7 +1241,7 @@ fn export_synth(spec: &str, limit: Option<usize>) -> Result<(), CliError> {
 }
 
 /// `--retrain` events as JSON: `[{"row": i, "kind": "drift"}, ...]`.
-fn events_json(events: &[tidewater::drift::Event]) -> Value {
+pub fn events_json(events: &[tidewater::drift::Event]) -> Value {
     Value::Array(
         events
             .iter()
