@@ -18,6 +18,8 @@ use crate::common::{
 };
 use crate::kmeans::KMeansParams;
 
+/// Micro-clusters made room for at the first row, at most (the vectors grow past it).
+const RESERVE_MICRO: usize = 1024;
 /// The offline step that turns CluStream's micro-clusters into macro clusters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CluStreamOffline {
@@ -194,7 +196,8 @@ impl Micro {
         &self.mean[p * d..(p + 1) * d]
     }
 
-    /// Room for `m` micro-clusters of `d` features, if the allocator gives it (otherwise
+    /// Room for `m` micro-clusters of `d` features (at most [`RESERVE_MICRO`] at the first
+    /// row), if the allocator gives it (otherwise
     /// the vectors grow as they fill).
     fn reserve(&mut self, m: usize, d: usize) {
         let md = m.saturating_mul(d);
@@ -406,7 +409,9 @@ impl CluStream {
         self.seen = self.seen.saturating_add(1);
         if self.micro.len() < max {
             if self.micro.len() == 0 {
-                self.micro.reserve(max, d);
+                // Room for the first micro-clusters only: a large `max_micro_clusters` is a
+                // bound, not a promise that so many will come.
+                self.micro.reserve(max.min(RESERVE_MICRO), d);
             }
             self.micro.start(self.micro.len(), &xd, w, (max - 1) as f64);
             self.scratch.0 = xd;
@@ -663,6 +668,24 @@ impl Clusterer for CluStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_micro_cluster_bound_reserves_room_for_a_few_only() {
+        // A fuzzed checkpoint's bound made the first row reserve gigabytes (granted lazily
+        // by the system, refused under a sanitizer): 2^26 micro-clusters of 2 features
+        // would reserve 3.5 GB here.
+        let mut m = CluStreamParams {
+            max_micro_clusters: 1 << 26,
+            ..CluStreamParams::default()
+        }
+        .build()
+        .unwrap();
+        m.learn_one(Row::Dense(&[1.0, 2.0]), None).unwrap();
+        assert!(m.micro.mean.capacity() <= 2 * RESERVE_MICRO);
+        assert!(m.micro.weight.capacity() <= RESERVE_MICRO);
+        m.learn_one(Row::Dense(&[3.0, 2.0]), None).unwrap();
+        assert_eq!(m.micro.len(), 2);
+    }
 
     fn learn(m: &mut CluStream, rows: &[[f64; 2]]) {
         for x in rows {
