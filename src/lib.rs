@@ -24,7 +24,7 @@ pub use tidewater_core::{
     FeatureVector, Fit, Label, Pipeline, Regressor, Result, Row, Schema, SparseRow, Targets,
     Transformer,
 };
-pub use tidewater_core::{dummy, eval, io, kernels, metrics, persist, spec};
+pub use tidewater_core::{dummy, eval, io, kernels, metrics, persist, rounds, spec};
 
 /// Naive Bayes classifiers (tidewater-bayes).
 #[cfg(feature = "bayes")]
@@ -44,6 +44,10 @@ pub use tidewater_linear as linear;
 /// Scalers and other feature transforms (tidewater-preprocessing).
 #[cfg(feature = "preprocessing")]
 pub use tidewater_preprocessing as preprocessing;
+/// The parameter server: pull, push and clock under BSP, SSP or ASP, and the batch fits'
+/// rounds on its workers (tidewater-ps).
+#[cfg(feature = "ps")]
+pub use tidewater_ps as ps;
 /// Decision trees: the Hoeffding tree online; CART and random forests in batch
 /// (tidewater-trees).
 #[cfg(feature = "trees")]

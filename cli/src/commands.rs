@@ -39,8 +39,9 @@ pub fn dispatch(cmd: Command) -> Result<(), CliError> {
             model,
             source,
             save,
+            workers,
             json,
-        } => fit(&model, &source, &save, json),
+        } => fit(&model, &source, &save, workers, json),
         Command::Learn {
             model,
             load,
@@ -528,11 +529,13 @@ struct TrainReport {
     skipped: usize,
     read_seconds: f64,
     train_seconds: f64,
+    /// The rounds and workers of a fit on the parameter server (`fit --workers`).
+    rounds: Option<tidewater::rounds::RunInfo>,
 }
 
 impl TrainReport {
-    /// `{"model", "rows", "skipped", "read_seconds", "train_seconds"}` on stdout with
-    /// `--json`, else one line on stderr.
+    /// `{"model", "rows", "skipped", "read_seconds", "train_seconds"}` (and `"rounds"`,
+    /// `"workers"` after a fit on workers) on stdout with `--json`, else one line on stderr.
     fn print(
         &self,
         command: &str,
@@ -541,16 +544,24 @@ impl TrainReport {
         json: bool,
     ) -> Result<(), CliError> {
         if json {
-            return print_json(&json!({
+            let mut out = json!({
                 "model": spec,
                 "rows": self.rows,
                 "skipped": self.skipped,
                 "read_seconds": self.read_seconds,
                 "train_seconds": self.train_seconds,
-            }));
+            });
+            if let Some(info) = self.rounds {
+                out["rounds"] = json!(info.rounds);
+                out["workers"] = json!(info.workers);
+            }
+            return print_json(&out);
         }
+        let ran = self.rounds.map_or(String::new(), |info| {
+            format!(" ({} rounds on {} workers)", info.rounds, info.workers)
+        });
         eprintln!(
-            "{command}: {} rows ({} skipped), read in {:.3} s, learned in {:.3} s; saved {}",
+            "{command}: {} rows ({} skipped), read in {:.3} s, learned in {:.3} s{ran}; saved {}",
             self.rows,
             self.skipped,
             self.read_seconds,
@@ -565,13 +576,27 @@ fn fit(
     spec: &str,
     source: &SourceArgs,
     save: &std::path::Path,
+    workers: Option<u32>,
     json: bool,
 ) -> Result<(), CliError> {
     let start = Instant::now();
     // Parse (and validate) first so a bad spec is reported before any data is read.
-    let role = registry::parse(spec, registry::Path::Batch)?
-        .last()
-        .map_or(Role::Transformer, |(_, e)| e.role);
+    let stages = registry::parse(spec, registry::Path::Batch)?;
+    let role = stages.last().map_or(Role::Transformer, |(_, e)| e.role);
+    let exec = match workers {
+        Some(n) => {
+            let last = stages.last().map(|(s, _)| s.name.as_str()).unwrap_or("");
+            if !registry::ROUNDS_MODELS.contains(&last) {
+                return Err(CliError::Input(format!(
+                    "--workers: `{last}` has no batch fit in rounds to run on workers; those that have: {}",
+                    registry::ROUNDS_MODELS.join(", ")
+                )));
+            }
+            Some(tidewater::ps::Workers::new(n as usize)?)
+        }
+        None => None,
+    };
+    let exec_ref = exec.as_ref().map(|e| e as &dyn tidewater::rounds::Executor);
     let records = registry::has_record_stage(spec)?;
     check_cluster_columns(spec, role, records)?;
     let (mut feed, src, bits) = open(source, None, None)?;
@@ -595,7 +620,7 @@ fn fit(
         skipped: 0,
         progress: &progress,
     };
-    let (model, rows, read_seconds) = if records {
+    let (model, ran, rows, read_seconds) = if records {
         let front = registry::record_stage_for(spec, &cols.schema()?)?
             .ok_or_else(|| CliError::Internal("a record stage was expected".into()))?;
         let mut places = Vec::new();
@@ -616,7 +641,8 @@ fn fit(
             Role::Transformer => Vec::new(),
             _ => cols.target.iter().cloned().collect(),
         };
-        let model = registry::fit_table(spec, &table, targets, names, None).map_err(|e| {
+        let fitted = registry::fit_table_on(spec, &table, targets, names, None, exec_ref);
+        let (model, ran) = fitted.map_err(|e| {
             match e {
                 // Name the row by its place in the input.
                 tidewater::Error::InRow { row, source } if row < places.len() => {
@@ -625,13 +651,20 @@ fn fit(
                 e => e.into(),
             }
         })?;
-        (model, table.n_rows(), read)
+        (model, ran, table.n_rows(), read)
     } else {
         // A clusterer's target (if any) is read as labels: it only scores.
         let labels = matches!(role, Role::Classifier | Role::Clusterer);
         let data = feed.collect(&cols, labels, &mut how)?;
         let read = start.elapsed().as_secs_f64();
-        (registry::fit(spec, &data)?, data.n_rows(), read)
+        let (model, ran) = match exec_ref {
+            Some(exec) => {
+                let (m, info) = registry::fit_on(spec, &data, exec)?;
+                (m, Some(info))
+            }
+            None => (registry::fit(spec, &data)?, None),
+        };
+        (model, ran, data.n_rows(), read)
     };
     progress.finish();
     let train_seconds = start.elapsed().as_secs_f64() - read_seconds;
@@ -650,6 +683,7 @@ fn fit(
         skipped: how.skipped,
         read_seconds,
         train_seconds,
+        rounds: ran,
     }
     .print("fit", spec, save, json)
 }
@@ -733,6 +767,7 @@ fn learn(
         skipped,
         read_seconds,
         train_seconds,
+        rounds: None,
     }
     .print("learn", &saved.spec, save, json)
 }

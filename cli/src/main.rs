@@ -138,7 +138,13 @@ enum Command {
         /// Where to save the model.
         #[arg(long, value_name = "MODEL")]
         save: PathBuf,
-        /// One JSON object on stdout: rows read and skipped, seconds reading and training.
+        /// Train on N workers of the in-process parameter server (threads; BSP): the same
+        /// model as without it, for the models whose batch fit runs in rounds
+        /// (logistic_regression, softmax_regression).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+        workers: Option<u32>,
+        /// One JSON object on stdout: rows read and skipped, seconds reading and training
+        /// (with --workers, also the rounds and the workers).
         #[arg(long)]
         json: bool,
     },

@@ -161,6 +161,10 @@ pub enum Error {
     /// dense-only model).
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// A training job over several workers failed: a worker stopped or was lost, or the
+    /// workers disagree.
+    #[error("training job: {0}")]
+    Training(String),
 }
 
 impl Error {

@@ -26,6 +26,7 @@ pub mod persist;
 pub mod pipeline;
 pub mod pyrandom;
 pub mod record;
+pub mod rounds;
 pub mod row;
 pub mod spec;
 pub mod tagged;

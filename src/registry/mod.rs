@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use tidewater_core::check::{CheckState, StateResult};
 use tidewater_core::pipeline::{TransformerUnion, transform_dataset};
 use tidewater_core::record::{RecordSchema, Table};
+use tidewater_core::rounds::{Executor, RunInfo};
 use tidewater_core::spec::{ParamDoc, Params, Spec, Value, unknown_param};
 use tidewater_core::{
     Batch, Build, ClassSet, Classifier, Clusterer, Dataset, Error, Fit, Label, Pipeline, Regressor,
@@ -532,16 +533,58 @@ fn bind_front(
 
 /// Fits every stage after the record stage on `data`, each by its own batch algorithm on
 /// the data as the stages before it transform it.
+/// The batch fits whose iterations run as rounds on an [`Executor`] (`fit --workers`): the
+/// fitted component and what ran.
+type RoundsFit = fn(&Spec, &Dataset, &dyn Executor) -> Result<(Component, RunInfo)>;
+
+/// The [`RoundsFit`] of the model `name`, if its batch fit has one.
+fn rounds_fit(name: &str) -> Option<RoundsFit> {
+    use crate::linear::{LogisticRegressionParams, SoftmaxRegressionParams};
+    match name {
+        n if n == LogisticRegressionParams::NAME => Some(|spec, data, exec| {
+            let (m, info) = LogisticRegressionParams::from_spec(spec)?.fit_on(data, exec)?;
+            Ok((m.into(), info))
+        }),
+        n if n == SoftmaxRegressionParams::NAME => Some(|spec, data, exec| {
+            let (m, info) = SoftmaxRegressionParams::from_spec(spec)?.fit_on(data, exec)?;
+            Ok((m.into(), info))
+        }),
+        _ => None,
+    }
+}
+
+/// The models whose batch fit runs in rounds on workers ([`fit_on`]), in `list` order.
+pub const ROUNDS_MODELS: &[&str] = &["logistic_regression", "softmax_regression"];
+
 fn fit_rest(
     rest: &[(Spec, &'static Entry)],
     data: &Dataset,
     front: Option<ColumnTransformer>,
-) -> Result<AnyModel> {
+    exec: Option<&dyn Executor>,
+) -> Result<(AnyModel, Option<RunInfo>)> {
     let mut parts = Vec::with_capacity(rest.len());
     let mut current: Option<Dataset> = None;
+    let mut info = None;
+    if let (Some(_), Some((s, _))) = (exec, rest.last())
+        && rounds_fit(&s.name).is_none()
+    {
+        return Err(Error::Unsupported(format!(
+            "`{}` has no batch fit in rounds to run on workers; those that have: {}",
+            s.name,
+            ROUNDS_MODELS.join(", ")
+        )));
+    }
     for (i, (s, e)) in rest.iter().enumerate() {
         let d = current.as_ref().unwrap_or(data);
-        let c = (e.fit)(s, d)?;
+        let c = match (exec, i + 1 == rest.len()) {
+            (Some(exec), true) => {
+                let fit = rounds_fit(&s.name).expect("checked above");
+                let (c, ran) = fit(s, d, exec)?;
+                info = Some(ran);
+                c
+            }
+            _ => (e.fit)(s, d)?,
+        };
         if i + 1 < rest.len() {
             let Component::Transformer(t) = &c else {
                 unreachable!("parse puts transformers before the last stage")
@@ -556,17 +599,33 @@ fn fit_rest(
         p.learn_many(data.batch(), data.weights.as_deref())?;
         parts.push(Component::Transformer(p.into()));
     }
-    assemble(parts, front)
+    Ok((assemble(parts, front)?, info))
 }
 
 /// A model fitted on a whole data set from a pipeline spec (the batch path): each stage is
 /// fitted by its own batch algorithm on the data as the stages before it transform it. A
 /// record stage reads the data set's rows as records of numbers.
 pub fn fit(text: &str, data: &Dataset) -> Result<AnyModel> {
+    fit_inner(text, data, None).map(|(m, _)| m)
+}
+
+/// [`fit`] with the final model's rounds run by `exec` (a parameter server's workers): the
+/// same model, and what ran. The final model must be one of [`ROUNDS_MODELS`].
+pub fn fit_on(text: &str, data: &Dataset, exec: &dyn Executor) -> Result<(AnyModel, RunInfo)> {
+    let (m, info) = fit_inner(text, data, Some(exec))?;
+    let info = info.ok_or_else(|| Error::Unsupported("the spec has no model to fit".into()))?;
+    Ok((m, info))
+}
+
+fn fit_inner(
+    text: &str,
+    data: &Dataset,
+    exec: Option<&dyn Executor>,
+) -> Result<(AnyModel, Option<RunInfo>)> {
     let stages = parse(text, Path::Batch)?;
     let (record, rest) = split_record(&stages)?;
     if record.is_empty() {
-        return fit_rest(rest, data, None);
+        return fit_rest(rest, data, None, exec);
     }
     let schema = RecordSchema::numeric(data.schema.features.clone())?;
     let mut table = Table::new(schema);
@@ -578,15 +637,8 @@ pub fn fit(text: &str, data: &Dataset) -> Result<AnyModel> {
     }
     let targets = data.targets.clone();
     let names = data.schema.targets.clone();
-    fit_table_inner(
-        text,
-        &record,
-        rest,
-        &table,
-        targets,
-        names,
-        data.weights.clone(),
-    )
+    let targeted = (targets, names, data.weights.clone());
+    fit_table_inner(text, &record, rest, &table, targeted, exec)
 }
 
 /// A model fitted on a table of records (the batch path with a record stage): the record
@@ -600,9 +652,22 @@ pub fn fit_table(
     target_names: Vec<String>,
     weights: Option<Vec<f64>>,
 ) -> Result<AnyModel> {
+    fit_table_on(text, table, targets, target_names, weights, None).map(|(m, _)| m)
+}
+
+/// [`fit_table`] with the final model's rounds run by `exec` when given (see [`fit_on`]).
+pub fn fit_table_on(
+    text: &str,
+    table: &Table,
+    targets: Vec<Targets>,
+    target_names: Vec<String>,
+    weights: Option<Vec<f64>>,
+    exec: Option<&dyn Executor>,
+) -> Result<(AnyModel, Option<RunInfo>)> {
     let stages = parse(text, Path::Batch)?;
     let (record, rest) = split_record(&stages)?;
-    fit_table_inner(text, &record, rest, table, targets, target_names, weights)
+    let targeted = (targets, target_names, weights);
+    fit_table_inner(text, &record, rest, table, targeted, exec)
 }
 
 fn fit_table_inner(
@@ -610,16 +675,15 @@ fn fit_table_inner(
     record: &[RecordStepParams],
     rest: &[(Spec, &'static Entry)],
     table: &Table,
-    targets: Vec<Targets>,
-    target_names: Vec<String>,
-    weights: Option<Vec<f64>>,
-) -> Result<AnyModel> {
+    (targets, target_names, weights): (Vec<Targets>, Vec<String>, Option<Vec<f64>>),
+    exec: Option<&dyn Executor>,
+) -> Result<(AnyModel, Option<RunInfo>)> {
     let front = bind_front(text, record, Some(table.schema()))?;
     let mut holder: Pipeline<AnyTransformer, (), ColumnTransformer> =
         Pipeline::with_record_stage(front, Vec::new(), ());
     let data = holder.fit_record_stage(table, targets, target_names, weights)?;
     let (front, _, _) = holder.into_parts();
-    fit_rest(rest, &data, front)
+    fit_rest(rest, &data, front, exec)
 }
 
 /// The checkpoint kind of a saved command-line model (the payload's version after the `/`).

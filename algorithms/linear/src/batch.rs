@@ -1,9 +1,9 @@
-//! The batch objectives of logistic and softmax regression, evaluated in parallel over rows
-//! (rayon) in fixed blocks summed in block order, so a fit gives the same bits whatever the
-//! number of threads.
+//! The batch objectives of logistic and softmax regression, summed by an executor over rows
+//! in fixed blocks added in block order, so a fit gives the same bits whatever the executor and
+//! its number of threads or workers.
 
-use rayon::prelude::*;
-use tidewater_core::{Batch, FeatureVector, Result, Row};
+use tidewater_core::rounds::{BlockSum, Executor, RunInfo, block_count, block_rows};
+use tidewater_core::{Batch, Error, FeatureVector, Result, Row};
 
 /// Rows per block at least; blocks are fixed by the data's shape, not by the thread count.
 const MIN_BLOCK_ROWS: usize = 2048;
@@ -13,40 +13,34 @@ const MAX_BLOCKS: usize = 32;
 const MAX_PARTIAL: usize = 1 << 24;
 
 fn blocks(n: usize, p: usize) -> usize {
-    let by_rows = n.div_ceil(MIN_BLOCK_ROWS).clamp(1, MAX_BLOCKS);
-    let by_memory = (MAX_PARTIAL / p.max(1)).max(1);
-    by_rows.min(by_memory)
+    block_count(n, p, MIN_BLOCK_ROWS, MAX_BLOCKS, MAX_PARTIAL)
 }
 
-/// Sums `f(row range, gradient part)` over fixed blocks of rows in parallel; returns the sum
-/// of the values and writes the summed gradient into `grad`.
-fn par_sum(
-    n: usize,
+/// A batch objective: a sum of per-row terms over fixed blocks (a [`BlockSum`] whose part is
+/// the unscaled gradient and whose value is the unscaled loss), then its scaling and penalty.
+pub(crate) trait Objective: BlockSum {
+    /// The objective and its gradient from the summed loss and gradient of the rows.
+    fn finish(&self, theta: &[f64], loss: f64, grad: &mut [f64]) -> f64;
+}
+
+/// Scales the summed loss and gradient by `1 / total_weight` and adds `l2/2 |w|^2` over the
+/// first `n_penalised` parameters.
+fn scale_and_penalise(
+    theta: &[f64],
+    loss: f64,
     grad: &mut [f64],
-    f: impl Fn(std::ops::Range<usize>, &mut [f64]) -> f64 + Sync,
+    total_weight: f64,
+    l2: f64,
+    n_penalised: usize,
 ) -> f64 {
-    let p = grad.len();
-    let nb = blocks(n, p);
-    let size = n.div_ceil(nb);
-    let parts: Vec<(f64, Vec<f64>)> = (0..nb)
-        .into_par_iter()
-        .map(|b| {
-            let mut g = vec![0.0; p];
-            let lo = (b * size).min(n);
-            let hi = ((b + 1) * size).min(n);
-            let v = f(lo..hi, &mut g);
-            (v, g)
-        })
-        .collect();
-    grad.fill(0.0);
-    let mut total = 0.0;
-    for (v, g) in parts {
-        total += v;
-        for (a, b) in grad.iter_mut().zip(&g) {
-            *a += b;
-        }
+    let inv = 1.0 / total_weight;
+    grad.iter_mut().for_each(|v| *v *= inv);
+    let mut reg = 0.0;
+    for (gj, wj) in grad[..n_penalised].iter_mut().zip(&theta[..n_penalised]) {
+        *gj += l2 * wj;
+        reg += wj * wj;
     }
-    total
+    loss * inv + 0.5 * l2 * reg
 }
 
 /// `ln(1 + e^z)` without overflow.
@@ -87,33 +81,45 @@ pub(crate) struct Binary<'a> {
 }
 
 impl Binary<'_> {
-    pub fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+    fn n_theta(&self) -> usize {
+        self.x.n_cols() + usize::from(self.fit_intercept)
+    }
+}
+
+impl BlockSum for Binary<'_> {
+    fn n_params(&self) -> usize {
+        self.n_theta()
+    }
+    fn out_len(&self) -> usize {
+        self.n_theta()
+    }
+    fn n_blocks(&self) -> usize {
+        blocks(self.x.n_rows(), self.n_theta())
+    }
+    fn block(&self, theta: &[f64], b: usize, g: &mut [f64]) -> f64 {
         let d = self.x.n_cols();
-        let (w, b) = (&theta[..d], if self.fit_intercept { theta[d] } else { 0.0 });
-        let loss = par_sum(self.x.n_rows(), grad, |range, g| {
-            let mut sum = 0.0;
-            for i in range {
-                let r = row(&self.x, i);
-                let z = r.dot(w) + b;
-                let s = self.weights[i];
-                let y = if self.positive[i] { 1.0 } else { 0.0 };
-                sum += s * (softplus(z) - y * z);
-                let coef = s * (logistic(z) - y);
-                r.axpy_into(coef, &mut g[..d]);
-                if self.fit_intercept {
-                    g[d] += coef;
-                }
+        let (w, bias) = (&theta[..d], if self.fit_intercept { theta[d] } else { 0.0 });
+        let mut sum = 0.0;
+        for i in block_rows(self.x.n_rows(), self.n_blocks(), b) {
+            let r = row(&self.x, i);
+            let z = r.dot(w) + bias;
+            let s = self.weights[i];
+            let y = if self.positive[i] { 1.0 } else { 0.0 };
+            sum += s * (softplus(z) - y * z);
+            let coef = s * (logistic(z) - y);
+            r.axpy_into(coef, &mut g[..d]);
+            if self.fit_intercept {
+                g[d] += coef;
             }
-            sum
-        });
-        let inv = 1.0 / self.total_weight;
-        grad.iter_mut().for_each(|v| *v *= inv);
-        let mut reg = 0.0;
-        for (gj, wj) in grad[..d].iter_mut().zip(w) {
-            *gj += self.l2 * wj;
-            reg += wj * wj;
         }
-        loss * inv + 0.5 * self.l2 * reg
+        sum
+    }
+}
+
+impl Objective for Binary<'_> {
+    fn finish(&self, theta: &[f64], loss: f64, grad: &mut [f64]) -> f64 {
+        let d = self.x.n_cols();
+        scale_and_penalise(theta, loss, grad, self.total_weight, self.l2, d)
     }
 }
 
@@ -130,68 +136,106 @@ pub(crate) struct Multinomial<'a> {
 }
 
 impl Multinomial<'_> {
-    pub fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
-        let (d, k) = (self.x.n_cols(), self.k);
-        let coef = &theta[..k * d];
-        let loss = par_sum(self.x.n_rows(), grad, |range, g| {
-            let mut z = vec![0.0; k];
-            let mut sum = 0.0;
-            for i in range {
-                let r = row(&self.x, i);
-                for (c, zc) in z.iter_mut().enumerate() {
-                    *zc = r.dot(&coef[c * d..(c + 1) * d])
-                        + if self.fit_intercept {
-                            theta[k * d + c]
-                        } else {
-                            0.0
-                        };
-                }
-                let max = z.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-                let mut total = 0.0;
-                for zc in z.iter_mut() {
-                    *zc = (*zc - max).exp();
-                    total += *zc;
-                }
-                let s = self.weights[i];
-                let y = self.class[i];
-                // z now holds exp(z_c - max): the loss is ln(total) - (z_y - max).
-                sum += s * (total.ln() - z[y].ln());
-                for (c, &e) in z.iter().enumerate() {
-                    let diff = s * (e / total - if c == y { 1.0 } else { 0.0 });
-                    r.axpy_into(diff, &mut g[c * d..(c + 1) * d]);
-                    if self.fit_intercept {
-                        g[k * d + c] += diff;
-                    }
-                }
-            }
-            sum
-        });
-        let inv = 1.0 / self.total_weight;
-        grad.iter_mut().for_each(|v| *v *= inv);
-        let mut reg = 0.0;
-        for (gj, wj) in grad[..k * d].iter_mut().zip(coef) {
-            *gj += self.l2 * wj;
-            reg += wj * wj;
-        }
-        loss * inv + 0.5 * self.l2 * reg
+    fn n_theta(&self) -> usize {
+        let k = self.k;
+        k * self.x.n_cols() + if self.fit_intercept { k } else { 0 }
     }
 }
 
-/// Runs L-BFGS on an objective from zero; an error when it did not converge is not raised
-/// (the result is the best point found; see the models' docs).
+impl BlockSum for Multinomial<'_> {
+    fn n_params(&self) -> usize {
+        self.n_theta()
+    }
+    fn out_len(&self) -> usize {
+        self.n_theta()
+    }
+    fn n_blocks(&self) -> usize {
+        blocks(self.x.n_rows(), self.n_theta())
+    }
+    fn block(&self, theta: &[f64], b: usize, g: &mut [f64]) -> f64 {
+        let (d, k) = (self.x.n_cols(), self.k);
+        let coef = &theta[..k * d];
+        let mut z = vec![0.0; k];
+        let mut sum = 0.0;
+        for i in block_rows(self.x.n_rows(), self.n_blocks(), b) {
+            let r = row(&self.x, i);
+            for (c, zc) in z.iter_mut().enumerate() {
+                *zc = r.dot(&coef[c * d..(c + 1) * d])
+                    + if self.fit_intercept {
+                        theta[k * d + c]
+                    } else {
+                        0.0
+                    };
+            }
+            let max = z.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+            let mut total = 0.0;
+            for zc in z.iter_mut() {
+                *zc = (*zc - max).exp();
+                total += *zc;
+            }
+            let s = self.weights[i];
+            let y = self.class[i];
+            // z now holds exp(z_c - max): the loss is ln(total) - (z_y - max).
+            sum += s * (total.ln() - z[y].ln());
+            for (c, &e) in z.iter().enumerate() {
+                let diff = s * (e / total - if c == y { 1.0 } else { 0.0 });
+                r.axpy_into(diff, &mut g[c * d..(c + 1) * d]);
+                if self.fit_intercept {
+                    g[k * d + c] += diff;
+                }
+            }
+        }
+        sum
+    }
+}
+
+impl Objective for Multinomial<'_> {
+    fn finish(&self, theta: &[f64], loss: f64, grad: &mut [f64]) -> f64 {
+        let kd = self.k * self.x.n_cols();
+        scale_and_penalise(theta, loss, grad, self.total_weight, self.l2, kd)
+    }
+}
+
+/// Runs L-BFGS on an objective from zero, its rounds computed by `exec`; an error when it
+/// did not converge is not raised (the result is the best point found; see the models' docs).
 pub(crate) fn solve(
-    p: usize,
+    obj: &dyn Objective,
     tol: f64,
     max_iter: usize,
-    mut f: impl FnMut(&[f64], &mut [f64]) -> f64,
-) -> Result<(Vec<f64>, crate::lbfgs::Outcome)> {
+    exec: &dyn Executor,
+) -> Result<(Vec<f64>, crate::lbfgs::Outcome, RunInfo)> {
+    let p = obj.n_params();
     let mut theta = vec![0.0; p];
-    let out = crate::lbfgs::minimize(&mut f, &mut theta, tol, max_iter);
+    let mut outcome = None;
+    let info = exec.run(obj, &mut |round| {
+        // A failed round (a lost worker) ends the minimisation: its value is NaN, which
+        // L-BFGS stops on, and the error is returned instead of the point.
+        let mut failed = None;
+        let mut f = |t: &[f64], g: &mut [f64]| -> f64 {
+            if failed.is_some() {
+                return f64::NAN;
+            }
+            match round(t, g) {
+                Ok(loss) => obj.finish(t, loss, g),
+                Err(e) => {
+                    failed = Some(e);
+                    f64::NAN
+                }
+            }
+        };
+        let out = crate::lbfgs::minimize(&mut f, &mut theta, tol, max_iter);
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        outcome = Some(out);
+        Ok(())
+    })?;
+    let outcome = outcome.ok_or_else(|| Error::Training("the minimisation did not run".into()))?;
     if theta.iter().any(|v| !v.is_finite()) {
-        return Err(tidewater_core::Error::Unsupported(
+        return Err(Error::Unsupported(
             "the batch fit diverged (the data may be separable without a penalty: set l2 or c)"
                 .into(),
         ));
     }
-    Ok((theta, out))
+    Ok((theta, outcome, info))
 }

@@ -13,6 +13,7 @@ use crate::glm::{
     Glm, GlmConfig, check_rows, dataset_weights, glm_config, hinge_gradient, logistic,
 };
 use crate::optim::Optimizer;
+use tidewater_core::rounds::{BlockSum, Executor, Rayon, RunInfo};
 
 /// How a batch fit ended (L-BFGS).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -319,13 +320,17 @@ impl Build for LogisticRegressionParams {
     }
 }
 
-impl Fit for LogisticRegressionParams {
-    type Model = LogisticRegression;
-
-    /// Minimises *mean log loss + l2/2 |w|^2* (the weighted mean with sample weights; `l2`
-    /// from `c` when given) with L-BFGS from zero until the largest gradient component is
-    /// below `tol`, rows in parallel. The model then learns online with fresh optimizer state.
-    fn fit(&self, data: &Dataset) -> Result<LogisticRegression> {
+impl LogisticRegressionParams {
+    /// The batch fit of [`Fit::fit`] with its rounds (each an evaluation of the objective
+    /// and its gradient over every row) computed by `exec`: this process's threads
+    /// ([`Rayon`], what `fit` uses) or a parameter server's workers. Every executor gives
+    /// the same bits (the gradient's parts are added in a fixed block order); the
+    /// [`RunInfo`] says how many rounds ran on how many workers.
+    pub fn fit_on(
+        &self,
+        data: &Dataset,
+        exec: &dyn Executor,
+    ) -> Result<(LogisticRegression, RunInfo)> {
         self.validate()?;
         if self.l1 != 0.0 {
             return Err(Error::param(
@@ -356,14 +361,29 @@ impl Fit for LogisticRegressionParams {
             fit_intercept: self.fit_intercept,
         };
         let p = d + usize::from(self.fit_intercept);
-        let (theta, out) = batch::solve(p, self.tol, self.max_iter, |t, g| obj.eval(t, g))?;
+        debug_assert_eq!(p, obj.n_params());
+        let (theta, out, info) = batch::solve(&obj, self.tol, self.max_iter, exec)?;
         let intercept = if self.fit_intercept { theta[d] } else { 0.0 };
         let glm = Glm::fitted(&self.config(), theta[..d].to_vec(), intercept);
-        Ok(LogisticRegression {
-            params: self.clone(),
-            state: BinaryGlm { classes, glm },
-            fit_info: Some(out.into()),
-        })
+        Ok((
+            LogisticRegression {
+                params: self.clone(),
+                state: BinaryGlm { classes, glm },
+                fit_info: Some(out.into()),
+            },
+            info,
+        ))
+    }
+}
+
+impl Fit for LogisticRegressionParams {
+    type Model = LogisticRegression;
+
+    /// Minimises *mean log loss + l2/2 |w|^2* (the weighted mean with sample weights; `l2`
+    /// from `c` when given) with L-BFGS from zero until the largest gradient component is
+    /// below `tol`, rows in parallel. The model then learns online with fresh optimizer state.
+    fn fit(&self, data: &Dataset) -> Result<LogisticRegression> {
+        self.fit_on(data, &Rayon).map(|(m, _)| m)
     }
 }
 

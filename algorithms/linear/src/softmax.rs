@@ -11,6 +11,7 @@ use crate::batch;
 use crate::glm::{check_rows, dataset_weights};
 use crate::logistic::{FitInfo, batch_l2, exclusive_c};
 use crate::optim::{OptState, Optimizer};
+use tidewater_core::rounds::{BlockSum, Executor, Rayon, RunInfo};
 
 /// Hyper-parameters of [`SoftmaxRegression`]: River's for the stream path, scikit-learn's
 /// multinomial `LogisticRegression` for the batch path.
@@ -70,14 +71,17 @@ impl Build for SoftmaxRegressionParams {
     }
 }
 
-impl Fit for SoftmaxRegressionParams {
-    type Model = SoftmaxRegression;
-
-    /// scikit-learn's multinomial logistic regression: minimises *mean cross-entropy + l2/2
-    /// |W|^2* over K coefficient rows (all penalised) and K intercepts (not penalised), with
-    /// L-BFGS to a gradient below `tol`. The intercepts are reported centred (summing to 0),
-    /// which changes no probability. The model keeps its intercepts when it learns online.
-    fn fit(&self, data: &Dataset) -> Result<SoftmaxRegression> {
+impl SoftmaxRegressionParams {
+    /// The batch fit of [`Fit::fit`] with its rounds (each an evaluation of the objective
+    /// and its gradient over every row) computed by `exec`: this process's threads
+    /// ([`Rayon`], what `fit` uses) or a parameter server's workers. Every executor gives
+    /// the same bits (the gradient's parts are added in a fixed block order); the
+    /// [`RunInfo`] says how many rounds ran on how many workers.
+    pub fn fit_on(
+        &self,
+        data: &Dataset,
+        exec: &dyn Executor,
+    ) -> Result<(SoftmaxRegression, RunInfo)> {
         self.validate()?;
         check_rows(data)?;
         let labels = data.target()?.to_labels()?;
@@ -110,7 +114,8 @@ impl Fit for SoftmaxRegressionParams {
             fit_intercept: has_intercept,
         };
         let p = k * d + if has_intercept { k } else { 0 };
-        let (theta, out) = batch::solve(p, self.tol, self.max_iter, |t, g| obj.eval(t, g))?;
+        debug_assert_eq!(p, obj.n_params());
+        let (theta, out, info) = batch::solve(&obj, self.tol, self.max_iter, exec)?;
         let mut intercepts = if has_intercept {
             theta[k * d..].to_vec()
         } else {
@@ -122,17 +127,32 @@ impl Fit for SoftmaxRegressionParams {
         for o in &mut opts {
             o.init(&self.optimizer, d);
         }
-        Ok(SoftmaxRegression {
-            params: self.clone(),
-            classes,
-            dim: Some(d),
-            weights: theta[..k * d].to_vec(),
-            intercepts,
-            has_intercept,
-            opts,
-            fit_info: Some(out.into()),
-            scratch: Vec::new(),
-        })
+        Ok((
+            SoftmaxRegression {
+                params: self.clone(),
+                classes,
+                dim: Some(d),
+                weights: theta[..k * d].to_vec(),
+                intercepts,
+                has_intercept,
+                opts,
+                fit_info: Some(out.into()),
+                scratch: Vec::new(),
+            },
+            info,
+        ))
+    }
+}
+
+impl Fit for SoftmaxRegressionParams {
+    type Model = SoftmaxRegression;
+
+    /// scikit-learn's multinomial logistic regression: minimises *mean cross-entropy + l2/2
+    /// |W|^2* over K coefficient rows (all penalised) and K intercepts (not penalised), with
+    /// L-BFGS to a gradient below `tol`. The intercepts are reported centred (summing to 0),
+    /// which changes no probability. The model keeps its intercepts when it learns online.
+    fn fit(&self, data: &Dataset) -> Result<SoftmaxRegression> {
+        self.fit_on(data, &Rayon).map(|(m, _)| m)
     }
 }
 

@@ -1,0 +1,244 @@
+//! Rounds of block sums: the unit of work the batch fits share with the parameter server.
+//!
+//! A batch fit that iterates (L-BFGS over a full gradient, Lloyd's centers) evaluates, at each
+//! round, a sum over the rows of the data set. The rows are cut into fixed blocks (fixed by the
+//! data's shape, never by the number of threads or workers), each block's part is computed on
+//! its own, and the parts are added **in block order**. A [`BlockSum`] says what a block's part
+//! is; an [`Executor`] decides where the blocks are computed: [`Rayon`] (this process's thread
+//! pool, the default of every `fit`) or a parameter server's workers (the `tidewater-ps`
+//! crate). Because the parts are added in the same order wherever they were computed, every
+//! executor gives the same bits.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use crate::{Error, Result};
+
+/// A sum over fixed blocks of rows, evaluated at a point: the job of one training round.
+///
+/// `block` must depend only on `params` and the block's rows, so that computing the blocks
+/// anywhere, in any order, and adding their parts in block order gives the same result.
+pub trait BlockSum: Sync {
+    /// The number of parameters a round is evaluated at.
+    fn n_params(&self) -> usize;
+    /// The length of a block's part (a gradient, or sums and counts).
+    fn out_len(&self) -> usize;
+    /// The number of blocks (at least 1).
+    fn n_blocks(&self) -> usize;
+    /// Adds block `b`'s part at `params` into `part` (zeroed by the caller) and returns its
+    /// value (a loss, an inertia; 0 when the job has none).
+    fn block(&self, params: &[f64], b: usize, part: &mut [f64]) -> f64;
+}
+
+/// One round: evaluates a job at `params`, writing the summed parts into the second argument
+/// and returning the summed values.
+pub type Round<'a> = dyn FnMut(&[f64], &mut [f64]) -> Result<f64> + 'a;
+
+/// What happened in a job run by an [`Executor`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunInfo {
+    /// The rounds evaluated.
+    pub rounds: usize,
+    /// The workers that computed blocks.
+    pub workers: usize,
+}
+
+/// Where the blocks of a [`BlockSum`] are computed.
+pub trait Executor: Sync {
+    /// Runs `driver`, which evaluates `job` through the [`Round`] it is given as often as it
+    /// needs. Every round adds the blocks' parts in block order, so that the result is the
+    /// same bits whatever the executor. An error from a round (a lost worker) ends the run.
+    fn run(
+        &self,
+        job: &dyn BlockSum,
+        driver: &mut dyn FnMut(&mut Round<'_>) -> Result<()>,
+    ) -> Result<RunInfo>;
+}
+
+/// The blocks on this process's rayon thread pool (the default executor of the batch fits).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Rayon;
+
+impl Executor for Rayon {
+    fn run(
+        &self,
+        job: &dyn BlockSum,
+        driver: &mut dyn FnMut(&mut Round<'_>) -> Result<()>,
+    ) -> Result<RunInfo> {
+        let mut rounds = 0usize;
+        let mut round = |params: &[f64], out: &mut [f64]| -> Result<f64> {
+            check_round(job, params, out)?;
+            rounds += 1;
+            let parts: Vec<(f64, Vec<f64>)> = (0..job.n_blocks())
+                .into_par_iter()
+                .map(|b| {
+                    let mut part = vec![0.0; job.out_len()];
+                    let v = job.block(params, b, &mut part);
+                    (v, part)
+                })
+                .collect();
+            out.fill(0.0);
+            let mut total = 0.0;
+            for (v, part) in parts {
+                total += v;
+                add_part(out, &part);
+            }
+            Ok(total)
+        };
+        driver(&mut round)?;
+        Ok(RunInfo {
+            rounds,
+            workers: rayon::current_num_threads(),
+        })
+    }
+}
+
+/// Checks a round's buffers against the job's lengths.
+pub fn check_round(job: &dyn BlockSum, params: &[f64], out: &[f64]) -> Result<()> {
+    if params.len() != job.n_params() {
+        return Err(Error::LengthMismatch {
+            what: "round parameters".into(),
+            expected: job.n_params(),
+            got: params.len(),
+        });
+    }
+    if out.len() != job.out_len() {
+        return Err(Error::LengthMismatch {
+            what: "round output".into(),
+            expected: job.out_len(),
+            got: out.len(),
+        });
+    }
+    Ok(())
+}
+
+/// `acc += part`, element by element (the one addition every executor makes).
+#[inline]
+pub fn add_part(acc: &mut [f64], part: &[f64]) {
+    for (a, b) in acc.iter_mut().zip(part) {
+        *a += b;
+    }
+}
+
+/// The blocks of `n` rows for parts of `out_len` numbers: at least `min_rows` rows a block
+/// (but at least one block), at most `max_blocks` blocks, and at most `max_numbers` numbers
+/// held by all parts together. Fixed by the data's shape only.
+pub fn block_count(
+    n: usize,
+    out_len: usize,
+    min_rows: usize,
+    max_blocks: usize,
+    max_numbers: usize,
+) -> usize {
+    let by_rows = n.div_ceil(min_rows.max(1)).clamp(1, max_blocks.max(1));
+    let by_memory = (max_numbers / out_len.max(1)).max(1);
+    by_rows.min(by_memory)
+}
+
+/// The rows of block `b` of `n_blocks` over `n` rows (equal blocks, the last shorter).
+pub fn block_rows(n: usize, n_blocks: usize, b: usize) -> Range<usize> {
+    let size = n.div_ceil(n_blocks.max(1));
+    (b * size).min(n)..((b + 1) * size).min(n)
+}
+
+/// The blocks worker `w` of `workers` computes: contiguous, in order, as even as can be.
+pub fn worker_blocks(n_blocks: usize, workers: usize, w: usize) -> Range<usize> {
+    let workers = workers.max(1);
+    (w * n_blocks / workers)..((w + 1) * n_blocks / workers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sums of `x^2` and `x` over 0..n at a scale `params[0]`, blocks of 7 rows.
+    struct Squares {
+        n: usize,
+    }
+
+    impl BlockSum for Squares {
+        fn n_params(&self) -> usize {
+            1
+        }
+        fn out_len(&self) -> usize {
+            2
+        }
+        fn n_blocks(&self) -> usize {
+            self.n.div_ceil(7)
+        }
+        fn block(&self, params: &[f64], b: usize, part: &mut [f64]) -> f64 {
+            let mut v = 0.0;
+            for i in block_rows(self.n, self.n_blocks(), b) {
+                let x = params[0] * i as f64 * 0.1;
+                part[0] += x * x;
+                part[1] += x;
+                v += 1.0;
+            }
+            v
+        }
+    }
+
+    #[test]
+    fn rayon_adds_the_parts_in_block_order() {
+        let job = Squares { n: 100 };
+        let mut seen = Vec::new();
+        let info = Rayon
+            .run(&job, &mut |round| {
+                let mut out = [0.0; 2];
+                let v = round(&[3.0], &mut out)?;
+                seen.push((v, out));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(info.rounds, 1);
+        // The same additions in the same order, serially.
+        let mut want = [0.0; 2];
+        let mut total = 0.0;
+        for b in 0..job.n_blocks() {
+            let mut part = [0.0; 2];
+            total += job.block(&[3.0], b, &mut part);
+            add_part(&mut want, &part);
+        }
+        assert_eq!(seen, vec![(total, want)]);
+        assert_eq!(total, 100.0);
+    }
+
+    #[test]
+    fn a_round_with_wrong_lengths_is_refused() {
+        let job = Squares { n: 10 };
+        let err = Rayon
+            .run(&job, &mut |round| {
+                round(&[1.0, 2.0], &mut [0.0; 2]).map(drop)
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("round parameters"), "{err}");
+    }
+
+    #[test]
+    fn blocks_cover_the_rows_and_workers_cover_the_blocks() {
+        for n in [0, 1, 5, 100, 4097] {
+            for nb in 1..6 {
+                let mut next = 0;
+                for b in 0..nb {
+                    let r = block_rows(n, nb, b);
+                    assert_eq!(r.start, next.min(n));
+                    next = r.end;
+                }
+                assert_eq!(next, n);
+                for workers in 1..5 {
+                    let mut next = 0;
+                    for w in 0..workers {
+                        let r = worker_blocks(nb, workers, w);
+                        assert_eq!(r.start, next);
+                        next = r.end;
+                    }
+                    assert_eq!(next, nb);
+                }
+            }
+        }
+        assert_eq!(block_count(10_000, 5, 2048, 32, 1 << 24), 5);
+        assert_eq!(block_count(0, 5, 2048, 32, 1 << 24), 1);
+        assert_eq!(block_count(1 << 30, 1 << 23, 2048, 32, 1 << 24), 2);
+    }
+}

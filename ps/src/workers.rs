@@ -1,0 +1,281 @@
+//! The batch fits' rounds on a parameter server's workers (threads of this process).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use tidewater_core::rounds::{BlockSum, Executor, Round, RunInfo, check_round, worker_blocks};
+use tidewater_core::{Error, Result};
+
+use crate::{Consistency, Keys, LocalServer, ParamServer, Rule};
+
+/// The control value that sends the workers to another round.
+const GO: f64 = 1.0;
+/// The control value that ends the job.
+const STOP: f64 = 0.0;
+
+/// Runs the rounds of a [`BlockSum`] job on `n` worker threads over a [`LocalServer`] under
+/// BSP (an [`Executor`]: pass it to a model's `fit_on`).
+///
+/// The server holds the round's point, the sum of the parts and of the values, and a control
+/// key. Each round, the driver (worker 0, the calling thread) assigns the point and zeroes
+/// the sums; at the barrier every worker pulls the point, computes its blocks (contiguous,
+/// in order), pushes each block's part to be added, and clocks. The barrier applies the
+/// pushes worker by worker, so the parts are added in block order: the same bits as core's
+/// `Rayon` executor, whatever `n`.
+#[derive(Clone, Copy, Debug)]
+pub struct Workers {
+    n: usize,
+}
+
+impl Workers {
+    /// `n` workers (at least 1).
+    pub fn new(n: usize) -> Result<Self> {
+        if n == 0 {
+            return Err(Error::param("workers", "at least one worker is needed"));
+        }
+        Ok(Workers { n })
+    }
+
+    /// The number of workers.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+}
+
+/// The key layout of a job: the point, the parts' sum, the values' sum, the control key.
+struct Layout {
+    p: usize,
+    m: usize,
+}
+
+impl Layout {
+    fn point(&self) -> Keys<'static> {
+        Keys::Range(0..self.p)
+    }
+    fn sums(&self) -> Keys<'static> {
+        Keys::Range(self.p..self.p + self.m + 1)
+    }
+    fn parts(&self) -> Keys<'static> {
+        Keys::Range(self.p..self.p + self.m)
+    }
+    fn value(&self) -> Keys<'static> {
+        Keys::Range(self.p + self.m..self.p + self.m + 1)
+    }
+    fn control(&self) -> Keys<'static> {
+        Keys::Range(self.p + self.m + 1..self.p + self.m + 2)
+    }
+    fn n_keys(&self) -> usize {
+        self.p + self.m + 2
+    }
+}
+
+/// One worker's share of a round, after the first barrier: pulls the point, pushes its
+/// blocks' parts and values, clocks. `point` and `part` are the worker's buffers.
+fn compute(
+    server: &LocalServer,
+    job: &dyn BlockSum,
+    lay: &Layout,
+    w: usize,
+    point: &mut [f64],
+    part: &mut [f64],
+) -> Result<()> {
+    server.pull(w, lay.point(), point)?;
+    for b in worker_blocks(job.n_blocks(), server.n_workers(), w) {
+        part.fill(0.0);
+        let v = job.block(point, b, part);
+        server.push(w, lay.parts(), part, Rule::Sum)?;
+        server.push(w, lay.value(), &[v], Rule::Sum)?;
+    }
+    server.clock(w)?;
+    Ok(())
+}
+
+/// A worker other than the driver: rounds until the driver says stop.
+fn follow(server: &LocalServer, job: &dyn BlockSum, lay: &Layout, w: usize) -> Result<()> {
+    let mut point = vec![0.0; lay.p];
+    let mut part = vec![0.0; lay.m];
+    let mut control = [0.0];
+    loop {
+        server.clock(w)?;
+        server.pull(w, lay.control(), &mut control)?;
+        if control[0] == STOP {
+            return Ok(());
+        }
+        compute(server, job, lay, w, &mut point, &mut part)?;
+    }
+}
+
+/// Runs `f`, turning a panic into an error and aborting the server on any error, so that no
+/// other worker waits for this one forever.
+fn guarded(server: &LocalServer, who: &str, f: impl FnOnce() -> Result<()>) -> Result<()> {
+    let out = match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(_) => Err(Error::Training(format!(
+            "{who} stopped on an internal error"
+        ))),
+    };
+    if let Err(e) = &out {
+        server.abort(&format!("{who}: {e}"));
+    }
+    out
+}
+
+impl Executor for Workers {
+    fn run(
+        &self,
+        job: &dyn BlockSum,
+        driver: &mut dyn FnMut(&mut Round<'_>) -> Result<()>,
+    ) -> Result<RunInfo> {
+        let lay = Layout {
+            p: job.n_params(),
+            m: job.out_len(),
+        };
+        let server = LocalServer::new(lay.n_keys(), self.n, self.n, Consistency::Bsp)?;
+        let mut rounds = 0usize;
+        let result = std::thread::scope(|scope| {
+            let followers: Vec<_> = (1..self.n)
+                .map(|w| {
+                    let (server, lay) = (&server, &lay);
+                    scope.spawn(move || {
+                        guarded(server, &format!("worker {w}"), || {
+                            follow(server, job, lay, w)
+                        })
+                    })
+                })
+                .collect();
+            let mut point = vec![0.0; lay.p];
+            let mut part = vec![0.0; lay.m];
+            let zeros = vec![0.0; lay.m + 1];
+            let mut sums = vec![0.0; lay.m + 1];
+            let driven = guarded(&server, "worker 0", || {
+                let mut round = |params: &[f64], out: &mut [f64]| -> Result<f64> {
+                    check_round(job, params, out)?;
+                    rounds += 1;
+                    server.push(0, lay.point(), params, Rule::Assign)?;
+                    server.push(0, lay.sums(), &zeros, Rule::Assign)?;
+                    server.push(0, lay.control(), &[GO], Rule::Assign)?;
+                    server.clock(0)?;
+                    compute(&server, job, &lay, 0, &mut point, &mut part)?;
+                    server.pull(0, lay.sums(), &mut sums)?;
+                    out.copy_from_slice(&sums[..lay.m]);
+                    Ok(sums[lay.m])
+                };
+                driver(&mut round)?;
+                server.push(0, lay.control(), &[STOP], Rule::Assign)?;
+                server.clock(0)?;
+                Ok(())
+            });
+            let mut first_err = driven.err();
+            for f in followers {
+                let r = f
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::Training("a worker thread was lost".into())));
+                if let (None, Err(e)) = (&first_err, r) {
+                    first_err = Some(e);
+                }
+            }
+            first_err.map_or(Ok(()), Err)
+        });
+        result?;
+        Ok(RunInfo {
+            rounds,
+            workers: self.n,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tidewater_core::rounds::{Rayon, add_part, block_rows};
+
+    use super::*;
+
+    /// Terms whose sum depends on the order of the additions.
+    struct Wild {
+        n: usize,
+        blocks: usize,
+    }
+
+    impl BlockSum for Wild {
+        fn n_params(&self) -> usize {
+            2
+        }
+        fn out_len(&self) -> usize {
+            3
+        }
+        fn n_blocks(&self) -> usize {
+            self.blocks
+        }
+        fn block(&self, params: &[f64], b: usize, part: &mut [f64]) -> f64 {
+            let mut v = 0.0;
+            for i in block_rows(self.n, self.blocks, b) {
+                let x = ((i * 2654435761) % 1000) as f64 - 500.0;
+                let big = if i % 3 == 0 { 1e15 } else { -1e15 };
+                part[0] += params[0] * x.powi(3) + big;
+                part[1] += params[1] / (1.0 + x * x);
+                part[2] += (x * params[0]).sin();
+                v += x * 1e-3 + big;
+            }
+            v
+        }
+    }
+
+    fn rounds(exec: &dyn Executor, job: &Wild) -> (Vec<(f64, Vec<f64>)>, RunInfo) {
+        let mut seen = Vec::new();
+        let info = exec
+            .run(job, &mut |round| {
+                let mut point = [0.3, -1.7];
+                for _ in 0..4 {
+                    let mut out = vec![0.0; 3];
+                    let v = round(&point, &mut out)?;
+                    point[0] += out[2] * 1e-3;
+                    point[1] -= out[1] * 1e-2;
+                    seen.push((v, out));
+                }
+                Ok(())
+            })
+            .unwrap();
+        (seen, info)
+    }
+
+    #[test]
+    fn workers_give_rayons_bits_for_any_number_of_workers() {
+        for (n, blocks) in [(1000, 7), (10, 12), (5000, 1), (0, 1)] {
+            let job = Wild { n, blocks };
+            let (want, _) = rounds(&Rayon, &job);
+            // The serial sum in block order, too.
+            let mut out = vec![0.0; 3];
+            let mut v = 0.0;
+            for b in 0..blocks {
+                let mut part = vec![0.0; 3];
+                v += job.block(&[0.3, -1.7], b, &mut part);
+                add_part(&mut out, &part);
+            }
+            assert_eq!(want[0], (v, out));
+            for workers in 1..=5 {
+                let (got, info) = rounds(&Workers::new(workers).unwrap(), &job);
+                assert_eq!(got, want, "{workers} workers, {blocks} blocks");
+                assert_eq!(info, RunInfo { rounds: 4, workers });
+            }
+        }
+    }
+
+    #[test]
+    fn a_driver_error_stops_every_worker_and_is_returned() {
+        let job = Wild { n: 100, blocks: 4 };
+        let err = Workers::new(3)
+            .unwrap()
+            .run(&job, &mut |round| {
+                round(&[0.0, 0.0], &mut [0.0; 3])?;
+                Err(Error::Unsupported("the driver gave up".into()))
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("the driver gave up"), "{err}");
+        // A round with wrong lengths is refused before any worker computes.
+        let err = Workers::new(2)
+            .unwrap()
+            .run(&job, &mut |round| round(&[0.0], &mut [0.0; 3]).map(drop))
+            .unwrap_err();
+        assert!(err.to_string().contains("round parameters"), "{err}");
+        assert!(Workers::new(0).is_err());
+    }
+}
