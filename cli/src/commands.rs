@@ -40,8 +40,22 @@ pub fn dispatch(cmd: Command) -> Result<(), CliError> {
             source,
             save,
             workers,
+            hosts,
+            process,
+            connect_timeout,
             json,
-        } => fit(&model, &source, &save, workers, json),
+        } => {
+            let on = match (workers, hosts, process) {
+                (Some(n), _, _) => Some(On::Workers(n)),
+                (None, Some(hosts), Some(process)) => Some(On::Processes {
+                    hosts,
+                    process,
+                    timeout: connect_timeout,
+                }),
+                _ => None,
+            };
+            fit(&model, &source, &save, on, json)
+        }
         Command::Learn {
             model,
             load,
@@ -536,11 +550,14 @@ struct TrainReport {
 impl TrainReport {
     /// `{"model", "rows", "skipped", "read_seconds", "train_seconds"}` (and `"rounds"`,
     /// `"workers"` after a fit on workers) on stdout with `--json`, else one line on stderr.
+    ///
+    /// `save` is `None` for a process of a distributed fit other than process 0, which holds
+    /// the model but does not write it.
     fn print(
         &self,
         command: &str,
         spec: &str,
-        save: &std::path::Path,
+        save: Option<&std::path::Path>,
         json: bool,
     ) -> Result<(), CliError> {
         if json {
@@ -555,48 +572,131 @@ impl TrainReport {
                 out["rounds"] = json!(info.rounds);
                 out["workers"] = json!(info.workers);
             }
+            if save.is_none() {
+                out["saved"] = json!(false);
+            }
             return print_json(&out);
         }
         let ran = self.rounds.map_or(String::new(), |info| {
             format!(" ({} rounds on {} workers)", info.rounds, info.workers)
         });
+        let saved = save.map_or("not saved (process 0 saves)".to_owned(), |p| {
+            format!("saved {}", p.display())
+        });
         eprintln!(
-            "{command}: {} rows ({} skipped), read in {:.3} s, learned in {:.3} s{ran}; saved {}",
-            self.rows,
-            self.skipped,
-            self.read_seconds,
-            self.train_seconds,
-            save.display()
+            "{command}: {} rows ({} skipped), read in {:.3} s, learned in {:.3} s{ran}; {saved}",
+            self.rows, self.skipped, self.read_seconds, self.train_seconds,
         );
         Ok(())
     }
+}
+
+/// Where `fit` runs an iterative fit's rounds: threads, or timely processes.
+enum On {
+    /// `--workers N`.
+    Workers(u32),
+    /// `--hosts FILE --process I` (`--connect-timeout S`).
+    Processes {
+        hosts: std::path::PathBuf,
+        process: usize,
+        timeout: f64,
+    },
+}
+
+/// The executor of `on`, once the data is read (the processes compare `fingerprint`).
+fn executor(
+    on: &On,
+    fingerprint: String,
+) -> Result<Box<dyn tidewater::rounds::Executor>, CliError> {
+    Ok(match on {
+        On::Workers(n) => Box::new(tidewater::ps::Workers::new(*n as usize)?),
+        On::Processes {
+            hosts,
+            process,
+            timeout,
+        } => {
+            if !(timeout.is_finite() && *timeout > 0.0 && *timeout <= 86_400.0) {
+                return Err(CliError::input(format!(
+                    "--connect-timeout: {timeout} is not a number of seconds in (0, 86400]"
+                )));
+            }
+            // A lost peer makes timely's own threads panic; the command reports the loss
+            // itself, so their messages are not printed.
+            let default = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                let timely = std::thread::current()
+                    .name()
+                    .is_some_and(|n| n.starts_with("timely:"));
+                if !timely {
+                    default(info);
+                }
+            }));
+            let mut exec = tidewater::ps::Processes::from_host_file(hosts, *process)
+                .map_err(|e| CliError::input(format!("--hosts: {e}")))?
+                .with_timeout(std::time::Duration::from_secs_f64(*timeout))
+                .with_fingerprint(fingerprint);
+            // Test-only: a slow process (docs/distributed.md).
+            if let Some(ms) = std::env::var("TIDEWATER_TEST_ROUND_DELAY_MS")
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                exec = exec.with_round_delay(std::time::Duration::from_millis(ms));
+            }
+            Box::new(exec)
+        }
+    })
+}
+
+/// What the processes of a job compare at start-up: the spec and the data (shape and a
+/// checksum of every value and target).
+fn fingerprint(spec: &str, data: &tidewater::Dataset) -> String {
+    use tidewater::FeatureVector;
+    // CRC-32: specified, so processes built apart agree on it.
+    let mut h = crc32fast::Hasher::new();
+    let b = data.batch();
+    for i in 0..data.n_rows() {
+        if let Ok(r) = b.row(i) {
+            r.for_each_entry(|j, v| {
+                h.update(&(j as u64).to_le_bytes());
+                h.update(&v.to_bits().to_le_bytes());
+            });
+        }
+    }
+    if let Ok(t) = data.target() {
+        h.update(format!("{t:?}").as_bytes());
+    }
+    format!(
+        "`{spec}` on {} rows of {} features (data {:08x})",
+        data.n_rows(),
+        data.n_features(),
+        h.finalize()
+    )
 }
 
 fn fit(
     spec: &str,
     source: &SourceArgs,
     save: &std::path::Path,
-    workers: Option<u32>,
+    on: Option<On>,
     json: bool,
 ) -> Result<(), CliError> {
     let start = Instant::now();
     // Parse (and validate) first so a bad spec is reported before any data is read.
     let stages = registry::parse(spec, registry::Path::Batch)?;
     let role = stages.last().map_or(Role::Transformer, |(_, e)| e.role);
-    let exec = match workers {
-        Some(n) => {
-            let last = stages.last().map(|(s, _)| s.name.as_str()).unwrap_or("");
-            if !registry::ROUNDS_MODELS.contains(&last) {
-                return Err(CliError::Input(format!(
-                    "--workers: `{last}` has no batch fit in rounds to run on workers; those that have: {}",
-                    registry::ROUNDS_MODELS.join(", ")
-                )));
-            }
-            Some(tidewater::ps::Workers::new(n as usize)?)
+    if let Some(on) = &on {
+        let last = stages.last().map(|(s, _)| s.name.as_str()).unwrap_or("");
+        if !registry::ROUNDS_MODELS.contains(&last) {
+            let flag = match on {
+                On::Workers(_) => "--workers",
+                On::Processes { .. } => "--hosts",
+            };
+            return Err(CliError::Input(format!(
+                "{flag}: `{last}` has no batch fit in rounds to run on workers; those that have: {}",
+                registry::ROUNDS_MODELS.join(", ")
+            )));
         }
-        None => None,
-    };
-    let exec_ref = exec.as_ref().map(|e| e as &dyn tidewater::rounds::Executor);
+    }
     let records = registry::has_record_stage(spec)?;
     check_cluster_columns(spec, role, records)?;
     let (mut feed, src, bits) = open(source, None, None)?;
@@ -641,7 +741,14 @@ fn fit(
             Role::Transformer => Vec::new(),
             _ => cols.target.iter().cloned().collect(),
         };
-        let fitted = registry::fit_table_on(spec, &table, targets, names, None, exec_ref);
+        let exec = match &on {
+            Some(on) => Some(executor(
+                on,
+                format!("`{spec}` on {} rows", table.n_rows()),
+            )?),
+            None => None,
+        };
+        let fitted = registry::fit_table_on(spec, &table, targets, names, None, exec.as_deref());
         let (model, ran) = fitted.map_err(|e| {
             match e {
                 // Name the row by its place in the input.
@@ -657,9 +764,10 @@ fn fit(
         let labels = matches!(role, Role::Classifier | Role::Clusterer);
         let data = feed.collect(&cols, labels, &mut how)?;
         let read = start.elapsed().as_secs_f64();
-        let (model, ran) = match exec_ref {
-            Some(exec) => {
-                let (m, info) = registry::fit_on(spec, &data, exec)?;
+        let (model, ran) = match &on {
+            Some(on) => {
+                let exec = executor(on, fingerprint(spec, &data))?;
+                let (m, info) = registry::fit_on(spec, &data, exec.as_ref())?;
                 (m, Some(info))
             }
             None => (registry::fit(spec, &data)?, None),
@@ -668,16 +776,20 @@ fn fit(
     };
     progress.finish();
     let train_seconds = start.elapsed().as_secs_f64() - read_seconds;
-    SavedModel {
-        spec: spec.to_owned(),
-        features: cols.features,
-        target: cols.target,
-        target_numeric: cols.target_numeric,
-        rows_seen: rows as u64,
-        model,
-        bits,
+    // Every process of a distributed fit holds the model; process 0 writes it.
+    let writes = !matches!(&on, Some(On::Processes { process, .. }) if *process != 0);
+    if writes {
+        SavedModel {
+            spec: spec.to_owned(),
+            features: cols.features,
+            target: cols.target,
+            target_numeric: cols.target_numeric,
+            rows_seen: rows as u64,
+            model,
+            bits,
+        }
+        .save(save)?;
     }
-    .save(save)?;
     TrainReport {
         rows: rows + how.skipped,
         skipped: how.skipped,
@@ -685,7 +797,7 @@ fn fit(
         train_seconds,
         rounds: ran,
     }
-    .print("fit", spec, save, json)
+    .print("fit", spec, writes.then_some(save), json)
 }
 
 fn learn(
@@ -769,7 +881,7 @@ fn learn(
         train_seconds,
         rounds: None,
     }
-    .print("learn", &saved.spec, save, json)
+    .print("learn", &saved.spec, Some(save), json)
 }
 
 fn predict(

@@ -141,8 +141,18 @@ enum Command {
         /// Train on N workers of the in-process parameter server (threads; BSP): the same
         /// model as without it, for the models whose batch fit runs in rounds
         /// (logistic_regression, softmax_regression).
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024), conflicts_with = "hosts")]
         workers: Option<u32>,
+        /// Train on timely-dataflow processes: a file of `host:port` lines, one per process
+        /// in process order (every process runs the same command with its own --process).
+        #[arg(long, value_name = "FILE", requires = "process")]
+        hosts: Option<PathBuf>,
+        /// This process's line in --hosts, from 0; process 0 writes --save.
+        #[arg(long, value_name = "I", requires = "hosts")]
+        process: Option<usize>,
+        /// Seconds to wait for every process of --hosts to connect.
+        #[arg(long, value_name = "S", default_value_t = 30.0, requires = "hosts")]
+        connect_timeout: f64,
         /// One JSON object on stdout: rows read and skipped, seconds reading and training
         /// (with --workers, also the rounds and the workers).
         #[arg(long)]

@@ -106,3 +106,189 @@ fn workers_for_a_model_without_rounds_or_zero_workers_are_refused() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("--workers"), "{}", r.stderr);
 }
+
+/// A host file of `n` free loopback ports in `dir`.
+fn host_file(dir: &TempDir, n: usize) -> (String, Vec<String>) {
+    let listeners: Vec<_> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let addrs: Vec<String> = listeners
+        .iter()
+        .map(|l| l.local_addr().unwrap().to_string())
+        .collect();
+    drop(listeners);
+    (dir.write("hosts.txt", &(addrs.join("\n") + "\n")), addrs)
+}
+
+/// Starts `tidewater` with `args` in the background.
+fn spawn(args: &[&str]) -> std::process::Child {
+    std::process::Command::new(common::cli::BIN)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn two_processes_on_a_host_file_save_fits_model() {
+    let dir = TempDir::new("ps-processes");
+    let spec = "standard_scaler|logistic_regression(c=10)";
+    let plain = dir.path("plain.tw");
+    tw(&[
+        "fit",
+        "--model",
+        spec,
+        "--dataset",
+        "shuttle",
+        "--save",
+        &plain,
+    ])
+    .ok();
+    let (hosts, _) = host_file(&dir, 2);
+    let (m0, m1) = (dir.path("p0.tw"), dir.path("p1.tw"));
+    let fit = |save: &str, i: &str| {
+        vec![
+            "fit".to_owned(),
+            "--model".into(),
+            spec.into(),
+            "--dataset".into(),
+            "shuttle".into(),
+            "--save".into(),
+            save.into(),
+            "--hosts".into(),
+            hosts.clone(),
+            "--process".into(),
+            i.into(),
+            "--json".into(),
+        ]
+    };
+    let a1 = fit(&m1, "1");
+    let other = spawn(&a1.iter().map(String::as_str).collect::<Vec<_>>());
+    let a0 = fit(&m0, "0");
+    let out = tw(&a0.iter().map(String::as_str).collect::<Vec<_>>()).json();
+    let other = other.wait_with_output().unwrap();
+    assert!(
+        other.status.success(),
+        "{}",
+        String::from_utf8_lossy(&other.stderr)
+    );
+    let out1: serde_json::Value = serde_json::from_slice(&other.stdout).unwrap();
+    assert_eq!(out["workers"].as_u64(), Some(2), "{out}");
+    assert_eq!(
+        out["rounds"], out1["rounds"],
+        "both processes ran the same rounds"
+    );
+    assert_eq!(out1["saved"].as_bool(), Some(false), "{out1}");
+    assert!(
+        std::fs::read(&m0).unwrap() == std::fs::read(&plain).unwrap(),
+        "process 0 saved another model than fit"
+    );
+    assert!(
+        !std::path::Path::new(&m1).exists(),
+        "process 1 writes nothing"
+    );
+}
+
+#[test]
+fn a_missing_process_and_another_job_are_named() {
+    let dir = TempDir::new("ps-processes-bad");
+    let (hosts, addrs) = host_file(&dir, 2);
+    let m = dir.path("m.tw");
+    tw(&[
+        "fit",
+        "--model",
+        "logistic_regression",
+        "--dataset",
+        "phishing",
+        "--save",
+        &m,
+        "--hosts",
+        &hosts,
+        "--process",
+        "1",
+        "--connect-timeout",
+        "0.5",
+    ])
+    .input_error(&["process 0", &addrs[0]]);
+    // The same data, another spec: both processes stop at start-up.
+    let other = spawn(&[
+        "fit",
+        "--model",
+        "logistic_regression(c=2)",
+        "--dataset",
+        "phishing",
+        "--save",
+        &m,
+        "--hosts",
+        &hosts,
+        "--process",
+        "1",
+    ]);
+    tw(&[
+        "fit",
+        "--model",
+        "logistic_regression",
+        "--dataset",
+        "phishing",
+        "--save",
+        &m,
+        "--hosts",
+        &hosts,
+        "--process",
+        "0",
+    ])
+    .input_error(&["another job", "c=2"]);
+    let other = other.wait_with_output().unwrap();
+    assert_eq!(other.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&other.stderr).contains("another job"));
+    assert!(!std::path::Path::new(&m).exists());
+}
+
+#[test]
+fn a_process_lost_mid_training_stops_the_other_naming_it() {
+    let dir = TempDir::new("ps-processes-lost");
+    let (hosts, addrs) = host_file(&dir, 2);
+    let m = dir.path("m.tw");
+    let args = |i: &'static str| {
+        vec![
+            "fit".to_owned(),
+            "--model".into(),
+            "logistic_regression(c=1000,max_iter=100000,tol=1e-14)".into(),
+            "--dataset".into(),
+            "shuttle".into(),
+            "--save".into(),
+            m.clone(),
+            "--hosts".into(),
+            hosts.clone(),
+            "--process".into(),
+            i.into(),
+        ]
+    };
+    let run = |i: &'static str| {
+        std::process::Command::new(common::cli::BIN)
+            .args(args(i))
+            // Every round 20 ms longer: the job lasts long enough to be cut.
+            .env("TIDEWATER_TEST_ROUND_DELAY_MS", "20")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut victim = run("1");
+    let survivor = run("0");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    let started = std::time::Instant::now();
+    let out = survivor.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("process 1") && err.contains(&addrs[1]) && err.contains("lost"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "one line, no panic messages: {err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert!(!std::path::Path::new(&m).exists(), "nothing saved");
+}

@@ -26,9 +26,13 @@
 //! a training loop speaks only [`ParamServer`].
 
 mod local;
+#[cfg(feature = "distributed")]
+mod timely_backend;
 mod workers;
 
 pub use local::LocalServer;
+#[cfg(feature = "distributed")]
+pub use timely_backend::Processes;
 pub use workers::Workers;
 
 use std::ops::Range;

@@ -1,0 +1,133 @@
+//! Processes on timely dataflow (feature `distributed`), here as threads of one test process
+//! (each with its own timely instance and sockets on loopback): the model of `fit`, bit for
+//! bit; a peer that never comes and a peer with another job are named.
+#![cfg(feature = "distributed")]
+
+use std::time::Duration;
+
+use ndarray::Array2;
+use tidewater_core::{Dataset, Fit, Label, Schema, Targets};
+use tidewater_linear::LogisticRegressionParams;
+use tidewater_ps::Processes;
+
+fn data(n: usize) -> Dataset {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    };
+    let d = 5;
+    let mut x = Array2::zeros((n, d));
+    let mut y = Vec::new();
+    for i in 0..n {
+        let mut z = 0.3;
+        for j in 0..d {
+            x[[i, j]] = next() * (j + 1) as f64;
+            z += x[[i, j]] * (0.5 - j as f64 * 0.2);
+        }
+        y.push(Label::Num(f64::from(z + next() > 0.0)));
+    }
+    let schema = Schema::numeric((0..d).map(|j| format!("x{j}")).collect(), vec!["y".into()]);
+    Dataset::dense(x, Targets::Labels(y), schema).unwrap()
+}
+
+/// `n` free loopback addresses.
+fn addresses(n: usize) -> Vec<String> {
+    let listeners: Vec<_> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    listeners
+        .iter()
+        .map(|l| l.local_addr().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn two_and_three_processes_fit_the_model_of_fit_bit_for_bit() {
+    let data = data(15_000);
+    let params = LogisticRegressionParams::default();
+    let want = params.fit(&data).unwrap();
+    for n in [2, 3] {
+        let addrs = addresses(n);
+        let got: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..n)
+                .map(|i| {
+                    let (addrs, data, params) = (addrs.clone(), &data, &params);
+                    s.spawn(move || {
+                        let exec = Processes::new(addrs, i).unwrap().with_fingerprint("test");
+                        params.fit_on(data, &exec)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (i, r) in got.into_iter().enumerate() {
+            let (model, info) = r.unwrap_or_else(|e| panic!("process {i} of {n}: {e}"));
+            assert_eq!(model, want, "process {i} of {n}");
+            assert_eq!(info.workers, n);
+            assert!(info.rounds > 2);
+        }
+    }
+}
+
+#[test]
+fn a_peer_that_never_comes_is_named_after_the_timeout() {
+    let addrs = addresses(2);
+    let exec = Processes::new(addrs.clone(), 1)
+        .unwrap()
+        .with_timeout(Duration::from_millis(300));
+    let err = LogisticRegressionParams::default()
+        .fit_on(&data(100), &exec)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("process 0") && err.contains(&addrs[0]),
+        "{err}"
+    );
+    let exec = Processes::new(addrs.clone(), 0)
+        .unwrap()
+        .with_timeout(Duration::from_millis(300));
+    let err = LogisticRegressionParams::default()
+        .fit_on(&data(100), &exec)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("process 1") && err.contains(&addrs[1]),
+        "{err}"
+    );
+}
+
+#[test]
+fn processes_with_other_jobs_refuse_to_start() {
+    let addrs = addresses(2);
+    let results: Vec<_> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..2)
+            .map(|i| {
+                let addrs = addrs.clone();
+                s.spawn(move || {
+                    let exec = Processes::new(addrs, i)
+                        .unwrap()
+                        .with_fingerprint(format!("spec {i}"))
+                        .with_timeout(Duration::from_secs(10));
+                    LogisticRegressionParams::default().fit_on(&data(200), &exec)
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for r in results {
+        let err = r.unwrap_err().to_string();
+        assert!(err.contains("another job") && err.contains("spec"), "{err}");
+    }
+}
+
+#[test]
+fn bad_host_lists_are_refused() {
+    assert!(Processes::new(vec![], 0).is_err());
+    let e = Processes::new(vec!["127.0.0.1:1".into()], 1).unwrap_err();
+    assert!(e.to_string().contains("process 1"), "{e}");
+    let e = Processes::new(vec!["127.0.0.1:1".into(), "nowhere".into()], 0).unwrap_err();
+    assert!(e.to_string().contains("line 2"), "{e}");
+}
