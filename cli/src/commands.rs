@@ -43,6 +43,8 @@ pub fn dispatch(cmd: Command) -> Result<(), CliError> {
             hosts,
             process,
             connect_timeout,
+            checkpoint_every,
+            resume,
             json,
         } => {
             let on = match (workers, hosts, process) {
@@ -54,7 +56,16 @@ pub fn dispatch(cmd: Command) -> Result<(), CliError> {
                 }),
                 _ => None,
             };
-            fit(&model, &source, &save, on, json)
+            let checkpoints = match (&on, checkpoint_every) {
+                (Some(_), Some(every)) => Some((every as usize, resume)),
+                (None, Some(_)) => {
+                    return Err(CliError::input(
+                        "--checkpoint-every: checkpoints are taken by a fit on --workers or --hosts",
+                    ));
+                }
+                _ => None,
+            };
+            fit(&model, &source, &save, on, checkpoints, json)
         }
         Command::Learn {
             model,
@@ -603,13 +614,53 @@ enum On {
     },
 }
 
-/// The executor of `on`, once the data is read (the processes compare `fingerprint`).
+/// Checkpoints every `.0` iterations, resuming (`.1`) from the latest one.
+type CheckpointArgs = (usize, bool);
+
+/// The checkpoint files an executor holds, shared with `fit` (which removes them at the end).
+type SharedCheckpoints = std::sync::Arc<tidewater::rounds::CheckpointFiles>;
+
+/// The executor of `on`, once the data is read (the processes compare `fingerprint`, which
+/// also names the job of the checkpoints beside `save`).
 fn executor(
     on: &On,
     fingerprint: String,
-) -> Result<Box<dyn tidewater::rounds::Executor>, CliError> {
-    Ok(match on {
-        On::Workers(n) => Box::new(tidewater::ps::Workers::new(*n as usize)?),
+    save: &std::path::Path,
+    checkpoints: Option<CheckpointArgs>,
+) -> Result<
+    (
+        Box<dyn tidewater::rounds::Executor>,
+        Option<SharedCheckpoints>,
+    ),
+    CliError,
+> {
+    use std::sync::Arc;
+    let files = match checkpoints {
+        Some((every, resume)) => {
+            let base = match on {
+                On::Processes { process, .. } => {
+                    let mut name = save.as_os_str().to_owned();
+                    name.push(format!(".p{process}"));
+                    std::path::PathBuf::from(name)
+                }
+                On::Workers(_) => save.to_path_buf(),
+            };
+            let files = tidewater::rounds::CheckpointFiles::new(base, every, resume, &fingerprint)?;
+            if !resume {
+                files.clear();
+            }
+            Some(Arc::new(files))
+        }
+        None => None,
+    };
+    let exec: Box<dyn tidewater::rounds::Executor> = match on {
+        On::Workers(n) => {
+            let mut w = tidewater::ps::Workers::new(*n as usize)?;
+            if let Some(f) = &files {
+                w = w.with_checkpoints(f.clone());
+            }
+            Box::new(w)
+        }
         On::Processes {
             hosts,
             process,
@@ -642,9 +693,13 @@ fn executor(
             {
                 exec = exec.with_round_delay(std::time::Duration::from_millis(ms));
             }
+            if let Some(f) = &files {
+                exec = exec.with_checkpoints(f.clone());
+            }
             Box::new(exec)
         }
-    })
+    };
+    Ok((exec, files))
 }
 
 /// What the processes of a job compare at start-up: the spec and the data (shape and a
@@ -678,6 +733,7 @@ fn fit(
     source: &SourceArgs,
     save: &std::path::Path,
     on: Option<On>,
+    checkpoints: Option<CheckpointArgs>,
     json: bool,
 ) -> Result<(), CliError> {
     let start = Instant::now();
@@ -742,13 +798,23 @@ fn fit(
             _ => cols.target.iter().cloned().collect(),
         };
         let exec = match &on {
-            Some(on) => Some(executor(
-                on,
-                format!("`{spec}` on {} rows", table.n_rows()),
-            )?),
+            Some(on) => {
+                let print = format!("`{spec}` on {} rows", table.n_rows());
+                Some(executor(on, print, save, checkpoints)?)
+            }
             None => None,
         };
-        let fitted = registry::fit_table_on(spec, &table, targets, names, None, exec.as_deref());
+        let fitted = registry::fit_table_on(
+            spec,
+            &table,
+            targets,
+            names,
+            None,
+            exec.as_ref().map(|(e, _)| e.as_ref()),
+        );
+        if let (Ok(_), Some((_, Some(files)))) = (&fitted, &exec) {
+            files.clear();
+        }
         let (model, ran) = fitted.map_err(|e| {
             match e {
                 // Name the row by its place in the input.
@@ -766,8 +832,12 @@ fn fit(
         let read = start.elapsed().as_secs_f64();
         let (model, ran) = match &on {
             Some(on) => {
-                let exec = executor(on, fingerprint(spec, &data))?;
+                let (exec, files) = executor(on, fingerprint(spec, &data), save, checkpoints)?;
                 let (m, info) = registry::fit_on(spec, &data, exec.as_ref())?;
+                // The job is done: its checkpoints are not needed any more.
+                if let Some(files) = files {
+                    files.clear();
+                }
                 (m, Some(info))
             }
             None => (registry::fit(spec, &data)?, None),

@@ -153,6 +153,14 @@ enum Command {
         /// Seconds to wait for every process of --hosts to connect.
         #[arg(long, value_name = "S", default_value_t = 30.0, requires = "hosts")]
         connect_timeout: f64,
+        /// With --workers or --hosts: save the optimiser's state every K iterations beside
+        /// --save (`MODEL.<iteration>.ckpt`; `MODEL.p<I>.<iteration>.ckpt` per process).
+        #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+        checkpoint_every: Option<u64>,
+        /// Continue from the latest checkpoint of the same job (the same command with
+        /// --resume added); without one, start from the beginning.
+        #[arg(long, requires = "checkpoint_every")]
+        resume: bool,
         /// One JSON object on stdout: rows read and skipped, seconds reading and training
         /// (with --workers, also the rounds and the workers).
         #[arg(long)]

@@ -292,3 +292,101 @@ fn a_process_lost_mid_training_stops_the_other_naming_it() {
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     assert!(!std::path::Path::new(&m).exists(), "nothing saved");
 }
+
+#[test]
+fn two_processes_cut_after_a_checkpoint_resume_to_the_uninterrupted_model() {
+    let dir = TempDir::new("ps-processes-resume");
+    let spec = "logistic_regression(c=1000,max_iter=100000,tol=1e-14)";
+    let plain = dir.path("plain.tw");
+    tw(&[
+        "fit",
+        "--model",
+        spec,
+        "--dataset",
+        "shuttle",
+        "--save",
+        &plain,
+    ])
+    .ok();
+    let (hosts, _) = host_file(&dir, 2);
+    let m = dir.path("m.tw");
+    let args = |i: &str, resume: bool| {
+        let mut a = vec![
+            "fit".to_owned(),
+            "--model".into(),
+            spec.into(),
+            "--dataset".into(),
+            "shuttle".into(),
+            "--save".into(),
+            m.clone(),
+            "--hosts".into(),
+            hosts.clone(),
+            "--process".into(),
+            i.into(),
+            "--checkpoint-every".into(),
+            "5".into(),
+            "--json".into(),
+        ];
+        if resume {
+            a.push("--resume".into());
+        }
+        a
+    };
+    let start = |i: &str, resume: bool, delay: &str| {
+        std::process::Command::new(common::cli::BIN)
+            .args(args(i, resume))
+            .env("TIDEWATER_TEST_ROUND_DELAY_MS", delay)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // The first run, slowed, cut by killing process 1 once both hold checkpoints.
+    let mut victim = start("1", false, "20");
+    let survivor = start("0", false, "20");
+    let ckpts = |p: &str| {
+        std::fs::read_dir(&dir.0)
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with(&format!("m.tw.{p}.")) && n.ends_with(".ckpt"))
+            .count()
+    };
+    let t0 = std::time::Instant::now();
+    while ckpts("p0") < 2 || ckpts("p1") < 2 {
+        assert!(t0.elapsed().as_secs() < 60, "no checkpoints appeared");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    let cut = survivor.wait_with_output().unwrap();
+    assert_eq!(
+        cut.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&cut.stderr)
+    );
+    assert!(!std::path::Path::new(&m).exists());
+    // The same command with --resume, at full speed: the uninterrupted model.
+    let other = start("1", true, "0");
+    let done = start("0", true, "0").wait_with_output().unwrap();
+    let other = other.wait_with_output().unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(
+        other.status.success(),
+        "{}",
+        String::from_utf8_lossy(&other.stderr)
+    );
+    assert!(
+        std::fs::read(&m).unwrap() == std::fs::read(&plain).unwrap(),
+        "the resumed model differs from fit's"
+    );
+    assert_eq!(
+        ckpts("p0") + ckpts("p1"),
+        0,
+        "checkpoints removed after the job"
+    );
+}

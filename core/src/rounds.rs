@@ -49,11 +49,185 @@ pub trait Executor: Sync {
     /// Runs `driver`, which evaluates `job` through the [`Round`] it is given as often as it
     /// needs. Every round adds the blocks' parts in block order, so that the result is the
     /// same bits whatever the executor. An error from a round (a lost worker) ends the run.
+    ///
+    /// With [`checkpoints`](Executor::checkpoints), the executor chooses before the driver
+    /// runs the iteration to resume from ([`Checkpoints::choose`]): the latest one every
+    /// worker or process holds.
     fn run(
         &self,
         job: &dyn BlockSum,
         driver: &mut dyn FnMut(&mut Round<'_>) -> Result<()>,
     ) -> Result<RunInfo>;
+
+    /// Where the driver keeps its checkpoints, if it should (none by default).
+    fn checkpoints(&self) -> Option<&dyn Checkpoints> {
+        None
+    }
+}
+
+/// Where an iterative fit's driver saves its state every few iterations and finds it again
+/// after a crash. The state is the driver's own bytes (an optimiser's point and memory);
+/// resuming from it gives the run that was not interrupted, bit for bit.
+pub trait Checkpoints: Sync {
+    /// Iterations between checkpoints (at least 1).
+    fn every(&self) -> usize;
+    /// The iterations this worker could resume from, in increasing order (none when it is
+    /// not resuming).
+    fn available(&self) -> Vec<usize>;
+    /// Sets the iteration to resume from (`None`: the start); the executor calls it before
+    /// the driver runs.
+    fn choose(&self, iteration: Option<usize>);
+    /// The chosen iteration and its state, if any.
+    fn resume(&self) -> Result<Option<(usize, Vec<u8>)>>;
+    /// Saves the state after `iteration` iterations.
+    fn save(&self, iteration: usize, state: &[u8]) -> Result<()>;
+}
+
+/// The checkpoint kind of [`CheckpointFiles`].
+pub const FIT_STATE_KIND: &str = "tidewater-fit-state/1";
+
+/// What a checkpoint file holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct FitState {
+    job: String,
+    iteration: usize,
+    state: Vec<u8>,
+}
+
+/// [`Checkpoints`] in files beside a model file: `<base>.<iteration>.ckpt` in the library's
+/// checkpoint format (header, CRC, atomic rename), the last two kept. A file is used only if
+/// it is intact and was written by the same job (`job`: what the run is, e.g. the spec and
+/// the data's checksum).
+#[derive(Debug)]
+pub struct CheckpointFiles {
+    base: std::path::PathBuf,
+    every: usize,
+    resuming: bool,
+    job: String,
+    chosen: std::sync::Mutex<Option<usize>>,
+}
+
+impl CheckpointFiles {
+    /// Checkpoints every `every` iterations (at least 1) at `<base>.<iteration>.ckpt`;
+    /// `resuming`: offer the existing ones to resume from.
+    pub fn new(
+        base: impl Into<std::path::PathBuf>,
+        every: usize,
+        resuming: bool,
+        job: impl Into<String>,
+    ) -> Result<Self> {
+        if every == 0 {
+            return Err(Error::param("checkpoint_every", "must be at least 1"));
+        }
+        Ok(CheckpointFiles {
+            base: base.into(),
+            every,
+            resuming,
+            job: job.into(),
+            chosen: std::sync::Mutex::new(None),
+        })
+    }
+
+    fn path(&self, iteration: usize) -> std::path::PathBuf {
+        let mut name = self.base.as_os_str().to_owned();
+        name.push(format!(".{iteration}.ckpt"));
+        std::path::PathBuf::from(name)
+    }
+
+    /// The iterations of the checkpoint files present (whatever their content).
+    fn present(&self) -> Vec<usize> {
+        let dir = match self.base.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let Some(stem) = self.base.file_name().and_then(|n| n.to_str()) else {
+            return Vec::new();
+        };
+        let mut found: Vec<usize> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .filter_map(|name| {
+                        name.strip_prefix(stem)?
+                            .strip_prefix('.')?
+                            .strip_suffix(".ckpt")?
+                            .parse()
+                            .ok()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort_unstable();
+        found
+    }
+
+    /// Removes every checkpoint file of this base (a run from the start, or a run that
+    /// ended).
+    pub fn clear(&self) {
+        for it in self.present() {
+            let _ = std::fs::remove_file(self.path(it));
+        }
+    }
+
+    fn read(&self, iteration: usize) -> Result<Vec<u8>> {
+        let path = self.path(iteration);
+        let (_, st): (_, FitState) = crate::persist::load(&path)?;
+        if st.job != self.job || st.iteration != iteration {
+            return Err(Error::Checkpoint {
+                path: path.display().to_string(),
+                reason: format!(
+                    "was written by another job (`{}`, iteration {}), not `{}`",
+                    st.job, st.iteration, self.job
+                ),
+            });
+        }
+        Ok(st.state)
+    }
+}
+
+impl Checkpoints for CheckpointFiles {
+    fn every(&self) -> usize {
+        self.every
+    }
+
+    fn available(&self) -> Vec<usize> {
+        if !self.resuming {
+            return Vec::new();
+        }
+        self.present()
+            .into_iter()
+            .filter(|&it| self.read(it).is_ok())
+            .collect()
+    }
+
+    fn choose(&self, iteration: Option<usize>) {
+        *self.chosen.lock().unwrap_or_else(|p| p.into_inner()) = iteration;
+    }
+
+    fn resume(&self) -> Result<Option<(usize, Vec<u8>)>> {
+        let chosen = *self.chosen.lock().unwrap_or_else(|p| p.into_inner());
+        match chosen {
+            Some(it) => Ok(Some((it, self.read(it)?))),
+            None => Ok(None),
+        }
+    }
+
+    fn save(&self, iteration: usize, state: &[u8]) -> Result<()> {
+        let st = FitState {
+            job: self.job.clone(),
+            iteration,
+            state: state.to_vec(),
+        };
+        crate::persist::save(&self.path(iteration), FIT_STATE_KIND, &st)?;
+        // Keep this one and the one before (another process may not have reached this one
+        // when the job stopped).
+        for old in self.present() {
+            if old + self.every < iteration {
+                let _ = std::fs::remove_file(self.path(old));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The blocks on this process's rayon thread pool (the default executor of the batch fits).

@@ -27,7 +27,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use tidewater_core::rounds::{BlockSum, Executor, Round, RunInfo, check_round, worker_blocks};
+use tidewater_core::rounds::{
+    BlockSum, Checkpoints, Executor, Round, RunInfo, check_round, worker_blocks,
+};
 use tidewater_core::{Error, Result};
 
 use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
@@ -53,13 +55,26 @@ const MAX_HELLO: u64 = 1 << 16;
 
 /// The processes of a distributed job, from a host file (one `host:port` per line, in process
 /// order, as timely reads it) and this process's index in it: core's [`Executor`] on timely.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Processes {
     addresses: Vec<String>,
     index: usize,
     timeout: Duration,
     fingerprint: String,
     delay: Option<Duration>,
+    checkpoints: Option<Arc<dyn Checkpoints + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Processes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Processes")
+            .field("addresses", &self.addresses)
+            .field("index", &self.index)
+            .field("timeout", &self.timeout)
+            .field("fingerprint", &self.fingerprint)
+            .field("checkpoints", &self.checkpoints.is_some())
+            .finish()
+    }
 }
 
 impl Processes {
@@ -92,6 +107,7 @@ impl Processes {
             timeout: Duration::from_secs(30),
             fingerprint: String::new(),
             delay: None,
+            checkpoints: None,
         })
     }
 
@@ -121,6 +137,13 @@ impl Processes {
     /// processes compare theirs at start-up and refuse to run with different ones.
     pub fn with_fingerprint(mut self, fingerprint: impl Into<String>) -> Self {
         self.fingerprint = fingerprint.into();
+        self
+    }
+
+    /// The driver checkpoints its state in `checkpoints`; when resuming, the processes
+    /// agree at start-up on the latest iteration every one of them holds.
+    pub fn with_checkpoints(mut self, checkpoints: Arc<dyn Checkpoints + Send + Sync>) -> Self {
+        self.checkpoints = Some(checkpoints);
         self
     }
 
@@ -155,7 +178,20 @@ impl Processes {
 
     /// Connects to every peer (this process's own slot `None`), each having said the same
     /// hello.
-    fn connect(&self, hello: &str) -> Result<Vec<Option<Peer>>> {
+    ///
+    /// `offer` is what this process can resume from; returns the peers and the iterations
+    /// every process can resume from.
+    fn connect(&self, hello: &str, offer: &[usize]) -> Result<(Vec<Option<Peer>>, Vec<usize>)> {
+        let mut common: Vec<usize> = offer.to_vec();
+        let mut keep = |theirs: &str| {
+            let theirs: Vec<usize> = theirs.split(',').filter_map(|t| t.parse().ok()).collect();
+            common.retain(|it| theirs.contains(it));
+        };
+        let offer = offer
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
         let deadline = Instant::now() + self.timeout;
         let lost = Arc::new(Mutex::new(None));
         let me = self.index;
@@ -184,9 +220,10 @@ impl Processes {
                 }
             };
             let mut stream = prepare(stream, deadline)?;
-            send_hello(&mut stream, me, hello)?;
-            let (their, their_hello) = read_hello(&mut stream, address)?;
+            send_hello(&mut stream, me, hello, &offer)?;
+            let (their, their_hello, their_offer) = read_hello(&mut stream, address)?;
             check_peer(j, their, hello, &their_hello, address)?;
+            keep(&their_offer);
             peers[j] = Some(Peer::new(stream, j, address, &lost)?);
         }
         // Accept the processes after this one.
@@ -195,14 +232,16 @@ impl Processes {
             match listener.accept() {
                 Ok((stream, from)) => {
                     let mut stream = prepare(stream, deadline)?;
-                    let (their, their_hello) = read_hello(&mut stream, &from.to_string())?;
+                    let (their, their_hello, their_offer) =
+                        read_hello(&mut stream, &from.to_string())?;
                     if their <= me || their >= self.n() || peers[their].is_some() {
                         return Err(Error::Training(format!(
                             "a connection from {from} says it is process {their}, which process {me} does not expect"
                         )));
                     }
-                    send_hello(&mut stream, me, hello)?;
+                    send_hello(&mut stream, me, hello, &offer)?;
                     check_peer(their, their, hello, &their_hello, &self.addresses[their])?;
+                    keep(&their_offer);
                     peers[their] = Some(Peer::new(stream, their, &self.addresses[their], &lost)?);
                     waiting -= 1;
                 }
@@ -224,7 +263,7 @@ impl Processes {
                 Err(e) => return Err(Error::Training(format!("accepting a peer: {e}"))),
             }
         }
-        Ok(peers)
+        Ok((peers, common))
     }
 }
 
@@ -316,18 +355,20 @@ fn prepare(stream: TcpStream, deadline: Instant) -> Result<TcpStream> {
     Ok(stream)
 }
 
-fn send_hello(stream: &mut TcpStream, me: usize, hello: &str) -> Result<()> {
-    let mut msg = Vec::with_capacity(24 + hello.len());
+fn send_hello(stream: &mut TcpStream, me: usize, hello: &str, offer: &str) -> Result<()> {
+    let text = format!("{hello}\n{offer}");
+    let mut msg = Vec::with_capacity(24 + text.len());
     msg.extend_from_slice(MAGIC);
     msg.extend_from_slice(&(me as u64).to_le_bytes());
-    msg.extend_from_slice(&(hello.len() as u64).to_le_bytes());
-    msg.extend_from_slice(hello.as_bytes());
+    msg.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    msg.extend_from_slice(text.as_bytes());
     stream
         .write_all(&msg)
         .map_err(|e| Error::Training(format!("greeting a peer: {e}")))
 }
 
-fn read_hello(stream: &mut TcpStream, from: &str) -> Result<(usize, String)> {
+/// A peer's index, hello and offer (the iterations it can resume from, comma-separated).
+fn read_hello(stream: &mut TcpStream, from: &str) -> Result<(usize, String, String)> {
     let bad = |what: String| Error::Training(format!("the peer at {from}: {what}"));
     let mut head = [0u8; 24];
     stream
@@ -347,7 +388,8 @@ fn read_hello(stream: &mut TcpStream, from: &str) -> Result<(usize, String)> {
         .map_err(|e| bad(format!("a greeting cut short ({e})")))?;
     let text = String::from_utf8(text).map_err(|_| bad("a greeting that is not text".into()))?;
     let index = usize::try_from(index).map_err(|_| bad(format!("process index {index}")))?;
-    Ok((index, text))
+    let (hello, offer) = text.rsplit_once('\n').unwrap_or((text.as_str(), ""));
+    Ok((index, hello.to_owned(), offer.to_owned()))
 }
 
 fn check_peer(j: usize, their: usize, mine: &str, theirs: &str, address: &str) -> Result<()> {
@@ -459,7 +501,15 @@ impl Executor for Processes {
         driver: &mut dyn FnMut(&mut Round<'_>) -> Result<()>,
     ) -> Result<RunInfo> {
         let hello = self.hello(job);
-        let peers = self.connect(&hello)?;
+        let offer = self
+            .checkpoints
+            .as_ref()
+            .map(|c| c.available())
+            .unwrap_or_default();
+        let (peers, common) = self.connect(&hello, &offer)?;
+        if let Some(c) = &self.checkpoints {
+            c.choose(common.last().copied());
+        }
         let lost = peers
             .iter()
             .flatten()
@@ -558,5 +608,9 @@ impl Executor for Processes {
                 Err(e)
             }
         }
+    }
+
+    fn checkpoints(&self) -> Option<&dyn Checkpoints> {
+        self.checkpoints.as_deref().map(|c| c as &dyn Checkpoints)
     }
 }

@@ -2,7 +2,11 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use tidewater_core::rounds::{BlockSum, Executor, Round, RunInfo, check_round, worker_blocks};
+use std::sync::Arc;
+
+use tidewater_core::rounds::{
+    BlockSum, Checkpoints, Executor, Round, RunInfo, check_round, worker_blocks,
+};
 use tidewater_core::{Error, Result};
 
 use crate::{Consistency, Keys, LocalServer, ParamServer, Rule};
@@ -21,9 +25,19 @@ const STOP: f64 = 0.0;
 /// in order), pushes each block's part to be added, and clocks. The barrier applies the
 /// pushes worker by worker, so the parts are added in block order: the same bits as core's
 /// `Rayon` executor, whatever `n`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone)]
 pub struct Workers {
     n: usize,
+    checkpoints: Option<Arc<dyn Checkpoints + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Workers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workers")
+            .field("n", &self.n)
+            .field("checkpoints", &self.checkpoints.is_some())
+            .finish()
+    }
 }
 
 impl Workers {
@@ -32,7 +46,17 @@ impl Workers {
         if n == 0 {
             return Err(Error::param("workers", "at least one worker is needed"));
         }
-        Ok(Workers { n })
+        Ok(Workers {
+            n,
+            checkpoints: None,
+        })
+    }
+
+    /// The driver checkpoints its state in `checkpoints` (and resumes from the latest one
+    /// there, when it offers one).
+    pub fn with_checkpoints(mut self, checkpoints: Arc<dyn Checkpoints + Send + Sync>) -> Self {
+        self.checkpoints = Some(checkpoints);
+        self
     }
 
     /// The number of workers.
@@ -125,6 +149,9 @@ impl Executor for Workers {
         job: &dyn BlockSum,
         driver: &mut dyn FnMut(&mut Round<'_>) -> Result<()>,
     ) -> Result<RunInfo> {
+        if let Some(c) = &self.checkpoints {
+            c.choose(c.available().last().copied());
+        }
         let lay = Layout {
             p: job.n_params(),
             m: job.out_len(),
@@ -180,6 +207,10 @@ impl Executor for Workers {
             rounds,
             workers: self.n,
         })
+    }
+
+    fn checkpoints(&self) -> Option<&dyn Checkpoints> {
+        self.checkpoints.as_deref().map(|c| c as &dyn Checkpoints)
     }
 }
 

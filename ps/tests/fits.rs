@@ -85,3 +85,66 @@ fn a_bad_data_set_is_refused_before_any_round() {
         .unwrap_err();
     assert!(err.to_string().contains("row 7"), "{err}");
 }
+
+/// Checkpoint files that fail (a simulated crash) after `allowed` saves.
+struct Crashing {
+    files: tidewater_core::rounds::CheckpointFiles,
+    allowed: std::sync::atomic::AtomicUsize,
+}
+
+impl tidewater_core::rounds::Checkpoints for Crashing {
+    fn every(&self) -> usize {
+        self.files.every()
+    }
+    fn available(&self) -> Vec<usize> {
+        self.files.available()
+    }
+    fn choose(&self, iteration: Option<usize>) {
+        self.files.choose(iteration)
+    }
+    fn resume(&self) -> tidewater_core::Result<Option<(usize, Vec<u8>)>> {
+        self.files.resume()
+    }
+    fn save(&self, iteration: usize, state: &[u8]) -> tidewater_core::Result<()> {
+        use std::sync::atomic::Ordering;
+        if self.allowed.load(Ordering::SeqCst) == 0 {
+            return Err(tidewater_core::Error::Training("crashed".into()));
+        }
+        self.allowed.fetch_sub(1, Ordering::SeqCst);
+        self.files.save(iteration, state)
+    }
+}
+
+#[test]
+fn a_fit_stopped_after_a_checkpoint_resumes_to_the_same_model() {
+    use std::sync::Arc;
+    use tidewater_core::rounds::{CheckpointFiles, Checkpoints};
+    let data = data(12_000, 5, 2);
+    let params = LogisticRegressionParams::default();
+    let want = params.fit(&data).unwrap();
+    let dir = std::env::temp_dir().join(format!("tw-ps-resume-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = dir.join("model.tw");
+    let job = "logistic on the test data";
+    // Runs, crashing at the third checkpoint (after iterations 2 and 4 were saved).
+    let crashing = Arc::new(Crashing {
+        files: CheckpointFiles::new(&base, 2, false, job).unwrap(),
+        allowed: 2.into(),
+    });
+    let exec = Workers::new(2).unwrap().with_checkpoints(crashing);
+    let err = params.fit_on(&data, &exec).unwrap_err();
+    assert!(err.to_string().contains("crashed"), "{err}");
+    let files = CheckpointFiles::new(&base, 2, true, job).unwrap();
+    assert_eq!(files.available(), vec![2, 4]);
+    // The same run resumed from iteration 4: fit's model, in fewer rounds.
+    let (full, full_info) = params.fit_on(&data, &Workers::new(2).unwrap()).unwrap();
+    assert_eq!(full, want);
+    let exec = Workers::new(3).unwrap().with_checkpoints(Arc::new(files));
+    let (got, info) = params.fit_on(&data, &exec).unwrap();
+    assert_eq!(got, want, "resumed from a checkpoint");
+    assert!(info.rounds < full_info.rounds, "{info:?} {full_info:?}");
+    // Another job's checkpoints are not offered.
+    let other = CheckpointFiles::new(&base, 2, true, "another job").unwrap();
+    assert!(other.available().is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -207,24 +207,65 @@ pub(crate) fn solve(
     let p = obj.n_params();
     let mut theta = vec![0.0; p];
     let mut outcome = None;
+    let ck = exec.checkpoints();
     let info = exec.run(obj, &mut |round| {
-        // A failed round (a lost worker) ends the minimisation: its value is NaN, which
-        // L-BFGS stops on, and the error is returned instead of the point.
-        let mut failed = None;
+        // Where to start: the state of a checkpoint the executor chose, or zero.
+        let (start, resumed_at) = match ck.map(|c| c.resume()).transpose()?.flatten() {
+            Some((it, bytes)) => {
+                let st: crate::lbfgs::State = postcard::from_bytes(&bytes).map_err(|e| {
+                    Error::Training(format!(
+                        "the checkpoint of iteration {it} is unreadable: {e}"
+                    ))
+                })?;
+                if st.x.len() != p || st.g.len() != p || st.iterations != it {
+                    return Err(Error::Training(format!(
+                        "the checkpoint of iteration {it} is of another problem"
+                    )));
+                }
+                (Some(st), Some(it))
+            }
+            None => (None, None),
+        };
+        // A failed round (a lost worker) or checkpoint ends the minimisation: its value is
+        // NaN, which L-BFGS stops on, and the error is returned instead of the point.
+        let failed = std::cell::RefCell::new(None);
         let mut f = |t: &[f64], g: &mut [f64]| -> f64 {
-            if failed.is_some() {
+            if failed.borrow().is_some() {
                 return f64::NAN;
             }
             match round(t, g) {
                 Ok(loss) => obj.finish(t, loss, g),
                 Err(e) => {
-                    failed = Some(e);
+                    *failed.borrow_mut() = Some(e);
                     f64::NAN
                 }
             }
         };
-        let out = crate::lbfgs::minimize(&mut f, &mut theta, tol, max_iter);
-        if let Some(e) = failed {
+        let mut at_iteration = |it: usize, state: &dyn Fn() -> crate::lbfgs::State| -> bool {
+            let Some(c) = ck else { return true };
+            if it == 0 || !it.is_multiple_of(c.every()) || Some(it) == resumed_at {
+                return true;
+            }
+            let saved = postcard::to_allocvec(&state())
+                .map_err(|e| Error::Training(format!("encoding the state: {e}")))
+                .and_then(|bytes: Vec<u8>| c.save(it, &bytes));
+            match saved {
+                Ok(()) => true,
+                Err(e) => {
+                    *failed.borrow_mut() = Some(e);
+                    false
+                }
+            }
+        };
+        let out = crate::lbfgs::minimize_from(
+            &mut f,
+            &mut theta,
+            tol,
+            max_iter,
+            start,
+            &mut at_iteration,
+        );
+        if let Some(e) = failed.into_inner() {
             return Err(e);
         }
         outcome = Some(out);

@@ -33,28 +33,83 @@ struct Probe {
     d: f64,
 }
 
+/// Where L-BFGS stands at the start of an iteration: all it needs to go on, bit for bit
+/// (a checkpoint of an iterative fit).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct State {
+    /// The point.
+    pub x: Vec<f64>,
+    /// The objective's gradient at `x`.
+    pub g: Vec<f64>,
+    /// The objective at `x`.
+    pub fx: f64,
+    /// The curvature pairs `(s, y, 1 / s.y)`, oldest first.
+    pub hist: Vec<(Vec<f64>, Vec<f64>, f64)>,
+    /// Iterations done.
+    pub iterations: usize,
+    /// Whether the last line search failed and the pairs were forgotten.
+    pub retried: bool,
+}
+
 /// Minimises `f` (which writes its gradient into the second argument and returns its value)
 /// from `x`, in place, until the largest gradient component is below `tol` or `max_iter`
 /// iterations have run, or no further decrease can be found at machine precision.
+#[cfg(test)]
 pub(crate) fn minimize(
     f: &mut dyn FnMut(&[f64], &mut [f64]) -> f64,
     x: &mut [f64],
     tol: f64,
     max_iter: usize,
 ) -> Outcome {
+    minimize_from(f, x, tol, max_iter, None, &mut |_, _| true)
+}
+
+/// [`minimize`] from `start` when given (a [`State`] saved by `at_iteration`: `x` is then
+/// overwritten by its point), calling `at_iteration(iterations, state)` at the start of each
+/// iteration with a function that builds the [`State`]; returning `false` stops (the point
+/// is then the last one reached).
+pub(crate) fn minimize_from(
+    f: &mut dyn FnMut(&[f64], &mut [f64]) -> f64,
+    x: &mut [f64],
+    tol: f64,
+    max_iter: usize,
+    start: Option<State>,
+    at_iteration: &mut dyn FnMut(usize, &dyn Fn() -> State) -> bool,
+) -> Outcome {
     let n = x.len();
     let mut g = vec![0.0; n];
-    let mut fx = f(x, &mut g);
     let mut hist: VecDeque<(Vec<f64>, Vec<f64>, f64)> = VecDeque::with_capacity(MEMORY);
+    let mut iterations = 0;
+    let mut retried = false;
+    let mut fx = match start {
+        Some(st) => {
+            x.copy_from_slice(&st.x);
+            g.copy_from_slice(&st.g);
+            hist.extend(st.hist);
+            iterations = st.iterations;
+            retried = st.retried;
+            st.fx
+        }
+        None => f(x, &mut g),
+    };
     let mut d = vec![0.0; n];
     let mut alpha_buf = [0.0; MEMORY];
     let mut x_new = vec![0.0; n];
     let mut g_new = vec![0.0; n];
-    let mut iterations = 0;
-    let mut retried = false;
     while iterations < max_iter {
         let gmax = max_abs(&g);
         if gmax < tol || !fx.is_finite() {
+            break;
+        }
+        let state = || State {
+            x: x.to_vec(),
+            g: g.clone(),
+            fx,
+            hist: hist.iter().cloned().collect(),
+            iterations,
+            retried,
+        };
+        if !at_iteration(iterations, &state) {
             break;
         }
         // Two-loop recursion: d = -H g.
