@@ -26,6 +26,7 @@
 //! a training loop speaks only [`ParamServer`].
 
 mod local;
+pub mod sgd;
 #[cfg(feature = "distributed")]
 mod timely_backend;
 mod workers;
