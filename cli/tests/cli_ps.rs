@@ -71,6 +71,16 @@ fn logistic_regression_on_workers_saves_fits_model() {
 }
 
 #[test]
+fn kmeans_on_workers_saves_fits_model() {
+    // 5,300 rows: two blocks of the centers' sums.
+    same_model(
+        "ps-kmeans",
+        "standard_scaler|kmeans(n_clusters=4)",
+        "bananas",
+    );
+}
+
+#[test]
 fn softmax_regression_on_workers_saves_fits_model() {
     same_model("ps-softmax", "softmax_regression", "wine");
 }

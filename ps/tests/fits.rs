@@ -148,3 +148,56 @@ fn a_fit_stopped_after_a_checkpoint_resumes_to_the_same_model() {
     assert!(other.available().is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `n` rows around `k` centers in `d` dimensions, unlabelled.
+fn blobs(n: usize, d: usize, k: usize) -> Dataset {
+    let mut state = 0x0000_ddb1_a5e5_u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    let mut x = Array2::zeros((n, d));
+    for i in 0..n {
+        let c = i % k;
+        for j in 0..d {
+            x[[i, j]] = (c * (j + 2)) as f64 + 1.5 * next();
+        }
+    }
+    let schema = Schema::numeric((0..d).map(|j| format!("x{j}")).collect(), vec![]);
+    Dataset::new(tidewater_core::FeatureMatrix::Dense(x), vec![], schema).unwrap()
+}
+
+#[test]
+fn kmeans_on_workers_is_fits_model_bit_for_bit() {
+    use tidewater_cluster::KMeansParams;
+    let data = blobs(20_000, 3, 5);
+    let plain = KMeansParams {
+        n_clusters: 5,
+        n_init: Some(2),
+        ..KMeansParams::default()
+    };
+    // Given centers, one far from every row: its cluster is empty at the first iteration
+    // and takes the farthest row (the relocation path).
+    let relocating = KMeansParams::default().initial_centers(vec![
+        vec![0.0, 0.0, 0.0],
+        vec![1.0, 1.0, 1.0],
+        vec![3.0, 4.0, 5.0],
+        vec![100.0, 100.0, 100.0],
+    ]);
+    for params in [plain, relocating] {
+        let want = params.fit(&data).unwrap();
+        for n in [1, 2, 3] {
+            let (got, info) = params.fit_on(&data, &Workers::new(n).unwrap()).unwrap();
+            assert_eq!(got, want, "{n} workers");
+            assert!(info.rounds >= 2, "{info:?}");
+        }
+    }
+    let elkan = KMeansParams {
+        algorithm: tidewater_cluster::KMeansAlgorithm::Elkan,
+        ..KMeansParams::default()
+    };
+    let e = elkan.fit_on(&data, &Workers::new(2).unwrap()).unwrap_err();
+    assert!(e.to_string().contains("algorithm"), "{e}");
+}

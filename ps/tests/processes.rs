@@ -131,3 +131,36 @@ fn bad_host_lists_are_refused() {
     let e = Processes::new(vec!["127.0.0.1:1".into(), "nowhere".into()], 0).unwrap_err();
     assert!(e.to_string().contains("line 2"), "{e}");
 }
+
+#[test]
+fn kmeans_on_two_processes_is_fits_model_bit_for_bit() {
+    use tidewater_cluster::KMeansParams;
+    let mut x = Array2::zeros((9_000, 2));
+    for i in 0..9_000 {
+        let c = (i % 3) as f64;
+        x[[i, 0]] = c * 4.0 + ((i * 37) % 100) as f64 / 100.0;
+        x[[i, 1]] = -c * 2.0 + ((i * 53) % 100) as f64 / 100.0;
+    }
+    let schema = Schema::numeric(vec!["a".into(), "b".into()], vec![]);
+    let data = Dataset::new(tidewater_core::FeatureMatrix::Dense(x), vec![], schema).unwrap();
+    let params = KMeansParams {
+        n_clusters: 3,
+        ..KMeansParams::default()
+    };
+    let want = params.fit(&data).unwrap();
+    let addrs = addresses(2);
+    let got: Vec<_> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..2)
+            .map(|i| {
+                let (addrs, data, params) = (addrs.clone(), &data, &params);
+                s.spawn(move || params.fit_on(data, &Processes::new(addrs, i).unwrap()))
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for r in got {
+        let (model, info) = r.unwrap();
+        assert_eq!(model, want);
+        assert_eq!(info.workers, 2);
+    }
+}

@@ -549,12 +549,16 @@ fn rounds_fit(name: &str) -> Option<RoundsFit> {
             let (m, info) = SoftmaxRegressionParams::from_spec(spec)?.fit_on(data, exec)?;
             Ok((m.into(), info))
         }),
+        n if n == crate::cluster::KMeansParams::NAME => Some(|spec, data, exec| {
+            let (m, info) = crate::cluster::KMeansParams::from_spec(spec)?.fit_on(data, exec)?;
+            Ok((m.into(), info))
+        }),
         _ => None,
     }
 }
 
 /// The models whose batch fit runs in rounds on workers ([`fit_on`]), in `list` order.
-pub const ROUNDS_MODELS: &[&str] = &["logistic_regression", "softmax_regression"];
+pub const ROUNDS_MODELS: &[&str] = &["logistic_regression", "softmax_regression", "kmeans"];
 
 fn fit_rest(
     rest: &[(Spec, &'static Entry)],

@@ -4,6 +4,7 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tidewater_core::kernels::CenterBlocks;
+use tidewater_core::rounds::{BlockSum, Executor, Round, RunInfo};
 use tidewater_core::row::check_weight;
 use tidewater_core::spec::Params;
 use tidewater_core::traits::{check_batch, check_out_len};
@@ -158,6 +159,44 @@ impl Fit for KMeansParams {
     /// and feature of a value that is not finite, the row of a bad weight, or `n_clusters`
     /// when the data has fewer rows (of positive weight) than clusters.
     fn fit(&self, data: &Dataset) -> Result<KMeans> {
+        self.fit_with(data, None).map(|(m, _)| m)
+    }
+}
+
+impl KMeansParams {
+    /// The batch fit of [`Fit::fit`] with Lloyd's iterations run as rounds on `exec` (a
+    /// parameter server's threads or processes): each round sums the clusters' rows and
+    /// weights over fixed blocks of rows, added in block order, and counts the rows whose
+    /// label changed. The initial centers, the rare relocation of an empty cluster and the
+    /// final labelling are computed by the caller over every row, as `fit` computes them, so
+    /// the model is `fit`'s, bit for bit. The [`RunInfo`] says how many rounds ran where.
+    ///
+    /// Lloyd's iterations only: `algorithm = elkan` is refused (its labels are Lloyd's, but
+    /// its bounds live with the rows), and so is an executor that keeps checkpoints (not
+    /// taken by k-means yet).
+    pub fn fit_on(&self, data: &Dataset, exec: &dyn Executor) -> Result<(KMeans, RunInfo)> {
+        if self.algorithm == KMeansAlgorithm::Elkan {
+            return Err(Error::param(
+                "algorithm",
+                "rounds on workers run Lloyd's iterations: use algorithm=lloyd",
+            ));
+        }
+        if exec.checkpoints().is_some() {
+            return Err(Error::Unsupported(
+                "k-means on workers takes no checkpoints yet (its runs are short: start again)"
+                    .into(),
+            ));
+        }
+        let (model, info) = self.fit_with(data, Some(exec))?;
+        let info = info.ok_or_else(|| Error::Training("no round ran".into()))?;
+        Ok((model, info))
+    }
+
+    fn fit_with(
+        &self,
+        data: &Dataset,
+        exec: Option<&dyn Executor>,
+    ) -> Result<(KMeans, Option<RunInfo>)> {
         self.validate()?;
         let n = data.n_rows();
         let d = data.n_features();
@@ -194,29 +233,56 @@ impl Fit for KMeansParams {
         let tol = self.tol * mean_variance(&rows, d);
         let mut draws = Draws::new(self.seed);
         let mut best: Option<Run> = None;
-        for _ in 0..self.runs() {
-            let start = match &self.initial_centers {
-                Some(c) => c.concat(),
-                None => {
-                    let mut run_draws = Draws::new(draws.next_u64());
-                    initial_centers(self.init, &rows, k, d, &mut run_draws)
-                }
-            };
-            let run = lloyd(
-                &rows,
-                start,
-                d,
-                self.max_iter,
-                tol,
-                self.pass_rows,
-                self.algorithm,
-            );
+        let mut next_start = || match &self.initial_centers {
+            Some(c) => c.concat(),
+            None => {
+                let mut run_draws = Draws::new(draws.next_u64());
+                initial_centers(self.init, &rows, k, d, &mut run_draws)
+            }
+        };
+        let mut keep = |run: Run| {
             if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
                 best = Some(run);
             }
-        }
+        };
+        let info = match exec {
+            None => {
+                for _ in 0..self.runs() {
+                    let run = lloyd(
+                        &rows,
+                        next_start(),
+                        d,
+                        self.max_iter,
+                        tol,
+                        self.pass_rows,
+                        self.algorithm,
+                    );
+                    keep(run);
+                }
+                None
+            }
+            Some(exec) => {
+                let job = LloydRounds { rows: &rows, k, d };
+                let info = exec.run(&job, &mut |round| {
+                    for _ in 0..self.runs() {
+                        let run = lloyd_rounds(
+                            round,
+                            &rows,
+                            next_start(),
+                            d,
+                            self.max_iter,
+                            tol,
+                            self.pass_rows,
+                        )?;
+                        keep(run);
+                    }
+                    Ok(())
+                })?;
+                Some(info)
+            }
+        };
         let run = best.expect("at least one run");
-        Ok(KMeans {
+        let model = KMeans {
             params: self.clone(),
             d: Some(d),
             centers: run.centers,
@@ -224,7 +290,8 @@ impl Fit for KMeansParams {
             labels: run.labels,
             inertia: Some(run.inertia),
             n_iter: run.n_iter,
-        })
+        };
+        Ok((model, info))
     }
 }
 
@@ -297,7 +364,6 @@ fn update(
     d: usize,
 ) -> (Vec<f64>, Vec<f64>) {
     let k = old.len() / d;
-    let n = labels.len();
     // Each block's sums in parallel (rows in order within it), then the blocks' sums in
     // block order: reading the rows in their order, whatever the labels.
     let partial: Vec<(Vec<f64>, Vec<f64>)> = labels
@@ -321,6 +387,23 @@ fn update(
         sums.iter_mut().zip(s).for_each(|(a, b)| *a += b);
         weight.iter_mut().zip(w).for_each(|(a, b)| *a += b);
     }
+    settle(rows, labels, dist, old, d, sums, weight)
+}
+
+/// The centers from the clusters' weighted sums and weights (summed in block order), with
+/// scikit-learn's relocation of empty clusters (see [`update`]); `labels` (and `dist`, when
+/// known) are read only when a cluster is empty.
+fn settle(
+    rows: &dyn Rows,
+    labels: &[usize],
+    dist: Option<&[f64]>,
+    old: &[f64],
+    d: usize,
+    mut sums: Vec<f64>,
+    mut weight: Vec<f64>,
+) -> (Vec<f64>, Vec<f64>) {
+    let k = old.len() / d;
+    let n = labels.len();
     let empty: Vec<usize> = (0..k).filter(|&c| weight[c] == 0.0).collect();
     if !empty.is_empty() {
         // Each row's squared distance to its center before the update (Lloyd's pass has
@@ -418,6 +501,18 @@ fn lloyd(
     if !strict {
         assign(rows, &centers, d, pass_rows, &mut labels, &mut dist);
     }
+    finish_run(rows, centers, d, labels, n_iter, pass_rows)
+}
+
+/// A run's end: the inertia (in row order) and the clusters' weights under `labels`.
+fn finish_run(
+    rows: &dyn Rows,
+    centers: Vec<f64>,
+    d: usize,
+    labels: Vec<usize>,
+    n_iter: usize,
+    pass_rows: usize,
+) -> Run {
     let k = centers.len() / d;
     let mut counts = vec![0.0; k];
     let own: Vec<f64> = labels
@@ -439,6 +534,116 @@ fn lloyd(
         n_iter,
         counts,
     }
+}
+
+/// One Lloyd iteration as a [`BlockSum`]: at the point `[has previous, previous centers,
+/// centers]`, each block of [`SUM_ROWS`] rows labels its rows by the nearest center and
+/// adds them to their cluster's weighted sum and weight; it also counts the rows whose label
+/// under the previous centers differs (every row at the first iteration). The part is
+/// `[sums (k x d), weights (k), changed]`, the blocks those of [`update`], so the sums are its.
+struct LloydRounds<'a> {
+    rows: &'a BatchRows<'a>,
+    k: usize,
+    d: usize,
+}
+
+impl BlockSum for LloydRounds<'_> {
+    fn n_params(&self) -> usize {
+        1 + 2 * self.k * self.d
+    }
+    fn out_len(&self) -> usize {
+        self.k * self.d + self.k + 1
+    }
+    fn n_blocks(&self) -> usize {
+        self.rows.n().div_ceil(SUM_ROWS).max(1)
+    }
+    fn block(&self, params: &[f64], b: usize, part: &mut [f64]) -> f64 {
+        let (k, d) = (self.k, self.d);
+        let kd = k * d;
+        let has_prev = params[0] != 0.0;
+        let prev = &params[1..1 + kd];
+        let centers = &params[1 + kd..];
+        let cur_blocks = CenterBlocks::new(centers, d);
+        let prev_blocks = CenterBlocks::new(prev, d);
+        let n = self.rows.n();
+        let mut changed = 0.0;
+        for i in (b * SUM_ROWS).min(n)..((b + 1) * SUM_ROWS).min(n) {
+            let x = self.rows.row(i);
+            let label = |blocks: &CenterBlocks, c: &[f64]| match x {
+                Row::Dense(v) if v.len() == d => blocks.nearest(v).0,
+                x => nearest(x, c, d).0,
+            };
+            let c = label(&cur_blocks, centers);
+            if !has_prev || label(&prev_blocks, prev) != c {
+                changed += 1.0;
+            }
+            let wi = self.rows.weight(i);
+            x.axpy_into(wi, &mut part[c * d..(c + 1) * d]);
+            part[kd + c] += wi;
+        }
+        part[kd + k] = changed;
+        0.0
+    }
+}
+
+/// [`lloyd`]'s iterations with the sums computed by `round` (a [`LloydRounds`] job): the
+/// same centers, labels and stopping rule.
+fn lloyd_rounds(
+    round: &mut Round<'_>,
+    rows: &BatchRows<'_>,
+    mut centers: Vec<f64>,
+    d: usize,
+    max_iter: usize,
+    tol: f64,
+    pass_rows: usize,
+) -> Result<Run> {
+    let n = rows.n();
+    let k = centers.len() / d;
+    let kd = k * d;
+    let mut point = vec![0.0; 1 + 2 * kd];
+    let mut out = vec![0.0; kd + k + 1];
+    let mut strict = false;
+    let mut n_iter = 0;
+    // The centers the last round labelled by (the labels of a strict stop are theirs).
+    let mut labelled_by = centers.clone();
+    for it in 0..max_iter {
+        n_iter = it + 1;
+        point[1 + kd..].copy_from_slice(&centers);
+        round(&point, &mut out)?;
+        let sums = out[..kd].to_vec();
+        let weight = out[kd..kd + k].to_vec();
+        let changed = out[kd + k];
+        labelled_by.copy_from_slice(&centers);
+        let next = if weight.contains(&0.0) {
+            // The rare relocation reads every row's label and distance.
+            let mut labels = vec![0usize; n];
+            let mut dist = vec![0.0; n];
+            assign(rows, &centers, d, pass_rows, &mut labels, &mut dist);
+            settle(rows, &labels, Some(&dist), &centers, d, sums, weight).0
+        } else {
+            settle(rows, &[], None, &centers, d, sums, weight).0
+        };
+        let shift: f64 = next
+            .iter()
+            .zip(&centers)
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum();
+        point[0] = 1.0;
+        point[1..1 + kd].copy_from_slice(&centers);
+        centers = next;
+        if it > 0 && changed == 0.0 {
+            strict = true;
+            break;
+        }
+        if shift <= tol {
+            break;
+        }
+    }
+    let mut labels = vec![0usize; n];
+    let mut dist = vec![0.0; n];
+    let by = if strict { &labelled_by } else { &centers };
+    assign(rows, by, d, pass_rows, &mut labels, &mut dist);
+    Ok(finish_run(rows, centers, d, labels, n_iter, pass_rows))
 }
 
 /// k-means: scikit-learn 1.9's `KMeans` with Lloyd's algorithm, and a stream path after it.
