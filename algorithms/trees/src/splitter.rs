@@ -136,9 +136,14 @@ const MAX: usize = 3;
 const NEG_HALF_INV_VAR: usize = 4;
 const COLS: usize = 5;
 
-/// `v` (positive, finite) as a mantissa in [1, 2) and a power of two.
+/// `v` (positive, finite) as a mantissa in [1, 2) and a power of two; 0 as `(0, 0)` (a
+/// variance or a product that underflowed: its logarithm is then `-inf`, as a column's own
+/// would be).
 #[inline]
 fn split_exp(v: f64) -> (f64, i64) {
+    if v == 0.0 {
+        return (0.0, 0);
+    }
     let bits = v.to_bits();
     let e = ((bits >> 52) & 0x7ff) as i64;
     if e == 0 {
@@ -993,6 +998,30 @@ impl HistogramObserver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_exp_takes_zeros_subnormals_and_normals() {
+        // Zero once recursed for ever (a variance that underflowed, from a fuzzed checkpoint).
+        assert_eq!(split_exp(0.0), (0.0, 0));
+        assert_eq!(split_exp(-0.0), (0.0, 0));
+        for v in [
+            f64::from_bits(1),
+            1e-310,
+            1e-300,
+            0.75,
+            1.0,
+            3.0,
+            1e300,
+            f64::MAX,
+        ] {
+            let (m, e) = split_exp(v);
+            assert!((1.0..2.0).contains(&m), "{v}: {m}");
+            assert_eq!(
+                m * 2f64.powi(e as i32 / 2) * 2f64.powi(e as i32 - e as i32 / 2),
+                v
+            );
+        }
+    }
 
     /// River's candidates of the exhaustive splitter after `rows` (value, class), by value.
     fn exhaustive_candidates(rows: &[(f64, usize)]) -> Vec<(f64, Vec<f64>, Vec<f64>)> {
