@@ -868,6 +868,88 @@ def t5(run):
     return "\n".join(out) + lacks_block(run, task)
 
 
+def ps(run):
+    task, rel = "PS", "ps/results.jsonl"
+    recs = run.read_jsonl(rel)
+    head = ["## Parameter server (issue 14): batch logistic regression on workers and processes", ""]
+    if not recs:
+        run.lack(task, f"`{rel}` (missing: `bash benches/peers/ps.sh`)")
+        return "\n".join(head) + lacks_block(run, task)
+    meta = next((r for r in recs if r.get("kind") == "meta"), {})
+    end = next((r for r in recs if r.get("kind") == "end"), {})
+    fits = {}
+    for r in recs:
+        if r.get("kind") == "fit":
+            fits.setdefault(r["label"], []).append(r["run"])
+
+    def best(label, key="train_seconds"):
+        vals = [f[key] for f in fits.get(label, []) if f.get(key) is not None]
+        return min(vals) if vals else None
+
+    def secs(v):
+        return "—" if v is None else f"{v:.2f}"
+
+    def speedup(a, b, bold=False):
+        if a is None or b is None or b == 0:
+            return "—"
+        t = f"{a / b:.2f}x"
+        return f"**{t}**" if bold else t
+
+    w1, w2, p1, p2 = best("workers 1"), best("workers 2"), best("processes 1"), best("processes 2")
+    rows = []
+    for label, what in [("rayon", "`fit` alone (rayon, both cores)"),
+                        ("workers 1", "`fit --workers 1`"), ("workers 2", "`fit --workers 2`"),
+                        ("processes 1", "`fit --hosts` 1 process (`RAYON_NUM_THREADS=1`)"),
+                        ("processes 2", "`fit --hosts` 2 processes on loopback (`RAYON_NUM_THREADS=1` each)")]:
+        runs = fits.get(label, [])
+        rounds = runs[0].get("rounds", "") if runs else ""
+        train = [f"{f['train_seconds']:.2f}" for f in runs]
+        sp = ""
+        if label == "workers 2":
+            sp = speedup(w1, w2, True) + " over 1 worker (target 1.7x)"
+        if label == "processes 2":
+            sp = speedup(p1, p2, True) + " over 1 process (target 1.5x)"
+        rows.append((what, secs(best(label)), ", ".join(train), secs(best(label, "read_seconds")),
+                     str(rounds), sp))
+    sk = next((r for r in recs if r.get("kind") == "sklearn"), None)
+    if sk:
+        rows.append((sk["peer"] + f" ({sk['n_iter']} iterations; log loss {sk['log_loss']:.6f})",
+                     secs(sk["train_seconds"]), "one run", secs(sk["read_seconds"]), "", ""))
+    else:
+        run.lack(task, "the scikit-learn record")
+    out = head + [
+        f"`bash benches/peers/ps.sh` (part of `benches/run.sh`, phase `ps`): commit {meta.get('commit', '?')[:12]}, "
+        f"{meta.get('started', '?')} to {end.get('finished', '?')}, load {meta.get('load', '?')} at the start, "
+        f"{end.get('load', '?')} at the end. `{meta.get('spec', '?')}` on `hyperplane_1m.csv` read twice "
+        f"({meta.get('rows', 2000000):,} rows, 10 features); every configuration fits the same model, bit for "
+        "bit (`fit` and its rounds add the same parts in the same order). Training seconds from `fit --json`, "
+        "best of the runs; reading is not spread (every process reads every row).", "",
+        table([("configuration", "l"), ("train s (best)", "r"), ("runs", "l"), ("read s", "r"),
+               ("rounds", "r"), ("speed-up", "l")], rows), "",
+        "Alink's `LogisticRegressionTrainBatchOp` on Flink, from `../shared/peers/README.md` (not rerun here): "
+        "19.7 s for 1M rows with parallelism 1, 23.1 s with 2.", ""]
+    bars = [r for r in recs if r.get("kind") == "barrier"]
+    if bars:
+        out += ["An empty round (the barrier alone; `ps/examples/barrier.rs`):", "",
+                table([("backend", "l"), ("workers", "r"), ("µs a round", "r")],
+                      [(b["backend"], str(b["workers"]), f"{b['us_per_round']:.1f}") for b in bars]), ""]
+    else:
+        run.lack(task, "the barrier records")
+    sgd = [r for r in recs if r.get("kind") == "sgd"]
+    if sgd:
+        bsp = next((r for r in sgd if r["consistency"] == "BSP"), None)
+        out += ["Sparse mini-batch SGD with stragglers (`ps/examples/ssp_sparse.rs` on `sparse_hashed.svm`: two "
+                "workers, AdaGrad on the server, one worker held up 2 ms in each round, the two in turn):", "",
+                table([("consistency", "l"), ("rows", "r"), ("rounds", "r"), ("seconds", "r"),
+                       ("training log loss", "r"), ("BSP ÷ this", "r")],
+                      [(r["consistency"], f"{r['rows']:,}", str(r["rounds"]), f"{r['seconds']:.2f}",
+                        f"{r['log_loss']:.6f}", speedup(bsp and bsp["seconds"], r["seconds"]))
+                       for r in sgd])]
+    else:
+        run.lack(task, "the SGD records")
+    return "\n".join(out) + lacks_block(run, task)
+
+
 def main():
     if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
         print(__doc__, file=sys.stderr)
@@ -877,7 +959,7 @@ def main():
         print(f"{run.out}: no such folder", file=sys.stderr)
         return 2
     # The sections first (they record what is missing), then the header.
-    body = [t1(run), t1s(run), t2(run), t3(run), t4(run), t5(run), t6(run)]
+    body = [t1(run), t1s(run), t2(run), t3(run), t4(run), t5(run), t6(run), ps(run)]
     print(header(run))
     print("\n\n".join(body))
     return 0

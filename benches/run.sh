@@ -179,6 +179,8 @@ shapes() {
         PEERS_DATA="$DATA" PEERS_TASKS=T1S PEERS_REPEAT=3 cargo bench -p tidewater-linear \
             --bench peers_loop -q 2> "$OUT/shapes/loop.stderr" | grep '^{' > "$OUT/shapes/library.jsonl"
 }
+# The parameter server (issue 14): its own script writes OUT/ps/results.jsonl.
+ps() { OUT="$OUT" PEERS_DATA="$DATA" bash benches/peers/ps.sh; }
 scaler() {
     mkdir -p "$OUT/scaler" &&
         PEERS_DATA="$DATA" PEERS_REPEAT=3 cargo bench -p tidewater-preprocessing --bench peers_loop \
@@ -196,6 +198,7 @@ phase drift drift
 phase cluster cluster
 phase scaler scaler
 phase shapes shapes
+phase ps ps
 python3 - "$OUT/meta.json" <<'PY'
 import datetime, json, sys
 m = json.load(open(sys.argv[1]))
