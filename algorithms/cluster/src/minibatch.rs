@@ -417,7 +417,7 @@ impl MiniBatchKMeans {
             self.counts[c] = n + wc;
         }
         self.pending.clear();
-        self.n_steps += 1;
+        self.n_steps = self.n_steps.saturating_add(1);
     }
 }
 

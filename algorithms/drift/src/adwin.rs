@@ -435,7 +435,7 @@ impl Adwin {
         self.insert(x);
         self.drift = self.detect_change();
         if self.drift {
-            self.n_detections += 1;
+            self.n_detections = self.n_detections.saturating_add(1);
         }
     }
 
@@ -987,7 +987,7 @@ impl crate::DriftDetector for Adwin {
             if self.until_check == 0 {
                 self.drift = self.test();
                 if self.drift {
-                    self.n_detections += 1;
+                    self.n_detections = self.n_detections.saturating_add(1);
                     out.drifts.push(offset + i - 1);
                 }
             }

@@ -151,7 +151,7 @@ impl Eddm {
         }
         self.n += 1;
         if x == 1.0 {
-            self.n_errors += 1;
+            self.n_errors = self.n_errors.saturating_add(1);
             // River's Var.update with weight 1.
             let d = (self.n - self.last_error) as f64;
             let old = self.dist_mean;

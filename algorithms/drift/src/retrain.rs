@@ -278,7 +278,7 @@ impl<M: Classifier + Clone, D: DriftDetector> Classifier for DriftRetrain<M, D> 
         }
         self.model.learn_one(x, y, weight)?;
         self.dim = Some(x.dim());
-        self.rows += 1;
+        self.rows = self.rows.saturating_add(1);
         Ok(())
     }
 
@@ -315,7 +315,7 @@ impl<M: Regressor + Clone, D: DriftDetector> Regressor for DriftRetrain<M, D> {
         self.monitor(loss, |bg| bg.learn_one(x, y, weight))?;
         self.model.learn_one(x, y, weight)?;
         self.dim = Some(x.dim());
-        self.rows += 1;
+        self.rows = self.rows.saturating_add(1);
         Ok(())
     }
 
@@ -346,7 +346,7 @@ impl<M: RecordClassifier + Clone, D: DriftDetector> RecordClassifier for DriftRe
             self.monitor(v, |bg| bg.learn_record(x, y, weight))?;
         }
         self.model.learn_record(x, y, weight)?;
-        self.rows += 1;
+        self.rows = self.rows.saturating_add(1);
         Ok(())
     }
 
@@ -373,7 +373,7 @@ impl<M: RecordRegressor + Clone, D: DriftDetector> RecordRegressor for DriftRetr
         self.detector.check(loss)?;
         self.monitor(loss, |bg| bg.learn_record(x, y, weight))?;
         self.model.learn_record(x, y, weight)?;
-        self.rows += 1;
+        self.rows = self.rows.saturating_add(1);
         Ok(())
     }
 
@@ -586,7 +586,7 @@ impl<M: Clone, D: DriftDetector> WindowRefit<M, D> {
         } else {
             learn(&mut self.model)?;
         }
-        self.rows += 1;
+        self.rows = self.rows.saturating_add(1);
         Ok(())
     }
 }
@@ -743,7 +743,7 @@ impl<M: Clone> Periodic<M> {
         } else {
             learn(&mut self.model)?;
         }
-        self.rows += 1;
+        self.rows = self.rows.saturating_add(1);
         Ok(())
     }
 }

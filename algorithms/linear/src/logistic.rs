@@ -214,7 +214,7 @@ impl BinaryGlm {
             self.glm.intercept -= cfg.intercept_lr * g;
         }
         crate::glm::axpy_short(-lr * g, v, &mut self.glm.weights);
-        self.glm.opt.t += 1;
+        self.glm.opt.t = self.glm.opt.t.saturating_add(1);
         Some(prediction)
     }
 

@@ -381,7 +381,7 @@ impl OptState {
                 });
             }
         }
-        self.t += 1;
+        self.t = self.t.saturating_add(1);
     }
 }
 

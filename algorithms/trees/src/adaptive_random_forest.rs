@@ -200,7 +200,7 @@ impl Slot {
         {
             self.background = Some(new_tree(p, self.k));
             *warning = adwin(p.warning_delta).expect("a warning detector");
-            self.n_warnings += 1;
+            self.n_warnings = self.n_warnings.saturating_add(1);
         }
         if let Some(drift) = &mut self.drift
             && error_rose(drift, err)
@@ -215,7 +215,7 @@ impl Slot {
             *drift = adwin(p.drift_delta).expect("a drift detector");
             self.seen = 0.0;
             self.right = 0.0;
-            self.n_drifts += 1;
+            self.n_drifts = self.n_drifts.saturating_add(1);
         }
     }
 }

@@ -250,7 +250,7 @@ impl Slot {
             if warning.drift_detected() {
                 self.background = Some(new_tree(p, self.k));
                 *warning = adwin(p.warning_delta).expect("a warning detector");
-                self.n_warnings += 1;
+                self.n_warnings = self.n_warnings.saturating_add(1);
             }
         }
         if let Some(drift) = &mut self.drift {
@@ -266,7 +266,7 @@ impl Slot {
                 *drift = adwin(p.drift_delta).expect("a drift detector");
                 self.seen = 0.0;
                 self.mse = 0.0;
-                self.n_drifts += 1;
+                self.n_drifts = self.n_drifts.saturating_add(1);
             }
         }
     }

@@ -224,7 +224,7 @@ impl ExtremelyFastDecisionTreeClassifier {
                             l.obs = None;
                         }
                         self.tree.growth.n_active = self.tree.growth.n_active.saturating_sub(1);
-                        self.tree.growth.n_inactive += 1;
+                        self.tree.growth.n_inactive = self.tree.growth.n_inactive.saturating_add(1);
                     } else if seen - leaf.last_split_attempt_at
                         >= self.tree.params.grace_period as f64
                     {
@@ -294,7 +294,7 @@ impl ExtremelyFastDecisionTreeClassifier {
                     l.obs = None;
                 }
                 self.tree.growth.n_active = self.tree.growth.n_active.saturating_sub(1);
-                self.tree.growth.n_inactive += 1;
+                self.tree.growth.n_inactive = self.tree.growth.n_inactive.saturating_add(1);
             }
             (Some(feature), Some(test)) => {
                 if (best.merit > bound || bound < p.tau) && frozen {
