@@ -22,8 +22,10 @@
 //! batch fits' rounds (core's [`Executor`](tidewater_core::rounds::Executor)) on a
 //! [`LocalServer`]'s workers: the same model as `fit`, bit for bit.
 //!
-//! The trait is the seam for other backends (processes on timely dataflow are the next):
-//! a training loop speaks only [`ParamServer`].
+//! With the `distributed` feature, `Processes` runs the same rounds on timely-dataflow
+//! processes (every timely call in one module). The training loops speak only
+//! [`ParamServer`] or core's `Executor`, the seams another engine could fill. [`sgd`] trains
+//! sparse logistic regression by mini-batch SGD on a [`LocalServer`].
 
 mod local;
 pub mod sgd;
