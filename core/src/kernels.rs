@@ -168,6 +168,26 @@ impl pulp::WithSimd for SquaredDistanceOp<'_> {
     }
 }
 
+/// The logistic function `1 / (1 + e^-z)` from one exponential of `-|z|` (no overflow): the
+/// one the linear models and the parameter server's SGD share.
+#[inline(always)]
+pub fn logistic(z: f64) -> f64 {
+    let e = (-z.abs()).exp();
+    // A select, not a branch: the sign of the logit is as unpredictable as the label.
+    let num = if z >= 0.0 { 1.0 } else { e };
+    num / (1.0 + e)
+}
+
+/// `ln(1 + e^z)` without overflow (the log loss of a logit).
+#[inline]
+pub fn softplus(z: f64) -> f64 {
+    if z > 0.0 {
+        z + (-z).exp().ln_1p()
+    } else {
+        z.exp().ln_1p()
+    }
+}
+
 /// Dense dot product `sum(a[i] * b[i])`.
 ///
 /// Vectorised with runtime dispatch (FMA where available); the summation order differs from a

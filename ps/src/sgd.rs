@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant};
 
+use tidewater_core::kernels::{logistic, softplus};
 use tidewater_core::{CsrMatrix, Error, Result};
 
 use crate::{Consistency, Keys, LocalServer, ParamServer, Rule};
@@ -69,23 +70,9 @@ impl SgdOutcome {
                     .map(|(&j, &v)| self.coef.get(j as usize).copied().unwrap_or(0.0) * v)
                     .sum::<f64>();
             // -ln p(y): softplus(-z) for a positive row, softplus(z) for a negative one.
-            let m = if yi { -z } else { z };
-            sum += if m > 0.0 {
-                m + (-m).exp().ln_1p()
-            } else {
-                m.exp().ln_1p()
-            };
+            sum += softplus(if yi { -z } else { z });
         }
         sum / n.max(1) as f64
-    }
-}
-
-fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
     }
 }
 
@@ -212,7 +199,7 @@ fn run_worker(
                 .zip(row.values())
                 .map(|(&j, &v)| weights[at(j as usize)] * v)
                 .sum::<f64>();
-            let err = (sigmoid(z) - if y[i] { 1.0 } else { 0.0 }) * scale;
+            let err = (logistic(z) - if y[i] { 1.0 } else { 0.0 }) * scale;
             for (&j, &v) in row.indices().iter().zip(row.values()) {
                 grads[at(j as usize)] += err * v;
             }

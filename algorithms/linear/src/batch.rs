@@ -2,6 +2,7 @@
 //! in fixed blocks added in block order, so a fit gives the same bits whatever the executor and
 //! its number of threads or workers.
 
+use tidewater_core::kernels::{logistic, softplus};
 use tidewater_core::rounds::{BlockSum, Executor, RunInfo, block_count, block_rows};
 use tidewater_core::{Batch, Error, FeatureVector, Result, Row};
 
@@ -41,26 +42,6 @@ fn scale_and_penalise(
         reg += wj * wj;
     }
     loss * inv + 0.5 * l2 * reg
-}
-
-/// `ln(1 + e^z)` without overflow.
-#[inline]
-fn softplus(z: f64) -> f64 {
-    if z > 0.0 {
-        z + (-z).exp().ln_1p()
-    } else {
-        z.exp().ln_1p()
-    }
-}
-
-#[inline]
-fn logistic(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
 }
 
 /// Rows of a batch (checked beforehand, so `row` cannot fail on them).

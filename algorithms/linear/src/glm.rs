@@ -122,17 +122,10 @@ pub(crate) fn prefetch_entries<T>(x: Row<'_>, state: &[T]) {
     }
 }
 
-/// The logistic function `1 / (1 + e^-z)` from one exponential of `-|z|` (no overflow). The
-/// log-loss gradient with respect to the logit, River's `Log` loss, is `logistic(z) - y` for a
-/// 0/1 label; computing both from this one value lets a prequential step (predict, then learn)
-/// take one exponential.
-#[inline(always)]
-pub(crate) fn logistic(z: f64) -> f64 {
-    let e = (-z.abs()).exp();
-    // A select, not a branch: the sign of the logit is as unpredictable as the label.
-    let num = if z >= 0.0 { 1.0 } else { e };
-    num / (1.0 + e)
-}
+/// The logistic function (core's). The log-loss gradient with respect to the logit, River's
+/// `Log` loss, is `logistic(z) - y` for a 0/1 label; computing both from this one value lets a
+/// prequential step (predict, then learn) take one exponential.
+pub(crate) use tidewater_core::kernels::logistic;
 
 /// River's hinge-loss gradient with a margin `threshold` (1: SVM, 0: perceptron).
 #[inline]
