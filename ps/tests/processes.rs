@@ -75,28 +75,20 @@ fn two_and_three_processes_fit_the_model_of_fit_bit_for_bit() {
 #[test]
 fn a_peer_that_never_comes_is_named_after_the_timeout() {
     let addrs = addresses(2);
-    let exec = Processes::new(addrs.clone(), 1)
-        .unwrap()
-        .with_timeout(Duration::from_millis(300));
-    let err = LogisticRegressionParams::default()
-        .fit_on(&data(100), &exec)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("process 0") && err.contains(&addrs[0]),
-        "{err}"
-    );
-    let exec = Processes::new(addrs.clone(), 0)
-        .unwrap()
-        .with_timeout(Duration::from_millis(300));
-    let err = LogisticRegressionParams::default()
-        .fit_on(&data(100), &exec)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("process 1") && err.contains(&addrs[1]),
-        "{err}"
-    );
+    // Each alone: process 1 waits for 0 and process 0 for 1, and each names the other.
+    for (me, other) in [(1, 0), (0, 1)] {
+        let exec = Processes::new(addrs.clone(), me)
+            .unwrap()
+            .with_timeout(Duration::from_millis(300));
+        let err = LogisticRegressionParams::default()
+            .fit_on(&data(100), &exec)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("process {other}")) && err.contains(&addrs[other]),
+            "{err}"
+        );
+    }
 }
 
 #[test]
