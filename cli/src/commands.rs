@@ -72,8 +72,41 @@ pub fn dispatch(cmd: Command) -> Result<(), CliError> {
             load,
             source,
             save,
+            follow,
+            publish,
+            every,
+            every_secs,
+            keep,
+            resume,
             json,
-        } => learn(model, load, &source, &save, json),
+        } => learn(
+            model,
+            load,
+            &source,
+            &LearnOpts {
+                save,
+                follow,
+                publish,
+                every,
+                every_secs,
+                keep,
+                resume,
+                json,
+            },
+        ),
+        Command::Serve {
+            load,
+            model_dir,
+            addr,
+            token_file,
+            max_body,
+        } => crate::serve::serve(crate::serve::ServeOpts {
+            load,
+            model_dir,
+            addr,
+            token_file,
+            max_body,
+        }),
         Command::Predict {
             load,
             source,
@@ -556,6 +589,8 @@ struct TrainReport {
     train_seconds: f64,
     /// The rounds and workers of a fit on the parameter server (`fit --workers`).
     rounds: Option<tidewater::rounds::RunInfo>,
+    /// `learn --publish`: the versions this run published, and the newest version.
+    published: Option<(u64, Option<u64>)>,
 }
 
 impl TrainReport {
@@ -583,7 +618,11 @@ impl TrainReport {
                 out["rounds"] = json!(info.rounds);
                 out["workers"] = json!(info.workers);
             }
-            if save.is_none() {
+            if let Some((versions, newest)) = self.published {
+                out["versions"] = json!(versions);
+                out["version"] = json!(newest);
+            }
+            if save.is_none() && self.published.is_none() {
                 out["saved"] = json!(false);
             }
             return print_json(&out);
@@ -591,9 +630,18 @@ impl TrainReport {
         let ran = self.rounds.map_or(String::new(), |info| {
             format!(" ({} rounds on {} workers)", info.rounds, info.workers)
         });
-        let saved = save.map_or("not saved (process 0 saves)".to_owned(), |p| {
-            format!("saved {}", p.display())
-        });
+        let mut saved = match (save, self.published) {
+            (Some(p), _) => format!("saved {}", p.display()),
+            (None, Some(_)) => String::new(),
+            (None, None) => "not saved (process 0 saves)".to_owned(),
+        };
+        if let Some((versions, newest)) = self.published {
+            let sep = if saved.is_empty() { "" } else { ", " };
+            let newest = newest.map_or("none".to_owned(), |v| v.to_string());
+            saved.push_str(&format!(
+                "{sep}published {versions} versions (newest {newest})"
+            ));
+        }
         eprintln!(
             "{command}: {} rows ({} skipped), read in {:.3} s, learned in {:.3} s{ran}; {saved}",
             self.rows, self.skipped, self.read_seconds, self.train_seconds,
@@ -866,22 +914,160 @@ fn fit(
         read_seconds,
         train_seconds,
         rounds: ran,
+        published: None,
     }
     .print("fit", spec, writes.then_some(save), json)
+}
+
+/// `learn`'s options beyond the model and the source.
+pub struct LearnOpts {
+    /// `--save`.
+    pub save: Option<std::path::PathBuf>,
+    /// `--follow`.
+    pub follow: bool,
+    /// `--publish DIR`.
+    pub publish: Option<std::path::PathBuf>,
+    /// `--every N`.
+    pub every: Option<u64>,
+    /// `--every-secs S`.
+    pub every_secs: Option<f64>,
+    /// `--keep K`.
+    pub keep: u64,
+    /// `--resume`.
+    pub resume: bool,
+    /// `--json`.
+    pub json: bool,
+}
+
+/// When `learn --publish` publishes a version.
+struct Publishing {
+    to: tidewater::core::publish::DirPublisher,
+    every_rows: Option<u64>,
+    every: Option<std::time::Duration>,
+    /// Rows learned since the last version.
+    since: u64,
+    last: Instant,
+    versions: u64,
+    /// A publication failed: the run stops with this error.
+    error: Option<tidewater::Error>,
+}
+
+impl Publishing {
+    fn due(&self) -> bool {
+        self.since > 0
+            && (self.every_rows.is_some_and(|n| self.since >= n)
+                || self.every.is_some_and(|d| self.last.elapsed() >= d))
+    }
+
+    fn publish(&mut self, saved: &SavedModel) -> Result<(), tidewater::Error> {
+        saved.publish(&mut self.to)?;
+        self.versions += 1;
+        self.since = 0;
+        self.last = Instant::now();
+        Ok(())
+    }
 }
 
 fn learn(
     spec: Option<String>,
     load: Option<std::path::PathBuf>,
     source: &SourceArgs,
-    save: &std::path::Path,
-    json: bool,
+    o: &LearnOpts,
 ) -> Result<(), CliError> {
     let start = Instant::now();
+    if o.resume && source.on_error == OnError::Skip {
+        return Err(CliError::input(
+            "--resume counts the rows a model learned to know where to go on; with --on-error skip it cannot",
+        ));
+    }
+    if let Some(s) = o.every_secs
+        && !(s.is_finite() && s >= 0.0)
+    {
+        return Err(CliError::input(format!(
+            "--every-secs: {s} is not a number of seconds"
+        )));
+    }
+    let stop = if o.follow {
+        if source.data.len() != 1 || source.dataset.is_some() || source.synth.is_some() {
+            return Err(CliError::input("--follow follows one --data file"));
+        }
+        Some(crate::follow::stop_flag().map_err(|e| {
+            CliError::input(format!("--follow: cannot handle SIGINT and SIGTERM: {e}"))
+        })?)
+    } else {
+        None
+    };
+    // The publisher first: it takes the directory's lock before anything is read.
+    let mut publishing = match &o.publish {
+        Some(dir) => Some(Publishing {
+            to: tidewater::core::publish::DirPublisher::open(dir, o.keep as usize)?,
+            every_rows: match (o.every, o.every_secs) {
+                (Some(n), _) => Some(n),
+                (None, Some(_)) => None,
+                (None, None) => Some(1000),
+            },
+            every: o.every_secs.map(std::time::Duration::from_secs_f64),
+            since: 0,
+            last: Instant::now(),
+            versions: 0,
+            error: None,
+        }),
+        None => None,
+    };
     let loaded = load.as_deref().map(SavedModel::load).transpose()?;
-    let (mut feed, src, bits) = open(source, None, loaded.as_ref().and_then(|s| s.bits))?;
-    let (mut saved, cols) = match (spec, loaded) {
-        (Some(spec), _) => {
+    let base_rows = loaded.as_ref().map_or(0, |s| s.rows_seen);
+    // --resume: the newest model this command wrote, and the rows of the data it learned.
+    let resumed = if o.resume {
+        match (&publishing, &o.save) {
+            (Some(p), _) if p.to.last().is_some() => {
+                Some(SavedModel::load_latest(p.to.dir().path())?.1)
+            }
+            (_, Some(save)) if save.exists() => Some(SavedModel::load(save)?),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    if let (Some(r), Some(spec)) = (
+        &resumed,
+        spec.as_deref().or(loaded.as_ref().map(|l| l.spec.as_str())),
+    ) && r.spec != spec
+    {
+        return Err(CliError::input(format!(
+            "--resume: the model to resume is `{}`, not `{spec}`",
+            r.spec
+        )));
+    }
+    let mut resume_skip = resumed
+        .as_ref()
+        .map_or(0, |r| r.rows_seen.saturating_sub(base_rows));
+    let saved_bits = resumed.as_ref().or(loaded.as_ref()).and_then(|s| s.bits);
+    let (mut feed, src) = match &stop {
+        Some(stop) => {
+            let bits = resolve_bits(source.bits, saved_bits)?;
+            let src = SourceArg::Follow {
+                path: source.data[0].clone(),
+                stop: std::sync::Arc::clone(stop),
+            };
+            (Feed::open(&src, source.format.as_deref(), bits)?, src)
+        }
+        None => {
+            let (feed, src, _) = open(source, None, saved_bits)?;
+            (feed, src)
+        }
+    };
+    let bits = feed
+        .is_sparse()
+        .then(|| resolve_bits(source.bits, saved_bits))
+        .transpose()?;
+    let (mut saved, cols) = match (spec, resumed.or(loaded)) {
+        (_, Some(saved)) => {
+            registry::check_stream_path(&saved.spec)?;
+            let need = matches!(saved.model.role(), Role::Classifier | Role::Regressor);
+            let cols = bind_saved(&mut feed, &saved, need)?;
+            (saved, cols)
+        }
+        (Some(spec), None) => {
             let (model, cols) = build_bound(&mut feed, &spec, source.target.as_deref())?;
             let saved = SavedModel {
                 spec,
@@ -894,19 +1080,18 @@ fn learn(
             };
             (saved, cols)
         }
-        (None, Some(saved)) => {
-            registry::check_stream_path(&saved.spec)?;
-            let need = matches!(saved.model.role(), Role::Classifier | Role::Regressor);
-            let cols = bind_saved(&mut feed, &saved, need)?;
-            (saved, cols)
-        }
         (None, None) => return Err(CliError::input("learn needs --model SPEC or --load MODEL")),
     };
     let target = cols.target.clone().unwrap_or_default();
-    let progress = Progress::new(json, feed.total(&src, source.limit));
+    let total = if o.follow {
+        None
+    } else {
+        feed.total(&src, source.limit)
+    };
+    let progress = Progress::new(o.json, total);
     let mut skipped = 0usize;
+    let mut resumed_rows = 0usize;
     let mut train = std::time::Duration::ZERO;
-    let model = &mut saved.model;
     let n = drive(
         &mut feed,
         &cols,
@@ -914,8 +1099,13 @@ fn learn(
         source.limit,
         &progress,
         |b, row, _| {
+            if resume_skip > 0 {
+                resume_skip -= 1;
+                resumed_rows += 1;
+                return Ok(());
+            }
             let t = Instant::now();
-            let r = match (&mut *model, cols.records) {
+            let r = match (&mut saved.model, cols.records) {
                 (AnyModel::Classifier(m), true) => {
                     rec::RecordClassifier::learn_record(m, b.record(), &b.label(&target)?, None)
                 }
@@ -932,26 +1122,52 @@ fn learn(
                 (AnyModel::Clusterer(m), _) => m.learn_one(row, None),
             };
             train += t.elapsed();
-            r
+            r?;
+            saved.rows_seen = saved.rows_seen.saturating_add(1);
+            if let Some(p) = &mut publishing
+                && p.error.is_none()
+            {
+                p.since += 1;
+                if p.due()
+                    && let Err(e) = p.publish(&saved)
+                {
+                    // Not a bad row: the run stops (the follower at once).
+                    p.error = Some(e);
+                    if let Some(stop) = &stop {
+                        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            }
+            Ok(())
         },
         || skipped += 1,
     )?;
     progress.finish();
-    if n == 0 {
+    if let Some(e) = publishing.as_mut().and_then(|p| p.error.take()) {
+        return Err(e.into());
+    }
+    if n == 0 && !o.follow {
         return Err(CliError::input(format!("{}: no data rows", feed.name())));
     }
-    saved.rows_seen += (n - skipped) as u64;
     let train_seconds = train.as_secs_f64();
     let read_seconds = start.elapsed().as_secs_f64() - train_seconds;
-    saved.save(save)?;
+    if let Some(save) = &o.save {
+        saved.save(save)?;
+    }
+    if let Some(p) = &mut publishing
+        && (p.since > 0 || p.to.last().is_none())
+    {
+        p.publish(&saved)?;
+    }
     TrainReport {
-        rows: n,
+        rows: n - resumed_rows,
         skipped,
         read_seconds,
         train_seconds,
         rounds: None,
+        published: publishing.as_ref().map(|p| (p.versions, p.to.last())),
     }
-    .print("learn", &saved.spec, Some(save), json)
+    .print("learn", &saved.spec, o.save.as_deref(), o.json)
 }
 
 fn predict(

@@ -20,6 +20,13 @@ pub enum SourceArg {
     Dataset(String),
     /// `--synth SPEC`: a stream generator.
     Synth(String),
+    /// `--data FILE --follow`: one file read as it grows, until `stop` is set.
+    Follow {
+        /// The file.
+        path: PathBuf,
+        /// Ends the stream (SIGINT, SIGTERM).
+        stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    },
 }
 
 impl SourceArg {
@@ -32,6 +39,7 @@ impl SourceArg {
                 .collect::<Vec<_>>()
                 .join(","),
             SourceArg::Dataset(n) | SourceArg::Synth(n) => n.clone(),
+            SourceArg::Follow { path, .. } => path.display().to_string(),
         }
     }
 }
@@ -341,34 +349,67 @@ impl Feed {
                                 "several LIBSVM or VW files in one stream are not supported yet: join them first",
                             ));
                         }
-                        let format = if fmt == Format::Vw {
-                            super::stream::SparseFormat::Vw
-                        } else {
-                            super::stream::SparseFormat::LibSvm
-                        };
-                        let stream = super::stream::SparseStream::open(
-                            open_input(first)?,
-                            input_name(first),
-                            format,
-                            bits,
-                        )?;
-                        // One pseudo-column holds the sparse vector (2^bits features), so a
-                        // saved model's schema stays small; `y` is the label.
-                        let headers = vec![SPARSE_FEATURES.to_owned(), "y".to_owned()];
-                        Ok(Feed {
-                            inner: Inner::Sparse(Box::new(stream)),
-                            kinds: vec![ColumnKind::Numeric; 2],
-                            headers,
-                            targets: Vec::new(),
-                            fast_csv: false,
-                            done_bytes: 0,
-                            lend: false,
-                            nominal: Vec::new(),
-                        })
+                        Self::sparse(open_input(first)?, input_name(first), fmt, bits)
                     }
                 }
             }
+            SourceArg::Follow { path, stop } => {
+                let fmt = input_format(path, format)?;
+                if path.as_os_str() == STDIN {
+                    return Err(CliError::input(
+                        "--follow reads a file; standard input is followed already",
+                    ));
+                }
+                let reader: Box<dyn Read + Send> = Box::new(
+                    super::follow::Follow::open(path, std::sync::Arc::clone(stop)).map_err(
+                        |source| Error::Io {
+                            path: path.display().to_string(),
+                            source,
+                        },
+                    )?,
+                );
+                match fmt {
+                    // Row by row on this thread: the parser thread's chunks of rows would
+                    // hold a row back until its chunk fills.
+                    Format::Csv => Ok(Self::from_csv(
+                        CsvReader::from_reader(reader, &input_name(path))?,
+                        VecDeque::new(),
+                    )),
+                    Format::LibSvm | Format::Vw => Err(CliError::input(format!(
+                        "--follow reads CSV files; {} is {fmt}",
+                        path.display()
+                    ))),
+                }
+            }
         }
+    }
+
+    /// A LIBSVM or VW stream.
+    fn sparse(
+        reader: Box<dyn Read + Send>,
+        name: String,
+        fmt: Format,
+        bits: u32,
+    ) -> Result<Feed, CliError> {
+        let format = if fmt == Format::Vw {
+            super::stream::SparseFormat::Vw
+        } else {
+            super::stream::SparseFormat::LibSvm
+        };
+        let stream = super::stream::SparseStream::open(reader, name, format, bits)?;
+        // One pseudo-column holds the sparse vector (2^bits features), so a saved model's
+        // schema stays small; `y` is the label.
+        let headers = vec![SPARSE_FEATURES.to_owned(), "y".to_owned()];
+        Ok(Feed {
+            inner: Inner::Sparse(Box::new(stream)),
+            kinds: vec![ColumnKind::Numeric; 2],
+            headers,
+            targets: Vec::new(),
+            fast_csv: false,
+            done_bytes: 0,
+            lend: false,
+            nominal: Vec::new(),
+        })
     }
 
     /// Whether the rows are LIBSVM or VW (one sparse vector of `2^bits` features).

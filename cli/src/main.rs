@@ -11,7 +11,9 @@ mod chart;
 mod commands;
 mod data;
 mod drift;
+mod follow;
 mod output;
+mod serve;
 mod stream;
 
 /// The default pipeline of `tidewater eval` with no arguments.
@@ -181,9 +183,33 @@ enum Command {
         load: Option<PathBuf>,
         #[command(flatten)]
         source: SourceArgs,
-        /// Where to save the model.
-        #[arg(long, value_name = "MODEL")]
-        save: PathBuf,
+        /// Where to save the model (optional with --publish).
+        #[arg(long, value_name = "MODEL", required_unless_present = "publish")]
+        save: Option<PathBuf>,
+        /// Keep reading the --data file as it grows (and across rotation by rename) until
+        /// SIGINT or SIGTERM, then save, publish and exit 0.
+        #[arg(long)]
+        follow: bool,
+        /// Publish the model as it learns: versions `DIR/<version>.tw` and a `DIR/LATEST`
+        /// that names the newest (for `tidewater serve --model-dir DIR`).
+        #[arg(long, value_name = "DIR")]
+        publish: Option<PathBuf>,
+        /// With --publish: a new version every N rows learned (default 1000 unless
+        /// --every-secs is given).
+        #[arg(long, value_name = "N", requires = "publish", value_parser = clap::value_parser!(u64).range(1..))]
+        every: Option<u64>,
+        /// With --publish: a new version at the first row learned S seconds or more after the
+        /// last version.
+        #[arg(long, value_name = "S", requires = "publish", conflicts_with = "every")]
+        every_secs: Option<f64>,
+        /// With --publish: how many versions to keep (older ones are removed once LATEST moved
+        /// past them).
+        #[arg(long, value_name = "K", default_value_t = 5, requires = "publish", value_parser = clap::value_parser!(u64).range(1..))]
+        keep: u64,
+        /// Continue where the last run of this command stopped: from the newest version in
+        /// --publish, or else the --save file, skipping the rows of the data it learned.
+        #[arg(long)]
+        resume: bool,
         /// One JSON object on stdout: rows read and skipped, seconds reading and training.
         #[arg(long)]
         json: bool,
@@ -252,6 +278,32 @@ enum Command {
         /// One JSON object on stdout.
         #[arg(long)]
         json: bool,
+    },
+    /// Predictions over HTTP from a saved model or the newest version of a model directory
+    /// (swapped in as versions are published); see docs/serving.md.
+    Serve {
+        /// A saved model.
+        #[arg(
+            long,
+            value_name = "MODEL",
+            required_unless_present = "model_dir",
+            conflicts_with = "model_dir"
+        )]
+        load: Option<PathBuf>,
+        /// A model directory (`learn --publish DIR`): serves its newest version and follows
+        /// its LATEST.
+        #[arg(long, value_name = "DIR")]
+        model_dir: Option<PathBuf>,
+        /// Where to listen. Another address than loopback needs --token-file.
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// A file whose first line is a token: POST /learn then needs
+        /// `Authorization: Bearer <token>`.
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+        /// The largest request body, in bytes (larger ones get 413).
+        #[arg(long, value_name = "BYTES", default_value_t = 8 << 20)]
+        max_body: usize,
     },
     /// Every model, transformer, detector, data set and generator with its parameters.
     List {

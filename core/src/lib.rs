@@ -5,7 +5,7 @@
 //! data sets ([`dataset`]), streaming readers ([`io`]), the shared kernels ([`kernels`]),
 //! metrics and prequential evaluation ([`metrics`], [`eval`]), pipelines ([`pipeline`](mod@pipeline)) and
 //! the records of raw cells their first stage may take ([`record`]),
-//! component specs ([`spec`]), checkpoints ([`persist`]), Python's random generator for models
+//! component specs ([`spec`]), checkpoints ([`persist`]), model streams ([`publish`]), Python's random generator for models
 //! that reproduce River's draws ([`pyrandom`]) and the baseline learners ([`dummy`]).
 //!
 //! This crate depends on no algorithm crate.
@@ -24,6 +24,7 @@ pub mod label;
 pub mod metrics;
 pub mod persist;
 pub mod pipeline;
+pub mod publish;
 pub mod pyrandom;
 pub mod record;
 pub mod rounds;

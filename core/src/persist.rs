@@ -203,10 +203,6 @@ pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8], name: &str) -> Result<(Head
 /// the directory.
 pub fn save<T: Serialize>(path: &Path, kind: &str, value: &T) -> Result<()> {
     let bytes = to_bytes(kind, value)?;
-    let io = |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -220,20 +216,34 @@ pub fn save<T: Serialize>(path: &Path, kind: &str, value: &T) -> Result<()> {
         .to_string_lossy()
         .into_owned();
     let tmp = dir.join(format!(".{file_name}.tmp{}", std::process::id()));
+    write_atomic(path, &bytes, &tmp)
+}
+
+/// Writes `bytes` to `path` atomically by way of `tmp`, a path on the same file system:
+/// write `tmp`, fsync it, rename it to `path`, fsync the directory. A reader of `path` sees
+/// the old bytes or the new ones, never a part; a crash leaves at most `tmp` behind.
+pub fn write_atomic(path: &Path, bytes: &[u8], tmp: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
     let write = || -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(&bytes)?;
+        let mut f = fs::File::create(tmp)?;
+        f.write_all(bytes)?;
         f.sync_all()?;
-        fs::rename(&tmp, path)?;
+        fs::rename(tmp, path)?;
         if let Ok(d) = fs::File::open(&dir) {
             // Directory fsync makes the rename durable; not every platform allows it.
             let _ = d.sync_all();
         }
         Ok(())
     };
-    write().map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        io(e)
+    write().map_err(|source| {
+        let _ = fs::remove_file(tmp);
+        Error::Io {
+            path: path.display().to_string(),
+            source,
+        }
     })
 }
 

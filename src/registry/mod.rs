@@ -748,13 +748,35 @@ impl SavedModel {
     /// Reads a model written by [`save`](Self::save); a file that is not one, is corrupted
     /// or truncated, or holds a model that fails its [`CheckState`] check, is an error
     /// naming the file.
+    ///
+    /// A directory is read as a model directory ([`ModelDir`](tidewater_core::publish::ModelDir)):
+    /// its newest version is loaded.
     pub fn load(path: &std::path::Path) -> Result<Self> {
+        if path.is_dir() {
+            return Self::load_latest(path).map(|(_, m)| m);
+        }
         let name = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|source| Error::Io {
             path: name.clone(),
             source,
         })?;
         Self::from_bytes(&bytes, &name)
+    }
+
+    /// The newest version of a model directory that a
+    /// [`DirPublisher`](tidewater_core::publish::DirPublisher) writes, with its number.
+    pub fn load_latest(dir: &std::path::Path) -> Result<(u64, Self)> {
+        let md = tidewater_core::publish::ModelDir::new(dir);
+        let (v, bytes) = md.read_latest()?;
+        let name = md.version_path(v).display().to_string();
+        Ok((v, Self::from_bytes(&bytes, &name)?))
+    }
+
+    /// Publishes the model as the next version of a model directory (checked as
+    /// [`save`](Self::save) checks) and returns the version.
+    pub fn publish(&self, to: &mut tidewater_core::publish::DirPublisher) -> Result<u64> {
+        self.check_before_save(&to.dir().path().display().to_string())?;
+        to.publish(&tidewater_core::persist::to_bytes(SAVED_MODEL_KIND, self)?)
     }
 
     /// Decodes a saved model from a checkpoint's bytes (`name` appears in errors) and checks
