@@ -260,13 +260,41 @@ impl DirPublisher {
         let present: std::collections::VecDeque<u64> = dir.versions()?.into();
         let named = dir.latest()?;
         let last = present.back().copied().max(named);
-        Ok(DirPublisher {
+        let mut p = DirPublisher {
             dir,
             keep: keep.max(1),
             present,
             last,
             _lock: lock,
-        })
+        };
+        // A publisher killed after renaming a version into place but before moving LATEST
+        // left a complete version that LATEST does not name yet: name it now.
+        if let Some(v) = p.present.back().copied()
+            && named.is_none_or(|n| n < v)
+        {
+            p.name_latest(v)?;
+        }
+        Ok(p)
+    }
+
+    /// Moves `LATEST` to `v`, then removes the versions beyond `keep`.
+    fn name_latest(&mut self, v: u64) -> Result<()> {
+        persist::write_atomic(
+            &self.dir.dir.join(LATEST),
+            format!("{v}\n").as_bytes(),
+            &self.dir.dir.join(STAGING).join(LATEST),
+        )?;
+        while self.present.len() > self.keep {
+            if let Some(old) = self.present.pop_front() {
+                let p = self.dir.version_path(old);
+                match fs::remove_file(&p) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(self.dir.io(&p, e)),
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The directory.
@@ -288,21 +316,7 @@ impl DirPublisher {
         persist::write_atomic(&path, bytes, &staging.join(format!("{v}.{EXTENSION}")))?;
         self.present.push_back(v);
         self.last = Some(v);
-        persist::write_atomic(
-            &self.dir.dir.join(LATEST),
-            format!("{v}\n").as_bytes(),
-            &staging.join(LATEST),
-        )?;
-        while self.present.len() > self.keep {
-            if let Some(old) = self.present.pop_front() {
-                let p = self.dir.version_path(old);
-                match fs::remove_file(&p) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(self.dir.io(&p, e)),
-                }
-            }
-        }
+        self.name_latest(v)?;
         Ok(v)
     }
 }
@@ -377,10 +391,14 @@ mod tests {
         let e = DirPublisher::open(&d, 2).unwrap_err().to_string();
         assert!(e.contains("another publisher"), "{e}");
         drop(p);
-        // A restarted publisher continues the numbering and clears staging leftovers.
+        // A restarted publisher continues the numbering, clears staging leftovers, and names
+        // a version that a killed publisher renamed into place but did not name yet.
         fs::write(d.join(STAGING).join("9.tw"), b"partial").unwrap();
+        fs::write(d.join("5.tw"), b"five").unwrap();
+        fs::write(d.join(LATEST), "4\n").unwrap();
         let mut p = DirPublisher::open(&d, 2).unwrap();
         assert_eq!(p.last(), Some(5));
+        assert_eq!(md.latest().unwrap(), Some(5));
         assert!(fs::read_dir(d.join(STAGING)).unwrap().next().is_none());
         assert_eq!(p.publish(b"six").unwrap(), 6);
         assert_eq!(md.versions().unwrap(), vec![5, 6]);
