@@ -100,12 +100,14 @@ pub fn dispatch(cmd: Command) -> Result<(), CliError> {
             addr,
             token_file,
             max_body,
+            threads,
         } => crate::serve::serve(crate::serve::ServeOpts {
             load,
             model_dir,
             addr,
             token_file,
             max_body,
+            threads,
         }),
         Command::Predict {
             load,

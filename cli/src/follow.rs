@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// How long the reader sleeps when the file has nothing new.
-const POLL: Duration = Duration::from_millis(5);
+const POLL: Duration = Duration::from_millis(1);
 
 /// The process's stop flag: set by SIGINT and SIGTERM once this was first called (the
 /// signals then end the stream instead of the process; a second one ends the process).

@@ -304,6 +304,10 @@ enum Command {
         /// The largest request body, in bytes (larger ones get 413).
         #[arg(long, value_name = "BYTES", default_value_t = 8 << 20)]
         max_body: usize,
+        /// Threads answering requests (default: the cores less one, at least 1, leaving a
+        /// core to the learner that publishes the versions).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+        threads: Option<u32>,
     },
     /// Every model, transformer, detector, data set and generator with its parameters.
     List {
