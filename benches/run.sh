@@ -181,6 +181,16 @@ shapes() {
 }
 # The parameter server (issue 14): its own script writes OUT/ps/results.jsonl.
 ps() { OUT="$OUT" PEERS_DATA="$DATA" bash benches/peers/ps.sh; }
+# Serving (issue 15): the bench prints its tables; meta.txt holds the commit, times and load.
+serving() {
+    mkdir -p "$OUT/serving" &&
+        printf 'commit %s\nstarted %s\nload %s\n' "$(git rev-parse HEAD)" "$(date -Is)" \
+            "$(cut -d' ' -f1-3 /proc/loadavg)" > "$OUT/serving/meta.txt" &&
+        cargo bench -p tidewater-cli --bench serving -q > "$OUT/serving/report.md" \
+            2> "$OUT/serving/stderr" &&
+        printf 'finished %s\nload_after %s\n' "$(date -Is)" "$(cut -d' ' -f1-3 /proc/loadavg)" \
+            >> "$OUT/serving/meta.txt"
+}
 scaler() {
     mkdir -p "$OUT/scaler" &&
         PEERS_DATA="$DATA" PEERS_REPEAT=3 cargo bench -p tidewater-preprocessing --bench peers_loop \
@@ -199,6 +209,7 @@ phase cluster cluster
 phase scaler scaler
 phase shapes shapes
 phase ps ps
+phase serving serving
 python3 - "$OUT/meta.json" <<'PY'
 import datetime, json, sys
 m = json.load(open(sys.argv[1]))
