@@ -967,7 +967,7 @@ def serving(run):
         f"{meta.get('load', '?')} at the start, {meta.get('load_after', '?')} at the end. Everything runs on this "
         "2-core machine at once: the learner (`learn --follow --publish`), the server (`serve --model-dir`, one "
         "runtime thread by default here), the rows' writer and the HTTP client, so the latencies include their "
-        "contention. There is no peer ratio: no peer serves over HTTP. Alink's reference points, from "
+        "contention. wrk is Debian's package (`apt-get install wrk`); without it the bench runs the Rust client only. There is no peer ratio: no peer serves over HTTP. Alink's reference points, from "
         "`../shared/peers/README.md` (Alink 1.6.2, measured 2026-12-06, not rerun here): a model directory is "
         "scanned every 10 s by default, and its in-job model stream emits at most one model per second "
         "(`FtrlTrainStreamOp` `timeInterval` 1 s, its smallest): FTRL predicting `hyperplane_1m` from a model up "
