@@ -360,14 +360,13 @@ impl Feed {
                         "--follow reads a file; standard input is followed already",
                     ));
                 }
-                let reader: Box<dyn Read + Send> = Box::new(
-                    super::follow::Follow::open(path, std::sync::Arc::clone(stop)).map_err(
-                        |source| Error::Io {
-                            path: path.display().to_string(),
-                            source,
-                        },
-                    )?,
-                );
+                let follow = tidewater::core::io::Follow::open(path, std::sync::Arc::clone(stop))
+                    .map_err(|source| Error::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                let reader: Box<dyn Read + Send> =
+                    Box::new(tidewater::core::io::LineReader::new(follow));
                 match fmt {
                     // Row by row on this thread: the parser thread's chunks of rows would
                     // hold a row back until its chunk fills.

@@ -18,6 +18,7 @@ use crate::row::SparseRow;
 pub mod bytes;
 pub mod csv;
 pub mod libsvm;
+pub mod source;
 pub mod vw;
 
 pub use self::bytes::Lines;
@@ -25,6 +26,7 @@ pub use self::csv::{
     CsvReader, NotPlain, NumberColumn, Record, TargetSpec, load_csv, read_csv_dataset,
 };
 pub use self::libsvm::{LibSvmParser, LibSvmReader, load_libsvm};
+pub use self::source::{Follow, LineReader, LineSource};
 pub use self::vw::{VwParser, VwReader, load_vw};
 
 /// A data file format.
