@@ -7,7 +7,7 @@
 //! `-- inprocess`. It runs the release `tidewater` binary that cargo builds for it; the HTTP
 //! client runs on the same machine (2 cores here), so the latencies include its share.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -47,56 +47,43 @@ fn stop(mut c: Child) {
     let _ = c.wait();
 }
 
-struct Server {
-    child: Option<Child>,
-    base: String,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        let mut all = vec!["serve", "--addr", "127.0.0.1:0"];
-        all.extend_from_slice(args);
-        let mut child = spawn(&all);
-        let mut line = String::new();
-        BufReader::new(child.stderr.as_mut().expect("stderr"))
-            .read_line(&mut line)
-            .expect("serve's first line");
-        let at = line.find("http://").expect("serve started");
-        Server {
-            base: line[at..].trim().to_owned(),
-            child: Some(child),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(c) = self.child.take() {
-            stop(c);
-        }
-    }
-}
+#[path = "../tests/common/http.rs"]
+mod http;
+use http::Server;
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
+    Server::agent()
 }
 
-fn get_json(a: &ureq::Agent, url: &str) -> Value {
-    let mut r = a.get(url).call().expect("GET");
-    serde_json::from_str(&r.body_mut().read_to_string().expect("body")).expect("JSON")
+/// `GET url`'s JSON (the url is the server's base and a path).
+fn get_json(server: &Server, a: &ureq::Agent, path: &str) -> Value {
+    let (code, v) = server.get(a, path);
+    assert_eq!(code, 200, "{v}");
+    v
 }
 
-fn post_json(a: &ureq::Agent, url: &str, body: &str) -> Value {
-    let mut r = a
-        .post(url)
-        .header("Content-Type", "application/json")
-        .send(body)
-        .expect("POST");
-    assert_eq!(r.status().as_u16(), 200);
-    serde_json::from_str(&r.body_mut().read_to_string().expect("body")).expect("JSON")
+fn post_json(server: &Server, a: &ureq::Agent, path: &str, body: &str) -> Value {
+    let (code, v) = server.post(a, path, "application/json", body.as_bytes(), None);
+    assert_eq!(code, 200, "{v}");
+    v
+}
+
+/// `learn --follow --publish DIR --every N --keep 3` of logistic regression over `data`.
+fn spawn_learner(data: &std::path::Path, models: &std::path::Path, every: u64) -> Child {
+    spawn(&[
+        "learn",
+        "--model",
+        "logistic_regression",
+        "--data",
+        data.to_str().expect("path"),
+        "--follow",
+        "--publish",
+        models.to_str().expect("path"),
+        "--every",
+        &every.to_string(),
+        "--keep",
+        "3",
+    ])
 }
 
 fn append(path: &std::path::Path, lines: &[String]) {
@@ -150,20 +137,7 @@ fn freshness_run(every: u64, rate: f64, secs: f64, tmp: &std::path::Path) -> Val
     let data = dir.join("data.csv");
     std::fs::write(&data, format!("{header}\n{}\n", rows[..warm].join("\n"))).expect("write");
     let models = dir.join("models");
-    let learner = spawn(&[
-        "learn",
-        "--model",
-        "logistic_regression",
-        "--data",
-        data.to_str().expect("path"),
-        "--follow",
-        "--publish",
-        models.to_str().expect("path"),
-        "--every",
-        &every.to_string(),
-        "--keep",
-        "3",
-    ]);
+    let learner = spawn_learner(&data, &models, every);
     let latest = models.join("LATEST");
     let t0 = Instant::now();
     while std::fs::read_to_string(&latest)
@@ -174,19 +148,21 @@ fn freshness_run(every: u64, rate: f64, secs: f64, tmp: &std::path::Path) -> Val
         assert!(t0.elapsed() < Duration::from_secs(60), "no first version");
         std::thread::sleep(Duration::from_millis(5));
     }
-    let server = Server::start(&["--model-dir", models.to_str().expect("path")]);
-    let url = format!("{}/model", server.base);
+    let server = Arc::new(Server::start(
+        BIN,
+        &["--model-dir", models.to_str().expect("path")],
+    ));
     let done = Arc::new(AtomicBool::new(false));
     let start = Instant::now();
     // The poller: (seconds since start, rows_seen) at every change.
     let poller = {
-        let (done, url) = (Arc::clone(&done), url.clone());
+        let (done, server) = (Arc::clone(&done), Arc::clone(&server));
         std::thread::spawn(move || {
             let a = agent();
             let mut seen = Vec::new();
             let mut last = 0;
             while !done.load(Ordering::Relaxed) {
-                let m = get_json(&a, &url);
+                let m = get_json(&server, &a, "/model");
                 let r = m["rows_seen"].as_u64().expect("rows_seen");
                 if r != last {
                     seen.push((start.elapsed().as_secs_f64(), r));
@@ -286,9 +262,8 @@ fn freshness(tmp: &std::path::Path) -> Value {
             vec!["--model-dir", models.to_str().expect("path")],
         ),
     ] {
-        let server = Server::start(&args);
+        let server = Server::start(BIN, &args);
         let a = agent();
-        let url = format!("{}/learn", server.base);
         let mut lat = Vec::new();
         for line in &rows[1000..3000] {
             let v: Vec<f64> = line
@@ -298,7 +273,7 @@ fn freshness(tmp: &std::path::Path) -> Value {
             let (x, y) = v.split_at(v.len() - 1);
             let body = json!({"rows": [x], "targets": [y[0]]}).to_string();
             let t = Instant::now();
-            post_json(&a, &url, &body);
+            post_json(&server, &a, "/learn", &body);
             lat.push(t.elapsed().as_secs_f64());
         }
         lat.sort_by(f64::total_cmp);
@@ -324,30 +299,17 @@ fn load(tmp: &std::path::Path) -> Value {
     let data = dir.join("d.csv");
     std::fs::write(&data, format!("{header}\n{}\n", rows[..1000].join("\n"))).expect("write");
     let models = dir.join("models");
-    let learner = spawn(&[
-        "learn",
-        "--model",
-        "logistic_regression",
-        "--data",
-        data.to_str().expect("path"),
-        "--follow",
-        "--publish",
-        models.to_str().expect("path"),
-        "--every",
-        "20",
-        "--keep",
-        "3",
-    ]);
+    let learner = spawn_learner(&data, &models, 20);
     // The warm rows' 50 versions first.
     let t0 = Instant::now();
     while std::fs::read_to_string(models.join("LATEST")).map_or(true, |t| t.trim() != "50") {
         assert!(t0.elapsed() < Duration::from_secs(60), "no first versions");
         std::thread::sleep(Duration::from_millis(5));
     }
-    let server = Arc::new(Server::start(&[
-        "--model-dir",
-        models.to_str().expect("path"),
-    ]));
+    let server = Arc::new(Server::start(
+        BIN,
+        &["--model-dir", models.to_str().expect("path")],
+    ));
     let x: Vec<f64> = rows[0]
         .split(',')
         .map(|f| f.parse().expect("number"))
@@ -376,7 +338,7 @@ fn load(tmp: &std::path::Path) -> Value {
         })
     };
     let version = |server: &Server| {
-        get_json(&agent(), &format!("{}/health", server.base))["version"]
+        get_json(server, &agent(), "/health")["version"]
             .as_u64()
             .expect("version")
     };
@@ -463,11 +425,10 @@ fn load(tmp: &std::path::Path) -> Value {
             let (server, body, done) = (Arc::clone(&server), body.clone(), Arc::clone(&done));
             std::thread::spawn(move || {
                 let a = agent();
-                let url = format!("{}/predict", server.base);
                 let mut lat = Vec::with_capacity(PER);
                 for _ in 0..PER {
                     let t = Instant::now();
-                    post_json(&a, &url, &body);
+                    post_json(&server, &a, "/predict", &body);
                     lat.push(t.elapsed().as_secs_f64());
                 }
                 done.fetch_add(1, Ordering::Relaxed);

@@ -4,8 +4,9 @@
 
 mod common;
 use common::cli::{BIN, TempDir, tw};
+use common::http::Server;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -86,77 +87,6 @@ fn eventually(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
-/// A running `tidewater serve`, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        let mut all = vec!["serve", "--addr", "127.0.0.1:0"];
-        all.extend_from_slice(args);
-        let mut child = spawn(&all);
-        let mut line = String::new();
-        BufReader::new(child.stderr.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let Some(at) = line.find("http://") else {
-            let _ = child.kill();
-            panic!("serve did not start: {line}");
-        };
-        let base = line[at..].trim().to_owned();
-        Server { child, base }
-    }
-
-    fn agent() -> ureq::Agent {
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into()
-    }
-
-    fn get(&self, agent: &ureq::Agent, path: &str) -> (u16, Value) {
-        let mut r = agent.get(format!("{}{path}", self.base)).call().unwrap();
-        let status = r.status().as_u16();
-        let text = r.body_mut().read_to_string().unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    fn post(
-        &self,
-        agent: &ureq::Agent,
-        path: &str,
-        content_type: &str,
-        body: &[u8],
-        token: Option<&str>,
-    ) -> (u16, Value) {
-        let mut req = agent
-            .post(format!("{}{path}", self.base))
-            .header("Content-Type", content_type);
-        if let Some(t) = token {
-            req = req.header("Authorization", &format!("Bearer {t}"));
-        }
-        let mut r = req.send(body).unwrap();
-        let status = r.status().as_u16();
-        let text = r.body_mut().read_to_string().unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The phishing data set as CSV lines: the header, then the rows.
 fn phishing() -> (String, Vec<String>) {
     let out = tw(&["datasets", "export", "phishing"]);
@@ -190,15 +120,23 @@ fn proba_of(dir: &str, v: u64, x: &[f64]) -> Vec<f64> {
     p
 }
 
-#[test]
-fn follow_publish_and_serve_end_to_end() {
-    let dir = TempDir::new("serve-e2e");
-    let (header, rows) = phishing();
+/// `learn --follow --publish` of logistic regression on a new `data.csv` in `dir` (the
+/// header and `warm` rows written), a version every `every` rows, with `extra` flags; waits
+/// for the warm rows' versions. Returns the data file, the model directory and the learner.
+fn follow_and_publish(
+    dir: &TempDir,
+    header: &str,
+    rows: &[String],
+    warm: usize,
+    every: usize,
+    extra: &[&str],
+) -> (String, String, Child) {
     let data = dir.path("data.csv");
     std::fs::write(&data, format!("{header}\n")).unwrap();
-    append(&data, &rows[..100]);
+    append(&data, &rows[..warm]);
     let models = dir.path("models");
-    let mut learner = spawn(&[
+    let every_text = every.to_string();
+    let mut args = vec![
         "learn",
         "--model",
         "logistic_regression",
@@ -208,14 +146,25 @@ fn follow_publish_and_serve_end_to_end() {
         "--publish",
         &models,
         "--every",
-        "10",
-        "--json",
-    ]);
+        &every_text,
+    ];
+    args.extend_from_slice(extra);
+    let learner = spawn(&args);
     let latest = format!("{models}/LATEST");
-    eventually(Duration::from_secs(30), "the first version", || {
-        std::fs::read_to_string(&latest).is_ok_and(|t| t.trim() == "10")
+    let want = (warm / every).to_string();
+    eventually(Duration::from_secs(30), "the first versions", || {
+        std::fs::read_to_string(&latest).is_ok_and(|t| t.trim() == want)
     });
-    let server = Server::start(&["--model-dir", &models]);
+    (data, models, learner)
+}
+
+#[test]
+fn follow_publish_and_serve_end_to_end() {
+    let dir = TempDir::new("serve-e2e");
+    let (header, rows) = phishing();
+    let (data, models, mut learner) =
+        follow_and_publish(&dir, &header, &rows, 100, 10, &["--json"]);
+    let server = Server::start(BIN, &["--model-dir", &models]);
     let agent = Server::agent();
     let (code, health) = server.get(&agent, "/health");
     assert_eq!((code, &health["status"]), (200, &json!("ok")), "{health}");
@@ -267,29 +216,10 @@ fn predictions_never_fail_or_tear_while_versions_are_swapped_under_load() {
     const PER_CONNECTION: usize = 3200; // 51,200 predictions in all
     let dir = TempDir::new("serve-load");
     let (header, rows) = phishing();
-    let data = dir.path("data.csv");
-    std::fs::write(&data, format!("{header}\n")).unwrap();
-    append(&data, &rows[..20]);
-    let models = dir.path("models");
-    let mut learner = spawn(&[
-        "learn",
-        "--model",
-        "logistic_regression",
-        "--data",
-        &data,
-        "--follow",
-        "--publish",
-        &models,
-        "--every",
-        "2",
-        "--keep",
-        "100000",
-    ]);
+    let (data, models, mut learner) =
+        follow_and_publish(&dir, &header, &rows, 20, 2, &["--keep", "100000"]);
     let latest = format!("{models}/LATEST");
-    eventually(Duration::from_secs(30), "the first versions", || {
-        std::fs::read_to_string(&latest).is_ok_and(|t| t.trim() == "10")
-    });
-    let server = std::sync::Arc::new(Server::start(&["--model-dir", &models]));
+    let server = std::sync::Arc::new(Server::start(BIN, &["--model-dir", &models]));
     let x = features(&rows[0]);
     let body = json!({ "rows": [x] }).to_string();
     let latest_now = || -> u64 {
@@ -479,7 +409,7 @@ fn a_publisher_killed_at_random_moments_leaves_a_directory_that_loads() {
         // predict --load DIR reads the newest version.
         tw(&["predict", "--load", &models, "--data", &sample]).ok();
         if kills % 10 == 1 {
-            let server = Server::start(&["--model-dir", &models]);
+            let server = Server::start(BIN, &["--model-dir", &models]);
             let (_, m) = server.get(&Server::agent(), "/model");
             assert_eq!(m["version"].as_u64(), Some(latest), "{m}");
         }
@@ -580,14 +510,17 @@ fn what_clients_send_cannot_crash_or_poison_the_server() {
     ]);
     let token = dir.path("token");
     std::fs::write(&token, "s3cret-token\n").unwrap();
-    let server = Server::start(&[
-        "--load",
-        &model,
-        "--token-file",
-        &token,
-        "--max-body",
-        "4096",
-    ]);
+    let server = Server::start(
+        BIN,
+        &[
+            "--load",
+            &model,
+            "--token-file",
+            &token,
+            "--max-body",
+            "4096",
+        ],
+    );
     let agent = Server::agent();
     let row = json!({ "rows": [[1, 0, 1, 0, 1, 0, 1, 0, 1]], "targets": [1] }).to_string();
     let (code, _) = server.post(&agent, "/learn", "application/json", row.as_bytes(), None);

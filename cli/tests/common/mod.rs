@@ -9,3 +9,4 @@ mod shared;
 pub use shared::*;
 
 pub mod cli;
+pub mod http;
