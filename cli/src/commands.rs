@@ -1054,7 +1054,11 @@ fn learn(
             (Feed::open(&src, source.format.as_deref(), bits)?, src)
         }
         None => {
-            let (feed, src, _) = open(source, None, saved_bits)?;
+            let (mut feed, src, _) = open(source, None, saved_bits)?;
+            if o.publish.is_some() {
+                // A published version should hold the rows that arrived: no chunks.
+                feed.live();
+            }
             (feed, src)
         }
     };

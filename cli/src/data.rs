@@ -411,6 +411,13 @@ impl Feed {
         })
     }
 
+    /// Rows as they arrive: a CSV stream is read on this thread, row by row, instead of
+    /// in the parser thread's chunks, which hold a row back until its chunk fills (for a
+    /// live source such as a pipe that `learn --publish` reads).
+    pub fn live(&mut self) {
+        self.fast_csv = false;
+    }
+
     /// Whether the rows are LIBSVM or VW (one sparse vector of `2^bits` features).
     pub fn is_sparse(&self) -> bool {
         matches!(self.inner, Inner::Sparse(_))

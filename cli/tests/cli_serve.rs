@@ -648,3 +648,47 @@ fn what_clients_send_cannot_crash_or_poison_the_server() {
     );
     assert!(text.contains("tidewater_request_seconds_bucket"), "{text}");
 }
+
+#[test]
+fn rows_piped_to_standard_input_are_published_as_they_arrive() {
+    let dir = TempDir::new("serve-stdin");
+    let (header, rows) = phishing();
+    let models = dir.path("models");
+    let mut learner = Command::new(BIN)
+        .args([
+            "learn",
+            "--model",
+            "logistic_regression",
+            "--data",
+            "-",
+            "--publish",
+            &models,
+            "--every",
+            "10",
+            "--json",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = learner.stdin.take().unwrap();
+    writeln!(stdin, "{header}\n{}", rows[..25].join("\n")).unwrap();
+    stdin.flush().unwrap();
+    // The pipe stays open: versions appear for the rows that came, not at the end.
+    let latest = format!("{models}/LATEST");
+    eventually(
+        Duration::from_secs(30),
+        "versions while the pipe is open",
+        || std::fs::read_to_string(&latest).is_ok_and(|t| t.trim() == "2"),
+    );
+    drop(stdin);
+    let (code, out, err) = wait_for(&mut learner, Duration::from_secs(30));
+    assert_eq!(code, 0, "{out}{err}");
+    let report: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (&report["rows"], &report["version"]),
+        (&json!(25), &json!(3)),
+        "{report}"
+    );
+}
