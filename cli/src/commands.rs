@@ -749,7 +749,60 @@ fn executor(
             Box::new(exec)
         }
     };
-    Ok((exec, files))
+    Ok((
+        Box::new(Reported {
+            inner: exec,
+            start: Instant::now(),
+            last: std::sync::atomic::AtomicU64::new(0f64.to_bits()),
+        }),
+        files,
+    ))
+}
+
+/// An executor that reports rounds on stderr, one JSON line each: `{"round", "objective",
+/// "seconds"}` (seconds since the executor was made): the first round, then a round when
+/// `REPORT_EVERY` has passed since the last line. Thousands of millisecond rounds would
+/// otherwise write megabytes, and a stderr nobody drains would stall the job.
+struct Reported {
+    inner: Box<dyn tidewater::rounds::Executor>,
+    start: Instant,
+    /// When the last line was written, in seconds since `start` (bits of an f64).
+    last: std::sync::atomic::AtomicU64,
+}
+
+/// The least time between two progress lines of `fit --workers`/`--hosts`.
+const REPORT_EVERY: f64 = 0.2;
+
+impl tidewater::rounds::Executor for Reported {
+    fn run(
+        &self,
+        job: &dyn tidewater::rounds::BlockSum,
+        driver: &mut dyn FnMut(&mut tidewater::rounds::Round<'_>) -> tidewater::Result<()>,
+    ) -> tidewater::Result<tidewater::rounds::RunInfo> {
+        self.inner.run(job, driver)
+    }
+
+    fn checkpoints(&self) -> Option<&dyn tidewater::rounds::Checkpoints> {
+        self.inner.checkpoints()
+    }
+
+    fn round_done(&self, round: usize, objective: f64) {
+        use std::sync::atomic::Ordering;
+        let now = self.start.elapsed().as_secs_f64();
+        let last = f64::from_bits(self.last.load(Ordering::Relaxed));
+        if round > 1 && now - last < REPORT_EVERY {
+            return;
+        }
+        self.last.store(now.to_bits(), Ordering::Relaxed);
+        eprintln!(
+            "{}",
+            json!({
+                "round": round,
+                "objective": number_json_plain(objective),
+                "seconds": now,
+            })
+        );
+    }
 }
 
 /// What the processes of a job compare at start-up: the spec and the data (shape and a

@@ -4,6 +4,30 @@
 mod common;
 use common::cli::{TempDir, tw};
 
+/// The progress lines on stderr: `{"round", "objective", "seconds"}`, round 1 first, then
+/// rounds in increasing order up to `rounds` at least 0.2 s apart, the objective a number.
+fn progress_lines(stderr: &str, rounds: u64) {
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter(|l| l.starts_with("{\"round\""))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.first().map(|l| &l["round"]),
+        Some(&1.into()),
+        "{stderr}"
+    );
+    let (mut round, mut seconds) = (0, f64::NEG_INFINITY);
+    for l in &lines {
+        let r = l["round"].as_u64().unwrap();
+        let s = l["seconds"].as_f64().unwrap();
+        assert!(r > round && r <= rounds, "{stderr}");
+        assert!(s >= seconds + 0.2 || round == 0, "{stderr}");
+        assert!(l["objective"].as_f64().is_some_and(f64::is_finite), "{l}");
+        (round, seconds) = (r, s);
+    }
+}
+
 /// `fit` with and without workers on a shipped data set: the same checkpoint bytes, and
 /// `--json` reports the rounds and the workers.
 fn same_model(test: &str, spec: &str, dataset: &str) {
@@ -22,7 +46,7 @@ fn same_model(test: &str, spec: &str, dataset: &str) {
     let want = std::fs::read(&plain).unwrap();
     for n in ["1", "2", "3"] {
         let on = dir.path(&format!("w{n}.tw"));
-        let out = tw(&[
+        let run = tw(&[
             "fit",
             "--model",
             spec,
@@ -33,17 +57,18 @@ fn same_model(test: &str, spec: &str, dataset: &str) {
             "--workers",
             n,
             "--json",
-        ])
-        .json();
+        ]);
+        let out = run.json();
         assert_eq!(out["workers"].as_u64(), Some(n.parse().unwrap()), "{out}");
         assert!(out["rounds"].as_u64().unwrap() > 2, "{out}");
+        progress_lines(&run.stderr, out["rounds"].as_u64().unwrap());
         assert!(
             std::fs::read(&on).unwrap() == want,
             "{spec} on {dataset} with {n} workers saved another model"
         );
     }
-    // Without --workers, --json says nothing of rounds.
-    let out = tw(&[
+    // Without --workers, --json says nothing of rounds, and stderr has no progress.
+    let run = tw(&[
         "fit",
         "--model",
         spec,
@@ -52,8 +77,9 @@ fn same_model(test: &str, spec: &str, dataset: &str) {
         "--save",
         &plain,
         "--json",
-    ])
-    .json();
+    ]);
+    assert!(!run.stderr.contains("{\"round\""), "{}", run.stderr);
+    let out = run.json();
     assert!(
         out.get("rounds").is_none() && out.get("workers").is_none(),
         "{out}"
@@ -298,7 +324,16 @@ fn a_process_lost_mid_training_stops_the_other_naming_it() {
         err.contains("process 1") && err.contains(&addrs[1]) && err.contains("lost"),
         "{err}"
     );
-    assert_eq!(err.lines().count(), 1, "one line, no panic messages: {err}");
+    // Besides the progress lines, one line: no panic messages.
+    let other: Vec<&str> = err
+        .lines()
+        .filter(|l| !l.starts_with("{\"round\""))
+        .collect();
+    assert_eq!(other.len(), 1, "one line, no panic messages: {err}");
+    assert!(
+        other[0].contains("lost"),
+        "the error is the last line: {err}"
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     assert!(!std::path::Path::new(&m).exists(), "nothing saved");
 }
@@ -377,9 +412,11 @@ fn two_processes_cut_after_a_checkpoint_resume_to_the_uninterrupted_model() {
     );
     assert!(!std::path::Path::new(&m).exists());
     // The same command with --resume, at full speed: the uninterrupted model.
+    // Each process's output is read as it comes (a full pipe would stall it and its peer).
     let other = start("1", true, "0");
+    let other = std::thread::spawn(move || other.wait_with_output().unwrap());
     let done = start("0", true, "0").wait_with_output().unwrap();
-    let other = other.wait_with_output().unwrap();
+    let other = other.join().unwrap();
     assert!(
         done.status.success(),
         "{}",

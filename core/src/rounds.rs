@@ -63,6 +63,12 @@ pub trait Executor: Sync {
     fn checkpoints(&self) -> Option<&dyn Checkpoints> {
         None
     }
+
+    /// Told by the driver after each round: the round's number (from 1, counting from a
+    /// resumed iteration's first round) and the objective it gave (the penalised loss of a
+    /// linear model, the inertia for k-means). A place to report progress; nothing by
+    /// default.
+    fn round_done(&self, _round: usize, _objective: f64) {}
 }
 
 /// Where an iterative fit's driver saves its state every few iterations and finds it again

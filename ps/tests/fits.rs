@@ -201,3 +201,66 @@ fn kmeans_on_workers_is_fits_model_bit_for_bit() {
     let e = elkan.fit_on(&data, &Workers::new(2).unwrap()).unwrap_err();
     assert!(e.to_string().contains("algorithm"), "{e}");
 }
+
+/// An executor that records what the driver tells it after each round.
+struct Recording<E> {
+    inner: E,
+    rounds: std::sync::Mutex<Vec<(usize, f64)>>,
+}
+
+impl<E: tidewater_core::rounds::Executor> tidewater_core::rounds::Executor for Recording<E> {
+    fn run(
+        &self,
+        job: &dyn tidewater_core::rounds::BlockSum,
+        driver: &mut dyn FnMut(
+            &mut tidewater_core::rounds::Round<'_>,
+        ) -> tidewater_core::Result<()>,
+    ) -> tidewater_core::Result<RunInfo> {
+        self.inner.run(job, driver)
+    }
+    fn round_done(&self, round: usize, objective: f64) {
+        self.rounds.lock().unwrap().push((round, objective));
+    }
+}
+
+#[test]
+fn every_round_is_reported_with_its_objective() {
+    // Logistic regression: rounds 1..=n in order; the first objective is the mean log loss
+    // at zero, ln 2.
+    let data = data(20_000, 6, 2);
+    let exec = Recording {
+        inner: Workers::new(2).unwrap(),
+        rounds: Default::default(),
+    };
+    let (_, info) = LogisticRegressionParams::default()
+        .fit_on(&data, &exec)
+        .unwrap();
+    let seen = exec.rounds.into_inner().unwrap();
+    assert_eq!(seen.len(), info.rounds);
+    assert!(seen.iter().enumerate().all(|(i, &(r, _))| r == i + 1));
+    assert!(
+        (seen[0].1 - std::f64::consts::LN_2).abs() < 1e-12,
+        "{seen:?}"
+    );
+    // k-means: each round's inertia to its centers; Lloyd's steps never raise it, and the
+    // model's inertia (after the last update) is at most the last round's.
+    let blobs = blobs(20_000, 3, 5);
+    let exec = Recording {
+        inner: Workers::new(2).unwrap(),
+        rounds: Default::default(),
+    };
+    let params = tidewater_cluster::KMeansParams {
+        n_clusters: 5,
+        n_init: Some(1),
+        ..Default::default()
+    };
+    let (model, info) = params.fit_on(&blobs, &exec).unwrap();
+    let seen = exec.rounds.into_inner().unwrap();
+    assert_eq!(seen.len(), info.rounds);
+    for w in seen.windows(2) {
+        assert!(w[1].1 <= w[0].1 * (1.0 + 1e-12), "{seen:?}");
+    }
+    let last = seen.last().unwrap().1;
+    let inertia = model.inertia().unwrap();
+    assert!(inertia <= last * (1.0 + 1e-12), "{inertia} > {last}");
+}

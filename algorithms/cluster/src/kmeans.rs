@@ -263,10 +263,18 @@ impl KMeansParams {
             }
             Some(exec) => {
                 let job = LloydRounds { rows: &rows, k, d };
+                let mut rounds = 0;
                 let info = exec.run(&job, &mut |round| {
+                    // Each round's value is the inertia to its centers: reported as it comes.
+                    let mut reported = |p: &[f64], out: &mut [f64]| -> Result<f64> {
+                        let inertia = round(p, out)?;
+                        rounds += 1;
+                        exec.round_done(rounds, inertia);
+                        Ok(inertia)
+                    };
                     for _ in 0..self.runs() {
                         let run = lloyd_rounds(
-                            round,
+                            &mut reported,
                             &rows,
                             next_start(),
                             d,
@@ -567,22 +575,25 @@ impl BlockSum for LloydRounds<'_> {
         let prev_blocks = CenterBlocks::new(prev, d);
         let n = self.rows.n();
         let mut changed = 0.0;
+        // The block's part of the inertia to the round's centers (rows in order).
+        let mut inertia = 0.0;
         for i in (b * SUM_ROWS).min(n)..((b + 1) * SUM_ROWS).min(n) {
             let x = self.rows.row(i);
             let label = |blocks: &CenterBlocks, c: &[f64]| match x {
-                Row::Dense(v) if v.len() == d => blocks.nearest(v).0,
-                x => nearest(x, c, d).0,
+                Row::Dense(v) if v.len() == d => blocks.nearest(v),
+                x => nearest(x, c, d),
             };
-            let c = label(&cur_blocks, centers);
-            if !has_prev || label(&prev_blocks, prev) != c {
+            let (c, dist) = label(&cur_blocks, centers);
+            if !has_prev || label(&prev_blocks, prev).0 != c {
                 changed += 1.0;
             }
             let wi = self.rows.weight(i);
+            inertia += wi * dist;
             x.axpy_into(wi, &mut part[c * d..(c + 1) * d]);
             part[kd + c] += wi;
         }
         part[kd + k] = changed;
-        0.0
+        inertia
     }
 }
 

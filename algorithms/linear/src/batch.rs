@@ -210,12 +210,18 @@ pub(crate) fn solve(
         // A failed round (a lost worker) or checkpoint ends the minimisation: its value is
         // NaN, which L-BFGS stops on, and the error is returned instead of the point.
         let failed = std::cell::RefCell::new(None);
+        let mut rounds = 0;
         let mut f = |t: &[f64], g: &mut [f64]| -> f64 {
             if failed.borrow().is_some() {
                 return f64::NAN;
             }
             match round(t, g) {
-                Ok(loss) => obj.finish(t, loss, g),
+                Ok(loss) => {
+                    let value = obj.finish(t, loss, g);
+                    rounds += 1;
+                    exec.round_done(rounds, value);
+                    value
+                }
                 Err(e) => {
                     *failed.borrow_mut() = Some(e);
                     f64::NAN
