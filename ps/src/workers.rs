@@ -4,8 +4,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use std::sync::Arc;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use tidewater_core::rounds::{
-    BlockSum, Checkpoints, Executor, Round, RunInfo, check_round, worker_blocks,
+    BlockSum, Checkpoints, Executor, Round, RunInfo, add_part, check_round,
 };
 use tidewater_core::{Error, Result};
 
@@ -19,12 +21,13 @@ const STOP: f64 = 0.0;
 /// Runs the rounds of a [`BlockSum`] job on `n` worker threads over a [`LocalServer`] under
 /// BSP (an [`Executor`]: pass it to a model's `fit_on`).
 ///
-/// The server holds the round's point, the sum of the parts and of the values, and a control
-/// key. Each round, the driver (worker 0, the calling thread) assigns the point and zeroes
-/// the sums; at the barrier every worker pulls the point, computes its blocks (contiguous,
-/// in order), pushes each block's part to be added, and clocks. The barrier applies the
-/// pushes worker by worker, so the parts are added in block order: the same bits as core's
-/// `Rayon` executor, whatever `n`.
+/// The server holds the round's point, a control key, and one row of keys per block for that
+/// block's part and value. Each round, the driver (worker 0, the calling thread) assigns the
+/// point; at the barrier every worker pulls it and claims blocks one at a time from a shared
+/// counter (so a core that runs slower, or is shared, takes fewer: a fixed split waited for
+/// the slower half every round), writing each block's part under the block's own keys, and
+/// clocks. The driver then pulls the parts and adds them in block order: the same bits as
+/// core's `Rayon` executor, whatever `n` and whichever worker computed which block.
 #[derive(Clone)]
 pub struct Workers {
     n: usize,
@@ -65,58 +68,71 @@ impl Workers {
     }
 }
 
-/// The key layout of a job: the point, the parts' sum, the values' sum, the control key.
+/// The key layout of a job: the point, the control key, then per block its part and value.
 struct Layout {
     p: usize,
     m: usize,
+    blocks: usize,
 }
 
 impl Layout {
     fn point(&self) -> Keys<'static> {
         Keys::Range(0..self.p)
     }
-    fn sums(&self) -> Keys<'static> {
-        Keys::Range(self.p..self.p + self.m + 1)
-    }
-    fn parts(&self) -> Keys<'static> {
-        Keys::Range(self.p..self.p + self.m)
-    }
-    fn value(&self) -> Keys<'static> {
-        Keys::Range(self.p + self.m..self.p + self.m + 1)
-    }
     fn control(&self) -> Keys<'static> {
-        Keys::Range(self.p + self.m + 1..self.p + self.m + 2)
+        Keys::Range(self.p..self.p + 1)
+    }
+    /// Block `b`'s part and value (`m + 1` keys).
+    fn block(&self, b: usize) -> Keys<'static> {
+        let start = self.p + 1 + b * (self.m + 1);
+        Keys::Range(start..start + self.m + 1)
+    }
+    /// Every block's part and value, in block order.
+    fn table(&self) -> Keys<'static> {
+        Keys::Range(self.p + 1..self.n_keys())
     }
     fn n_keys(&self) -> usize {
-        self.p + self.m + 2
+        self.p + 1 + self.blocks * (self.m + 1)
     }
 }
 
-/// One worker's share of a round, after the first barrier: pulls the point, pushes its
-/// blocks' parts and values, clocks. `point` and `part` are the worker's buffers.
+/// One worker's share of a round, after the first barrier: pulls the point, claims blocks
+/// from `next` until none is left, pushes each one's part and value under its keys, clocks.
+/// `point` and `part` (`m + 1` long) are the worker's buffers.
 fn compute(
     server: &LocalServer,
     job: &dyn BlockSum,
     lay: &Layout,
     w: usize,
+    next: &AtomicUsize,
     point: &mut [f64],
     part: &mut [f64],
 ) -> Result<()> {
     server.pull(w, lay.point(), point)?;
-    for b in worker_blocks(job.n_blocks(), server.n_workers(), w) {
+    loop {
+        let b = next.fetch_add(1, Ordering::Relaxed);
+        if b >= lay.blocks {
+            break;
+        }
         part.fill(0.0);
-        let v = job.block(point, b, part);
-        server.push(w, lay.parts(), part, Rule::Sum)?;
-        server.push(w, lay.value(), &[v], Rule::Sum)?;
+        let (sum, value) = part.split_at_mut(lay.m);
+        value[0] = job.block(point, b, sum);
+        server.push(w, lay.block(b), part, Rule::Assign)?;
     }
     server.clock(w)?;
     Ok(())
 }
 
 /// A worker other than the driver: rounds until the driver says stop.
-fn follow(server: &LocalServer, job: &dyn BlockSum, lay: &Layout, w: usize) -> Result<()> {
+fn follow(
+    server: &LocalServer,
+    job: &dyn BlockSum,
+    lay: &Layout,
+    w: usize,
+    next: &AtomicUsize,
+) -> Result<()> {
     let mut point = vec![0.0; lay.p];
-    let mut part = vec![0.0; lay.m];
+    let mut part = vec![0.0; lay.m + 1];
     let mut control = [0.0];
     loop {
         server.clock(w)?;
@@ -124,7 +140,7 @@ fn follow(server: &LocalServer, job: &dyn BlockSum, lay: &Layout, w: usize) -> R
         if control[0] == STOP {
             return Ok(());
         }
-        compute(server, job, lay, w, &mut point, &mut part)?;
+        compute(server, job, lay, w, next, &mut point, &mut part)?;
     }
 }
 
@@ -155,36 +171,44 @@ impl Executor for Workers {
         let lay = Layout {
             p: job.n_params(),
             m: job.out_len(),
+            blocks: job.n_blocks(),
         };
         let server = LocalServer::new(lay.n_keys(), self.n, self.n, Consistency::Bsp)?;
+        // The next block to claim in the current round (reset by the driver before each).
+        let next = AtomicUsize::new(0);
         let mut rounds = 0usize;
         let result = std::thread::scope(|scope| {
             let followers: Vec<_> = (1..self.n)
                 .map(|w| {
-                    let (server, lay) = (&server, &lay);
+                    let (server, lay, next) = (&server, &lay, &next);
                     scope.spawn(move || {
                         guarded(server, &format!("worker {w}"), || {
-                            follow(server, job, lay, w)
+                            follow(server, job, lay, w, next)
                         })
                     })
                 })
                 .collect();
             let mut point = vec![0.0; lay.p];
-            let mut part = vec![0.0; lay.m];
-            let zeros = vec![0.0; lay.m + 1];
-            let mut sums = vec![0.0; lay.m + 1];
+            let mut part = vec![0.0; lay.m + 1];
+            let mut table = vec![0.0; lay.blocks * (lay.m + 1)];
             let driven = guarded(&server, "worker 0", || {
                 let mut round = |params: &[f64], out: &mut [f64]| -> Result<f64> {
                     check_round(job, params, out)?;
                     rounds += 1;
+                    next.store(0, Ordering::Relaxed);
                     server.push(0, lay.point(), params, Rule::Assign)?;
-                    server.push(0, lay.sums(), &zeros, Rule::Assign)?;
                     server.push(0, lay.control(), &[GO], Rule::Assign)?;
                     server.clock(0)?;
-                    compute(&server, job, &lay, 0, &mut point, &mut part)?;
-                    server.pull(0, lay.sums(), &mut sums)?;
-                    out.copy_from_slice(&sums[..lay.m]);
-                    Ok(sums[lay.m])
+                    compute(&server, job, &lay, 0, &next, &mut point, &mut part)?;
+                    server.pull(0, lay.table(), &mut table)?;
+                    // The parts in block order, as every executor adds them.
+                    out.fill(0.0);
+                    let mut total = 0.0;
+                    for row in table.chunks_exact(lay.m + 1) {
+                        total += row[lay.m];
+                        add_part(out, &row[..lay.m]);
+                    }
+                    Ok(total)
                 };
                 driver(&mut round)?;
                 server.push(0, lay.control(), &[STOP], Rule::Assign)?;
