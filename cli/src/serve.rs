@@ -467,7 +467,22 @@ fn short(v: &Value) -> String {
     }
 }
 
+/// One row of a request.
+#[derive(Clone, Copy)]
+enum RowRef<'a> {
+    Dense(&'a [f64]),
+    Cells(&'a [Cell]),
+}
+
 impl Parsed {
+    /// Row `i` of a model `d` features wide.
+    fn row(&self, i: usize, d: usize) -> RowRef<'_> {
+        match &self.rows {
+            Rows::Dense(v) => RowRef::Dense(&v[i * d..(i + 1) * d]),
+            Rows::Cells(c) => RowRef::Cells(&c[i * d..(i + 1) * d]),
+        }
+    }
+
     fn new(s: &Served, capacity: usize) -> Self {
         let d = s.saved.features.len();
         Parsed {
@@ -692,25 +707,20 @@ fn predictions(s: &Served, p: &Parsed, proba: bool) -> Result<Value, String> {
     let mut buf = vec![0.0; s.classes.len()];
     for i in 0..p.n {
         let one = |e| row_error(s, i, e);
-        let (dense, cells) = match &p.rows {
-            Rows::Dense(v) => (Some(&v[i * d..(i + 1) * d]), None),
-            Rows::Cells(c) => (None, Some(&c[i * d..(i + 1) * d])),
-        };
+        let row = p.row(i, d);
         let pred = match &s.saved.model {
             AnyModel::Classifier(m) => {
-                let l = match (dense, cells) {
-                    (Some(x), _) => m.predict_one(Row::Dense(x)),
-                    (_, Some(c)) => rec::RecordClassifier::predict_record(m, c),
-                    _ => unreachable!("one of the two"),
+                let l = match row {
+                    RowRef::Dense(x) => m.predict_one(Row::Dense(x)),
+                    RowRef::Cells(c) => rec::RecordClassifier::predict_record(m, c),
                 }
                 .map_err(one)?;
                 if proba {
-                    match (dense, cells) {
-                        (Some(x), _) => m.predict_proba_into(Row::Dense(x), &mut buf),
-                        (_, Some(c)) => {
+                    match row {
+                        RowRef::Dense(x) => m.predict_proba_into(Row::Dense(x), &mut buf),
+                        RowRef::Cells(c) => {
                             rec::RecordClassifier::predict_proba_record_into(m, c, &mut buf)
                         }
-                        _ => unreachable!("one of the two"),
                     }
                     .map_err(one)?;
                     probas.push(json!(buf));
@@ -718,15 +728,16 @@ fn predictions(s: &Served, p: &Parsed, proba: bool) -> Result<Value, String> {
                 l.as_ref().map_or(Value::Null, label_json)
             }
             AnyModel::Regressor(m) => number_json(
-                match (dense, cells) {
-                    (Some(x), _) => m.predict_one(Row::Dense(x)),
-                    (_, Some(c)) => rec::RecordRegressor::predict_record(m, c),
-                    _ => unreachable!("one of the two"),
+                match row {
+                    RowRef::Dense(x) => m.predict_one(Row::Dense(x)),
+                    RowRef::Cells(c) => rec::RecordRegressor::predict_record(m, c),
                 }
                 .map_err(one)?,
             ),
             AnyModel::Clusterer(m) => {
-                let x = dense.ok_or("a clusterer takes numeric rows")?;
+                let RowRef::Dense(x) = row else {
+                    return Err("a clusterer takes numeric rows".into());
+                };
                 m.predict_one(Row::Dense(x))
                     .map_err(one)?
                     .map_or(Value::Null, |c| json!(c))
@@ -798,10 +809,7 @@ fn learn_rows(app: &App, headers: &HeaderMap, body: &[u8]) -> Answer {
     let numeric = saved.target_numeric;
     for i in 0..p.n {
         let one = |e| row_error(s, i, e);
-        let (dense, cells) = match &p.rows {
-            Rows::Dense(v) => (Some(&v[i * d..(i + 1) * d]), None),
-            Rows::Cells(c) => (None, Some(&c[i * d..(i + 1) * d])),
-        };
+        let row = p.row(i, d);
         let t = &p.targets[i];
         let r = match &mut saved.model {
             AnyModel::Classifier(m) => {
@@ -818,20 +826,18 @@ fn learn_rows(app: &App, headers: &HeaderMap, body: &[u8]) -> Answer {
                     },
                     other => return bad(format!("targets[{i}]: {} is not a label", short(other))),
                 };
-                match (dense, cells) {
-                    (Some(x), _) => m.learn_one(Row::Dense(x), &y, None),
-                    (_, Some(c)) => rec::RecordClassifier::learn_record(m, c, &y, None),
-                    _ => unreachable!("one of the two"),
+                match row {
+                    RowRef::Dense(x) => m.learn_one(Row::Dense(x), &y, None),
+                    RowRef::Cells(c) => rec::RecordClassifier::learn_record(m, c, &y, None),
                 }
             }
             AnyModel::Regressor(m) => {
                 let Some(y) = t.as_f64().filter(|y| y.is_finite()) else {
                     return bad(format!("targets[{i}]: {} is not a number", short(t)));
                 };
-                match (dense, cells) {
-                    (Some(x), _) => m.learn_one(Row::Dense(x), y, None),
-                    (_, Some(c)) => rec::RecordRegressor::learn_record(m, c, y, None),
-                    _ => unreachable!("one of the two"),
+                match row {
+                    RowRef::Dense(x) => m.learn_one(Row::Dense(x), y, None),
+                    RowRef::Cells(c) => rec::RecordRegressor::learn_record(m, c, y, None),
                 }
             }
             _ => return bad(format!("`{}` does not learn from targets", saved.spec)),
@@ -845,16 +851,14 @@ fn learn_rows(app: &App, headers: &HeaderMap, body: &[u8]) -> Answer {
     // finds what it answered with.
     let version = match &app.model_dir {
         Some(dir) => {
-            if w.dir.is_none() {
-                match DirPublisher::open(dir, 5) {
-                    Ok(d) => w.dir = Some(d),
+            let to = match &mut w.dir {
+                Some(to) => to,
+                None => match DirPublisher::open(dir, 5) {
+                    Ok(d) => w.dir.insert(d),
                     Err(e) => {
                         return Answer(StatusCode::CONFLICT, json!({ "error": e.to_string() }));
                     }
-                }
-            }
-            let Some(to) = w.dir.as_mut() else {
-                unreachable!("opened above")
+                },
             };
             match saved.publish(to) {
                 Ok(v) => v,
