@@ -1097,28 +1097,25 @@ fn learn(
         .as_ref()
         .map_or(0, |r| r.rows_seen.saturating_sub(base_rows));
     let saved_bits = resumed.as_ref().or(loaded.as_ref()).and_then(|s| s.bits);
-    let (mut feed, src) = match &stop {
+    // `bits`: the hash bits of a LIBSVM or VW stream (none for CSV, all `--follow` reads).
+    let (mut feed, src, bits) = match &stop {
         Some(stop) => {
-            let bits = resolve_bits(source.bits, saved_bits)?;
             let src = SourceArg::Follow {
                 path: source.data[0].clone(),
                 stop: std::sync::Arc::clone(stop),
             };
-            (Feed::open(&src, source.format.as_deref(), bits)?, src)
+            let bits = resolve_bits(source.bits, saved_bits)?;
+            (Feed::open(&src, source.format.as_deref(), bits)?, src, None)
         }
         None => {
-            let (mut feed, src, _) = open(source, None, saved_bits)?;
+            let (mut feed, src, bits) = open(source, None, saved_bits)?;
             if o.publish.is_some() {
                 // A published version should hold the rows that arrived: no chunks.
                 feed.live();
             }
-            (feed, src)
+            (feed, src, bits)
         }
     };
-    let bits = feed
-        .is_sparse()
-        .then(|| resolve_bits(source.bits, saved_bits))
-        .transpose()?;
     let (mut saved, cols) = match (spec, resumed.or(loaded)) {
         (_, Some(saved)) => {
             registry::check_stream_path(&saved.spec)?;
