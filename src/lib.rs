@@ -59,7 +59,8 @@ pub use tidewater_trees as trees;
     feature = "linear",
     feature = "drift",
     feature = "trees",
-    feature = "cluster"
+    feature = "cluster",
+    feature = "ps"
 ))]
 pub mod registry;
 

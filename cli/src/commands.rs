@@ -43,12 +43,23 @@ pub fn dispatch(cmd: Command) -> Result<(), CliError> {
             hosts,
             process,
             connect_timeout,
+            staleness,
+            batch_size,
+            epochs,
             checkpoint_every,
             resume,
             json,
         } => {
             let on = match (workers, hosts, process) {
-                (Some(n), _, _) => Some(On::Workers(n)),
+                (Some(n), _, _) => match staleness {
+                    Some(s) => Some(On::Sgd {
+                        workers: n,
+                        staleness: s,
+                        batch_size: batch_size as usize,
+                        epochs: epochs as usize,
+                    }),
+                    None => Some(On::Workers(n)),
+                },
                 (None, Some(hosts), Some(process)) => Some(On::Processes {
                     hosts,
                     process,
@@ -656,6 +667,13 @@ impl TrainReport {
 enum On {
     /// `--workers N`.
     Workers(u32),
+    /// `--workers N --staleness S` (`--batch-size`, `--epochs`): mini-batch SGD rounds.
+    Sgd {
+        workers: u32,
+        staleness: u64,
+        batch_size: usize,
+        epochs: usize,
+    },
     /// `--hosts FILE --process I` (`--connect-timeout S`).
     Processes {
         hosts: std::path::PathBuf,
@@ -693,7 +711,7 @@ fn executor(
                     name.push(format!(".p{process}"));
                     std::path::PathBuf::from(name)
                 }
-                On::Workers(_) => save.to_path_buf(),
+                On::Workers(_) | On::Sgd { .. } => save.to_path_buf(),
             };
             let files = tidewater::rounds::CheckpointFiles::new(base, every, resume, &fingerprint)?;
             if !resume {
@@ -704,7 +722,7 @@ fn executor(
         None => None,
     };
     let exec: Box<dyn tidewater::rounds::Executor> = match on {
-        On::Workers(n) => {
+        On::Workers(n) | On::Sgd { workers: n, .. } => {
             let mut w = tidewater::ps::Workers::new(*n as usize)?;
             if let Some(f) = &files {
                 w = w.with_checkpoints(f.clone());
@@ -752,8 +770,7 @@ fn executor(
     Ok((
         Box::new(Reported {
             inner: exec,
-            start: Instant::now(),
-            last: std::sync::atomic::AtomicU64::new(0f64.to_bits()),
+            progress: Throttle::new(),
         }),
         files,
     ))
@@ -765,9 +782,7 @@ fn executor(
 /// otherwise write megabytes, and a stderr nobody drains would stall the job.
 struct Reported {
     inner: Box<dyn tidewater::rounds::Executor>,
-    start: Instant,
-    /// When the last line was written, in seconds since `start` (bits of an f64).
-    last: std::sync::atomic::AtomicU64,
+    progress: Throttle,
 }
 
 /// The least time between two progress lines of `fit --workers`/`--hosts`.
@@ -787,6 +802,27 @@ impl tidewater::rounds::Executor for Reported {
     }
 
     fn round_done(&self, round: usize, objective: f64) {
+        self.progress.report(round, objective);
+    }
+}
+
+/// Progress lines on stderr, `{"round", "objective", "seconds"}` (seconds since it was
+/// made): the first round, then a round when `REPORT_EVERY` has passed since the last line.
+struct Throttle {
+    start: Instant,
+    /// When the last line was written, in seconds since `start` (bits of an f64).
+    last: std::sync::atomic::AtomicU64,
+}
+
+impl Throttle {
+    fn new() -> Self {
+        Throttle {
+            start: Instant::now(),
+            last: std::sync::atomic::AtomicU64::new(0f64.to_bits()),
+        }
+    }
+
+    fn report(&self, round: usize, objective: f64) {
         use std::sync::atomic::Ordering;
         let now = self.start.elapsed().as_secs_f64();
         let last = f64::from_bits(self.last.load(Ordering::Relaxed));
@@ -802,6 +838,34 @@ impl tidewater::rounds::Executor for Reported {
                 "seconds": now,
             })
         );
+    }
+}
+
+/// How `fit` trains the final model: SGD rounds (`--staleness`), the rounds of `exec`, or
+/// (neither) its own batch fit. `report` gets SGD's progress.
+fn trainer<'a>(
+    on: Option<&On>,
+    exec: Option<&'a dyn tidewater::rounds::Executor>,
+    report: &'a (dyn Fn(u64, f64) + Sync),
+) -> Option<registry::Trainer<'a>> {
+    match on {
+        Some(&On::Sgd {
+            workers,
+            staleness,
+            batch_size,
+            epochs,
+        }) => Some(registry::Trainer::Sgd(registry::SgdPlan {
+            workers: workers as usize,
+            consistency: if staleness == 0 {
+                tidewater::ps::Consistency::Bsp
+            } else {
+                tidewater::ps::Consistency::Ssp(staleness)
+            },
+            batch_size,
+            epochs,
+            progress: Some(report),
+        })),
+        _ => exec.map(registry::Trainer::Rounds),
     }
 }
 
@@ -845,9 +909,15 @@ fn fit(
     let role = stages.last().map_or(Role::Transformer, |(_, e)| e.role);
     if let Some(on) = &on {
         let last = stages.last().map(|(s, _)| s.name.as_str()).unwrap_or("");
+        if matches!(on, On::Sgd { .. }) && last != registry::SGD_MODEL {
+            return Err(CliError::Input(format!(
+                "--staleness: `{last}` does not train by SGD rounds; {} does",
+                registry::SGD_MODEL
+            )));
+        }
         if !registry::ROUNDS_MODELS.contains(&last) {
             let flag = match on {
-                On::Workers(_) => "--workers",
+                On::Workers(_) | On::Sgd { .. } => "--workers",
                 On::Processes { .. } => "--hosts",
             };
             return Err(CliError::Input(format!(
@@ -901,20 +971,16 @@ fn fit(
             _ => cols.target.iter().cloned().collect(),
         };
         let exec = match &on {
-            Some(on) => {
+            Some(on @ (On::Workers(_) | On::Processes { .. })) => {
                 let print = format!("`{spec}` on {} rows", table.n_rows());
                 Some(executor(on, print, save, checkpoints)?)
             }
-            None => None,
+            _ => None,
         };
-        let fitted = registry::fit_table_on(
-            spec,
-            &table,
-            targets,
-            names,
-            None,
-            exec.as_ref().map(|(e, _)| e.as_ref()),
-        );
+        let throttle = Throttle::new();
+        let report = |r: u64, v: f64| throttle.report(r as usize, v);
+        let trainer = trainer(on.as_ref(), exec.as_ref().map(|(e, _)| e.as_ref()), &report);
+        let fitted = registry::fit_table_by(spec, &table, targets, names, None, trainer);
         if let (Ok(_), Some((_, Some(files)))) = (&fitted, &exec) {
             files.clear();
         }
@@ -934,6 +1000,14 @@ fn fit(
         let data = feed.collect(&cols, labels, &mut how)?;
         let read = start.elapsed().as_secs_f64();
         let (model, ran) = match &on {
+            Some(On::Sgd { .. }) => {
+                let throttle = Throttle::new();
+                let report = |r: u64, v: f64| throttle.report(r as usize, v);
+                let t = trainer(on.as_ref(), None, &report)
+                    .ok_or_else(|| CliError::Internal("no SGD plan".into()))?;
+                let (m, info) = registry::fit_by(spec, &data, t)?;
+                (m, Some(info))
+            }
             Some(on) => {
                 let (exec, files) = executor(on, fingerprint(spec, &data), save, checkpoints)?;
                 let (m, info) = registry::fit_on(spec, &data, exec.as_ref())?;

@@ -142,7 +142,7 @@ enum Command {
         save: PathBuf,
         /// Train on N workers of the in-process parameter server (threads; BSP): the same
         /// model as without it, for the models whose batch fit runs in rounds
-        /// (logistic_regression, softmax_regression).
+        /// (logistic_regression, softmax_regression, linear_regression, ridge, kmeans).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024), conflicts_with = "hosts")]
         workers: Option<u32>,
         /// Train on timely-dataflow processes: a file of `host:port` lines, one per process
@@ -155,6 +155,22 @@ enum Command {
         /// Seconds to wait for every process of --hosts to connect.
         #[arg(long, value_name = "S", default_value_t = 30.0, requires = "hosts")]
         connect_timeout: f64,
+        /// With --workers: train logistic_regression by mini-batch SGD rounds on the
+        /// parameter server instead of L-BFGS, each worker at most S rounds ahead of the
+        /// slowest (0: BSP, a barrier every round).
+        #[arg(
+            long,
+            value_name = "S",
+            requires = "workers",
+            conflicts_with = "checkpoint_every"
+        )]
+        staleness: Option<u64>,
+        /// With --staleness: rows per mini-batch and worker.
+        #[arg(long, value_name = "B", default_value_t = 256, requires = "staleness", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        batch_size: u64,
+        /// With --staleness: passes over the rows.
+        #[arg(long, value_name = "E", default_value_t = 1, requires = "staleness", value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        epochs: u64,
         /// With --workers or --hosts: save the optimiser's state every K iterations beside
         /// --save (`MODEL.<iteration>.ckpt`; `MODEL.p<I>.<iteration>.ckpt` per process).
         #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]

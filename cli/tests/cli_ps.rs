@@ -111,6 +111,233 @@ fn softmax_regression_on_workers_saves_fits_model() {
     same_model("ps-softmax", "softmax_regression", "wine");
 }
 
+/// A regression CSV of `n` rows (`x0..x3`, `y`), features far from 0.
+fn regression_csv(dir: &TempDir, n: usize) -> String {
+    let mut text = String::from("x0,x1,x2,x3,y\n");
+    let mut state = 0x853c_49e6_748f_ea9bu64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    for _ in 0..n {
+        let x: Vec<f64> = (0..4).map(|j| 100.0 * j as f64 + next()).collect();
+        let y = 1.5 + 2.0 * x[0] - x[1] + 0.5 * x[3] + 0.1 * next();
+        text.push_str(&format!("{},{},{},{},{y}\n", x[0], x[1], x[2], x[3]));
+    }
+    dir.write("reg.csv", &text)
+}
+
+/// The numbers `predict` prints for a model on a CSV.
+fn predictions(model: &str, data: &str) -> Vec<f64> {
+    tw(&["predict", "--load", model, "--data", data])
+        .ok()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+#[test]
+fn ridge_and_linear_regression_on_workers_and_processes() {
+    let dir = TempDir::new("ps-regression");
+    let data = regression_csv(&dir, 9_000);
+    for spec in ["ridge(alpha=2)", "linear_regression"] {
+        let fit = |save: &str, extra: &[&str]| {
+            let mut a = vec!["fit", "--model", spec, "--data", &data, "--target", "y"];
+            a.extend_from_slice(&["--save", save, "--json"]);
+            a.extend_from_slice(extra);
+            tw(&a)
+        };
+        let plain = dir.path("plain.tw");
+        fit(&plain, &[]).ok();
+        let w1 = dir.path("w1.tw");
+        let run = fit(&w1, &["--workers", "1"]);
+        let out = run.json();
+        // Two rounds: the means, then the co-moments.
+        assert_eq!(out["rounds"].as_u64(), Some(2), "{out}");
+        progress_lines(&run.stderr, 2);
+        let want = std::fs::read(&w1).unwrap();
+        for n in ["2", "3"] {
+            let on = dir.path(&format!("w{n}.tw"));
+            fit(&on, &["--workers", n]).ok();
+            assert!(
+                std::fs::read(&on).unwrap() == want,
+                "{spec} with {n} workers saved another model than with 1"
+            );
+        }
+        // Two processes: the same model again.
+        let (hosts, _) = host_file(&dir, 2);
+        let (m0, m1) = (dir.path("p0.tw"), dir.path("p1.tw"));
+        let args = |save: &str, i: &str| -> Vec<String> {
+            [
+                "fit",
+                "--model",
+                spec,
+                "--data",
+                &data,
+                "--target",
+                "y",
+                "--save",
+                save,
+                "--hosts",
+                &hosts,
+                "--process",
+                i,
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+        };
+        let a1 = args(&m1, "1");
+        let other = spawn(&a1.iter().map(String::as_str).collect::<Vec<_>>());
+        let a0 = args(&m0, "0");
+        tw(&a0.iter().map(String::as_str).collect::<Vec<_>>()).ok();
+        assert!(other.wait_with_output().unwrap().status.success());
+        assert!(
+            std::fs::read(&m0).unwrap() == want,
+            "{spec} on 2 processes saved another model than on workers"
+        );
+        // And `fit`'s predictions, to rounding.
+        let (a, b) = (predictions(&plain, &data), predictions(&w1, &data));
+        assert_eq!(a.len(), 9_000);
+        assert_eq!(a.len(), b.len());
+        for (p, q) in a.iter().zip(&b) {
+            assert!(
+                (p - q).abs() <= 1e-9 * p.abs().max(1.0),
+                "{spec}: {p} against {q}"
+            );
+        }
+    }
+}
+
+/// The accuracy of a saved classifier on a shipped data set (its predictions against the
+/// labels `datasets export` prints last on each line).
+fn accuracy(model: &str, dataset: &str) -> f64 {
+    let predicted = tw(&["predict", "--load", model, "--dataset", dataset])
+        .ok()
+        .to_owned();
+    let exported = tw(&["datasets", "export", dataset]).ok().to_owned();
+    let truth: Vec<&str> = exported
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    let got: Vec<&str> = predicted.lines().skip(1).collect();
+    assert_eq!(got.len(), truth.len(), "{predicted}");
+    let right = got
+        .iter()
+        .zip(&truth)
+        .filter(|(a, b)| a.trim() == b.trim())
+        .count();
+    right as f64 / truth.len() as f64
+}
+
+#[test]
+fn staleness_trains_logistic_regression_by_sgd_rounds() {
+    let dir = TempDir::new("ps-sgd");
+    let spec = "standard_scaler|logistic_regression(optimizer=adagrad(lr=0.1))";
+    let fit = |save: &str, staleness: &str| {
+        tw(&[
+            "fit",
+            "--model",
+            spec,
+            "--dataset",
+            "shuttle",
+            "--save",
+            save,
+            "--workers",
+            "2",
+            "--staleness",
+            staleness,
+            "--batch-size",
+            "64",
+            "--epochs",
+            "2",
+            "--json",
+        ])
+    };
+    // BSP (staleness 0): the same model twice.
+    let (a, b) = (dir.path("bsp_a.tw"), dir.path("bsp_b.tw"));
+    let run = fit(&a, "0");
+    let out = run.json();
+    // 49,097 rows on 2 workers: 384 mini-batches of 64 per worker and epoch.
+    assert_eq!(out["rounds"].as_u64(), Some(768), "{out}");
+    assert_eq!(out["workers"].as_u64(), Some(2), "{out}");
+    progress_lines(&run.stderr, 768);
+    fit(&b, "0").ok();
+    assert!(
+        std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(),
+        "BSP is deterministic"
+    );
+    // SSP(2): a model that predicts as well as BSP's, to a point.
+    let ssp = dir.path("ssp.tw");
+    fit(&ssp, "2").ok();
+    let (bsp_acc, ssp_acc) = (accuracy(&a, "shuttle"), accuracy(&ssp, "shuttle"));
+    // The majority class of shuttle holds 78 % of the rows.
+    assert!(bsp_acc > 0.9, "BSP accuracy {bsp_acc}");
+    assert!(
+        (bsp_acc - ssp_acc).abs() < 0.01,
+        "{bsp_acc} against {ssp_acc}"
+    );
+    // Another model, or processes, or checkpoints: refused, naming the flag.
+    let m = dir.path("m.tw");
+    tw(&[
+        "fit",
+        "--model",
+        "softmax_regression",
+        "--dataset",
+        "wine",
+        "--save",
+        &m,
+        "--workers",
+        "2",
+        "--staleness",
+        "1",
+    ])
+    .input_error(&["--staleness", "softmax_regression", "logistic_regression"]);
+    tw(&[
+        "fit",
+        "--model",
+        "logistic_regression(c=1)",
+        "--dataset",
+        "phishing",
+        "--save",
+        &m,
+        "--workers",
+        "2",
+        "--staleness",
+        "1",
+    ])
+    .input_error(&["`c`", "l2"]);
+    for extra in [
+        &["--staleness", "1"][..],
+        &[
+            "--workers",
+            "2",
+            "--staleness",
+            "1",
+            "--checkpoint-every",
+            "2",
+        ][..],
+        &["--workers", "2", "--epochs", "2"][..],
+    ] {
+        let mut args = vec![
+            "fit",
+            "--model",
+            "logistic_regression",
+            "--dataset",
+            "phishing",
+            "--save",
+            &m,
+        ];
+        args.extend_from_slice(extra);
+        let r = tw(&args);
+        assert_eq!(r.code, 2, "{extra:?}: {}", r.stderr);
+    }
+    assert!(!std::path::Path::new(&m).exists(), "nothing saved");
+}
+
 #[test]
 fn workers_for_a_model_without_rounds_or_zero_workers_are_refused() {
     let dir = TempDir::new("ps-refused");
@@ -340,8 +567,29 @@ fn a_process_lost_mid_training_stops_the_other_naming_it() {
 
 #[test]
 fn two_processes_cut_after_a_checkpoint_resume_to_the_uninterrupted_model() {
-    let dir = TempDir::new("ps-processes-resume");
-    let spec = "logistic_regression(c=1000,max_iter=100000,tol=1e-14)";
+    cut_and_resume(
+        "ps-processes-resume",
+        "logistic_regression(c=1000,max_iter=100000,tol=1e-14)",
+        "5",
+    );
+}
+
+#[test]
+fn two_processes_cut_in_a_kmeans_fit_resume_to_the_uninterrupted_model() {
+    // Several runs from random rows, to a tight tolerance: the cut falls inside a run, and
+    // the resumed fit must also bring back the best of the runs before it.
+    cut_and_resume(
+        "ps-kmeans-resume",
+        "kmeans(n_clusters=8,init=random,n_init=5,tol=1e-12,seed=3)",
+        "2",
+    );
+}
+
+/// Two processes fit `spec` on shuttle with a checkpoint every `every` iterations, slowed,
+/// and process 1 is killed once both hold two checkpoints; the same commands with
+/// `--resume` must then write `fit`'s model, byte for byte, and remove the checkpoints.
+fn cut_and_resume(name: &str, spec: &str, every: &str) {
+    let dir = TempDir::new(name);
     let plain = dir.path("plain.tw");
     tw(&[
         "fit",
@@ -369,7 +617,7 @@ fn two_processes_cut_after_a_checkpoint_resume_to_the_uninterrupted_model() {
             "--process".into(),
             i.into(),
             "--checkpoint-every".into(),
-            "5".into(),
+            every.into(),
             "--json".into(),
         ];
         if resume {

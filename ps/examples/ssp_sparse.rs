@@ -64,6 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             workers: 2,
             consistency,
             delay: Some(straggler),
+            ..SgdConfig::default()
         };
         let out = train_sparse_logistic(&x, &y, &cfg)?;
         println!(

@@ -1,13 +1,14 @@
-//! Mini-batch SGD for sparse logistic regression on a [`ParamServer`]: the classic
-//! parameter-server workload. Each worker owns a contiguous shard of the rows; each round it
-//! takes its next mini-batch, pulls only the weights the batch touches, pushes their
-//! gradients (the server applies AdaGrad per key) and clocks. Under SSP a worker held up in
-//! one round does not hold up the others for more than `s` rounds.
+//! Mini-batch SGD for logistic regression on a [`ParamServer`]: the classic parameter-server
+//! workload. Each worker owns a contiguous shard of the rows; each round it takes its next
+//! mini-batch, pulls only the weights the batch touches (a sparse row's stored features, a
+//! dense row's all), pushes their gradients (the server applies AdaGrad, or plain steps, per
+//! key) and clocks. Under SSP a worker held up in one round does not hold up the others for
+//! more than `s` rounds.
 
 use std::time::{Duration, Instant};
 
 use tidewater_core::kernels::{logistic, softplus};
-use tidewater_core::{CsrMatrix, Error, Result};
+use tidewater_core::{Batch, CsrMatrix, Error, FeatureVector, Result};
 
 use crate::{Consistency, Keys, LocalServer, ParamServer, Rule};
 
@@ -16,8 +17,18 @@ use crate::{Consistency, Keys, LocalServer, ParamServer, Rule};
 pub struct SgdConfig {
     /// Rows per mini-batch and worker (at least 1).
     pub batch_size: usize,
-    /// AdaGrad's step size (positive).
+    /// The weights' step size (positive): AdaGrad's, or the plain step's.
     pub rate: f64,
+    /// How the server applies the weights' gradients.
+    pub step: Step,
+    /// An L2 penalty: `l2 * w_j` is added to each row's gradient of every weight `w_j` the
+    /// row touches (as the stream path adds it); 0 by default.
+    pub l2: f64,
+    /// The intercept: learned with the weights' rule, with plain steps of its own rate, or
+    /// not at all.
+    pub intercept: Intercept,
+    /// Bound on the absolute gradient of a row's loss with respect to its logit.
+    pub clip: f64,
     /// Passes over the rows (at least 1).
     pub epochs: usize,
     /// Worker threads (at least 1).
@@ -35,12 +46,40 @@ impl Default for SgdConfig {
         SgdConfig {
             batch_size: 256,
             rate: 0.1,
+            step: Step::AdaGrad { eps: 1e-8 },
+            l2: 0.0,
+            intercept: Intercept::Same,
+            clip: f64::INFINITY,
             epochs: 1,
             workers: 2,
             consistency: Consistency::Bsp,
             delay: None,
         }
     }
+}
+
+/// How the server applies a pushed gradient `g` to a weight.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Step {
+    /// AdaGrad: the key's sum of squares `G` grows by `g^2`, then the weight moves by
+    /// `-rate * g / (sqrt(G) + eps)`.
+    AdaGrad {
+        /// Added to the root of the sum of squares.
+        eps: f64,
+    },
+    /// A plain step: the weight moves by `-rate * g`.
+    Plain,
+}
+
+/// How the intercept learns.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Intercept {
+    /// With the weights' rule and rate.
+    Same,
+    /// With plain steps of this rate.
+    Plain(f64),
+    /// Not at all: the model has no intercept.
+    None,
 }
 
 /// What an SGD run learned and how it went.
@@ -77,15 +116,44 @@ impl SgdOutcome {
 }
 
 /// Trains a logistic regression on sparse rows `x` with labels `y` by mini-batch SGD on a
-/// [`LocalServer`] of `x`'s columns plus a bias (the last key).
+/// [`LocalServer`] of `x`'s columns plus a bias (the last key): [`train_logistic`] without
+/// sample weights or progress.
 pub fn train_sparse_logistic(x: &CsrMatrix, y: &[bool], cfg: &SgdConfig) -> Result<SgdOutcome> {
+    train_logistic(Batch::Sparse(x), y, None, cfg, None)
+}
+
+/// Called by worker 0 after each of its rounds with the round's number (from 1) and its
+/// mini-batch's mean log loss, weighted (before the round's step).
+pub type Progress<'a> = &'a (dyn Fn(u64, f64) + Sync);
+
+/// Trains a logistic regression on rows `x` (dense or sparse, checked: finite values) with
+/// labels `y` (`true`: the positive class) and sample weights `w` (checked; none: 1) by
+/// mini-batch SGD on a [`LocalServer`] of `x`'s columns plus a bias (the last key). Each
+/// worker takes a contiguous shard of the rows and every worker runs as many rounds as the
+/// largest shard needs (a short shard wraps). A round's gradient is the mean over its
+/// mini-batch of each row's weighted gradient (its logit's gradient clipped to `clip`, plus
+/// `l2 * w_j` for each weight it touches). Under BSP the result is deterministic.
+pub fn train_logistic(
+    x: Batch<'_>,
+    y: &[bool],
+    w: Option<&[f64]>,
+    cfg: &SgdConfig,
+    progress: Option<Progress<'_>>,
+) -> Result<SgdOutcome> {
     let n = x.n_rows();
-    if y.len() != n {
-        return Err(Error::LengthMismatch {
-            what: "labels".into(),
-            expected: n,
-            got: y.len(),
-        });
+    for (what, len) in [
+        ("labels", Some(y.len())),
+        ("sample weights", w.map(<[f64]>::len)),
+    ] {
+        if let Some(len) = len
+            && len != n
+        {
+            return Err(Error::LengthMismatch {
+                what: what.into(),
+                expected: n,
+                got: len,
+            });
+        }
     }
     if n == 0 {
         return Err(Error::Empty("no rows to train on".into()));
@@ -96,28 +164,56 @@ pub fn train_sparse_logistic(x: &CsrMatrix, y: &[bool], cfg: &SgdConfig) -> Resu
             "each must be at least 1",
         ));
     }
-    if !(cfg.rate.is_finite() && cfg.rate > 0.0) {
+    let positive = |v: f64| v.is_finite() && v > 0.0;
+    if !positive(cfg.rate) {
         return Err(Error::param("rate", "must be positive and finite"));
+    }
+    if let Intercept::Plain(r) = cfg.intercept
+        && !(r.is_finite() && r >= 0.0)
+    {
+        return Err(Error::param(
+            "intercept rate",
+            "must be finite and not negative",
+        ));
+    }
+    let clip_ok = cfg.clip.partial_cmp(&0.0) == Some(std::cmp::Ordering::Greater);
+    if !(cfg.l2.is_finite() && cfg.l2 >= 0.0 && clip_ok) {
+        return Err(Error::param(
+            "l2, clip",
+            "l2 must be finite and not negative, clip positive",
+        ));
     }
     let d = x.n_cols();
     let bias = d;
-    let w = cfg.workers.min(n);
-    let server = LocalServer::new(d + 1, w, w, cfg.consistency)?;
+    let workers = cfg.workers.min(n);
+    let server = LocalServer::new(d + 1, workers, workers, cfg.consistency)?;
     // Every worker runs as many rounds as the largest shard needs (a short shard wraps).
-    let per = n.div_ceil(w);
+    let per = n.div_ceil(workers);
     let rounds = (per.div_ceil(cfg.batch_size) * cfg.epochs) as u64;
-    let rule = Rule::AdaGrad {
-        rate: cfg.rate,
-        eps: 1e-8,
+    let job = Job {
+        x,
+        y,
+        w,
+        bias,
+        rule: match cfg.step {
+            Step::AdaGrad { eps } => Rule::AdaGrad {
+                rate: cfg.rate,
+                eps,
+            },
+            Step::Plain => Rule::Sum,
+        },
+        rounds,
+        cfg,
+        progress,
     };
     let start = Instant::now();
     let results: Vec<Result<()>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..w)
+        let handles: Vec<_> = (0..workers)
             .map(|k| {
-                let server = &server;
+                let (server, job) = (&server, &job);
                 scope.spawn(move || {
-                    let rows = (k * n / w)..((k + 1) * n / w);
-                    let out = run_worker(server, x, y, rows, k, rounds, bias, rule, cfg);
+                    let rows = (k * n / workers)..((k + 1) * n / workers);
+                    let out = job.run_worker(server, rows, k);
                     if let Err(e) = &out {
                         server.abort(&format!("worker {k}: {e}"));
                     }
@@ -148,65 +244,101 @@ pub fn train_sparse_logistic(x: &CsrMatrix, y: &[bool], cfg: &SgdConfig) -> Resu
     })
 }
 
-/// One worker's rounds over its `rows` (cycling through them).
-#[allow(clippy::too_many_arguments)]
-fn run_worker(
-    server: &LocalServer,
-    x: &CsrMatrix,
-    y: &[bool],
-    rows: std::ops::Range<usize>,
-    k: usize,
-    rounds: u64,
+/// What every worker shares.
+struct Job<'x, 'a> {
+    x: Batch<'x>,
+    y: &'a [bool],
+    w: Option<&'a [f64]>,
     bias: usize,
     rule: Rule,
-    cfg: &SgdConfig,
-) -> Result<()> {
-    let len = rows.len().max(1);
-    let mut next = 0usize;
-    let mut keys: Vec<usize> = Vec::new();
-    let mut weights: Vec<f64> = Vec::new();
-    let mut grads: Vec<f64> = Vec::new();
-    let mut batch: Vec<usize> = Vec::with_capacity(cfg.batch_size);
-    for r in 0..rounds {
-        if let Some(delay) = cfg.delay {
-            std::thread::sleep(delay(k, r));
-        }
-        batch.clear();
-        for _ in 0..cfg.batch_size.min(len) {
-            batch.push(rows.start + next % len);
-            next += 1;
-        }
-        // The keys the batch touches, sorted, and the bias.
-        keys.clear();
-        for &i in &batch {
-            keys.extend(x.row(i).indices().iter().map(|&j| j as usize));
-        }
-        keys.push(bias);
-        keys.sort_unstable();
-        keys.dedup();
-        weights.resize(keys.len(), 0.0);
-        server.pull(k, Keys::Sparse(&keys), &mut weights)?;
-        grads.clear();
-        grads.resize(keys.len(), 0.0);
-        let at = |j: usize| keys.binary_search(&j).unwrap_or(0);
-        let b = weights[at(bias)];
-        let scale = 1.0 / batch.len() as f64;
-        for &i in &batch {
-            let row = x.row(i);
-            let z = b + row
-                .indices()
-                .iter()
-                .zip(row.values())
-                .map(|(&j, &v)| weights[at(j as usize)] * v)
-                .sum::<f64>();
-            let err = (logistic(z) - if y[i] { 1.0 } else { 0.0 }) * scale;
-            for (&j, &v) in row.indices().iter().zip(row.values()) {
-                grads[at(j as usize)] += err * v;
+    rounds: u64,
+    cfg: &'a SgdConfig,
+    progress: Option<Progress<'a>>,
+}
+
+impl Job<'_, '_> {
+    /// One worker's rounds over its `rows` (cycling through them).
+    fn run_worker(
+        &self,
+        server: &LocalServer,
+        rows: std::ops::Range<usize>,
+        k: usize,
+    ) -> Result<()> {
+        let cfg = self.cfg;
+        let bias = self.bias;
+        let with_bias = cfg.intercept != Intercept::None;
+        let len = rows.len().max(1);
+        let mut next = 0usize;
+        let mut keys: Vec<usize> = Vec::new();
+        let mut weights: Vec<f64> = Vec::new();
+        let mut grads: Vec<f64> = Vec::new();
+        let mut batch: Vec<usize> = Vec::with_capacity(cfg.batch_size);
+        for r in 0..self.rounds {
+            if let Some(delay) = cfg.delay {
+                std::thread::sleep(delay(k, r));
             }
-            grads[at(bias)] += err;
+            batch.clear();
+            for _ in 0..cfg.batch_size.min(len) {
+                batch.push(rows.start + next % len);
+                next += 1;
+            }
+            // The keys the batch touches, sorted, and the bias.
+            keys.clear();
+            for &i in &batch {
+                self.x.row(i)?.for_each_entry(|j, _| keys.push(j));
+            }
+            if with_bias {
+                keys.push(bias);
+            }
+            keys.sort_unstable();
+            keys.dedup();
+            weights.resize(keys.len(), 0.0);
+            server.pull(k, Keys::Sparse(&keys), &mut weights)?;
+            grads.clear();
+            grads.resize(keys.len(), 0.0);
+            let at = |j: usize| keys.binary_search(&j).unwrap_or(0);
+            let b = if with_bias { weights[at(bias)] } else { 0.0 };
+            let scale = 1.0 / batch.len() as f64;
+            let (mut loss, mut total) = (0.0, 0.0);
+            for &i in &batch {
+                let row = self.x.row(i)?;
+                let mut z = b;
+                row.for_each_entry(|j, v| z += weights[at(j)] * v);
+                let wi = self.w.map_or(1.0, |w| w[i]);
+                let target = if self.y[i] { 1.0 } else { 0.0 };
+                let g = (logistic(z) - target).clamp(-cfg.clip, cfg.clip) * wi * scale;
+                // -ln p(y): softplus(-z) for a positive row, softplus(z) for a negative one.
+                loss += wi * softplus(if self.y[i] { -z } else { z });
+                total += wi;
+                row.for_each_entry(|j, v| {
+                    let a = at(j);
+                    grads[a] += g * v + cfg.l2 * weights[a] * scale;
+                });
+                if with_bias {
+                    grads[at(bias)] += g;
+                }
+            }
+            if let Intercept::Plain(rate) = cfg.intercept {
+                // The intercept's own plain step, pushed apart from the weights'.
+                let i = at(bias);
+                let step = -rate * grads[i];
+                grads.remove(i);
+                keys.remove(i);
+                server.push(k, Keys::Sparse(&[bias]), &[step], Rule::Sum)?;
+            }
+            if self.rule == Rule::Sum {
+                for g in grads.iter_mut() {
+                    *g *= -cfg.rate;
+                }
+            }
+            server.push(k, Keys::Sparse(&keys), &grads, self.rule)?;
+            server.clock(k)?;
+            if k == 0
+                && let Some(report) = self.progress
+            {
+                report(r + 1, if total > 0.0 { loss / total } else { 0.0 });
+            }
         }
-        server.push(k, Keys::Sparse(&keys), &grads, rule)?;
-        server.clock(k)?;
+        Ok(())
     }
-    Ok(())
 }

@@ -66,6 +66,7 @@ fn ssp_with_stragglers_reaches_bsps_log_loss_and_bsp_is_deterministic() {
         workers: 2,
         consistency: Consistency::Bsp,
         delay: Some(rotating),
+        ..SgdConfig::default()
     };
     let bsp = train_sparse_logistic(&x, &y, &bsp_cfg).unwrap();
     let again = train_sparse_logistic(&x, &y, &bsp_cfg).unwrap();

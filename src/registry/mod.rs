@@ -539,7 +539,9 @@ type RoundsFit = fn(&Spec, &Dataset, &dyn Executor) -> Result<(Component, RunInf
 
 /// The [`RoundsFit`] of the model `name`, if its batch fit has one.
 fn rounds_fit(name: &str) -> Option<RoundsFit> {
-    use crate::linear::{LogisticRegressionParams, SoftmaxRegressionParams};
+    use crate::linear::{
+        LinearRegressionParams, LogisticRegressionParams, RidgeParams, SoftmaxRegressionParams,
+    };
     match name {
         n if n == LogisticRegressionParams::NAME => Some(|spec, data, exec| {
             let (m, info) = LogisticRegressionParams::from_spec(spec)?.fit_on(data, exec)?;
@@ -547,6 +549,14 @@ fn rounds_fit(name: &str) -> Option<RoundsFit> {
         }),
         n if n == SoftmaxRegressionParams::NAME => Some(|spec, data, exec| {
             let (m, info) = SoftmaxRegressionParams::from_spec(spec)?.fit_on(data, exec)?;
+            Ok((m.into(), info))
+        }),
+        n if n == LinearRegressionParams::NAME => Some(|spec, data, exec| {
+            let (m, info) = LinearRegressionParams::from_spec(spec)?.fit_on(data, exec)?;
+            Ok((m.into(), info))
+        }),
+        n if n == RidgeParams::NAME => Some(|spec, data, exec| {
+            let (m, info) = RidgeParams::from_spec(spec)?.fit_on(data, exec)?;
             Ok((m.into(), info))
         }),
         n if n == crate::cluster::KMeansParams::NAME => Some(|spec, data, exec| {
@@ -558,32 +568,149 @@ fn rounds_fit(name: &str) -> Option<RoundsFit> {
 }
 
 /// The models whose batch fit runs in rounds on workers ([`fit_on`]), in `list` order.
-pub const ROUNDS_MODELS: &[&str] = &["logistic_regression", "softmax_regression", "kmeans"];
+pub const ROUNDS_MODELS: &[&str] = &[
+    "logistic_regression",
+    "softmax_regression",
+    "linear_regression",
+    "ridge",
+    "kmeans",
+];
+
+/// The model that trains by mini-batch SGD rounds on the parameter server ([`Trainer::Sgd`]).
+pub const SGD_MODEL: &str = "logistic_regression";
+
+/// How a pipeline's final model is trained when not by its own batch fit.
+#[derive(Clone, Copy)]
+pub enum Trainer<'a> {
+    /// Its batch fit's rounds, run by an executor (a parameter server's workers or
+    /// processes): the same model. The model must be one of [`ROUNDS_MODELS`].
+    Rounds(&'a dyn Executor),
+    /// Mini-batch SGD rounds on the in-process parameter server (the model must be
+    /// [`SGD_MODEL`]): see [`SgdPlan`].
+    Sgd(SgdPlan<'a>),
+}
+
+/// Mini-batch SGD rounds for `logistic_regression` on the in-process parameter server
+/// (`tidewater::ps::sgd`), instead of its L-BFGS fit: each of `workers` threads takes a
+/// contiguous shard of the rows and, each round, its next `batch_size` rows, pulls the
+/// weights they touch and pushes their mean gradient; the server applies the spec's
+/// `optimizer` per key (`sgd` with the constant schedule, or `adagrad`), the intercept by
+/// plain steps of `intercept_lr`; `l2` and `clip_gradient` as on the stream path (`c` and
+/// `l1` are refused). Under BSP the model is deterministic for a given number of workers;
+/// under SSP or ASP it depends on the threads' timing.
+#[derive(Clone, Copy)]
+pub struct SgdPlan<'a> {
+    /// Worker threads (at least 1).
+    pub workers: usize,
+    /// How far the workers may run apart.
+    pub consistency: crate::ps::Consistency,
+    /// Rows per mini-batch and worker (at least 1).
+    pub batch_size: usize,
+    /// Passes over the rows (at least 1).
+    pub epochs: usize,
+    /// Told by worker 0 after each of its rounds: the round and its mini-batch's log loss.
+    pub progress: Option<crate::ps::sgd::Progress<'a>>,
+}
+
+/// `logistic_regression` (spec `s`) trained on `data` by SGD rounds as `plan` says.
+fn sgd_fit(s: &Spec, data: &Dataset, plan: &SgdPlan<'_>) -> Result<(Component, RunInfo)> {
+    use crate::linear::{LogisticRegressionParams, Optimizer, Schedule};
+    use crate::ps::sgd::{Intercept, SgdConfig, Step, train_logistic};
+    let p = LogisticRegressionParams::from_spec(s)?;
+    if p.l1 != 0.0 {
+        return Err(Error::param(
+            "l1",
+            "River's cumulative L1 penalty has no SGD rounds: give l2, or learn online",
+        ));
+    }
+    if p.c.is_some() {
+        return Err(Error::param(
+            "c",
+            "`c` sets the L-BFGS fit's penalty; SGD rounds take `l2`",
+        ));
+    }
+    let (rate, step) = match p.optimizer {
+        Optimizer::Sgd {
+            lr,
+            schedule: Schedule::Constant,
+        } => (lr, Step::Plain),
+        Optimizer::AdaGrad { lr, eps } => (lr, Step::AdaGrad { eps }),
+        _ => {
+            return Err(Error::param(
+                "optimizer",
+                "the parameter server applies sgd (constant schedule) or adagrad per key",
+            ));
+        }
+    };
+    let positive = p.positive_targets(data)?;
+    let cfg = SgdConfig {
+        batch_size: plan.batch_size,
+        rate,
+        step,
+        l2: p.l2,
+        intercept: if p.fit_intercept {
+            Intercept::Plain(p.intercept_lr)
+        } else {
+            Intercept::None
+        },
+        clip: p.clip_gradient,
+        epochs: plan.epochs,
+        workers: plan.workers,
+        consistency: plan.consistency,
+        delay: None,
+    };
+    let out = train_logistic(
+        data.batch(),
+        &positive,
+        data.weights.as_deref(),
+        &cfg,
+        plan.progress,
+    )?;
+    let rounds = out.rounds as usize;
+    let m = p.fitted(data, out.coef, out.intercept)?;
+    let info = RunInfo {
+        rounds,
+        workers: plan.workers.min(data.n_rows()),
+    };
+    Ok((Component::Classifier(m.into()), info))
+}
 
 fn fit_rest(
     rest: &[(Spec, &'static Entry)],
     data: &Dataset,
     front: Option<ColumnTransformer>,
-    exec: Option<&dyn Executor>,
+    on: Option<Trainer<'_>>,
 ) -> Result<(AnyModel, Option<RunInfo>)> {
     let mut parts = Vec::with_capacity(rest.len());
     let mut current: Option<Dataset> = None;
     let mut info = None;
-    if let (Some(_), Some((s, _))) = (exec, rest.last())
-        && rounds_fit(&s.name).is_none()
-    {
-        return Err(Error::Unsupported(format!(
-            "`{}` has no batch fit in rounds to run on workers; those that have: {}",
-            s.name,
-            ROUNDS_MODELS.join(", ")
-        )));
+    match (on, rest.last()) {
+        (Some(Trainer::Rounds(_)), Some((s, _))) if rounds_fit(&s.name).is_none() => {
+            return Err(Error::Unsupported(format!(
+                "`{}` has no batch fit in rounds to run on workers; those that have: {}",
+                s.name,
+                ROUNDS_MODELS.join(", ")
+            )));
+        }
+        (Some(Trainer::Sgd(_)), Some((s, _))) if s.name != SGD_MODEL => {
+            return Err(Error::Unsupported(format!(
+                "`{}` does not train by SGD rounds; {SGD_MODEL} does",
+                s.name
+            )));
+        }
+        _ => {}
     }
     for (i, (s, e)) in rest.iter().enumerate() {
         let d = current.as_ref().unwrap_or(data);
-        let c = match (exec, i + 1 == rest.len()) {
-            (Some(exec), true) => {
+        let c = match (on, i + 1 == rest.len()) {
+            (Some(Trainer::Rounds(exec)), true) => {
                 let fit = rounds_fit(&s.name).expect("checked above");
                 let (c, ran) = fit(s, d, exec)?;
+                info = Some(ran);
+                c
+            }
+            (Some(Trainer::Sgd(plan)), true) => {
+                let (c, ran) = sgd_fit(s, d, &plan)?;
                 info = Some(ran);
                 c
             }
@@ -616,7 +743,12 @@ pub fn fit(text: &str, data: &Dataset) -> Result<AnyModel> {
 /// [`fit`] with the final model's rounds run by `exec` (a parameter server's workers): the
 /// same model, and what ran. The final model must be one of [`ROUNDS_MODELS`].
 pub fn fit_on(text: &str, data: &Dataset, exec: &dyn Executor) -> Result<(AnyModel, RunInfo)> {
-    let (m, info) = fit_inner(text, data, Some(exec))?;
+    fit_by(text, data, Trainer::Rounds(exec))
+}
+
+/// [`fit`] with the final model trained by `on` (see [`Trainer`]), and what ran.
+pub fn fit_by(text: &str, data: &Dataset, on: Trainer<'_>) -> Result<(AnyModel, RunInfo)> {
+    let (m, info) = fit_inner(text, data, Some(on))?;
     let info = info.ok_or_else(|| Error::Unsupported("the spec has no model to fit".into()))?;
     Ok((m, info))
 }
@@ -624,12 +756,12 @@ pub fn fit_on(text: &str, data: &Dataset, exec: &dyn Executor) -> Result<(AnyMod
 fn fit_inner(
     text: &str,
     data: &Dataset,
-    exec: Option<&dyn Executor>,
+    on: Option<Trainer<'_>>,
 ) -> Result<(AnyModel, Option<RunInfo>)> {
     let stages = parse(text, Path::Batch)?;
     let (record, rest) = split_record(&stages)?;
     if record.is_empty() {
-        return fit_rest(rest, data, None, exec);
+        return fit_rest(rest, data, None, on);
     }
     let schema = RecordSchema::numeric(data.schema.features.clone())?;
     let mut table = Table::new(schema);
@@ -642,7 +774,7 @@ fn fit_inner(
     let targets = data.targets.clone();
     let names = data.schema.targets.clone();
     let targeted = (targets, names, data.weights.clone());
-    fit_table_inner(text, &record, rest, &table, targeted, exec)
+    fit_table_inner(text, &record, rest, &table, targeted, on)
 }
 
 /// A model fitted on a table of records (the batch path with a record stage): the record
@@ -668,10 +800,29 @@ pub fn fit_table_on(
     weights: Option<Vec<f64>>,
     exec: Option<&dyn Executor>,
 ) -> Result<(AnyModel, Option<RunInfo>)> {
+    fit_table_by(
+        text,
+        table,
+        targets,
+        target_names,
+        weights,
+        exec.map(Trainer::Rounds),
+    )
+}
+
+/// [`fit_table`] with the final model trained by `on` when given (see [`Trainer`]).
+pub fn fit_table_by(
+    text: &str,
+    table: &Table,
+    targets: Vec<Targets>,
+    target_names: Vec<String>,
+    weights: Option<Vec<f64>>,
+    on: Option<Trainer<'_>>,
+) -> Result<(AnyModel, Option<RunInfo>)> {
     let stages = parse(text, Path::Batch)?;
     let (record, rest) = split_record(&stages)?;
     let targeted = (targets, target_names, weights);
-    fit_table_inner(text, &record, rest, table, targeted, exec)
+    fit_table_inner(text, &record, rest, table, targeted, on)
 }
 
 fn fit_table_inner(
@@ -680,14 +831,14 @@ fn fit_table_inner(
     rest: &[(Spec, &'static Entry)],
     table: &Table,
     (targets, target_names, weights): (Vec<Targets>, Vec<String>, Option<Vec<f64>>),
-    exec: Option<&dyn Executor>,
+    on: Option<Trainer<'_>>,
 ) -> Result<(AnyModel, Option<RunInfo>)> {
     let front = bind_front(text, record, Some(table.schema()))?;
     let mut holder: Pipeline<AnyTransformer, (), ColumnTransformer> =
         Pipeline::with_record_stage(front, Vec::new(), ());
     let data = holder.fit_record_stage(table, targets, target_names, weights)?;
     let (front, _, _) = holder.into_parts();
-    fit_rest(rest, &data, front, exec)
+    fit_rest(rest, &data, front, on)
 }
 
 /// The checkpoint kind of a saved command-line model (the payload's version after the `/`).

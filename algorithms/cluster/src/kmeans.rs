@@ -172,19 +172,15 @@ impl KMeansParams {
     /// the model is `fit`'s, bit for bit. The [`RunInfo`] says how many rounds ran where.
     ///
     /// Lloyd's iterations only: `algorithm = elkan` is refused (its labels are Lloyd's, but
-    /// its bounds live with the rows), and so is an executor that keeps checkpoints (not
-    /// taken by k-means yet).
+    /// its bounds live with the rows). With an executor that keeps checkpoints, the state
+    /// (the run in progress, its centers, and the best finished run's centers) is saved
+    /// every few iterations, counted over all runs; a fit resumed from one gives the model
+    /// of the run that was not interrupted, bit for bit.
     pub fn fit_on(&self, data: &Dataset, exec: &dyn Executor) -> Result<(KMeans, RunInfo)> {
         if self.algorithm == KMeansAlgorithm::Elkan {
             return Err(Error::param(
                 "algorithm",
                 "rounds on workers run Lloyd's iterations: use algorithm=lloyd",
-            ));
-        }
-        if exec.checkpoints().is_some() {
-            return Err(Error::Unsupported(
-                "k-means on workers takes no checkpoints yet (its runs are short: start again)"
-                    .into(),
             ));
         }
         let (model, info) = self.fit_with(data, Some(exec))?;
@@ -233,56 +229,135 @@ impl KMeansParams {
         let tol = self.tol * mean_variance(&rows, d);
         let mut draws = Draws::new(self.seed);
         let mut best: Option<Run> = None;
-        let mut next_start = || match &self.initial_centers {
+        // A run's initial centers; with `skip`, only the draw of its seed (a run a checkpoint
+        // has passed), so that the runs after it draw what they would have drawn.
+        let mut next_start = |skip: bool| match &self.initial_centers {
             Some(c) => c.concat(),
             None => {
                 let mut run_draws = Draws::new(draws.next_u64());
+                if skip {
+                    return Vec::new();
+                }
                 initial_centers(self.init, &rows, k, d, &mut run_draws)
             }
         };
-        let mut keep = |run: Run| {
-            if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
-                best = Some(run);
+        let keep = |best: &mut Option<Run>, run: Run| -> bool {
+            let better = best.as_ref().is_none_or(|b| run.inertia < b.inertia);
+            if better {
+                *best = Some(run);
             }
+            better
         };
         let info = match exec {
             None => {
                 for _ in 0..self.runs() {
                     let run = lloyd(
                         &rows,
-                        next_start(),
+                        next_start(false),
                         d,
                         self.max_iter,
                         tol,
                         self.pass_rows,
                         self.algorithm,
                     );
-                    keep(run);
+                    keep(&mut best, run);
                 }
                 None
             }
             Some(exec) => {
                 let job = LloydRounds { rows: &rows, k, d };
-                let mut rounds = 0;
+                let ck = exec.checkpoints();
+                let kd = k * d;
+                let runs = self.runs();
                 let info = exec.run(&job, &mut |round| {
-                    // Each round's value is the inertia to its centers: reported as it comes.
-                    let mut reported = |p: &[f64], out: &mut [f64]| -> Result<f64> {
-                        let inertia = round(p, out)?;
-                        rounds += 1;
-                        exec.round_done(rounds, inertia);
-                        Ok(inertia)
+                    // Where to start: a checkpoint the executor chose, or the first run.
+                    let resumed = match ck.map(|c| c.resume()).transpose()?.flatten() {
+                        Some((it, bytes)) => Some((
+                            it,
+                            LloydCheckpoint::decode(it, &bytes, kd, runs, self.max_iter)?,
+                        )),
+                        None => None,
                     };
-                    for _ in 0..self.runs() {
-                        let run = lloyd_rounds(
+                    // Iterations over every run (a checkpoint's number), and this call's rounds.
+                    let done = std::cell::Cell::new(resumed.as_ref().map_or(0, |(it, _)| *it));
+                    let mut rounds = 0;
+                    let (first_run, mut resume_at, mut best_kept) = match resumed {
+                        Some((_, st)) => {
+                            if let Some(b) = &st.best {
+                                let mut labels = vec![0usize; rows.n()];
+                                let mut dist = vec![0.0; rows.n()];
+                                assign(&rows, &b.by, d, self.pass_rows, &mut labels, &mut dist);
+                                let run = finish_run(
+                                    &rows,
+                                    b.centers.clone(),
+                                    d,
+                                    labels,
+                                    b.n_iter,
+                                    self.pass_rows,
+                                );
+                                keep(&mut best, run);
+                            }
+                            (st.run, Some(st.at), st.best)
+                        }
+                        None => (0, None, None),
+                    };
+                    for r in 0..runs {
+                        if r < first_run {
+                            next_start(true);
+                            continue;
+                        }
+                        let start = match resume_at.take() {
+                            Some(at) => {
+                                next_start(true);
+                                at
+                            }
+                            None => LloydStart {
+                                iterations: 0,
+                                centers: next_start(false),
+                                previous: None,
+                            },
+                        };
+                        // Each round's value is the inertia to its centers: reported as it comes.
+                        let mut reported = |p: &[f64], out: &mut [f64]| -> Result<f64> {
+                            let inertia = round(p, out)?;
+                            rounds += 1;
+                            done.set(done.get() + 1);
+                            exec.round_done(rounds, inertia);
+                            Ok(inertia)
+                        };
+                        let kept = &best_kept;
+                        let mut save = |at: &LloydStart| -> Result<()> {
+                            let Some(c) = ck else { return Ok(()) };
+                            if !done.get().is_multiple_of(c.every()) {
+                                return Ok(());
+                            }
+                            let st = LloydCheckpoint {
+                                run: r,
+                                at: at.clone(),
+                                best: kept.clone(),
+                            };
+                            let bytes = postcard::to_allocvec(&st)
+                                .map_err(|e| Error::Training(format!("encoding the state: {e}")))?;
+                            c.save(done.get(), &bytes)
+                        };
+                        let (run, by) = lloyd_rounds(
                             &mut reported,
                             &rows,
-                            next_start(),
+                            start,
                             d,
                             self.max_iter,
                             tol,
                             self.pass_rows,
+                            &mut save,
                         )?;
-                        keep(run);
+                        let finished = FinishedRun {
+                            centers: run.centers.clone(),
+                            by,
+                            n_iter: run.n_iter,
+                        };
+                        if keep(&mut best, run) {
+                            best_kept = Some(finished);
+                        }
                     }
                     Ok(())
                 })?;
@@ -597,27 +672,52 @@ impl BlockSum for LloydRounds<'_> {
     }
 }
 
+/// Where a run of [`lloyd_rounds`] starts: its first centers, or where a checkpoint left it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct LloydStart {
+    /// The iterations the run has done.
+    iterations: usize,
+    /// The centers the next iteration labels by.
+    centers: Vec<f64>,
+    /// The centers the last iteration labelled by (none before the first), against which
+    /// the next one counts the rows whose label changed.
+    previous: Option<Vec<f64>>,
+}
+
 /// [`lloyd`]'s iterations with the sums computed by `round` (a [`LloydRounds`] job): the
-/// same centers, labels and stopping rule.
+/// same centers, labels and stopping rule. After each iteration that does not end the run,
+/// `save` is given the run's state (where it would start again). Returns the run and the
+/// centers its labels were taken from.
+#[allow(clippy::too_many_arguments)]
 fn lloyd_rounds(
     round: &mut Round<'_>,
     rows: &BatchRows<'_>,
-    mut centers: Vec<f64>,
+    start: LloydStart,
     d: usize,
     max_iter: usize,
     tol: f64,
     pass_rows: usize,
-) -> Result<Run> {
+    save: &mut dyn FnMut(&LloydStart) -> Result<()>,
+) -> Result<(Run, Vec<f64>)> {
     let n = rows.n();
+    let LloydStart {
+        iterations,
+        mut centers,
+        previous,
+    } = start;
     let k = centers.len() / d;
     let kd = k * d;
     let mut point = vec![0.0; 1 + 2 * kd];
+    if let Some(p) = previous {
+        point[0] = 1.0;
+        point[1..1 + kd].copy_from_slice(&p);
+    }
     let mut out = vec![0.0; kd + k + 1];
     let mut strict = false;
-    let mut n_iter = 0;
+    let mut n_iter = iterations;
     // The centers the last round labelled by (the labels of a strict stop are theirs).
     let mut labelled_by = centers.clone();
-    for it in 0..max_iter {
+    for it in iterations..max_iter {
         n_iter = it + 1;
         point[1 + kd..].copy_from_slice(&centers);
         round(&point, &mut out)?;
@@ -649,12 +749,66 @@ fn lloyd_rounds(
         if shift <= tol {
             break;
         }
+        if it + 1 < max_iter {
+            save(&LloydStart {
+                iterations: it + 1,
+                centers: centers.clone(),
+                previous: Some(point[1..1 + kd].to_vec()),
+            })?;
+        }
     }
     let mut labels = vec![0usize; n];
     let mut dist = vec![0.0; n];
-    let by = if strict { &labelled_by } else { &centers };
-    assign(rows, by, d, pass_rows, &mut labels, &mut dist);
-    Ok(finish_run(rows, centers, d, labels, n_iter, pass_rows))
+    let by = if strict { labelled_by } else { centers.clone() };
+    assign(rows, &by, d, pass_rows, &mut labels, &mut dist);
+    Ok((finish_run(rows, centers, d, labels, n_iter, pass_rows), by))
+}
+
+/// A finished run as a checkpoint keeps it: its centers, the centers its labels were taken
+/// from and its iterations (the labels, counts and inertia are computed again from them).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct FinishedRun {
+    centers: Vec<f64>,
+    by: Vec<f64>,
+    n_iter: usize,
+}
+
+/// The state a k-means fit on workers saves every few iterations: the run in progress and
+/// the best of the runs before it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct LloydCheckpoint {
+    /// The run in progress (from 0) and where it is.
+    run: usize,
+    at: LloydStart,
+    /// The best finished run so far.
+    best: Option<FinishedRun>,
+}
+
+impl LloydCheckpoint {
+    /// Decodes the checkpoint of iteration `it` and checks that it is one of this problem's
+    /// (`kd` numbers of centers, `runs` runs of at most `max_iter` iterations, finite values).
+    fn decode(it: usize, bytes: &[u8], kd: usize, runs: usize, max_iter: usize) -> Result<Self> {
+        let st: LloydCheckpoint = postcard::from_bytes(bytes).map_err(|e| {
+            Error::Training(format!(
+                "the checkpoint of iteration {it} is unreadable: {e}"
+            ))
+        })?;
+        let fits = |c: &[f64]| c.len() == kd && c.iter().all(|v| v.is_finite());
+        let ok = st.run < runs
+            && st.at.iterations < max_iter
+            && fits(&st.at.centers)
+            && st.at.previous.as_deref().is_none_or(fits)
+            && st
+                .best
+                .as_ref()
+                .is_none_or(|b| fits(&b.centers) && fits(&b.by) && b.n_iter <= max_iter);
+        if !ok {
+            return Err(Error::Training(format!(
+                "the checkpoint of iteration {it} is of another problem"
+            )));
+        }
+        Ok(st)
+    }
 }
 
 /// k-means: scikit-learn 1.9's `KMeans` with Lloyd's algorithm, and a stream path after it.

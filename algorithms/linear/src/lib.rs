@@ -36,6 +36,7 @@ mod ftrl;
 mod glm;
 mod lbfgs;
 mod logistic;
+mod moments;
 pub mod optim;
 mod pa;
 mod regression;

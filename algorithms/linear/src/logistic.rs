@@ -339,16 +339,7 @@ impl LogisticRegressionParams {
             ));
         }
         check_rows(data)?;
-        let labels = data.target()?.to_labels()?;
-        let classes = BinaryClasses::from_labels(Self::NAME, &labels)?;
-        if classes.classes().len() < 2 {
-            return Err(Error::BadLabel {
-                label: labels[0].to_string(),
-                reason: "the batch fit needs two classes, the data set has one".into(),
-            });
-        }
-        let pos_label = &classes.classes().labels()[1];
-        let positive: Vec<bool> = labels.iter().map(|l| l == pos_label).collect();
+        let (classes, positive) = binary_targets(data)?;
         let (weights, total) = dataset_weights(data)?;
         let l2 = batch_l2(self.c, self.l2, total);
         let d = data.n_features();
@@ -374,6 +365,70 @@ impl LogisticRegressionParams {
             info,
         ))
     }
+}
+
+impl LogisticRegressionParams {
+    /// The targets of a fit of this model made elsewhere (mini-batch SGD on a parameter
+    /// server's workers, `fit --staleness`): every row checked (finite values, the sample
+    /// weights), and each row's label as positive (the larger of the two classes) or not.
+    /// A third class, or a single one, is an error as for [`Fit::fit`]. The model is then
+    /// [`fitted`](Self::fitted) from the coefficients found.
+    pub fn positive_targets(&self, data: &Dataset) -> Result<Vec<bool>> {
+        self.validate()?;
+        check_rows(data)?;
+        dataset_weights(data)?;
+        Ok(binary_targets(data)?.1)
+    }
+
+    /// The model with coefficients `coef` and `intercept` found for `data` elsewhere (see
+    /// [`positive_targets`](Self::positive_targets)), as a batch fit leaves it: its classes
+    /// from `data`'s labels, then learning online with fresh optimizer state.
+    pub fn fitted(
+        &self,
+        data: &Dataset,
+        coef: Vec<f64>,
+        intercept: f64,
+    ) -> Result<LogisticRegression> {
+        self.validate()?;
+        if coef.len() != data.n_features() {
+            return Err(Error::LengthMismatch {
+                what: "coefficients".into(),
+                expected: data.n_features(),
+                got: coef.len(),
+            });
+        }
+        if !coef.iter().chain([&intercept]).all(|v| v.is_finite()) {
+            return Err(Error::Training(
+                "the coefficients are not finite (the steps diverged: a smaller rate)".into(),
+            ));
+        }
+        let (classes, _) = binary_targets(data)?;
+        let intercept = if self.fit_intercept { intercept } else { 0.0 };
+        Ok(LogisticRegression {
+            params: self.clone(),
+            state: BinaryGlm {
+                classes,
+                glm: Glm::fitted(&self.config(), coef, intercept),
+            },
+            fit_info: None,
+        })
+    }
+}
+
+/// The two classes of a batch fit's labels and each row's as positive (the larger class) or
+/// not; a third class, or a single one, is an error.
+fn binary_targets(data: &Dataset) -> Result<(BinaryClasses, Vec<bool>)> {
+    let labels = data.target()?.to_labels()?;
+    let classes = BinaryClasses::from_labels(LogisticRegressionParams::NAME, &labels)?;
+    if classes.classes().len() < 2 {
+        return Err(Error::BadLabel {
+            label: labels[0].to_string(),
+            reason: "the batch fit needs two classes, the data set has one".into(),
+        });
+    }
+    let pos_label = &classes.classes().labels()[1];
+    let positive = labels.iter().map(|l| l == pos_label).collect();
+    Ok((classes, positive))
 }
 
 impl Fit for LogisticRegressionParams {
