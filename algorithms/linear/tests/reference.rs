@@ -65,16 +65,22 @@ fn linear_regression_matches_scikit_learn_on_diabetes() {
     let tol = f["tolerance"].as_f64().unwrap();
     let x = matrix(&f["X"]);
     let y = floats(&f["y"]);
-    let m = LinearRegressionParams::default()
-        .fit(&dataset(&x, Targets::Values(y)))
+    let data = dataset(&x, Targets::Values(y));
+    let m = LinearRegressionParams::default().fit(&data).unwrap();
+    // The rounds a parameter server runs (here on this process's threads): the co-moments'
+    // normal equations instead of QR, the same fixture.
+    let (rounds, _) = LinearRegressionParams::default()
+        .fit_on(&data, &tidewater_core::rounds::Rayon)
         .unwrap();
-    close(m.coef(), &floats(&f["coef"]), tol, "coef");
-    close(
-        &[m.intercept()],
-        &[f["intercept"].as_f64().unwrap()],
-        tol,
-        "intercept",
-    );
+    for (path, m) in [("fit", &m), ("rounds", &rounds)] {
+        close(m.coef(), &floats(&f["coef"]), tol, &format!("{path} coef"));
+        close(
+            &[m.intercept()],
+            &[f["intercept"].as_f64().unwrap()],
+            tol,
+            &format!("{path} intercept"),
+        );
+    }
 }
 
 #[test]
@@ -103,12 +109,19 @@ fn ridge_matches_scikit_learn_on_diabetes_on_every_path() {
             )
             .unwrap();
     }
+    let (rounds, _) = params
+        .fit_on(
+            &dataset(&x, Targets::Values(y.clone())),
+            &tidewater_core::rounds::Rayon,
+        )
+        .unwrap();
     let want = floats(&f["coef"]);
     let b = f["intercept"].as_f64().unwrap();
     for (path, m) in [
         ("fit", &fitted),
         ("learn_one", &rows),
         ("learn_many", &batches),
+        ("rounds (parameter server)", &rounds),
     ] {
         close(&m.coef(), &want, tol, &format!("{path} coef"));
         close(&[m.intercept()], &[b], tol, &format!("{path} intercept"));
