@@ -326,14 +326,18 @@ impl KMeansParams {
                             Ok(inertia)
                         };
                         let kept = &best_kept;
-                        let mut save = |at: &LloydStart| -> Result<()> {
+                        let mut save = |iterations: usize, centers: &[f64], previous: &[f64]| {
                             let Some(c) = ck else { return Ok(()) };
                             if !done.get().is_multiple_of(c.every()) {
                                 return Ok(());
                             }
                             let st = LloydCheckpoint {
                                 run: r,
-                                at: at.clone(),
+                                at: LloydStart {
+                                    iterations,
+                                    centers: centers.to_vec(),
+                                    previous: Some(previous.to_vec()),
+                                },
                                 best: kept.clone(),
                             };
                             let bytes = postcard::to_allocvec(&st)
@@ -684,10 +688,15 @@ struct LloydStart {
     previous: Option<Vec<f64>>,
 }
 
+/// Told a run's state after an iteration that does not end it: its iterations, its centers
+/// and the centers before them.
+type SaveRun<'a> = dyn FnMut(usize, &[f64], &[f64]) -> Result<()> + 'a;
+
 /// [`lloyd`]'s iterations with the sums computed by `round` (a [`LloydRounds`] job): the
 /// same centers, labels and stopping rule. After each iteration that does not end the run,
-/// `save` is given the run's state (where it would start again). Returns the run and the
-/// centers its labels were taken from.
+/// `save` is given the run's state (where it would start again: its iterations, its
+/// centers and the centers before them). Returns the run and the centers its labels were
+/// taken from.
 #[allow(clippy::too_many_arguments)]
 fn lloyd_rounds(
     round: &mut Round<'_>,
@@ -697,7 +706,7 @@ fn lloyd_rounds(
     max_iter: usize,
     tol: f64,
     pass_rows: usize,
-    save: &mut dyn FnMut(&LloydStart) -> Result<()>,
+    save: &mut SaveRun<'_>,
 ) -> Result<(Run, Vec<f64>)> {
     let n = rows.n();
     let LloydStart {
@@ -750,11 +759,7 @@ fn lloyd_rounds(
             break;
         }
         if it + 1 < max_iter {
-            save(&LloydStart {
-                iterations: it + 1,
-                centers: centers.clone(),
-                previous: Some(point[1..1 + kd].to_vec()),
-            })?;
+            save(it + 1, &centers, &point[1..1 + kd])?;
         }
     }
     let mut labels = vec![0usize; n];
