@@ -873,15 +873,19 @@ fn trainer<'a>(
 /// checksum of every value and target).
 fn fingerprint(spec: &str, data: &tidewater::Dataset) -> String {
     use tidewater::FeatureVector;
-    // CRC-32: specified, so processes built apart agree on it.
+    // CRC-32: specified, so processes built apart agree on it. A row's entries (index, then
+    // value bits, little-endian) go to the hasher together: one call a row, not two an entry.
     let mut h = crc32fast::Hasher::new();
     let b = data.batch();
+    let mut bytes = Vec::new();
     for i in 0..data.n_rows() {
         if let Ok(r) = b.row(i) {
+            bytes.clear();
             r.for_each_entry(|j, v| {
-                h.update(&(j as u64).to_le_bytes());
-                h.update(&v.to_bits().to_le_bytes());
+                bytes.extend_from_slice(&(j as u64).to_le_bytes());
+                bytes.extend_from_slice(&v.to_bits().to_le_bytes());
             });
+            h.update(&bytes);
         }
     }
     if let Ok(t) = data.target() {
@@ -1009,7 +1013,14 @@ fn fit(
                 (m, Some(info))
             }
             Some(on) => {
-                let (exec, files) = executor(on, fingerprint(spec, &data), save, checkpoints)?;
+                // The data's checksum is for processes to compare and for checkpoints to name
+                // their job: a fit on threads without checkpoints does not read it.
+                let print = if matches!(on, On::Processes { .. }) || checkpoints.is_some() {
+                    fingerprint(spec, &data)
+                } else {
+                    String::new()
+                };
+                let (exec, files) = executor(on, print, save, checkpoints)?;
                 let (m, info) = registry::fit_on(spec, &data, exec.as_ref())?;
                 // The job is done: its checkpoints are not needed any more.
                 if let Some(files) = files {
