@@ -947,6 +947,30 @@ def ps(run):
                        for r in sgd])]
     else:
         run.lack(task, "the SGD records")
+    cli = {}
+    for r in recs:
+        if r.get("kind") == "sgd_cli":
+            cli.setdefault(r["label"], []).append(r)
+    if cli:
+        one = min((r["run"]["train_seconds"] for r in cli.get("1 worker, BSP", [])), default=None)
+        rows = []
+        for label, runs in cli.items():
+            t = min(r["run"]["train_seconds"] for r in runs)
+            rows.append((label, str(runs[0]["run"].get("rounds", "")), f"{t:.2f}",
+                         ", ".join(f"{r['run']['train_seconds']:.2f}" for r in runs),
+                         f"{runs[0]['run']['read_seconds']:.2f}",
+                         ", ".join(f"{r['log_loss']:.6f}" for r in runs),
+                         speedup(one, t)))
+        spec = next(iter(cli.values()))[0].get("spec", "?")
+        out += ["", f"The same SGD from the command line, no straggler: `tidewater fit --model \"{spec}\" "
+                "--data sparse_hashed.svm --bits 20 --workers W --staleness S --batch-size 512 --json`, "
+                "best of the runs; the training log loss of each run from `predict --proba` "
+                "(`benches/peers/log_loss.py`):", "",
+                table([("workers, consistency", "l"), ("rounds a worker", "r"), ("train s (best)", "r"),
+                       ("runs", "l"), ("read s", "r"), ("training log loss", "l"),
+                       ("1 worker ÷ this", "r")], rows)]
+    else:
+        run.lack(task, "the command-line SGD records")
     return "\n".join(out) + lacks_block(run, task)
 
 

@@ -8,7 +8,9 @@
 #     reference; benches/peers/sklearn_lbfgs.py);
 #   - the cost of an empty round (ps/examples/barrier.rs) for both backends;
 #   - BSP, SSP(2) and ASP sparse SGD with stragglers on sparse_hashed.svm
-#     (ps/examples/ssp_sparse.rs).
+#     (ps/examples/ssp_sparse.rs);
+#   - the same SGD from the command line (`fit --workers W --staleness S`), 1 and 2 workers,
+#     best of REPEAT runs, with the training log loss.
 #
 #   PEERS_DATA=/work/peers/data OUT=/work/peers/out/ps bash benches/peers/ps.sh
 #
@@ -59,6 +61,26 @@ for ((r = 0; r < REPEAT; r++)); do
     fit_once "workers 2" --workers 2
     processes_once 1
     processes_once 2
+done
+
+# SGD rounds from the command line (`fit --workers W --staleness S`) on sparse_hashed.svm:
+# 1 and 2 workers under BSP, 2 under SSP(2), no straggler; the training log loss from
+# `predict --proba` (benches/peers/log_loss.py).
+SV="$DATA/sparse_hashed.svm"
+SGD_SPEC="logistic_regression(optimizer=adagrad(lr=0.1))"
+sgd_once() { # label, workers, staleness
+    local line ll
+    line=$("$TW" fit --model "$SGD_SPEC" --data "$SV" --bits 20 --save "$OUT/ps/sgd.tw" \
+        --workers "$2" --staleness "$3" --batch-size 512 --json 2> /dev/null)
+    ll=$("$TW" predict --load "$OUT/ps/sgd.tw" --data "$SV" --bits 20 --proba |
+        python3 benches/peers/log_loss.py "$SV")
+    printf '{"kind":"sgd_cli","label":"%s","spec":"%s","run":%s,"log_loss":%s}\n' \
+        "$1" "$SGD_SPEC" "$line" "$ll" >> "$R"
+}
+for ((r = 0; r < REPEAT; r++)); do
+    sgd_once "1 worker, BSP" 1 0
+    sgd_once "2 workers, BSP" 2 0
+    sgd_once "2 workers, SSP(2)" 2 2
 done
 
 python3 benches/peers/sklearn_lbfgs.py "$H" "$H" >> "$R"
