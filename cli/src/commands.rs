@@ -1003,16 +1003,8 @@ fn fit(
         let labels = matches!(role, Role::Classifier | Role::Clusterer);
         let data = feed.collect(&cols, labels, &mut how)?;
         let read = start.elapsed().as_secs_f64();
-        let (model, ran) = match &on {
-            Some(On::Sgd { .. }) => {
-                let throttle = Throttle::new();
-                let report = |r: u64, v: f64| throttle.report(r as usize, v);
-                let t = trainer(on.as_ref(), None, &report)
-                    .ok_or_else(|| CliError::Internal("no SGD plan".into()))?;
-                let (m, info) = registry::fit_by(spec, &data, t)?;
-                (m, Some(info))
-            }
-            Some(on) => {
+        let exec = match &on {
+            Some(on @ (On::Workers(_) | On::Processes { .. })) => {
                 // The data's checksum is for processes to compare and for checkpoints to name
                 // their job: a fit on threads without checkpoints does not read it.
                 let print = if matches!(on, On::Processes { .. }) || checkpoints.is_some() {
@@ -1020,16 +1012,24 @@ fn fit(
                 } else {
                     String::new()
                 };
-                let (exec, files) = executor(on, print, save, checkpoints)?;
-                let (m, info) = registry::fit_on(spec, &data, exec.as_ref())?;
-                // The job is done: its checkpoints are not needed any more.
-                if let Some(files) = files {
-                    files.clear();
-                }
-                (m, Some(info))
+                Some(executor(on, print, save, checkpoints)?)
             }
-            None => (registry::fit(spec, &data)?, None),
+            _ => None,
         };
+        let throttle = Throttle::new();
+        let report = |r: u64, v: f64| throttle.report(r as usize, v);
+        let (model, ran) =
+            match trainer(on.as_ref(), exec.as_ref().map(|(e, _)| e.as_ref()), &report) {
+                Some(t) => {
+                    let (m, info) = registry::fit_by(spec, &data, t)?;
+                    (m, Some(info))
+                }
+                None => (registry::fit(spec, &data)?, None),
+            };
+        // The job is done: its checkpoints are not needed any more.
+        if let Some((_, Some(files))) = &exec {
+            files.clear();
+        }
         (model, ran, data.n_rows(), read)
     };
     progress.finish();
