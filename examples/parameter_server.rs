@@ -85,7 +85,6 @@ fn main() -> Result<()> {
     let phishing = tidewater::datasets::phishing()?;
     let sgd =
         LogisticRegressionParams::default().optimizer(Optimizer::AdaGrad { lr: 0.1, eps: 1e-8 });
-    let positive = sgd.positive_targets(&phishing)?;
     let cfg = SgdConfig {
         batch_size: 16,
         rate: 0.1,
@@ -96,8 +95,12 @@ fn main() -> Result<()> {
         consistency: Consistency::Ssp(2),
         ..SgdConfig::default()
     };
-    let out = train_logistic(phishing.batch(), &positive, None, &cfg, None)?;
-    let model = sgd.fitted(&phishing, out.coef, out.intercept)?;
+    let mut rounds = 0;
+    let model = sgd.fit_with(&phishing, |positive| {
+        let out = train_logistic(phishing.batch(), positive, None, &cfg, None)?;
+        rounds = out.rounds;
+        Ok((out.coef, out.intercept))
+    })?;
     let labels = phishing.target()?.to_labels()?;
     let b = phishing.batch();
     let mut right = 0;
@@ -105,8 +108,7 @@ fn main() -> Result<()> {
         right += usize::from(model.predict_one(b.row(i)?)?.as_ref() == Some(y));
     }
     println!(
-        "SGD under SSP(2): {} rounds a worker, training accuracy {:.3}",
-        out.rounds,
+        "SGD under SSP(2): {rounds} rounds a worker, training accuracy {:.3}",
         right as f64 / labels.len() as f64
     );
     Ok(())

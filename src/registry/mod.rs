@@ -642,7 +642,6 @@ fn sgd_fit(s: &Spec, data: &Dataset, plan: &SgdPlan<'_>) -> Result<(Component, R
             ));
         }
     };
-    let positive = p.positive_targets(data)?;
     let cfg = SgdConfig {
         batch_size: plan.batch_size,
         rate,
@@ -659,15 +658,18 @@ fn sgd_fit(s: &Spec, data: &Dataset, plan: &SgdPlan<'_>) -> Result<(Component, R
         consistency: plan.consistency,
         delay: None,
     };
-    let out = train_logistic(
-        data.batch(),
-        &positive,
-        data.weights.as_deref(),
-        &cfg,
-        plan.progress,
-    )?;
-    let rounds = out.rounds as usize;
-    let m = p.fitted(data, out.coef, out.intercept)?;
+    let mut rounds = 0;
+    let m = p.fit_with(data, |positive| {
+        let out = train_logistic(
+            data.batch(),
+            positive,
+            data.weights.as_deref(),
+            &cfg,
+            plan.progress,
+        )?;
+        rounds = out.rounds as usize;
+        Ok((out.coef, out.intercept))
+    })?;
     let info = RunInfo {
         rounds,
         workers: plan.workers.min(data.n_rows()),

@@ -13,7 +13,8 @@ const MAX_BLOCKS: usize = 32;
 /// At most this many gradient numbers held by all blocks together.
 const MAX_PARTIAL: usize = 1 << 24;
 
-fn blocks(n: usize, p: usize) -> usize {
+/// The blocks of `n` rows for parts of `p` numbers (every batch fit of this crate's rounds).
+pub(crate) fn blocks(n: usize, p: usize) -> usize {
     block_count(n, p, MIN_BLOCK_ROWS, MAX_BLOCKS, MAX_PARTIAL)
 }
 

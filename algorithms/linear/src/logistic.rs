@@ -368,28 +368,22 @@ impl LogisticRegressionParams {
 }
 
 impl LogisticRegressionParams {
-    /// The targets of a fit of this model made elsewhere (mini-batch SGD on a parameter
-    /// server's workers, `fit --staleness`): every row checked (finite values, the sample
-    /// weights), and each row's label as positive (the larger of the two classes) or not.
-    /// A third class, or a single one, is an error as for [`Fit::fit`]. The model is then
-    /// [`fitted`](Self::fitted) from the coefficients found.
-    pub fn positive_targets(&self, data: &Dataset) -> Result<Vec<bool>> {
+    /// A model fitted by a trainer of its own (mini-batch SGD on a parameter server's
+    /// workers, `fit --staleness`), as a batch fit leaves it: every row is checked (finite
+    /// values, the sample weights), and a third class, or a single one, is an error as for
+    /// [`Fit::fit`]; then `train` is given each row's label as positive (the larger of the
+    /// two classes) or not, and returns the coefficients and the intercept it found. The
+    /// model keeps learning online with fresh optimizer state.
+    pub fn fit_with(
+        &self,
+        data: &Dataset,
+        train: impl FnOnce(&[bool]) -> Result<(Vec<f64>, f64)>,
+    ) -> Result<LogisticRegression> {
         self.validate()?;
         check_rows(data)?;
         dataset_weights(data)?;
-        Ok(binary_targets(data)?.1)
-    }
-
-    /// The model with coefficients `coef` and `intercept` found for `data` elsewhere (see
-    /// [`positive_targets`](Self::positive_targets)), as a batch fit leaves it: its classes
-    /// from `data`'s labels, then learning online with fresh optimizer state.
-    pub fn fitted(
-        &self,
-        data: &Dataset,
-        coef: Vec<f64>,
-        intercept: f64,
-    ) -> Result<LogisticRegression> {
-        self.validate()?;
+        let (classes, positive) = binary_targets(data)?;
+        let (coef, intercept) = train(&positive)?;
         if coef.len() != data.n_features() {
             return Err(Error::LengthMismatch {
                 what: "coefficients".into(),
@@ -402,7 +396,6 @@ impl LogisticRegressionParams {
                 "the coefficients are not finite (the steps diverged: a smaller rate)".into(),
             ));
         }
-        let (classes, _) = binary_targets(data)?;
         let intercept = if self.fit_intercept { intercept } else { 0.0 };
         Ok(LogisticRegression {
             params: self.clone(),

@@ -11,15 +11,8 @@
 //! statistics are raw moments, and one round does.
 
 use tidewater_core::kernels::axpy;
-use tidewater_core::rounds::{BlockSum, Executor, RunInfo, block_count, block_rows};
+use tidewater_core::rounds::{BlockSum, Executor, RunInfo, block_rows};
 use tidewater_core::{Batch, FeatureVector, Result};
-
-/// Rows per block at least; blocks are fixed by the data's shape, not by the thread count.
-const MIN_BLOCK_ROWS: usize = 2048;
-/// At most this many blocks.
-const MAX_BLOCKS: usize = 32;
-/// At most this many numbers held by all blocks' parts together.
-const MAX_PARTIAL: usize = 1 << 24;
 
 /// The weighted statistics of a regression data set.
 #[derive(Clone, Debug, PartialEq)]
@@ -121,7 +114,7 @@ pub(crate) fn moments_on(
         y,
         w,
         d,
-        n_blocks: block_count(n, out_len, MIN_BLOCK_ROWS, MAX_BLOCKS, MAX_PARTIAL),
+        n_blocks: crate::batch::blocks(n, out_len),
     };
     // In row order, as the stream path adds it.
     let weight = w.iter().fold(0.0, |s, &v| s + v);

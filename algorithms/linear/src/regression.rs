@@ -406,6 +406,8 @@ impl RidgeParams {
     pub fn fit_on(&self, data: &Dataset, exec: &dyn Executor) -> Result<(Ridge, RunInfo)> {
         self.validate()?;
         let y = checked_values(data)?;
+        // Each weight checked, but (unlike `dataset_weights`) a total of 0 allowed: the row
+        // loop of `fit` allows it, and gives the empty model.
         let w = match &data.weights {
             Some(w) => {
                 for (i, &v) in w.iter().enumerate() {
