@@ -43,6 +43,7 @@ pub fn dispatch(cmd: Command) -> Result<(), CliError> {
             hosts,
             process,
             connect_timeout,
+            own_rows,
             staleness,
             batch_size,
             epochs,
@@ -64,6 +65,7 @@ pub fn dispatch(cmd: Command) -> Result<(), CliError> {
                     hosts,
                     process,
                     timeout: connect_timeout,
+                    own_rows,
                 }),
                 _ => None,
             };
@@ -674,11 +676,13 @@ enum On {
         batch_size: usize,
         epochs: usize,
     },
-    /// `--hosts FILE --process I` (`--connect-timeout S`).
+    /// `--hosts FILE --process I` (`--connect-timeout S`, `--own-rows`).
     Processes {
         hosts: std::path::PathBuf,
         process: usize,
         timeout: f64,
+        /// Each process's data is its own part of the rows.
+        own_rows: bool,
     },
 }
 
@@ -688,11 +692,13 @@ type CheckpointArgs = (usize, bool);
 /// The checkpoint files an executor holds, shared with `fit` (which removes them at the end).
 type SharedCheckpoints = std::sync::Arc<tidewater::rounds::CheckpointFiles>;
 
-/// The executor of `on`, once the data is read (the processes compare `fingerprint`, which
-/// also names the job of the checkpoints beside `save`).
+/// The executor of `on`, once the data is read. The processes compare `fingerprint`, which
+/// also names the job of the checkpoints beside `save`; processes on their own rows compare
+/// `shared` instead (what every process runs; its data is its own).
 fn executor(
     on: &On,
     fingerprint: String,
+    shared: Option<String>,
     save: &std::path::Path,
     checkpoints: Option<CheckpointArgs>,
 ) -> Result<
@@ -733,6 +739,7 @@ fn executor(
             hosts,
             process,
             timeout,
+            own_rows,
         } => {
             if !(timeout.is_finite() && *timeout > 0.0 && *timeout <= 86_400.0) {
                 return Err(CliError::input(format!(
@@ -753,7 +760,10 @@ fn executor(
             let mut exec = tidewater::ps::Processes::from_host_file(hosts, *process)
                 .map_err(|e| CliError::input(format!("--hosts: {e}")))?
                 .with_timeout(std::time::Duration::from_secs_f64(*timeout))
-                .with_fingerprint(fingerprint);
+                .with_fingerprint(shared.unwrap_or(fingerprint));
+            if *own_rows {
+                exec = exec.with_own_rows();
+            }
             // Test-only: a slow process (docs/distributed.md).
             if let Some(ms) = std::env::var("TIDEWATER_TEST_ROUND_DELAY_MS")
                 .ok()
@@ -804,6 +814,10 @@ impl tidewater::rounds::Executor for Reported {
     fn round_done(&self, round: usize, objective: f64) {
         self.progress.report(round, objective);
     }
+
+    fn exchange(&self, mine: &[u8]) -> tidewater::Result<Option<tidewater::rounds::Parts>> {
+        self.inner.exchange(mine)
+    }
 }
 
 /// Progress lines on stderr, `{"round", "objective", "seconds"}` (seconds since it was
@@ -839,6 +853,11 @@ impl Throttle {
             })
         );
     }
+}
+
+/// Whether `on` is processes that each read their own part of the rows.
+fn own_rows(on: Option<&On>) -> bool {
+    matches!(on, Some(On::Processes { own_rows: true, .. }))
 }
 
 /// How `fit` trains the final model: SGD rounds (`--staleness`), the rounds of `exec`, or
@@ -931,6 +950,22 @@ fn fit(
         }
     }
     let records = registry::has_record_stage(spec)?;
+    if own_rows(on.as_ref()) {
+        let last = stages.last().map(|(s, _)| s.name.as_str()).unwrap_or("");
+        if stages.len() != 1 || records {
+            return Err(CliError::Input(format!(
+                "--own-rows: the spec must be the model alone: transformers before it would be \
+                 fitted on each process's rows apart (`{spec}` has {} stages)",
+                stages.len()
+            )));
+        }
+        if role == Role::Clusterer {
+            return Err(CliError::Input(format!(
+                "--own-rows: `{last}` needs every row on every process (its initial centers are \
+                 drawn from all of them); start every process on the whole data without --own-rows"
+            )));
+        }
+    }
     check_cluster_columns(spec, role, records)?;
     let (mut feed, src, bits) = open(source, None, None)?;
     let progress = Progress::new(json, feed.total(&src, source.limit));
@@ -977,7 +1012,7 @@ fn fit(
         let exec = match &on {
             Some(on @ (On::Workers(_) | On::Processes { .. })) => {
                 let print = format!("`{spec}` on {} rows", table.n_rows());
-                Some(executor(on, print, save, checkpoints)?)
+                Some(executor(on, print, None, save, checkpoints)?)
             }
             _ => None,
         };
@@ -1012,7 +1047,9 @@ fn fit(
                 } else {
                     String::new()
                 };
-                Some(executor(on, print, save, checkpoints)?)
+                let shared =
+                    own_rows(Some(on)).then(|| format!("`{spec}` on each process's own rows"));
+                Some(executor(on, print, shared, save, checkpoints)?)
             }
             _ => None,
         };

@@ -155,6 +155,12 @@ enum Command {
         /// Seconds to wait for every process of --hosts to connect.
         #[arg(long, value_name = "S", default_value_t = 30.0, requires = "hosts")]
         connect_timeout: f64,
+        /// With --hosts: each process's --data holds its own part of the rows (its own
+        /// file), not all of them; the model is the fit of every part's rows, process 0's
+        /// first, to rounding (logistic_regression, softmax_regression, linear_regression,
+        /// ridge; the model alone, no transformers).
+        #[arg(long, requires = "hosts")]
+        own_rows: bool,
         /// With --workers: train logistic_regression by mini-batch SGD rounds on the
         /// parameter server instead of L-BFGS, each worker at most S rounds ahead of the
         /// slowest (0: BSP, a barrier every round).

@@ -685,3 +685,148 @@ fn cut_and_resume(name: &str, spec: &str, every: &str) {
         "checkpoints removed after the job"
     );
 }
+
+/// Splits a CSV file's rows after `cut` data rows into two files, each with the header.
+fn split_csv(dir: &TempDir, path: &str, cut: usize) -> (String, String) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    let part =
+        |name: &str, rows: &[&str]| dir.write(name, &format!("{header}\n{}\n", rows.join("\n")));
+    (
+        part("part0.csv", &rows[..cut]),
+        part("part1.csv", &rows[cut..]),
+    )
+}
+
+/// A binary classification CSV of `n` rows, features of unit scale.
+fn classification_csv(dir: &TempDir, n: usize) -> String {
+    let mut text = String::from("a,b,c,label\n");
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    };
+    for _ in 0..n {
+        let x = [next(), 2.0 * next(), 0.5 * next()];
+        let z = 0.2 + x[0] - 0.7 * x[1] + 1.5 * x[2] + 0.8 * next();
+        let label = if z > 0.0 { "yes" } else { "no" };
+        text.push_str(&format!("{},{},{},{label}\n", x[0], x[1], x[2]));
+    }
+    dir.write("class.csv", &text)
+}
+
+/// Every number `predict --proba` prints for a model on a CSV (labels skipped).
+fn probabilities(model: &str, data: &str) -> Vec<f64> {
+    tw(&["predict", "--load", model, "--data", data, "--proba"])
+        .ok()
+        .lines()
+        .skip(1)
+        .flat_map(|l| l.split(',').filter_map(|c| c.trim().parse().ok()))
+        .collect()
+}
+
+#[test]
+fn processes_on_their_own_files_fit_the_model_of_all_the_rows() {
+    let dir = TempDir::new("ps-own-rows");
+    let reg = regression_csv(&dir, 9_000);
+    let class = classification_csv(&dir, 12_000);
+    for (spec, data, target, cut) in [
+        ("ridge(alpha=2)", &reg, "y", 4_000),
+        ("logistic_regression(c=10)", &class, "label", 7_000),
+    ] {
+        let plain = dir.path("plain.tw");
+        tw(&[
+            "fit", "--model", spec, "--data", data, "--target", target, "--save", &plain,
+        ])
+        .ok();
+        let (part0, part1) = split_csv(&dir, data, cut);
+        let (hosts, _) = host_file(&dir, 2);
+        let (m0, m1) = (dir.path("own0.tw"), dir.path("own1.tw"));
+        let args = |part: &str, save: &str, i: &str| -> Vec<String> {
+            [
+                "fit",
+                "--model",
+                spec,
+                "--data",
+                part,
+                "--target",
+                target,
+                "--save",
+                save,
+                "--hosts",
+                &hosts,
+                "--process",
+                i,
+                "--own-rows",
+                "--json",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+        };
+        let a1 = args(&part1, &m1, "1");
+        let other = spawn(&a1.iter().map(String::as_str).collect::<Vec<_>>());
+        let a0 = args(&part0, &m0, "0");
+        let out = tw(&a0.iter().map(String::as_str).collect::<Vec<_>>()).json();
+        let other = other.wait_with_output().unwrap();
+        assert!(
+            other.status.success(),
+            "{}",
+            String::from_utf8_lossy(&other.stderr)
+        );
+        let out1: serde_json::Value = serde_json::from_slice(&other.stdout).unwrap();
+        assert_eq!(out["workers"].as_u64(), Some(2), "{out}");
+        assert_eq!(
+            out["rounds"], out1["rounds"],
+            "{spec}: the same rounds on both"
+        );
+        // Each process read its own rows only.
+        assert_eq!(out["rows"].as_u64(), Some(cut as u64), "{out}");
+        assert!(
+            !std::path::Path::new(&m1).exists(),
+            "process 1 writes nothing"
+        );
+        let (want, got) = if target == "y" {
+            (predictions(&plain, data), predictions(&m0, data))
+        } else {
+            (probabilities(&plain, data), probabilities(&m0, data))
+        };
+        assert!(want.len() >= 9_000, "{spec}: {} numbers", want.len());
+        assert_eq!(want.len(), got.len());
+        for (p, q) in want.iter().zip(&got) {
+            assert!(
+                (p - q).abs() <= 1e-9 * p.abs().max(1.0),
+                "{spec}: {p} against {q}"
+            );
+        }
+    }
+    // Refused before any data is read: transformers, and k-means.
+    let (hosts, _) = host_file(&dir, 2);
+    let m = dir.path("m.tw");
+    for (spec, needle) in [
+        ("standard_scaler|logistic_regression", "the model alone"),
+        ("kmeans(n_clusters=2)", "every row on every process"),
+    ] {
+        tw(&[
+            "fit",
+            "--model",
+            spec,
+            "--data",
+            &class,
+            "--target",
+            "label",
+            "--save",
+            &m,
+            "--hosts",
+            &hosts,
+            "--process",
+            "0",
+            "--own-rows",
+        ])
+        .input_error(&["--own-rows", needle]);
+    }
+}

@@ -29,6 +29,13 @@ pub trait BlockSum: Sync {
     /// Adds block `b`'s part at `params` into `part` (zeroed by the caller) and returns its
     /// value (a loss, an inertia; 0 when the job has none).
     fn block(&self, params: &[f64], b: usize, part: &mut [f64]) -> f64;
+
+    /// The blocks whose rows this worker holds, when it holds only its own part of the data
+    /// (processes started on their own files: see [`Executor::exchange`] and
+    /// [`Layout::part`]); `None` (the default) when every block's rows are here.
+    fn local_blocks(&self) -> Option<Range<usize>> {
+        None
+    }
 }
 
 /// One round: evaluates a job at `params`, writing the summed parts into the second argument
@@ -69,6 +76,144 @@ pub trait Executor: Sync {
     /// linear model, the inertia for k-means). A place to report progress; nothing by
     /// default.
     fn round_done(&self, _round: usize, _objective: f64) {}
+
+    /// For a job whose workers each hold only their own part of the rows (processes started
+    /// on their own files): sends `mine`, what this worker's part is (its rows, its total
+    /// weight, its classes), to every other worker, and returns every part's, in worker
+    /// order, with this worker's index. `None` (the default) when every worker sees every
+    /// row: the fit then reads the whole data set, as it does alone.
+    ///
+    /// A fit calls it once, before [`run`](Executor::run), and builds its job from what every
+    /// part said: the blocks of each part ([`Layout::part`]), the total weight, the classes.
+    /// An executor that wraps another must forward it.
+    fn exchange(&self, _mine: &[u8]) -> Result<Option<Parts>> {
+        Ok(None)
+    }
+}
+
+/// What every worker of a job said about its part of the rows ([`Executor::exchange`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parts {
+    /// This worker's index in `said`.
+    pub index: usize,
+    /// What each worker said, in worker order.
+    pub said: Vec<Vec<u8>>,
+}
+
+impl Parts {
+    /// Decodes what each part said (postcard bytes of a `T`, see [`Parts::encode`]); a
+    /// malformed one is an error naming its worker.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<Vec<T>> {
+        self.said
+            .iter()
+            .enumerate()
+            .map(|(w, bytes)| {
+                postcard::from_bytes(bytes).map_err(|e| {
+                    Error::Training(format!(
+                        "worker {w} sent a malformed description of its rows: {e}"
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    /// The bytes a part says about itself: `what` in postcard.
+    pub fn encode<T: serde::Serialize>(what: &T) -> Result<Vec<u8>> {
+        postcard::to_allocvec(what)
+            .map_err(|e| Error::Training(format!("describing this worker's rows: {e}")))
+    }
+}
+
+/// Where the rows of each block of a job are: on this worker (all of them, or one part of
+/// a data set whose parts are on different workers), as a range of the rows it holds.
+///
+/// [`Layout::whole`] is the layout of a fit alone: the blocks of [`block_rows`]. With parts,
+/// each part's rows are cut into blocks of their own, and the blocks are numbered part after
+/// part (part 0's first): the sums are added in that order on every worker, so every
+/// worker takes the same steps. A fit on parts therefore equals the fit of the concatenated
+/// rows only to rounding (its blocks start at other rows), not bit for bit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    n_blocks: usize,
+    /// The first block of this worker's rows and the rows (of this worker) of each.
+    first: usize,
+    rows: Vec<Range<usize>>,
+    whole: bool,
+}
+
+impl Layout {
+    /// Every block here: `n_blocks` blocks over `n_rows` rows ([`block_rows`]).
+    pub fn whole(n_rows: usize, n_blocks: usize) -> Self {
+        let n_blocks = n_blocks.max(1);
+        Layout {
+            n_blocks,
+            first: 0,
+            rows: (0..n_blocks)
+                .map(|b| block_rows(n_rows, n_blocks, b))
+                .collect(),
+            whole: true,
+        }
+    }
+
+    /// Part `index` of parts holding `counts[p]` rows each: part `p`'s rows in
+    /// `blocks_of(counts[p])` blocks of their own, numbered after the blocks of the parts
+    /// before it. A single part is [`Layout::whole`].
+    pub fn part(
+        counts: &[usize],
+        index: usize,
+        blocks_of: impl Fn(usize) -> usize,
+    ) -> Result<Self> {
+        if index >= counts.len() {
+            return Err(Error::Training(format!(
+                "part {index} of {} parts does not exist",
+                counts.len()
+            )));
+        }
+        if counts.len() == 1 {
+            return Ok(Self::whole(counts[0], blocks_of(counts[0])));
+        }
+        let per: Vec<usize> = counts.iter().map(|&n| blocks_of(n).max(1)).collect();
+        let first = per[..index].iter().sum();
+        let mine = Self::whole(counts[index], per[index]);
+        Ok(Layout {
+            n_blocks: per.iter().sum(),
+            first,
+            rows: mine.rows,
+            whole: false,
+        })
+    }
+
+    /// The number of blocks over every part.
+    pub fn n_blocks(&self) -> usize {
+        self.n_blocks
+    }
+
+    /// The rows (of this worker's data) of block `b`: empty when the block is not here.
+    pub fn rows(&self, b: usize) -> Range<usize> {
+        b.checked_sub(self.first)
+            .and_then(|i| self.rows.get(i))
+            .cloned()
+            .unwrap_or(0..0)
+    }
+
+    /// The blocks whose rows are here, when they are not all ([`BlockSum::local_blocks`]).
+    pub fn local_blocks(&self) -> Option<Range<usize>> {
+        (!self.whole).then(|| self.first..self.first + self.rows.len())
+    }
+}
+
+/// Refuses a job that holds only a part of the rows on an executor that computes every block
+/// itself (threads of one process).
+pub fn check_whole(job: &dyn BlockSum) -> Result<()> {
+    match job.local_blocks() {
+        Some(r) if r != (0..job.n_blocks()) => Err(Error::Training(format!(
+            "this job holds the rows of blocks {}..{} of {} only: its other parts are on other processes",
+            r.start,
+            r.end,
+            job.n_blocks()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Where an iterative fit's driver saves its state every few iterations and finds it again
@@ -246,6 +391,7 @@ impl Executor for Rayon {
         job: &dyn BlockSum,
         driver: &mut dyn FnMut(&mut Round<'_>) -> Result<()>,
     ) -> Result<RunInfo> {
+        check_whole(job)?;
         let mut rounds = 0usize;
         let mut round = |params: &[f64], out: &mut [f64]| -> Result<f64> {
             check_round(job, params, out)?;
@@ -382,6 +528,40 @@ mod tests {
         }
         assert_eq!(seen, vec![(total, want)]);
         assert_eq!(total, 100.0);
+    }
+
+    #[test]
+    fn parts_number_their_blocks_one_part_after_another() {
+        let counts = [10, 0, 7];
+        let blocks_of = |n: usize| n.div_ceil(4);
+        let layouts: Vec<Layout> = (0..3)
+            .map(|p| Layout::part(&counts, p, blocks_of).unwrap())
+            .collect();
+        // 3 + 1 (an empty part still has its block) + 2 blocks.
+        assert!(layouts.iter().all(|l| l.n_blocks() == 6));
+        assert_eq!(layouts[0].local_blocks(), Some(0..3));
+        assert_eq!(layouts[1].local_blocks(), Some(3..4));
+        assert_eq!(layouts[2].local_blocks(), Some(4..6));
+        // Each part's blocks cover its own rows, in order; the others' are empty here.
+        for (p, l) in layouts.iter().enumerate() {
+            let mut next = 0;
+            for b in 0..l.n_blocks() {
+                let r = l.rows(b);
+                if l.local_blocks().unwrap().contains(&b) {
+                    assert_eq!(r.start, next);
+                    next = r.end;
+                } else {
+                    assert!(r.is_empty());
+                }
+            }
+            assert_eq!(next, counts[p]);
+        }
+        assert!(Layout::part(&counts, 3, blocks_of).is_err());
+        // One part is the whole layout of a fit alone, which every executor accepts.
+        let one = Layout::part(&[100], 0, |_| 7).unwrap();
+        assert_eq!(one, Layout::whole(100, 7));
+        assert_eq!(one.local_blocks(), None);
+        assert_eq!(one.rows(6), block_rows(100, 7, 6));
     }
 
     #[test]

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use tidewater_core::rounds::{
-    BlockSum, Checkpoints, Executor, Round, RunInfo, check_round, worker_blocks,
+    BlockSum, Checkpoints, Executor, Parts, Round, RunInfo, check_round, worker_blocks,
 };
 use tidewater_core::{Error, Result};
 
@@ -63,6 +63,9 @@ pub struct Processes {
     fingerprint: String,
     delay: Option<Duration>,
     checkpoints: Option<Arc<dyn Checkpoints + Send + Sync>>,
+    own_rows: bool,
+    /// The sockets [`Executor::exchange`] connected, kept for the run that follows.
+    connected: Arc<Mutex<Option<Vec<Option<TcpStream>>>>>,
 }
 
 impl std::fmt::Debug for Processes {
@@ -73,6 +76,7 @@ impl std::fmt::Debug for Processes {
             .field("timeout", &self.timeout)
             .field("fingerprint", &self.fingerprint)
             .field("checkpoints", &self.checkpoints.is_some())
+            .field("own_rows", &self.own_rows)
             .finish()
     }
 }
@@ -108,6 +112,8 @@ impl Processes {
             fingerprint: String::new(),
             delay: None,
             checkpoints: None,
+            own_rows: false,
+            connected: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -147,6 +153,16 @@ impl Processes {
         self
     }
 
+    /// Each process holds only its own part of the rows (its own file), not all of them: the
+    /// fits then exchange what each part is before they run ([`Executor::exchange`]), cut
+    /// each part into blocks of its own ([`tidewater_core::rounds::Layout::part`]), and each
+    /// process computes its own part's blocks. The model equals the fit of the parts'
+    /// rows one after the other (part 0's first) to rounding, not bit for bit.
+    pub fn with_own_rows(mut self) -> Self {
+        self.own_rows = true;
+        self
+    }
+
     /// Test-only: this process sleeps `delay` in every round, before its blocks (a slow
     /// machine, or time to kill a process mid-job).
     #[doc(hidden)]
@@ -177,23 +193,12 @@ impl Processes {
     }
 
     /// Connects to every peer (this process's own slot `None`), each having said the same
-    /// hello.
-    ///
-    /// `offer` is what this process can resume from; returns the peers and the iterations
-    /// every process can resume from.
-    fn connect(&self, hello: &str, offer: &[usize]) -> Result<(Vec<Option<Peer>>, Vec<usize>)> {
-        let mut common: Vec<usize> = offer.to_vec();
-        let mut keep = |theirs: &str| {
-            let theirs: Vec<usize> = theirs.split(',').filter_map(|t| t.parse().ok()).collect();
-            common.retain(|it| theirs.contains(it));
-        };
-        let offer = offer
-            .iter()
-            .map(usize::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+    /// hello; returns the sockets and what each process offered (this process's `offer` at
+    /// its own index).
+    fn connect(&self, hello: &str, offer: &str) -> Result<(Vec<Option<TcpStream>>, Vec<String>)> {
+        let mut offers = vec![String::new(); self.n()];
+        offers[self.index] = offer.to_owned();
         let deadline = Instant::now() + self.timeout;
-        let lost = Arc::new(Mutex::new(None));
         let me = self.index;
         let listener = TcpListener::bind(&self.addresses[me]).map_err(|e| {
             Error::Training(format!(
@@ -204,7 +209,7 @@ impl Processes {
         listener
             .set_nonblocking(true)
             .map_err(|e| Error::Training(format!("listening: {e}")))?;
-        let mut peers: Vec<Option<Peer>> = (0..self.n()).map(|_| None).collect();
+        let mut peers: Vec<Option<TcpStream>> = (0..self.n()).map(|_| None).collect();
         // Connect to the processes before this one.
         for (j, address) in self.addresses.iter().enumerate().take(me) {
             let stream = loop {
@@ -220,11 +225,11 @@ impl Processes {
                 }
             };
             let mut stream = prepare(stream, deadline)?;
-            send_hello(&mut stream, me, hello, &offer)?;
+            send_hello(&mut stream, me, hello, offer)?;
             let (their, their_hello, their_offer) = read_hello(&mut stream, address)?;
             check_peer(j, their, hello, &their_hello, address)?;
-            keep(&their_offer);
-            peers[j] = Some(Peer::new(stream, j, address, &lost)?);
+            offers[j] = their_offer;
+            peers[j] = Some(stream);
         }
         // Accept the processes after this one.
         let mut waiting = self.n() - me - 1;
@@ -239,10 +244,10 @@ impl Processes {
                             "a connection from {from} says it is process {their}, which process {me} does not expect"
                         )));
                     }
-                    send_hello(&mut stream, me, hello, &offer)?;
+                    send_hello(&mut stream, me, hello, offer)?;
                     check_peer(their, their, hello, &their_hello, &self.addresses[their])?;
-                    keep(&their_offer);
-                    peers[their] = Some(Peer::new(stream, their, &self.addresses[their], &lost)?);
+                    offers[their] = their_offer;
+                    peers[their] = Some(stream);
                     waiting -= 1;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -263,7 +268,37 @@ impl Processes {
                 Err(e) => return Err(Error::Training(format!("accepting a peer: {e}"))),
             }
         }
-        Ok((peers, common))
+        Ok((peers, offers))
+    }
+
+    /// Says `hello` and `offer` again on sockets already connected (by
+    /// [`exchange`](Executor::exchange)): every process first writes to every peer, then
+    /// reads every peer's, so no one waits on a peer that waits on it.
+    fn greet_again(
+        &self,
+        peers: &mut [Option<TcpStream>],
+        hello: &str,
+        offer: &str,
+    ) -> Result<Vec<String>> {
+        let deadline = Instant::now() + self.timeout;
+        let mut offers = vec![String::new(); self.n()];
+        offers[self.index] = offer.to_owned();
+        for stream in peers.iter_mut() {
+            if let Some(s) = stream.take() {
+                let mut s = prepare(s, deadline)?;
+                send_hello(&mut s, self.index, hello, offer)?;
+                *stream = Some(s);
+            }
+        }
+        for (j, stream) in peers.iter_mut().enumerate() {
+            if let Some(s) = stream {
+                let address = &self.addresses[j];
+                let (their, their_hello, their_offer) = read_hello(s, address)?;
+                check_peer(j, their, hello, &their_hello, address)?;
+                offers[j] = their_offer;
+            }
+        }
+        Ok(offers)
     }
 }
 
@@ -507,17 +542,40 @@ impl Executor for Processes {
             .checkpoints
             .as_ref()
             .map(|c| c.available())
-            .unwrap_or_default();
-        let (peers, common) = self.connect(&hello, &offer)?;
+            .unwrap_or_default()
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let kept = self
+            .connected
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let (streams, offers) = match kept {
+            Some(mut streams) => {
+                let offers = self.greet_again(&mut streams, &hello, &offer)?;
+                (streams, offers)
+            }
+            None => self.connect(&hello, &offer)?,
+        };
+        // The iterations every process can resume from.
+        let mut common: Vec<usize> = offer.split(',').filter_map(|t| t.parse().ok()).collect();
+        for theirs in &offers {
+            let theirs: Vec<usize> = theirs.split(',').filter_map(|t| t.parse().ok()).collect();
+            common.retain(|it| theirs.contains(it));
+        }
         if let Some(c) = &self.checkpoints {
             c.choose(common.last().copied());
         }
-        let lost = peers
-            .iter()
-            .flatten()
-            .next()
-            .map(|p| Arc::clone(&p.lost))
-            .unwrap_or_default();
+        let lost = Arc::new(Mutex::new(None));
+        let mut peers = Vec::with_capacity(streams.len());
+        for (j, stream) in streams.into_iter().enumerate() {
+            peers.push(match stream {
+                Some(s) => Some(Peer::new(s, j, &self.addresses[j], &lost)?),
+                None => None,
+            });
+        }
         let (n, me) = (self.n(), self.index);
         let hooks = timely::communication::Hooks::default();
         let process =
@@ -547,7 +605,9 @@ impl Executor for Processes {
                 .unwrap_or_else(|| "a peer process stopped".into())
         };
         let m = job.out_len() + 1;
-        let mine = worker_blocks(job.n_blocks(), n, me);
+        let mine = job
+            .local_blocks()
+            .unwrap_or_else(|| worker_blocks(job.n_blocks(), n, me));
         let mut rounds = 0usize;
         let mut round = |params: &[f64], out: &mut [f64]| -> Result<f64> {
             check_round(job, params, out)?;
@@ -615,4 +675,49 @@ impl Executor for Processes {
     fn checkpoints(&self) -> Option<&dyn Checkpoints> {
         self.checkpoints.as_deref().map(|c| c as &dyn Checkpoints)
     }
+
+    fn exchange(&self, mine: &[u8]) -> Result<Option<Parts>> {
+        if !self.own_rows {
+            return Ok(None);
+        }
+        let hello = format!(
+            "{} | {} processes, each on its own rows",
+            self.fingerprint,
+            self.n()
+        );
+        let (streams, offers) = self.connect(&hello, &hex(mine))?;
+        let said = offers
+            .iter()
+            .enumerate()
+            .map(|(j, o)| {
+                unhex(o).ok_or_else(|| {
+                    Error::Training(format!(
+                        "process {j} ({}) sent a malformed description of its rows",
+                        self.addresses[j]
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        *self.connected.lock().unwrap_or_else(|p| p.into_inner()) = Some(streams);
+        Ok(Some(Parts {
+            index: self.index,
+            said,
+        }))
+    }
+}
+
+/// Bytes as lowercase hexadecimal text (a part's description travels in the greeting).
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bytes of [`hex`] text; `None` when it is not.
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tidewater_core::rounds::{
-    BlockSum, Checkpoints, Executor, Round, RunInfo, add_part, check_round,
+    BlockSum, Checkpoints, Executor, Round, RunInfo, add_part, check_round, check_whole,
 };
 use tidewater_core::{Error, Result};
 
@@ -165,6 +165,7 @@ impl Executor for Workers {
         job: &dyn BlockSum,
         driver: &mut dyn FnMut(&mut Round<'_>) -> Result<()>,
     ) -> Result<RunInfo> {
+        check_whole(job)?;
         if let Some(c) = &self.checkpoints {
             c.choose(c.available().last().copied());
         }

@@ -156,3 +156,144 @@ fn kmeans_on_two_processes_is_fits_model_bit_for_bit() {
         assert_eq!(info.workers, 2);
     }
 }
+
+/// The rows `range` of a labelled data set (dense), as the part of one process.
+fn rows_of(data: &Dataset, range: std::ops::Range<usize>) -> Dataset {
+    let x = match data.batch() {
+        tidewater_core::Batch::Dense(a) => a.slice(ndarray::s![range.clone(), ..]).to_owned(),
+        _ => unreachable!("dense test data"),
+    };
+    let y = match data.target().unwrap() {
+        Targets::Labels(l) => Targets::Labels(l[range].to_vec()),
+        Targets::Values(v) => Targets::Values(v[range].to_vec()),
+    };
+    Dataset::dense(x, y, data.schema.clone()).unwrap()
+}
+
+/// Runs `fit` on processes each given its own part of `data` (cut at `cuts`), returning
+/// each process's result.
+fn on_parts<T: Send>(
+    data: &Dataset,
+    cuts: &[usize],
+    fit: impl Fn(&Dataset, &Processes) -> tidewater_core::Result<T> + Sync,
+) -> Vec<tidewater_core::Result<T>> {
+    let mut bounds = vec![0];
+    bounds.extend_from_slice(cuts);
+    bounds.push(data.n_rows());
+    let n = bounds.len() - 1;
+    let addrs = addresses(n);
+    let parts: Vec<Dataset> = (0..n)
+        .map(|p| rows_of(data, bounds[p]..bounds[p + 1]))
+        .collect();
+    std::thread::scope(|s| {
+        let hs: Vec<_> = parts
+            .iter()
+            .enumerate()
+            .map(|(i, part)| {
+                let (addrs, fit) = (addrs.clone(), &fit);
+                s.spawn(move || {
+                    let exec = Processes::new(addrs, i)
+                        .unwrap()
+                        .with_fingerprint("parts")
+                        .with_timeout(Duration::from_secs(20))
+                        .with_own_rows();
+                    fit(part, &exec)
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+fn close(a: &[f64], b: &[f64], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}");
+    let scale = b.iter().fold(1e-300f64, |m, v| m.max(v.abs()));
+    for (x, y) in a.iter().zip(b) {
+        assert!((x - y).abs() <= 1e-9 * scale, "{what}: {a:?} against {b:?}");
+    }
+}
+
+#[test]
+fn processes_on_their_own_rows_fit_the_model_of_all_the_rows() {
+    let mut data = data(15_000);
+    // Sorted by label, so that the first of three parts holds one class only: the classes
+    // are every part's.
+    let labels = data.target().unwrap().to_labels().unwrap();
+    let mut order: Vec<usize> = (0..data.n_rows()).collect();
+    order.sort_by(|&a, &b| labels[a].cmp(&labels[b]));
+    let x = match data.batch() {
+        tidewater_core::Batch::Dense(a) => a.select(ndarray::Axis(0), &order),
+        _ => unreachable!(),
+    };
+    let y = Targets::Labels(order.iter().map(|&i| labels[i].clone()).collect());
+    data = Dataset::dense(x, y, data.schema.clone()).unwrap();
+    let params = LogisticRegressionParams::default();
+    let want = params.fit(&data).unwrap();
+    let mut want_theta = want.coef().to_vec();
+    want_theta.push(want.intercept());
+    for cuts in [vec![6_000], vec![3_000, 7_000]] {
+        assert!(labels.iter().filter(|l| **l == Label::Num(0.0)).count() > cuts[0]);
+        let got = on_parts(&data, &cuts, |part, exec| params.fit_on(part, exec));
+        let mut first = None;
+        for (i, r) in got.into_iter().enumerate() {
+            let (model, info) = r.unwrap_or_else(|e| panic!("process {i} of parts {cuts:?}: {e}"));
+            let mut theta = model.coef().to_vec();
+            theta.push(model.intercept());
+            close(&theta, &want_theta, &format!("process {i}, cuts {cuts:?}"));
+            assert_eq!(info.workers, cuts.len() + 1);
+            // Every process holds the same model, bit for bit.
+            let first = first.get_or_insert(model.clone());
+            assert_eq!(&model, first);
+        }
+    }
+}
+
+#[test]
+fn ridge_and_softmax_on_own_rows_and_kmeans_refused() {
+    use tidewater_linear::{RidgeParams, SoftmaxRegressionParams};
+    let data = data(9_000);
+    // Ridge on the labels as values.
+    let values: Vec<f64> = data
+        .target()
+        .unwrap()
+        .to_labels()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, l)| match l {
+            Label::Num(v) => v * 3.0 + (i % 7) as f64,
+            _ => 0.0,
+        })
+        .collect();
+    let x = match data.batch() {
+        tidewater_core::Batch::Dense(a) => a.to_owned(),
+        _ => unreachable!(),
+    };
+    let reg = Dataset::dense(x, Targets::Values(values), data.schema.clone()).unwrap();
+    let ridge = RidgeParams {
+        alpha: 2.0,
+        ..RidgeParams::default()
+    };
+    let want = ridge.fit(&reg).unwrap();
+    for r in on_parts(&reg, &[4_000], |part, exec| ridge.fit_on(part, exec)) {
+        let (m, _) = r.unwrap();
+        close(&m.coef(), &want.coef(), "ridge coef");
+        close(&[m.intercept()], &[want.intercept()], "ridge intercept");
+    }
+    let softmax = SoftmaxRegressionParams::default();
+    let want = softmax.fit(&data).unwrap();
+    for r in on_parts(&data, &[5_000], |part, exec| softmax.fit_on(part, exec)) {
+        let (m, _) = r.unwrap();
+        close(
+            m.coef().as_slice().unwrap(),
+            want.coef().as_slice().unwrap(),
+            "softmax coef",
+        );
+        close(m.intercepts(), want.intercepts(), "softmax intercepts");
+    }
+    let kmeans = tidewater_cluster::KMeansParams::default();
+    for r in on_parts(&reg, &[4_000], |part, exec| kmeans.fit_on(part, exec)) {
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains("every row on every process"), "{e}");
+    }
+}

@@ -175,12 +175,23 @@ impl KMeansParams {
     /// its bounds live with the rows). With an executor that keeps checkpoints, the state
     /// (the run in progress, its centers, and the best finished run's centers) is saved
     /// every few iterations, counted over all runs; a fit resumed from one gives the model
-    /// of the run that was not interrupted, bit for bit.
+    /// of the run that was not interrupted, bit for bit. Processes that each hold only their
+    /// own part of the rows ([`Executor::exchange`]) are refused: every process needs every
+    /// row.
     pub fn fit_on(&self, data: &Dataset, exec: &dyn Executor) -> Result<(KMeans, RunInfo)> {
         if self.algorithm == KMeansAlgorithm::Elkan {
             return Err(Error::param(
                 "algorithm",
                 "rounds on workers run Lloyd's iterations: use algorithm=lloyd",
+            ));
+        }
+        // The initial centers are drawn from every row, and the final labelling is of every
+        // row: each worker needs them all.
+        if exec.exchange(&[])?.is_some() {
+            return Err(Error::Unsupported(
+                "kmeans needs every row on every process (its initial centers are drawn from all \
+                 of them): start the processes on the whole data, not each on its own part"
+                    .into(),
             ));
         }
         let (model, info) = self.fit_with(data, Some(exec))?;

@@ -3,7 +3,7 @@
 //! its number of threads or workers.
 
 use tidewater_core::kernels::{logistic, softplus};
-use tidewater_core::rounds::{BlockSum, Executor, RunInfo, block_count, block_rows};
+use tidewater_core::rounds::{BlockSum, Executor, Layout, RunInfo, block_count};
 use tidewater_core::{Batch, Error, FeatureVector, Result, Row};
 
 /// Rows per block at least; blocks are fixed by the data's shape, not by the thread count.
@@ -60,6 +60,8 @@ pub(crate) struct Binary<'a> {
     pub total_weight: f64,
     pub l2: f64,
     pub fit_intercept: bool,
+    /// Where each block's rows are (see [`crate::parts::share`]).
+    pub layout: Layout,
 }
 
 impl Binary<'_> {
@@ -76,13 +78,16 @@ impl BlockSum for Binary<'_> {
         self.n_theta()
     }
     fn n_blocks(&self) -> usize {
-        blocks(self.x.n_rows(), self.n_theta())
+        self.layout.n_blocks()
+    }
+    fn local_blocks(&self) -> Option<std::ops::Range<usize>> {
+        self.layout.local_blocks()
     }
     fn block(&self, theta: &[f64], b: usize, g: &mut [f64]) -> f64 {
         let d = self.x.n_cols();
         let (w, bias) = (&theta[..d], if self.fit_intercept { theta[d] } else { 0.0 });
         let mut sum = 0.0;
-        for i in block_rows(self.x.n_rows(), self.n_blocks(), b) {
+        for i in self.layout.rows(b) {
             let r = row(&self.x, i);
             let z = r.dot(w) + bias;
             let s = self.weights[i];
@@ -115,6 +120,8 @@ pub(crate) struct Multinomial<'a> {
     pub total_weight: f64,
     pub l2: f64,
     pub fit_intercept: bool,
+    /// Where each block's rows are (see [`crate::parts::share`]).
+    pub layout: Layout,
 }
 
 impl Multinomial<'_> {
@@ -132,14 +139,17 @@ impl BlockSum for Multinomial<'_> {
         self.n_theta()
     }
     fn n_blocks(&self) -> usize {
-        blocks(self.x.n_rows(), self.n_theta())
+        self.layout.n_blocks()
+    }
+    fn local_blocks(&self) -> Option<std::ops::Range<usize>> {
+        self.layout.local_blocks()
     }
     fn block(&self, theta: &[f64], b: usize, g: &mut [f64]) -> f64 {
         let (d, k) = (self.x.n_cols(), self.k);
         let coef = &theta[..k * d];
         let mut z = vec![0.0; k];
         let mut sum = 0.0;
-        for i in block_rows(self.x.n_rows(), self.n_blocks(), b) {
+        for i in self.layout.rows(b) {
             let r = row(&self.x, i);
             for (c, zc) in z.iter_mut().enumerate() {
                 *zc = r.dot(&coef[c * d..(c + 1) * d])

@@ -39,6 +39,7 @@ mod logistic;
 mod moments;
 pub mod optim;
 mod pa;
+mod parts;
 mod regression;
 mod softmax;
 

@@ -326,6 +326,11 @@ impl LogisticRegressionParams {
     /// ([`Rayon`], what `fit` uses) or a parameter server's workers. Every executor gives
     /// the same bits (the gradient's parts are added in a fixed block order); the
     /// [`RunInfo`] says how many rounds ran on how many workers.
+    ///
+    /// On processes that each hold only their own part of the rows (`Processes::with_own_rows`
+    /// in tidewater-ps), `data` is this process's part: the parts first exchange their sizes,
+    /// total weights and classes, and the model is the fit of every part's rows, one part
+    /// after the other, to rounding (each part is cut into blocks of its own).
     pub fn fit_on(
         &self,
         data: &Dataset,
@@ -339,19 +344,24 @@ impl LogisticRegressionParams {
             ));
         }
         check_rows(data)?;
-        let (classes, positive) = binary_targets(data)?;
+        let labels = data.target()?.to_labels()?;
         let (weights, total) = dataset_weights(data)?;
-        let l2 = batch_l2(self.c, self.l2, total);
         let d = data.n_features();
+        let p = d + usize::from(self.fit_intercept);
+        let shared = crate::parts::share(exec, data.n_rows(), d, total, Some(&labels), |n, _| {
+            batch::blocks(n, p)
+        })?;
+        let (classes, positive) = binary_targets(&labels, shared.classes.as_ref())?;
+        let l2 = batch_l2(self.c, self.l2, shared.weight);
         let obj = batch::Binary {
             x: data.batch(),
             positive: &positive,
             weights: &weights,
-            total_weight: total,
+            total_weight: shared.weight,
             l2,
             fit_intercept: self.fit_intercept,
+            layout: shared.layout,
         };
-        let p = d + usize::from(self.fit_intercept);
         debug_assert_eq!(p, obj.n_params());
         let (theta, out, info) = batch::solve(&obj, self.tol, self.max_iter, exec)?;
         let intercept = if self.fit_intercept { theta[d] } else { 0.0 };
@@ -382,7 +392,8 @@ impl LogisticRegressionParams {
         self.validate()?;
         check_rows(data)?;
         dataset_weights(data)?;
-        let (classes, positive) = binary_targets(data)?;
+        let labels = data.target()?.to_labels()?;
+        let (classes, positive) = binary_targets(&labels, None)?;
         let (coef, intercept) = train(&positive)?;
         if coef.len() != data.n_features() {
             return Err(Error::LengthMismatch {
@@ -409,13 +420,17 @@ impl LogisticRegressionParams {
 }
 
 /// The two classes of a batch fit's labels and each row's as positive (the larger class) or
-/// not; a third class, or a single one, is an error.
-fn binary_targets(data: &Dataset) -> Result<(BinaryClasses, Vec<bool>)> {
-    let labels = data.target()?.to_labels()?;
-    let classes = BinaryClasses::from_labels(LogisticRegressionParams::NAME, &labels)?;
+/// not; a third class, or a single one, is an error. `all`: the classes of every part of the
+/// rows, when this process holds only its own (they may have classes its rows lack).
+fn binary_targets(labels: &[Label], all: Option<&ClassSet>) -> Result<(BinaryClasses, Vec<bool>)> {
+    let name = LogisticRegressionParams::NAME;
+    let mut classes = BinaryClasses::from_labels(name, labels)?;
+    if let Some(all) = all.filter(|&all| all != classes.classes()) {
+        classes = BinaryClasses::from_labels(name, all.labels())?;
+    }
     if classes.classes().len() < 2 {
         return Err(Error::BadLabel {
-            label: labels[0].to_string(),
+            label: labels.first().map(ToString::to_string).unwrap_or_default(),
             reason: "the batch fit needs two classes, the data set has one".into(),
         });
     }

@@ -11,7 +11,7 @@
 //! statistics are raw moments, and one round does.
 
 use tidewater_core::kernels::axpy;
-use tidewater_core::rounds::{BlockSum, Executor, RunInfo, block_rows};
+use tidewater_core::rounds::{BlockSum, Executor, Layout, RunInfo};
 use tidewater_core::{Batch, FeatureVector, Result};
 
 /// The weighted statistics of a regression data set.
@@ -39,7 +39,7 @@ struct MomentRounds<'a, 'b> {
     y: &'b [f64],
     w: &'b [f64],
     d: usize,
-    n_blocks: usize,
+    layout: Layout,
 }
 
 impl BlockSum for MomentRounds<'_, '_> {
@@ -52,7 +52,11 @@ impl BlockSum for MomentRounds<'_, '_> {
     }
 
     fn n_blocks(&self) -> usize {
-        self.n_blocks
+        self.layout.n_blocks()
+    }
+
+    fn local_blocks(&self) -> Option<std::ops::Range<usize>> {
+        self.layout.local_blocks()
     }
 
     fn block(&self, params: &[f64], b: usize, part: &mut [f64]) -> f64 {
@@ -63,7 +67,7 @@ impl BlockSum for MomentRounds<'_, '_> {
         let (cxx, cxy) = rest.split_at_mut(d * d);
         let mut dx = if second { vec![0.0; d] } else { Vec::new() };
         let mut value = 0.0;
-        for i in block_rows(self.x.n_rows(), self.n_blocks, b) {
+        for i in self.layout.rows(b) {
             let wi = self.w[i];
             // A row of weight 0 adds nothing (the stream path skips it).
             if wi == 0.0 {
@@ -97,27 +101,28 @@ impl BlockSum for MomentRounds<'_, '_> {
 }
 
 /// The [`Moments`] of rows `x` (checked: finite, one width) with targets `y` and weights `w`
-/// (checked), their rounds computed by `exec`; every executor gives the same bits. Reports
-/// the first round to `exec` (the objective at zero coefficients); the caller reports the
-/// last, once it has solved the system.
+/// (checked), their rounds computed by `exec`; every executor gives the same bits. `shared`
+/// is what [`least_squares_share`] found: the blocks and the total weight (of every part,
+/// when this process holds only its own). Reports the first round to `exec` (the objective
+/// at zero coefficients); the caller reports the last, once it has solved the system.
 pub(crate) fn moments_on(
     x: Batch<'_>,
     y: &[f64],
     w: &[f64],
     fit_intercept: bool,
+    shared: crate::parts::Shared,
     exec: &dyn Executor,
 ) -> Result<(Moments, RunInfo)> {
-    let (n, d) = (x.n_rows(), x.n_cols());
+    let d = x.n_cols();
     let out_len = d + 1 + d * d + d;
+    let weight = shared.weight;
     let job = MomentRounds {
         x,
         y,
         w,
         d,
-        n_blocks: crate::batch::blocks(n, out_len),
+        layout: shared.layout,
     };
-    // In row order, as the stream path adds it.
-    let weight = w.iter().fold(0.0, |s, &v| s + v);
     let mut point = vec![0.0; d + 2];
     let mut out = vec![0.0; out_len];
     let mut cyy = 0.0;
@@ -144,4 +149,20 @@ pub(crate) fn moments_on(
         },
         info,
     ))
+}
+
+/// The blocks and total weight of a least-squares fit of `x` with weights `w` (checked),
+/// exchanged with the other parts when `exec`'s processes hold their own rows. The weight is
+/// added in row order, as the stream path adds it (then over the parts, in part order).
+pub(crate) fn least_squares_share(
+    x: &Batch<'_>,
+    w: &[f64],
+    exec: &dyn Executor,
+) -> Result<crate::parts::Shared> {
+    let d = x.n_cols();
+    let out_len = d + 1 + d * d + d;
+    let weight = w.iter().fold(0.0, |s, &v| s + v);
+    crate::parts::share(exec, x.n_rows(), d, weight, None, |n, _| {
+        crate::batch::blocks(n, out_len)
+    })
 }

@@ -104,7 +104,8 @@ impl LinearRegressionParams {
     /// Every executor gives the same bits; they agree with `fit` (QR of the design) to
     /// rounding, which the normal equations multiply by the design's condition number
     /// squared: to 1e-9 relative on well-conditioned data (tests), less on nearly collinear
-    /// features.
+    /// features. On processes that each hold only their own part of the rows, `data` is this
+    /// process's part, and `l2`'s scale is every part's total weight.
     pub fn fit_on(
         &self,
         data: &Dataset,
@@ -118,11 +119,18 @@ impl LinearRegressionParams {
                  fit without workers"
             )));
         }
+        let shared = crate::moments::least_squares_share(&data.batch(), &w, exec)?;
+        // Alone, the total is this data set's; on parts, every part's.
+        let total = if shared.layout.local_blocks().is_some() {
+            shared.weight
+        } else {
+            total
+        };
         let ridge = RidgeParams {
             alpha: self.l2 * total / 2.0,
             fit_intercept: self.fit_intercept,
         };
-        let (m, info) = ridge.fit_moments(data.batch(), &y, &w, exec)?;
+        let (m, info) = ridge.fit_moments(data.batch(), &y, &w, shared, exec)?;
         let (coef, intercept) = m.with_solution(|s| (s.coef.clone(), s.intercept));
         if intercept.is_nan() || coef.iter().any(|c| c.is_nan()) {
             return Err(Error::Unsupported(
@@ -402,7 +410,9 @@ impl RidgeParams {
     /// Welford updates to rounding (1e-9 relative in the tests), not bit for bit: the two
     /// add the same terms in another order. The model then learns online as any other.
     ///
-    /// A fit of two rounds takes no checkpoints: an executor's are not used.
+    /// A fit of two rounds takes no checkpoints: an executor's are not used. On processes
+    /// that each hold only their own part of the rows, `data` is this process's part (see
+    /// [`LogisticRegressionParams::fit_on`](crate::LogisticRegressionParams::fit_on)).
     pub fn fit_on(&self, data: &Dataset, exec: &dyn Executor) -> Result<(Ridge, RunInfo)> {
         self.validate()?;
         let y = checked_values(data)?;
@@ -417,20 +427,23 @@ impl RidgeParams {
             }
             None => vec![1.0; data.n_rows()],
         };
-        self.fit_moments(data.batch(), &y, &w, exec)
+        let shared = crate::moments::least_squares_share(&data.batch(), &w, exec)?;
+        self.fit_moments(data.batch(), &y, &w, shared, exec)
     }
 
-    /// [`fit_on`](Self::fit_on) on checked rows, targets and weights.
+    /// [`fit_on`](Self::fit_on) on checked rows, targets and weights, cut into blocks as
+    /// `shared` says.
     fn fit_moments(
         &self,
         x: Batch<'_>,
         y: &[f64],
         w: &[f64],
+        shared: crate::parts::Shared,
         exec: &dyn Executor,
     ) -> Result<(Ridge, RunInfo)> {
         let mut m = self.build()?;
         m.ensure(x.n_cols())?;
-        let (mo, info) = crate::moments::moments_on(x, y, w, self.fit_intercept, exec)?;
+        let (mo, info) = crate::moments::moments_on(x, y, w, self.fit_intercept, shared, exec)?;
         m.weight = mo.weight;
         if self.fit_intercept {
             m.mean_x = mo.mean_x;

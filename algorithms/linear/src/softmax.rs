@@ -77,6 +77,10 @@ impl SoftmaxRegressionParams {
     /// ([`Rayon`], what `fit` uses) or a parameter server's workers. Every executor gives
     /// the same bits (the gradient's parts are added in a fixed block order); the
     /// [`RunInfo`] says how many rounds ran on how many workers.
+    ///
+    /// On processes that each hold only their own part of the rows, `data` is this
+    /// process's part; the classes are those of every part (a part may lack some). See
+    /// [`LogisticRegressionParams::fit_on`](crate::LogisticRegressionParams::fit_on).
     pub fn fit_on(
         &self,
         data: &Dataset,
@@ -88,7 +92,16 @@ impl SoftmaxRegressionParams {
         for (i, l) in labels.iter().enumerate() {
             l.check().map_err(|e| e.in_row(i))?;
         }
-        let classes = ClassSet::from_labels(&labels);
+        let (weights, total) = dataset_weights(data)?;
+        let has_intercept = self.fit_intercept.unwrap_or(true);
+        let d = data.n_features();
+        // The classes of every part set the parameters, and so the blocks.
+        let shared = crate::parts::share(exec, data.n_rows(), d, total, Some(&labels), |n, k| {
+            batch::blocks(n, k * d + if has_intercept { k } else { 0 })
+        })?;
+        let classes = shared
+            .classes
+            .unwrap_or_else(|| ClassSet::from_labels(&labels));
         let k = classes.len();
         if k < 2 {
             return Err(Error::BadLabel {
@@ -100,18 +113,16 @@ impl SoftmaxRegressionParams {
             .iter()
             .map(|l| classes.index_of(l).unwrap_or(0))
             .collect();
-        let (weights, total) = dataset_weights(data)?;
-        let l2 = batch_l2(self.c, self.l2, total);
-        let has_intercept = self.fit_intercept.unwrap_or(true);
-        let d = data.n_features();
+        let l2 = batch_l2(self.c, self.l2, shared.weight);
         let obj = batch::Multinomial {
             x: data.batch(),
             class: &class,
             k,
             weights: &weights,
-            total_weight: total,
+            total_weight: shared.weight,
             l2,
             fit_intercept: has_intercept,
+            layout: shared.layout,
         };
         let p = k * d + if has_intercept { k } else { 0 };
         debug_assert_eq!(p, obj.n_params());
