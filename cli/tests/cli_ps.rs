@@ -393,6 +393,27 @@ fn spawn(args: &[&str]) -> std::process::Child {
         .unwrap()
 }
 
+/// Runs process 1 (`a1`) in the background and process 0 (`a0`, with `--json`) in the
+/// foreground; both succeed with `--json`: returns their reports, which say two workers and
+/// the same rounds.
+fn run_pair(a0: &[String], a1: &[String]) -> (serde_json::Value, serde_json::Value) {
+    let other = spawn(&a1.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = tw(&a0.iter().map(String::as_str).collect::<Vec<_>>()).json();
+    let other = other.wait_with_output().unwrap();
+    assert!(
+        other.status.success(),
+        "{}",
+        String::from_utf8_lossy(&other.stderr)
+    );
+    let out1: serde_json::Value = serde_json::from_slice(&other.stdout).unwrap();
+    assert_eq!(out["workers"].as_u64(), Some(2), "{out}");
+    assert_eq!(
+        out["rounds"], out1["rounds"],
+        "both processes ran the same rounds"
+    );
+    (out, out1)
+}
+
 #[test]
 fn two_processes_on_a_host_file_save_fits_model() {
     let dir = TempDir::new("ps-processes");
@@ -426,22 +447,7 @@ fn two_processes_on_a_host_file_save_fits_model() {
             "--json".into(),
         ]
     };
-    let a1 = fit(&m1, "1");
-    let other = spawn(&a1.iter().map(String::as_str).collect::<Vec<_>>());
-    let a0 = fit(&m0, "0");
-    let out = tw(&a0.iter().map(String::as_str).collect::<Vec<_>>()).json();
-    let other = other.wait_with_output().unwrap();
-    assert!(
-        other.status.success(),
-        "{}",
-        String::from_utf8_lossy(&other.stderr)
-    );
-    let out1: serde_json::Value = serde_json::from_slice(&other.stdout).unwrap();
-    assert_eq!(out["workers"].as_u64(), Some(2), "{out}");
-    assert_eq!(
-        out["rounds"], out1["rounds"],
-        "both processes ran the same rounds"
-    );
+    let (_, out1) = run_pair(&fit(&m0, "0"), &fit(&m1, "1"));
     assert_eq!(out1["saved"].as_bool(), Some(false), "{out1}");
     assert!(
         std::fs::read(&m0).unwrap() == std::fs::read(&plain).unwrap(),
@@ -768,22 +774,7 @@ fn processes_on_their_own_files_fit_the_model_of_all_the_rows() {
             .map(|s| s.to_string())
             .collect()
         };
-        let a1 = args(&part1, &m1, "1");
-        let other = spawn(&a1.iter().map(String::as_str).collect::<Vec<_>>());
-        let a0 = args(&part0, &m0, "0");
-        let out = tw(&a0.iter().map(String::as_str).collect::<Vec<_>>()).json();
-        let other = other.wait_with_output().unwrap();
-        assert!(
-            other.status.success(),
-            "{}",
-            String::from_utf8_lossy(&other.stderr)
-        );
-        let out1: serde_json::Value = serde_json::from_slice(&other.stdout).unwrap();
-        assert_eq!(out["workers"].as_u64(), Some(2), "{out}");
-        assert_eq!(
-            out["rounds"], out1["rounds"],
-            "{spec}: the same rounds on both"
-        );
+        let (out, _) = run_pair(&args(&part0, &m0, "0"), &args(&part1, &m1, "1"));
         // Each process read its own rows only.
         assert_eq!(out["rows"].as_u64(), Some(cut as u64), "{out}");
         assert!(
