@@ -2,7 +2,8 @@
 # Issue 14, the parameter server side by side in one run, into OUT/ps (JSON lines):
 #   - batch logistic regression (L-BFGS, c=1, tol=1e-6) on hyperplane_1m.csv read twice
 #     (2,000,000 rows, 10 features) by `tidewater fit`: rayon (fit alone), 1 and 2 in-process
-#     workers, 1 and 2 timely processes on loopback (RAYON_NUM_THREADS=1 in each process);
+#     workers, 1 and 2 timely processes on loopback (RAYON_NUM_THREADS=1 in each process),
+#     and 2 processes each reading only its own copy (`--own-rows`);
 #     best of REPEAT runs each (train_seconds and read_seconds from `fit --json`);
 #   - scikit-learn's LogisticRegression(lbfgs, C=1, tol=1e-6) on the same rows (the outside
 #     reference; benches/peers/sklearn_lbfgs.py);
@@ -55,12 +56,27 @@ processes_once() { # n
     for p in "${pids[@]}"; do wait "$p"; done
 }
 
+# Two processes, each reading only its own copy of hyperplane_1m.csv (`--own-rows`): the same
+# 2,000,000 rows, read half by each.
+own_rows_once() {
+    local hosts="$OUT/ps/hosts.txt" pid line
+    printf '127.0.0.1:%s\n127.0.0.1:%s\n' "$(free_port)" "$(free_port)" > "$hosts"
+    RAYON_NUM_THREADS=1 "$TW" fit --model "$SPEC" --data "$H" --save "$OUT/ps/model.p1.tw" \
+        --hosts "$hosts" --process 1 --own-rows --json > /dev/null &
+    pid=$!
+    line=$(RAYON_NUM_THREADS=1 "$TW" fit --model "$SPEC" --data "$H" --save "$OUT/ps/model.tw" \
+        --hosts "$hosts" --process 0 --own-rows --json)
+    wait "$pid"
+    printf '{"kind":"fit","label":"processes 2, own rows","run":%s}\n' "$line" >> "$R"
+}
+
 for ((r = 0; r < REPEAT; r++)); do
     fit_once "rayon"
     fit_once "workers 1" --workers 1
     fit_once "workers 2" --workers 2
     processes_once 1
     processes_once 2
+    own_rows_once
 done
 
 # SGD rounds from the command line (`fit --workers W --staleness S`) on sparse_hashed.svm:
