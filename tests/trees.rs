@@ -834,6 +834,39 @@ proptest! {
         }
     }
 
+    /// The descent a prediction keeps for learning the same row next changes nothing that
+    /// learning does, whatever comes between: another row's prediction, a clone, the same
+    /// row learned twice, a nominal value no branch has a child for.
+    #[test]
+    fn a_prediction_s_memo_never_changes_what_learning_does(
+        d in data(1),
+        nominal in any::<bool>(),
+        s in splitters(),
+        modes in proptest::collection::vec(0u8..5, 64),
+    ) {
+        let params = HoeffdingTreeClassifierParams {
+            nominal_attributes: nominal.then(|| vec![0]),
+            ..small_tree(s)
+        };
+        let (mut alone, mut told) = (params.build().unwrap(), params.build().unwrap());
+        for i in 0..d.n() {
+            let x = d.row(i);
+            let mut p = vec![0.0; told.classes().len()];
+            let twice = match modes[i % modes.len()] {
+                0 => { told.predict_proba_into(x, &mut p).unwrap(); false }
+                1 => { told.predict_one(x).unwrap(); false }
+                2 => { told.predict_proba_into(d.row((i + 1) % d.n()), &mut p).unwrap(); false }
+                3 => { told.predict_proba_into(x, &mut p).unwrap(); told = told.clone(); false }
+                _ => { told.predict_one(x).unwrap(); true }
+            };
+            for _ in 0..1 + usize::from(twice) {
+                told.learn_one(x, &d.y[i], d.weight(i)).unwrap();
+                alone.learn_one(x, &d.y[i], d.weight(i)).unwrap();
+            }
+            prop_assert_eq!(bytes(&told), bytes(&alone));
+        }
+    }
+
     #[test]
     fn probabilities_are_a_distribution_and_predict_one_is_their_argmax(d in data(1), s in splitters()) {
         let mut m = small_tree(s).build().unwrap();

@@ -265,6 +265,32 @@ pub(crate) fn leaf_index_of<L: GrowingLeaf>(
     }
 }
 
+/// [`leaf_index_of`], and whether every branch on the way had a child for the row's value
+/// (then learning the row reaches the same leaf, and adds none).
+#[inline]
+pub(crate) fn leaf_index_exact<L: GrowingLeaf>(
+    nodes: &[Node<L>],
+    root: usize,
+    x: &[f64],
+) -> Option<(usize, bool)> {
+    let mut i = root;
+    let mut exact = true;
+    loop {
+        match nodes.get(i)? {
+            Node::Leaf(_) => return Some((i, exact)),
+            Node::Branch(b) => {
+                i = match b.child(x[b.feature]) {
+                    Some(c) => c,
+                    None => {
+                        exact = false;
+                        heaviest_child(nodes, b)
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The leaves below `root`, in depth-first order (children in their order).
 pub(crate) fn leaf_indices<L>(nodes: &[Node<L>], root: usize) -> Vec<usize> {
     let mut out = Vec::new();

@@ -14,6 +14,7 @@ use tidewater_core::{
 
 use crate::criterion::SplitCriterion;
 use crate::growth::{self, Branch, GrowingLeaf, Growth, Limits};
+use crate::memo::{Found, Memo};
 use crate::splitter::{
     Evaluation, ExhaustiveObserver, GaussTable, HistogramObserver, NominalObserver, Suggestion,
     Test, Watch, gaussian_best_split,
@@ -150,6 +151,7 @@ impl Build for HoeffdingTreeClassifierParams {
             growth: Growth::default(),
             subspace: None,
             weight_seen: 0.0,
+            memo: Memo::default(),
         })
     }
 }
@@ -598,6 +600,13 @@ pub(crate) fn with_dense<R>(x: Row<'_>, f: impl FnOnce(&[f64]) -> R) -> R {
 /// beyond `max_size` MiB it deactivates the least promising leaves. `fit` is one pass over
 /// the rows in order, so `fit` then `learn_one` continues the same tree.
 ///
+/// A prediction (`predict_proba_into`, `predict_one`) remembers, for the learning step of the
+/// same row that usually follows it, the leaf it reached and the naive Bayes class it found
+/// there: `learn_one` of that very row (bit for bit, on the tree unchanged since) then skips
+/// the descent, the row's checks and the votes, and learns exactly what it would have. The
+/// memo is in atomics, so the tree stays `Sync`; it is neither saved nor cloned, and any other
+/// row, or any change of the tree, makes `learn_one` work it all out again.
+///
 /// Features are the row's positions; a sparse row's absent features are zeros. With the
 /// Gaussian splitter, `learn_one` allocates nothing between splits once the leaf's observers
 /// know its classes and values (the exhaustive splitter keeps a node per distinct value, and
@@ -625,6 +634,9 @@ pub struct HoeffdingTreeClassifier {
     pub(crate) weight_seen: f64,
     /// Features a leaf watches, drawn at its first row (a forest's trees); `None`: all.
     pub(crate) subspace: Option<usize>,
+    /// The last prediction's descent, for learning the same row next (not saved).
+    #[serde(skip)]
+    pub(crate) memo: Memo,
 }
 
 impl HoeffdingTreeClassifier {
@@ -829,6 +841,26 @@ impl HoeffdingTreeClassifier {
             out[pos[id]] = if total == 0.0 { w } else { w / total };
         }
         None
+    }
+
+    /// The class probabilities of `x` (dense, checked) into `out`, in label order, and what
+    /// learning `x` next can take from the prediction: the leaf, when learning reaches it by
+    /// the same descent, and the naive Bayes class found there.
+    #[inline]
+    pub(crate) fn found(&self, x: &[f64], out: &mut [f64]) -> Option<Found> {
+        match growth::leaf_index_exact(&self.nodes, self.root, x) {
+            Some((i, exact)) => {
+                let Node::Leaf(leaf) = &self.nodes[i] else {
+                    unreachable!("a leaf")
+                };
+                let nb = self.leaf_proba(leaf, x, out);
+                exact.then_some(Found { leaf: i, nb })
+            }
+            None => {
+                out.fill(0.0);
+                None
+            }
+        }
     }
 
     /// The class probabilities of `x` (dense, checked) into `out`, in label order.
@@ -1046,25 +1078,28 @@ impl HoeffdingTreeClassifier {
 
     /// Learns row `x` (dense, checked) of class `id` with weight `w`.
     ///
-    /// `hint`: the leaf the caller predicted `x` at and the naive Bayes class it found there
-    /// (used when learning reaches the same leaf).
+    /// `found`: what a prediction of `x` on this very tree found (the leaf learning reaches,
+    /// by a descent it need not repeat, and the naive Bayes class there).
     pub(crate) fn learn_dense(
         &mut self,
         x: &[f64],
         id: usize,
         w: f64,
-        hint: Option<(usize, Option<usize>)>,
+        found: Option<Found>,
         rng: Option<&mut PyRandom>,
     ) {
+        // The tree changes: no earlier prediction's descent holds any more.
+        self.memo.clear();
         self.weight_seen += w;
         if self.nodes.is_empty() {
             self.nodes
                 .push(Node::Leaf(Box::new(Leaf::new(ClassDist::default(), 0))));
             self.growth.n_active = 1;
         }
+        let found = found.filter(|f| matches!(self.nodes.get(f.leaf), Some(Node::Leaf(_))));
         // Down to the leaf; a nominal value the multiway test has not met gets a new leaf,
         // which learns the row without a split attempt (River's rule).
-        let mut i = self.root;
+        let mut i = found.map_or(self.root, |f| f.leaf);
         let mut fresh = false;
         while let Node::Branch(b) = &self.nodes[i] {
             let v = x[b.feature];
@@ -1083,7 +1118,7 @@ impl HoeffdingTreeClassifier {
                 }
             }
         }
-        let nb_hint = hint.and_then(|(leaf, c)| (leaf == i && !fresh).then_some(c));
+        let nb_hint = found.and_then(|f| f.nb);
         self.learn_at(i, x, id, w, nb_hint, rng);
         if !fresh && self.growth.growth_allowed {
             let max_depth = self.params.max_depth.unwrap_or(usize::MAX);
@@ -1229,7 +1264,11 @@ impl Classifier for HoeffdingTreeClassifier {
             return Ok(());
         }
         self.check_row(x)?;
-        with_dense(x, |x| self.proba_into(x, out));
+        with_dense(x, |x| {
+            if let Some(f) = self.found(x, out) {
+                self.memo.keep(x, f);
+            }
+        });
         Ok(())
     }
 
@@ -1241,7 +1280,9 @@ impl Classifier for HoeffdingTreeClassifier {
         let k = self.classes.len();
         let best = with_dense(x, |x| {
             with_buf(k, |p| {
-                self.proba_into(x, p);
+                if let Some(f) = self.found(x, p) {
+                    self.memo.keep(x, f);
+                }
                 // The largest probability in label order, the first on a tie (River's max
                 // over its sorted probabilities).
                 crate::cart::argmax(p)
@@ -1251,12 +1292,20 @@ impl Classifier for HoeffdingTreeClassifier {
     }
 
     fn learn_one(&mut self, x: Row<'_>, y: &Label, weight: Option<f64>) -> Result<()> {
-        self.check_row(x)?;
+        // The descent of the prediction just made of this row, if it was: that row, bit for
+        // bit, passed the checks of the row then, on this very tree.
+        let found = match x {
+            Row::Dense(v) => self.memo.take(v),
+            Row::Sparse(_) => None,
+        };
+        if found.is_none() {
+            self.check_row(x)?;
+        }
         let w = check_weight(weight)?;
         Self::check_label(y)?;
         self.start(x.dim());
         let id = self.class_id(y);
-        with_dense(x, |x| self.learn_dense(x, id, w, None, None));
+        with_dense(x, |x| self.learn_dense(x, id, w, found, None));
         Ok(())
     }
 
@@ -1277,17 +1326,7 @@ impl Classifier for HoeffdingTreeClassifier {
             let mut hint = None;
             let mut best = None;
             if !self.classes.is_empty() {
-                match self.leaf_index_of(xs) {
-                    Some(i) => {
-                        let Node::Leaf(leaf) = &self.nodes[i] else {
-                            unreachable!("a leaf")
-                        };
-                        if let Some(c) = self.leaf_proba(leaf, xs, out) {
-                            hint = Some((i, c));
-                        }
-                    }
-                    None => out.fill(0.0),
-                }
+                hint = self.found(xs, out);
                 let mut b = 0;
                 for (j, &v) in out.iter().enumerate() {
                     if v > out[b] {

@@ -42,6 +42,7 @@ mod hoeffding_adaptive_tree;
 mod hoeffding_adaptive_tree_regressor;
 mod hoeffding_tree;
 mod hoeffding_tree_regressor;
+mod memo;
 mod random_forest;
 mod random_forest_regressor;
 mod regression_splitter;
