@@ -927,8 +927,8 @@ def ps(run):
         f"`bash benches/peers/ps.sh` (part of `benches/run.sh`, phase `ps`): commit {meta.get('commit', '?')[:12]}, "
         f"{meta.get('started', '?')} to {end.get('finished', '?')}, load {meta.get('load', '?')} at the start, "
         f"{end.get('load', '?')} at the end. `{meta.get('spec', '?')}` on `hyperplane_1m.csv` read twice "
-        f"({meta.get('rows', 2000000):,} rows, 10 features); every configuration fits the same model, bit for "
-        "bit (`fit` and its rounds add the same parts in the same order). Training seconds from `fit --json`, "
+        f"({meta.get('rows', 2000000):,} rows, 10 features); every configuration but `--own-rows` fits the same "
+        "model, bit for bit (`fit` and its rounds add the same parts in the same order). Training seconds from `fit --json`, "
         "best of the runs. Reading is spread only with `--own-rows` (otherwise every process reads every "
         "row); that model is the same fit to rounding, not bit for bit (each part has blocks of its own).", "",
         table([("configuration", "l"), ("train s (best)", "r"), ("runs", "l"), ("read s", "r"),
