@@ -66,9 +66,19 @@ pub fn dispatch(cmd: Command) -> Result<(), CliError> {
                     process,
                     timeout: connect_timeout,
                     own_rows,
+                    sgd: staleness.map(|s| SgdArgs {
+                        staleness: s,
+                        batch_size: batch_size as usize,
+                        epochs: epochs as usize,
+                    }),
                 }),
                 _ => None,
             };
+            if on.is_none() && staleness.is_some() {
+                return Err(CliError::input(
+                    "--staleness: SGD rounds run on --workers (threads) or --hosts (processes)",
+                ));
+            }
             let checkpoints = match (&on, checkpoint_every) {
                 (Some(_), Some(every)) => Some((every as usize, resume)),
                 (None, Some(_)) => {
@@ -676,14 +686,34 @@ enum On {
         batch_size: usize,
         epochs: usize,
     },
-    /// `--hosts FILE --process I` (`--connect-timeout S`, `--own-rows`).
+    /// `--hosts FILE --process I` (`--connect-timeout S`, `--own-rows`, `--staleness S`).
     Processes {
         hosts: std::path::PathBuf,
         process: usize,
         timeout: f64,
         /// Each process's data is its own part of the rows.
         own_rows: bool,
+        /// `--staleness`: mini-batch SGD rounds, each process a worker.
+        sgd: Option<SgdArgs>,
     },
+}
+
+/// `--staleness S --batch-size B --epochs E` on processes.
+#[derive(Clone, Copy)]
+struct SgdArgs {
+    staleness: u64,
+    batch_size: usize,
+    epochs: usize,
+}
+
+impl SgdArgs {
+    fn consistency(&self) -> tidewater::ps::Consistency {
+        if self.staleness == 0 {
+            tidewater::ps::Consistency::Bsp
+        } else {
+            tidewater::ps::Consistency::Ssp(self.staleness)
+        }
+    }
 }
 
 /// Checkpoints every `.0` iterations, resuming (`.1`) from the latest one.
@@ -740,36 +770,11 @@ fn executor(
             process,
             timeout,
             own_rows,
+            ..
         } => {
-            if !(timeout.is_finite() && *timeout > 0.0 && *timeout <= 86_400.0) {
-                return Err(CliError::input(format!(
-                    "--connect-timeout: {timeout} is not a number of seconds in (0, 86400]"
-                )));
-            }
-            // A lost peer makes timely's own threads panic; the command reports the loss
-            // itself, so their messages are not printed.
-            let default = std::panic::take_hook();
-            std::panic::set_hook(Box::new(move |info| {
-                let timely = std::thread::current()
-                    .name()
-                    .is_some_and(|n| n.starts_with("timely:"));
-                if !timely {
-                    default(info);
-                }
-            }));
-            let mut exec = tidewater::ps::Processes::from_host_file(hosts, *process)
-                .map_err(|e| CliError::input(format!("--hosts: {e}")))?
-                .with_timeout(std::time::Duration::from_secs_f64(*timeout))
-                .with_fingerprint(shared.unwrap_or(fingerprint));
+            let mut exec = processes(hosts, *process, *timeout, shared.unwrap_or(fingerprint))?;
             if *own_rows {
                 exec = exec.with_own_rows();
-            }
-            // Test-only: a slow process (docs/distributed.md).
-            if let Some(ms) = std::env::var("TIDEWATER_TEST_ROUND_DELAY_MS")
-                .ok()
-                .and_then(|v| v.parse::<u64>().ok())
-            {
-                exec = exec.with_round_delay(std::time::Duration::from_millis(ms));
             }
             if let Some(f) = &files {
                 exec = exec.with_checkpoints(f.clone());
@@ -784,6 +789,44 @@ fn executor(
         }),
         files,
     ))
+}
+
+/// The processes of `--hosts FILE --process I` (`--connect-timeout`), comparing
+/// `fingerprint` at start-up.
+fn processes(
+    hosts: &std::path::Path,
+    process: usize,
+    timeout: f64,
+    fingerprint: String,
+) -> Result<tidewater::ps::Processes, CliError> {
+    if !(timeout.is_finite() && timeout > 0.0 && timeout <= 86_400.0) {
+        return Err(CliError::input(format!(
+            "--connect-timeout: {timeout} is not a number of seconds in (0, 86400]"
+        )));
+    }
+    // A lost peer makes timely's own threads panic; the command reports the loss itself, so
+    // their messages are not printed.
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let timely = std::thread::current()
+            .name()
+            .is_some_and(|n| n.starts_with("timely:"));
+        if !timely {
+            default(info);
+        }
+    }));
+    let mut exec = tidewater::ps::Processes::from_host_file(hosts, process)
+        .map_err(|e| CliError::input(format!("--hosts: {e}")))?
+        .with_timeout(std::time::Duration::from_secs_f64(timeout))
+        .with_fingerprint(fingerprint);
+    // Test-only: a slow process (docs/distributed.md).
+    if let Some(ms) = std::env::var("TIDEWATER_TEST_ROUND_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        exec = exec.with_round_delay(std::time::Duration::from_millis(ms));
+    }
+    Ok(exec)
 }
 
 /// An executor that reports rounds on stderr, one JSON line each: `{"round", "objective",
@@ -860,20 +903,34 @@ fn own_rows(on: Option<&On>) -> bool {
     matches!(on, Some(On::Processes { own_rows: true, .. }))
 }
 
-/// How `fit` trains the final model: SGD rounds (`--staleness`), the rounds of `exec`, or
-/// (neither) its own batch fit. `report` gets SGD's progress.
+/// How `fit` trains the final model: SGD rounds (`--staleness`; on processes, by `runner`),
+/// the rounds of `exec`, or (neither) its own batch fit. `report` gets SGD's progress.
 fn trainer<'a>(
     on: Option<&On>,
     exec: Option<&'a dyn tidewater::rounds::Executor>,
+    runner: Option<(&'a registry::SgdRunner<'a>, usize)>,
     report: &'a (dyn Fn(u64, f64) + Sync),
 ) -> Option<registry::Trainer<'a>> {
-    match on {
-        Some(&On::Sgd {
-            workers,
-            staleness,
-            batch_size,
-            epochs,
-        }) => Some(registry::Trainer::Sgd(registry::SgdPlan {
+    match (on, runner) {
+        (Some(On::Processes { sgd: Some(sgd), .. }), Some((runner, n))) => {
+            Some(registry::Trainer::Sgd(registry::SgdPlan {
+                workers: n,
+                consistency: sgd.consistency(),
+                batch_size: sgd.batch_size,
+                epochs: sgd.epochs,
+                progress: Some(report),
+                runner: Some(runner),
+            }))
+        }
+        (
+            Some(&On::Sgd {
+                workers,
+                staleness,
+                batch_size,
+                epochs,
+            }),
+            _,
+        ) => Some(registry::Trainer::Sgd(registry::SgdPlan {
             workers: workers as usize,
             consistency: if staleness == 0 {
                 tidewater::ps::Consistency::Bsp
@@ -883,9 +940,40 @@ fn trainer<'a>(
             batch_size,
             epochs,
             progress: Some(report),
+            runner: None,
         })),
         _ => exec.map(registry::Trainer::Rounds),
     }
+}
+
+/// The processes of `fit --hosts --staleness` (none otherwise), comparing `print()` at
+/// start-up.
+fn sgd_processes(
+    on: Option<&On>,
+    print: impl FnOnce() -> String,
+) -> Result<Option<tidewater::ps::Processes>, CliError> {
+    match on {
+        Some(On::Processes {
+            hosts,
+            process,
+            timeout,
+            sgd: Some(_),
+            ..
+        }) => processes(hosts, *process, *timeout, print()).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// SGD rounds on `p`'s processes, as [`registry::SgdRunner`] wants them.
+fn on_processes(p: &tidewater::ps::Processes) -> Box<registry::SgdRunner<'_>> {
+    use tidewater::ps::sgd::{Progress, SgdConfig};
+    Box::new(
+        move |x: tidewater::core::Batch<'_>,
+              y: &[bool],
+              w: Option<&[f64]>,
+              cfg: &SgdConfig,
+              progress: Option<Progress<'_>>| p.train_logistic(x, y, w, cfg, progress),
+    )
 }
 
 /// What the processes of a job compare at start-up: the spec and the data (shape and a
@@ -932,7 +1020,8 @@ fn fit(
     let role = stages.last().map_or(Role::Transformer, |(_, e)| e.role);
     if let Some(on) = &on {
         let last = stages.last().map(|(s, _)| s.name.as_str()).unwrap_or("");
-        if matches!(on, On::Sgd { .. }) && last != registry::SGD_MODEL {
+        let sgd = matches!(on, On::Sgd { .. } | On::Processes { sgd: Some(_), .. });
+        if sgd && last != registry::SGD_MODEL {
             return Err(CliError::Input(format!(
                 "--staleness: `{last}` does not train by SGD rounds; {} does",
                 registry::SGD_MODEL
@@ -1009,16 +1098,27 @@ fn fit(
             Role::Transformer => Vec::new(),
             _ => cols.target.iter().cloned().collect(),
         };
+        let print = format!("`{spec}` on {} rows", table.n_rows());
         let exec = match &on {
-            Some(on @ (On::Workers(_) | On::Processes { .. })) => {
-                let print = format!("`{spec}` on {} rows", table.n_rows());
-                Some(executor(on, print, None, save, checkpoints)?)
+            Some(on @ (On::Workers(_) | On::Processes { sgd: None, .. })) => {
+                Some(executor(on, print.clone(), None, save, checkpoints)?)
             }
             _ => None,
         };
+        let procs = sgd_processes(on.as_ref(), || print)?;
+        let run = procs.as_ref().map(on_processes);
+        let runner = run
+            .as_ref()
+            .zip(procs.as_ref())
+            .map(|(r, p)| (r.as_ref(), p.n()));
         let throttle = Throttle::new();
         let report = |r: u64, v: f64| throttle.report(r as usize, v);
-        let trainer = trainer(on.as_ref(), exec.as_ref().map(|(e, _)| e.as_ref()), &report);
+        let trainer = trainer(
+            on.as_ref(),
+            exec.as_ref().map(|(e, _)| e.as_ref()),
+            runner,
+            &report,
+        );
         let fitted = registry::fit_table_by(spec, &table, targets, names, None, trainer);
         if let (Ok(_), Some((_, Some(files)))) = (&fitted, &exec) {
             files.clear();
@@ -1039,7 +1139,7 @@ fn fit(
         let data = feed.collect(&cols, labels, &mut how)?;
         let read = start.elapsed().as_secs_f64();
         let exec = match &on {
-            Some(on @ (On::Workers(_) | On::Processes { .. })) => {
+            Some(on @ (On::Workers(_) | On::Processes { sgd: None, .. })) => {
                 // The data's checksum is for processes to compare and for checkpoints to name
                 // their job: a fit on threads without checkpoints does not read it.
                 let print = if matches!(on, On::Processes { .. }) || checkpoints.is_some() {
@@ -1053,16 +1153,26 @@ fn fit(
             }
             _ => None,
         };
+        let procs = sgd_processes(on.as_ref(), || fingerprint(spec, &data))?;
+        let run = procs.as_ref().map(on_processes);
+        let runner = run
+            .as_ref()
+            .zip(procs.as_ref())
+            .map(|(r, p)| (r.as_ref(), p.n()));
         let throttle = Throttle::new();
         let report = |r: u64, v: f64| throttle.report(r as usize, v);
-        let (model, ran) =
-            match trainer(on.as_ref(), exec.as_ref().map(|(e, _)| e.as_ref()), &report) {
-                Some(t) => {
-                    let (m, info) = registry::fit_by(spec, &data, t)?;
-                    (m, Some(info))
-                }
-                None => (registry::fit(spec, &data)?, None),
-            };
+        let (model, ran) = match trainer(
+            on.as_ref(),
+            exec.as_ref().map(|(e, _)| e.as_ref()),
+            runner,
+            &report,
+        ) {
+            Some(t) => {
+                let (m, info) = registry::fit_by(spec, &data, t)?;
+                (m, Some(info))
+            }
+            None => (registry::fit(spec, &data)?, None),
+        };
         // The job is done: its checkpoints are not needed any more.
         if let Some((_, Some(files))) = &exec {
             files.clear();

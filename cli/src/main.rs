@@ -161,15 +161,10 @@ enum Command {
         /// ridge; the model alone, no transformers).
         #[arg(long, requires = "hosts")]
         own_rows: bool,
-        /// With --workers: train logistic_regression by mini-batch SGD rounds on the
-        /// parameter server instead of L-BFGS, each worker at most S rounds ahead of the
-        /// slowest (0: BSP, a barrier every round).
-        #[arg(
-            long,
-            value_name = "S",
-            requires = "workers",
-            conflicts_with = "checkpoint_every"
-        )]
+        /// With --workers or --hosts: train logistic_regression by mini-batch SGD rounds on
+        /// the parameter server instead of L-BFGS, each worker (thread, or process) at most S
+        /// rounds ahead of the slowest (0: BSP, a barrier every round).
+        #[arg(long, value_name = "S", conflicts_with_all = ["checkpoint_every", "own_rows"])]
         staleness: Option<u64>,
         /// With --staleness: rows per mini-batch and worker.
         #[arg(long, value_name = "B", default_value_t = 256, requires = "staleness", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]

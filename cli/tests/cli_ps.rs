@@ -821,3 +821,78 @@ fn processes_on_their_own_files_fit_the_model_of_all_the_rows() {
         .input_error(&["--own-rows", needle]);
     }
 }
+
+#[test]
+fn staleness_on_two_processes_is_the_sgd_of_two_workers() {
+    let dir = TempDir::new("ps-sgd-processes");
+    let spec = "standard_scaler|logistic_regression(optimizer=adagrad(lr=0.1))";
+    let common = |save: &str| -> Vec<String> {
+        [
+            "fit",
+            "--model",
+            spec,
+            "--dataset",
+            "shuttle",
+            "--save",
+            save,
+            "--batch-size",
+            "64",
+            "--epochs",
+            "2",
+            "--json",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let threads = dir.path("threads.tw");
+    let mut a = common(&threads);
+    a.extend(["--workers", "2", "--staleness", "0"].map(String::from));
+    tw(&a.iter().map(String::as_str).collect::<Vec<_>>()).ok();
+    for staleness in ["0", "2"] {
+        let (hosts, _) = host_file(&dir, 2);
+        let (m0, m1) = (dir.path("p0.tw"), dir.path("p1.tw"));
+        let args = |save: &str, i: &str| {
+            let mut a = common(save);
+            a.extend(
+                ["--hosts", &hosts, "--process", i, "--staleness", staleness].map(String::from),
+            );
+            a
+        };
+        let (out, _) = run_pair(&args(&m0, "0"), &args(&m1, "1"));
+        // 49,097 rows on 2 processes: 384 mini-batches of 64 per process and epoch.
+        assert_eq!(out["rounds"].as_u64(), Some(768), "{out}");
+        assert!(
+            !std::path::Path::new(&m1).exists(),
+            "process 1 writes nothing"
+        );
+        if staleness == "0" {
+            // Under BSP each round's pushes land in process order, as the threads' land in
+            // worker order: the same model file.
+            assert!(
+                std::fs::read(&m0).unwrap() == std::fs::read(&threads).unwrap(),
+                "BSP on 2 processes saved another model than on 2 workers"
+            );
+        } else {
+            let (bsp, ssp) = (accuracy(&threads, "shuttle"), accuracy(&m0, "shuttle"));
+            assert!(bsp > 0.9 && (bsp - ssp).abs() < 0.01, "{bsp} against {ssp}");
+        }
+    }
+    // Each process on its own rows takes no SGD rounds.
+    let (hosts, _) = host_file(&dir, 2);
+    let mut a = common(&dir.path("m.tw"));
+    a.extend(
+        [
+            "--hosts",
+            &hosts,
+            "--process",
+            "0",
+            "--staleness",
+            "1",
+            "--own-rows",
+        ]
+        .map(String::from),
+    );
+    let r = tw(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}

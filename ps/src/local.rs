@@ -33,16 +33,22 @@ struct ShardData {
 
 impl ShardData {
     fn apply(&mut self, k: usize, v: f64, rule: Rule) {
-        match rule {
-            Rule::Sum => self.values[k] += v,
-            Rule::Assign => self.values[k] = v,
-            Rule::AdaGrad { rate, eps } => {
-                if self.squares.is_empty() {
-                    self.squares = vec![0.0; self.values.len()];
-                }
-                self.squares[k] += v * v;
-                self.values[k] -= rate * v / (self.squares[k].sqrt() + eps);
+        apply_rule(&mut self.values, &mut self.squares, k, v, rule);
+    }
+}
+
+/// Applies the pushed value `v` to key `k` of `values` by `rule` (`squares`: AdaGrad's sums
+/// of squared gradients, made at its first push): every backend's arithmetic.
+pub(crate) fn apply_rule(values: &mut [f64], squares: &mut Vec<f64>, k: usize, v: f64, rule: Rule) {
+    match rule {
+        Rule::Sum => values[k] += v,
+        Rule::Assign => values[k] = v,
+        Rule::AdaGrad { rate, eps } => {
+            if squares.is_empty() {
+                *squares = vec![0.0; values.len()];
             }
+            squares[k] += v * v;
+            values[k] -= rate * v / (squares[k].sqrt() + eps);
         }
     }
 }

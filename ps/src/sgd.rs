@@ -140,6 +140,84 @@ pub fn train_logistic(
     cfg: &SgdConfig,
     progress: Option<Progress<'_>>,
 ) -> Result<SgdOutcome> {
+    let n = check_inputs(x, y, w, cfg)?;
+    let d = x.n_cols();
+    let workers = cfg.workers.min(n);
+    let server = LocalServer::new(d + 1, workers, workers, cfg.consistency)?;
+    let job = Job::new(x, y, w, cfg, progress, workers);
+    let start = Instant::now();
+    let results: Vec<Result<()>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|k| {
+                let (server, job) = (&server, &job);
+                scope.spawn(move || {
+                    let out = job.run_worker(server, k);
+                    if let Err(e) = &out {
+                        server.abort(&format!("worker {k}: {e}"));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::Training("a worker thread was lost".into())))
+            })
+            .collect()
+    });
+    let seconds = start.elapsed().as_secs_f64();
+    for r in results {
+        r?;
+    }
+    job.outcome(&server, seconds)
+}
+
+/// Worker `worker` of [`train_logistic`]'s job on `server`, a parameter server of `x`'s
+/// columns plus a bias shared with `server.n_workers()` workers, each (on its own process)
+/// calling this with its own index and the same rows, labels, weights and configuration
+/// (`cfg.workers` is not read: the server's workers are the workers). Returns the model the
+/// server holds once this worker's rounds are done; the caller makes sure every worker's
+/// are applied first (see [`ParamServer::clock`]).
+pub fn train_logistic_worker(
+    x: Batch<'_>,
+    y: &[bool],
+    w: Option<&[f64]>,
+    cfg: &SgdConfig,
+    progress: Option<Progress<'_>>,
+    server: &dyn ParamServer,
+    worker: usize,
+) -> Result<SgdOutcome> {
+    let n = check_inputs(x, y, w, cfg)?;
+    let workers = server.n_workers();
+    if server.n_keys() != x.n_cols() + 1 || workers > n || worker >= workers {
+        return Err(Error::Training(format!(
+            "worker {worker} of {workers} on a server of {} keys: {n} rows of {} features need \
+             one key per feature and the bias, and at least a row per worker",
+            server.n_keys(),
+            x.n_cols()
+        )));
+    }
+    let job = Job::new(x, y, w, cfg, progress, workers);
+    let start = Instant::now();
+    let out = job.run_worker(server, worker);
+    if let Err(e) = &out {
+        server.abort(&format!("worker {worker}: {e}"));
+    }
+    out?;
+    job.outcome(server, start.elapsed().as_secs_f64())
+}
+
+/// The rounds every worker of a job of `n` rows runs: as many as the largest of `workers`
+/// shards needs (a short shard wraps).
+pub fn sgd_rounds(n: usize, workers: usize, cfg: &SgdConfig) -> u64 {
+    let per = n.div_ceil(workers.max(1));
+    (per.div_ceil(cfg.batch_size.max(1)) * cfg.epochs) as u64
+}
+
+/// Checks an SGD job's inputs and configuration; returns the number of rows.
+fn check_inputs(x: Batch<'_>, y: &[bool], w: Option<&[f64]>, cfg: &SgdConfig) -> Result<usize> {
     let n = x.n_rows();
     for (what, len) in [
         ("labels", Some(y.len())),
@@ -183,65 +261,7 @@ pub fn train_logistic(
             "l2 must be finite and not negative, clip positive",
         ));
     }
-    let d = x.n_cols();
-    let bias = d;
-    let workers = cfg.workers.min(n);
-    let server = LocalServer::new(d + 1, workers, workers, cfg.consistency)?;
-    // Every worker runs as many rounds as the largest shard needs (a short shard wraps).
-    let per = n.div_ceil(workers);
-    let rounds = (per.div_ceil(cfg.batch_size) * cfg.epochs) as u64;
-    let job = Job {
-        x,
-        y,
-        w,
-        bias,
-        rule: match cfg.step {
-            Step::AdaGrad { eps } => Rule::AdaGrad {
-                rate: cfg.rate,
-                eps,
-            },
-            Step::Plain => Rule::Sum,
-        },
-        rounds,
-        cfg,
-        progress,
-    };
-    let start = Instant::now();
-    let results: Vec<Result<()>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|k| {
-                let (server, job) = (&server, &job);
-                scope.spawn(move || {
-                    let rows = (k * n / workers)..((k + 1) * n / workers);
-                    let out = job.run_worker(server, rows, k);
-                    if let Err(e) = &out {
-                        server.abort(&format!("worker {k}: {e}"));
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Error::Training("a worker thread was lost".into())))
-            })
-            .collect()
-    });
-    let seconds = start.elapsed().as_secs_f64();
-    for r in results {
-        r?;
-    }
-    let mut all = vec![0.0; d + 1];
-    server.pull(0, Keys::Range(0..d + 1), &mut all)?;
-    let intercept = all.pop().unwrap_or(0.0);
-    Ok(SgdOutcome {
-        coef: all,
-        intercept,
-        rounds,
-        seconds,
-    })
+    Ok(n)
 }
 
 /// What every worker shares.
@@ -252,18 +272,57 @@ struct Job<'x, 'a> {
     bias: usize,
     rule: Rule,
     rounds: u64,
+    workers: usize,
     cfg: &'a SgdConfig,
     progress: Option<Progress<'a>>,
 }
 
-impl Job<'_, '_> {
-    /// One worker's rounds over its `rows` (cycling through them).
-    fn run_worker(
-        &self,
-        server: &LocalServer,
-        rows: std::ops::Range<usize>,
-        k: usize,
-    ) -> Result<()> {
+impl<'x, 'a> Job<'x, 'a> {
+    fn new(
+        x: Batch<'x>,
+        y: &'a [bool],
+        w: Option<&'a [f64]>,
+        cfg: &'a SgdConfig,
+        progress: Option<Progress<'a>>,
+        workers: usize,
+    ) -> Self {
+        Job {
+            x,
+            y,
+            w,
+            bias: x.n_cols(),
+            rule: match cfg.step {
+                Step::AdaGrad { eps } => Rule::AdaGrad {
+                    rate: cfg.rate,
+                    eps,
+                },
+                Step::Plain => Rule::Sum,
+            },
+            rounds: sgd_rounds(x.n_rows(), workers, cfg),
+            workers,
+            cfg,
+            progress,
+        }
+    }
+
+    /// The model `server` holds.
+    fn outcome(&self, server: &dyn ParamServer, seconds: f64) -> Result<SgdOutcome> {
+        let d = self.bias;
+        let mut all = vec![0.0; d + 1];
+        server.pull(0, Keys::Range(0..d + 1), &mut all)?;
+        let intercept = all.pop().unwrap_or(0.0);
+        Ok(SgdOutcome {
+            coef: all,
+            intercept,
+            rounds: self.rounds,
+            seconds,
+        })
+    }
+
+    /// Worker `k`'s rounds over its contiguous shard of the rows (cycling through them).
+    fn run_worker(&self, server: &dyn ParamServer, k: usize) -> Result<()> {
+        let n = self.x.n_rows();
+        let rows = (k * n / self.workers)..((k + 1) * n / self.workers);
         let cfg = self.cfg;
         let bias = self.bias;
         let with_bias = cfg.intercept != Intercept::None;

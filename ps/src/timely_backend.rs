@@ -32,6 +32,8 @@ use tidewater_core::rounds::{
 };
 use tidewater_core::{Error, Result};
 
+use crate::{Consistency, Keys, ParamServer, Rule};
+
 use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
 use timely::communication::allocator::zero_copy::stream::Stream as TimelyStream;
 use timely::communication::allocator::{AllocatorBuilder, ProcessBuilder};
@@ -720,4 +722,436 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
         .step_by(2)
         .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mini-batch SGD on the processes: a parameter server replicated on every process.
+
+/// A push of one process in one round, as it travels: (process, push number in the round,
+/// rule (0 sum, 1 assign, 2 AdaGrad), AdaGrad's rate, AdaGrad's eps, keys, values).
+type Update = (u64, u64, u64, f64, f64, Vec<u64>, Vec<f64>);
+
+/// Every process's copy of the parameters (and AdaGrad's sums of squares).
+#[derive(Default)]
+struct Replica {
+    values: Vec<f64>,
+    squares: Vec<f64>,
+}
+
+/// How far the rounds are applied on this process: every round before `applied` (the
+/// frontier of the dataflow after the replica); `failed` once the dataflow cannot go on.
+#[derive(Default)]
+struct Progressed {
+    applied: u64,
+    failed: bool,
+}
+
+/// The parameter server the SGD worker of this process talks to: its pushes of a round go to
+/// every process at `clock`, and every process applies a round's pushes once all of them
+/// are in, in process order then push order (the in-process server's BSP order), to its own
+/// replica; a pull reads the replica.
+struct TimelyServer {
+    n_keys: usize,
+    n_workers: usize,
+    me: usize,
+    consistency: Consistency,
+    replica: Arc<Mutex<Replica>>,
+    progressed: Arc<(Mutex<Progressed>, std::sync::Condvar)>,
+    pending: Mutex<Vec<Update>>,
+    round: std::sync::atomic::AtomicU64,
+    asks: Mutex<Option<mpsc::Sender<Vec<Update>>>>,
+    /// The timely worker's thread, once it has started (woken when a round is sent).
+    timely_thread: Arc<Mutex<Option<std::thread::Thread>>>,
+    lost: Arc<Mutex<Option<String>>>,
+    aborted: Mutex<Option<String>>,
+}
+
+impl TimelyServer {
+    fn why_lost(&self) -> Error {
+        let lost = self.lost.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        Error::Training(lost.unwrap_or_else(|| "a peer process stopped".into()))
+    }
+
+    fn check(&self) -> Result<()> {
+        match &*self.aborted.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(reason) => Err(Error::Training(reason.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn wake_timely(&self) {
+        if let Some(t) = &*self.timely_thread.lock().unwrap_or_else(|p| p.into_inner()) {
+            t.unpark();
+        }
+    }
+
+    /// Waits until every round before `round` is applied here.
+    fn wait_applied(&self, round: u64) -> Result<()> {
+        let (lock, tick) = &*self.progressed;
+        let mut p = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while p.applied < round {
+            if p.failed
+                || self
+                    .lost
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .is_some()
+            {
+                return Err(self.why_lost());
+            }
+            p = tick
+                .wait_timeout(p, Duration::from_millis(50))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        Ok(())
+    }
+
+    /// No more rounds from this process.
+    fn close(&self) {
+        self.asks.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.wake_timely();
+    }
+}
+
+impl ParamServer for TimelyServer {
+    fn n_keys(&self) -> usize {
+        self.n_keys
+    }
+
+    fn n_workers(&self) -> usize {
+        self.n_workers
+    }
+
+    fn consistency(&self) -> Consistency {
+        self.consistency
+    }
+
+    fn pull(&self, _worker: usize, keys: Keys<'_>, out: &mut [f64]) -> Result<()> {
+        self.check()?;
+        if keys.len() != out.len() {
+            return Err(Error::LengthMismatch {
+                what: "pulled values".into(),
+                expected: keys.len(),
+                got: out.len(),
+            });
+        }
+        let r = self.replica.lock().unwrap_or_else(|p| p.into_inner());
+        match keys {
+            Keys::Range(range) => match r.values.get(range.clone()) {
+                Some(v) => out.copy_from_slice(v),
+                None => return Err(Error::Training(format!("keys {range:?} out of range"))),
+            },
+            Keys::Sparse(keys) => {
+                for (o, &k) in out.iter_mut().zip(keys) {
+                    *o = *r
+                        .values
+                        .get(k)
+                        .ok_or_else(|| Error::Training(format!("key {k} out of range")))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn push(&self, worker: usize, keys: Keys<'_>, values: &[f64], rule: Rule) -> Result<()> {
+        self.check()?;
+        if worker != self.me {
+            return Err(Error::Training(format!(
+                "process {} pushed for worker {worker}: each process is its own worker",
+                self.me
+            )));
+        }
+        if keys.len() != values.len() {
+            return Err(Error::LengthMismatch {
+                what: "pushed values".into(),
+                expected: keys.len(),
+                got: values.len(),
+            });
+        }
+        let keys: Vec<u64> = match keys {
+            Keys::Range(r) => r.map(|k| k as u64).collect(),
+            Keys::Sparse(k) => k.iter().map(|&k| k as u64).collect(),
+        };
+        if let Some(&k) = keys.iter().find(|&&k| k as usize >= self.n_keys) {
+            return Err(Error::Training(format!("key {k} out of range")));
+        }
+        let (tag, rate, eps) = match rule {
+            Rule::Sum => (0, 0.0, 0.0),
+            Rule::Assign => (1, 0.0, 0.0),
+            Rule::AdaGrad { rate, eps } => (2, rate, eps),
+        };
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let seq = pending.len() as u64;
+        pending.push((self.me as u64, seq, tag, rate, eps, keys, values.to_vec()));
+        Ok(())
+    }
+
+    fn clock(&self, worker: usize) -> Result<u64> {
+        self.check()?;
+        if worker != self.me {
+            return Err(Error::Training(format!(
+                "process {} clocked worker {worker}",
+                self.me
+            )));
+        }
+        let updates = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        {
+            let asks = self.asks.lock().unwrap_or_else(|p| p.into_inner());
+            let sent = asks.as_ref().map(|a| a.send(updates).is_ok());
+            if sent != Some(true) {
+                return Err(self.why_lost());
+            }
+        }
+        self.wake_timely();
+        let mine = self
+            .round
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        match self.consistency {
+            Consistency::Bsp => self.wait_applied(mine)?,
+            Consistency::Ssp(s) => self.wait_applied(mine.saturating_sub(s))?,
+            Consistency::Asp => {}
+        }
+        Ok(mine)
+    }
+
+    fn abort(&self, reason: &str) {
+        let mut a = self.aborted.lock().unwrap_or_else(|p| p.into_inner());
+        if a.is_none() {
+            *a = Some(reason.to_owned());
+        }
+        drop(a);
+        self.close();
+    }
+}
+
+/// The timely worker's side of the SGD: broadcasts each round's pushes, applies a round to
+/// the replica once every process's pushes of it are in (in process order, then push
+/// order), and publishes how far the rounds are applied, until the driver hangs up and every
+/// round is applied.
+fn serve_sgd(
+    worker: &mut timely::worker::Worker,
+    asks: mpsc::Receiver<Vec<Update>>,
+    replica: Arc<Mutex<Replica>>,
+    progressed: Arc<(Mutex<Progressed>, std::sync::Condvar)>,
+) {
+    let mut input: InputHandleVec<u64, Update> = InputHandleVec::new();
+    let probe = ProbeHandle::new();
+    worker.dataflow::<u64, _, _>(|scope| {
+        scope
+            .input_from(&mut input)
+            .container::<Vec<Update>>()
+            .broadcast()
+            .unary_frontier::<timely::container::CapacityContainerBuilder<Vec<u64>>, _, _, _>(
+                Pipeline,
+                "ApplyRounds",
+                |_cap, _info| {
+                    let mut stash: Vec<(
+                        timely::dataflow::operators::Capability<u64>,
+                        Vec<Update>,
+                    )> = Vec::new();
+                    move |(input, frontier), _output| {
+                        input.for_each_stamp(|cap, data| {
+                            if let Some(cap) = cap.retain_least(0) {
+                                let ups = data.flat_map(|d| d.drain(..));
+                                match stash.iter_mut().find(|(c, _)| c.time() == cap.time()) {
+                                    Some((_, v)) => v.extend(ups),
+                                    None => stash.push((cap, ups.collect())),
+                                }
+                            }
+                        });
+                        // The complete rounds, in round order.
+                        stash.sort_by_key(|(c, _)| *c.time());
+                        stash.retain_mut(|(cap, ups)| {
+                            if frontier.frontier().less_equal(cap.time()) {
+                                return true;
+                            }
+                            ups.sort_by_key(|u| (u.0, u.1));
+                            let mut r = replica.lock().unwrap_or_else(|p| p.into_inner());
+                            let Replica { values, squares } = &mut *r;
+                            for (_, _, tag, rate, eps, keys, vals) in ups.iter() {
+                                let rule = match tag {
+                                    0 => Rule::Sum,
+                                    1 => Rule::Assign,
+                                    _ => Rule::AdaGrad {
+                                        rate: *rate,
+                                        eps: *eps,
+                                    },
+                                };
+                                for (&k, &v) in keys.iter().zip(vals) {
+                                    if let Some(k) =
+                                        usize::try_from(k).ok().filter(|&k| k < values.len())
+                                    {
+                                        crate::local::apply_rule(values, squares, k, v, rule);
+                                    }
+                                }
+                            }
+                            false
+                        });
+                    }
+                },
+            )
+            .probe_with(&probe);
+    });
+    let mut input = Some(input);
+    let mut round = 0u64;
+    let publish = |applied: u64| {
+        let (lock, tick) = &*progressed;
+        let mut p = lock.lock().unwrap_or_else(|e| e.into_inner());
+        if applied > p.applied {
+            p.applied = applied;
+            tick.notify_all();
+        }
+    };
+    loop {
+        if let Some(inp) = input.as_mut() {
+            loop {
+                match asks.try_recv() {
+                    Ok(updates) => {
+                        for u in updates {
+                            inp.send(u);
+                        }
+                        round += 1;
+                        inp.advance_to(round);
+                    }
+                    Err(mpsc::TryRecvError::Empty) => break,
+                    Err(mpsc::TryRecvError::Disconnected) => {
+                        input = None;
+                        break;
+                    }
+                }
+            }
+        }
+        worker.step_or_park(Some(Duration::from_millis(1)));
+        let applied = probe.with_frontier(|f| f.iter().copied().min().unwrap_or(u64::MAX));
+        publish(applied);
+        if input.is_none() && probe.done() {
+            break;
+        }
+    }
+}
+
+impl Processes {
+    /// Mini-batch SGD for logistic regression ([`crate::sgd::train_logistic`]) with each
+    /// process as one worker: process `I` takes the `I`-th contiguous shard of the rows (every
+    /// process is given all of them), and the parameters are replicated on every process.
+    /// Each round a process pushes its mini-batch's gradient to every process; each process
+    /// applies a round once every process's pushes of it are in, in process order (the
+    /// in-process server's BSP order, so BSP gives the model of `train_logistic` on as many
+    /// worker threads, bit for bit), and a process starts round `r` once round `r - 1 - s`
+    /// is applied under SSP(s) (round `r - 1` under BSP). Under ASP a process never waits:
+    /// it may compute every one of its rounds before the other processes' first lands. Every
+    /// process ends with the same model, once every round is applied.
+    pub fn train_logistic(
+        &self,
+        x: tidewater_core::Batch<'_>,
+        y: &[bool],
+        w: Option<&[f64]>,
+        cfg: &crate::sgd::SgdConfig,
+        progress: Option<crate::sgd::Progress<'_>>,
+    ) -> Result<crate::sgd::SgdOutcome> {
+        let n_keys = x.n_cols() + 1;
+        let rounds = crate::sgd::sgd_rounds(x.n_rows(), self.n(), cfg);
+        let hello = format!(
+            "{} | {} processes | SGD on {} keys, {} rounds, {:?}",
+            self.fingerprint,
+            self.n(),
+            n_keys,
+            rounds,
+            cfg.consistency
+        );
+        let (streams, _) = self.connect(&hello, "")?;
+        let lost = Arc::new(Mutex::new(None));
+        let mut peers = Vec::with_capacity(streams.len());
+        for (j, stream) in streams.into_iter().enumerate() {
+            peers.push(match stream {
+                Some(s) => Some(Peer::new(s, j, &self.addresses[j], &lost)?),
+                None => None,
+            });
+        }
+        let hooks = timely::communication::Hooks::default();
+        let process =
+            ProcessBuilder::new_typed_vector(1, hooks.refill.clone(), hooks.spill.clone());
+        let (builders, guard) =
+            initialize_networking_from_sockets(process, peers, self.index, 1, hooks)
+                .map_err(|e| Error::Training(format!("starting the connections: {e}")))?;
+        let builders = builders.into_iter().map(AllocatorBuilder::Tcp).collect();
+        let replica = Arc::new(Mutex::new(Replica {
+            values: vec![0.0; n_keys],
+            squares: Vec::new(),
+        }));
+        let progressed = Arc::new((Mutex::new(Progressed::default()), std::sync::Condvar::new()));
+        let (ask, asks) = mpsc::channel();
+        let timely_thread = Arc::new(Mutex::new(None));
+        let ends = Mutex::new(Some((
+            asks,
+            Arc::clone(&replica),
+            Arc::clone(&progressed),
+            Arc::clone(&timely_thread),
+        )));
+        let guards = timely::execute::execute_from(
+            builders,
+            Box::new(guard),
+            timely::WorkerConfig::default(),
+            move |worker| {
+                let taken = ends.lock().unwrap_or_else(|p| p.into_inner()).take();
+                if let Some((asks, replica, progressed, me)) = taken {
+                    *me.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::thread::current());
+                    let failed = Arc::clone(&progressed);
+                    // A lost peer makes timely panic; the driver must not wait for ever.
+                    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        serve_sgd(worker, asks, replica, progressed)
+                    }));
+                    if run.is_err() {
+                        let (lock, tick) = &*failed;
+                        lock.lock().unwrap_or_else(|e| e.into_inner()).failed = true;
+                        tick.notify_all();
+                    }
+                }
+            },
+        )
+        .map_err(|e| Error::Training(format!("starting timely: {e}")))?;
+        let server = TimelyServer {
+            n_keys,
+            n_workers: self.n(),
+            me: self.index,
+            consistency: cfg.consistency,
+            replica,
+            progressed,
+            pending: Mutex::new(Vec::new()),
+            round: std::sync::atomic::AtomicU64::new(0),
+            asks: Mutex::new(Some(ask)),
+            timely_thread,
+            lost,
+            aborted: Mutex::new(None),
+        };
+        let trained =
+            crate::sgd::train_logistic_worker(x, y, w, cfg, progress, &server, self.index);
+        server.close();
+        let done = trained.and_then(|out| {
+            // Every process's rounds applied here: the model every process holds.
+            server.wait_applied(rounds)?;
+            let mut all = vec![0.0; n_keys];
+            server.pull(self.index, Keys::Range(0..n_keys), &mut all)?;
+            let intercept = all.pop().unwrap_or(0.0);
+            Ok(crate::sgd::SgdOutcome {
+                coef: all,
+                intercept,
+                ..out
+            })
+        });
+        match done {
+            Ok(out) => {
+                for r in guards.join() {
+                    r.map_err(|e| Error::Training(format!("a timely worker: {e}")))?;
+                }
+                Ok(out)
+            }
+            Err(e) => {
+                std::mem::forget(guards);
+                Err(e)
+            }
+        }
+    }
 }

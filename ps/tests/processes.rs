@@ -297,3 +297,86 @@ fn ridge_and_softmax_on_own_rows_and_kmeans_refused() {
         assert!(e.contains("every row on every process"), "{e}");
     }
 }
+
+#[test]
+fn sgd_on_two_processes_under_bsp_is_the_in_process_sgd_and_ssp_gets_as_far() {
+    use tidewater_ps::Consistency;
+    use tidewater_ps::sgd::{Intercept, SgdConfig, Step, train_logistic};
+    let data = data(6_000);
+    let y: Vec<bool> = data
+        .target()
+        .unwrap()
+        .to_labels()
+        .unwrap()
+        .iter()
+        .map(|l| *l == Label::Num(1.0))
+        .collect();
+    let cfg = |consistency| SgdConfig {
+        batch_size: 50,
+        rate: 0.2,
+        step: Step::AdaGrad { eps: 1e-8 },
+        l2: 1e-4,
+        intercept: Intercept::Plain(0.05),
+        epochs: 2,
+        workers: 2,
+        consistency,
+        ..SgdConfig::default()
+    };
+    let want = train_logistic(data.batch(), &y, None, &cfg(Consistency::Bsp), None).unwrap();
+    assert_eq!(want.rounds, 120);
+    for consistency in [Consistency::Bsp, Consistency::Ssp(2), Consistency::Asp] {
+        let addrs = addresses(2);
+        let got: Vec<_> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..2)
+                .map(|i| {
+                    let (addrs, data, y, cfg) = (addrs.clone(), &data, &y, cfg(consistency));
+                    s.spawn(move || {
+                        Processes::new(addrs, i)
+                            .unwrap()
+                            .with_timeout(Duration::from_secs(20))
+                            .train_logistic(data.batch(), y, None, &cfg, None)
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let got: Vec<_> = got
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| r.unwrap_or_else(|e| panic!("{consistency:?}, process {i}: {e}")))
+            .collect();
+        // Every process ends with the same model, whatever the consistency.
+        assert_eq!(got[0].coef, got[1].coef, "{consistency:?}");
+        assert_eq!(got[0].intercept, got[1].intercept, "{consistency:?}");
+        assert_eq!(got[0].rounds, 120);
+        if consistency == Consistency::Bsp {
+            // The in-process server's BSP order: its model, bit for bit.
+            assert_eq!(got[0].coef, want.coef);
+            assert_eq!(got[0].intercept, want.intercept);
+        }
+        let x = match data.batch() {
+            tidewater_core::Batch::Dense(a) => a.to_owned(),
+            _ => unreachable!(),
+        };
+        let loss = |coef: &[f64], b: f64| {
+            let mut s = 0.0;
+            for (row, &yi) in x.rows().into_iter().zip(&y) {
+                let z: f64 = b + row.iter().zip(coef).map(|(v, c)| v * c).sum::<f64>();
+                s += (1.0 + (if yi { -z } else { z }).exp()).ln();
+            }
+            s / y.len() as f64
+        };
+        let (l, lw) = (
+            loss(&got[0].coef, got[0].intercept),
+            loss(&want.coef, want.intercept),
+        );
+        assert!(l.is_finite(), "{consistency:?}");
+        // ASP bounds nothing: a process may run every round before the other's first lands.
+        if consistency != Consistency::Asp {
+            assert!(
+                l < 0.69 && (l - lw).abs() <= 0.01 * lw,
+                "{consistency:?}: {l} against {lw}"
+            );
+        }
+    }
+}

@@ -610,7 +610,23 @@ pub struct SgdPlan<'a> {
     pub epochs: usize,
     /// Told by worker 0 after each of its rounds: the round and its mini-batch's log loss.
     pub progress: Option<crate::ps::sgd::Progress<'a>>,
+    /// Where the rounds run instead of the in-process server's threads (the processes of
+    /// `tidewater::ps::Processes::train_logistic`, feature `distributed`); `workers` is then
+    /// their number.
+    pub runner: Option<&'a SgdRunner<'a>>,
 }
+
+/// Mini-batch SGD of a logistic regression somewhere else than on this process's threads:
+/// the signature of [`crate::ps::sgd::train_logistic`].
+pub type SgdRunner<'a> = dyn Fn(
+        crate::core::Batch<'_>,
+        &[bool],
+        Option<&[f64]>,
+        &crate::ps::sgd::SgdConfig,
+        Option<crate::ps::sgd::Progress<'_>>,
+    ) -> Result<crate::ps::sgd::SgdOutcome>
+    + Sync
+    + 'a;
 
 /// `logistic_regression` (spec `s`) trained on `data` by SGD rounds as `plan` says.
 fn sgd_fit(s: &Spec, data: &Dataset, plan: &SgdPlan<'_>) -> Result<(Component, RunInfo)> {
@@ -660,13 +676,22 @@ fn sgd_fit(s: &Spec, data: &Dataset, plan: &SgdPlan<'_>) -> Result<(Component, R
     };
     let mut rounds = 0;
     let m = p.fit_with(data, |positive| {
-        let out = train_logistic(
-            data.batch(),
-            positive,
-            data.weights.as_deref(),
-            &cfg,
-            plan.progress,
-        )?;
+        let out = match plan.runner {
+            Some(run) => run(
+                data.batch(),
+                positive,
+                data.weights.as_deref(),
+                &cfg,
+                plan.progress,
+            )?,
+            None => train_logistic(
+                data.batch(),
+                positive,
+                data.weights.as_deref(),
+                &cfg,
+                plan.progress,
+            )?,
+        };
         rounds = out.rounds as usize;
         Ok((out.coef, out.intercept))
     })?;
