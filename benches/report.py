@@ -970,8 +970,8 @@ def ps(run):
                          speedup(one, t)))
         spec = next(iter(cli.values()))[0].get("spec", "?")
         out += ["", f"The same SGD from the command line, no straggler: `tidewater fit --model \"{spec}\" "
-                "--data sparse_hashed.svm --bits 20 --workers W --staleness S --batch-size 512 --json`, "
-                "best of the runs; the training log loss of each run from `predict --proba` "
+                "--data sparse_hashed.svm --bits 20 --workers W --staleness S --batch-size 512 --json` "
+                "(or `--hosts` with 2 processes, each a worker), best of the runs; the training log loss of each run from `predict --proba` "
                 "(`benches/peers/log_loss.py`):", "",
                 table([("workers, consistency", "l"), ("rounds a worker", "r"), ("train s (best)", "r"),
                        ("runs", "l"), ("read s", "r"), ("training log loss", "l"),

@@ -11,7 +11,8 @@
 #   - BSP, SSP(2) and ASP sparse SGD with stragglers on sparse_hashed.svm
 #     (ps/examples/ssp_sparse.rs);
 #   - the same SGD from the command line (`fit --workers W --staleness S`), 1 and 2 workers,
-#     best of REPEAT runs, with the training log loss.
+#     and 2 timely processes (`fit --hosts --staleness S`), best of REPEAT runs, with the
+#     training log loss.
 #
 #   PEERS_DATA=/work/peers/data OUT=/work/peers/out/ps bash benches/peers/ps.sh
 #
@@ -93,10 +94,27 @@ sgd_once() { # label, workers, staleness
     printf '{"kind":"sgd_cli","label":"%s","spec":"%s","run":%s,"log_loss":%s}\n' \
         "$1" "$SGD_SPEC" "$line" "$ll" >> "$R"
 }
+# The same on two timely processes (`--hosts --staleness S`), each a worker.
+sgd_processes_once() { # label, staleness
+    local hosts="$OUT/ps/hosts.txt" pid line ll
+    printf '127.0.0.1:%s\n127.0.0.1:%s\n' "$(free_port)" "$(free_port)" > "$hosts"
+    "$TW" fit --model "$SGD_SPEC" --data "$SV" --bits 20 --save "$OUT/ps/sgd.p1.tw" \
+        --hosts "$hosts" --process 1 --staleness "$2" --batch-size 512 --json > /dev/null 2>&1 &
+    pid=$!
+    line=$("$TW" fit --model "$SGD_SPEC" --data "$SV" --bits 20 --save "$OUT/ps/sgd.tw" \
+        --hosts "$hosts" --process 0 --staleness "$2" --batch-size 512 --json 2> /dev/null)
+    wait "$pid"
+    ll=$("$TW" predict --load "$OUT/ps/sgd.tw" --data "$SV" --bits 20 --proba |
+        python3 benches/peers/log_loss.py "$SV")
+    printf '{"kind":"sgd_cli","label":"%s","spec":"%s","run":%s,"log_loss":%s}\n' \
+        "$1" "$SGD_SPEC" "$line" "$ll" >> "$R"
+}
 for ((r = 0; r < REPEAT; r++)); do
     sgd_once "1 worker, BSP" 1 0
     sgd_once "2 workers, BSP" 2 0
     sgd_once "2 workers, SSP(2)" 2 2
+    sgd_processes_once "2 processes, BSP" 0
+    sgd_processes_once "2 processes, SSP(2)" 2
 done
 
 python3 benches/peers/sklearn_lbfgs.py "$H" "$H" >> "$R"
