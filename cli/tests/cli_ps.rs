@@ -112,15 +112,20 @@ fn softmax_regression_on_workers_saves_fits_model() {
 }
 
 /// A regression CSV of `n` rows (`x0..x3`, `y`), features far from 0.
-fn regression_csv(dir: &TempDir, n: usize) -> String {
-    let mut text = String::from("x0,x1,x2,x3,y\n");
-    let mut state = 0x853c_49e6_748f_ea9bu64;
-    let mut next = || {
+/// Uniform numbers in [0, 1) from a xorshift generator seeded with `state`.
+fn uniform(mut state: u64) -> impl FnMut() -> f64 {
+    move || {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-    };
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn regression_csv(dir: &TempDir, n: usize) -> String {
+    let mut text = String::from("x0,x1,x2,x3,y\n");
+    let mut u = uniform(0x853c_49e6_748f_ea9b);
+    let mut next = || u() - 0.5;
     for _ in 0..n {
         let x: Vec<f64> = (0..4).map(|j| 100.0 * j as f64 + next()).collect();
         let y = 1.5 + 2.0 * x[0] - x[1] + 0.5 * x[3] + 0.1 * next();
@@ -516,14 +521,30 @@ fn a_missing_process_and_another_job_are_named() {
 
 #[test]
 fn a_process_lost_mid_training_stops_the_other_naming_it() {
-    let dir = TempDir::new("ps-processes-lost");
+    // L-BFGS rounds, then SGD rounds (each process a worker).
+    lost_mid_training(
+        "ps-processes-lost",
+        "logistic_regression(c=1000,max_iter=100000,tol=1e-14)",
+        &[],
+    );
+    lost_mid_training(
+        "ps-processes-lost-sgd",
+        "logistic_regression(optimizer=adagrad(lr=0.1))",
+        &["--staleness", "1", "--batch-size", "8", "--epochs", "50"],
+    );
+}
+
+/// Two processes fit `spec` (with `extra` flags) on shuttle, every round 20 ms longer;
+/// process 1 is killed mid-training: process 0 stops, exit 2, naming it.
+fn lost_mid_training(name: &str, spec: &'static str, extra: &'static [&'static str]) {
+    let dir = TempDir::new(name);
     let (hosts, addrs) = host_file(&dir, 2);
     let m = dir.path("m.tw");
     let args = |i: &'static str| {
         vec![
             "fit".to_owned(),
             "--model".into(),
-            "logistic_regression(c=1000,max_iter=100000,tol=1e-14)".into(),
+            spec.into(),
             "--dataset".into(),
             "shuttle".into(),
             "--save".into(),
@@ -533,6 +554,9 @@ fn a_process_lost_mid_training_stops_the_other_naming_it() {
             "--process".into(),
             i.into(),
         ]
+        .into_iter()
+        .chain(extra.iter().map(|s| s.to_string()))
+        .collect::<Vec<String>>()
     };
     let run = |i: &'static str| {
         std::process::Command::new(common::cli::BIN)
@@ -709,13 +733,8 @@ fn split_csv(dir: &TempDir, path: &str, cut: usize) -> (String, String) {
 /// A binary classification CSV of `n` rows, features of unit scale.
 fn classification_csv(dir: &TempDir, n: usize) -> String {
     let mut text = String::from("a,b,c,label\n");
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    };
+    let mut u = uniform(0x2545_f491_4f6c_dd1d);
+    let mut next = || u() * 2.0 - 1.0;
     for _ in 0..n {
         let x = [next(), 2.0 * next(), 0.5 * next()];
         let z = 0.2 + x[0] - 0.7 * x[1] + 1.5 * x[2] + 0.8 * next();

@@ -165,8 +165,8 @@ impl Processes {
         self
     }
 
-    /// Test-only: this process sleeps `delay` in every round, before its blocks (a slow
-    /// machine, or time to kill a process mid-job).
+    /// Test-only: this process sleeps `delay` in every round, before its blocks (SGD: before
+    /// it sends its pushes): a slow machine, or time to kill a process mid-job.
     #[doc(hidden)]
     pub fn with_round_delay(mut self, delay: Duration) -> Self {
         self.delay = Some(delay);
@@ -473,11 +473,7 @@ fn serve(
                     move |(input, frontier), output| {
                         input.for_each_stamp(|cap, data| {
                             if let Some(cap) = cap.retain_least(0) {
-                                let pieces = data.flat_map(|d| d.drain(..));
-                                match stash.iter_mut().find(|(c, _)| c.time() == cap.time()) {
-                                    Some((_, v)) => v.extend(pieces),
-                                    None => stash.push((cap, pieces.collect())),
-                                }
+                                stash_round(&mut stash, cap, data.flat_map(|d| d.drain(..)));
                             }
                         });
                         stash.retain_mut(|(cap, pieces)| {
@@ -525,6 +521,19 @@ fn serve(
         if answers.send(shards).is_err() {
             break;
         }
+    }
+}
+
+/// Adds `items`, received at `cap`'s time, to that round's stash (kept until the frontier
+/// passes the round).
+fn stash_round<D>(
+    stash: &mut Vec<(timely::dataflow::operators::Capability<u64>, Vec<D>)>,
+    cap: timely::dataflow::operators::Capability<u64>,
+    items: impl Iterator<Item = D>,
+) {
+    match stash.iter_mut().find(|(c, _)| c.time() == cap.time()) {
+        Some((_, v)) => v.extend(items),
+        None => stash.push((cap, items.collect())),
     }
 }
 
@@ -764,6 +773,8 @@ struct TimelyServer {
     timely_thread: Arc<Mutex<Option<std::thread::Thread>>>,
     lost: Arc<Mutex<Option<String>>>,
     aborted: Mutex<Option<String>>,
+    /// Test-only: slept at every clock ([`Processes::with_round_delay`]).
+    delay: Option<Duration>,
 }
 
 impl TimelyServer {
@@ -786,17 +797,25 @@ impl TimelyServer {
     }
 
     /// Waits until every round before `round` is applied here.
+    ///
+    /// A peer whose connection closed may simply have finished: its last rounds can still be
+    /// on their way through this process's dataflow. So a closed peer stops the wait only if
+    /// the rounds do not arrive within `LOST_GRACE` of it (a failed dataflow stops it at once).
     fn wait_applied(&self, round: u64) -> Result<()> {
+        const LOST_GRACE: Duration = Duration::from_secs(2);
         let (lock, tick) = &*self.progressed;
         let mut p = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut lost_at: Option<Instant> = None;
         while p.applied < round {
-            if p.failed
-                || self
-                    .lost
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .is_some()
+            if self
+                .lost
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_some()
             {
+                lost_at.get_or_insert_with(Instant::now);
+            }
+            if p.failed || lost_at.is_some_and(|t| t.elapsed() > LOST_GRACE) {
                 return Err(self.why_lost());
             }
             p = tick
@@ -895,6 +914,9 @@ impl ParamServer for TimelyServer {
                 self.me
             )));
         }
+        if let Some(d) = self.delay {
+            std::thread::sleep(d);
+        }
         let updates = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
         {
             let asks = self.asks.lock().unwrap_or_else(|p| p.into_inner());
@@ -954,11 +976,7 @@ fn serve_sgd(
                     move |(input, frontier), _output| {
                         input.for_each_stamp(|cap, data| {
                             if let Some(cap) = cap.retain_least(0) {
-                                let ups = data.flat_map(|d| d.drain(..));
-                                match stash.iter_mut().find(|(c, _)| c.time() == cap.time()) {
-                                    Some((_, v)) => v.extend(ups),
-                                    None => stash.push((cap, ups.collect())),
-                                }
+                                stash_round(&mut stash, cap, data.flat_map(|d| d.drain(..)));
                             }
                         });
                         // The complete rounds, in round order.
@@ -1125,6 +1143,7 @@ impl Processes {
             timely_thread,
             lost,
             aborted: Mutex::new(None),
+            delay: self.delay,
         };
         let trained =
             crate::sgd::train_logistic_worker(x, y, w, cfg, progress, &server, self.index);

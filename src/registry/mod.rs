@@ -676,22 +676,14 @@ fn sgd_fit(s: &Spec, data: &Dataset, plan: &SgdPlan<'_>) -> Result<(Component, R
     };
     let mut rounds = 0;
     let m = p.fit_with(data, |positive| {
-        let out = match plan.runner {
-            Some(run) => run(
-                data.batch(),
-                positive,
-                data.weights.as_deref(),
-                &cfg,
-                plan.progress,
-            )?,
-            None => train_logistic(
-                data.batch(),
-                positive,
-                data.weights.as_deref(),
-                &cfg,
-                plan.progress,
-            )?,
-        };
+        let run: &SgdRunner<'_> = plan.runner.unwrap_or(&train_logistic);
+        let out = run(
+            data.batch(),
+            positive,
+            data.weights.as_deref(),
+            &cfg,
+            plan.progress,
+        )?;
         rounds = out.rounds as usize;
         Ok((out.coef, out.intercept))
     })?;
