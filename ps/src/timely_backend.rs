@@ -43,6 +43,9 @@ use timely::dataflow::operators::vec::Broadcast;
 use timely::dataflow::operators::{Exchange, Input, Inspect, Probe};
 use timely::dataflow::{InputHandleVec, ProbeHandle};
 
+/// Where the reason a peer was lost is recorded (by its socket's first failed read or write).
+type Lost = Arc<Mutex<Option<String>>>;
+
 /// A shard of a block's part: (shard, block, values).
 type Piece = (u64, u64, Vec<f64>);
 
@@ -271,6 +274,38 @@ impl Processes {
             }
         }
         Ok((peers, offers))
+    }
+
+    /// Hands the connected `streams` to timely and starts this process's worker running
+    /// `work`; returns its guards and where a lost peer's reason is recorded.
+    fn execute(
+        &self,
+        streams: Vec<Option<TcpStream>>,
+        work: impl Fn(&mut timely::worker::Worker) + Send + Sync + 'static,
+    ) -> Result<(timely::communication::WorkerGuards<()>, Lost)> {
+        let lost = Arc::new(Mutex::new(None));
+        let mut peers = Vec::with_capacity(streams.len());
+        for (j, stream) in streams.into_iter().enumerate() {
+            peers.push(match stream {
+                Some(s) => Some(Peer::new(s, j, &self.addresses[j], &lost)?),
+                None => None,
+            });
+        }
+        let hooks = timely::communication::Hooks::default();
+        let process =
+            ProcessBuilder::new_typed_vector(1, hooks.refill.clone(), hooks.spill.clone());
+        let (builders, guard) =
+            initialize_networking_from_sockets(process, peers, self.index, 1, hooks)
+                .map_err(|e| Error::Training(format!("starting the connections: {e}")))?;
+        let builders = builders.into_iter().map(AllocatorBuilder::Tcp).collect();
+        let guards = timely::execute::execute_from(
+            builders,
+            Box::new(guard),
+            timely::WorkerConfig::default(),
+            work,
+        )
+        .map_err(|e| Error::Training(format!("starting timely: {e}")))?;
+        Ok((guards, lost))
     }
 
     /// Says `hello` and `offer` again on sockets already connected (by
@@ -579,36 +614,16 @@ impl Executor for Processes {
         if let Some(c) = &self.checkpoints {
             c.choose(common.last().copied());
         }
-        let lost = Arc::new(Mutex::new(None));
-        let mut peers = Vec::with_capacity(streams.len());
-        for (j, stream) in streams.into_iter().enumerate() {
-            peers.push(match stream {
-                Some(s) => Some(Peer::new(s, j, &self.addresses[j], &lost)?),
-                None => None,
-            });
-        }
         let (n, me) = (self.n(), self.index);
-        let hooks = timely::communication::Hooks::default();
-        let process =
-            ProcessBuilder::new_typed_vector(1, hooks.refill.clone(), hooks.spill.clone());
-        let (builders, guard) = initialize_networking_from_sockets(process, peers, me, 1, hooks)
-            .map_err(|e| Error::Training(format!("starting the connections: {e}")))?;
-        let builders = builders.into_iter().map(AllocatorBuilder::Tcp).collect();
         let (ask, asks) = mpsc::channel();
         let (answer, answers) = mpsc::channel();
         let ends = Mutex::new(Some((asks, answer)));
-        let guards = timely::execute::execute_from(
-            builders,
-            Box::new(guard),
-            timely::WorkerConfig::default(),
-            move |worker| {
-                let taken = ends.lock().unwrap_or_else(|p| p.into_inner()).take();
-                if let Some((asks, answer)) = taken {
-                    serve(worker, asks, answer);
-                }
-            },
-        )
-        .map_err(|e| Error::Training(format!("starting timely: {e}")))?;
+        let (guards, lost) = self.execute(streams, move |worker| {
+            let taken = ends.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some((asks, answer)) = taken {
+                serve(worker, asks, answer);
+            }
+        })?;
         let why_lost = || {
             lost.lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -1080,21 +1095,6 @@ impl Processes {
             cfg.consistency
         );
         let (streams, _) = self.connect(&hello, "")?;
-        let lost = Arc::new(Mutex::new(None));
-        let mut peers = Vec::with_capacity(streams.len());
-        for (j, stream) in streams.into_iter().enumerate() {
-            peers.push(match stream {
-                Some(s) => Some(Peer::new(s, j, &self.addresses[j], &lost)?),
-                None => None,
-            });
-        }
-        let hooks = timely::communication::Hooks::default();
-        let process =
-            ProcessBuilder::new_typed_vector(1, hooks.refill.clone(), hooks.spill.clone());
-        let (builders, guard) =
-            initialize_networking_from_sockets(process, peers, self.index, 1, hooks)
-                .map_err(|e| Error::Training(format!("starting the connections: {e}")))?;
-        let builders = builders.into_iter().map(AllocatorBuilder::Tcp).collect();
         let replica = Arc::new(Mutex::new(Replica {
             values: vec![0.0; n_keys],
             squares: Vec::new(),
@@ -1108,28 +1108,22 @@ impl Processes {
             Arc::clone(&progressed),
             Arc::clone(&timely_thread),
         )));
-        let guards = timely::execute::execute_from(
-            builders,
-            Box::new(guard),
-            timely::WorkerConfig::default(),
-            move |worker| {
-                let taken = ends.lock().unwrap_or_else(|p| p.into_inner()).take();
-                if let Some((asks, replica, progressed, me)) = taken {
-                    *me.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::thread::current());
-                    let failed = Arc::clone(&progressed);
-                    // A lost peer makes timely panic; the driver must not wait for ever.
-                    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        serve_sgd(worker, asks, replica, progressed)
-                    }));
-                    if run.is_err() {
-                        let (lock, tick) = &*failed;
-                        lock.lock().unwrap_or_else(|e| e.into_inner()).failed = true;
-                        tick.notify_all();
-                    }
+        let (guards, lost) = self.execute(streams, move |worker| {
+            let taken = ends.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some((asks, replica, progressed, me)) = taken {
+                *me.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::thread::current());
+                let failed = Arc::clone(&progressed);
+                // A lost peer makes timely panic; the driver must not wait for ever.
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    serve_sgd(worker, asks, replica, progressed)
+                }));
+                if run.is_err() {
+                    let (lock, tick) = &*failed;
+                    lock.lock().unwrap_or_else(|e| e.into_inner()).failed = true;
+                    tick.notify_all();
                 }
-            },
-        )
-        .map_err(|e| Error::Training(format!("starting timely: {e}")))?;
+            }
+        })?;
         let server = TimelyServer {
             n_keys,
             n_workers: self.n(),
