@@ -946,34 +946,32 @@ fn trainer<'a>(
     }
 }
 
-/// The processes of `fit --hosts --staleness` (none otherwise), comparing `print()` at
-/// start-up.
-fn sgd_processes(
+/// SGD rounds on the processes of `fit --hosts --staleness` (none otherwise), which compare
+/// `print()` at start-up, and their number.
+fn sgd_runner(
     on: Option<&On>,
     print: impl FnOnce() -> String,
-) -> Result<Option<tidewater::ps::Processes>, CliError> {
-    match on {
-        Some(On::Processes {
-            hosts,
-            process,
-            timeout,
-            sgd: Some(_),
-            ..
-        }) => processes(hosts, *process, *timeout, print()).map(Some),
-        _ => Ok(None),
-    }
-}
-
-/// SGD rounds on `p`'s processes, as [`registry::SgdRunner`] wants them.
-fn on_processes(p: &tidewater::ps::Processes) -> Box<registry::SgdRunner<'_>> {
+) -> Result<Option<(Box<registry::SgdRunner<'static>>, usize)>, CliError> {
     use tidewater::ps::sgd::{Progress, SgdConfig};
-    Box::new(
+    let Some(On::Processes {
+        hosts,
+        process,
+        timeout,
+        sgd: Some(_),
+        ..
+    }) = on
+    else {
+        return Ok(None);
+    };
+    let p = processes(hosts, *process, *timeout, print())?;
+    let n = p.n();
+    let run =
         move |x: tidewater::core::Batch<'_>,
               y: &[bool],
               w: Option<&[f64]>,
               cfg: &SgdConfig,
-              progress: Option<Progress<'_>>| p.train_logistic(x, y, w, cfg, progress),
-    )
+              progress: Option<Progress<'_>>| { p.train_logistic(x, y, w, cfg, progress) };
+    Ok(Some((Box::new(run), n)))
 }
 
 /// What the processes of a job compare at start-up: the spec and the data (shape and a
@@ -1105,12 +1103,8 @@ fn fit(
             }
             _ => None,
         };
-        let procs = sgd_processes(on.as_ref(), || print)?;
-        let run = procs.as_ref().map(on_processes);
-        let runner = run
-            .as_ref()
-            .zip(procs.as_ref())
-            .map(|(r, p)| (r.as_ref(), p.n()));
+        let sgd = sgd_runner(on.as_ref(), || print)?;
+        let runner = sgd.as_ref().map(|(r, n)| (r.as_ref(), *n));
         let throttle = Throttle::new();
         let report = |r: u64, v: f64| throttle.report(r as usize, v);
         let trainer = trainer(
@@ -1153,12 +1147,8 @@ fn fit(
             }
             _ => None,
         };
-        let procs = sgd_processes(on.as_ref(), || fingerprint(spec, &data))?;
-        let run = procs.as_ref().map(on_processes);
-        let runner = run
-            .as_ref()
-            .zip(procs.as_ref())
-            .map(|(r, p)| (r.as_ref(), p.n()));
+        let sgd = sgd_runner(on.as_ref(), || fingerprint(spec, &data))?;
+        let runner = sgd.as_ref().map(|(r, n)| (r.as_ref(), *n));
         let throttle = Throttle::new();
         let report = |r: u64, v: f64| throttle.report(r as usize, v);
         let (model, ran) = match trainer(
