@@ -584,11 +584,12 @@ impl Executor for Processes {
         driver: &mut dyn FnMut(&mut Round<'_>) -> Result<()>,
     ) -> Result<RunInfo> {
         let hello = self.hello(job);
-        let offer = self
+        let available = self
             .checkpoints
             .as_ref()
             .map(|c| c.available())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let offer = available
             .iter()
             .map(usize::to_string)
             .collect::<Vec<_>>()
@@ -606,7 +607,7 @@ impl Executor for Processes {
             None => self.connect(&hello, &offer)?,
         };
         // The iterations every process can resume from.
-        let mut common: Vec<usize> = offer.split(',').filter_map(|t| t.parse().ok()).collect();
+        let mut common = available;
         for theirs in &offers {
             let theirs: Vec<usize> = theirs.split(',').filter_map(|t| t.parse().ok()).collect();
             common.retain(|it| theirs.contains(it));

@@ -111,7 +111,9 @@ impl LinearRegressionParams {
         data: &Dataset,
         exec: &dyn Executor,
     ) -> Result<(LinearRegression, RunInfo)> {
-        let (y, w, total) = self.batch_inputs(data)?;
+        // The weights are checked (their total positive); the share's total is theirs added
+        // in the same order when alone, every part's on parts.
+        let (y, w, _) = self.batch_inputs(data)?;
         let d = data.n_features();
         if d.checked_mul(d).is_none_or(|dd| dd > MAX_RIDGE_ENTRIES) {
             return Err(Error::Unsupported(format!(
@@ -120,14 +122,8 @@ impl LinearRegressionParams {
             )));
         }
         let shared = crate::moments::least_squares_share(&data.batch(), &w, exec)?;
-        // Alone, the total is this data set's; on parts, every part's.
-        let total = if shared.layout.local_blocks().is_some() {
-            shared.weight
-        } else {
-            total
-        };
         let ridge = RidgeParams {
-            alpha: self.l2 * total / 2.0,
+            alpha: self.l2 * shared.weight / 2.0,
             fit_intercept: self.fit_intercept,
         };
         let (m, info) = ridge.fit_moments(data.batch(), &y, &w, shared, exec)?;
