@@ -251,18 +251,7 @@ pub(crate) fn leaf_index_of<L: GrowingLeaf>(
     root: usize,
     x: &[f64],
 ) -> Option<usize> {
-    let mut i = root;
-    loop {
-        match nodes.get(i)? {
-            Node::Leaf(_) => return Some(i),
-            Node::Branch(b) => {
-                i = match b.child(x[b.feature]) {
-                    Some(c) => c,
-                    None => heaviest_child(nodes, b),
-                }
-            }
-        }
-    }
+    leaf_index_exact(nodes, root, x).map(|(i, _)| i)
 }
 
 /// [`leaf_index_of`], and whether every branch on the way had a child for the row's value

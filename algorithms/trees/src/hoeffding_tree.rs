@@ -764,14 +764,6 @@ impl HoeffdingTreeClassifier {
         (self.sorted_ids.len() == 2).then(|| (self.sorted_ids[0], self.sorted_ids[1]))
     }
 
-    /// The leaf `x` reaches (a nominal value without a child takes the heaviest child).
-    fn leaf_of(&self, x: &[f64]) -> Option<&Leaf> {
-        match self.nodes.get(self.leaf_index_of(x)?)? {
-            Node::Leaf(l) => Some(l),
-            Node::Branch(_) => None,
-        }
-    }
-
     /// The index of the leaf `x` reaches (a nominal value without a child takes the
     /// heaviest child).
     #[inline]
@@ -866,12 +858,7 @@ impl HoeffdingTreeClassifier {
     /// The class probabilities of `x` (dense, checked) into `out`, in label order.
     #[inline]
     pub(crate) fn proba_into(&self, x: &[f64], out: &mut [f64]) {
-        match self.leaf_of(x) {
-            Some(leaf) => {
-                self.leaf_proba(leaf, x, out);
-            }
-            None => out.fill(0.0),
-        }
+        self.found(x, out);
     }
 
     /// Leaf `i` learns row `x` of class `id`.
