@@ -18,6 +18,7 @@ pub(crate) enum Node<L> {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "SavedBranch")]
 pub(crate) struct Branch {
     pub(crate) feature: usize,
     pub(crate) test: Test,
@@ -26,6 +27,37 @@ pub(crate) struct Branch {
     /// The first two children, for a binary test (read without the vector on the way down).
     pub(crate) pair: [usize; 2],
     pub(crate) depth: usize,
+    /// `pair[1] - pair[0]` (wrapping), derived from `pair` (not saved): a binary test goes
+    /// to `pair[0] + outcome * step`. The sum reads nothing that waits on the outcome, so on
+    /// the way down the next node waits on the comparison alone; picking between the two
+    /// children of `pair` instead compiles to a load indexed by the outcome, one more load
+    /// on every level's path (the Hoeffding tree's two-call loop runs 11 % faster on
+    /// `sea_1m` and `agrawal_1m` with the sum).
+    #[serde(skip_serializing)]
+    step: usize,
+}
+
+/// A branch as saved: [`Branch`] without what it derives.
+#[derive(Deserialize)]
+struct SavedBranch {
+    feature: usize,
+    test: Test,
+    children: Vec<usize>,
+    pair: [usize; 2],
+    depth: usize,
+}
+
+impl From<SavedBranch> for Branch {
+    fn from(b: SavedBranch) -> Self {
+        Branch {
+            feature: b.feature,
+            test: b.test,
+            children: b.children,
+            pair: b.pair,
+            depth: b.depth,
+            step: b.pair[1].wrapping_sub(b.pair[0]),
+        }
+    }
 }
 
 impl Branch {
@@ -38,6 +70,7 @@ impl Branch {
             children: (first..first + k).collect(),
             pair: [first, first + 1],
             depth,
+            step: 1,
         }
     }
 
@@ -46,13 +79,19 @@ impl Branch {
     #[inline]
     pub(crate) fn child(&self, v: f64) -> Option<usize> {
         match &self.test {
-            Test::Le(t) => Some(if v > *t { self.pair[1] } else { self.pair[0] }),
-            Test::Eq(e) => Some(self.pair[usize::from(v != *e)]),
+            Test::Le(t) => Some(self.binary_child(v > *t)),
+            Test::Eq(e) => Some(self.binary_child(v != *e)),
             Test::Multi(values) => {
                 let k = values.iter().position(|&u| u == v)?;
                 Some(self.children[k])
             }
         }
+    }
+
+    /// `pair[1]` when `second`, else `pair[0]` (see `step`).
+    #[inline(always)]
+    fn binary_child(&self, second: bool) -> usize {
+        self.pair[0].wrapping_add(usize::from(second).wrapping_mul(self.step))
     }
 
     /// The position among the children of the child a value goes to; `None` for a nominal
@@ -70,6 +109,7 @@ impl Branch {
         self.children[k] = node;
         if k < 2 {
             self.pair[k] = node;
+            self.step = self.pair[1].wrapping_sub(self.pair[0]);
         }
     }
 
@@ -77,6 +117,7 @@ impl Branch {
     pub(crate) fn push_child(&mut self, node: usize) {
         if self.children.len() < 2 {
             self.pair[self.children.len()] = node;
+            self.step = self.pair[1].wrapping_sub(self.pair[0]);
         }
         self.children.push(node);
     }
