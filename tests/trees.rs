@@ -687,9 +687,10 @@ fn bytes(m: &HoeffdingTreeClassifier) -> Vec<u8> {
     persist::to_bytes("law", m).unwrap()
 }
 
-/// The laws of an online tree model built by `params` on `d`: `fit` equals the row loop; a
+/// The laws of an online tree model built by `params` on `d`: `fit` equals the row loop; the
+/// fused prequential step equals its three calls (the same probabilities, label and model); a
 /// copy saved after `cut` rows predicts and learns as the original; a row with `bad` in it or
-/// of the wrong width is refused and changes nothing.
+/// of the wrong width is refused, by `learn_one` and by the fused step, and changes nothing.
 fn online_laws<P, M>(params: &P, d: &Data, cut: usize, bad: f64) -> Result<(), TestCaseError>
 where
     P: Fit<Model = M> + Build<Model = M>,
@@ -702,6 +703,24 @@ where
         streamed.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
     }
     prop_assert_eq!(to_bytes(&fitted), to_bytes(&streamed));
+    let (mut fused, mut calls) = (params.build().unwrap(), params.build().unwrap());
+    for i in 0..d.n() {
+        let x = d.row(i);
+        let k = calls.classes().len();
+        let (mut pf, mut pc) = (vec![0.0; k], vec![0.0; k]);
+        let got = fused
+            .predict_then_learn(x, &d.y[i], d.weight(i), &mut pf)
+            .unwrap();
+        calls.predict_proba_into(x, &mut pc).unwrap();
+        let want = calls.predict_one(x).unwrap();
+        calls.learn_one(x, &d.y[i], d.weight(i)).unwrap();
+        prop_assert_eq!(got, want);
+        prop_assert_eq!(
+            pf.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            pc.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+    }
+    prop_assert_eq!(to_bytes(&fused), to_bytes(&calls));
     let k = cut % (d.n() + 1);
     let mut a = params.build().unwrap();
     for i in 0..k {
@@ -722,6 +741,11 @@ where
     x[0] = bad;
     prop_assert!(a.learn_one(Row::Dense(&x), &d.y[0], None).is_err());
     prop_assert!(a.learn_one(Row::Dense(&x[1..]), &d.y[0], None).is_err());
+    let mut out = vec![0.0; a.classes().len()];
+    prop_assert!(
+        a.predict_then_learn(Row::Dense(&x), &d.y[0], None, &mut out)
+            .is_err()
+    );
     prop_assert_eq!(to_bytes(&a), before);
     Ok(())
 }

@@ -15,7 +15,7 @@ use tidewater_drift::{Adwin, AdwinParams, DriftDetector};
 use crate::cart::MaxFeatures;
 use crate::growth;
 use crate::hoeffding_tree::{
-    HoeffdingTreeClassifier, HoeffdingTreeClassifierParams, with_buf, with_dense,
+    HoeffdingTreeClassifier, HoeffdingTreeClassifierParams, proba_then_learn, with_buf, with_dense,
 };
 use tidewater_core::pyrandom::PyRandom;
 
@@ -531,6 +531,17 @@ impl Classifier for AdaptiveRandomForestClassifier {
             }
         });
         Ok(())
+    }
+
+    /// The probabilities once, the label read from them, then learning.
+    fn predict_then_learn(
+        &mut self,
+        x: Row<'_>,
+        y: &Label,
+        weight: Option<f64>,
+        out: &mut [f64],
+    ) -> Result<Option<Label>> {
+        proba_then_learn(self, x, y, weight, out)
     }
 
     fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {

@@ -12,7 +12,7 @@ use tidewater_core::{
 
 use crate::hoeffding_tree::{
     HoeffdingTreeClassifier, HoeffdingTreeClassifierParams, Leaf, LeafObs, LeafPrediction, Node,
-    hoeffding_bound, suggest, with_dense,
+    hoeffding_bound, proba_then_learn, suggest, with_dense,
 };
 use crate::splitter::Suggestion;
 use crate::stats::ClassDist;
@@ -547,6 +547,17 @@ impl Classifier for ExtremelyFastDecisionTreeClassifier {
         let id = self.tree.class_id(y);
         with_dense(x, |x| self.learn_dense(x, id, w));
         Ok(())
+    }
+
+    /// The probabilities once, the label read from them, then learning.
+    fn predict_then_learn(
+        &mut self,
+        x: Row<'_>,
+        y: &Label,
+        weight: Option<f64>,
+        out: &mut [f64],
+    ) -> Result<Option<Label>> {
+        proba_then_learn(self, x, y, weight, out)
     }
 
     fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {

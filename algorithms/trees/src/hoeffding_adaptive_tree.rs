@@ -15,7 +15,8 @@ use tidewater_drift::{Adwin, AdwinParams, DriftDetector};
 
 use crate::growth;
 use crate::hoeffding_tree::{
-    HoeffdingTreeClassifier, HoeffdingTreeClassifierParams, Leaf, Node, with_buf, with_dense,
+    HoeffdingTreeClassifier, HoeffdingTreeClassifierParams, Leaf, Node, proba_then_learn, with_buf,
+    with_dense,
 };
 use crate::stats::ClassDist;
 use tidewater_core::pyrandom::PyRandom;
@@ -630,6 +631,17 @@ impl Classifier for HoeffdingAdaptiveTreeClassifier {
         let id = self.tree.class_id(y);
         with_dense(x, |x| self.learn_dense(x, id, w));
         Ok(())
+    }
+
+    /// The probabilities once, the label read from them, then learning.
+    fn predict_then_learn(
+        &mut self,
+        x: Row<'_>,
+        y: &Label,
+        weight: Option<f64>,
+        out: &mut [f64],
+    ) -> Result<Option<Label>> {
+        proba_then_learn(self, x, y, weight, out)
     }
 
     fn predict_proba_into(&self, x: Row<'_>, out: &mut [f64]) -> Result<()> {

@@ -559,6 +559,28 @@ pub(crate) fn with_buf<R>(k: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
     }
 }
 
+/// The prequential step of a tree classifier whose `predict_one` is the first largest of its
+/// class probabilities in label order: the probabilities once, the label read from them, then
+/// learning (the trait's default computes the prediction twice). An error leaves the model
+/// as it was, as `learn_one`'s do.
+pub(crate) fn proba_then_learn<M: Classifier>(
+    m: &mut M,
+    x: Row<'_>,
+    y: &Label,
+    weight: Option<f64>,
+    out: &mut [f64],
+) -> Result<Option<Label>> {
+    m.predict_proba_into(x, out)?;
+    // The label now: learning may add a class before it in label order.
+    let prediction = if m.classes().is_empty() {
+        None
+    } else {
+        m.classes().labels().get(crate::cart::argmax(out)).cloned()
+    };
+    m.learn_one(x, y, weight)?;
+    Ok(prediction)
+}
+
 /// Runs `f` on `x` as a dense slice (a sparse row's absent features are zeros).
 pub(crate) fn with_dense<R>(x: Row<'_>, f: impl FnOnce(&[f64]) -> R) -> R {
     match x {
