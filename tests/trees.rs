@@ -687,22 +687,14 @@ fn bytes(m: &HoeffdingTreeClassifier) -> Vec<u8> {
     persist::to_bytes("law", m).unwrap()
 }
 
-/// The laws of an online tree model built by `params` on `d`: `fit` equals the row loop; the
-/// fused prequential step equals its three calls (the same probabilities, label and model); a
-/// copy saved after `cut` rows predicts and learns as the original; a row with `bad` in it or
-/// of the wrong width is refused, by `learn_one` and by the fused step, and changes nothing.
-fn online_laws<P, M>(params: &P, d: &Data, cut: usize, bad: f64) -> Result<(), TestCaseError>
+/// The fused prequential step of a model built by `params` is its three calls on `d`: the
+/// same probabilities to the bit, the same label, and after every row the same model.
+fn fused_step_law<P, M>(params: &P, d: &Data) -> Result<(), TestCaseError>
 where
-    P: Fit<Model = M> + Build<Model = M>,
-    M: Classifier + serde::Serialize + serde::de::DeserializeOwned,
+    P: Build<Model = M>,
+    M: Classifier + serde::Serialize,
 {
     let to_bytes = |m: &M| persist::to_bytes("law", m).unwrap();
-    let fitted = params.fit(&d.dataset(0..d.n())).unwrap();
-    let mut streamed = params.build().unwrap();
-    for i in 0..d.n() {
-        streamed.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
-    }
-    prop_assert_eq!(to_bytes(&fitted), to_bytes(&streamed));
     let (mut fused, mut calls) = (params.build().unwrap(), params.build().unwrap());
     for i in 0..d.n() {
         let x = d.row(i);
@@ -719,8 +711,28 @@ where
             pf.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
             pc.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
         );
+        prop_assert_eq!(to_bytes(&fused), to_bytes(&calls));
     }
-    prop_assert_eq!(to_bytes(&fused), to_bytes(&calls));
+    Ok(())
+}
+
+/// The laws of an online tree model built by `params` on `d`: `fit` equals the row loop; the
+/// fused prequential step equals its three calls (the same probabilities, label and model); a
+/// copy saved after `cut` rows predicts and learns as the original; a row with `bad` in it or
+/// of the wrong width is refused, by `learn_one` and by the fused step, and changes nothing.
+fn online_laws<P, M>(params: &P, d: &Data, cut: usize, bad: f64) -> Result<(), TestCaseError>
+where
+    P: Fit<Model = M> + Build<Model = M>,
+    M: Classifier + serde::Serialize + serde::de::DeserializeOwned,
+{
+    let to_bytes = |m: &M| persist::to_bytes("law", m).unwrap();
+    let fitted = params.fit(&d.dataset(0..d.n())).unwrap();
+    let mut streamed = params.build().unwrap();
+    for i in 0..d.n() {
+        streamed.learn_one(d.row(i), &d.y[i], d.weight(i)).unwrap();
+    }
+    prop_assert_eq!(to_bytes(&fitted), to_bytes(&streamed));
+    fused_step_law(params, d)?;
     let k = cut % (d.n() + 1);
     let mut a = params.build().unwrap();
     for i in 0..k {
@@ -840,22 +852,7 @@ proptest! {
             nominal_attributes: nominal.then(|| vec![0]),
             ..small_tree(s)
         };
-        let (mut fused, mut calls) = (params.build().unwrap(), params.build().unwrap());
-        for i in 0..d.n() {
-            let x = d.row(i);
-            let k = calls.classes().len();
-            let (mut pf, mut pc) = (vec![0.0; k], vec![0.0; k]);
-            let got = fused.predict_then_learn(x, &d.y[i], d.weight(i), &mut pf).unwrap();
-            calls.predict_proba_into(x, &mut pc).unwrap();
-            let want = calls.predict_one(x).unwrap();
-            calls.learn_one(x, &d.y[i], d.weight(i)).unwrap();
-            prop_assert_eq!(got, want);
-            prop_assert_eq!(
-                pf.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                pc.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
-            );
-            prop_assert_eq!(bytes(&fused), bytes(&calls));
-        }
+        fused_step_law(&params, &d)?;
     }
 
     /// The descent a prediction keeps for learning the same row next changes nothing that
