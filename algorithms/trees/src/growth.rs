@@ -55,9 +55,14 @@ impl From<SavedBranch> for Branch {
             children: b.children,
             pair: b.pair,
             depth: b.depth,
-            step: b.pair[1].wrapping_sub(b.pair[0]),
+            step: step_of(b.pair),
         }
     }
+}
+
+/// A binary branch's `step` for its `pair`.
+fn step_of(pair: [usize; 2]) -> usize {
+    pair[1].wrapping_sub(pair[0])
 }
 
 impl Branch {
@@ -70,7 +75,7 @@ impl Branch {
             children: (first..first + k).collect(),
             pair: [first, first + 1],
             depth,
-            step: 1,
+            step: step_of([first, first + 1]),
         }
     }
 
@@ -108,18 +113,22 @@ impl Branch {
     pub(crate) fn set_child(&mut self, k: usize, node: usize) {
         self.children[k] = node;
         if k < 2 {
-            self.pair[k] = node;
-            self.step = self.pair[1].wrapping_sub(self.pair[0]);
+            self.set_pair(k, node);
         }
     }
 
     /// Appends a child (a multiway test's new value).
     pub(crate) fn push_child(&mut self, node: usize) {
         if self.children.len() < 2 {
-            self.pair[self.children.len()] = node;
-            self.step = self.pair[1].wrapping_sub(self.pair[0]);
+            self.set_pair(self.children.len(), node);
         }
         self.children.push(node);
+    }
+
+    /// Makes node `node` the `k`-th of `pair` (`k` < 2), and `step` with it.
+    fn set_pair(&mut self, k: usize, node: usize) {
+        self.pair[k] = node;
+        self.step = step_of(self.pair);
     }
 }
 

@@ -1336,14 +1336,8 @@ impl Classifier for HoeffdingTreeClassifier {
             let mut best = None;
             if !self.classes.is_empty() {
                 hint = self.found(xs, out);
-                let mut b = 0;
-                for (j, &v) in out.iter().enumerate() {
-                    if v > out[b] {
-                        b = j;
-                    }
-                }
                 // The label now: learning may add a class before it in label order.
-                best = self.classes.labels().get(b).cloned();
+                best = self.classes.labels().get(crate::cart::argmax(out)).cloned();
             }
             self.start(xs.len());
             let id = self.class_id(y);
