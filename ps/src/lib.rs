@@ -40,7 +40,7 @@ pub use workers::Workers;
 
 use std::ops::Range;
 
-use tidewater_core::Result;
+use tidewater_core::{Error, Result};
 
 /// How far workers may run apart.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -75,6 +75,29 @@ impl Keys<'_> {
     /// Whether the keys name no value.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// A server's check of a `what` (pull or push) of `len` values on these keys: one value
+    /// per key, every key below `n_keys`.
+    pub(crate) fn check(&self, len: usize, n_keys: usize, what: &str) -> Result<()> {
+        if self.len() != len {
+            return Err(Error::LengthMismatch {
+                what: format!("{what} values"),
+                expected: self.len(),
+                got: len,
+            });
+        }
+        let bad = match self {
+            Keys::Range(r) => (r.end > n_keys).then_some(r.end - 1),
+            Keys::Sparse(k) => k.iter().copied().find(|&k| k >= n_keys),
+        };
+        if let Some(k) = bad {
+            return Err(Error::param(
+                "keys",
+                format!("key {k} is beyond the server's {n_keys} keys"),
+            ));
+        }
+        Ok(())
     }
 }
 

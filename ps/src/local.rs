@@ -128,27 +128,6 @@ impl LocalServer {
         Ok(())
     }
 
-    fn check_keys(&self, keys: &Keys<'_>, len: usize, what: &str) -> Result<()> {
-        if keys.len() != len {
-            return Err(Error::LengthMismatch {
-                what: format!("{what} values"),
-                expected: keys.len(),
-                got: len,
-            });
-        }
-        let bad = match keys {
-            Keys::Range(r) => (r.end > self.n_keys).then_some(r.end - 1),
-            Keys::Sparse(k) => k.iter().copied().find(|&k| k >= self.n_keys),
-        };
-        if let Some(k) = bad {
-            return Err(Error::param(
-                "keys",
-                format!("key {k} is beyond the server's {} keys", self.n_keys),
-            ));
-        }
-        Ok(())
-    }
-
     fn lock_shard(&self, s: usize) -> MutexGuard<'_, ShardData> {
         // A poisoned shard only means a worker panicked while holding it; the job is then
         // aborted by the executor, and the data is still plain numbers.
@@ -228,7 +207,7 @@ impl ParamServer for LocalServer {
 
     fn pull(&self, worker: usize, keys: Keys<'_>, out: &mut [f64]) -> Result<()> {
         self.check_worker(worker)?;
-        self.check_keys(&keys, out.len(), "pull")?;
+        keys.check(out.len(), self.n_keys, "pull")?;
         self.aborted()?;
         match keys {
             Keys::Range(r) => self.each_range_shard(r, |s, local, pos| {
@@ -246,7 +225,7 @@ impl ParamServer for LocalServer {
 
     fn push(&self, worker: usize, keys: Keys<'_>, values: &[f64], rule: Rule) -> Result<()> {
         self.check_worker(worker)?;
-        self.check_keys(&keys, values.len(), "push")?;
+        keys.check(values.len(), self.n_keys, "push")?;
         self.aborted()?;
         let hold = self.consistency == Consistency::Bsp;
         match keys {

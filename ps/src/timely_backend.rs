@@ -864,13 +864,7 @@ impl ParamServer for TimelyServer {
 
     fn pull(&self, _worker: usize, keys: Keys<'_>, out: &mut [f64]) -> Result<()> {
         self.check()?;
-        if keys.len() != out.len() {
-            return Err(Error::LengthMismatch {
-                what: "pulled values".into(),
-                expected: keys.len(),
-                got: out.len(),
-            });
-        }
+        keys.check(out.len(), self.n_keys, "pull")?;
         let r = self.replica.lock().unwrap_or_else(|p| p.into_inner());
         match keys {
             Keys::Range(range) => match r.values.get(range.clone()) {
@@ -897,20 +891,11 @@ impl ParamServer for TimelyServer {
                 self.me
             )));
         }
-        if keys.len() != values.len() {
-            return Err(Error::LengthMismatch {
-                what: "pushed values".into(),
-                expected: keys.len(),
-                got: values.len(),
-            });
-        }
+        keys.check(values.len(), self.n_keys, "push")?;
         let keys: Vec<u64> = match keys {
             Keys::Range(r) => r.map(|k| k as u64).collect(),
             Keys::Sparse(k) => k.iter().map(|&k| k as u64).collect(),
         };
-        if let Some(&k) = keys.iter().find(|&&k| k as usize >= self.n_keys) {
-            return Err(Error::Training(format!("key {k} out of range")));
-        }
         let (tag, rate, eps) = match rule {
             Rule::Sum => (0, 0.0, 0.0),
             Rule::Assign => (1, 0.0, 0.0),
