@@ -706,13 +706,12 @@ struct SgdArgs {
     epochs: usize,
 }
 
-impl SgdArgs {
-    fn consistency(&self) -> tidewater::ps::Consistency {
-        if self.staleness == 0 {
-            tidewater::ps::Consistency::Bsp
-        } else {
-            tidewater::ps::Consistency::Ssp(self.staleness)
-        }
+/// The consistency of `--staleness S`: BSP for 0, SSP(S) beyond.
+fn consistency(staleness: u64) -> tidewater::ps::Consistency {
+    if staleness == 0 {
+        tidewater::ps::Consistency::Bsp
+    } else {
+        tidewater::ps::Consistency::Ssp(staleness)
     }
 }
 
@@ -915,7 +914,7 @@ fn trainer<'a>(
         (Some(On::Processes { sgd: Some(sgd), .. }), Some((runner, n))) => {
             Some(registry::Trainer::Sgd(registry::SgdPlan {
                 workers: n,
-                consistency: sgd.consistency(),
+                consistency: consistency(sgd.staleness),
                 batch_size: sgd.batch_size,
                 epochs: sgd.epochs,
                 progress: Some(report),
@@ -932,11 +931,7 @@ fn trainer<'a>(
             _,
         ) => Some(registry::Trainer::Sgd(registry::SgdPlan {
             workers: workers as usize,
-            consistency: if staleness == 0 {
-                tidewater::ps::Consistency::Bsp
-            } else {
-                tidewater::ps::Consistency::Ssp(staleness)
-            },
+            consistency: consistency(staleness),
             batch_size,
             epochs,
             progress: Some(report),
