@@ -150,13 +150,7 @@ pub fn train_logistic(
         let handles: Vec<_> = (0..workers)
             .map(|k| {
                 let (server, job) = (&server, &job);
-                scope.spawn(move || {
-                    let out = job.run_worker(server, k);
-                    if let Err(e) = &out {
-                        server.abort(&format!("worker {k}: {e}"));
-                    }
-                    out
-                })
+                scope.spawn(move || job.run_worker(server, k))
             })
             .collect();
         handles
@@ -201,11 +195,7 @@ pub fn train_logistic_worker(
     }
     let job = Job::new(x, y, w, cfg, progress, workers);
     let start = Instant::now();
-    let out = job.run_worker(server, worker);
-    if let Err(e) = &out {
-        server.abort(&format!("worker {worker}: {e}"));
-    }
-    out?;
+    job.run_worker(server, worker)?;
     job.outcome(server, start.elapsed().as_secs_f64())
 }
 
@@ -319,8 +309,18 @@ impl<'x, 'a> Job<'x, 'a> {
         })
     }
 
-    /// Worker `k`'s rounds over its contiguous shard of the rows (cycling through them).
+    /// Worker `k`'s rounds ([`worker_rounds`](Self::worker_rounds)); an error aborts the job
+    /// on `server` too, so that no other worker waits for this one.
     fn run_worker(&self, server: &dyn ParamServer, k: usize) -> Result<()> {
+        let out = self.worker_rounds(server, k);
+        if let Err(e) = &out {
+            server.abort(&format!("worker {k}: {e}"));
+        }
+        out
+    }
+
+    /// Worker `k`'s rounds over its contiguous shard of the rows (cycling through them).
+    fn worker_rounds(&self, server: &dyn ParamServer, k: usize) -> Result<()> {
         let n = self.x.n_rows();
         let rows = (k * n / self.workers)..((k + 1) * n / self.workers);
         let cfg = self.cfg;
